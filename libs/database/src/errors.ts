@@ -1,0 +1,31 @@
+import { ConnectionError, TimeoutError } from 'sequelize';
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+]);
+
+/** Whether a database error means "the server is not reachable now" (so: UNAVAILABLE, try later). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof ConnectionError || error instanceof TimeoutError) return true;
+  const code = (error as { parent?: { code?: string }; original?: { code?: string }; code?: string } | undefined);
+  const value = code?.parent?.code ?? code?.original?.code ?? code?.code;
+  return value !== undefined && UNAVAILABLE_CODES.has(value);
+}
+
+/** MySQL's "Duplicate entry" on a unique key. */
+export function isDuplicateKey(error: unknown): boolean {
+  const e = error as { name?: string; parent?: { code?: string } } | undefined;
+  return e?.name === 'SequelizeUniqueConstraintError' || e?.parent?.code === 'ER_DUP_ENTRY';
+}
+
+/** Deadlocks and lock wait time-outs: the transaction was rolled back and may simply be run again. */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { parent?: { code?: string } } | undefined)?.parent?.code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
+}

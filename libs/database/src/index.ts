@@ -1,0 +1,5 @@
+export { createSequelize, ensureDatabase, dropDatabase } from './database';
+export type { MysqlTarget, PoolOptions } from './database';
+export { isDatabaseUnavailable, isDuplicateKey, isTransientConflict } from './errors';
+export { migrate } from './migrations';
+export type { Migration } from './migrations';

@@ -1,0 +1,1 @@
+module.exports = { ...require('../../jest.preset'), displayName: 'proto', rootDir: __dirname };

@@ -1,0 +1,28 @@
+import { ConfigError, env, readEnv } from './config';
+
+describe('readEnv', () => {
+  const shape = { PORT: env.port(50051), REDIS: env.hostPorts('127.0.0.1:6379'), FLAG: env.bool(false) };
+
+  it('when variables are absent, then the documented defaults apply', () => {
+    expect(readEnv(shape, {})).toEqual({ PORT: 50051, REDIS: [{ host: '127.0.0.1', port: 6379 }], FLAG: false });
+  });
+
+  it('when variables are set, then they are parsed into typed values', () => {
+    expect(readEnv(shape, { PORT: '7000', REDIS: 'a:1,b:2', FLAG: 'true' })).toEqual({
+      PORT: 7000,
+      REDIS: [{ host: 'a', port: 1 }, { host: 'b', port: 2 }],
+      FLAG: true,
+    });
+  });
+
+  it('when variables are bad, then every bad one is named', () => {
+    try {
+      readEnv(shape, { PORT: 'http', REDIS: 'nohost', FLAG: 'maybe' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      for (const name of ['PORT', 'REDIS', 'FLAG']) expect(message).toContain(name);
+    }
+  });
+});

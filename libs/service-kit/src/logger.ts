@@ -1,0 +1,7 @@
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+export function createLogger(service: string, level: string = 'info'): Logger {
+  return pino({ name: service, level, redact: ['authorization', 'req.headers.authorization', '*.password'] });
+}
