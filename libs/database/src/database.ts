@@ -48,3 +48,8 @@ export function createSequelize(target: MysqlTarget, pool: PoolOptions): Sequeli
     dialectOptions: { supportBigNumbers: true, bigNumberStrings: false, connectTimeout: 5_000 },
   });
 }
+
+/** A Date as a DATETIME(3) literal in UTC. (Sequelize's own formatting of replacements drops the milliseconds.) */
+export function toSqlDateTime(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}

@@ -1,4 +1,4 @@
-export { createSequelize, ensureDatabase, dropDatabase } from './database';
+export { createSequelize, ensureDatabase, dropDatabase, toSqlDateTime } from './database';
 export type { MysqlTarget, PoolOptions } from './database';
 export { isDatabaseUnavailable, isDuplicateKey, isTransientConflict } from './errors';
 export { migrate } from './migrations';

@@ -1,0 +1,103 @@
+import { createSequelize, ensureDatabase, isDatabaseUnavailable, migrate } from '@orderflow/database';
+import { inventoryV1, loadPackageDefinition } from '@orderflow/proto';
+import { createLogger, GrpcServer, Lifecycle, Logger, retry } from '@orderflow/service-kit';
+import { Redis } from 'ioredis';
+import type { InventoryConfig } from './config';
+import { DependencyUnavailableError, InventoryError } from './domain/errors';
+import { createInventoryUseCases, InventoryUseCases } from './domain/inventory.use-cases';
+import type { InventoryStore } from './domain/ports';
+import { DEFAULT_LIMITS } from './domain/validation';
+import { createInventoryGrpcHandler } from './entry-points/inventory.grpc-handler';
+import { ReservationSweeper } from './entry-points/reservation.sweeper';
+import { INVENTORY_MIGRATIONS } from './infrastructure/migrations/0001-create-inventory';
+import { RedlockStockLocks } from './infrastructure/redlock.stock-locks';
+import { SequelizeInventoryStore, StoreHooks } from './infrastructure/sequelize.inventory-store';
+
+export interface InventoryApp {
+  lifecycle: Lifecycle;
+  useCases: InventoryUseCases;
+  grpc: GrpcServer;
+  sweeper: ReservationSweeper;
+  logger: Logger;
+}
+
+/** Turns driver failures into the domain's "unavailable" error: fail closed, nothing changed. */
+function guardStore(store: InventoryStore): InventoryStore {
+  const guarded = {} as Record<string, unknown>;
+  for (const method of Object.getOwnPropertyNames(Object.getPrototypeOf(store)) as (keyof InventoryStore)[]) {
+    const fn = store[method];
+    if (typeof fn !== 'function' || (method as string) === 'constructor') continue;
+    guarded[method] = async (...args: unknown[]) => {
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+      } catch (error) {
+        if (!(error instanceof InventoryError) && isDatabaseUnavailable(error)) throw new DependencyUnavailableError('mysql', error);
+        throw error;
+      }
+    };
+  }
+  return guarded as unknown as InventoryStore;
+}
+
+/** Composition root shared by main.ts, the tests and the benchmark. Nothing runs until lifecycle.start(). */
+export function createInventoryApp(config: InventoryConfig, options: { hooks?: StoreHooks; logger?: Logger } = {}): InventoryApp {
+  const logger = options.logger ?? createLogger('inventory', config.logLevel);
+  const target = { ...config.mysql };
+  const db = createSequelize(target, { max: config.mysql.poolMax, acquireTimeoutMs: 5_000 });
+  const redisClients = config.redis.map(
+    ({ host, port }) => new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 }),
+  );
+  for (const client of redisClients) client.on('error', (err) => logger.debug({ err }, 'redis connection error'));
+
+  const store = guardStore(new SequelizeInventoryStore(db, options.hooks));
+  const locks = new RedlockStockLocks(redisClients, config.locks, (err) => logger.debug({ err }, 'lock release failed'));
+  const useCases = createInventoryUseCases({
+    store,
+    locks,
+    clock: { now: () => new Date() },
+    limits: DEFAULT_LIMITS,
+    retry: { run: (work, retryable) => retry(work, { attempts: config.conflictRetries, baseDelayMs: 2, maxDelayMs: 50, retryable }) },
+  });
+
+  const grpc = new GrpcServer({
+    host: config.grpc.host,
+    port: config.grpc.port,
+    services: [
+      {
+        name: 'orderflow.inventory.v1.InventoryService',
+        definition: inventoryV1.InventoryServiceService,
+        implementation: createInventoryGrpcHandler(useCases, logger),
+      },
+    ],
+    reflection: loadPackageDefinition(),
+    logger,
+  });
+  const sweeper = new ReservationSweeper(useCases, logger, config.sweepIntervalMs);
+
+  const lifecycle = new Lifecycle([
+    {
+      name: 'mysql',
+      start: async () => {
+        if (config.migrateOnStart) {
+          await ensureDatabase(target);
+          const applied = await migrate(db, INVENTORY_MIGRATIONS);
+          if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+        }
+        await db.authenticate();
+      },
+      stop: () => db.close(),
+    },
+    {
+      name: 'redis',
+      start: async () => {
+        await Promise.all(redisClients.map((c) => c.connect()));
+      },
+      stop: async () => {
+        await Promise.all(redisClients.map((c) => c.quit().catch(() => c.disconnect())));
+      },
+    },
+    sweeper,
+    grpc,
+  ]);
+  return { lifecycle, useCases, grpc, sweeper, logger };
+}

@@ -1,0 +1,47 @@
+import { env, readEnv } from '@orderflow/service-kit';
+import { z } from 'zod';
+
+/** The only reader of process.env for the inventory service. Defaults match `npm start`'s dev stack. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
+  const e = readEnv(
+    {
+      INVENTORY_GRPC_HOST: env.string('127.0.0.1'),
+      INVENTORY_GRPC_PORT: env.port(50052),
+      INVENTORY_MYSQL_HOST: env.string('127.0.0.1'),
+      INVENTORY_MYSQL_PORT: env.port(13306),
+      INVENTORY_MYSQL_USER: env.string('orderflow'),
+      INVENTORY_MYSQL_PASSWORD: env.string('orderflow'),
+      INVENTORY_MYSQL_DATABASE: z.string().regex(/^[A-Za-z0-9_]+$/).default('orderflow_inventory'),
+      INVENTORY_MYSQL_POOL_MAX: env.int(16, 1),
+      /** One host:port per independent Redis master; Redlock needs a majority of them. */
+      INVENTORY_REDIS: env.hostPorts('127.0.0.1:16379'),
+      INVENTORY_LOCK_TTL_MS: env.int(2_000, 10),
+      INVENTORY_LOCK_WAIT_MS: env.int(10_000, 0),
+      INVENTORY_LOCK_RETRY_DELAY_MS: env.int(20, 1),
+      INVENTORY_CONFLICT_RETRIES: env.int(8, 1),
+      INVENTORY_SWEEP_INTERVAL_MS: env.int(5_000, 10),
+      INVENTORY_MIGRATE_ON_START: env.bool(true),
+      LOG_LEVEL: env.logLevel(),
+    },
+    source,
+  );
+  return {
+    grpc: { host: e.INVENTORY_GRPC_HOST, port: e.INVENTORY_GRPC_PORT },
+    mysql: {
+      host: e.INVENTORY_MYSQL_HOST,
+      port: e.INVENTORY_MYSQL_PORT,
+      user: e.INVENTORY_MYSQL_USER,
+      password: e.INVENTORY_MYSQL_PASSWORD,
+      database: e.INVENTORY_MYSQL_DATABASE,
+      poolMax: e.INVENTORY_MYSQL_POOL_MAX,
+    },
+    redis: e.INVENTORY_REDIS,
+    locks: { ttlMs: e.INVENTORY_LOCK_TTL_MS, waitMs: e.INVENTORY_LOCK_WAIT_MS, retryDelayMs: e.INVENTORY_LOCK_RETRY_DELAY_MS },
+    conflictRetries: e.INVENTORY_CONFLICT_RETRIES,
+    sweepIntervalMs: e.INVENTORY_SWEEP_INTERVAL_MS,
+    migrateOnStart: e.INVENTORY_MIGRATE_ON_START,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export type InventoryConfig = ReturnType<typeof loadConfig>;

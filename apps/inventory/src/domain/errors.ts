@@ -1,0 +1,89 @@
+import type { StockShortage } from './model';
+
+/** Every error the inventory domain means to tell a caller about. Transports map `kind`, nothing else. */
+export abstract class InventoryError extends Error {
+  abstract readonly kind:
+    | 'invalid-argument'
+    | 'not-found'
+    | 'insufficient-stock'
+    | 'reservation-state'
+    | 'reservation-mismatch'
+    | 'conflict'
+    | 'unavailable';
+}
+
+export interface FieldViolation {
+  field: string;
+  description: string;
+}
+
+export class InvalidArgumentError extends InventoryError {
+  readonly kind = 'invalid-argument';
+  constructor(readonly violations: FieldViolation[]) {
+    super(violations.map((v) => `${v.field}: ${v.description}`).join('; '));
+  }
+}
+
+export class ProductNotFoundError extends InventoryError {
+  readonly kind = 'not-found';
+  constructor(readonly productIds: string[]) {
+    super(`unknown product${productIds.length > 1 ? 's' : ''}: ${productIds.join(', ')}`);
+  }
+}
+
+export class ReservationNotFoundError extends InventoryError {
+  readonly kind = 'not-found';
+  constructor(readonly orderId: string) {
+    super(`no reservation for order ${orderId}`);
+  }
+}
+
+export class InsufficientStockError extends InventoryError {
+  readonly kind = 'insufficient-stock';
+  constructor(readonly shortages: StockShortage[]) {
+    super(`insufficient stock: ${shortages.map((s) => `${s.productId} (requested ${s.requested}, available ${s.available})`).join(', ')}`);
+  }
+}
+
+/** The reservation is in a state that does not allow the operation (commit after release, ...). */
+export class ReservationStateError extends InventoryError {
+  readonly kind = 'reservation-state';
+  constructor(
+    readonly orderId: string,
+    readonly status: string,
+    operation: string,
+  ) {
+    super(`cannot ${operation} the reservation of order ${orderId}: it is ${status}`);
+  }
+}
+
+/** The order id already holds a reservation for other items: an id is reserved once. */
+export class ReservationMismatchError extends InventoryError {
+  readonly kind = 'reservation-mismatch';
+  constructor(readonly orderId: string) {
+    super(`order ${orderId} already has a reservation with other items`);
+  }
+}
+
+/** Too much contention: the conditional update kept losing, or the lock wait ran out. Safe to retry. */
+export class ConflictError extends InventoryError {
+  readonly kind = 'conflict';
+}
+
+/** Redis or MySQL cannot be reached; nothing was changed. */
+export class DependencyUnavailableError extends InventoryError {
+  readonly kind = 'unavailable';
+  constructor(
+    readonly dependency: 'redis' | 'mysql',
+    cause?: unknown,
+  ) {
+    super(`${dependency} is unavailable`, { cause });
+  }
+}
+
+/** A conditional UPDATE matched no row: someone changed the product since it was read. Internal. */
+export class VersionConflict extends Error {
+  constructor(readonly productId: string) {
+    super(`version conflict on product ${productId}`);
+  }
+}

@@ -1,0 +1,47 @@
+export interface Product {
+  id: string;
+  name: string;
+  priceMinor: number;
+  available: number;
+  reserved: number;
+  sold: number;
+  /** Net stock ever added: available + reserved + sold === received, always. */
+  received: number;
+  version: number;
+}
+
+export interface ReservationItem {
+  productId: string;
+  quantity: number;
+}
+
+export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED';
+
+export interface Reservation {
+  orderId: string;
+  status: ReservationStatus;
+  /** One item per product, sorted by product id. */
+  items: ReservationItem[];
+  expiresAt?: Date;
+  releaseReason?: string;
+}
+
+export interface StockShortage {
+  productId: string;
+  requested: number;
+  available: number;
+}
+
+/** A validated Reserve: items summed per product and sorted, so lock and update order is stable. */
+export interface ReserveCommand {
+  orderId: string;
+  items: ReservationItem[];
+  expiresAt: Date;
+}
+
+export interface UpsertProductCommand {
+  id: string;
+  name: string;
+  priceMinor: number;
+  available: number;
+}

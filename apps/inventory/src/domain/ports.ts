@@ -1,0 +1,29 @@
+import type { Product, Reservation, ReserveCommand, UpsertProductCommand } from './model';
+
+/**
+ * Persistence the domain needs. Each `*Attempt` is one database transaction: it either applies
+ * completely or throws (VersionConflict when a conditional UPDATE matched no row, so the caller may
+ * run it again on fresh data; domain errors when the rules say no).
+ */
+export interface InventoryStore {
+  upsertProduct(command: UpsertProductCommand): Promise<{ product: Product; created: boolean }>;
+  getProducts(ids: string[]): Promise<Product[]>;
+  findReservation(orderId: string): Promise<Reservation | undefined>;
+  /** Returns the stored reservation; if the order id was taken meanwhile, returns that one instead. */
+  reserveAttempt(command: ReserveCommand): Promise<{ reservation: Reservation; created: boolean }>;
+  /** RESERVED -> COMMITTED (reserved -> sold). Returns the reservation as it is afterwards. */
+  commitAttempt(orderId: string): Promise<Reservation>;
+  /** RESERVED -> RELEASED (reserved -> available); an unknown order gets a RELEASED marker. */
+  releaseAttempt(orderId: string, reason: string): Promise<Reservation>;
+  /** Order ids of reservations still RESERVED whose expiry has passed. */
+  findExpired(now: Date, limit: number): Promise<string[]>;
+}
+
+/** Mutual exclusion per product across every inventory process (Redlock). An optimisation only. */
+export interface StockLocks {
+  withLocks<T>(productIds: string[], work: () => Promise<T>): Promise<T>;
+}
+
+export interface Clock {
+  now(): Date;
+}

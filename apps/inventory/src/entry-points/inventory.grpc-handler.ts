@@ -1,0 +1,63 @@
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { inventoryV1 } from '@orderflow/proto';
+import type { Logger } from '@orderflow/service-kit';
+import type { InventoryUseCases } from '../domain/inventory.use-cases';
+import type { Product, Reservation } from '../domain/model';
+import { toGrpcError } from './grpc-error.mapper';
+
+const STATUS_TO_PROTO: Record<Reservation['status'], inventoryV1.ReservationStatus> = {
+  RESERVED: inventoryV1.ReservationStatus.RESERVATION_STATUS_RESERVED,
+  COMMITTED: inventoryV1.ReservationStatus.RESERVATION_STATUS_COMMITTED,
+  RELEASED: inventoryV1.ReservationStatus.RESERVATION_STATUS_RELEASED,
+};
+
+const toProtoProduct = (p: Product): inventoryV1.Product => ({
+  id: p.id,
+  name: p.name,
+  priceMinor: p.priceMinor,
+  available: p.available,
+  reserved: p.reserved,
+  sold: p.sold,
+  received: p.received,
+  version: p.version,
+});
+
+const toProtoReservation = (r: Reservation): inventoryV1.Reservation => ({
+  orderId: r.orderId,
+  status: STATUS_TO_PROTO[r.status],
+  items: r.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+  expiresAt: r.expiresAt,
+  releaseReason: r.releaseReason ?? '',
+});
+
+/** Thin adapter: proto in, use case, proto out; every error through the one mapper. */
+export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: Logger): inventoryV1.InventoryServiceServer {
+  const unary =
+    <Req, Res>(method: string, handle: (request: Req) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      handle(call.request).then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toGrpcError(error, logger, method)),
+      );
+    };
+
+  return {
+    upsertProduct: unary('UpsertProduct', async (req: inventoryV1.UpsertProductRequest) => {
+      const { product, created } = await useCases.upsertProduct({ id: req.id, name: req.name, priceMinor: req.priceMinor, available: req.available });
+      return { product: toProtoProduct(product), created };
+    }),
+    getProducts: unary('GetProducts', async (req: inventoryV1.GetProductsRequest) => {
+      const { products, missing } = await useCases.getProducts(req.productIds);
+      return { products: products.map(toProtoProduct), missingProductIds: missing };
+    }),
+    reserve: unary('Reserve', async (req: inventoryV1.ReserveRequest) => ({
+      reservation: toProtoReservation(
+        await useCases.reserve({ orderId: req.orderId, items: req.items.map((i) => ({ productId: i.productId, quantity: i.quantity })), expiresAt: req.expiresAt }),
+      ),
+    })),
+    commit: unary('Commit', async (req: inventoryV1.CommitRequest) => ({ reservation: toProtoReservation(await useCases.commit(req.orderId)) })),
+    release: unary('Release', async (req: inventoryV1.ReleaseRequest) => ({
+      reservation: toProtoReservation(await useCases.release(req.orderId, req.reason)),
+    })),
+  };
+}

@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import Redlock, { ExecutionError, Lock, ResourceLockedError } from 'redlock';
+import { ConflictError, DependencyUnavailableError } from '../domain/errors';
+import type { StockLocks } from '../domain/ports';
+import { KeyedMutex, LockWaitTimeout } from './keyed-mutex';
+
+export interface LockSettings {
+  /** Lock lifetime in Redis. The database stays correct if it expires early; it only limits contention. */
+  ttlMs: number;
+  /** How long a request may wait for its locks before it fails with ABORTED. */
+  waitMs: number;
+  retryDelayMs: number;
+}
+
+export const lockKey = (productId: string) => `orderflow:inventory:lock:product:${productId}`;
+
+/** Redlock over one or more independent Redis masters (a majority must agree). */
+export class RedlockStockLocks implements StockLocks {
+  private readonly redlock: Redlock;
+  private readonly local = new KeyedMutex();
+
+  constructor(
+    clients: Redis[],
+    private readonly settings: LockSettings,
+    private readonly onLockError: (error: unknown) => void = () => undefined,
+  ) {
+    this.redlock = new Redlock(clients, {
+      driftFactor: 0.01,
+      retryCount: Math.max(1, Math.ceil(settings.waitMs / settings.retryDelayMs)),
+      retryDelay: settings.retryDelayMs,
+      retryJitter: Math.ceil(settings.retryDelayMs / 2),
+      automaticExtensionThreshold: 500,
+    });
+  }
+
+  async withLocks<T>(productIds: string[], work: () => Promise<T>): Promise<T> {
+    if (productIds.length === 0) return work();
+    const keys = [...new Set(productIds)].sort().map(lockKey);
+    let releaseLocal: () => void;
+    try {
+      releaseLocal = await this.local.acquire(keys, this.settings.waitMs);
+    } catch (error) {
+      if (error instanceof LockWaitTimeout) throw new ConflictError(`${error.message}; try again`);
+      throw error;
+    }
+    try {
+      const lock = await this.acquire(keys);
+      try {
+        return await work();
+      } finally {
+        // An expired lock fails to release: harmless, the database kept the stock right.
+        await lock.release().catch(this.onLockError);
+      }
+    } finally {
+      releaseLocal();
+    }
+  }
+
+  private async acquire(keys: string[]): Promise<Lock> {
+    try {
+      return await this.redlock.acquire(keys, this.settings.ttlMs);
+    } catch (error) {
+      if (error instanceof ExecutionError && !(await redisFailed(error))) {
+        throw new ConflictError(`could not lock ${keys.join(', ')} within ${this.settings.waitMs} ms; try again`);
+      }
+      throw new DependencyUnavailableError('redis', error);
+    }
+  }
+}
+
+/** Whether any vote against the lock was an error talking to Redis rather than "already locked". */
+async function redisFailed(error: ExecutionError): Promise<boolean> {
+  const stats = await Promise.allSettled(error.attempts);
+  return stats.some(
+    (s) => s.status === 'rejected' || [...s.value.votesAgainst.values()].some((e) => !(e instanceof ResourceLockedError)),
+  );
+}

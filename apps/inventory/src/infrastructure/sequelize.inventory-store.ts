@@ -1,0 +1,218 @@
+import { isDuplicateKey, toSqlDateTime } from '@orderflow/database';
+import { QueryTypes, Sequelize, Transaction } from 'sequelize';
+import { InsufficientStockError, ReservationNotFoundError, ReservationStateError, VersionConflict } from '../domain/errors';
+import type { Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, UpsertProductCommand } from '../domain/model';
+import type { InventoryStore } from '../domain/ports';
+import { findShortages } from '../domain/stock';
+
+interface ProductRow {
+  id: string;
+  name: string;
+  price_minor: number | string;
+  available: number | string;
+  reserved: number | string;
+  sold: number | string;
+  received: number | string;
+  version: number | string;
+}
+
+interface ReservationRow {
+  order_id: string;
+  status: ReservationStatus;
+  expires_at: Date | null;
+  release_reason: string | null;
+  product_id: string | null;
+  quantity: number | string | null;
+}
+
+export interface StoreHooks {
+  /** Runs inside a stock-changing transaction after the products were read and before the UPDATEs. For fault-injection tests. */
+  beforeStockWrite?: (productIds: string[]) => Promise<void>;
+}
+
+const toProduct = (row: ProductRow): Product => ({
+  id: row.id,
+  name: row.name,
+  priceMinor: Number(row.price_minor),
+  available: Number(row.available),
+  reserved: Number(row.reserved),
+  sold: Number(row.sold),
+  received: Number(row.received),
+  version: Number(row.version),
+});
+
+const PRODUCT_COLUMNS = 'id, name, price_minor, available, reserved, sold, received, version';
+
+/**
+ * MySQL persistence. Every stock change is one conditional UPDATE ... WHERE id = ? AND version = ?
+ * (and a counter bound), checked by its affected-row count, in the same transaction as the
+ * reservation rows.
+ */
+export class SequelizeInventoryStore implements InventoryStore {
+  constructor(
+    private readonly db: Sequelize,
+    private readonly hooks: StoreHooks = {},
+  ) {}
+
+  async upsertProduct(command: UpsertProductCommand): Promise<{ product: Product; created: boolean }> {
+    return this.db.transaction(async (transaction) => {
+      // received moves by the change in available, so available + reserved + sold = received holds.
+      const [, affected] = await this.db.query(
+        `INSERT INTO products (id, name, price_minor, available, reserved, sold, received, version, created_at, updated_at)
+         VALUES (:id, :name, :price, :available, 0, 0, :available, 1, NOW(3), NOW(3))
+         ON DUPLICATE KEY UPDATE name = VALUES(name), price_minor = VALUES(price_minor),
+           received = received + (VALUES(available) - available), available = VALUES(available),
+           version = version + 1, updated_at = NOW(3)`,
+        { replacements: { id: command.id, name: command.name, price: command.priceMinor, available: command.available }, type: QueryTypes.INSERT, transaction },
+      );
+      const [product] = await this.readProducts([command.id], transaction);
+      // MySQL reports 1 affected row for an insert and 2 for an update.
+      return { product: product as Product, created: affected === 1 };
+    });
+  }
+
+  getProducts(ids: string[]): Promise<Product[]> {
+    return this.readProducts(ids);
+  }
+
+  async findReservation(orderId: string, transaction?: Transaction, forUpdate = false): Promise<Reservation | undefined> {
+    const rows = await this.db.query<ReservationRow>(
+      `SELECT r.order_id, r.status, r.expires_at, r.release_reason, i.product_id, i.quantity
+       FROM reservations r LEFT JOIN reservation_items i ON i.order_id = r.order_id
+       WHERE r.order_id = :orderId ORDER BY i.product_id${forUpdate ? ' FOR UPDATE' : ''}`,
+      { replacements: { orderId }, type: QueryTypes.SELECT, transaction },
+    );
+    const [first] = rows;
+    if (!first) return undefined;
+    return {
+      orderId: first.order_id,
+      status: first.status,
+      items: rows.filter((r) => r.product_id !== null).map((r) => ({ productId: r.product_id as string, quantity: Number(r.quantity) })),
+      expiresAt: first.expires_at ?? undefined,
+      releaseReason: first.release_reason ?? undefined,
+    };
+  }
+
+  async reserveAttempt(command: ReserveCommand): Promise<{ reservation: Reservation; created: boolean }> {
+    return this.db.transaction(async (transaction) => {
+      const ids = command.items.map((i) => i.productId);
+      const products = new Map((await this.readProducts(ids, transaction)).map((p) => [p.id, p]));
+      const shortages = findShortages(products, command.items);
+      if (shortages.length > 0) throw new InsufficientStockError(shortages);
+      try {
+        await this.db.query(
+          `INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at) VALUES (:orderId, 'RESERVED', :expiresAt, NOW(3), NOW(3))`,
+          { replacements: { orderId: command.orderId, expiresAt: toSqlDateTime(command.expiresAt) }, type: QueryTypes.INSERT, transaction },
+        );
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        // Another call for this order got there first: report what it stored.
+        return { reservation: (await this.findReservation(command.orderId, transaction)) as Reservation, created: false };
+      }
+      await this.hooks.beforeStockWrite?.(ids);
+      for (const item of command.items) {
+        const product = products.get(item.productId) as Product;
+        await this.conditionalUpdate(
+          'available = available - :q, reserved = reserved + :q',
+          'available >= :q',
+          product,
+          item.quantity,
+          transaction,
+        );
+      }
+      await this.insertItems(command.orderId, command.items, transaction);
+      return { reservation: { orderId: command.orderId, status: 'RESERVED', items: command.items, expiresAt: command.expiresAt }, created: true };
+    });
+  }
+
+  async commitAttempt(orderId: string): Promise<Reservation> {
+    return this.db.transaction(async (transaction) => {
+      const reservation = await this.findReservation(orderId, transaction, true);
+      if (!reservation) throw new ReservationNotFoundError(orderId);
+      if (reservation.status === 'COMMITTED') return reservation;
+      if (reservation.status === 'RELEASED') throw new ReservationStateError(orderId, reservation.status, 'commit');
+      await this.moveStock(reservation.items, 'reserved = reserved - :q, sold = sold + :q', 'reserved >= :q', transaction);
+      await this.setStatus(orderId, 'COMMITTED', null, transaction);
+      return { ...reservation, status: 'COMMITTED' };
+    });
+  }
+
+  async releaseAttempt(orderId: string, reason: string): Promise<Reservation> {
+    return this.db.transaction(async (transaction) => {
+      const reservation = await this.findReservation(orderId, transaction, true);
+      if (!reservation) {
+        // Nothing held yet: record the release, so a late Reserve for this order cannot hold stock.
+        try {
+          await this.db.query(
+            `INSERT INTO reservations (order_id, status, release_reason, created_at, updated_at) VALUES (:orderId, 'RELEASED', :reason, NOW(3), NOW(3))`,
+            { replacements: { orderId, reason }, type: QueryTypes.INSERT, transaction },
+          );
+        } catch (error) {
+          if (isDuplicateKey(error)) throw new VersionConflict(orderId); // a Reserve won the race: run again
+          throw error;
+        }
+        return { orderId, status: 'RELEASED', items: [], releaseReason: reason };
+      }
+      if (reservation.status === 'RELEASED') return reservation;
+      if (reservation.status === 'COMMITTED') throw new ReservationStateError(orderId, reservation.status, 'release');
+      await this.moveStock(reservation.items, 'reserved = reserved - :q, available = available + :q', 'reserved >= :q', transaction);
+      await this.setStatus(orderId, 'RELEASED', reason, transaction);
+      return { ...reservation, status: 'RELEASED', releaseReason: reason };
+    });
+  }
+
+  async findExpired(now: Date, limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ order_id: string }>(
+      `SELECT order_id FROM reservations WHERE status = 'RESERVED' AND expires_at < :now ORDER BY expires_at LIMIT :limit`,
+      { replacements: { now: toSqlDateTime(now), limit }, type: QueryTypes.SELECT },
+    );
+    return rows.map((r) => r.order_id);
+  }
+
+  private async readProducts(ids: string[], transaction?: Transaction): Promise<Product[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id IN (:ids)`, {
+      replacements: { ids },
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    return rows.map(toProduct);
+  }
+
+  /** Reads the products' versions, then applies one conditional UPDATE per product. */
+  private async moveStock(items: ReservationItem[], set: string, bound: string, transaction: Transaction): Promise<void> {
+    const products = new Map((await this.readProducts(items.map((i) => i.productId), transaction)).map((p) => [p.id, p]));
+    await this.hooks.beforeStockWrite?.(items.map((i) => i.productId));
+    for (const item of items) {
+      const product = products.get(item.productId);
+      if (!product) throw new Error(`reserved product ${item.productId} no longer exists`);
+      await this.conditionalUpdate(set, bound, product, item.quantity, transaction);
+    }
+  }
+
+  private async conditionalUpdate(set: string, bound: string, product: Product, quantity: number, transaction: Transaction): Promise<void> {
+    const [, affected] = await this.db.query(
+      `UPDATE products SET ${set}, version = version + 1, updated_at = NOW(3) WHERE id = :id AND version = :version AND ${bound}`,
+      { replacements: { id: product.id, version: product.version, q: quantity }, type: QueryTypes.UPDATE, transaction },
+    );
+    if (affected !== 1) throw new VersionConflict(product.id);
+  }
+
+  private async insertItems(orderId: string, items: ReservationItem[], transaction: Transaction): Promise<void> {
+    const values = items.map((_, i) => `(:orderId, :p${i}, :q${i})`).join(', ');
+    const replacements: Record<string, unknown> = { orderId };
+    items.forEach((item, i) => {
+      replacements[`p${i}`] = item.productId;
+      replacements[`q${i}`] = item.quantity;
+    });
+    await this.db.query(`INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ${values}`, { replacements, type: QueryTypes.INSERT, transaction });
+  }
+
+  private async setStatus(orderId: string, status: ReservationStatus, reason: string | null, transaction: Transaction): Promise<void> {
+    await this.db.query(`UPDATE reservations SET status = :status, release_reason = :reason, updated_at = NOW(3) WHERE order_id = :orderId`, {
+      replacements: { orderId, status, reason },
+      type: QueryTypes.UPDATE,
+      transaction,
+    });
+  }
+}

@@ -1,0 +1,152 @@
+import { status } from '@grpc/grpc-js';
+import { inventoryV1 } from '@orderflow/proto';
+import { readInsufficientStock } from '../src/entry-points/grpc-error.mapper';
+import { expectConserved, inMinutes, RunningInventory, startInventory, tally } from './support';
+
+const { RESERVATION_STATUS_RESERVED: RESERVED, RESERVATION_STATUS_COMMITTED: COMMITTED, RESERVATION_STATUS_RELEASED: RELEASED } =
+  inventoryV1.ReservationStatus;
+
+describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redis)', () => {
+  let inv: RunningInventory;
+  beforeAll(async () => {
+    inv = await startInventory();
+  });
+  afterAll(() => inv.stop());
+
+  const product = async (id: string, available: number, priceMinor = 1999) =>
+    (await inv.api.upsertProduct({ id, name: `Product ${id}`, priceMinor, available })).product!;
+  const get = async (...ids: string[]) => (await inv.api.getProducts({ productIds: ids })).products;
+
+  it('when a product is upserted twice, then it is created then updated and received tracks the stock added', async () => {
+    const first = await inv.api.upsertProduct({ id: 'up-1', name: 'Mug', priceMinor: 1200, available: 10 });
+    const second = await inv.api.upsertProduct({ id: 'up-1', name: 'Big mug', priceMinor: 1500, available: 25 });
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(second.product).toMatchObject({ name: 'Big mug', priceMinor: 1500, available: 25, received: 25, reserved: 0, sold: 0 });
+  });
+
+  it('when items repeat a product, then they are summed and the reservation holds stock for all of them', async () => {
+    await product('sum-1', 10);
+    await product('sum-2', 10);
+    const { reservation } = await inv.api.reserve({
+      orderId: 'o-sum',
+      items: [{ productId: 'sum-2', quantity: 1 }, { productId: 'sum-1', quantity: 2 }, { productId: 'sum-1', quantity: 3 }],
+      expiresAt: inMinutes(10),
+    });
+    expect(reservation).toMatchObject({ status: RESERVED, items: [{ productId: 'sum-1', quantity: 5 }, { productId: 'sum-2', quantity: 1 }] });
+    expect((await get('sum-1', 'sum-2')).map((p) => [p.id, p.available, p.reserved])).toEqual([['sum-1', 5, 5], ['sum-2', 9, 1]]);
+  });
+
+  it('when one item is short, then nothing is reserved and the error names each short product with what is available', async () => {
+    await product('aon-1', 10);
+    await product('aon-2', 1);
+    await product('aon-3', 0);
+    const error = await inv.api
+      .reserve({ orderId: 'o-aon', items: [{ productId: 'aon-1', quantity: 5 }, { productId: 'aon-2', quantity: 2 }, { productId: 'aon-3', quantity: 1 }], expiresAt: inMinutes(10) })
+      .catch((e) => e);
+    expect(error.code).toBe(status.FAILED_PRECONDITION);
+    expect(readInsufficientStock(error.metadata)).toEqual([
+      { productId: 'aon-2', requested: 2, available: 1 },
+      { productId: 'aon-3', requested: 1, available: 0 },
+    ]);
+    expect(error.details).toContain('aon-2');
+    expect((await get('aon-1', 'aon-2', 'aon-3')).map((p) => p.available)).toEqual([10, 1, 0]);
+    // The refused order id is not burnt: once stock allows, the same id reserves.
+    await product('aon-2', 5);
+    await product('aon-3', 5);
+    const retried = await inv.api.reserve({ orderId: 'o-aon', items: [{ productId: 'aon-1', quantity: 5 }, { productId: 'aon-2', quantity: 2 }, { productId: 'aon-3', quantity: 1 }], expiresAt: inMinutes(10) });
+    expect(retried.reservation?.status).toBe(RESERVED);
+  });
+
+  it('when a product is unknown, then Reserve is NOT_FOUND naming it and nothing changes', async () => {
+    await product('nf-1', 3);
+    const error = await inv.api
+      .reserve({ orderId: 'o-nf', items: [{ productId: 'nf-1', quantity: 1 }, { productId: 'nf-missing', quantity: 1 }], expiresAt: inMinutes(10) })
+      .catch((e) => e);
+    expect(error.code).toBe(status.NOT_FOUND);
+    expect(error.details).toContain('nf-missing');
+    expect((await get('nf-1'))[0]?.available).toBe(3);
+  });
+
+  it.each([
+    ['no items', { orderId: 'o-bad', items: [], expiresAt: inMinutes(1) }, 'items'],
+    ['a zero quantity', { orderId: 'o-bad', items: [{ productId: 'x', quantity: 0 }], expiresAt: inMinutes(1) }, 'items[0].quantity'],
+    ['a negative quantity', { orderId: 'o-bad', items: [{ productId: 'x', quantity: -3 }], expiresAt: inMinutes(1) }, 'items[0].quantity'],
+    ['an empty order id', { orderId: '', items: [{ productId: 'x', quantity: 1 }], expiresAt: inMinutes(1) }, 'order_id'],
+    ['a product id with spaces', { orderId: 'o-bad', items: [{ productId: 'a b', quantity: 1 }], expiresAt: inMinutes(1) }, 'items[0].product_id'],
+    ['no expiry', { orderId: 'o-bad', items: [{ productId: 'x', quantity: 1 }], expiresAt: undefined }, 'expires_at'],
+    ['an expiry in the past', { orderId: 'o-bad', items: [{ productId: 'x', quantity: 1 }], expiresAt: new Date(Date.now() - 1000) }, 'expires_at'],
+  ])('when the request has %s, then it is INVALID_ARGUMENT naming the field', async (_, request, field) => {
+    const error = await inv.api.reserve(request as inventoryV1.ReserveRequest).catch((e) => e);
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toContain(field);
+  });
+
+  it('when Reserve, Commit and Release are retried, then each returns the same result and changes stock once', async () => {
+    await product('idem-1', 10);
+    await product('idem-2', 10);
+    const request = { orderId: 'o-idem', items: [{ productId: 'idem-1', quantity: 2 }], expiresAt: inMinutes(10) };
+    const reserves = await Promise.all([inv.api.reserve(request), inv.api.reserve(request), inv.api.reserve(request)]);
+    expect(new Set(reserves.map((r) => JSON.stringify(r.reservation))).size).toBe(1);
+    expect((await get('idem-1'))[0]).toMatchObject({ available: 8, reserved: 2 });
+
+    const commits = await Promise.all([inv.api.commit({ orderId: 'o-idem' }), inv.api.commit({ orderId: 'o-idem' })]);
+    expect(commits.map((c) => c.reservation?.status)).toEqual([COMMITTED, COMMITTED]);
+    expect((await inv.api.commit({ orderId: 'o-idem' })).reservation?.status).toBe(COMMITTED);
+    expect((await get('idem-1'))[0]).toMatchObject({ available: 8, reserved: 0, sold: 2 });
+    // A retried Reserve after the sale still answers with the stored reservation and reserves nothing more.
+    expect((await inv.api.reserve(request)).reservation?.status).toBe(COMMITTED);
+    expect((await get('idem-1'))[0]).toMatchObject({ available: 8, reserved: 0, sold: 2 });
+
+    const other = { orderId: 'o-idem-2', items: [{ productId: 'idem-2', quantity: 4 }], expiresAt: inMinutes(10) };
+    await inv.api.reserve(other);
+    const releases = await Promise.all([1, 2, 3].map(() => inv.api.release({ orderId: 'o-idem-2', reason: 'cancelled' })));
+    expect(releases.map((r) => r.reservation?.status)).toEqual([RELEASED, RELEASED, RELEASED]);
+    expect((await get('idem-2'))[0]).toMatchObject({ available: 10, reserved: 0, sold: 0 });
+    expectConserved(await get('idem-1', 'idem-2'));
+  });
+
+  it('when an order id is reused with other items, then it is ALREADY_EXISTS and nothing more is reserved', async () => {
+    await product('reuse-1', 10);
+    await inv.api.reserve({ orderId: 'o-reuse', items: [{ productId: 'reuse-1', quantity: 1 }], expiresAt: inMinutes(10) });
+    const error = await inv.api.reserve({ orderId: 'o-reuse', items: [{ productId: 'reuse-1', quantity: 2 }], expiresAt: inMinutes(10) }).catch((e) => e);
+    expect(error.code).toBe(status.ALREADY_EXISTS);
+    expect((await get('reuse-1'))[0]).toMatchObject({ available: 9, reserved: 1 });
+  });
+
+  it('when a reservation is in the wrong state, then Commit or Release is FAILED_PRECONDITION and changes nothing', async () => {
+    await product('state-1', 10);
+    await inv.api.reserve({ orderId: 'o-sold', items: [{ productId: 'state-1', quantity: 1 }], expiresAt: inMinutes(10) });
+    await inv.api.commit({ orderId: 'o-sold' });
+    expect((await inv.api.release({ orderId: 'o-sold', reason: 'cancelled' }).catch((e) => e)).code).toBe(status.FAILED_PRECONDITION);
+    await inv.api.reserve({ orderId: 'o-gone', items: [{ productId: 'state-1', quantity: 2 }], expiresAt: inMinutes(10) });
+    await inv.api.release({ orderId: 'o-gone', reason: 'cancelled' });
+    expect((await inv.api.commit({ orderId: 'o-gone' }).catch((e) => e)).code).toBe(status.FAILED_PRECONDITION);
+    expect((await get('state-1'))[0]).toMatchObject({ available: 9, reserved: 0, sold: 1 });
+    expect((await inv.api.commit({ orderId: 'o-never' }).catch((e) => e)).code).toBe(status.NOT_FOUND);
+  });
+
+  it('when an order is released before its Reserve arrives, then the late Reserve holds nothing', async () => {
+    await product('late-1', 5);
+    expect((await inv.api.release({ orderId: 'o-late', reason: 'order-write-failed' })).reservation?.status).toBe(RELEASED);
+    const error = await inv.api.reserve({ orderId: 'o-late', items: [{ productId: 'late-1', quantity: 1 }], expiresAt: inMinutes(10) }).catch((e) => e);
+    expect(error.code).toBe(status.FAILED_PRECONDITION);
+    expect((await get('late-1'))[0]).toMatchObject({ available: 5, reserved: 0 });
+  });
+
+  it('when reservations expire, then the sweeper releases them once and leaves live and sold ones alone', async () => {
+    await product('exp-1', 10);
+    const soon = new Date(Date.now() + 300);
+    await inv.api.reserve({ orderId: 'o-exp-a', items: [{ productId: 'exp-1', quantity: 2 }], expiresAt: soon });
+    await inv.api.reserve({ orderId: 'o-exp-b', items: [{ productId: 'exp-1', quantity: 3 }], expiresAt: soon });
+    await inv.api.reserve({ orderId: 'o-exp-paid', items: [{ productId: 'exp-1', quantity: 1 }], expiresAt: soon });
+    await inv.api.commit({ orderId: 'o-exp-paid' });
+    await inv.api.reserve({ orderId: 'o-exp-live', items: [{ productId: 'exp-1', quantity: 1 }], expiresAt: inMinutes(10) });
+    await new Promise((r) => setTimeout(r, 400));
+    const swept = await Promise.all([inv.app.sweeper.sweep(), inv.app.sweeper.sweep()]);
+    expect(swept[0] + swept[1]).toBeGreaterThanOrEqual(2);
+    expect((await get('exp-1'))[0]).toMatchObject({ available: 8, reserved: 1, sold: 1, received: 10 });
+    expect((await inv.api.commit({ orderId: 'o-exp-a' }).catch((e) => e)).code).toBe(status.FAILED_PRECONDITION);
+    expect(await inv.app.sweeper.sweep()).toBe(0);
+  });
+});

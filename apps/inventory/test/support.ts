@@ -1,0 +1,107 @@
+import { credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import { dropDatabase } from '@orderflow/database';
+import { inventoryV1 } from '@orderflow/proto';
+import { createLogger } from '@orderflow/service-kit';
+import { testStack } from '@orderflow/stack';
+import { createInventoryApp, InventoryApp } from '../src/app';
+import { InventoryConfig, loadConfig } from '../src/config';
+import type { StoreHooks } from '../src/infrastructure/sequelize.inventory-store';
+
+let counter = 0;
+
+/** Settings for an inventory service on the test stack, with a database of its own. */
+export function testConfig(env: Record<string, string> = {}): InventoryConfig {
+  const stack = testStack.info();
+  const mysql = stack.mysql[0]!;
+  return loadConfig({
+    INVENTORY_GRPC_PORT: '0',
+    INVENTORY_MYSQL_HOST: mysql.host,
+    INVENTORY_MYSQL_PORT: String(mysql.port),
+    INVENTORY_MYSQL_USER: mysql.user,
+    INVENTORY_MYSQL_PASSWORD: mysql.password,
+    INVENTORY_MYSQL_DATABASE: `inventory_test_${process.pid}_${++counter}`,
+    INVENTORY_REDIS: stack.redis.map((r) => `${r.host}:${r.port}`).join(','),
+    INVENTORY_SWEEP_INTERVAL_MS: '3600000',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+
+/** A promise-returning view of the generated client, with a deadline on every call. */
+export function promisify(client: inventoryV1.InventoryServiceClient) {
+  const call =
+    <Req, Res>(method: Unary<Req, Res>) =>
+    (request: Req): Promise<Res> =>
+      new Promise((resolve, reject) =>
+        method.call(client, request, new Metadata(), { deadline: new Date(Date.now() + 60_000) }, (error, response) =>
+          error ? reject(error) : resolve(response),
+        ),
+      );
+  return {
+    upsertProduct: call<inventoryV1.UpsertProductRequest, inventoryV1.UpsertProductResponse>(client.upsertProduct as never),
+    getProducts: call<inventoryV1.GetProductsRequest, inventoryV1.GetProductsResponse>(client.getProducts as never),
+    reserve: call<inventoryV1.ReserveRequest, inventoryV1.ReserveResponse>(client.reserve as never),
+    commit: call<inventoryV1.CommitRequest, inventoryV1.CommitResponse>(client.commit as never),
+    release: call<inventoryV1.ReleaseRequest, inventoryV1.ReleaseResponse>(client.release as never),
+  };
+}
+
+export type InventoryApi = ReturnType<typeof promisify>;
+
+export interface RunningInventory {
+  app: InventoryApp;
+  config: InventoryConfig;
+  api: InventoryApi;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Boots a real inventory service (gRPC on a free port) against the test stack. */
+export async function startInventory(options: { env?: Record<string, string>; hooks?: StoreHooks } = {}): Promise<RunningInventory> {
+  const config = testConfig(options.env);
+  const app = createInventoryApp(config, { hooks: options.hooks, logger: createLogger('inventory-test', 'silent') });
+  await app.lifecycle.start();
+  const address = `127.0.0.1:${app.grpc.boundPort}`;
+  const client = new inventoryV1.InventoryServiceClient(address, credentials.createInsecure());
+  return {
+    app,
+    config,
+    api: promisify(client),
+    address,
+    async stop() {
+      client.close();
+      await app.lifecycle.stop();
+      await dropDatabase(config.mysql);
+    },
+  };
+}
+
+export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000);
+
+/** Every product's counters add up: available + reserved + sold === received, and none is negative. */
+export function expectConserved(products: inventoryV1.Product[]): void {
+  for (const p of products) {
+    expect({ id: p.id, total: p.available + p.reserved + p.sold, negative: Math.min(p.available, p.reserved, p.sold) < 0 }).toEqual({
+      id: p.id,
+      total: p.received,
+      negative: false,
+    });
+  }
+}
+
+/** Settles every promise and tallies fulfilled results and gRPC error codes. */
+export async function tally<T>(promises: Promise<T>[]): Promise<{ ok: T[]; codes: Record<number, number> }> {
+  const results = await Promise.allSettled(promises);
+  const ok: T[] = [];
+  const codes: Record<number, number> = {};
+  for (const r of results) {
+    if (r.status === 'fulfilled') ok.push(r.value);
+    else {
+      const code = (r.reason as ServiceError).code ?? -1;
+      codes[code] = (codes[code] ?? 0) + 1;
+    }
+  }
+  return { ok, codes };
+}
