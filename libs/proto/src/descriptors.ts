@@ -1,9 +1,13 @@
 import * as protoLoader from '@grpc/proto-loader';
 import fs from 'node:fs';
 import path from 'node:path';
+import * as descriptor from 'protobufjs/ext/descriptor';
 
-/** The folder that holds the .proto sources (for proto-loader, reflection and standard tools). */
+/** The folder that holds the .proto sources (for standard tools such as buf curl --schema). */
 export const PROTO_ROOT = path.resolve(__dirname, '..', 'proto');
+
+/** `buf build` output, committed beside the generated code and checked for staleness like it. */
+export const DESCRIPTOR_SET_PATH = path.resolve(__dirname, 'generated', 'descriptor-set.binpb');
 
 /** Every .proto file of the project, relative to PROTO_ROOT. */
 export function protoFiles(): string[] {
@@ -19,14 +23,31 @@ export function protoFiles(): string[] {
   return found.sort();
 }
 
-/** proto-loader definitions of every project proto: what server reflection serves. */
+interface FileDescriptor {
+  name: string;
+}
+
+/**
+ * proto-loader definitions of every project proto: what server reflection serves. proto-loader
+ * re-serializes file descriptors through protobufjs, which drops their `dependency` lists, and
+ * standard clients (buf curl, grpcurl) then cannot resolve imported types such as Timestamp. So the
+ * definitions carry buf's exact file descriptors instead.
+ */
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync(protoFiles(), {
-    includeDirs: [PROTO_ROOT],
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
+  const bytes = fs.readFileSync(DESCRIPTOR_SET_PATH);
+  const definition = protoLoader.loadFileDescriptorSetFromBuffer(bytes, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const exact = new Map<string, Buffer>();
+  const set = descriptor.FileDescriptorSet.decode(bytes) as unknown as { file: FileDescriptor[] };
+  for (const file of set.file) {
+    exact.set(file.name, Buffer.from(descriptor.FileDescriptorProto.encode(file as never).finish()));
+  }
+  for (const entry of Object.values(definition)) {
+    const withFiles = entry as { fileDescriptorProtos?: Buffer[] };
+    if (!withFiles.fileDescriptorProtos) continue;
+    withFiles.fileDescriptorProtos = withFiles.fileDescriptorProtos.map((buffer) => {
+      const { name } = descriptor.FileDescriptorProto.decode(buffer) as unknown as FileDescriptor;
+      return exact.get(name) ?? buffer;
+    });
+  }
+  return definition;
 }

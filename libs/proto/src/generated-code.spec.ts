@@ -23,11 +23,12 @@ describe('libs/proto contracts', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'proto-gen-'));
     try {
       execFileSync(buf, ['generate', '-o', out], { cwd: libRoot, encoding: 'utf8' });
+      execFileSync(buf, ['build', '-o', path.join(out, 'src', 'generated', 'descriptor-set.binpb')], { cwd: libRoot });
       const fresh = path.join(out, 'src', 'generated');
       const committed = path.join(libRoot, 'src', 'generated');
       expect(listFiles(committed)).toEqual(listFiles(fresh));
       for (const file of listFiles(fresh)) {
-        const same = fs.readFileSync(path.join(fresh, file), 'utf8') === fs.readFileSync(path.join(committed, file), 'utf8');
+        const same = fs.readFileSync(path.join(fresh, file)).equals(fs.readFileSync(path.join(committed, file)));
         if (!same) throw new Error(`${file} is stale: run \`npm run proto:generate\` and commit the result`);
       }
     } finally {

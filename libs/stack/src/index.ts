@@ -4,3 +4,4 @@ export { stackCli } from './cli';
 export { workspaceRoot } from './workspace';
 export { PROFILES, MYSQL_USER, MYSQL_PASSWORD } from './profiles';
 export { testStack } from './test-stack';
+export { TcpProxy } from './tcp-proxy';

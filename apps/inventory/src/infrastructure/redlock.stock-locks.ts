@@ -20,7 +20,7 @@ export class RedlockStockLocks implements StockLocks {
   private readonly local = new KeyedMutex();
 
   constructor(
-    clients: Redis[],
+    private readonly clients: Redis[],
     private readonly settings: LockSettings,
     private readonly onLockError: (error: unknown) => void = () => undefined,
   ) {
@@ -49,7 +49,7 @@ export class RedlockStockLocks implements StockLocks {
         return await work();
       } finally {
         // An expired lock fails to release: harmless, the database kept the stock right.
-        await lock.release().catch(this.onLockError);
+        await this.redlock.release(lock, { retryCount: 0 }).catch(this.onLockError);
       }
     } finally {
       releaseLocal();
@@ -57,6 +57,9 @@ export class RedlockStockLocks implements StockLocks {
   }
 
   private async acquire(keys: string[]): Promise<Lock> {
+    // Fail fast (and closed) when a majority of the Redis masters is not connected: no quorum, no lock.
+    const ready = this.clients.filter((c) => c.status === 'ready').length;
+    if (ready < Math.floor(this.clients.length / 2) + 1) throw new DependencyUnavailableError('redis');
     try {
       return await this.redlock.acquire(keys, this.settings.ttlMs);
     } catch (error) {
