@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { inventoryV1 } from '@orderflow/proto';
 import { readInsufficientStock } from '../src/entry-points/grpc-error.mapper';
-import { expectConserved, inMinutes, RunningInventory, startInventory, tally } from './support';
+import { expectConserved, inMinutes, RunningInventory, startInventory } from './support';
 
 const { RESERVATION_STATUS_RESERVED: RESERVED, RESERVATION_STATUS_COMMITTED: COMMITTED, RESERVATION_STATUS_RELEASED: RELEASED } =
   inventoryV1.ReservationStatus;
