@@ -13,7 +13,7 @@ import { startStack, stopStack, workspaceRoot } from '@orderflow/stack';
 
 const root = workspaceRoot();
 const reports = path.join(root, 'reports', 'jest');
-const nxBin = path.join(root, 'node_modules', 'nx', 'bin', 'nx.js');
+const nxBin = path.join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
 const extra = process.argv.slice(2);
 
 const env = {

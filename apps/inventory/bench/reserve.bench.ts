@@ -1,0 +1,104 @@
+/**
+ * Reserve throughput over gRPC, beside this machine's raw MySQL limit measured in the same run.
+ *   npm run bench:inventory [-- --seconds 10 --concurrency 64]
+ * Starts the dev stack if needed and an inventory process on its own database and port, then:
+ *   hot:      every call reserves 1 unit of one product;
+ *   uniform:  every call reserves 1 unit of a random one of 10,000 products;
+ *   raw:      a plain `UPDATE ... SET available = available - 1 WHERE id = ? AND available >= 1` loop
+ *             (mysql2, one connection per worker) on one row and on random rows.
+ * Prints each line and the ratios; writes reports/bench-inventory.json.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { dropDatabase, ensureDatabase } from '@orderflow/database';
+import { inventoryV1 } from '@orderflow/proto';
+import { startStack, workspaceRoot } from '@orderflow/stack';
+import mysql from 'mysql2/promise';
+import { drive, formatRow, LoadResult } from './load';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const SECONDS = arg('--seconds', 10);
+const CONCURRENCY = arg('--concurrency', 64);
+const PRODUCTS = 10_000;
+const PORT = 50152;
+const root = workspaceRoot();
+
+function call<Res>(fn: (metadata: Metadata, options: { deadline: Date }, cb: (e: Error | null, r: Res) => void) => unknown): Promise<Res> {
+  return new Promise((resolve, reject) => fn(new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (e, r) => (e ? reject(e) : resolve(r))));
+}
+
+async function rawBaseline(target: { host: string; port: number; user: string; password: string }): Promise<LoadResult[]> {
+  const database = 'orderflow_bench_raw';
+  await dropDatabase({ ...target, database });
+  await ensureDatabase({ ...target, database });
+  const pool = mysql.createPool({ ...target, database, connectionLimit: CONCURRENCY });
+  await pool.query('CREATE TABLE stock (id INT PRIMARY KEY, available BIGINT NOT NULL) ENGINE=InnoDB');
+  const rows = Array.from({ length: PRODUCTS }, (_, i) => [i, 1_000_000_000]);
+  for (let i = 0; i < rows.length; i += 1000) await pool.query('INSERT INTO stock VALUES ?', [rows.slice(i, i + 1000)]);
+  const update = (id: number) => pool.execute('UPDATE stock SET available = available - 1 WHERE id = ? AND available >= 1', [id]);
+  const hot = await drive('raw UPDATE, one row', CONCURRENCY, SECONDS * 1000, () => update(0));
+  console.log(formatRow(hot));
+  const uniform = await drive('raw UPDATE, random rows', CONCURRENCY, SECONDS * 1000, () => update(Math.floor(Math.random() * PRODUCTS)));
+  console.log(formatRow(uniform));
+  await pool.end();
+  await dropDatabase({ ...target, database });
+  return [hot, uniform];
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack({ profile: 'dev', log: () => undefined });
+  const target = stack.mysql[0]!;
+  const database = 'orderflow_bench_inventory';
+  await dropDatabase({ ...target, database });
+
+  const service = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
+    env: { ...process.env, INVENTORY_GRPC_PORT: String(PORT), INVENTORY_MYSQL_PORT: String(target.port), INVENTORY_MYSQL_DATABASE: database, INVENTORY_REDIS: `127.0.0.1:${stack.redis[0]!.port}`, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const client = new inventoryV1.InventoryServiceClient(`127.0.0.1:${PORT}`, credentials.createInsecure());
+  try {
+    for (let ready = false; !ready; ) {
+      ready = await call((m, o, cb) => client.getProducts({ productIds: ['x'] }, m, o, cb)).then(() => true, () => false);
+      if (!ready) await new Promise((r) => setTimeout(r, 300));
+    }
+    await call((m, o, cb) => client.upsertProduct({ id: 'bench-hot', name: 'hot', priceMinor: 100, available: 1_000_000_000 }, m, o, cb));
+    for (let i = 0; i < PRODUCTS; i += 200) {
+      await Promise.all(
+        Array.from({ length: 200 }, (_, j) => call((m, o, cb) => client.upsertProduct({ id: `bench-${i + j}`, name: 'uniform', priceMinor: 100, available: 1_000_000 }, m, o, cb))),
+      );
+    }
+    const expiresAt = () => new Date(Date.now() + 3600_000);
+    let n = 0;
+    const reserve = (productId: string) =>
+      call((m, o, cb) => client.reserve({ orderId: `bench-${process.pid}-${n++}`, items: [{ productId, quantity: 1 }], expiresAt: expiresAt() }, m, o, cb));
+
+    console.log(`\nReserve over gRPC, concurrency ${CONCURRENCY}, ${SECONDS} s per line (the raw limit runs in the same session)\n`);
+    const hot = await drive('Reserve, one hot product', CONCURRENCY, SECONDS * 1000, () => reserve('bench-hot'));
+    console.log(formatRow(hot));
+    const uniform = await drive(`Reserve, uniform over ${PRODUCTS} products`, CONCURRENCY, SECONDS * 1000, () => reserve(`bench-${Math.floor(Math.random() * PRODUCTS)}`));
+    console.log(formatRow(uniform));
+    const [rawHot, rawUniform] = await rawBaseline(target);
+    console.log(`\nratio hot Reserve / raw one-row UPDATE:          ${(hot.perSecond / rawHot!.perSecond).toFixed(3)}`);
+    console.log(`ratio uniform Reserve / raw random-row UPDATE:   ${(uniform.perSecond / rawUniform!.perSecond).toFixed(3)}`);
+    fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'reports', 'bench-inventory.json'), JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, results: [hot, uniform, rawHot, rawUniform] }, null, 2));
+  } finally {
+    client.close();
+    service.kill('SIGTERM');
+    await new Promise((resolve) => service.once('exit', resolve));
+    await dropDatabase({ ...target, database });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

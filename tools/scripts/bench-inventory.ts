@@ -1,0 +1,2 @@
+// `npm run bench:inventory`: see apps/inventory/bench/reserve.bench.ts.
+import '../../apps/inventory/bench/reserve.bench';
