@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import { Sequelize, Transaction } from 'sequelize';
+import { Sequelize } from 'sequelize';
 
 export interface MysqlTarget {
   host: string;
@@ -43,7 +43,17 @@ export function createSequelize(target: MysqlTarget, pool: PoolOptions): Sequeli
     dialect: 'mysql',
     logging: false,
     timezone: '+00:00',
-    isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED,
+    // READ COMMITTED per session, once per connection: Sequelize's per-transaction isolationLevel
+    // option costs an extra round trip on every transaction.
+    hooks: {
+      afterConnect: (connection: unknown) =>
+        new Promise<void>((resolve, reject) =>
+          (connection as { query: (sql: string, cb: (error: Error | null) => void) => void }).query(
+            'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+            (error) => (error ? reject(error) : resolve()),
+          ),
+        ),
+    },
     pool: { max: pool.max, min: 0, acquire: pool.acquireTimeoutMs ?? 10_000, idle: 30_000 },
     dialectOptions: { supportBigNumbers: true, bigNumberStrings: false, connectTimeout: 5_000 },
   });

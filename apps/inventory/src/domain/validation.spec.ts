@@ -1,0 +1,53 @@
+import { InvalidArgumentError } from './errors';
+import { DEFAULT_LIMITS, normalizeItems, validateReserve, validateUpsert } from './validation';
+
+const now = new Date('2026-01-01T00:00:00Z');
+const later = new Date('2026-01-01T00:15:00Z');
+
+function violations(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) return error.violations.map((v) => v.field);
+    throw error;
+  }
+  throw new Error('expected InvalidArgumentError');
+}
+
+describe('reserve validation', () => {
+  it('when items repeat a product, then they are summed and sorted by product id', () => {
+    expect(normalizeItems([{ productId: 'b', quantity: 1 }, { productId: 'a', quantity: 2 }, { productId: 'b', quantity: 4 }])).toEqual([
+      { productId: 'a', quantity: 2 },
+      { productId: 'b', quantity: 5 },
+    ]);
+  });
+
+  it('when the request is valid, then the command carries the normalized items and the expiry', () => {
+    const command = validateReserve({ orderId: '123', items: [{ productId: 'p', quantity: 1 }, { productId: 'p', quantity: 1 }], expiresAt: later }, DEFAULT_LIMITS, now);
+    expect(command).toEqual({ orderId: '123', items: [{ productId: 'p', quantity: 2 }], expiresAt: later });
+  });
+
+  it('when several fields are bad, then every one of them is named', () => {
+    expect(
+      violations(() =>
+        validateReserve({ orderId: ' ', items: [{ productId: '', quantity: 1.5 }, { productId: 'ok', quantity: 0 }], expiresAt: now }, DEFAULT_LIMITS, now),
+      ),
+    ).toEqual(['order_id', 'items[0].product_id', 'items[0].quantity', 'items[1].quantity', 'expires_at']);
+  });
+
+  it('when items of one product sum past the quantity limit, then the summed quantity is refused', () => {
+    const limits = { ...DEFAULT_LIMITS, maxQuantity: 5 };
+    expect(violations(() => validateReserve({ orderId: 'o', items: [{ productId: 'p', quantity: 3 }, { productId: 'p', quantity: 3 }], expiresAt: later }, limits, now))).toEqual([
+      'items(p).quantity',
+    ]);
+  });
+
+  it('when there are more items than the limit, then items is refused', () => {
+    const items = Array.from({ length: DEFAULT_LIMITS.maxItemsPerReservation + 1 }, (_, i) => ({ productId: `p${i}`, quantity: 1 }));
+    expect(violations(() => validateReserve({ orderId: 'o', items, expiresAt: later }, DEFAULT_LIMITS, now))).toEqual(['items']);
+  });
+
+  it('when a product upsert has a negative stock or an empty name, then both are named', () => {
+    expect(violations(() => validateUpsert({ id: 'p', name: '  ', priceMinor: 100, available: -1 }, DEFAULT_LIMITS))).toEqual(['name', 'available']);
+  });
+});
