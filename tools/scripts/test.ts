@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startStack, stopStack, workspaceRoot } from '@orderflow/stack';
+import { startStack, stopStack, TEST_REDIS_COUNT, workspaceRoot } from '@orderflow/stack';
 
 const root = workspaceRoot();
 const reports = path.join(root, 'reports', 'jest');
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   console.log('== test stack');
   let tests = 1;
   try {
-    await startStack({ profile: 'test', redisCount: 1 });
+    await startStack({ profile: 'test', redisCount: TEST_REDIS_COUNT });
     console.log('== tests');
     tests = await nx(['run-many', '-t', 'test', '--parallel=1', '--outputStyle=static', ...extra]);
   } finally {

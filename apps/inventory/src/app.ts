@@ -93,7 +93,8 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
         await Promise.all(redisClients.map((c) => c.connect()));
       },
       stop: async () => {
-        await Promise.all(redisClients.map((c) => c.quit().catch(() => c.disconnect())));
+        // quit() waits for a reply; a client that is not connected just stops reconnecting.
+        await Promise.all(redisClients.map((c) => (c.status === 'ready' ? c.quit().then(() => undefined, () => c.disconnect()) : c.disconnect())));
       },
     },
     sweeper,

@@ -65,4 +65,24 @@ describe('inventory when Redis or MySQL goes away (real servers behind a TCP pro
       await proxy.stop();
     }
   });
+
+  it('when one of three Redis masters is down, then the Redlock quorum still serves; when two are down, then Reserve is UNAVAILABLE', async () => {
+    const proxies = testStack.info().redis.map((redis) => new TcpProxy(redis));
+    expect(proxies).toHaveLength(3);
+    for (const proxy of proxies) await proxy.start();
+    const inv = await startInventory({ env: { INVENTORY_REDIS: proxies.map((p) => `127.0.0.1:${p.port}`).join(',') } });
+    const reserve = (orderId: string) => inv.api.reserve({ orderId, items: [{ productId: 'quorum', quantity: 1 }], expiresAt: inMinutes(5) });
+    try {
+      await inv.api.upsertProduct({ id: 'quorum', name: 'Q', priceMinor: 100, available: 10 });
+      await proxies[0]!.cut();
+      expect((await reserve('q-1')).reservation?.orderId).toBe('q-1');
+      await proxies[1]!.cut();
+      expect((await reserve('q-2').catch((e) => e)).code).toBe(status.UNAVAILABLE);
+      expect((await inv.api.getProducts({ productIds: ['quorum'] })).products[0]).toMatchObject({ available: 9, reserved: 1 });
+    } finally {
+      for (const proxy of proxies) await proxy.restore();
+      await inv.stop();
+      for (const proxy of proxies) await proxy.stop();
+    }
+  });
 });

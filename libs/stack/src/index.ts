@@ -3,5 +3,5 @@ export type { StackInfo, StackOptions, MysqlEndpoint } from './stack';
 export { stackCli } from './cli';
 export { workspaceRoot } from './workspace';
 export { PROFILES, MYSQL_USER, MYSQL_PASSWORD } from './profiles';
-export { testStack } from './test-stack';
+export { testStack, TEST_REDIS_COUNT } from './test-stack';
 export { TcpProxy } from './tcp-proxy';

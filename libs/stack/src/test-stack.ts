@@ -1,6 +1,8 @@
 import { startStack, stackInfo, stackStatus, StackInfo, stopStack } from './stack';
 
 const PROFILE = 'test';
+/** Three independent Redis masters, so Redlock quorum tests have them; most tests use the first. */
+export const TEST_REDIS_COUNT = 3;
 
 /**
  * For Jest's globalSetup/globalTeardown. `npm test` starts one test stack for every project and sets
@@ -9,13 +11,13 @@ const PROFILE = 'test';
  */
 export const testStack = {
   info(): StackInfo {
-    return stackInfo(PROFILE, 1);
+    return stackInfo(PROFILE, TEST_REDIS_COUNT);
   },
 
   async setup(): Promise<void> {
     if (process.env.ORDERFLOW_TEST_STACK === 'external') return;
     const wasRunning = (await stackStatus(PROFILE)).some((s) => s.running);
-    await startStack({ profile: PROFILE, redisCount: 1, log: () => undefined });
+    await startStack({ profile: PROFILE, redisCount: TEST_REDIS_COUNT, log: () => undefined });
     (globalThis as { __orderflowStartedStack?: boolean }).__orderflowStartedStack = !wasRunning;
   },
 

@@ -1,0 +1,3 @@
+import { testStack } from '../src';
+
+export default () => testStack.teardown();
