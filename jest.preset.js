@@ -3,7 +3,7 @@
 const path = require('node:path');
 
 const root = __dirname;
-const libs = ['proto', 'service-kit', 'database', 'sharding', 'stack'];
+const libs = ['proto', 'service-kit', 'database', 'sharding', 'stack', 'messaging'];
 
 module.exports = {
   testEnvironment: 'node',

@@ -1,4 +1,5 @@
 // Generated contracts (ts-proto, DO NOT EDIT under src/generated) and the descriptors reflection needs.
 export * as inventoryV1 from './generated/orderflow/inventory/v1/inventory';
+export * as orderV1 from './order-v1';
 export { Timestamp } from './generated/google/protobuf/timestamp';
 export { PROTO_ROOT, DESCRIPTOR_SET_PATH, protoFiles, loadPackageDefinition } from './descriptors';
