@@ -1,6 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { inventoryV1 } from '@orderflow/proto';
-import { readInsufficientStock } from '../src/entry-points/grpc-error.mapper';
+import { errorDetails, inventoryV1 } from '@orderflow/proto';
 import { expectConserved, inMinutes, RunningInventory, startInventory } from './support';
 
 const { RESERVATION_STATUS_RESERVED: RESERVED, RESERVATION_STATUS_COMMITTED: COMMITTED, RESERVATION_STATUS_RELEASED: RELEASED } =
@@ -45,7 +44,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
       .reserve({ orderId: 'o-aon', items: [{ productId: 'aon-1', quantity: 5 }, { productId: 'aon-2', quantity: 2 }, { productId: 'aon-3', quantity: 1 }], expiresAt: inMinutes(10) })
       .catch((e) => e);
     expect(error.code).toBe(status.FAILED_PRECONDITION);
-    expect(readInsufficientStock(error.metadata)).toEqual([
+    expect(errorDetails.readInsufficientStock(error.metadata)).toEqual([
       { productId: 'aon-2', requested: 2, available: 1 },
       { productId: 'aon-3', requested: 1, available: 0 },
     ]);

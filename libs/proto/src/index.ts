@@ -3,3 +3,4 @@ export * as inventoryV1 from './generated/orderflow/inventory/v1/inventory';
 export * as orderV1 from './order-v1';
 export { Timestamp } from './generated/google/protobuf/timestamp';
 export { PROTO_ROOT, DESCRIPTOR_SET_PATH, protoFiles, loadPackageDefinition } from './descriptors';
+export * as errorDetails from './error-details';

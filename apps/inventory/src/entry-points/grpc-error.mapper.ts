@@ -1,10 +1,8 @@
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
-import { inventoryV1 } from '@orderflow/proto';
+import { errorDetails } from '@orderflow/proto';
 import type { Logger } from '@orderflow/service-kit';
 import { InsufficientStockError, InvalidArgumentError, InventoryError } from '../domain/errors';
 
-export const INSUFFICIENT_STOCK_METADATA_KEY = 'orderflow-insufficient-stock-bin';
-export const FIELD_VIOLATIONS_METADATA_KEY = 'orderflow-field-violations';
 
 const STATUS_BY_KIND: Record<InventoryError['kind'], Status> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
@@ -24,21 +22,12 @@ function serviceError(code: Status, details: string, metadata = new Metadata()):
 export function toGrpcError(error: unknown, logger: Logger, method: string): Partial<ServiceError> {
   if (error instanceof InventoryError) {
     const metadata = new Metadata();
-    if (error instanceof InsufficientStockError) {
-      metadata.set(INSUFFICIENT_STOCK_METADATA_KEY, Buffer.from(inventoryV1.InsufficientStock.encode({ shortages: error.shortages }).finish()));
-    }
-    if (error instanceof InvalidArgumentError) {
-      metadata.set(FIELD_VIOLATIONS_METADATA_KEY, JSON.stringify(error.violations));
-    }
+    metadata.set(errorDetails.ERROR_REASON_KEY, error.kind);
+    if (error instanceof InsufficientStockError) errorDetails.setInsufficientStock(metadata, error.shortages);
+    if (error instanceof InvalidArgumentError) errorDetails.setFieldViolations(metadata, error.violations);
     if (error.kind === 'unavailable') logger.warn({ err: error, method }, 'dependency unavailable');
     return serviceError(STATUS_BY_KIND[error.kind], error.message, metadata);
   }
   logger.error({ err: error, method }, 'unexpected error');
   return serviceError(Status.INTERNAL, 'internal error');
-}
-
-/** Reads the shortages a FAILED_PRECONDITION from Reserve carries (for callers such as order-command). */
-export function readInsufficientStock(metadata: Metadata | undefined): inventoryV1.StockShortage[] {
-  const [value] = metadata?.get(INSUFFICIENT_STOCK_METADATA_KEY) ?? [];
-  return value instanceof Buffer ? inventoryV1.InsufficientStock.decode(value).shortages : [];
 }

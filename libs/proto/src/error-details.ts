@@ -1,0 +1,53 @@
+import { Metadata } from '@grpc/grpc-js';
+import { InsufficientStock, StockShortage } from './generated/orderflow/inventory/v1/inventory';
+import { CurrentPrice, PriceChanged } from './generated/orderflow/order/v1/order_command_service';
+
+/**
+ * Error details that travel in gRPC trailing metadata, shared by the servers that set them and the
+ * clients that read them. The reason is a short machine-readable word; details are protobuf messages.
+ */
+export const ERROR_REASON_KEY = 'orderflow-error-reason';
+export const INSUFFICIENT_STOCK_KEY = 'orderflow-insufficient-stock-bin';
+export const PRICE_CHANGED_KEY = 'orderflow-price-changed-bin';
+export const FIELD_VIOLATIONS_KEY = 'orderflow-field-violations';
+
+export function errorReason(metadata: Metadata | undefined): string | undefined {
+  const [value] = metadata?.get(ERROR_REASON_KEY) ?? [];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function setInsufficientStock(metadata: Metadata, shortages: StockShortage[]): void {
+  metadata.set(INSUFFICIENT_STOCK_KEY, Buffer.from(InsufficientStock.encode({ shortages }).finish()));
+}
+
+export function readInsufficientStock(metadata: Metadata | undefined): StockShortage[] {
+  const [value] = metadata?.get(INSUFFICIENT_STOCK_KEY) ?? [];
+  return value instanceof Buffer ? InsufficientStock.decode(value).shortages : [];
+}
+
+export function setPriceChanged(metadata: Metadata, prices: CurrentPrice[]): void {
+  metadata.set(PRICE_CHANGED_KEY, Buffer.from(PriceChanged.encode({ prices }).finish()));
+}
+
+export function readPriceChanged(metadata: Metadata | undefined): CurrentPrice[] {
+  const [value] = metadata?.get(PRICE_CHANGED_KEY) ?? [];
+  return value instanceof Buffer ? PriceChanged.decode(value).prices : [];
+}
+
+export interface FieldViolation {
+  field: string;
+  description: string;
+}
+
+export function setFieldViolations(metadata: Metadata, violations: FieldViolation[]): void {
+  metadata.set(FIELD_VIOLATIONS_KEY, JSON.stringify(violations));
+}
+
+export function readFieldViolations(metadata: Metadata | undefined): FieldViolation[] {
+  const [value] = metadata?.get(FIELD_VIOLATIONS_KEY) ?? [];
+  try {
+    return typeof value === 'string' ? (JSON.parse(value) as FieldViolation[]) : [];
+  } catch {
+    return [];
+  }
+}
