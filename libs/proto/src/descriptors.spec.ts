@@ -28,3 +28,19 @@ describe('proto descriptors', () => {
     for (const file of protoFiles()) expect(file).toMatch(/^orderflow\/[a-z_]+\/v\d+\/[a-z_]+\.proto$/);
   });
 });
+
+describe('reflection descriptors', () => {
+  it('when reflection indexes the definitions, then every proto file and every message is found with its imports', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ReflectionV1Implementation } = require('@grpc/reflection/build/src/implementations/reflection-v1');
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const impl = new ReflectionV1Implementation(loadPackageDefinition());
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    expect(Object.keys(impl.files).sort()).toEqual(['google/protobuf/timestamp.proto', ...protoFiles()].sort());
+    for (const symbol of ['orderflow.order.v1.Actor', 'orderflow.order.v1.Order', 'orderflow.order.v1.OrderEvent', 'orderflow.inventory.v1.InventoryService']) {
+      expect(impl.symbols[symbol]).toBeDefined();
+    }
+    expect(impl.files['orderflow/order/v1/events.proto'].dependency).toEqual(['google/protobuf/timestamp.proto', 'orderflow/order/v1/order.proto']);
+  });
+});

@@ -36,18 +36,12 @@ interface FileDescriptor {
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
   const bytes = fs.readFileSync(DESCRIPTOR_SET_PATH);
   const definition = protoLoader.loadFileDescriptorSetFromBuffer(bytes, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-  const exact = new Map<string, Buffer>();
+  // Every entry carries every file, exactly as buf wrote it (protobufjs also regroups types across files).
   const set = descriptor.FileDescriptorSet.decode(bytes) as unknown as { file: FileDescriptor[] };
-  for (const file of set.file) {
-    exact.set(file.name, Buffer.from(descriptor.FileDescriptorProto.encode(file as never).finish()));
-  }
+  const files = set.file.map((file) => Buffer.from(descriptor.FileDescriptorProto.encode(file as never).finish()));
   for (const entry of Object.values(definition)) {
     const withFiles = entry as { fileDescriptorProtos?: Buffer[] };
-    if (!withFiles.fileDescriptorProtos) continue;
-    withFiles.fileDescriptorProtos = withFiles.fileDescriptorProtos.map((buffer) => {
-      const { name } = descriptor.FileDescriptorProto.decode(buffer) as unknown as FileDescriptor;
-      return exact.get(name) ?? buffer;
-    });
+    if (withFiles.fileDescriptorProtos) withFiles.fileDescriptorProtos = files;
   }
   return definition;
 }

@@ -1,0 +1,132 @@
+import { createSequelize, ensureDatabase, migrate } from '@orderflow/database';
+import { connectNats, ensureStream, JetStreamPublisher, ordersStream } from '@orderflow/messaging';
+import { loadPackageDefinition, orderV1 } from '@orderflow/proto';
+import { createLogger, GrpcServer, Lifecycle, Logger } from '@orderflow/service-kit';
+import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
+import type { NatsConnection } from 'nats';
+import type { OrderCommandConfig } from './config';
+import { createOrderLifecycle, OrderLifecycle } from './domain/order-lifecycle.use-cases';
+import { createPlaceOrder, PlaceOrder } from './domain/place-order.use-case';
+import type { OrderRepository } from './domain/ports';
+import { DEFAULT_ORDER_LIMITS } from './domain/validation';
+import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc-handler';
+import { OrderSweeper } from './entry-points/order.sweeper';
+import { InventoryGrpcAdapter } from './infrastructure/inventory.grpc-adapter';
+import { ORDER_SHARD_MIGRATIONS } from './infrastructure/migrations/0001-create-order-shard';
+import { ShardedOrderIds } from './infrastructure/order-ids';
+import { OutboxRelay, OutboxRelayHooks } from './infrastructure/outbox-relay';
+import { SequelizeOrderRepository } from './infrastructure/sequelize.order-repository';
+
+export interface OrderCommandApp {
+  lifecycle: Lifecycle;
+  placeOrder: PlaceOrder;
+  orders: OrderLifecycle;
+  repository: SequelizeOrderRepository;
+  relay: OutboxRelay;
+  sweeper: OrderSweeper;
+  grpc: GrpcServer;
+  logger: Logger;
+}
+
+export interface OrderCommandOptions {
+  logger?: Logger;
+  relayHooks?: OutboxRelayHooks;
+  /** Run the outbox relay in this process (default true). */
+  relay?: boolean;
+  /** For fault-injection tests: wraps the repository the use cases see. */
+  decorateRepository?: (repository: OrderRepository) => OrderRepository;
+}
+
+/** Composition root shared by main.ts, the tests and the benchmark. Nothing runs until lifecycle.start(). */
+export function createOrderCommandApp(config: OrderCommandConfig, options: OrderCommandOptions = {}): OrderCommandApp {
+  const logger = options.logger ?? createLogger('order-command', config.logLevel);
+  const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
+  const shards = config.shards.map((target) => createSequelize(target, { max: config.poolMax, acquireTimeoutMs: 5_000 }));
+  const repository = new SequelizeOrderRepository(shards, router, config.nats.subjectPrefix);
+  const useCaseRepository = options.decorateRepository?.(repository) ?? repository;
+  const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs);
+  const ids = new ShardedOrderIds();
+  const clock = { now: () => new Date() };
+  const log = { warn: (ctx: object, msg: string) => logger.warn(ctx, msg), error: (ctx: object, msg: string) => logger.error(ctx, msg) };
+
+  let nc: NatsConnection | undefined;
+  let jetStream: JetStreamPublisher | undefined;
+  const publisher = {
+    publish: (subject: string, payload: Uint8Array, messageId: string) =>
+      jetStream ? jetStream.publish(subject, payload, messageId) : Promise.reject(new Error('NATS is not connected yet')),
+  };
+  const relay = new OutboxRelay({
+    shards,
+    publisher,
+    logger,
+    batchSize: config.outbox.batchSize,
+    pollIntervalMs: config.outbox.pollIntervalMs,
+    hooks: options.relayHooks,
+  });
+  const outbox = { notify: () => relay.notify() };
+
+  const placeOrder = createPlaceOrder({
+    repository: useCaseRepository,
+    inventory,
+    ids,
+    clock,
+    outbox,
+    log,
+    settings: {
+      limits: DEFAULT_ORDER_LIMITS,
+      paymentWindowMs: config.paymentWindowMs,
+      reservationGraceMs: config.reservationGraceMs,
+      inFlightWaitMs: config.idempotencyWaitMs,
+    },
+  });
+  const orders = createOrderLifecycle({ repository: useCaseRepository, inventory, ids, clock, outbox, log, pendingTimeoutMs: config.pendingTimeoutMs, settleAfterMs: config.settleAfterMs });
+  const sweeper = new OrderSweeper(orders, logger, config.sweepIntervalMs);
+  const grpc = new GrpcServer({
+    host: config.grpc.host,
+    port: config.grpc.port,
+    services: [
+      {
+        name: 'orderflow.order.v1.OrderCommandService',
+        definition: orderV1.OrderCommandServiceService,
+        implementation: createOrderCommandGrpcHandler(placeOrder, orders, logger),
+      },
+    ],
+    reflection: loadPackageDefinition(),
+    logger,
+  });
+
+  const lifecycle = new Lifecycle([
+    {
+      name: 'order-shards',
+      start: async () => {
+        await forEachShard(router, async (shard) => {
+          const target = config.shards[shard]!;
+          if (config.migrateOnStart) {
+            await ensureDatabase(target);
+            await migrate(shards[shard]!, ORDER_SHARD_MIGRATIONS);
+          }
+          await shards[shard]!.authenticate();
+        });
+      },
+      stop: async () => {
+        await Promise.all(shards.map((db) => db.close()));
+      },
+    },
+    {
+      name: 'nats',
+      start: async () => {
+        nc = await connectNats({ servers: config.nats.servers, name: 'order-command' });
+        await ensureStream(nc, ordersStream({ name: config.nats.stream, prefix: config.nats.subjectPrefix, duplicateWindowMs: config.nats.duplicateWindowMs }));
+        jetStream = new JetStreamPublisher(nc, { expectedStream: config.nats.stream });
+      },
+      stop: async () => {
+        await nc?.drain();
+      },
+    },
+    ...(options.relay === false ? [] : [relay]),
+    sweeper,
+    { name: 'inventory-client', start: async () => undefined, stop: async () => inventory.close() },
+    grpc,
+  ]);
+  return { lifecycle, placeOrder, orders, repository, relay, sweeper, grpc, logger };
+}

@@ -1,0 +1,81 @@
+import { env, readEnv } from '@orderflow/service-kit';
+import { z } from 'zod';
+
+const DEFAULT_SHARDS = [
+  '127.0.0.1:13306/orderflow_orders_0',
+  '127.0.0.1:13307/orderflow_orders_1',
+  '127.0.0.1:13306/orderflow_orders_2',
+  '127.0.0.1:13307/orderflow_orders_3',
+].join(',');
+
+/** "host:port/database,..." -> one entry per shard, index = shard number. */
+const shardList = z
+  .string()
+  .default(DEFAULT_SHARDS)
+  .transform((value, ctx) =>
+    value.split(',').map((entry) => {
+      const match = /^\s*([^:/\s]+):(\d{1,5})\/([A-Za-z0-9_]+)\s*$/.exec(entry);
+      if (!match) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not host:port/database` });
+        return { host: '', port: 0, database: '' };
+      }
+      return { host: match[1] as string, port: Number(match[2]), database: match[3] as string };
+    }),
+  );
+
+/** The only reader of process.env for order-command. Defaults match `npm start`'s dev stack. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
+  const e = readEnv(
+    {
+      ORDER_COMMAND_GRPC_HOST: env.string('127.0.0.1'),
+      ORDER_COMMAND_GRPC_PORT: env.port(50051),
+      ORDER_SHARDS: shardList,
+      /** Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. */
+      ORDER_SHARD_MAP: z.string().default(''),
+      ORDER_MYSQL_USER: env.string('orderflow'),
+      ORDER_MYSQL_PASSWORD: env.string('orderflow'),
+      ORDER_MYSQL_POOL_MAX: env.int(8, 1),
+      INVENTORY_ADDRESS: env.string('127.0.0.1:50052'),
+      INVENTORY_DEADLINE_MS: env.int(3_000, 10),
+      NATS_SERVERS: env.string('127.0.0.1:14222'),
+      ORDERS_STREAM: env.string('ORDERS'),
+      ORDER_EVENT_SUBJECT_PREFIX: env.string('orders.v1'),
+      ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
+      PAYMENT_WINDOW_MS: env.int(15 * 60_000, 1),
+      RESERVATION_GRACE_MS: env.int(5 * 60_000, 0),
+      IDEMPOTENCY_WAIT_MS: env.int(5_000, 0),
+      PENDING_TIMEOUT_MS: env.int(30_000, 100),
+      SETTLE_AFTER_MS: env.int(2_000, 0),
+      ORDER_SWEEP_INTERVAL_MS: env.int(1_000, 10),
+      OUTBOX_POLL_INTERVAL_MS: env.int(200, 5),
+      OUTBOX_BATCH_SIZE: env.int(100, 1),
+      ORDER_MIGRATE_ON_START: env.bool(true),
+      LOG_LEVEL: env.logLevel(),
+    },
+    source,
+  );
+  return {
+    grpc: { host: e.ORDER_COMMAND_GRPC_HOST, port: e.ORDER_COMMAND_GRPC_PORT },
+    shards: e.ORDER_SHARDS.map((s) => ({ ...s, user: e.ORDER_MYSQL_USER, password: e.ORDER_MYSQL_PASSWORD })),
+    shardMap: e.ORDER_SHARD_MAP,
+    poolMax: e.ORDER_MYSQL_POOL_MAX,
+    inventory: { address: e.INVENTORY_ADDRESS, deadlineMs: e.INVENTORY_DEADLINE_MS },
+    nats: {
+      servers: e.NATS_SERVERS,
+      stream: e.ORDERS_STREAM,
+      subjectPrefix: e.ORDER_EVENT_SUBJECT_PREFIX,
+      duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
+    },
+    paymentWindowMs: e.PAYMENT_WINDOW_MS,
+    reservationGraceMs: e.RESERVATION_GRACE_MS,
+    idempotencyWaitMs: e.IDEMPOTENCY_WAIT_MS,
+    pendingTimeoutMs: e.PENDING_TIMEOUT_MS,
+    settleAfterMs: e.SETTLE_AFTER_MS,
+    sweepIntervalMs: e.ORDER_SWEEP_INTERVAL_MS,
+    outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE },
+    migrateOnStart: e.ORDER_MIGRATE_ON_START,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export type OrderCommandConfig = ReturnType<typeof loadConfig>;

@@ -1,0 +1,63 @@
+/** PENDING and FAILED are internal: a placement in progress or given up. Callers never see them. */
+export type OrderStatus = 'PENDING' | 'RESERVED' | 'PAID' | 'SHIPPED' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
+
+export const VISIBLE_STATUSES: readonly OrderStatus[] = ['RESERVED', 'PAID', 'SHIPPED', 'CANCELLED', 'EXPIRED'];
+
+export interface OrderItem {
+  productId: string;
+  quantity: number;
+  unitPriceMinor: number;
+}
+
+export interface Order {
+  id: string;
+  customerId: string;
+  status: OrderStatus;
+  items: OrderItem[];
+  totalMinor: number;
+  address: string;
+  paymentMethod: string;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date;
+}
+
+export interface Actor {
+  customerId: string;
+  admin: boolean;
+}
+
+export type OrderEventKind = 'placed' | 'paid' | 'cancelled' | 'shipped' | 'expired';
+
+/** What the outbox stores: the event and the order as it is after the change. */
+export interface OrderEventRecord {
+  eventId: string;
+  kind: OrderEventKind;
+  order: Order;
+  occurredAt: Date;
+  cancelledBy?: 'customer' | 'admin';
+}
+
+/** What inventory is owed after a state change, settled right away or by the settler. */
+export type StockAction = 'COMMIT' | 'RELEASE';
+
+export interface PlaceOrderCommand {
+  customerId: string;
+  idempotencyKey?: string;
+  items: OrderItem[];
+  address: string;
+  paymentMethod: string;
+}
+
+export interface StockShortage {
+  productId: string;
+  requested: number;
+  available: number;
+}
+
+export interface PriceDifference {
+  productId: string;
+  requestedUnitPriceMinor: number;
+  currentUnitPriceMinor: number;
+}

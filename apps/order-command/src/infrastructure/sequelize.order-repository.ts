@@ -1,0 +1,252 @@
+import { isDuplicateKey, toSqlDateTime } from '@orderflow/database';
+import { forEachShard, ShardRouter } from '@orderflow/sharding';
+import { QueryTypes, Sequelize, Transaction } from 'sequelize';
+import type { Order, OrderEventRecord, OrderItem, OrderStatus, StockAction } from '../domain/model';
+import type { TransitionSpec } from '../domain/order-state-machine';
+import type { ClaimResult, IdempotencyRecord, OrderRepository, StoredOutcome } from '../domain/ports';
+import { encodeOrderEvent } from './event-codec';
+import { decodeOutcome, encodeOutcome } from './outcome-codec';
+
+interface OrderRow {
+  id: string;
+  customer_id: string;
+  status: OrderStatus;
+  total_minor: number | string;
+  address: string;
+  payment_method: string;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  expires_at: Date;
+  product_id: string | null;
+  quantity: number | null;
+  unit_price_minor: number | string | null;
+}
+
+// Ids are 64-bit: read them as strings, never through a JS number.
+const ORDER_SELECT = `SELECT CAST(o.id AS CHAR) AS id, o.customer_id, o.status, o.total_minor, o.address, o.payment_method, o.version,
+  o.created_at, o.updated_at, o.expires_at, i.product_id, i.quantity, i.unit_price_minor
+  FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = :id ORDER BY i.line_no`;
+
+function toOrder(rows: OrderRow[]): Order | undefined {
+  const [first] = rows;
+  if (!first) return undefined;
+  return {
+    id: first.id,
+    customerId: first.customer_id,
+    status: first.status,
+    items: rows
+      .filter((r) => r.product_id !== null)
+      .map((r) => ({ productId: r.product_id as string, quantity: Number(r.quantity), unitPriceMinor: Number(r.unit_price_minor) })),
+    totalMinor: Number(first.total_minor),
+    address: first.address,
+    paymentMethod: first.payment_method,
+    version: Number(first.version),
+    createdAt: first.created_at,
+    updatedAt: first.updated_at,
+    expiresAt: first.expires_at,
+  };
+}
+
+/**
+ * Orders on MySQL shards: `shards[i]` is shard i's database, the router picks it by customer (new
+ * orders, idempotency keys) or by the bucket an order id carries. Every write is one transaction.
+ */
+export class SequelizeOrderRepository implements OrderRepository {
+  constructor(
+    private readonly shards: Sequelize[],
+    private readonly router: ShardRouter,
+    private readonly subjectPrefix: string,
+  ) {
+    if (shards.length !== router.shardCount) throw new Error(`${shards.length} shard databases for a map of ${router.shardCount} shards`);
+  }
+
+  private forOrder(orderId: string): Sequelize {
+    return this.shards[this.router.shardForOrderId(orderId)] as Sequelize;
+  }
+
+  private forCustomer(customerId: string): Sequelize {
+    return this.shards[this.router.shardForCustomer(customerId)] as Sequelize;
+  }
+
+  async claim(order: Order, idempotency?: { key: string; fingerprint: string }): Promise<ClaimResult> {
+    const db = this.forCustomer(order.customerId);
+    try {
+      await db.transaction(async (transaction) => {
+        if (idempotency) {
+          await db.query(
+            `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, created_at, updated_at)
+             VALUES (:customerId, :key, :fingerprint, :orderId, 'IN_FLIGHT', :now, :now)`,
+            { replacements: { customerId: order.customerId, key: idempotency.key, fingerprint: idempotency.fingerprint, orderId: order.id, now: toSqlDateTime(order.createdAt) }, type: QueryTypes.INSERT, transaction },
+          ).catch((error: unknown) => Promise.reject(isDuplicateKey(error) ? new KeyTaken() : error));
+        }
+        await db.query(
+          `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
+           VALUES (:id, :customerId, 'PENDING', :total, :address, :paymentMethod, 0, :createdAt, :createdAt, :expiresAt)`,
+          {
+            replacements: {
+              id: order.id,
+              customerId: order.customerId,
+              total: order.totalMinor,
+              address: order.address,
+              paymentMethod: order.paymentMethod,
+              createdAt: toSqlDateTime(order.createdAt),
+              expiresAt: toSqlDateTime(order.expiresAt),
+            },
+            type: QueryTypes.INSERT,
+            transaction,
+          },
+        );
+      });
+      return { kind: 'claimed' };
+    } catch (error) {
+      if (error instanceof KeyTaken) {
+        const record = await this.findIdempotency(order.customerId, (idempotency as { key: string }).key);
+        return record ? { kind: 'existing-key', record } : { kind: 'duplicate-id' };
+      }
+      if (isDuplicateKey(error)) return { kind: 'duplicate-id' };
+      throw error;
+    }
+  }
+
+  async completePlacement(event: OrderEventRecord, idempotencyKey?: string): Promise<boolean> {
+    const { order } = event;
+    const db = this.forOrder(order.id);
+    return db.transaction(async (transaction) => {
+      const [, affected] = await db.query(
+        `UPDATE orders SET status = 'RESERVED', version = 1, updated_at = :now WHERE id = :id AND status = 'PENDING'`,
+        { replacements: { id: order.id, now: toSqlDateTime(order.updatedAt) }, type: QueryTypes.UPDATE, transaction },
+      );
+      if (affected !== 1) return false;
+      await this.insertItems(db, order.id, order.items, transaction);
+      await this.appendEvent(db, event, transaction);
+      if (idempotencyKey) await this.storeOutcome(db, order.customerId, idempotencyKey, { kind: 'order', order }, transaction);
+      return true;
+    });
+  }
+
+  async failPlacement(orderId: string, customerId: string, options: { idempotencyKey?: string; outcome?: StoredOutcome; owesRelease: boolean }): Promise<boolean> {
+    const db = this.forOrder(orderId);
+    return db.transaction(async (transaction) => {
+      const [, affected] = await db.query(
+        `UPDATE orders SET status = 'FAILED', updated_at = NOW(3), stock_action = :action, stock_settled_at = NULL WHERE id = :id AND status = 'PENDING'`,
+        { replacements: { id: orderId, action: options.owesRelease ? 'RELEASE' : null }, type: QueryTypes.UPDATE, transaction },
+      );
+      if (options.outcome && options.idempotencyKey) {
+        await this.storeOutcome(db, customerId, options.idempotencyKey, options.outcome, transaction);
+      } else {
+        // No stored answer: free the key, so the client's retry starts afresh.
+        await db.query(`DELETE FROM idempotency_keys WHERE customer_id = :customerId AND order_id = :orderId AND state = 'IN_FLIGHT'`, {
+          replacements: { customerId, orderId },
+          type: QueryTypes.DELETE,
+          transaction,
+        });
+      }
+      return affected === 1;
+    });
+  }
+
+  async findIdempotency(customerId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const [row] = await this.forCustomer(customerId).query<{ fingerprint: string; order_id: string; state: 'IN_FLIGHT' | 'DONE'; response: Buffer | null }>(
+      `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, response FROM idempotency_keys WHERE customer_id = :customerId AND idempotency_key = :key`,
+      { replacements: { customerId, key }, type: QueryTypes.SELECT },
+    );
+    if (!row) return undefined;
+    return { fingerprint: row.fingerprint, orderId: row.order_id, state: row.state, outcome: row.response ? decodeOutcome(row.response) : undefined };
+  }
+
+  async get(orderId: string): Promise<Order | undefined> {
+    const rows = await this.forOrder(orderId).query<OrderRow>(ORDER_SELECT, { replacements: { id: orderId }, type: QueryTypes.SELECT });
+    return toOrder(rows);
+  }
+
+  async transition(orderId: string, spec: TransitionSpec, event: (order: Order) => OrderEventRecord, now: Date): Promise<Order | undefined> {
+    const db = this.forOrder(orderId);
+    return db.transaction(async (transaction) => {
+      // The guard is the WHERE: only an order in an allowed state moves. An owed Commit/Release is kept
+      // when this change owes nothing new (ship after an unsettled pay).
+      const [, affected] = await db.query(
+        `UPDATE orders SET status = :to, version = version + 1, updated_at = :now,
+           stock_settled_at = IF(:action IS NULL, stock_settled_at, NULL), stock_action = COALESCE(:action, stock_action)
+         WHERE id = :id AND status IN (:from)`,
+        { replacements: { id: orderId, to: spec.to, from: [...spec.from], now: toSqlDateTime(now), action: spec.stock }, type: QueryTypes.UPDATE, transaction },
+      );
+      if (affected !== 1) return undefined;
+      const order = toOrder(await db.query<OrderRow>(ORDER_SELECT, { replacements: { id: orderId }, type: QueryTypes.SELECT, transaction })) as Order;
+      await this.appendEvent(db, event(order), transaction);
+      return order;
+    });
+  }
+
+  async markStockSettled(orderId: string): Promise<void> {
+    await this.forOrder(orderId).query(`UPDATE orders SET stock_settled_at = NOW(3) WHERE id = :id AND stock_action IS NOT NULL`, {
+      replacements: { id: orderId },
+      type: QueryTypes.UPDATE,
+    });
+  }
+
+  async findExpired(now: Date, limit: number): Promise<string[]> {
+    return this.everyShard<{ id: string }>(
+      `SELECT CAST(id AS CHAR) AS id FROM orders WHERE status = 'RESERVED' AND expires_at <= :now ORDER BY expires_at LIMIT :limit`,
+      { now: toSqlDateTime(now), limit },
+    ).then((rows) => rows.map((r) => r.id));
+  }
+
+  async findStalePending(createdBefore: Date, limit: number): Promise<{ orderId: string; customerId: string }[]> {
+    const rows = await this.everyShard<{ id: string; customer_id: string }>(
+      `SELECT CAST(id AS CHAR) AS id, customer_id FROM orders WHERE status = 'PENDING' AND created_at < :before LIMIT :limit`,
+      { before: toSqlDateTime(createdBefore), limit },
+    );
+    return rows.map((r) => ({ orderId: r.id, customerId: r.customer_id }));
+  }
+
+  async findUnsettled(changedBefore: Date, limit: number): Promise<{ orderId: string; action: StockAction; status: OrderStatus }[]> {
+    const rows = await this.everyShard<{ id: string; stock_action: StockAction; status: OrderStatus }>(
+      `SELECT CAST(id AS CHAR) AS id, stock_action, status FROM orders
+       WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL AND updated_at < :before LIMIT :limit`,
+      { before: toSqlDateTime(changedBefore), limit },
+    );
+    return rows.map((r) => ({ orderId: r.id, action: r.stock_action, status: r.status }));
+  }
+
+  private async everyShard<T extends object>(sql: string, replacements: Record<string, unknown>): Promise<T[]> {
+    const perShard = await forEachShard(this.router, (shard) => (this.shards[shard] as Sequelize).query<T>(sql, { replacements, type: QueryTypes.SELECT }));
+    return perShard.flat();
+  }
+
+  private async insertItems(db: Sequelize, orderId: string, items: OrderItem[], transaction: Transaction): Promise<void> {
+    const replacements: Record<string, unknown> = { orderId };
+    const values = items.map((item, i) => {
+      Object.assign(replacements, { [`p${i}`]: item.productId, [`q${i}`]: item.quantity, [`u${i}`]: item.unitPriceMinor });
+      return `(:orderId, ${i + 1}, :p${i}, :q${i}, :u${i})`;
+    });
+    await db.query(`INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor) VALUES ${values.join(', ')}`, {
+      replacements,
+      type: QueryTypes.INSERT,
+      transaction,
+    });
+  }
+
+  /** History row and outbox row of one event, in the caller's transaction. */
+  private async appendEvent(db: Sequelize, event: OrderEventRecord, transaction: Transaction): Promise<void> {
+    const { subject, payload } = encodeOrderEvent(event, this.subjectPrefix);
+    const at = toSqlDateTime(event.occurredAt);
+    await db.query(
+      `INSERT INTO order_history (order_id, version, status, event_id, occurred_at) VALUES (:orderId, :version, :status, :eventId, :at)`,
+      { replacements: { orderId: event.order.id, version: event.order.version, status: event.order.status, eventId: event.eventId, at }, type: QueryTypes.INSERT, transaction },
+    );
+    await db.query(
+      `INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES (:eventId, :orderId, :subject, :payload, :at)`,
+      { replacements: { eventId: event.eventId, orderId: event.order.id, subject, payload, at }, type: QueryTypes.INSERT, transaction },
+    );
+  }
+
+  private async storeOutcome(db: Sequelize, customerId: string, key: string, outcome: StoredOutcome, transaction: Transaction): Promise<void> {
+    await db.query(
+      `UPDATE idempotency_keys SET state = 'DONE', response = :response, updated_at = NOW(3) WHERE customer_id = :customerId AND idempotency_key = :key`,
+      { replacements: { customerId, key, response: encodeOutcome(outcome) }, type: QueryTypes.UPDATE, transaction },
+    );
+  }
+}
+
+class KeyTaken extends Error {}

@@ -1,0 +1,155 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import { dropDatabase } from '@orderflow/database';
+import { connectNats } from '@orderflow/messaging';
+import { inventoryV1, orderV1 } from '@orderflow/proto';
+import { createLogger } from '@orderflow/service-kit';
+import { testStack, workspaceRoot } from '@orderflow/stack';
+import { createOrderCommandApp, OrderCommandApp, OrderCommandOptions } from '../src/app';
+import { loadConfig, OrderCommandConfig } from '../src/config';
+
+const root = workspaceRoot();
+let counter = 0;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+
+function caller(client: object) {
+  return <Req, Res>(method: unknown) =>
+    (request: Req): Promise<Res> =>
+      new Promise((resolve, reject) =>
+        (method as Unary<Req, Res>).call(client, request, new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (error, response) =>
+          error ? reject(error) : resolve(response),
+        ),
+      );
+}
+
+export interface InventoryProcess {
+  address: string;
+  database: string;
+  api: {
+    upsertProduct: (r: inventoryV1.UpsertProductRequest) => Promise<inventoryV1.UpsertProductResponse>;
+    getProducts: (r: inventoryV1.GetProductsRequest) => Promise<inventoryV1.GetProductsResponse>;
+    release: (r: inventoryV1.ReleaseRequest) => Promise<inventoryV1.ReleaseResponse>;
+  };
+  stop(): Promise<void>;
+}
+
+/** The real inventory service as its own process (an app may not import another app). */
+export async function startInventoryProcess(env: Record<string, string> = {}): Promise<InventoryProcess> {
+  const stack = testStack.info();
+  const port = await freePort();
+  const database = `oc_inventory_${process.pid}_${++counter}`;
+  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
+    env: {
+      ...process.env,
+      INVENTORY_GRPC_PORT: String(port),
+      INVENTORY_MYSQL_PORT: String(stack.mysql[0]!.port),
+      INVENTORY_MYSQL_DATABASE: database,
+      INVENTORY_REDIS: `127.0.0.1:${stack.redis[0]!.port}`,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const address = `127.0.0.1:${port}`;
+  const client = new inventoryV1.InventoryServiceClient(address, credentials.createInsecure());
+  const call = caller(client);
+  const api = {
+    upsertProduct: call<inventoryV1.UpsertProductRequest, inventoryV1.UpsertProductResponse>(client.upsertProduct),
+    getProducts: call<inventoryV1.GetProductsRequest, inventoryV1.GetProductsResponse>(client.getProducts),
+    release: call<inventoryV1.ReleaseRequest, inventoryV1.ReleaseResponse>(client.release),
+  };
+  const deadline = Date.now() + 60_000;
+  while (!(await api.getProducts({ productIds: ['probe'] }).then(() => true, () => false))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('inventory process did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    address,
+    database,
+    api,
+    async stop() {
+      client.close();
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      await dropDatabase({ ...stack.mysql[0]!, database });
+    },
+  };
+}
+
+/** Four order shards spread over both MariaDB servers, and a stream of its own, unique to this run. */
+export function orderCommandConfig(inventoryAddress: string, env: Record<string, string> = {}): OrderCommandConfig {
+  const stack = testStack.info();
+  const tag = `${process.pid}_${++counter}`;
+  const shards = [0, 1, 2, 3].map((i) => `${stack.mysql[i % 2]!.host}:${stack.mysql[i % 2]!.port}/oc_orders_${tag}_${i}`).join(',');
+  return loadConfig({
+    ORDER_COMMAND_GRPC_PORT: '0',
+    ORDER_SHARDS: shards,
+    INVENTORY_ADDRESS: inventoryAddress,
+    NATS_SERVERS: stack.nats.servers,
+    ORDERS_STREAM: `ORDERS_OC_${tag}`,
+    ORDER_EVENT_SUBJECT_PREFIX: `oc${tag}.orders.v1`,
+    OUTBOX_POLL_INTERVAL_MS: '50',
+    ORDER_SWEEP_INTERVAL_MS: '3600000',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+export interface RunningOrderCommand {
+  app: OrderCommandApp;
+  config: OrderCommandConfig;
+  api: ReturnType<typeof orderApi>;
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export function orderApi(address: string) {
+  const client = new orderV1.OrderCommandServiceClient(address, credentials.createInsecure());
+  const call = caller(client);
+  return {
+    client,
+    placeOrder: call<orderV1.PlaceOrderRequest, orderV1.PlaceOrderResponse>(client.placeOrder),
+    cancelOrder: call<orderV1.CancelOrderRequest, orderV1.CancelOrderResponse>(client.cancelOrder),
+    payOrder: call<orderV1.PayOrderRequest, orderV1.PayOrderResponse>(client.payOrder),
+    shipOrder: call<orderV1.ShipOrderRequest, orderV1.ShipOrderResponse>(client.shipOrder),
+    getOrder: call<orderV1.GetOrderRequest, orderV1.GetOrderResponse>(client.getOrder),
+  };
+}
+
+export async function startOrderCommand(config: OrderCommandConfig, options: OrderCommandOptions = {}): Promise<RunningOrderCommand> {
+  const app = createOrderCommandApp(config, { logger: createLogger('order-command-test', 'silent'), ...options });
+  await app.lifecycle.start();
+  const api = orderApi(`127.0.0.1:${app.grpc.boundPort}`);
+  return {
+    app,
+    config,
+    api,
+    async stop({ keepData = false } = {}) {
+      api.client.close();
+      await app.lifecycle.stop();
+      if (keepData) return;
+      for (const shard of config.shards) await dropDatabase(shard);
+      const nc = await connectNats({ servers: config.nats.servers, name: 'test-cleanup' });
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.delete(config.nats.stream).catch(() => undefined);
+      await nc.close();
+    },
+  };
+}
+
+export const customer = (actor: string, admin = false): orderV1.Actor => ({ customerId: actor, admin });
