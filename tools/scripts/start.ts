@@ -1,19 +1,20 @@
 /**
  * `npm start`: the whole system on this machine, in the foreground.
  *   installs missing Debian packages, starts the dev stack (MariaDB x2, Redis, NATS JetStream),
- *   starts every service built so far (each migrates its own database on start),
+ *   starts every service built so far (inventory, order-command; each migrates its own databases on start),
  *   seeds a demo catalog, and prints where everything listens. Ctrl-C stops all of it.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { inventoryV1 } from '@orderflow/proto';
+import { credentials, Metadata, status } from '@grpc/grpc-js';
+import { inventoryV1, orderV1 } from '@orderflow/proto';
 import { startStack, stopStack, workspaceRoot } from '@orderflow/stack';
 import { DEMO_CATALOG } from './demo-catalog';
 
 const root = workspaceRoot();
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const INVENTORY_ADDRESS = '127.0.0.1:50052';
+const ORDER_COMMAND_ADDRESS = '127.0.0.1:50051';
 const children: ChildProcess[] = [];
 
 function startService(name: string, entry: string, env: Record<string, string> = {}): ChildProcess {
@@ -47,6 +48,23 @@ async function seedCatalog(client: inventoryV1.InventoryServiceClient): Promise<
   console.log(`demo catalog: ${DEMO_CATALOG.length} products (${existing.missingProductIds.length} created now)`);
 }
 
+async function waitForOrderCommand(): Promise<void> {
+  const client = new orderV1.OrderCommandServiceClient(ORDER_COMMAND_ADDRESS, credentials.createInsecure());
+  const deadline = Date.now() + 60_000;
+  // A GetOrder for a valid id that does not exist answers NOT_FOUND once the service is up.
+  for (;;) {
+    const code = await new Promise<number | undefined>((resolve) =>
+      client.getOrder({ orderId: '1', actor: { customerId: 'startup-probe', admin: true } }, new Metadata(), { deadline: new Date(Date.now() + 2_000) }, (error) =>
+        resolve(error?.code),
+      ),
+    );
+    if (code === status.NOT_FOUND) break;
+    if (Date.now() > deadline) throw new Error(`order-command did not answer on ${ORDER_COMMAND_ADDRESS}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  client.close();
+}
+
 let shuttingDown = false;
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
@@ -70,11 +88,15 @@ async function main(): Promise<void> {
   const client = new inventoryV1.InventoryServiceClient(INVENTORY_ADDRESS, credentials.createInsecure());
   await seedCatalog(client);
   client.close();
+  startService('order-command', 'apps/order-command/src/main.ts');
+  await waitForOrderCommand();
   console.log(`
 Orderflow is up (Ctrl-C stops everything; \`npm run down\` stops a stack left behind).
+  order-command    ${ORDER_COMMAND_ADDRESS}   (health + reflection; its outbox relay publishes to NATS stream ORDERS)
   inventory gRPC   ${INVENTORY_ADDRESS}   (health + reflection)
-  try it:          npx buf curl --protocol grpc --http2-prior-knowledge -d '{"product_ids":["demo-mug"]}' \\
-                     http://${INVENTORY_ADDRESS}/orderflow.inventory.v1.InventoryService/GetProducts
+  try it:          npx buf curl --protocol grpc --http2-prior-knowledge \\
+                     -d '{"customer_id":"demo-customer","items":[{"product_id":"demo-mug","quantity":1,"unit_price_minor":1200}],"address":"1 Demo St","payment_method":"card"}' \\
+                     http://${ORDER_COMMAND_ADDRESS}/orderflow.order.v1.OrderCommandService/PlaceOrder
 `);
 }
 

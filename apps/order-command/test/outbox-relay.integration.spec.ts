@@ -248,7 +248,7 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
 
     const [eventId] = await insertEvents(1, 1);
     const notifiedAt = Date.now();
-    //relay.notify();
+    relay.notify();
     await waitFor(async () => (await jsm.streams.info(STREAM)).state.messages === 1, 'the notified row to be published', 2_000);
     expect(Date.now() - notifiedAt).toBeLessThan(1_000);
     await waitFor(async () => (await relay.backlog()) === 0, 'the row to be marked sent', 2_000);
