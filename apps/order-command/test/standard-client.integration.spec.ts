@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { workspaceRoot } from '@orderflow/stack';
+import { InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
+
+const run = promisify(execFile);
+const root = workspaceRoot();
+const buf = path.join(root, 'node_modules', '.bin', 'buf');
+const healthProto = path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto', 'health', 'v1', 'health.proto');
+
+describe('order-command called by standard gRPC tools (buf curl through server reflection)', () => {
+  let inventory: InventoryProcess;
+  let oc: RunningOrderCommand;
+  beforeAll(async () => {
+    inventory = await startInventoryProcess();
+    oc = await startOrderCommand(orderCommandConfig(inventory.address));
+  });
+  afterAll(async () => {
+    await oc?.stop();
+    await inventory?.stop();
+  });
+
+  const curl = async (method: string, body: unknown, extra: string[] = []) => {
+    const url = `http://127.0.0.1:${oc.app.grpc.boundPort}/${method}`;
+    const { stdout } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...extra, '-d', JSON.stringify(body), url], { cwd: root });
+    return JSON.parse(stdout);
+  };
+
+  it('when the standard health check is asked, then the service is SERVING', async () => {
+    expect(await curl('grpc.health.v1.Health/Check', { service: 'orderflow.order.v1.OrderCommandService' }, ['--schema', healthProto])).toEqual({ status: 'SERVING' });
+  });
+
+  it('when buf curl places and pays an order, then the JSON answers carry the order', async () => {
+    await inventory.api.upsertProduct({ id: 'curl-p', name: 'Curl', priceMinor: 4200, available: 5 });
+    const placed = await curl('orderflow.order.v1.OrderCommandService/PlaceOrder', {
+      customer_id: 'curl-customer',
+      idempotency_key: 'curl-1',
+      items: [{ product_id: 'curl-p', quantity: 2, unit_price_minor: 4200 }],
+      address: '1 Curl Rd',
+      payment_method: 'card',
+    });
+    expect(placed.order).toMatchObject({ customerId: 'curl-customer', status: 'ORDER_STATUS_RESERVED', totalMinor: '8400', version: '1' });
+    const paid = await curl('orderflow.order.v1.OrderCommandService/PayOrder', { order_id: placed.order.id, actor: { customer_id: 'curl-customer' } });
+    expect(paid.order).toMatchObject({ id: placed.order.id, status: 'ORDER_STATUS_PAID', version: '2' });
+  });
+});
