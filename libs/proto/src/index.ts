@@ -4,3 +4,4 @@ export * as orderV1 from './order-v1';
 export { Timestamp } from './generated/google/protobuf/timestamp';
 export { PROTO_ROOT, DESCRIPTOR_SET_PATH, protoFiles, loadPackageDefinition } from './descriptors';
 export * as errorDetails from './error-details';
+export * as orderQueryV1 from './generated/orderflow/order_query/v1/order_query_service';
