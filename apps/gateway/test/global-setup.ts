@@ -1,3 +1,6 @@
-import { testStack } from '@orderflow/stack';
+import { BROWSER_PACKAGES, ensurePackages, testStack } from '@orderflow/stack';
 
-export default () => testStack.setup();
+export default async () => {
+  await testStack.setup();
+  ensurePackages(() => undefined, BROWSER_PACKAGES);
+};

@@ -77,6 +77,7 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     expect(error.code).toBe(status.NOT_FOUND);
     expect(errorDetails.errorReason(error.metadata)).toBe('unknown-product');
     expect(error.details).toContain('no-such-product');
+    expect(errorDetails.readProductIds(error.metadata)).toEqual(['no-such-product']);
   });
 
   it('when stock is short, then it is FAILED_PRECONDITION insufficient-stock naming the product, and no order exists', async () => {

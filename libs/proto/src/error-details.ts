@@ -51,3 +51,20 @@ export function readFieldViolations(metadata: Metadata | undefined): FieldViolat
     return [];
   }
 }
+
+export const PRODUCT_IDS_KEY = 'orderflow-product-ids';
+
+/** The products an error is about (for example the unknown ones), as JSON. */
+export function setProductIds(metadata: Metadata, productIds: string[]): void {
+  metadata.set(PRODUCT_IDS_KEY, JSON.stringify(productIds));
+}
+
+export function readProductIds(metadata: Metadata | undefined): string[] {
+  const [value] = metadata?.get(PRODUCT_IDS_KEY) ?? [];
+  try {
+    const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : [];
+    return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}

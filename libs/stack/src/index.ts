@@ -5,3 +5,6 @@ export { workspaceRoot } from './workspace';
 export { PROFILES, MYSQL_USER, MYSQL_PASSWORD } from './profiles';
 export { testStack, TEST_REDIS_COUNT } from './test-stack';
 export { TcpProxy } from './tcp-proxy';
+export { startSystem, systemEnv, freePort, DEV_PORTS } from './system';
+export type { RunningSystem, SystemOptions, SystemPorts } from './system';
+export { ensurePackages, BROWSER_PACKAGES } from './packages';

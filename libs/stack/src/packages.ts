@@ -13,15 +13,18 @@ function onPath(binary: string): boolean {
   return dirs.some((dir) => fs.existsSync(`${dir}/${binary}`));
 }
 
-export function missingPackages(): string[] {
-  return Object.entries(REQUIRED)
+/** For browser tests: Debian's Chromium (driven by playwright-core with executablePath). */
+export const BROWSER_PACKAGES: Record<string, string> = { chromium: 'chromium' };
+
+export function missingPackages(required: Record<string, string> = REQUIRED): string[] {
+  return Object.entries(required)
     .filter(([, binary]) => !onPath(binary))
     .map(([pkg]) => pkg);
 }
 
-/** Installs whichever server packages are missing, from Debian's archive. Needs root. */
-export function ensurePackages(log: (line: string) => void = console.log): void {
-  const missing = missingPackages();
+/** Installs whichever of the packages (default: the servers) are missing, from Debian's archive. Needs root. */
+export function ensurePackages(log: (line: string) => void = console.log, required: Record<string, string> = REQUIRED): void {
+  const missing = missingPackages(required);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
     throw new Error(`missing Debian packages: ${missing.join(' ')}; install them as root (apt-get install ${missing.join(' ')})`);

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { Component, Logger } from '@orderflow/service-kit';
+import Ajv from 'ajv';
+import Fastify, { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from './config';
+import { registerAuth } from './entry-points/http/auth';
+import { installErrorHandling } from './entry-points/http/error-handler';
+import { createMetrics, GatewayMetrics } from './entry-points/http/metrics';
+import { opsRoutes } from './entry-points/http/ops.routes';
+import { ordersRoutes } from './entry-points/http/orders.routes';
+import { productsRoutes } from './entry-points/http/products.routes';
+import { orderSchema, problemSchema, productSchema, routeSchemas } from './entry-points/http/schemas';
+import { createDownstream, Downstream } from './infrastructure/downstream';
+
+export interface Gateway extends Component {
+  app: FastifyInstance;
+  downstream: Downstream;
+  metrics: GatewayMetrics;
+  /** The port it listens on, after start(). */
+  port: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Composition root of the REST gateway, shared by main.ts and the tests. */
+export async function createGateway(config: GatewayConfig, options: { logger?: Logger | boolean } = {}): Promise<Gateway> {
+  const downstream = createDownstream(config.downstream, config.downstream.deadlineMs);
+  const metrics = createMetrics(async () => {
+    const lag = await downstream.projectionLag({});
+    return { eventsBehind: lag.eventsBehind, secondsBehind: lag.secondsBehind };
+  });
+  let shuttingDown = false;
+
+  const app = Fastify({
+    logger:
+      options.logger === undefined
+        ? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] }
+        : (options.logger as never),
+    bodyLimit: config.http.maxBodyBytes,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Bodies are validated strictly (a "5" is not a number); path and query strings are coerced.
+    ajv: { customOptions: { allErrors: true } },
+  });
+  const strict = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
+  const coercing = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  for (const schema of [problemSchema, orderSchema, productSchema]) app.addSchema(schema);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Orderflow API',
+        version: '1.0.0',
+        description:
+          'Orders and products. Money is a decimal with at most 2 places. Errors are RFC 9457 application/problem+json. ' +
+          `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, address 1-500 characters, page_size 1-${config.limits.maxPageSize}.`,
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await registerAuth(app, config.jwt);
+  installErrorHandling(app, metrics);
+
+  const schemas = routeSchemas(config.limits);
+  await app.register(ordersRoutes(downstream, metrics, schemas));
+  await app.register(productsRoutes(downstream, schemas));
+  await app.register(opsRoutes(downstream, metrics, () => shuttingDown));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const gateway: Gateway = {
+    name: 'gateway-http',
+    app,
+    downstream,
+    metrics,
+    port: 0,
+    async start() {
+      await app.listen({ host: config.http.host, port: config.http.port });
+      const address = app.server.address();
+      gateway.port = typeof address === 'object' && address ? address.port : config.http.port;
+    },
+    async stop() {
+      // Readiness goes off first, then in-flight requests finish, then the channels close.
+      shuttingDown = true;
+      await app.close();
+      downstream.close();
+    },
+  };
+  return gateway;
+}

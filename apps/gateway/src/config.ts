@@ -1,0 +1,60 @@
+import { env, readEnv } from '@orderflow/service-kit';
+import { z } from 'zod';
+
+/** The dev default for JWT_SECRET: documented in the README, refused when NODE_ENV=production. */
+export const DEV_JWT_SECRET = 'orderflow-dev-secret-change-me';
+
+/** The only reader of process.env for the gateway. Defaults match `npm start`'s local system. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
+  const e = readEnv(
+    {
+      GATEWAY_HOST: env.string('127.0.0.1'),
+      GATEWAY_PORT: env.port(8080),
+      ORDER_COMMAND_ADDRESS: env.string('127.0.0.1:50051'),
+      ORDER_QUERY_ADDRESS: env.string('127.0.0.1:50053'),
+      INVENTORY_ADDRESS: env.string('127.0.0.1:50052'),
+      DOWNSTREAM_DEADLINE_MS: env.int(5_000, 10),
+      JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
+      JWT_SECRET: env.string(DEV_JWT_SECRET),
+      /** RS256: a PEM public key, or a JWKS URL whose keys are selected by the token's kid. */
+      JWT_PUBLIC_KEY: z.string().optional(),
+      JWT_JWKS_URL: z.string().url().optional(),
+      JWT_ISSUER: z.string().optional(),
+      JWT_AUDIENCE: z.string().optional(),
+      MAX_BODY_BYTES: env.int(64 * 1024, 1024),
+      MAX_ITEMS: env.int(50, 1),
+      MAX_QUANTITY: env.int(1_000, 1),
+      MAX_PAGE_SIZE: env.int(100, 1),
+      NODE_ENV: z.string().default('development'),
+      LOG_LEVEL: env.logLevel(),
+    },
+    source,
+  );
+  if (e.NODE_ENV === 'production' && e.JWT_ALGORITHM === 'HS256' && e.JWT_SECRET === DEV_JWT_SECRET) {
+    throw new Error('invalid configuration:\n  JWT_SECRET: the dev default is refused when NODE_ENV=production');
+  }
+  if (e.JWT_ALGORITHM === 'RS256' && !e.JWT_PUBLIC_KEY && !e.JWT_JWKS_URL) {
+    throw new Error('invalid configuration:\n  JWT_PUBLIC_KEY or JWT_JWKS_URL: RS256 needs one of them');
+  }
+  return {
+    http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, maxBodyBytes: e.MAX_BODY_BYTES },
+    downstream: {
+      orderCommand: e.ORDER_COMMAND_ADDRESS,
+      orderQuery: e.ORDER_QUERY_ADDRESS,
+      inventory: e.INVENTORY_ADDRESS,
+      deadlineMs: e.DOWNSTREAM_DEADLINE_MS,
+    },
+    jwt: {
+      algorithm: e.JWT_ALGORITHM,
+      secret: e.JWT_SECRET,
+      publicKey: e.JWT_PUBLIC_KEY,
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
+    limits: { maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY, maxPageSize: e.MAX_PAGE_SIZE },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export type GatewayConfig = ReturnType<typeof loadConfig>;

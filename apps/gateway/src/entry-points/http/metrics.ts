@@ -1,0 +1,44 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per gateway instance (no global default registry): HTTP, business and projection metrics. */
+export function createMetrics(projectionLag: () => Promise<{ eventsBehind: number; secondsBehind: number } | undefined>) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const labels = ['method', 'route', 'status'] as const;
+  const metrics = {
+    registry,
+    httpRequests: new Counter({ name: 'orderflow_http_requests_total', help: 'HTTP requests', labelNames: labels, registers: [registry] }),
+    httpDuration: new Histogram({
+      name: 'orderflow_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: labels,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    ordersPlaced: new Counter({ name: 'orderflow_orders_placed_total', help: 'Orders placed (201), replays excluded', registers: [registry] }),
+    ordersRejected: new Counter({ name: 'orderflow_orders_rejected_total', help: 'PlaceOrder refusals by problem type', labelNames: ['type'], registers: [registry] }),
+    orderTransitions: new Counter({ name: 'orderflow_order_transitions_total', help: 'Successful pay/cancel/ship calls', labelNames: ['action'], registers: [registry] }),
+    downstreamErrors: new Counter({ name: 'orderflow_downstream_errors_total', help: 'gRPC errors from downstream services by problem type', labelNames: ['type'], registers: [registry] }),
+  };
+  new Gauge({
+    name: 'orderflow_projection_lag_events',
+    help: 'Order events not yet applied by the read side',
+    registers: [registry],
+    async collect() {
+      const lag = await projectionLag().catch(() => undefined);
+      this.set(lag?.eventsBehind ?? -1);
+    },
+  });
+  new Gauge({
+    name: 'orderflow_projection_lag_seconds',
+    help: 'Age of the oldest order event the read side has not applied (0 when caught up)',
+    registers: [registry],
+    async collect() {
+      const lag = await projectionLag().catch(() => undefined);
+      this.set(lag?.secondsBehind ?? -1);
+    },
+  });
+  return metrics;
+}
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,32 @@
+import type { inventoryV1, orderV1 } from '@orderflow/proto';
+import { orderV1 as order } from '@orderflow/proto';
+import { fromMinorUnits } from '../../domain/money';
+
+const STATUS: Record<number, string> = {
+  [order.OrderStatus.ORDER_STATUS_RESERVED]: 'RESERVED',
+  [order.OrderStatus.ORDER_STATUS_PAID]: 'PAID',
+  [order.OrderStatus.ORDER_STATUS_SHIPPED]: 'SHIPPED',
+  [order.OrderStatus.ORDER_STATUS_CANCELLED]: 'CANCELLED',
+  [order.OrderStatus.ORDER_STATUS_EXPIRED]: 'EXPIRED',
+};
+
+/** The REST order body: snake_case, money as decimals. */
+export function presentOrder(o: orderV1.Order) {
+  return {
+    id: o.id,
+    customer_id: o.customerId,
+    status: STATUS[o.status] ?? 'UNKNOWN',
+    items: o.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price: fromMinorUnits(i.unitPriceMinor) })),
+    total: fromMinorUnits(o.totalMinor),
+    address: o.address,
+    payment_method: o.paymentMethod,
+    version: o.version,
+    created_at: o.createdAt?.toISOString(),
+    updated_at: o.updatedAt?.toISOString(),
+    expires_at: o.expiresAt?.toISOString(),
+  };
+}
+
+export function presentProduct(p: inventoryV1.Product) {
+  return { id: p.id, name: p.name, price: fromMinorUnits(p.priceMinor), available: p.available };
+}

@@ -1,0 +1,72 @@
+import { Client, credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import * as grpc from '@grpc/grpc-js';
+import { inventoryV1, orderQueryV1, orderV1 } from '@orderflow/proto';
+
+type Callback<Res> = (error: ServiceError | null, response: Res) => void;
+type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: Callback<Res>) => unknown;
+
+/** A promise-returning call of a generated client method, with a deadline on every call. */
+function bind<Req, Res>(client: Client, method: unknown, deadlineMs: number, requestId: () => string | undefined) {
+  return (request: Req): Promise<Res> =>
+    new Promise((resolve, reject) => {
+      const metadata = new Metadata();
+      const id = requestId();
+      if (id) metadata.set('x-request-id', id);
+      (method as Unary<Req, Res>).call(client, request, metadata, { deadline: new Date(Date.now() + deadlineMs) }, (error, response) =>
+        error ? reject(error) : resolve(response),
+      );
+    });
+}
+
+const HEALTH_PROTO = require.resolve('grpc-health-check/proto/health/v1/health.proto');
+
+/** The three services the gateway calls, over their generated stubs; one channel each. */
+export function createDownstream(addresses: { orderCommand: string; orderQuery: string; inventory: string }, deadlineMs: number) {
+  const insecure = credentials.createInsecure();
+  const orderCommand = new orderV1.OrderCommandServiceClient(addresses.orderCommand, insecure);
+  const orderQuery = new orderQueryV1.OrderQueryServiceClient(addresses.orderQuery, insecure);
+  const inventory = new inventoryV1.InventoryServiceClient(addresses.inventory, insecure);
+  const noId = () => undefined;
+  const call = <Req, Res>(client: Client, method: unknown) => bind<Req, Res>(client, method, deadlineMs, noId);
+
+  // Standard gRPC health checking of each downstream, for /readyz.
+  const healthDefinition = grpc.loadPackageDefinition(protoLoader.loadSync(HEALTH_PROTO, { keepCase: true, enums: String })) as unknown as {
+    grpc: { health: { v1: { Health: new (address: string, creds: grpc.ChannelCredentials) => Client & { check: unknown } } } };
+  };
+  const healthClients = Object.entries(addresses).map(([name, address]) => ({ name, client: new healthDefinition.grpc.health.v1.Health(address, insecure) }));
+
+  return {
+    placeOrder: call<orderV1.PlaceOrderRequest, orderV1.PlaceOrderResponse>(orderCommand, orderCommand.placeOrder),
+    cancelOrder: call<orderV1.CancelOrderRequest, orderV1.CancelOrderResponse>(orderCommand, orderCommand.cancelOrder),
+    payOrder: call<orderV1.PayOrderRequest, orderV1.PayOrderResponse>(orderCommand, orderCommand.payOrder),
+    shipOrder: call<orderV1.ShipOrderRequest, orderV1.ShipOrderResponse>(orderCommand, orderCommand.shipOrder),
+    getOrderFromCommand: call<orderV1.GetOrderRequest, orderV1.GetOrderResponse>(orderCommand, orderCommand.getOrder),
+    getOrder: call<orderQueryV1.GetOrderRequest, orderQueryV1.GetOrderResponse>(orderQuery, orderQuery.getOrder),
+    listOrders: call<orderQueryV1.ListOrdersRequest, orderQueryV1.ListOrdersResponse>(orderQuery, orderQuery.listOrders),
+    projectionLag: call<orderQueryV1.GetProjectionLagRequest, orderQueryV1.GetProjectionLagResponse>(orderQuery, orderQuery.getProjectionLag),
+    upsertProduct: call<inventoryV1.UpsertProductRequest, inventoryV1.UpsertProductResponse>(inventory, inventory.upsertProduct),
+    getProducts: call<inventoryV1.GetProductsRequest, inventoryV1.GetProductsResponse>(inventory, inventory.getProducts),
+
+    /** SERVING or the reason it is not, per downstream. */
+    async health(timeoutMs = 1_000): Promise<Record<string, string>> {
+      const results = await Promise.all(
+        healthClients.map(
+          ({ name, client }) =>
+            new Promise<[string, string]>((resolve) =>
+              (client.check as Unary<{ service: string }, { status: string }>).call(client, { service: '' }, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (error, response) =>
+                resolve([name, error ? `unreachable (${error.code})` : String(response.status)]),
+              ),
+            ),
+        ),
+      );
+      return Object.fromEntries(results);
+    },
+
+    close(): void {
+      for (const client of [orderCommand, orderQuery, inventory, ...healthClients.map((h) => h.client)]) client.close();
+    },
+  };
+}
+
+export type Downstream = ReturnType<typeof createDownstream>;

@@ -1,0 +1,16 @@
+import { createLogger, Lifecycle, runUntilSignal } from '@orderflow/service-kit';
+import { createGateway } from './app';
+import { loadConfig } from './config';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('gateway', config.logLevel);
+  const gateway = await createGateway(config);
+  await runUntilSignal(new Lifecycle([gateway]), logger);
+  logger.info({ url: `http://${config.http.host}:${gateway.port}`, docs: `http://${config.http.host}:${gateway.port}/docs` }, 'gateway listening');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,110 @@
+import { ConfigError, env, readEnv } from '@orderflow/service-kit';
+import { z } from 'zod';
+
+const DEFAULT_READ_SHARDS = [
+  '127.0.0.1:13306/orderflow_read_0',
+  '127.0.0.1:13307/orderflow_read_1',
+  '127.0.0.1:13306/orderflow_read_2',
+  '127.0.0.1:13307/orderflow_read_3',
+].join(',');
+
+/** "host:port/database,..." -> one entry per read shard, index = shard number (as order-command's ORDER_SHARDS). */
+const shardList = z
+  .string()
+  .default(DEFAULT_READ_SHARDS)
+  .transform((value, ctx) =>
+    value.split(',').map((entry) => {
+      const match = /^\s*([^:/\s]+):(\d{1,5})\/([A-Za-z0-9_]+)\s*$/.exec(entry);
+      if (!match) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not host:port/database` });
+        return { host: '', port: 0, database: '' };
+      }
+      return { host: match[1] as string, port: Number(match[2]), database: match[3] as string };
+    }),
+  );
+
+/** A concrete NATS subject: dot-separated tokens, no wildcards or spaces. */
+const subject = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((value) => /^[^.*>\s]+(\.[^.*>\s]+)*$/.test(value), 'must be dot-separated tokens without wildcards or spaces');
+
+const streamName = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((value) => /^[^.*>\s/\\]+$/.test(value), 'must have no dots, wildcards, slashes or spaces');
+
+/** The only reader of process.env for order-query. Defaults match `npm start`'s dev stack. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
+  const e = readEnv(
+    {
+      ORDER_QUERY_GRPC_HOST: env.string('127.0.0.1'),
+      ORDER_QUERY_GRPC_PORT: env.port(50053),
+      READ_SHARDS: shardList,
+      /** Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. */
+      READ_SHARD_MAP: z.string().default(''),
+      READ_MYSQL_USER: env.string('orderflow'),
+      READ_MYSQL_PASSWORD: env.string('orderflow'),
+      READ_MYSQL_POOL_MAX: env.int(8, 1),
+      NATS_SERVERS: env.string('127.0.0.1:14222'),
+      ORDERS_STREAM: streamName('ORDERS'),
+      ORDER_EVENT_SUBJECT_PREFIX: subject('orders.v1'),
+      ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
+      /** The durable consumer's name: every order-query process shares it (and so the work). */
+      ORDERS_CONSUMER: streamName('order-query'),
+      DEAD_LETTER_SUBJECT: subject('orders.deadletter.v1'),
+      DEAD_LETTER_STREAM: streamName('ORDERS_DLQ'),
+      MAX_DELIVER: env.int(10, 2),
+      ACK_WAIT_MS: env.int(30_000, 1000),
+      /** First NAK delay (out-of-order or transient failure); doubles with every delivery, up to the max. */
+      REDELIVERY_DELAY_MS: env.int(200, 1),
+      REDELIVERY_DELAY_MAX_MS: env.int(10_000, 1),
+      /** Events processed at once (events of one order always one after another). */
+      PROJECTION_CONCURRENCY: env.int(16, 1),
+      /** Messages the consumer asks JetStream for per pull. */
+      PROJECTION_BATCH_SIZE: env.int(128, 1),
+      /** HMAC-SHA256 key of ListOrders page tokens; the default is for development only. */
+      QUERY_CURSOR_SECRET: z.string().min(16).default('orderflow-dev-cursor-secret'),
+      /** Ceiling of GetOrder's wait for min_version. */
+      READ_WAIT_MAX_MS: env.int(2_000, 0),
+      READ_MIGRATE_ON_START: env.bool(true),
+      LOG_LEVEL: env.logLevel(),
+    },
+    source,
+  );
+  // A dead letter the ORDERS stream captured would be consumed (and dead-lettered) again.
+  if (e.DEAD_LETTER_SUBJECT === e.ORDER_EVENT_SUBJECT_PREFIX || e.DEAD_LETTER_SUBJECT.startsWith(`${e.ORDER_EVENT_SUBJECT_PREFIX}.`)) {
+    throw new ConfigError([`DEAD_LETTER_SUBJECT: "${e.DEAD_LETTER_SUBJECT}" is inside the event subjects "${e.ORDER_EVENT_SUBJECT_PREFIX}.>"`]);
+  }
+  return {
+    grpc: { host: e.ORDER_QUERY_GRPC_HOST, port: e.ORDER_QUERY_GRPC_PORT },
+    shards: e.READ_SHARDS.map((s) => ({ ...s, user: e.READ_MYSQL_USER, password: e.READ_MYSQL_PASSWORD })),
+    shardMap: e.READ_SHARD_MAP,
+    poolMax: e.READ_MYSQL_POOL_MAX,
+    nats: {
+      servers: e.NATS_SERVERS,
+      stream: e.ORDERS_STREAM,
+      subjectPrefix: e.ORDER_EVENT_SUBJECT_PREFIX,
+      duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
+      consumer: e.ORDERS_CONSUMER,
+      deadLetterSubject: e.DEAD_LETTER_SUBJECT,
+      deadLetterStream: e.DEAD_LETTER_STREAM,
+      maxDeliver: e.MAX_DELIVER,
+      ackWaitMs: e.ACK_WAIT_MS,
+    },
+    projection: {
+      redeliveryDelayMs: e.REDELIVERY_DELAY_MS,
+      redeliveryDelayMaxMs: Math.max(e.REDELIVERY_DELAY_MS, e.REDELIVERY_DELAY_MAX_MS),
+      concurrency: e.PROJECTION_CONCURRENCY,
+      batchSize: e.PROJECTION_BATCH_SIZE,
+    },
+    cursorSecret: e.QUERY_CURSOR_SECRET,
+    readWaitMaxMs: e.READ_WAIT_MAX_MS,
+    migrateOnStart: e.READ_MIGRATE_ON_START,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export type OrderQueryConfig = ReturnType<typeof loadConfig>;

@@ -1,0 +1,170 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { StackInfo } from './stack';
+import { workspaceRoot } from './workspace';
+
+export interface SystemPorts {
+  gateway: number;
+  orderCommand: number;
+  inventory: number;
+  orderQuery: number;
+}
+
+/** The ports `npm start` uses; each service's own config has the same defaults. */
+export const DEV_PORTS: SystemPorts = { gateway: 8080, orderCommand: 50051, inventory: 50052, orderQuery: 50053 };
+
+export interface SystemOptions {
+  stack: StackInfo;
+  /** Ports to listen on; by default free ones are picked. */
+  ports?: SystemPorts;
+  /**
+   * Names databases, the stream, the durable consumer and the dead-letter subject, so several systems
+   * can share one stack. Empty: the services' own defaults (what `npm start` uses).
+   */
+  tag?: string;
+  /** Extra environment for every service (for example a short PAYMENT_WINDOW_MS in tests). */
+  env?: Record<string, string>;
+  logLevel?: string;
+  /** Where service output goes: inherit (a terminal) or ignore. */
+  stdio?: 'inherit' | 'ignore';
+}
+
+export interface RunningSystem {
+  ports: SystemPorts;
+  env: Record<string, string>;
+  gatewayUrl: string;
+  /** Stops the services (SIGTERM, waits for each to exit); the stack stays up. */
+  stop(): Promise<void>;
+  /** Stops and starts one service again with the same settings. */
+  restart(service: keyof SystemPorts): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+/** Every service's environment for one system on a stack: the one place that wires them together. */
+export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = ''): Record<string, string> {
+  const [m0, m1] = stack.mysql;
+  const named = (base: string) => (tag ? `${base}_${tag}` : base);
+  const spread = (prefix: string) =>
+    [0, 1, 2, 3].map((i) => `${(i % 2 ? m1 : m0)!.host}:${(i % 2 ? m1 : m0)!.port}/${named(prefix)}_${i}`).join(',');
+  const subjectPrefix = tag ? `t${tag}.orders.v1` : 'orders.v1';
+  return {
+    GATEWAY_PORT: String(ports.gateway),
+    ORDER_COMMAND_GRPC_PORT: String(ports.orderCommand),
+    ORDER_QUERY_GRPC_PORT: String(ports.orderQuery),
+    INVENTORY_GRPC_PORT: String(ports.inventory),
+    ORDER_COMMAND_ADDRESS: `127.0.0.1:${ports.orderCommand}`,
+    ORDER_QUERY_ADDRESS: `127.0.0.1:${ports.orderQuery}`,
+    INVENTORY_ADDRESS: `127.0.0.1:${ports.inventory}`,
+    INVENTORY_MYSQL_HOST: m0!.host,
+    INVENTORY_MYSQL_PORT: String(m0!.port),
+    INVENTORY_MYSQL_DATABASE: named('orderflow_inventory'),
+    INVENTORY_REDIS: stack.redis.map((r) => `${r.host}:${r.port}`).join(','),
+    ORDER_SHARDS: spread('orderflow_orders'),
+    READ_SHARDS: spread('orderflow_read'),
+    NATS_SERVERS: stack.nats.servers,
+    ORDERS_STREAM: tag ? `ORDERS_${tag}` : 'ORDERS',
+    ORDER_EVENT_SUBJECT_PREFIX: subjectPrefix,
+    ORDERS_CONSUMER: named('order-query'),
+    DEAD_LETTER_SUBJECT: tag ? `t${tag}.orders.deadletter.v1` : 'orders.deadletter.v1',
+    DEAD_LETTER_STREAM: tag ? `ORDERS_DLQ_${tag}` : 'ORDERS_DLQ',
+  };
+}
+
+const SERVICES: { name: keyof SystemPorts; entry: string }[] = [
+  { name: 'inventory', entry: 'apps/inventory/src/main.ts' },
+  { name: 'orderCommand', entry: 'apps/order-command/src/main.ts' },
+  { name: 'orderQuery', entry: 'apps/order-query/src/main.ts' },
+  { name: 'gateway', entry: 'apps/gateway/src/main.ts' },
+];
+
+const HEALTH_PROTO = require.resolve('grpc-health-check/proto/health/v1/health.proto');
+
+async function grpcServing(address: string): Promise<boolean> {
+  const definition = grpc.loadPackageDefinition(protoLoader.loadSync(HEALTH_PROTO, { keepCase: true, enums: String })) as unknown as {
+    grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => grpc.Client & { check: (r: object, o: object, cb: (e: Error | null, r: { status: string }) => void) => void } } } };
+  };
+  const client = new definition.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  try {
+    return await new Promise<boolean>((resolve) =>
+      client.check({ service: '' }, { deadline: new Date(Date.now() + 1_000) }, (error, response) => resolve(!error && response.status === 'SERVING')),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+async function httpReady(url: string): Promise<boolean> {
+  return fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+}
+
+/**
+ * Starts the four services as processes (tsx on their sources), in dependency order, each waited for
+ * until it is healthy. Each service migrates its own databases at start.
+ */
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const root = workspaceRoot();
+  const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const ports = options.ports ?? {
+    gateway: await freePort(),
+    orderCommand: await freePort(),
+    inventory: await freePort(),
+    orderQuery: await freePort(),
+  };
+  const env = { ...systemEnv(options.stack, ports, options.tag), LOG_LEVEL: options.logLevel ?? 'warn', ...options.env };
+  const children = new Map<keyof SystemPorts, ChildProcess>();
+
+  const launch = async (name: keyof SystemPorts) => {
+    const service = SERVICES.find((s) => s.name === name)!;
+    const child = spawn(process.execPath, [tsx, path.join(root, service.entry)], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
+    children.set(name, child);
+    const ready = name === 'gateway' ? () => httpReady(`http://127.0.0.1:${ports.gateway}/healthz`) : () => grpcServing(`127.0.0.1:${ports[name]}`);
+    const deadline = Date.now() + 90_000;
+    while (!(await ready())) {
+      if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} while starting`);
+      if (Date.now() > deadline) throw new Error(`${name} did not become ready on port ${ports[name]}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const halt = async (name: keyof SystemPorts) => {
+    const child = children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const system: RunningSystem = {
+    ports,
+    env,
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    async stop() {
+      for (const { name } of [...SERVICES].reverse()) await halt(name);
+    },
+    async restart(name) {
+      await halt(name);
+      await launch(name);
+    },
+  };
+  try {
+    for (const { name } of SERVICES) await launch(name);
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+  return system;
+}
