@@ -1,0 +1,59 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { errorDetails } from '@orderflow/proto';
+import { problemFromGrpc } from './problems';
+
+function grpcError(code: status, details: string, reason?: string, decorate: (m: Metadata) => void = () => undefined): ServiceError {
+  const metadata = new Metadata();
+  if (reason) metadata.set(errorDetails.ERROR_REASON_KEY, reason);
+  decorate(metadata);
+  return Object.assign(new Error(details), { code, details, metadata });
+}
+
+describe('gRPC error -> problem+json', () => {
+  it.each([
+    [status.FAILED_PRECONDITION, 'insufficient-stock', 409],
+    [status.FAILED_PRECONDITION, 'price-changed', 409],
+    [status.NOT_FOUND, 'unknown-product', 422],
+    [status.ABORTED, 'idempotency-key-in-flight', 409],
+    [status.FAILED_PRECONDITION, 'idempotency-key-reused', 422],
+    [status.FAILED_PRECONDITION, 'invalid-transition', 409],
+    [status.FAILED_PRECONDITION, 'order-expired', 409],
+    [status.NOT_FOUND, 'not-found', 404],
+    [status.PERMISSION_DENIED, 'forbidden', 403],
+    [status.INVALID_ARGUMENT, 'invalid-argument', 400],
+    [status.INVALID_ARGUMENT, 'invalid-page-token', 400],
+    [status.UNAVAILABLE, 'unavailable', 503],
+  ])('when a downstream says %s with reason %s, then the HTTP status is %s', (code, reason, http) => {
+    expect(problemFromGrpc(grpcError(code, 'x', reason)).status).toBe(http);
+  });
+
+  it.each([
+    [status.INVALID_ARGUMENT, 400],
+    [status.NOT_FOUND, 404],
+    [status.FAILED_PRECONDITION, 409],
+    [status.UNAVAILABLE, 503],
+    [status.DEADLINE_EXCEEDED, 504],
+    [status.INTERNAL, 500],
+    [status.UNKNOWN, 500],
+  ])('when a downstream gives status %s without a reason, then the HTTP status is %s', (code, http) => {
+    expect(problemFromGrpc(grpcError(code, 'x')).status).toBe(http);
+  });
+
+  it('when stock is short, then the problem names each product with what is available', () => {
+    const error = grpcError(status.FAILED_PRECONDITION, 'insufficient stock', 'insufficient-stock', (m) =>
+      errorDetails.setInsufficientStock(m, [{ productId: 'p', requested: 3, available: 1 }]),
+    );
+    expect(problemFromGrpc(error).body()).toMatchObject({ type: '/problems/insufficient-stock', status: 409, products: [{ product_id: 'p', requested: 3, available: 1 }] });
+  });
+
+  it('when a price changed, then the problem carries the current price as a decimal', () => {
+    const error = grpcError(status.FAILED_PRECONDITION, 'price changed', 'price-changed', (m) =>
+      errorDetails.setPriceChanged(m, [{ productId: 'p', requestedUnitPriceMinor: 1000, currentUnitPriceMinor: 1250 }]),
+    );
+    expect(problemFromGrpc(error).body().current_prices).toEqual([{ product_id: 'p', unit_price: 12.5, requested_unit_price: 10 }]);
+  });
+
+  it('when the error is internal, then its details do not leak', () => {
+    expect(problemFromGrpc(grpcError(status.INTERNAL, 'SELECT * FROM secrets failed')).body().detail).toBe('internal error');
+  });
+});

@@ -1,0 +1,92 @@
+/** The statuses a projected order can have (the command side never publishes PENDING or FAILED). */
+export type OrderStatus = 'RESERVED' | 'PAID' | 'SHIPPED' | 'CANCELLED' | 'EXPIRED';
+
+export const ORDER_STATUSES: readonly OrderStatus[] = ['RESERVED', 'PAID', 'SHIPPED', 'CANCELLED', 'EXPIRED'];
+
+export type OrderEventKind = 'placed' | 'paid' | 'cancelled' | 'shipped' | 'expired';
+
+export const ORDER_EVENT_KINDS: readonly OrderEventKind[] = ['placed', 'paid', 'cancelled', 'shipped', 'expired'];
+
+export interface OrderItem {
+  productId: string;
+  quantity: number;
+  unitPriceMinor: number;
+}
+
+/** The whole order as the read side keeps it: denormalized, items included. */
+export interface OrderView {
+  id: string;
+  customerId: string;
+  status: OrderStatus;
+  items: OrderItem[];
+  totalMinor: number;
+  address: string;
+  paymentMethod: string;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date;
+}
+
+/** A validated order event: the order as it is after the change, at `version`. */
+export interface OrderEvent {
+  eventId: string;
+  kind: OrderEventKind;
+  orderId: string;
+  customerId: string;
+  version: number;
+  occurredAt: Date;
+  order: OrderView;
+}
+
+/** An event as decoded from the wire, before validation: any field may be missing or wrong. */
+export interface UncheckedOrderEvent {
+  eventId: string;
+  kind: OrderEventKind | undefined;
+  orderId: string;
+  customerId: string;
+  version: number;
+  occurredAt: Date | undefined;
+  order:
+    | (Omit<OrderView, 'status' | 'createdAt' | 'updatedAt' | 'expiresAt'> & {
+        status: OrderStatus | undefined;
+        createdAt: Date | undefined;
+        updatedAt: Date | undefined;
+        expiresAt: Date | undefined;
+      })
+    | undefined;
+}
+
+export interface Actor {
+  customerId: string;
+  admin: boolean;
+}
+
+export interface GetOrderQuery {
+  orderId: string;
+  actor: Actor | undefined;
+  /** 0: answer with what is projected now. */
+  minVersion: number;
+  waitMs: number;
+}
+
+export interface ListOrdersQuery {
+  customerId: string;
+  /** 0 means the default. */
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface OrderPage {
+  orders: OrderView[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+export interface ProjectionLag {
+  eventsBehind: number;
+  secondsBehind: number;
+  eventsApplied: number;
+  eventsDeadLettered: number;
+  lastAppliedAt: Date | undefined;
+}

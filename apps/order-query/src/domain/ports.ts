@@ -1,0 +1,24 @@
+import type { OrderEvent, OrderView } from './model';
+import type { ProjectedState, ProjectionDecision } from './projection';
+
+/** Order views and the per-customer listing on the read shards, routed by the order's bucket. */
+export interface OrderViewStore {
+  /**
+   * One transaction on the order's shard: locks the order's view row (SELECT ... FOR UPDATE, so two
+   * consumers never both apply), asks `decide` with what is stored, and writes the view and the
+   * listing row when the decision is 'insert' or 'apply'. Resolves to the decision.
+   */
+  project(event: OrderEvent, decide: (current: ProjectedState | undefined) => ProjectionDecision, projectedAt: Date): Promise<ProjectionDecision>;
+  get(orderId: string): Promise<OrderView | undefined>;
+  /** The customer's orders, newest (highest id) first, with ids below `beforeOrderId` when given. One shard. */
+  listByCustomer(customerId: string, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]>;
+}
+
+/** How far the durable consumer is behind its stream. */
+export interface ConsumerProgress {
+  read(): Promise<{ eventsBehind: number; oldestUnappliedAt?: Date }>;
+}
+
+export interface Clock {
+  now(): Date;
+}
