@@ -8,28 +8,13 @@ const DEFAULT_SHARDS = [
   '127.0.0.1:13307/orderflow_orders_3',
 ].join(',');
 
-/** "host:port/database,..." -> one entry per shard, index = shard number. */
-const shardList = z
-  .string()
-  .default(DEFAULT_SHARDS)
-  .transform((value, ctx) =>
-    value.split(',').map((entry) => {
-      const match = /^\s*([^:/\s]+):(\d{1,5})\/([A-Za-z0-9_]+)\s*$/.exec(entry);
-      if (!match) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not host:port/database` });
-        return { host: '', port: 0, database: '' };
-      }
-      return { host: match[1] as string, port: Number(match[2]), database: match[3] as string };
-    }),
-  );
-
 /** The only reader of process.env for order-command. Defaults match `npm start`'s dev stack. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   const e = readEnv(
     {
       ORDER_COMMAND_GRPC_HOST: env.string('127.0.0.1'),
       ORDER_COMMAND_GRPC_PORT: env.port(50051),
-      ORDER_SHARDS: shardList,
+      ORDER_SHARDS: env.shardList(DEFAULT_SHARDS),
       /** Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. */
       ORDER_SHARD_MAP: z.string().default(''),
       ORDER_MYSQL_USER: env.string('orderflow'),

@@ -26,3 +26,18 @@ describe('readEnv', () => {
     }
   });
 });
+
+describe('env.shardList', () => {
+  const shape = { SHARDS: env.shardList('127.0.0.1:1/a,127.0.0.1:2/b') };
+
+  it('when shards are listed, then each becomes host, port and database in order', () => {
+    expect(readEnv(shape, {}).SHARDS).toEqual([
+      { host: '127.0.0.1', port: 1, database: 'a' },
+      { host: '127.0.0.1', port: 2, database: 'b' },
+    ]);
+  });
+
+  it('when an entry is malformed, then the variable is named with the entry', () => {
+    expect(() => readEnv(shape, { SHARDS: 'db1:3306/ok,nohost' })).toThrow(/SHARDS: "nohost" is not host:port\/database/);
+  });
+});

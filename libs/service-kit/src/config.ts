@@ -45,4 +45,19 @@ export const env = {
         }),
       ),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Comma-separated "host:port/database" list: one entry per shard, the index is the shard number. */
+  shardList: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((value, ctx) =>
+        value.split(',').map((entry) => {
+          const match = /^\s*([^:/\s]+):(\d{1,5})\/([A-Za-z0-9_]+)\s*$/.exec(entry);
+          if (!match) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not host:port/database` });
+            return { host: '', port: 0, database: '' };
+          }
+          return { host: match[1] as string, port: Number(match[2]), database: match[3] as string };
+        }),
+      ),
 };

@@ -2,6 +2,7 @@ export { readEnv, env, ConfigError } from './config';
 export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { Lifecycle, runUntilSignal } from './lifecycle';
+export { PeriodicTask } from './periodic-task';
 export type { Component } from './lifecycle';
 export { GrpcServer } from './grpc-server';
 export type { GrpcServiceBinding, GrpcServerOptions } from './grpc-server';

@@ -1,24 +1,26 @@
-import type { Component, Logger } from '@orderflow/service-kit';
+import { Component, Logger, PeriodicTask } from '@orderflow/service-kit';
 import type { InventoryUseCases } from '../domain/inventory.use-cases';
 
 /** Safety net: gives back reservations whose payment window passed without a Commit or Release. */
 export class ReservationSweeper implements Component {
   readonly name = 'reservation-sweeper';
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly useCases: InventoryUseCases,
     private readonly logger: Logger,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly batchSize = 100,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(this.name, intervalMs, () => this.sweep());
+  }
 
-  async start(): Promise<void> {
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.sweep().then(() => (this.running = undefined));
-    }, this.intervalMs);
-    this.timer.unref();
+  start(): Promise<void> {
+    return this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass; releases in batches until nothing expired is left. */
@@ -35,10 +37,5 @@ export class ReservationSweeper implements Component {
       this.logger.warn({ err: error }, 'sweep failed; will try again');
     }
     return total;
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
   }
 }

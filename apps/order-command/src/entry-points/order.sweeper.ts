@@ -1,4 +1,4 @@
-import type { Component, Logger } from '@orderflow/service-kit';
+import { Component, Logger, PeriodicTask } from '@orderflow/service-kit';
 import type { OrderLifecycle } from '../domain/order-lifecycle.use-cases';
 
 /**
@@ -8,21 +8,23 @@ import type { OrderLifecycle } from '../domain/order-lifecycle.use-cases';
  */
 export class OrderSweeper implements Component {
   readonly name = 'order-sweeper';
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly lifecycle: OrderLifecycle,
     private readonly logger: Logger,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly batchSize = 100,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(this.name, intervalMs, () => this.sweep());
+  }
 
-  async start(): Promise<void> {
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.sweep().then(() => (this.running = undefined));
-    }, this.intervalMs);
-    this.timer.unref();
+  start(): Promise<void> {
+    return this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   async sweep(): Promise<{ expired: number; abandoned: number; settled: number }> {
@@ -36,10 +38,5 @@ export class OrderSweeper implements Component {
       this.logger.warn({ err: error }, 'sweep failed; will try again');
     }
     return result;
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
   }
 }

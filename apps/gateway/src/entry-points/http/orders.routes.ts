@@ -36,7 +36,7 @@ export function ordersRoutes(downstream: Downstream, metrics: GatewayMetrics, sc
           paymentMethod: request.body.payment_method,
         });
         if (!replayed) metrics.ordersPlaced.inc();
-        if (replayed) reply.header('idempotent-replayed', 'true');
+        if (replayed) reply.header('idempotency-replayed', 'true');
         return reply.code(201).header('location', `/api/orders/${order!.id}`).send(presentOrder(order!));
       } catch (error) {
         if (isGrpcError(error)) metrics.ordersRejected.inc({ type: error.code === GrpcStatus.UNAVAILABLE ? 'unavailable' : 'refused' });
