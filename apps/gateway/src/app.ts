@@ -26,7 +26,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Composition root of the REST gateway, shared by main.ts and the tests. */
 export async function createGateway(config: GatewayConfig, options: { logger?: Logger | boolean } = {}): Promise<Gateway> {
-  const downstream = createDownstream(config.downstream, config.downstream.deadlineMs);
+  const { orderCommand, orderQuery, inventory, deadlineMs } = config.downstream;
+  const downstream = createDownstream({ orderCommand, orderQuery, inventory }, deadlineMs);
   const metrics = createMetrics(async () => {
     const lag = await downstream.projectionLag({});
     return { eventsBehind: lag.eventsBehind, secondsBehind: lag.secondsBehind };
@@ -49,6 +50,7 @@ export async function createGateway(config: GatewayConfig, options: { logger?: L
   });
   const strict = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
   const coercing = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
+  app.removeContentTypeParser('text/plain'); // JSON only: anything else is 415
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 
   app.addHook('onRequest', async (request, reply) => {

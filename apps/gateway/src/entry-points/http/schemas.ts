@@ -15,7 +15,7 @@ export const problemSchema = {
     detail: { type: 'string' },
     instance: { type: 'string' },
     errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
-    products: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    products: { type: 'array', items: {}, description: 'unknown-product: product ids; insufficient-stock: {product_id, requested, available}' },
     current_prices: { type: 'array', items: { type: 'object', additionalProperties: true } },
   },
   required: ['type', 'title', 'status', 'detail'],
