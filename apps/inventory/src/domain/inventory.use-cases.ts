@@ -50,15 +50,19 @@ export function createInventoryUseCases({ store, locks, clock, limits, retry }: 
       const existing = await store.findReservation(command.orderId);
       if (existing) return replayReserve(existing, command.items);
 
-      // Lock-free pre-check: an order that cannot be filled now is refused without queueing for locks.
-      const products = new Map((await store.getProducts(command.items.map((i) => i.productId))).map((p) => [p.id, p]));
-      const shortages = findShortages(products, command.items);
-      if (shortages.length > 0) throw new InsufficientStockError(shortages);
-
-      const { reservation, created } = await locks.withLocks(
-        command.items.map((i) => i.productId),
-        () => withRetries(() => store.reserveAttempt(command)),
-      );
+      // Pre-check: an order that cannot be filled now is refused without a transaction. Once before
+      // queueing for the locks, and again when its turn comes: in a flash sale most of the queue finds
+      // the product sold out by then, and leaves after one read instead of a transaction each.
+      const refuseIfShort = async () => {
+        const products = new Map((await store.getProducts(command.items.map((i) => i.productId))).map((p) => [p.id, p]));
+        const shortages = findShortages(products, command.items);
+        if (shortages.length > 0) throw new InsufficientStockError(shortages);
+      };
+      await refuseIfShort();
+      const { reservation, created } = await locks.withLocks(command.items.map((i) => i.productId), async () => {
+        await refuseIfShort();
+        return withRetries(() => store.reserveAttempt(command));
+      });
       return created ? reservation : replayReserve(reservation, command.items);
     },
 

@@ -38,7 +38,7 @@ function harness(inventory: Partial<InventoryPort> = {}) {
     findIdempotency: async (customerId, key) => keys.get(`${customerId}/${key}`),
   };
   const port: InventoryPort = {
-    prices: async (ids) => new Map(ids.map((id) => [id, 100])),
+    catalog: async (ids) => new Map(ids.map((id) => [id, { priceMinor: 100, available: 10 }])),
     reserve: async (orderId) => void calls.push(`reserve ${orderId}`),
     commit: async () => undefined,
     release: async (orderId, reason) => void calls.push(`release ${orderId} ${reason}`),
@@ -81,6 +81,13 @@ describe('PlaceOrder rules', () => {
     await expect(placeOrder(request('k'))).rejects.toBeInstanceOf(InsufficientStockError);
   });
 
+  it('when an unkeyed order asks for more than is available, then it is refused before anything is written', async () => {
+    const { placeOrder, orders, calls } = harness();
+    await expect(placeOrder(request(undefined, 11))).rejects.toBeInstanceOf(InsufficientStockError);
+    expect(orders.size).toBe(0);
+    expect(calls).toEqual([]);
+  });
+
   it('when inventory is unreachable, then the possible reservation is released, the order fails and the key is freed', async () => {
     const { placeOrder, keys, calls } = harness({ reserve: async () => Promise.reject(new DependencyUnavailableError('inventory')) });
     await expect(placeOrder(request('k'))).rejects.toBeInstanceOf(DependencyUnavailableError);
@@ -98,7 +105,7 @@ describe('PlaceOrder rules', () => {
   });
 
   it('when a price differs, then nothing is reserved and the current price is named', async () => {
-    const { placeOrder, calls } = harness({ prices: async () => new Map([['p', 120]]) });
+    const { placeOrder, calls } = harness({ catalog: async () => new Map([['p', { priceMinor: 120, available: 10 }]]) });
     const error = await placeOrder(request()).catch((e) => e);
     expect(error).toBeInstanceOf(PriceChangedError);
     expect(error.prices).toEqual([{ productId: 'p', requestedUnitPriceMinor: 100, currentUnitPriceMinor: 120 }]);

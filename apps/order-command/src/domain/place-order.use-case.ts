@@ -7,7 +7,7 @@ import {
   PriceChangedError,
   UnknownProductError,
 } from './errors';
-import type { Order, PlaceOrderCommand } from './model';
+import type { Order, OrderItem, PlaceOrderCommand } from './model';
 import type { Clock, IdempotencyRecord, InventoryPort, Log, OrderIdSource, OrderRepository, OutboxSignal, StoredOutcome } from './ports';
 import { OrderLimits, orderTotal, requestFingerprint, validatePlaceOrder } from './validation';
 
@@ -58,14 +58,25 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     throw new IdempotencyKeyInFlightError();
   };
 
-  const reserveStock = async (order: Order) => {
-    const prices = await inventory.prices([...new Set(order.items.map((i) => i.productId))]);
-    const unknown = [...new Set(order.items.filter((i) => !prices.has(i.productId)).map((i) => i.productId))];
+  /** Refuses, before anything is written, what inventory would refuse: unknown products, changed prices, stock short now. */
+  const checkCatalog = async (items: OrderItem[]) => {
+    const catalog = await inventory.catalog([...new Set(items.map((i) => i.productId))]);
+    const unknown = [...new Set(items.filter((i) => !catalog.has(i.productId)).map((i) => i.productId))];
     if (unknown.length > 0) throw new UnknownProductError(unknown);
-    const changed = order.items
-      .filter((i) => prices.get(i.productId) !== i.unitPriceMinor)
-      .map((i) => ({ productId: i.productId, requestedUnitPriceMinor: i.unitPriceMinor, currentUnitPriceMinor: prices.get(i.productId) as number }));
+    const changed = items
+      .filter((i) => catalog.get(i.productId)?.priceMinor !== i.unitPriceMinor)
+      .map((i) => ({ productId: i.productId, requestedUnitPriceMinor: i.unitPriceMinor, currentUnitPriceMinor: catalog.get(i.productId)?.priceMinor as number }));
     if (changed.length > 0) throw new PriceChangedError(changed);
+    const requested = new Map<string, number>();
+    for (const item of items) requested.set(item.productId, (requested.get(item.productId) ?? 0) + item.quantity);
+    const short = [...requested]
+      .map(([productId, quantity]) => ({ productId, requested: quantity, available: catalog.get(productId)?.available ?? 0 }))
+      .filter((s) => s.available < s.requested);
+    if (short.length > 0) throw new InsufficientStockError(short);
+  };
+
+  const reserveStock = async (order: Order, checked: boolean) => {
+    if (!checked) await checkCatalog(order.items);
     const reservationExpiry = new Date(order.expiresAt.getTime() + settings.reservationGraceMs);
     await inventory.reserve(order.id, order.items.map((i) => ({ productId: i.productId, quantity: i.quantity })), reservationExpiry);
   };
@@ -84,9 +95,9 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     );
   };
 
-  const placeClaimed = async (order: Order, key: string | undefined): Promise<{ order: Order; replayed: false }> => {
+  const placeClaimed = async (order: Order, key: string | undefined, checked: boolean): Promise<{ order: Order; replayed: false }> => {
     try {
-      await reserveStock(order);
+      await reserveStock(order, checked);
     } catch (error) {
       if (isDeterministic(error)) {
         await repository.failPlacement(order.id, order.customerId, { idempotencyKey: key, outcome: key ? { kind: 'error', error } : undefined, owesRelease: false });
@@ -117,6 +128,9 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     const command = validatePlaceOrder(input, settings.limits);
     const fingerprint = requestFingerprint(command);
     const key = command.idempotencyKey;
+    // Without a key nothing needs storing for a refusal: check first, and a sold-out product costs no write.
+    // With a key the claim comes first, so the refusal is stored and replayed.
+    if (!key) await checkCatalog(command.items);
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = clock.now();
       const order: Order = {
@@ -140,7 +154,7 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
         if (answer) return answer;
         continue;
       }
-      return placeClaimed(order, key);
+      return placeClaimed(order, key, !key);
     }
     throw new IdempotencyKeyInFlightError();
   };

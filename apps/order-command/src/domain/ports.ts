@@ -38,8 +38,8 @@ export interface OrderRepository {
 
 /** Inventory as order-command needs it; errors are domain errors (InsufficientStockError, ...). */
 export interface InventoryPort {
-  /** Catalog prices of the known products; unknown ids are absent from the map. */
-  prices(productIds: string[]): Promise<Map<string, number>>;
+  /** Price and stock available now of the known products; unknown ids are absent from the map. */
+  catalog(productIds: string[]): Promise<Map<string, { priceMinor: number; available: number }>>;
   reserve(orderId: string, items: { productId: string; quantity: number }[], expiresAt: Date): Promise<void>;
   commit(orderId: string): Promise<void>;
   release(orderId: string, reason: string): Promise<void>;

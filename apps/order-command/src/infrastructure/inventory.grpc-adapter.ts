@@ -38,9 +38,9 @@ export class InventoryGrpcAdapter implements InventoryPort {
     return error;
   }
 
-  async prices(productIds: string[]): Promise<Map<string, number>> {
+  async catalog(productIds: string[]): Promise<Map<string, { priceMinor: number; available: number }>> {
     const response = await this.call<inventoryV1.GetProductsRequest, inventoryV1.GetProductsResponse>(this.client.getProducts as never, { productIds });
-    return new Map(response.products.map((p) => [p.id, p.priceMinor]));
+    return new Map(response.products.map((p) => [p.id, { priceMinor: p.priceMinor, available: p.available }]));
   }
 
   async reserve(orderId: string, items: { productId: string; quantity: number }[], expiresAt: Date): Promise<void> {
