@@ -8,21 +8,6 @@ const DEFAULT_READ_SHARDS = [
   '127.0.0.1:13307/orderflow_read_3',
 ].join(',');
 
-/** "host:port/database,..." -> one entry per read shard, index = shard number (as order-command's ORDER_SHARDS). */
-const shardList = z
-  .string()
-  .default(DEFAULT_READ_SHARDS)
-  .transform((value, ctx) =>
-    value.split(',').map((entry) => {
-      const match = /^\s*([^:/\s]+):(\d{1,5})\/([A-Za-z0-9_]+)\s*$/.exec(entry);
-      if (!match) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not host:port/database` });
-        return { host: '', port: 0, database: '' };
-      }
-      return { host: match[1] as string, port: Number(match[2]), database: match[3] as string };
-    }),
-  );
-
 /** A concrete NATS subject: dot-separated tokens, no wildcards or spaces. */
 const subject = (fallback: string) =>
   z
@@ -42,7 +27,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     {
       ORDER_QUERY_GRPC_HOST: env.string('127.0.0.1'),
       ORDER_QUERY_GRPC_PORT: env.port(50053),
-      READ_SHARDS: shardList,
+      /** "host:port/database,...", parsed like order-command's ORDER_SHARDS. */
+      READ_SHARDS: env.shardList(DEFAULT_READ_SHARDS),
       /** Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. */
       READ_SHARD_MAP: z.string().default(''),
       READ_MYSQL_USER: env.string('orderflow'),
@@ -56,11 +42,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDERS_CONSUMER: streamName('order-query'),
       DEAD_LETTER_SUBJECT: subject('orders.deadletter.v1'),
       DEAD_LETTER_STREAM: streamName('ORDERS_DLQ'),
-      MAX_DELIVER: env.int(10, 2),
+      MAX_DELIVER: env.int(60, 2),
       ACK_WAIT_MS: env.int(30_000, 1000),
       /** First NAK delay (out-of-order or transient failure); doubles with every delivery, up to the max. */
       REDELIVERY_DELAY_MS: env.int(200, 1),
-      REDELIVERY_DELAY_MAX_MS: env.int(10_000, 1),
+      REDELIVERY_DELAY_MAX_MS: env.int(30_000, 1),
       /** Events processed at once (events of one order always one after another). */
       PROJECTION_CONCURRENCY: env.int(16, 1),
       /** Messages the consumer asks JetStream for per pull. */

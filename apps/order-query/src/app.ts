@@ -1,0 +1,103 @@
+import { createSequelize, ensureDatabase, migrate } from '@orderflow/database';
+import { loadPackageDefinition, orderQueryV1 } from '@orderflow/proto';
+import { createLogger, GrpcServer, Lifecycle, Logger } from '@orderflow/service-kit';
+import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
+import type { OrderQueryConfig } from './config';
+import { createGetProjectionLag, GetProjectionLag } from './domain/get-projection-lag.use-case';
+import { createOrderQueries, OrderQueries } from './domain/order-queries.use-cases';
+import { createPageCursors } from './domain/page-cursor';
+import type { OrderViewStore } from './domain/ports';
+import { createProjectOrderEvent } from './domain/project-order-event.use-case';
+import { ProjectionStats } from './domain/projection';
+import { OrderEventsConsumer } from './entry-points/order-events.consumer';
+import { createOrderQueryGrpcHandler } from './entry-points/order-query.grpc-handler';
+import { DeadLetterPublisher } from './infrastructure/dead-letter.publisher';
+import { JetStreamConsumerProgress } from './infrastructure/jetstream.consumer-progress';
+import { READ_SHARD_MIGRATIONS } from './infrastructure/migrations/0001-create-read-shard';
+import { OrderStreamConnection } from './infrastructure/order-stream.connection';
+import { SequelizeOrderViewStore } from './infrastructure/sequelize.order-view-store';
+
+export interface OrderQueryApp {
+  lifecycle: Lifecycle;
+  queries: OrderQueries;
+  getProjectionLag: GetProjectionLag;
+  consumer: OrderEventsConsumer;
+  stats: ProjectionStats;
+  store: SequelizeOrderViewStore;
+  grpc: GrpcServer;
+  logger: Logger;
+}
+
+export interface OrderQueryOptions {
+  logger?: Logger;
+  /** For fault-injection tests: wraps the store the projection writes through. */
+  decorateStore?: (store: OrderViewStore) => OrderViewStore;
+}
+
+/** Composition root shared by main.ts and the tests. Nothing runs until lifecycle.start(). */
+export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQueryOptions = {}): OrderQueryApp {
+  const logger = options.logger ?? createLogger('order-query', config.logLevel);
+  const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
+  const shards = config.shards.map((target) => createSequelize(target, { max: config.poolMax, acquireTimeoutMs: 5_000 }));
+  const store = new SequelizeOrderViewStore(shards, router);
+  const clock = { now: () => new Date() };
+  const stats = new ProjectionStats();
+
+  const nats = new OrderStreamConnection(config.nats, logger);
+  const project = createProjectOrderEvent({ store: options.decorateStore?.(store) ?? store, stats, clock });
+  const consumer = new OrderEventsConsumer({
+    openConsumer: () => nats.connection.jetstream().consumers.get(config.nats.stream, config.nats.consumer),
+    project,
+    deadLetters: new DeadLetterPublisher(() => nats.connection.jetstream(), config.nats.deadLetterSubject),
+    stats,
+    logger,
+    maxDeliver: config.nats.maxDeliver,
+    redeliveryDelayMs: config.projection.redeliveryDelayMs,
+    redeliveryDelayMaxMs: config.projection.redeliveryDelayMaxMs,
+    concurrency: config.projection.concurrency,
+    batchSize: config.projection.batchSize,
+  });
+
+  const queries = createOrderQueries({ store, cursors: createPageCursors(config.cursorSecret), clock, readWaitMaxMs: config.readWaitMaxMs });
+  const getProjectionLag = createGetProjectionLag({
+    progress: new JetStreamConsumerProgress(() => nats.manager, config.nats.stream, config.nats.consumer),
+    stats,
+    clock,
+  });
+  const grpc = new GrpcServer({
+    host: config.grpc.host,
+    port: config.grpc.port,
+    services: [
+      {
+        name: 'orderflow.order_query.v1.OrderQueryService',
+        definition: orderQueryV1.OrderQueryServiceService,
+        implementation: createOrderQueryGrpcHandler(queries, getProjectionLag, logger),
+      },
+    ],
+    reflection: loadPackageDefinition(),
+    logger,
+  });
+
+  const lifecycle = new Lifecycle([
+    {
+      name: 'read-shards',
+      start: async () => {
+        await forEachShard(router, async (shard) => {
+          const target = config.shards[shard]!;
+          if (config.migrateOnStart) {
+            await ensureDatabase(target);
+            await migrate(shards[shard]!, READ_SHARD_MIGRATIONS);
+          }
+          await shards[shard]!.authenticate();
+        });
+      },
+      stop: async () => {
+        await Promise.all(shards.map((db) => db.close()));
+      },
+    },
+    nats,
+    consumer,
+    grpc,
+  ]);
+  return { lifecycle, queries, getProjectionLag, consumer, stats, store, grpc, logger };
+}

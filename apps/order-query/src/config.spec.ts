@@ -1,0 +1,26 @@
+import { ConfigError } from '@orderflow/service-kit';
+import { loadConfig } from './config';
+
+describe('order-query configuration', () => {
+  it('when nothing is set, then the dev stack defaults apply', () => {
+    const config = loadConfig({});
+    expect(config.grpc).toEqual({ host: '127.0.0.1', port: 50053 });
+    expect(config.shards.map((s) => `${s.port}/${s.database}`)).toEqual(['13306/orderflow_read_0', '13307/orderflow_read_1', '13306/orderflow_read_2', '13307/orderflow_read_3']);
+    expect(config.nats).toMatchObject({ stream: 'ORDERS', subjectPrefix: 'orders.v1', consumer: 'order-query', deadLetterSubject: 'orders.deadletter.v1', maxDeliver: 60, ackWaitMs: 30_000 });
+    expect(config.cursorSecret).toBe('orderflow-dev-cursor-secret');
+  });
+
+  it('when the dead-letter subject is inside the event subjects, then start-up fails naming it', () => {
+    expect(() => loadConfig({ DEAD_LETTER_SUBJECT: 'orders.v1.dead' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DEAD_LETTER_SUBJECT: 'orders.v1.dead' })).toThrow('DEAD_LETTER_SUBJECT');
+  });
+
+  it.each([
+    ['READ_SHARDS', 'db-without-port/x'],
+    ['DEAD_LETTER_SUBJECT', 'orders.*'],
+    ['QUERY_CURSOR_SECRET', 'short'],
+    ['MAX_DELIVER', '1'],
+  ])('when %s is %s, then start-up fails naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
