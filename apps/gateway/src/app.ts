@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { Component, Logger } from '@orderflow/service-kit';
+import type { Component } from '@orderflow/service-kit';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
@@ -25,7 +25,7 @@ export interface Gateway extends Component {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Composition root of the REST gateway, shared by main.ts and the tests. */
-export async function createGateway(config: GatewayConfig, options: { logger?: Logger | boolean } = {}): Promise<Gateway> {
+export async function createGateway(config: GatewayConfig, options: { logDestination?: NodeJS.WritableStream } = {}): Promise<Gateway> {
   const { orderCommand, orderQuery, inventory, deadlineMs } = config.downstream;
   const downstream = createDownstream({ orderCommand, orderQuery, inventory }, deadlineMs);
   const metrics = createMetrics(async () => {
@@ -35,10 +35,13 @@ export async function createGateway(config: GatewayConfig, options: { logger?: L
   let shuttingDown = false;
 
   const app = Fastify({
-    logger:
-      options.logger === undefined
-        ? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] }
-        : (options.logger as never),
+    logger: {
+      level: config.logLevel,
+      // Request lines carry the headers, with credentials redacted.
+      serializers: { req: (req) => ({ method: req.method, url: req.url, headers: req.headers, remoteAddress: req.ip }) },
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["idempotency-key"]'],
+      ...(options.logDestination ? { stream: options.logDestination } : {}),
+    },
     bodyLimit: config.http.maxBodyBytes,
     requestIdHeader: false,
     genReqId: (request) => {
