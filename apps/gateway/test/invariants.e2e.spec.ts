@@ -1,6 +1,6 @@
 import { createSequelize } from '@orderflow/database';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
-import { QueryTypes, Sequelize } from 'sequelize';
+import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { eventually, startTestSystem, TestSystem } from './support';
 
 /** Design §8 invariants 1-4 and 6, through REST, checked against the databases themselves. */
@@ -40,14 +40,22 @@ describe('invariants through the REST API (all four services, real servers)', ()
     expect(statuses).toEqual({ 201: 50, 409: 950 });
     // This file runs a 2 s payment window (for invariant 4), so some of the 50 may have expired already:
     // the 50 answered 201 are exactly the 50 reservations ever made, each still held or released by expiry.
-    const reservations = await inventoryDb.query<{ order_id: string; status: string; release_reason: string | null }>(
-      "SELECT r.order_id, r.status, r.release_reason FROM reservations r JOIN reservation_items i ON i.order_id = r.order_id WHERE i.product_id = 'flash'",
-      { type: QueryTypes.SELECT },
-    );
+    // One consistent snapshot for both reads: the sweeper may expire more of them meanwhile.
+    const { reservations, s } = await inventoryDb.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.REPEATABLE_READ }, async (transaction) => ({
+      reservations: await inventoryDb.query<{ order_id: string; status: string; release_reason: string | null }>(
+        "SELECT r.order_id, r.status, r.release_reason FROM reservations r JOIN reservation_items i ON i.order_id = r.order_id WHERE i.product_id = 'flash'",
+        { type: QueryTypes.SELECT, transaction },
+      ),
+      s: (
+        await inventoryDb.query<{ available: number; reserved: number; sold: number; received: number }>("SELECT available, reserved, sold, received FROM products WHERE id = 'flash'", {
+          type: QueryTypes.SELECT,
+          transaction,
+        })
+      )[0]!,
+    }));
     const okIds = results.filter((r) => r.status === 201).map((r) => r.body.id as string);
     expect(reservations.map((r) => r.order_id).sort()).toEqual(okIds.sort());
     expect(reservations.every((r) => r.status === 'RESERVED' || (r.status === 'RELEASED' && r.release_reason === 'expired'))).toBe(true);
-    const s = await stock('flash');
     expect(s).toMatchObject({ sold: 0, received: 50, reserved: reservations.filter((r) => r.status === 'RESERVED').length });
     expect(s.available + s.reserved + s.sold).toBe(s.received);
   }, 120_000);
