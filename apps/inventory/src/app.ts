@@ -57,6 +57,9 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
     clock: { now: () => new Date() },
     limits: DEFAULT_LIMITS,
     retry: { run: (work, retryable) => retry(work, { attempts: config.conflictRetries, baseDelayMs: 2, maxDelayMs: 50, retryable }) },
+    mode: config.reserveMode,
+    maxBatch: config.batchMax,
+    optimisticRetry: { run: (work, retryable) => retry(work, { attempts: 200, baseDelayMs: 1, maxDelayMs: 20, retryable }) },
   });
 
   const grpc = new GrpcServer({

@@ -19,6 +19,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       INVENTORY_LOCK_WAIT_MS: env.int(10_000, 0),
       INVENTORY_LOCK_RETRY_DELAY_MS: env.int(20, 1),
       INVENTORY_CONFLICT_RETRIES: env.int(8, 1),
+      /** batched (default), locked, or optimistic (the naive baseline, for benchmarks). */
+      INVENTORY_RESERVE_MODE: z.enum(['batched', 'locked', 'optimistic']).default('batched'),
+      INVENTORY_BATCH_MAX: env.int(256, 1),
       INVENTORY_SWEEP_INTERVAL_MS: env.int(5_000, 10),
       INVENTORY_MIGRATE_ON_START: env.bool(true),
       LOG_LEVEL: env.logLevel(),
@@ -38,6 +41,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     redis: e.INVENTORY_REDIS,
     locks: { ttlMs: e.INVENTORY_LOCK_TTL_MS, waitMs: e.INVENTORY_LOCK_WAIT_MS, retryDelayMs: e.INVENTORY_LOCK_RETRY_DELAY_MS },
     conflictRetries: e.INVENTORY_CONFLICT_RETRIES,
+    reserveMode: e.INVENTORY_RESERVE_MODE,
+    batchMax: e.INVENTORY_BATCH_MAX,
     sweepIntervalMs: e.INVENTORY_SWEEP_INTERVAL_MS,
     migrateOnStart: e.INVENTORY_MIGRATE_ON_START,
     logLevel: e.LOG_LEVEL,

@@ -22,6 +22,7 @@ function fakeStore(products: Product[], overrides: Partial<InventoryStore> = {})
     commitAttempt: async () => Promise.reject(new Error('not used')),
     releaseAttempt: async () => Promise.reject(new Error('not used')),
     findExpired: async () => [],
+    reserveBatchAttempt: async () => Promise.reject(new Error('not used')),
     ...overrides,
   };
 }
@@ -35,6 +36,7 @@ function useCases(store: InventoryStore, attempts = 3) {
     locks: { withLocks: async (ids, work) => (locked.push(ids), work()) },
     clock: { now: () => now },
     limits: DEFAULT_LIMITS,
+    mode: 'locked',
     retry: {
       run: async (work, retryable) => {
         for (let i = 1; ; i++) {

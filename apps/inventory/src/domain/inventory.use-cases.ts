@@ -3,11 +3,21 @@ import type { Product, Reservation } from './model';
 import type { Clock, InventoryStore, StockLocks } from './ports';
 import { findShortages, replayReserve } from './stock';
 import { InsufficientStockError } from './errors';
+import { ReserveBatcher } from './reserve-batcher';
 import { InventoryLimits, validateOrderId, validateProductIds, validateReserve, validateUpsert } from './validation';
 
 export interface RetryPolicy {
   run<T>(work: () => Promise<T>, retryable: (error: unknown) => boolean): Promise<T>;
 }
+
+/**
+ * How Reserve takes stock:
+ * - batched: single-product Reserves of one product coalesce (one lock and one UPDATE per batch);
+ *   multi-product ones take the locked path;
+ * - locked: every Reserve locks its products and runs its own version-checked transaction;
+ * - optimistic: no lock, read then version-checked UPDATE, retried on conflict (the naive baseline).
+ */
+export type ReserveMode = 'batched' | 'locked' | 'optimistic';
 
 export interface InventoryDeps {
   store: InventoryStore;
@@ -16,12 +26,17 @@ export interface InventoryDeps {
   limits: InventoryLimits;
   /** Bounded backoff for conditional UPDATEs that lost a race. */
   retry: RetryPolicy;
+  mode?: ReserveMode;
+  maxBatch?: number;
+  /** The optimistic mode's retry policy: many attempts, since it has no lock to keep conflicts rare. */
+  optimisticRetry?: RetryPolicy;
 }
 
 const isVersionConflict = (error: unknown) => error instanceof VersionConflict;
 
 /** The inventory use cases. Correctness comes from the store's conditional updates; locks keep conflicts rare. */
-export function createInventoryUseCases({ store, locks, clock, limits, retry }: InventoryDeps) {
+export function createInventoryUseCases({ store, locks, clock, limits, retry, mode = 'batched', maxBatch = 256, optimisticRetry = retry }: InventoryDeps) {
+  const batcher = new ReserveBatcher(store, locks, retry, maxBatch);
   /** Retries lost races; a conflict that outlasts the retries becomes a ConflictError (ABORTED). */
   const withRetries = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -47,6 +62,8 @@ export function createInventoryUseCases({ store, locks, clock, limits, retry }: 
 
     async reserve(input: Parameters<typeof validateReserve>[0]): Promise<Reservation> {
       const command = validateReserve(input, limits, clock.now());
+      // The hot path: the batch transaction itself checks for a stored reservation and for stock.
+      if (mode === 'batched' && command.items.length === 1) return batcher.reserve(command);
       const existing = await store.findReservation(command.orderId);
       if (existing) return replayReserve(existing, command.items);
 
@@ -59,6 +76,12 @@ export function createInventoryUseCases({ store, locks, clock, limits, retry }: 
         if (shortages.length > 0) throw new InsufficientStockError(shortages);
       };
       await refuseIfShort();
+      if (mode === 'optimistic') {
+        const { reservation, created } = await optimisticRetry.run(() => store.reserveAttempt(command), isVersionConflict).catch((error: unknown) => {
+          throw error instanceof VersionConflict ? new ConflictError(`too much contention on product ${error.productId}; try again`) : error;
+        });
+        return created ? reservation : replayReserve(reservation, command.items);
+      }
       const { reservation, created } = await locks.withLocks(command.items.map((i) => i.productId), async () => {
         await refuseIfShort();
         return withRetries(() => store.reserveAttempt(command));

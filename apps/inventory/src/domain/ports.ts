@@ -1,5 +1,11 @@
 import type { Product, Reservation, ReserveCommand, UpsertProductCommand } from './model';
 
+export type BatchOutcome =
+  | { kind: 'reserved'; reservation: Reservation }
+  | { kind: 'existing'; reservation: Reservation }
+  | { kind: 'short'; available: number }
+  | { kind: 'not-found' };
+
 /**
  * Persistence the domain needs. Each `*Attempt` is one database transaction: it either applies
  * completely or throws (VersionConflict when a conditional UPDATE matched no row, so the caller may
@@ -11,6 +17,11 @@ export interface InventoryStore {
   findReservation(orderId: string): Promise<Reservation | undefined>;
   /** Returns the stored reservation; if the order id was taken meanwhile, returns that one instead. */
   reserveAttempt(command: ReserveCommand): Promise<{ reservation: Reservation; created: boolean }>;
+  /**
+   * One transaction for many single-product Reserves of one product (the hot path): one read, one
+   * conditional UPDATE for the filled total, multi-row inserts. Outcomes in request order.
+   */
+  reserveBatchAttempt(productId: string, commands: ReserveCommand[]): Promise<BatchOutcome[]>;
   /** RESERVED -> COMMITTED (reserved -> sold). Returns the reservation as it is afterwards. */
   commitAttempt(orderId: string): Promise<Reservation>;
   /** RESERVED -> RELEASED (reserved -> available); an unknown order gets a RELEASED marker. */

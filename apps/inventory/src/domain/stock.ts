@@ -26,3 +26,20 @@ export function replayReserve(existing: Reservation, items: ReservationItem[]): 
   if (!sameItems(existing.items, items)) throw new ReservationMismatchError(existing.orderId);
   return existing;
 }
+
+/**
+ * Fills a batch of single-product requests from what is available, in arrival order: each request is
+ * all or nothing, and one that cannot be filled is refused alone (later, smaller ones may still fit).
+ * Returns, per request in order, the quantity left before it when refused, or 'filled'.
+ */
+export function allocateInArrivalOrder(available: number, quantities: number[]): { outcomes: ('filled' | { shortOf: number })[]; total: number } {
+  let left = available;
+  let total = 0;
+  const outcomes = quantities.map((quantity) => {
+    if (quantity > left) return { shortOf: left };
+    left -= quantity;
+    total += quantity;
+    return 'filled' as const;
+  });
+  return { outcomes, total };
+}

@@ -2,8 +2,8 @@ import { isDuplicateKey, toSqlDateTime } from '@orderflow/database';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { InsufficientStockError, ReservationNotFoundError, ReservationStateError, VersionConflict } from '../domain/errors';
 import type { Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, UpsertProductCommand } from '../domain/model';
-import type { InventoryStore } from '../domain/ports';
-import { findShortages } from '../domain/stock';
+import type { BatchOutcome, InventoryStore } from '../domain/ports';
+import { allocateInArrivalOrder, findShortages } from '../domain/stock';
 
 interface ProductRow {
   id: string;
@@ -123,6 +123,73 @@ export class SequelizeInventoryStore implements InventoryStore {
       await this.insertItems(command.orderId, command.items, transaction);
       return { reservation: { orderId: command.orderId, status: 'RESERVED', items: command.items, expiresAt: command.expiresAt }, created: true };
     });
+  }
+
+  async reserveBatchAttempt(productId: string, commands: ReserveCommand[]): Promise<BatchOutcome[]> {
+    return this.db.transaction(async (transaction) => {
+      const [product] = await this.readProducts([productId], transaction);
+      if (!product) return commands.map(() => ({ kind: 'not-found' as const }));
+      // Orders already stored (retries, or a call that got there first) answer from what is stored.
+      const existingIds = new Set(
+        (
+          await this.db.query<{ order_id: string }>(`SELECT order_id FROM reservations WHERE order_id IN (:ids)`, {
+            replacements: { ids: commands.map((c) => c.orderId) },
+            type: QueryTypes.SELECT,
+            transaction,
+          })
+        ).map((r) => r.order_id),
+      );
+      const fresh = commands.filter((c) => !existingIds.has(c.orderId));
+      const { outcomes, total } = allocateInArrivalOrder(
+        product.available,
+        fresh.map((c) => (c.items[0] as ReservationItem).quantity),
+      );
+      const filled = fresh.filter((_, i) => outcomes[i] === 'filled');
+      if (total > 0) {
+        await this.hooks.beforeStockWrite?.([productId]);
+        await this.conditionalUpdate('available = available - :q, reserved = reserved + :q', 'available >= :q', product, total, transaction);
+        await this.insertReservations(filled, transaction);
+      }
+      const byOrder = new Map<string, BatchOutcome>();
+      fresh.forEach((command, i) => {
+        const outcome = outcomes[i] as 'filled' | { shortOf: number };
+        byOrder.set(
+          command.orderId,
+          outcome === 'filled'
+            ? { kind: 'reserved', reservation: { orderId: command.orderId, status: 'RESERVED', items: command.items, expiresAt: command.expiresAt } }
+            : { kind: 'short', available: outcome.shortOf },
+        );
+      });
+      const results: BatchOutcome[] = [];
+      for (const command of commands) {
+        const outcome = byOrder.get(command.orderId);
+        results.push(outcome ?? { kind: 'existing', reservation: (await this.findReservation(command.orderId, transaction)) as Reservation });
+      }
+      return results;
+    });
+  }
+
+  /** Reservation and item rows of many orders: two multi-row INSERTs. */
+  private async insertReservations(commands: ReserveCommand[], transaction: Transaction): Promise<void> {
+    const replacements: Record<string, unknown> = {};
+    const reservations: string[] = [];
+    const items: string[] = [];
+    commands.forEach((command, i) => {
+      replacements[`o${i}`] = command.orderId;
+      replacements[`e${i}`] = toSqlDateTime(command.expiresAt);
+      reservations.push(`(:o${i}, 'RESERVED', :e${i}, NOW(3), NOW(3))`);
+      command.items.forEach((item, j) => {
+        replacements[`p${i}_${j}`] = item.productId;
+        replacements[`q${i}_${j}`] = item.quantity;
+        items.push(`(:o${i}, :p${i}_${j}, :q${i}_${j})`);
+      });
+    });
+    await this.db.query(`INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at) VALUES ${reservations.join(', ')}`, {
+      replacements,
+      type: QueryTypes.INSERT,
+      transaction,
+    });
+    await this.db.query(`INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ${items.join(', ')}`, { replacements, type: QueryTypes.INSERT, transaction });
   }
 
   async commitAttempt(orderId: string): Promise<Reservation> {

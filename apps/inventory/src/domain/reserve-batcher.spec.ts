@@ -1,0 +1,88 @@
+import { InsufficientStockError, ReservationMismatchError, VersionConflict, ConflictError } from './errors';
+import type { Reservation, ReserveCommand } from './model';
+import type { BatchOutcome, InventoryStore } from './ports';
+import { ReserveBatcher } from './reserve-batcher';
+import { allocateInArrivalOrder } from './stock';
+
+const expiresAt = new Date('2030-01-01T00:00:00Z');
+const command = (orderId: string, quantity = 1): ReserveCommand => ({ orderId, items: [{ productId: 'hot', quantity }], expiresAt });
+
+/** A fake store with one product; the real batch transaction is tested against MariaDB. */
+function harness(available: number, options: { conflicts?: number } = {}) {
+  const stored = new Map<string, Reservation>();
+  const batches: string[][] = [];
+  let locks = 0;
+  let conflicts = options.conflicts ?? 0;
+  const store = {
+    reserveBatchAttempt: async (_productId: string, commands: ReserveCommand[]): Promise<BatchOutcome[]> => {
+      batches.push(commands.map((c) => c.orderId));
+      if (conflicts-- > 0) throw new VersionConflict('hot');
+      const fresh = commands.filter((c) => !stored.has(c.orderId));
+      const { outcomes, total } = allocateInArrivalOrder(available, fresh.map((c) => c.items[0]!.quantity));
+      available -= total;
+      const result = new Map<string, BatchOutcome>();
+      fresh.forEach((c, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome === 'filled') {
+          const reservation: Reservation = { orderId: c.orderId, status: 'RESERVED', items: c.items, expiresAt };
+          stored.set(c.orderId, reservation);
+          result.set(c.orderId, { kind: 'reserved', reservation });
+        } else result.set(c.orderId, { kind: 'short', available: outcome.shortOf });
+      });
+      return commands.map((c) => result.get(c.orderId) ?? { kind: 'existing', reservation: stored.get(c.orderId)! });
+    },
+  } as unknown as InventoryStore;
+  const batcher = new ReserveBatcher(
+    store,
+    { withLocks: async (_ids, work) => (locks++, work()) },
+    {
+      run: async (work, retryable) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await work();
+          } catch (error) {
+            if (attempt >= 3 || !retryable(error)) throw error;
+          }
+        }
+      },
+    },
+    100,
+  );
+  return { batcher, batches, locks: () => locks, left: () => available };
+}
+
+describe('ReserveBatcher', () => {
+  it('when 250 requests arrive together, then they run as few batches in arrival order, one lock each, and exactly the stock is sold', async () => {
+    const h = harness(120);
+    const results = await Promise.allSettled(Array.from({ length: 250 }, (_, i) => h.batcher.reserve(command(`o${i}`))));
+    const filled = results.map((r, i) => (r.status === 'fulfilled' ? i : -1)).filter((i) => i >= 0);
+    expect(filled).toEqual(Array.from({ length: 120 }, (_, i) => i)); // first come, first served
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof InsufficientStockError)).toBe(true);
+    expect(h.batches.length).toBeLessThanOrEqual(4);
+    expect(h.locks()).toBe(h.batches.length);
+    expect(h.batches.flat()).toEqual(Array.from({ length: 250 }, (_, i) => `o${i}`));
+    expect(h.left()).toBe(0);
+  });
+
+  it('when a large request does not fit, then it fails alone and the smaller ones behind it are still filled', async () => {
+    const h = harness(5);
+    const results = await Promise.allSettled([h.batcher.reserve(command('a', 3)), h.batcher.reserve(command('b', 4)), h.batcher.reserve(command('c', 2))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((results[1] as PromiseRejectedResult).reason as InsufficientStockError).shortages).toEqual([{ productId: 'hot', requested: 4, available: 2 }]);
+  });
+
+  it('when one order comes twice in a batch, then it is reserved once; the same items replay, other items are refused', async () => {
+    const h = harness(10);
+    const [first, again, other] = await Promise.allSettled([h.batcher.reserve(command('x', 2)), h.batcher.reserve(command('x', 2)), h.batcher.reserve(command('x', 3))]);
+    expect(first.status).toBe('fulfilled');
+    expect(again).toEqual(first);
+    expect((other as PromiseRejectedResult).reason).toBeInstanceOf(ReservationMismatchError);
+    expect(h.left()).toBe(8);
+  });
+
+  it('when the batch keeps losing the version race, then every request in it fails as a retryable conflict', async () => {
+    const h = harness(10, { conflicts: 100 });
+    const results = await Promise.allSettled([h.batcher.reserve(command('p')), h.batcher.reserve(command('q'))]);
+    expect(results.every((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toBe(true);
+  });
+});
