@@ -1,9 +1,9 @@
 /**
  * Reserve throughput over gRPC, beside this machine's raw MySQL limit measured in the same run.
- *   npm run bench:inventory [-- --seconds 10 --concurrency 64]
- * Starts the dev stack if needed and an inventory process on its own database and port, then:
- *   hot:      every call reserves 1 unit of one product;
- *   uniform:  every call reserves 1 unit of a random one of 10,000 products;
+ *   npm run bench:inventory [-- --seconds 8 --concurrency 64 --modes batched,locked,optimistic]
+ * Starts the dev stack if needed and, per reserve mode, an inventory process on its own database, then:
+ *   hot:      every call reserves 1 unit of one product (at concurrency 16, 64 and 256);
+ *   uniform:  every call reserves 1 unit of a random one of 10,000 products (at --concurrency);
  *   raw:      a plain `UPDATE ... SET available = available - 1 WHERE id = ? AND available >= 1` loop
  *             (mysql2, one connection per worker) on one row and on random rows.
  * Prints each line and the ratios; writes reports/bench-inventory.json.
@@ -22,7 +22,7 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const SECONDS = arg('--seconds', 10);
+const SECONDS = arg('--seconds', 8);
 const CONCURRENCY = arg('--concurrency', 64);
 const PRODUCTS = 10_000;
 const PORT = 50152;
@@ -50,14 +50,29 @@ async function rawBaseline(target: { host: string; port: number; user: string; p
   return [hot, uniform];
 }
 
-async function main(): Promise<void> {
-  const stack = await startStack({ profile: 'dev', log: () => undefined });
-  const target = stack.mysql[0]!;
-  const database = 'orderflow_bench_inventory';
-  await dropDatabase({ ...target, database });
+const MODES = (process.argv.includes('--modes') ? process.argv[process.argv.indexOf('--modes') + 1]! : 'batched,locked,optimistic').split(',');
+const HOT_CONCURRENCY = [16, 64, 256];
 
+interface ModeResult {
+  mode: string;
+  hot: LoadResult[];
+  uniform: LoadResult;
+}
+
+/** One inventory process in the given mode, on its own database; the load runs from this process. */
+async function measureMode(mode: string, target: { host: string; port: number; user: string; password: string }, redisPort: number): Promise<ModeResult> {
+  const database = `orderflow_bench_inventory_${mode}`;
+  await dropDatabase({ ...target, database });
   const service = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
-    env: { ...process.env, INVENTORY_GRPC_PORT: String(PORT), INVENTORY_MYSQL_PORT: String(target.port), INVENTORY_MYSQL_DATABASE: database, INVENTORY_REDIS: `127.0.0.1:${stack.redis[0]!.port}`, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      INVENTORY_GRPC_PORT: String(PORT),
+      INVENTORY_MYSQL_PORT: String(target.port),
+      INVENTORY_MYSQL_DATABASE: database,
+      INVENTORY_REDIS: `127.0.0.1:${redisPort}`,
+      INVENTORY_RESERVE_MODE: mode,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const client = new inventoryV1.InventoryServiceClient(`127.0.0.1:${PORT}`, credentials.createInsecure());
@@ -76,23 +91,43 @@ async function main(): Promise<void> {
     let n = 0;
     const reserve = (productId: string) =>
       call((m, o, cb) => client.reserve({ orderId: `bench-${process.pid}-${n++}`, items: [{ productId, quantity: 1 }], expiresAt: expiresAt() }, m, o, cb));
-
-    console.log(`\nReserve over gRPC, concurrency ${CONCURRENCY}, ${SECONDS} s per line (the raw limit runs in the same session)\n`);
-    const hot = await drive('Reserve, one hot product', CONCURRENCY, SECONDS * 1000, () => reserve('bench-hot'));
-    console.log(formatRow(hot));
-    const uniform = await drive(`Reserve, uniform over ${PRODUCTS} products`, CONCURRENCY, SECONDS * 1000, () => reserve(`bench-${Math.floor(Math.random() * PRODUCTS)}`));
+    const hot: LoadResult[] = [];
+    for (const concurrency of HOT_CONCURRENCY) {
+      hot.push(await drive(`${mode}: Reserve, one hot product, c=${concurrency}`, concurrency, SECONDS * 1000, () => reserve('bench-hot')));
+      console.log(formatRow(hot.at(-1)!));
+    }
+    const uniform = await drive(`${mode}: Reserve, uniform ${PRODUCTS} products, c=${CONCURRENCY}`, CONCURRENCY, SECONDS * 1000, () => reserve(`bench-${Math.floor(Math.random() * PRODUCTS)}`));
     console.log(formatRow(uniform));
-    const [rawHot, rawUniform] = await rawBaseline(target);
-    console.log(`\nratio hot Reserve / raw one-row UPDATE:          ${(hot.perSecond / rawHot!.perSecond).toFixed(3)}`);
-    console.log(`ratio uniform Reserve / raw random-row UPDATE:   ${(uniform.perSecond / rawUniform!.perSecond).toFixed(3)}`);
-    fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'reports', 'bench-inventory.json'), JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, results: [hot, uniform, rawHot, rawUniform] }, null, 2));
+    return { mode, hot, uniform };
   } finally {
     client.close();
     service.kill('SIGTERM');
     await new Promise((resolve) => service.once('exit', resolve));
     await dropDatabase({ ...target, database });
   }
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack({ profile: 'dev', log: () => undefined });
+  const target = stack.mysql[0]!;
+  console.log(`\nReserve over gRPC, ${SECONDS} s per line; raw MySQL limits measured in the same run\n`);
+  const modes: ModeResult[] = [];
+  for (const mode of MODES) modes.push(await measureMode(mode, target, stack.redis[0]!.port));
+  const raw = await rawBaseline(target);
+  const [rawHot, rawUniform] = raw;
+  const at64 = (m: ModeResult) => m.hot[HOT_CONCURRENCY.indexOf(64)]!;
+  const byMode = Object.fromEntries(modes.map((m) => [m.mode, m]));
+  console.log('\nratios at concurrency 64 (targets: batched >= 1.0x raw one-row UPDATE, >= 5x locked, >= 10x optimistic)');
+  for (const m of modes) {
+    console.log(`  ${m.mode.padEnd(10)} hot ${at64(m).perSecond.toFixed(0).padStart(6)}/s = ${(at64(m).perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE; uniform ${(m.uniform.perSecond / rawUniform!.perSecond).toFixed(2)}x raw random-row UPDATE`);
+  }
+  if (byMode.batched && byMode.locked) console.log(`  batched / locked hot:     ${(at64(byMode.batched).perSecond / at64(byMode.locked).perSecond).toFixed(1)}x`);
+  if (byMode.batched && byMode.optimistic) console.log(`  batched / optimistic hot: ${(at64(byMode.batched).perSecond / at64(byMode.optimistic).perSecond).toFixed(1)}x`);
+  fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
+  fs.writeFileSync(
+    path.join(root, 'reports', 'bench-inventory.json'),
+    JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, hotConcurrency: HOT_CONCURRENCY, modes, raw }, null, 2),
+  );
 }
 
 main().then(
