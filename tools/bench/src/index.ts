@@ -1,0 +1,7 @@
+export { percentile, ms, perSecond } from './stats';
+export { renderChart } from './chart';
+export type { Series } from './chart';
+export { rawSingleRowUpdate, rawOrderTransaction } from './raw';
+export type { RawResult, MysqlTarget } from './raw';
+export { runOrderLoad } from './rest';
+export type { RestResult, OrderLoad } from './rest';

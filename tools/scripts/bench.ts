@@ -1,0 +1,221 @@
+/**
+ * `npm run bench [-- --seconds 10 --skip-grpc]`: the end-to-end benchmark.
+ *   1. inventory Reserve over gRPC in its three modes (batched, locked, optimistic) at concurrency
+ *      16/64/256 (`npm run bench:inventory`, as a child process);
+ *   2. REST load through the gateway with autocannon: flash sale (one product, concurrency 64 and 256)
+ *      and uniform (10,000 products, many customers, concurrency 64), on a running system (`npm start`)
+ *      or on one it starts on the dev stack;
+ *   3. the raw limits in the same run: a conditional UPDATE on one row, and the bare order transaction;
+ *   4. invariants 1 and 2 (no oversell; every 201 on its shard and in the read side), read-side lag;
+ *   5. prints the figures and the ratios against the targets; writes reports/bench.json and
+ *      docs/benchmarks-chart.svg.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { ms, perSecond, percentile, rawOrderTransaction, rawSingleRowUpdate, renderChart, RestResult, runOrderLoad, Series } from '@orderflow/bench';
+import { inventoryV1 } from '@orderflow/proto';
+import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
+import { DEV_PORTS, RunningSystem, startStack, startSystem, systemEnv, workspaceRoot } from '@orderflow/stack';
+import mysql from 'mysql2/promise';
+import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
+import { signDevToken } from '../../apps/gateway/src/dev-token';
+
+const root = workspaceRoot();
+const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const SECONDS = arg('--seconds', 10);
+const FLASH_STOCK = arg('--flash-stock', 3000);
+const UNIFORM_PRODUCTS = 10_000;
+
+function runGrpcBench(): unknown {
+  const reportFile = path.join(root, 'reports', 'bench-inventory.json');
+  if (!process.argv.includes('--skip-grpc')) {
+    const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'tools', 'scripts', 'bench-inventory.ts'), '--seconds', String(Math.min(SECONDS, 8))], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    if (result.status !== 0) throw new Error('bench:inventory failed');
+  }
+  return fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : undefined;
+}
+
+async function seed(inventoryAddress: string, run: string): Promise<void> {
+  const client = new inventoryV1.InventoryServiceClient(inventoryAddress, credentials.createInsecure());
+  const upsert = (request: inventoryV1.UpsertProductRequest) =>
+    new Promise<void>((resolve, reject) => client.upsertProduct(request, new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (e) => (e ? reject(e) : resolve())));
+  for (const c of [64, 256]) await upsert({ id: `flash-${run}-${c}`, name: 'Flash sale', priceMinor: 999, available: FLASH_STOCK });
+  for (let i = 0; i < UNIFORM_PRODUCTS; i += 250) await Promise.all(Array.from({ length: 250 }, (_, j) => upsert({ id: `uni-${i + j}`, name: 'Uniform', priceMinor: 500, available: 1_000_000_000 })));
+  client.close();
+}
+
+function shardPools(spec: string): mysql.Pool[] {
+  return spec.split(',').map((entry) => {
+    const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(entry)!;
+    return mysql.createPool({ host, port: Number(port), user: 'orderflow', password: 'orderflow', database, connectionLimit: 4 });
+  });
+}
+
+/** Invariant 2 and the read-side lag: each 201 once on its shard, and once projected with its status and total. */
+async function checkOrders(env: Record<string, string>, created: string[]): Promise<{ onShard: boolean; projected: number; lagP50: number; lagP99: number; converged: boolean }> {
+  const router = new ShardRouter(shardMapFromConfig(undefined, env.ORDER_SHARDS!.split(',').length));
+  const orders = shardPools(env.ORDER_SHARDS!);
+  const reads = shardPools(env.READ_SHARDS!);
+  try {
+    let onShard = true;
+    const byShard = new Map<number, string[]>();
+    for (const id of created) byShard.set(router.shardForBucket(decodeOrderId(id).bucket), [...(byShard.get(router.shardForBucket(decodeOrderId(id).bucket)) ?? []), id]);
+    for (const [shard, ids] of byShard) {
+      for (let i = 0; i < ids.length; i += 1000) {
+        const chunk = ids.slice(i, i + 1000);
+        const [rows] = await orders[shard]!.query(`SELECT COUNT(*) AS n FROM orders WHERE id IN (?) AND status = 'RESERVED'`, [chunk]);
+        if (Number((rows as { n: number }[])[0]!.n) !== chunk.length) onShard = false;
+      }
+    }
+    const deadline = Date.now() + 60_000;
+    let projected = 0;
+    const lags: number[] = [];
+    while (Date.now() < deadline) {
+      projected = 0;
+      lags.length = 0;
+      for (const [shard, ids] of byShard) {
+        for (let i = 0; i < ids.length; i += 1000) {
+          const [rows] = await reads[shard]!.query(
+            `SELECT TIMESTAMPDIFF(MICROSECOND, event_occurred_at, projected_at) / 1000 AS lag_ms FROM order_views WHERE order_id IN (?) AND status = 'RESERVED' AND version = 1`,
+            [ids.slice(i, i + 1000)],
+          );
+          projected += (rows as unknown[]).length;
+          for (const row of rows as { lag_ms: string }[]) lags.push(Number(row.lag_ms));
+        }
+      }
+      if (projected === created.length) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    lags.sort((a, b) => a - b);
+    return { onShard, projected, lagP50: percentile(lags, 50), lagP99: percentile(lags, 99), converged: projected === created.length };
+  } finally {
+    await Promise.all([...orders, ...reads].map((p) => p.end()));
+  }
+}
+
+/** Invariant 1: stock conserved, and exactly the 201s hold it. */
+async function checkStock(env: Record<string, string>, productId: string, created: number): Promise<{ conserved: boolean; held: number; ok: boolean }> {
+  const connection = await mysql.createConnection({ host: env.INVENTORY_MYSQL_HOST, port: Number(env.INVENTORY_MYSQL_PORT), user: 'orderflow', password: 'orderflow', database: env.INVENTORY_MYSQL_DATABASE });
+  const [rows] = await connection.query('SELECT available, reserved, sold, received FROM products WHERE id = ?', [productId]);
+  await connection.end();
+  const p = (rows as { available: number; reserved: number; sold: number; received: number }[])[0]!;
+  const conserved = Number(p.available) + Number(p.reserved) + Number(p.sold) === Number(p.received) && Number(p.available) >= 0;
+  const held = Number(p.reserved) + Number(p.sold);
+  return { conserved, held, ok: conserved && held === created && created <= FLASH_STOCK };
+}
+
+async function main(): Promise<void> {
+  const grpc = runGrpcBench() as
+    | { modes: { mode: string; hot: { perSecond: number; p99Ms: number }[]; uniform: { perSecond: number } }[]; hotConcurrency: number[]; raw: { perSecond: number }[] }
+    | undefined;
+
+  const stack = await startStack({ profile: 'dev', log: () => undefined });
+  const running = await fetch(`http://127.0.0.1:${DEV_PORTS.gateway}/readyz`).then((r) => r.ok, () => false);
+  let system: RunningSystem | undefined;
+  let env: Record<string, string>;
+  if (running) {
+    console.log('\nusing the running system (npm start)');
+    env = systemEnv(stack, DEV_PORTS);
+  } else {
+    console.log('\nstarting the system on the dev stack (own databases and stream, tag "bench")');
+    system = await startSystem({ stack, tag: `bench${process.pid}`, stdio: 'ignore', logLevel: 'warn' });
+    env = system.env;
+  }
+  const url = running ? `http://127.0.0.1:${DEV_PORTS.gateway}` : system!.gatewayUrl;
+  const run = String(Date.now());
+  try {
+    await seed(env.INVENTORY_ADDRESS!, run);
+    const tokens = Array.from({ length: 5000 }, (_, i) => signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, `bench-${run}-${i}`, { ttlSeconds: 3600 }));
+    let n = 0;
+    const rest: RestResult[] = [];
+    for (const c of [64, 256]) {
+      rest.push(
+        await runOrderLoad({
+          name: `REST flash sale, c=${c}`,
+          url,
+          concurrency: c,
+          seconds: SECONDS,
+          next: () => ({ token: tokens[n++ % tokens.length]!, body: { items: [{ product_id: `flash-${run}-${c}`, quantity: 1, unit_price: 9.99 }], address: 'Bench St', payment_method: 'card' } }),
+        }),
+      );
+    }
+    rest.push(
+      await runOrderLoad({
+        name: 'REST uniform, c=64',
+        url,
+        concurrency: 64,
+        seconds: SECONDS,
+        next: () => ({
+          token: tokens[Math.floor(Math.random() * tokens.length)]!,
+          body: { items: [{ product_id: `uni-${Math.floor(Math.random() * UNIFORM_PRODUCTS)}`, quantity: 1, unit_price: 5 }], address: 'Bench St', payment_method: 'card' },
+        }),
+      }),
+    );
+
+    const m0 = stack.mysql[0]!;
+    const raw = [await rawSingleRowUpdate(m0, 64, SECONDS), await rawSingleRowUpdate(m0, 256, SECONDS), await rawOrderTransaction(stack.mysql, 64, SECONDS)];
+
+    const stock = await Promise.all([64, 256].map((c, i) => checkStock(env, `flash-${run}-${c}`, rest[i]!.created)));
+    const orders = await checkOrders(env, rest.flatMap((r) => r.createdIds));
+
+    console.log('\n== REST (autocannon through the gateway)');
+    for (const r of rest) {
+      console.log(
+        `${r.name.padEnd(24)} requests ${perSecond(r.requestsPerSecond).padStart(8)}  orders ${perSecond(r.createdPerSecond).padStart(8)} (${r.created} created)  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  ` +
+          `statuses ${JSON.stringify(r.statuses)}  5xx ${r.serverErrors}  transport errors ${r.transportErrors}`,
+      );
+    }
+    console.log('== raw limits, same run');
+    for (const r of raw) console.log(`${r.name.padEnd(50)} c=${String(r.concurrency).padEnd(4)} ${perSecond(r.perSecond).padStart(9)}  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}`);
+    console.log('== invariants');
+    stock.forEach((s, i) => console.log(`1. flash c=${[64, 256][i]}: ${s.ok ? 'OK' : 'VIOLATED'} (stock conserved ${s.conserved}, held ${s.held} = created ${rest[i]!.created}, stock ${FLASH_STOCK})`));
+    console.log(`2. ${orders.onShard && orders.converged ? 'OK' : 'VIOLATED'}: ${rest.reduce((s, r) => s + r.created, 0)} orders answered 201, each once on its shard: ${orders.onShard}; projected: ${orders.projected}`);
+    console.log(`read-side lag (event -> projected): p50 ${ms(orders.lagP50)}, p99 ${ms(orders.lagP99)}`);
+
+    const at = (mode: string, c: number) => grpc?.modes.find((m) => m.mode === mode)?.hot[grpc.hotConcurrency.indexOf(c)];
+    const rawHot64 = raw[0]!.perSecond;
+    const uniform = rest[2]!;
+    console.log('== targets');
+    const line = (label: string, value: string, ok: boolean) => console.log(`${ok ? 'met  ' : 'SHORT'} ${label.padEnd(62)} ${value}`);
+    if (grpc) {
+      const batched = at('batched', 64)?.perSecond ?? 0;
+      line('hot Reserve/s (gRPC, batched, c=64) >= raw one-row UPDATE', `${(batched / rawHot64).toFixed(2)}x (${Math.round(batched)} vs ${Math.round(rawHot64)})`, batched >= rawHot64);
+      const locked = at('locked', 64)?.perSecond ?? 1;
+      const optimistic = at('optimistic', 64)?.perSecond ?? 1;
+      line('batched >= 5x per-request locking', `${(batched / locked).toFixed(1)}x`, batched >= 5 * locked);
+      line('batched >= 10x naive optimistic retry', `${(batched / optimistic).toFixed(1)}x`, batched >= 10 * optimistic);
+    }
+    line('flash sale: zero oversell', stock.every((s) => s.ok) ? 'zero' : 'VIOLATED', stock.every((s) => s.ok));
+    line('flash sale p99 <= 250 ms at c=256', ms(rest[1]!.p99Ms), rest[1]!.p99Ms <= 250);
+    line('uniform REST orders/s >= 40% of the bare order transaction', `${((uniform.createdPerSecond / raw[2]!.perSecond) * 100).toFixed(0)}% (${Math.round(uniform.createdPerSecond)} vs ${Math.round(raw[2]!.perSecond)})`, uniform.createdPerSecond >= 0.4 * raw[2]!.perSecond);
+    line('read-side lag p99 <= 100 ms', ms(orders.lagP99), orders.lagP99 <= 100);
+
+    const series: Series[] = [
+      ...(grpc?.modes ?? []).map((m) => ({ name: `Reserve gRPC, ${m.mode}`, points: m.hot.map((h, i) => ({ concurrency: grpc!.hotConcurrency[i]!, perSecond: h.perSecond, p99Ms: h.p99Ms })) })),
+      { name: 'REST flash sale (requests)', points: rest.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.requestsPerSecond, p99Ms: r.p99Ms })) },
+      { name: 'raw one-row UPDATE', points: raw.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.perSecond, p99Ms: r.p99Ms })) },
+    ];
+    fs.writeFileSync(path.join(root, 'docs', 'benchmarks-chart.svg'), renderChart(series, 'Orderflow: hot product, throughput and p99 against concurrency'));
+    fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, 'reports', 'bench.json'),
+      JSON.stringify({ seconds: SECONDS, rest: rest.map(({ createdIds: _ids, ...r }) => r), raw, stock, orders, grpc }, null, 2),
+    );
+    console.log('\nwrote reports/bench.json and docs/benchmarks-chart.svg');
+  } finally {
+    await system?.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
