@@ -6,7 +6,7 @@
  */
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { inventoryV1 } from '@orderflow/proto';
-import { DEV_PORTS, RunningSystem, startStack, startSystem, stopStack } from '@orderflow/stack';
+import { DEV_METRICS_PORTS, DEV_PORTS, RunningSystem, startStack, startSystem, stopStack } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
 import { DEMO_CATALOG } from './demo-catalog';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   const stack = await startStack({ profile: 'dev', redisCount: Number(process.env.ORDERFLOW_REDIS_COUNT ?? '1') });
-  system = await startSystem({ stack, ports: DEV_PORTS, logLevel: process.env.LOG_LEVEL ?? 'info' });
+  system = await startSystem({ stack, ports: DEV_PORTS, metricsPorts: DEV_METRICS_PORTS, logLevel: process.env.LOG_LEVEL ?? 'info' });
   await seedCatalog(`127.0.0.1:${DEV_PORTS.inventory}`);
   const token = signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, 'demo-customer', { ttlSeconds: 24 * 3600 });
   const url = system.gatewayUrl;
@@ -52,6 +52,7 @@ Orderflow is up. Ctrl-C stops everything; \`npm run down\` stops a stack left be
   API        ${url}/api
   docs       ${url}/docs   (OpenAPI: ${url}/openapi.json)
   services   order-command :${DEV_PORTS.orderCommand}, inventory :${DEV_PORTS.inventory}, order-query :${DEV_PORTS.orderQuery} (gRPC, health + reflection)
+  metrics    ${url}/metrics, and GET /metrics on :${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)
 
 Place an order as demo-customer (token valid 24 h; \`npm run token -- <customer> [--admin]\` mints others):
 

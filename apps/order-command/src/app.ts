@@ -1,9 +1,10 @@
 import { createSequelize, ensureDatabase, migrate } from '@orderflow/database';
 import { connectNats, ensureStream, JetStreamPublisher, ordersStream } from '@orderflow/messaging';
 import { loadPackageDefinition, orderV1 } from '@orderflow/proto';
-import { createLogger, GrpcServer, Lifecycle, Logger } from '@orderflow/service-kit';
+import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer } from '@orderflow/service-kit';
 import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
 import type { OrderCommandConfig } from './config';
 import { createOrderLifecycle, OrderLifecycle } from './domain/order-lifecycle.use-cases';
 import { createPlaceOrder, PlaceOrder } from './domain/place-order.use-case';
@@ -12,7 +13,8 @@ import { DEFAULT_ORDER_LIMITS } from './domain/validation';
 import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc-handler';
 import { OrderSweeper } from './entry-points/order.sweeper';
 import { InventoryGrpcAdapter } from './infrastructure/inventory.grpc-adapter';
-import { ORDER_SHARD_MIGRATIONS } from './infrastructure/migrations/0001-create-order-shard';
+import { ORDER_SHARD_MIGRATIONS } from './infrastructure/migrations';
+import { createOrderCommandMetrics } from './infrastructure/order-command.metrics';
 import { ShardedOrderIds } from './infrastructure/order-ids';
 import { OutboxRelay, OutboxRelayHooks } from './infrastructure/outbox-relay';
 import { SequelizeOrderRepository } from './infrastructure/sequelize.order-repository';
@@ -26,6 +28,8 @@ export interface OrderCommandApp {
   sweeper: OrderSweeper;
   grpc: GrpcServer;
   logger: Logger;
+  /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
+  metrics: Registry;
 }
 
 export interface OrderCommandOptions {
@@ -49,11 +53,19 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const clock = { now: () => new Date() };
   const log = { warn: (ctx: object, msg: string) => logger.warn(ctx, msg), error: (ctx: object, msg: string) => logger.error(ctx, msg) };
 
+  const metrics = createMetricsRegistry();
+  // The relay is made below; the gauges read it only when scraped.
+  const counters = createOrderCommandMetrics(metrics, { outboxBacklog: () => relay.backlog(), settlementsPending: () => repository.countUnsettled() });
+
   let nc: NatsConnection | undefined;
   let jetStream: JetStreamPublisher | undefined;
   const publisher = {
-    publish: (subject: string, payload: Uint8Array, messageId: string) =>
-      jetStream ? jetStream.publish(subject, payload, messageId) : Promise.reject(new Error('NATS is not connected yet')),
+    publish: async (subject: string, payload: Uint8Array, messageId: string, headers?: Record<string, string>) => {
+      if (!jetStream) throw new Error('NATS is not connected yet');
+      const ack = await jetStream.publish(subject, payload, messageId, headers);
+      counters.outboxPublished.inc();
+      return ack;
+    },
   };
   const relay = new OutboxRelay({
     shards,
@@ -61,6 +73,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     logger,
     batchSize: config.outbox.batchSize,
     pollIntervalMs: config.outbox.pollIntervalMs,
+    lingerMs: config.outbox.lingerMs,
     hooks: options.relayHooks,
   });
   const outbox = { notify: () => relay.notify() };
@@ -93,9 +106,11 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     ],
     reflection: loadPackageDefinition(),
     logger,
+    metrics,
   });
 
   const lifecycle = new Lifecycle([
+    ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),
     {
       name: 'order-shards',
       start: async () => {
@@ -128,5 +143,5 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     { name: 'inventory-client', start: async () => undefined, stop: async () => inventory.close() },
     grpc,
   ]);
-  return { lifecycle, placeOrder, orders, repository, relay, sweeper, grpc, logger };
+  return { lifecycle, placeOrder, orders, repository, relay, sweeper, grpc, logger, metrics };
 }

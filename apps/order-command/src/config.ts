@@ -14,6 +14,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     {
       ORDER_COMMAND_GRPC_HOST: env.string('127.0.0.1'),
       ORDER_COMMAND_GRPC_PORT: env.port(50051),
+      /** Prometheus endpoint (GET /metrics); port 0 turns it off. */
+      ORDER_COMMAND_METRICS_HOST: env.string('127.0.0.1'),
+      ORDER_COMMAND_METRICS_PORT: env.port(9451),
       ORDER_SHARDS: env.shardList(DEFAULT_SHARDS),
       /** Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. */
       ORDER_SHARD_MAP: z.string().default(''),
@@ -34,6 +37,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDER_SWEEP_INTERVAL_MS: env.int(1_000, 10),
       OUTBOX_POLL_INTERVAL_MS: env.int(200, 5),
       OUTBOX_BATCH_SIZE: env.int(100, 1),
+      OUTBOX_LINGER_MS: env.int(10, 0),
       ORDER_MIGRATE_ON_START: env.bool(true),
       LOG_LEVEL: env.logLevel(),
     },
@@ -41,6 +45,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   );
   return {
     grpc: { host: e.ORDER_COMMAND_GRPC_HOST, port: e.ORDER_COMMAND_GRPC_PORT },
+    metrics: { host: e.ORDER_COMMAND_METRICS_HOST, port: e.ORDER_COMMAND_METRICS_PORT },
     shards: e.ORDER_SHARDS.map((s) => ({ ...s, user: e.ORDER_MYSQL_USER, password: e.ORDER_MYSQL_PASSWORD })),
     shardMap: e.ORDER_SHARD_MAP,
     poolMax: e.ORDER_MYSQL_POOL_MAX,
@@ -57,7 +62,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     pendingTimeoutMs: e.PENDING_TIMEOUT_MS,
     settleAfterMs: e.SETTLE_AFTER_MS,
     sweepIntervalMs: e.ORDER_SWEEP_INTERVAL_MS,
-    outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE },
+    outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE, lingerMs: e.OUTBOX_LINGER_MS },
     migrateOnStart: e.ORDER_MIGRATE_ON_START,
     logLevel: e.LOG_LEVEL,
   };

@@ -5,7 +5,7 @@ import { orderV1 } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
 import { TcpProxy, testStack } from '@orderflow/stack';
 import { QueryTypes, Sequelize } from 'sequelize';
-import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/migrations/0001-create-order-shard';
+import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/migrations';
 import { OutboxRelay, OutboxRelayOptions } from '../src/infrastructure/outbox-relay';
 
 type NatsConnection = Awaited<ReturnType<typeof connectNats>>;

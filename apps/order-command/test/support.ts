@@ -56,6 +56,7 @@ export async function startInventoryProcess(env: Record<string, string> = {}): P
     env: {
       ...process.env,
       INVENTORY_GRPC_PORT: String(port),
+      INVENTORY_METRICS_PORT: '0',
       INVENTORY_MYSQL_PORT: String(stack.mysql[0]!.port),
       INVENTORY_MYSQL_DATABASE: database,
       INVENTORY_REDIS: `127.0.0.1:${stack.redis[0]!.port}`,
@@ -99,6 +100,7 @@ export function orderCommandConfig(inventoryAddress: string, env: Record<string,
   const shards = [0, 1, 2, 3].map((i) => `${stack.mysql[i % 2]!.host}:${stack.mysql[i % 2]!.port}/oc_orders_${tag}_${i}`).join(',');
   return loadConfig({
     ORDER_COMMAND_GRPC_PORT: '0',
+    ORDER_COMMAND_METRICS_PORT: '0', // off: tests that scrape pick a free port
     ORDER_SHARDS: shards,
     INVENTORY_ADDRESS: inventoryAddress,
     NATS_SERVERS: stack.nats.servers,

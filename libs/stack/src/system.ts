@@ -16,10 +16,18 @@ export interface SystemPorts {
 /** The ports `npm start` uses; each service's own config has the same defaults. */
 export const DEV_PORTS: SystemPorts = { gateway: 8080, orderCommand: 50051, inventory: 50052, orderQuery: 50053 };
 
+/** Prometheus endpoints (GET /metrics) of the gRPC services; the gateway serves /metrics on its HTTP port. */
+export type MetricsPorts = Omit<SystemPorts, 'gateway'>;
+
+/** The metrics ports `npm start` uses; each service's own config has the same defaults. */
+export const DEV_METRICS_PORTS: MetricsPorts = { orderCommand: 9451, inventory: 9452, orderQuery: 9453 };
+
 export interface SystemOptions {
   stack: StackInfo;
   /** Ports to listen on; by default free ones are picked. */
   ports?: SystemPorts;
+  /** Metrics ports of the gRPC services; by default free ones are picked. */
+  metricsPorts?: MetricsPorts;
   /**
    * Names databases, the stream, the durable consumer and the dead-letter subject, so several systems
    * can share one stack. Empty: the services' own defaults (what `npm start` uses).
@@ -30,10 +38,13 @@ export interface SystemOptions {
   logLevel?: string;
   /** Where service output goes: inherit (a terminal) or ignore. */
   stdio?: 'inherit' | 'ignore';
+  /** Node flags for every service process (tsx passes them on), e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
+  nodeFlags?: string[];
 }
 
 export interface RunningSystem {
   ports: SystemPorts;
+  metricsPorts: MetricsPorts;
   env: Record<string, string>;
   gatewayUrl: string;
   /** Stops the services (SIGTERM, waits for each to exit); the stack stays up. */
@@ -54,7 +65,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Every service's environment for one system on a stack: the one place that wires them together. */
-export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = ''): Record<string, string> {
+export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metricsPorts?: MetricsPorts): Record<string, string> {
   const [m0, m1] = stack.mysql;
   const named = (base: string) => (tag ? `${base}_${tag}` : base);
   const spread = (prefix: string) =>
@@ -65,6 +76,11 @@ export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = ''): Recor
     ORDER_COMMAND_GRPC_PORT: String(ports.orderCommand),
     ORDER_QUERY_GRPC_PORT: String(ports.orderQuery),
     INVENTORY_GRPC_PORT: String(ports.inventory),
+    ...(metricsPorts && {
+      ORDER_COMMAND_METRICS_PORT: String(metricsPorts.orderCommand),
+      ORDER_QUERY_METRICS_PORT: String(metricsPorts.orderQuery),
+      INVENTORY_METRICS_PORT: String(metricsPorts.inventory),
+    }),
     ORDER_COMMAND_ADDRESS: `127.0.0.1:${ports.orderCommand}`,
     ORDER_QUERY_ADDRESS: `127.0.0.1:${ports.orderQuery}`,
     INVENTORY_ADDRESS: `127.0.0.1:${ports.inventory}`,
@@ -123,12 +139,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     inventory: await freePort(),
     orderQuery: await freePort(),
   };
-  const env = { ...systemEnv(options.stack, ports, options.tag), LOG_LEVEL: options.logLevel ?? 'warn', ...options.env };
+  const metricsPorts = options.metricsPorts ?? { orderCommand: await freePort(), inventory: await freePort(), orderQuery: await freePort() };
+  const env = { ...systemEnv(options.stack, ports, options.tag, metricsPorts), LOG_LEVEL: options.logLevel ?? 'warn', ...options.env };
   const children = new Map<keyof SystemPorts, ChildProcess>();
 
   const launch = async (name: keyof SystemPorts) => {
     const service = SERVICES.find((s) => s.name === name)!;
-    const child = spawn(process.execPath, [tsx, path.join(root, service.entry)], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
+    const child = spawn(process.execPath, [tsx, ...(options.nodeFlags ?? []), path.join(root, service.entry)], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
     children.set(name, child);
     const ready = name === 'gateway' ? () => httpReady(`http://127.0.0.1:${ports.gateway}/healthz`) : () => grpcServing(`127.0.0.1:${ports[name]}`);
     const deadline = Date.now() + 90_000;
@@ -150,6 +167,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
   const system: RunningSystem = {
     ports,
+    metricsPorts,
     env,
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     async stop() {

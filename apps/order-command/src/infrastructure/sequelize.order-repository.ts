@@ -1,5 +1,6 @@
 import { isDuplicateKey, toSqlDateTime } from '@orderflow/database';
 import { forEachShard, ShardRouter } from '@orderflow/sharding';
+import { activeTraceparent } from '@orderflow/telemetry';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import type { Order, OrderEventRecord, OrderItem, OrderStatus, StockAction } from '../domain/model';
 import type { TransitionSpec } from '../domain/order-state-machine';
@@ -72,7 +73,9 @@ export class SequelizeOrderRepository implements OrderRepository {
   async claim(order: Order, idempotency?: { key: string; fingerprint: string }): Promise<ClaimResult> {
     const db = this.forCustomer(order.customerId);
     try {
-      await db.transaction(async (transaction) => {
+      // Without a key the claim is one INSERT: no transaction round trips.
+      const write = idempotency ? <T>(work: (t?: Transaction) => Promise<T>) => db.transaction(work) : <T>(work: (t?: Transaction) => Promise<T>) => work(undefined);
+      await write(async (transaction) => {
         if (idempotency) {
           await db.query(
             `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, created_at, updated_at)
@@ -209,6 +212,12 @@ export class SequelizeOrderRepository implements OrderRepository {
     return rows.map((r) => ({ orderId: r.id, action: r.stock_action, status: r.status }));
   }
 
+  /** Orders that owe inventory a Commit or Release not yet settled, over every shard (a gauge). */
+  async countUnsettled(): Promise<number> {
+    const rows = await this.everyShard<{ n: number | string }>(`SELECT COUNT(*) AS n FROM orders WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL`, {});
+    return rows.reduce((sum, row) => sum + Number(row.n), 0);
+  }
+
   private async everyShard<T extends object>(sql: string, replacements: Record<string, unknown>): Promise<T[]> {
     const perShard = await forEachShard(this.router, (shard) => (this.shards[shard] as Sequelize).query<T>(sql, { replacements, type: QueryTypes.SELECT }));
     return perShard.flat();
@@ -235,9 +244,11 @@ export class SequelizeOrderRepository implements OrderRepository {
       `INSERT INTO order_history (order_id, version, status, event_id, occurred_at) VALUES (:orderId, :version, :status, :eventId, :at)`,
       { replacements: { orderId: event.order.id, version: event.order.version, status: event.order.status, eventId: event.eventId, at }, type: QueryTypes.INSERT, transaction },
     );
+    // The request's trace context travels with the event: the relay's publish continues it.
+    const traceparent = activeTraceparent() ?? null;
     await db.query(
-      `INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES (:eventId, :orderId, :subject, :payload, :at)`,
-      { replacements: { eventId: event.eventId, orderId: event.order.id, subject, payload, at }, type: QueryTypes.INSERT, transaction },
+      `INSERT INTO outbox (event_id, order_id, subject, payload, created_at, traceparent) VALUES (:eventId, :orderId, :subject, :payload, :at, :traceparent)`,
+      { replacements: { eventId: event.eventId, orderId: event.order.id, subject, payload, at, traceparent }, type: QueryTypes.INSERT, transaction },
     );
   }
 
