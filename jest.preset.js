@@ -3,7 +3,7 @@
 const path = require('node:path');
 
 const root = __dirname;
-const libs = ['proto', 'service-kit', 'database', 'sharding', 'stack', 'messaging'];
+const libs = ['proto', 'service-kit', 'database', 'sharding', 'stack', 'messaging', 'telemetry'];
 
 module.exports = {
   testEnvironment: 'node',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Component } from '@orderflow/service-kit';
+import { nameActiveSpan } from '@orderflow/telemetry';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
@@ -58,6 +59,9 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // The HTTP server span (when tracing is on) is named by route, not by the raw URL with its ids.
+    const route = request.routeOptions.url ?? 'unmatched';
+    nameActiveSpan(`${request.method} ${route}`, { 'http.route': route, 'orderflow.request_id': request.id });
   });
   app.addHook('onResponse', async (request, reply) => {
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };

@@ -1,3 +1,4 @@
+import { tracing } from './tracing'; // first: see tracing.ts
 import { createLogger, Lifecycle, runUntilSignal } from '@orderflow/service-kit';
 import { createGateway } from './app';
 import { loadConfig } from './config';
@@ -6,7 +7,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('gateway', config.logLevel);
   const gateway = await createGateway(config);
-  await runUntilSignal(new Lifecycle([gateway]), logger);
+  // Tracing stops last: it exports the spans still buffered before the process exits.
+  await runUntilSignal(new Lifecycle([tracing, gateway]), logger);
   logger.info({ url: `http://${config.http.host}:${gateway.port}`, docs: `http://${config.http.host}:${gateway.port}/docs` }, 'gateway listening');
 }
 

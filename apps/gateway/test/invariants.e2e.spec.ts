@@ -13,7 +13,9 @@ describe('invariants through the REST API (all four services, real servers)', ()
   const router = new ShardRouter(shardMapFromConfig(undefined, 4));
 
   beforeAll(async () => {
-    t = await startTestSystem({ PAYMENT_WINDOW_MS: '2000', ORDER_SWEEP_INTERVAL_MS: '200', RESERVATION_GRACE_MS: '60000' });
+    // A payment window long enough that no order of the 1,000-order burst expires while it runs
+    // (an expiry would hand its unit to a later request), short enough for invariant 4 to watch expiry.
+    t = await startTestSystem({ PAYMENT_WINDOW_MS: '8000', ORDER_SWEEP_INTERVAL_MS: '200', RESERVATION_GRACE_MS: '60000' });
     admin = t.token('ops-admin', { admin: true });
     const connect = (spec: string) => {
       const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(spec)!;
@@ -38,7 +40,7 @@ describe('invariants through the REST API (all four services, real servers)', ()
     const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => t.http('POST', '/api/orders', { token: tokens[i % 200], body: body('flash', 5) })));
     const statuses = results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
     expect(statuses).toEqual({ 201: 50, 409: 950 });
-    // This file runs a 2 s payment window (for invariant 4), so some of the 50 may have expired already:
+    // This file runs a short payment window (for invariant 4), so some of the 50 may have expired already:
     // the 50 answered 201 are exactly the 50 reservations ever made, each still held or released by expiry.
     // One consistent snapshot for both reads: the sweeper may expire more of them meanwhile.
     const { reservations, s } = await inventoryDb.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.REPEATABLE_READ }, async (transaction) => ({
@@ -107,11 +109,11 @@ describe('invariants through the REST API (all four services, real servers)', ()
     const [toCancel, toPay, toExpire] = [orders.slice(0, 3), orders.slice(3, 6), orders.slice(6)];
     await Promise.all(toCancel.map((o) => Promise.all([1, 2].map(() => t.http('POST', `/api/orders/${o.body.id}/cancel`, { token })))));
     await Promise.all(toPay.map((o) => Promise.all([1, 2].map(() => t.http('POST', `/api/orders/${o.body.id}/pay`, { token })))));
-    // The sweeper expires the rest after the 2 s payment window.
+    // The sweeper expires the rest after the 8 s payment window.
     await eventually(async () => {
       const states = await Promise.all(toExpire.map((o) => t.http('GET', `/api/orders/${o.body.id}`, { token })));
       return states.every((s) => s.body.status === 'EXPIRED') ? true : undefined;
-    }, 15_000, 'expiry');
+    }, 25_000, 'expiry');
     await eventually(async () => ((await stock('inv4')).reserved === 0 ? true : undefined), 10_000, 'stock settled');
     expect(await stock('inv4')).toMatchObject({ available: 24, reserved: 0, sold: 6, received: 30 });
     const reservations = await inventoryDb.query<{ status: string; n: number }>(

@@ -71,6 +71,7 @@ async function measureMode(mode: string, target: { host: string; port: number; u
       INVENTORY_MYSQL_DATABASE: database,
       INVENTORY_REDIS: `127.0.0.1:${redisPort}`,
       INVENTORY_RESERVE_MODE: mode,
+      INVENTORY_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

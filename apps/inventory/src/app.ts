@@ -1,7 +1,8 @@
 import { createSequelize, ensureDatabase, isDatabaseUnavailable, migrate } from '@orderflow/database';
 import { inventoryV1, loadPackageDefinition } from '@orderflow/proto';
-import { createLogger, GrpcServer, Lifecycle, Logger, retry } from '@orderflow/service-kit';
+import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer, retry } from '@orderflow/service-kit';
 import { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { InventoryConfig } from './config';
 import { DependencyUnavailableError, InventoryError } from './domain/errors';
 import { createInventoryUseCases, InventoryUseCases } from './domain/inventory.use-cases';
@@ -9,6 +10,7 @@ import type { InventoryStore } from './domain/ports';
 import { DEFAULT_LIMITS } from './domain/validation';
 import { createInventoryGrpcHandler } from './entry-points/inventory.grpc-handler';
 import { ReservationSweeper } from './entry-points/reservation.sweeper';
+import { createInventoryMetrics } from './infrastructure/inventory.metrics';
 import { INVENTORY_MIGRATIONS } from './infrastructure/migrations/0001-create-inventory';
 import { RedlockStockLocks } from './infrastructure/redlock.stock-locks';
 import { SequelizeInventoryStore, StoreHooks } from './infrastructure/sequelize.inventory-store';
@@ -19,6 +21,8 @@ export interface InventoryApp {
   grpc: GrpcServer;
   sweeper: ReservationSweeper;
   logger: Logger;
+  /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
+  metrics: Registry;
 }
 
 /** Turns driver failures into the domain's "unavailable" error: fail closed, nothing changed. */
@@ -49,9 +53,11 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
   );
   for (const client of redisClients) client.on('error', (err) => logger.debug({ err }, 'redis connection error'));
 
-  const store = guardStore(new SequelizeInventoryStore(db, options.hooks));
-  const locks = new RedlockStockLocks(redisClients, config.locks, (err) => logger.debug({ err }, 'lock release failed'));
-  const useCases = createInventoryUseCases({
+  const metrics = createMetricsRegistry();
+  const instrument = createInventoryMetrics(metrics);
+  const store = instrument.store(guardStore(new SequelizeInventoryStore(db, options.hooks)));
+  const locks = instrument.locks(new RedlockStockLocks(redisClients, config.locks, (err) => logger.debug({ err }, 'lock release failed')));
+  const useCases = instrument.useCases(createInventoryUseCases({
     store,
     locks,
     clock: { now: () => new Date() },
@@ -60,7 +66,7 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
     mode: config.reserveMode,
     maxBatch: config.batchMax,
     optimisticRetry: { run: (work, retryable) => retry(work, { attempts: 200, baseDelayMs: 1, maxDelayMs: 20, retryable }) },
-  });
+  }));
 
   const grpc = new GrpcServer({
     host: config.grpc.host,
@@ -74,10 +80,12 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
     ],
     reflection: loadPackageDefinition(),
     logger,
+    metrics,
   });
   const sweeper = new ReservationSweeper(useCases, logger, config.sweepIntervalMs);
 
   const lifecycle = new Lifecycle([
+    ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),
     {
       name: 'mysql',
       start: async () => {
@@ -103,5 +111,5 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
     sweeper,
     grpc,
   ]);
-  return { lifecycle, useCases, grpc, sweeper, logger };
+  return { lifecycle, useCases, grpc, sweeper, logger, metrics };
 }

@@ -7,6 +7,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     {
       INVENTORY_GRPC_HOST: env.string('127.0.0.1'),
       INVENTORY_GRPC_PORT: env.port(50052),
+      /** Prometheus endpoint (GET /metrics); port 0 turns it off. */
+      INVENTORY_METRICS_HOST: env.string('127.0.0.1'),
+      INVENTORY_METRICS_PORT: env.port(9452),
       INVENTORY_MYSQL_HOST: env.string('127.0.0.1'),
       INVENTORY_MYSQL_PORT: env.port(13306),
       INVENTORY_MYSQL_USER: env.string('orderflow'),
@@ -30,6 +33,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   );
   return {
     grpc: { host: e.INVENTORY_GRPC_HOST, port: e.INVENTORY_GRPC_PORT },
+    metrics: { host: e.INVENTORY_METRICS_HOST, port: e.INVENTORY_METRICS_PORT },
     mysql: {
       host: e.INVENTORY_MYSQL_HOST,
       port: e.INVENTORY_MYSQL_PORT,

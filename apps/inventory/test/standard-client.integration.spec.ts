@@ -26,6 +26,7 @@ describe('inventory as a process, called by standard gRPC tools', () => {
       env: {
         ...process.env,
         INVENTORY_GRPC_PORT: String(port),
+        INVENTORY_METRICS_PORT: '0',
         INVENTORY_MYSQL_PORT: String(stack.mysql[0]!.port),
         INVENTORY_MYSQL_DATABASE: config.mysql.database,
         INVENTORY_REDIS: `127.0.0.1:${stack.redis[0]!.port}`,

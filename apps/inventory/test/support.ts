@@ -15,6 +15,7 @@ export function testConfig(env: Record<string, string> = {}): InventoryConfig {
   const mysql = stack.mysql[0]!;
   return loadConfig({
     INVENTORY_GRPC_PORT: '0',
+    INVENTORY_METRICS_PORT: '0', // off: tests that scrape pick a free port
     INVENTORY_MYSQL_HOST: mysql.host,
     INVENTORY_MYSQL_PORT: String(mysql.port),
     INVENTORY_MYSQL_USER: mysql.user,

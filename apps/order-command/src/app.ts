@@ -131,7 +131,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
       name: 'nats',
       start: async () => {
         nc = await connectNats({ servers: config.nats.servers, name: 'order-command' });
-        await ensureStream(nc, ordersStream({ name: config.nats.stream, prefix: config.nats.subjectPrefix, duplicateWindowMs: config.nats.duplicateWindowMs }));
+        await ensureStream(nc, ordersStream({ name: config.nats.stream, prefix: config.nats.subjectPrefix, duplicateWindowMs: config.nats.duplicateWindowMs, replicas: config.nats.replicas }));
         jetStream = new JetStreamPublisher(nc, { expectedStream: config.nats.stream });
       },
       stop: async () => {

@@ -29,6 +29,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDERS_STREAM: env.string('ORDERS'),
       ORDER_EVENT_SUBJECT_PREFIX: env.string('orders.v1'),
       ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
+      /** Copies of the ORDERS stream in a NATS cluster: 1 on one server, 3 in production. */
+      ORDERS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
       PAYMENT_WINDOW_MS: env.int(15 * 60_000, 1),
       RESERVATION_GRACE_MS: env.int(5 * 60_000, 0),
       IDEMPOTENCY_WAIT_MS: env.int(5_000, 0),
@@ -55,6 +57,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       stream: e.ORDERS_STREAM,
       subjectPrefix: e.ORDER_EVENT_SUBJECT_PREFIX,
       duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
+      replicas: e.ORDERS_STREAM_REPLICAS,
     },
     paymentWindowMs: e.PAYMENT_WINDOW_MS,
     reservationGraceMs: e.RESERVATION_GRACE_MS,

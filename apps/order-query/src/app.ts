@@ -1,7 +1,8 @@
 import { createSequelize, ensureDatabase, migrate } from '@orderflow/database';
 import { loadPackageDefinition, orderQueryV1 } from '@orderflow/proto';
-import { createLogger, GrpcServer, Lifecycle, Logger } from '@orderflow/service-kit';
+import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer } from '@orderflow/service-kit';
 import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
+import type { Registry } from 'prom-client';
 import type { OrderQueryConfig } from './config';
 import { createGetProjectionLag, GetProjectionLag } from './domain/get-projection-lag.use-case';
 import { createOrderQueries, OrderQueries } from './domain/order-queries.use-cases';
@@ -14,6 +15,7 @@ import { createOrderQueryGrpcHandler } from './entry-points/order-query.grpc-han
 import { DeadLetterPublisher } from './infrastructure/dead-letter.publisher';
 import { JetStreamConsumerProgress } from './infrastructure/jetstream.consumer-progress';
 import { READ_SHARD_MIGRATIONS } from './infrastructure/migrations/0001-create-read-shard';
+import { createOrderQueryMetrics } from './infrastructure/order-query.metrics';
 import { OrderStreamConnection } from './infrastructure/order-stream.connection';
 import { SequelizeOrderViewStore } from './infrastructure/sequelize.order-view-store';
 
@@ -26,6 +28,8 @@ export interface OrderQueryApp {
   store: SequelizeOrderViewStore;
   grpc: GrpcServer;
   logger: Logger;
+  /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
+  metrics: Registry;
 }
 
 export interface OrderQueryOptions {
@@ -44,11 +48,14 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
   const stats = new ProjectionStats();
 
   const nats = new OrderStreamConnection(config.nats, logger);
-  const project = createProjectOrderEvent({ store: options.decorateStore?.(store) ?? store, stats, clock });
+  const metrics = createMetricsRegistry();
+  // getProjectionLag is made below; the lag gauges call it only when scraped.
+  const instrument = createOrderQueryMetrics(metrics, () => getProjectionLag());
+  const project = instrument.project(createProjectOrderEvent({ store: options.decorateStore?.(store) ?? store, stats, clock }));
   const consumer = new OrderEventsConsumer({
     openConsumer: () => nats.connection.jetstream().consumers.get(config.nats.stream, config.nats.consumer),
     project,
-    deadLetters: new DeadLetterPublisher(() => nats.connection.jetstream(), config.nats.deadLetterSubject),
+    deadLetters: instrument.deadLetters(new DeadLetterPublisher(() => nats.connection.jetstream(), config.nats.deadLetterSubject)),
     stats,
     logger,
     maxDeliver: config.nats.maxDeliver,
@@ -76,9 +83,11 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
     ],
     reflection: loadPackageDefinition(),
     logger,
+    metrics,
   });
 
   const lifecycle = new Lifecycle([
+    ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),
     {
       name: 'read-shards',
       start: async () => {
@@ -99,5 +108,5 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
     consumer,
     grpc,
   ]);
-  return { lifecycle, queries, getProjectionLag, consumer, stats, store, grpc, logger };
+  return { lifecycle, queries, getProjectionLag, consumer, stats, store, grpc, logger, metrics };
 }

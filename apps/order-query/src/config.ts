@@ -27,6 +27,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     {
       ORDER_QUERY_GRPC_HOST: env.string('127.0.0.1'),
       ORDER_QUERY_GRPC_PORT: env.port(50053),
+      /** Prometheus endpoint (GET /metrics); port 0 turns it off. */
+      ORDER_QUERY_METRICS_HOST: env.string('127.0.0.1'),
+      ORDER_QUERY_METRICS_PORT: env.port(9453),
       /** "host:port/database,...", parsed like order-command's ORDER_SHARDS. */
       READ_SHARDS: env.shardList(DEFAULT_READ_SHARDS),
       /** Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. */
@@ -38,6 +41,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDERS_STREAM: streamName('ORDERS'),
       ORDER_EVENT_SUBJECT_PREFIX: subject('orders.v1'),
       ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
+      /** Copies of the ORDERS stream in a NATS cluster: 1 on one server, 3 in production. */
+      ORDERS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
       /** The durable consumer's name: every order-query process shares it (and so the work). */
       ORDERS_CONSUMER: streamName('order-query'),
       DEAD_LETTER_SUBJECT: subject('orders.deadletter.v1'),
@@ -66,6 +71,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   }
   return {
     grpc: { host: e.ORDER_QUERY_GRPC_HOST, port: e.ORDER_QUERY_GRPC_PORT },
+    metrics: { host: e.ORDER_QUERY_METRICS_HOST, port: e.ORDER_QUERY_METRICS_PORT },
     shards: e.READ_SHARDS.map((s) => ({ ...s, user: e.READ_MYSQL_USER, password: e.READ_MYSQL_PASSWORD })),
     shardMap: e.READ_SHARD_MAP,
     poolMax: e.READ_MYSQL_POOL_MAX,
@@ -74,6 +80,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       stream: e.ORDERS_STREAM,
       subjectPrefix: e.ORDER_EVENT_SUBJECT_PREFIX,
       duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
+      replicas: e.ORDERS_STREAM_REPLICAS,
       consumer: e.ORDERS_CONSUMER,
       deadLetterSubject: e.DEAD_LETTER_SUBJECT,
       deadLetterStream: e.DEAD_LETTER_STREAM,

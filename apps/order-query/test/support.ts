@@ -24,6 +24,7 @@ export function queryConfig(env: Record<string, string> = {}): OrderQueryConfig 
   const shards = [0, 1, 2, 3].map((i) => `${stack.mysql[i % 2]!.host}:${stack.mysql[i % 2]!.port}/oq_read_${tag}_${i}`).join(',');
   return loadConfig({
     ORDER_QUERY_GRPC_PORT: '0',
+    ORDER_QUERY_METRICS_PORT: '0', // off: tests that scrape pick a free port
     READ_SHARDS: shards,
     READ_MYSQL_USER: stack.mysql[0]!.user,
     READ_MYSQL_PASSWORD: stack.mysql[0]!.password,

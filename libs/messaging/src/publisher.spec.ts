@@ -30,6 +30,14 @@ describe('JetStreamPublisher', () => {
     expect(calls[0]?.[2]).toEqual({ msgID: 'event-2', timeout: 5_000, expect: { streamName: 'ORDERS' } });
   });
 
+  it('when headers are given, then they travel with the message (the trace context of the event)', async () => {
+    const { nc, calls } = fakeConnection({ seq: 1, duplicate: false });
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await new JetStreamPublisher(nc).publish('orders.v1.placed', new Uint8Array(), 'event-3', { traceparent });
+    const options = calls[0]?.[2] as { headers?: { get(name: string): string } };
+    expect(options.headers?.get('traceparent')).toBe(traceparent);
+  });
+
   it('when the message id is empty, then it refuses to publish a message that could not be de-duplicated', async () => {
     const { nc, calls } = fakeConnection({ seq: 1, duplicate: false });
     await expect(new JetStreamPublisher(nc).publish('orders.v1.paid', new Uint8Array(), '')).rejects.toThrow(/without a message id/);

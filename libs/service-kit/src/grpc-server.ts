@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import type { Registry } from 'prom-client';
+import { grpcServerMetrics } from './grpc-metrics';
 import type { Component } from './lifecycle';
 import type { Logger } from './logger';
 
@@ -19,6 +21,8 @@ export interface GrpcServerOptions {
   /** proto-loader definitions served by reflection, so standard tools can call the server. */
   reflection: PackageDefinition;
   logger: Logger;
+  /** When given, every unary call is counted and timed in it (see grpcServerMetrics). */
+  metrics?: Registry;
 }
 
 /**
@@ -27,11 +31,15 @@ export interface GrpcServerOptions {
  */
 export class GrpcServer implements Component {
   readonly name = 'grpc-server';
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  private readonly server: grpc.Server;
   private readonly health: HealthImplementation;
   private port = 0;
 
   constructor(private readonly options: GrpcServerOptions) {
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': 4 * 1024 * 1024,
+      interceptors: options.metrics ? [grpcServerMetrics(options.metrics)] : [],
+    });
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });
     this.health.addToServer(this.server);
     new ReflectionService(options.reflection).addToServer(this.server);

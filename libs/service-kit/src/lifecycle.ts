@@ -7,11 +7,14 @@ export interface Component {
   stop(): Promise<void>;
 }
 
-/** Starts components in order; stops the ones that started in reverse order. */
-export class Lifecycle {
+/** Starts components in order; stops the ones that started in reverse order. Itself a component, so lifecycles nest. */
+export class Lifecycle implements Component {
   private readonly started: Component[] = [];
 
-  constructor(private readonly components: Component[]) {}
+  constructor(
+    private readonly components: Component[],
+    readonly name = 'lifecycle',
+  ) {}
 
   async start(): Promise<void> {
     for (const component of this.components) {

@@ -1,4 +1,5 @@
 import type { Component, Logger } from '@orderflow/service-kit';
+import { SpanScope, withConsumerSpan } from '@orderflow/telemetry';
 import type { Consumer, ConsumerMessages, JsMsg } from 'nats';
 import { InvalidEventError } from '../domain/errors';
 import type { UncheckedOrderEvent } from '../domain/model';
@@ -114,8 +115,20 @@ export class OrderEventsConsumer implements Component {
     });
   }
 
+  /** In a span that continues the trace the outbox relay put in the message's headers. */
+  private handle(msg: JsMsg, decoded: Decoded): Promise<void> {
+    const attributes = {
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': msg.subject,
+      'messaging.message.id': msg.headers?.get('Nats-Msg-Id') ?? '',
+      'messaging.nats.delivery_count': msg.info.deliveryCount,
+    };
+    return withConsumerSpan(`process ${msg.subject}`, msg.headers, attributes, (span) => this.settle(msg, decoded, span));
+  }
+
   /** Every outcome ends in ack, nak or term. */
-  private async handle(msg: JsMsg, decoded: Decoded): Promise<void> {
+  private async settle(msg: JsMsg, decoded: Decoded, span: SpanScope): Promise<void> {
     const deliveries = msg.info.deliveryCount;
     const lastDelivery = deliveries >= this.options.maxDeliver;
     const retryIn = redeliveryDelay(deliveries, this.options.redeliveryDelayMs, this.options.redeliveryDelayMaxMs);
@@ -123,6 +136,7 @@ export class OrderEventsConsumer implements Component {
       if (decoded.error) return await this.deadLetter(msg, decoded.error.message, retryIn);
       const event = decoded.event;
       const decision = await this.options.project(event);
+      span.setAttribute('orderflow.projection.decision', decision);
       if (decision !== 'out-of-order') return msg.ack();
       if (lastDelivery) {
         return await this.deadLetter(msg, `version ${event.version} of order ${event.orderId} never became the next version in ${deliveries} deliveries`, retryIn);
@@ -131,6 +145,7 @@ export class OrderEventsConsumer implements Component {
     } catch (error) {
       if (error instanceof InvalidEventError) return await this.deadLetter(msg, error.message, retryIn);
       if (lastDelivery) return await this.deadLetter(msg, `failed on all ${deliveries} deliveries, last: ${messageOf(error)}`, retryIn);
+      span.setAttribute('orderflow.projection.error', messageOf(error));
       this.options.logger.warn({ err: error, subject: msg.subject, seq: msg.seq, deliveries, retryInMs: retryIn }, 'event not projected; redelivery asked');
       msg.nak(retryIn);
     }

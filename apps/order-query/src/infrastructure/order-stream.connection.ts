@@ -7,6 +7,8 @@ export interface OrderStreamSettings {
   stream: string;
   subjectPrefix: string;
   duplicateWindowMs: number;
+  /** Copies of the stream in a NATS cluster. */
+  replicas?: number;
   consumer: string;
   deadLetterSubject: string;
   deadLetterStream: string;
@@ -95,7 +97,7 @@ export class OrderStreamConnection implements Component {
     const s = this.settings;
     const nc = await connectNats({ servers: s.servers, name: 'order-query' });
     try {
-      await ensureStream(nc, ordersStream({ name: s.stream, prefix: s.subjectPrefix, duplicateWindowMs: s.duplicateWindowMs }));
+      await ensureStream(nc, ordersStream({ name: s.stream, prefix: s.subjectPrefix, duplicateWindowMs: s.duplicateWindowMs, replicas: s.replicas }));
       await ensureStream(nc, {
         name: s.deadLetterStream,
         subjects: [s.deadLetterSubject],

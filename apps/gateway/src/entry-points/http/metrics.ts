@@ -1,9 +1,9 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createMetricsRegistry } from '@orderflow/service-kit';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
 /** One registry per gateway instance (no global default registry): HTTP, business and projection metrics. */
 export function createMetrics(projectionLag: () => Promise<{ eventsBehind: number; secondsBehind: number } | undefined>) {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createMetricsRegistry();
   const labels = ['method', 'route', 'status'] as const;
   const metrics = {
     registry,

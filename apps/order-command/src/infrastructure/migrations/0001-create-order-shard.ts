@@ -80,4 +80,3 @@ export const createOrderShard: Migration = {
   },
 };
 
-export const ORDER_SHARD_MIGRATIONS: Migration[] = [createOrderShard];

@@ -1,0 +1,68 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { ProjectionLag } from '../domain/model';
+import type { ProjectOrderEvent } from '../domain/project-order-event.use-case';
+import type { DeadLetter } from './dead-letter.publisher';
+
+export const PROJECTION_RESULTS = ['applied', 'duplicate', 'out_of_order', 'dead_lettered'] as const;
+
+/**
+ * order-query's business metrics, recorded by decorators around the projection and the dead-letter
+ * publisher, and the lag gauges read from GetProjectionLag when Prometheus scrapes:
+ * - orderflow_projection_events_total{result}: each delivery's result (a redelivered event counts again);
+ * - orderflow_projection_dead_letters_total: events moved to the dead-letter subject;
+ * - orderflow_projection_lag_events / _seconds: unapplied events and the age of the oldest (-1: unknown).
+ */
+export function createOrderQueryMetrics(registry: Registry, projectionLag: () => Promise<ProjectionLag>) {
+  const events = new Counter({
+    name: 'orderflow_projection_events_total',
+    help: 'Order event deliveries by result: applied, duplicate (already applied), out_of_order (redelivered later), dead_lettered',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  for (const result of PROJECTION_RESULTS) events.inc({ result }, 0);
+  const deadLetters = new Counter({ name: 'orderflow_projection_dead_letters_total', help: 'Order events moved to the dead-letter subject', registers: [registry] });
+
+  // A scrape collects both lag gauges at once: they share one GetProjectionLag (a JetStream consumer info).
+  let inFlight: Promise<ProjectionLag | undefined> | undefined;
+  const currentLag = () =>
+    (inFlight ??= projectionLag()
+      .catch(() => undefined)
+      .finally(() => {
+        inFlight = undefined;
+      }));
+  new Gauge({
+    name: 'orderflow_projection_lag_events',
+    help: 'Order events in the stream the read side has not applied yet (-1: could not be read)',
+    registers: [registry],
+    async collect() {
+      this.set((await currentLag())?.eventsBehind ?? -1);
+    },
+  });
+  new Gauge({
+    name: 'orderflow_projection_lag_seconds',
+    help: 'Age of the oldest order event the read side has not applied, 0 when caught up (-1: could not be read)',
+    registers: [registry],
+    async collect() {
+      this.set((await currentLag())?.secondsBehind ?? -1);
+    },
+  });
+
+  return {
+    project(inner: ProjectOrderEvent): ProjectOrderEvent {
+      return async (event) => {
+        const decision = await inner(event);
+        events.inc({ result: decision === 'duplicate' ? 'duplicate' : decision === 'out-of-order' ? 'out_of_order' : 'applied' });
+        return decision;
+      };
+    },
+    deadLetters<P extends { publish(letter: DeadLetter): Promise<void> }>(inner: P): { publish(letter: DeadLetter): Promise<void> } {
+      return {
+        publish: async (letter) => {
+          await inner.publish(letter);
+          events.inc({ result: 'dead_lettered' });
+          deadLetters.inc();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import * as grpc from '@grpc/grpc-js';
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/** Seconds; unary calls here take from a millisecond (a cache hit) to seconds (a lock queue). */
+export const GRPC_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** "/orderflow.inventory.v1.InventoryService/Reserve" -> service and method. */
+export function splitMethodPath(path: string): { service: string; method: string } {
+  const match = /^\/([^/]+)\/([^/]+)$/.exec(path);
+  return match ? { service: match[1] as string, method: match[2] as string } : { service: 'unknown', method: path };
+}
+
+const deadlinePassed = (deadline: grpc.Deadline) => (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
+
+/**
+ * A server interceptor recording, for every unary call, `orderflow_grpc_server_handled_total` by
+ * service, method and status code name, and `orderflow_grpc_server_handling_seconds` by service and
+ * method. A call that ends without a status through the interceptors (the client cancelled, its deadline
+ * passed, or grpc-js itself refused a request it could not decode) counts as DEADLINE_EXCEEDED when the
+ * deadline has passed and CANCELLED otherwise. Streaming calls (health Watch, reflection) pass.
+ */
+export function grpcServerMetrics(registry: Registry): grpc.ServerInterceptor {
+  const handled = new Counter({
+    name: 'orderflow_grpc_server_handled_total',
+    help: 'Unary gRPC calls completed on the server, by status code',
+    labelNames: ['grpc_service', 'grpc_method', 'grpc_code'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'orderflow_grpc_server_handling_seconds',
+    help: 'Time from receiving a unary gRPC call to sending its status',
+    labelNames: ['grpc_service', 'grpc_method'],
+    buckets: GRPC_DURATION_BUCKETS,
+    registers: [registry],
+  });
+
+  return (descriptor, call) => {
+    if (descriptor.requestStream || descriptor.responseStream) return new grpc.ServerInterceptingCall(call);
+    const { service, method } = splitMethodPath(descriptor.path);
+    const stopTimer = duration.startTimer({ grpc_service: service, grpc_method: method });
+    let finished = false;
+    const finish = (code: grpc.status) => {
+      if (finished) return;
+      finished = true;
+      stopTimer();
+      handled.inc({ grpc_service: service, grpc_method: method, grpc_code: grpc.status[code] ?? String(code) });
+    };
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) => next({ onCancel: () => finish(deadlinePassed(call.getDeadline()) ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED) }),
+      sendStatus: (status, next) => {
+        finish(status.code);
+        next(status);
+      },
+    });
+  };
+}
