@@ -1,28 +1,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { credentials, Metadata, ServiceError } from '@grpc/grpc-js';
 import { dropDatabase } from '@orderflow/database';
 import { connectNats } from '@orderflow/messaging';
 import { inventoryV1, orderV1 } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
-import { testStack, workspaceRoot } from '@orderflow/stack';
+import { freePort, testStack, workspaceRoot } from '@orderflow/stack';
 import { createOrderCommandApp, OrderCommandApp, OrderCommandOptions } from '../src/app';
 import { loadConfig, OrderCommandConfig } from '../src/config';
 
 const root = workspaceRoot();
 let counter = 0;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
 
 type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
 

@@ -5,6 +5,7 @@ export { Lifecycle, runUntilSignal } from './lifecycle';
 export { PeriodicTask } from './periodic-task';
 export type { Component } from './lifecycle';
 export { GrpcServer } from './grpc-server';
+export { unaryHandlers } from './grpc-unary';
 export { grpcServerMetrics, splitMethodPath, GRPC_DURATION_BUCKETS } from './grpc-metrics';
 export { createMetricsRegistry, MetricsServer } from './metrics';
 export type { MetricsServerOptions } from './metrics';

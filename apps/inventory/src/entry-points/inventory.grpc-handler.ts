@@ -1,6 +1,5 @@
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { inventoryV1 } from '@orderflow/proto';
-import type { Logger } from '@orderflow/service-kit';
+import { type Logger, unaryHandlers } from '@orderflow/service-kit';
 import type { InventoryUseCases } from '../domain/inventory.use-cases';
 import type { Product, Reservation } from '../domain/model';
 import { toGrpcError } from './grpc-error.mapper';
@@ -32,14 +31,7 @@ const toProtoReservation = (r: Reservation): inventoryV1.Reservation => ({
 
 /** Thin adapter: proto in, use case, proto out; every error through the one mapper. */
 export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: Logger): inventoryV1.InventoryServiceServer {
-  const unary =
-    <Req, Res>(method: string, handle: (request: Req) => Promise<Res>) =>
-    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      handle(call.request).then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(toGrpcError(error, logger, method)),
-      );
-    };
+  const unary = unaryHandlers((error, method) => toGrpcError(error, logger, method));
 
   return {
     upsertProduct: unary('UpsertProduct', async (req: inventoryV1.UpsertProductRequest) => {

@@ -1,6 +1,5 @@
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { orderV1 } from '@orderflow/proto';
-import type { Logger } from '@orderflow/service-kit';
+import { type Logger, unaryHandlers } from '@orderflow/service-kit';
 import type { Actor, Order } from '../domain/model';
 import type { OrderLifecycle } from '../domain/order-lifecycle.use-cases';
 import type { PlaceOrder } from '../domain/place-order.use-case';
@@ -11,14 +10,7 @@ const actorOf = (actor: orderV1.Actor | undefined): Actor => ({ customerId: acto
 
 /** Thin adapter: proto in, use case, proto out; every error through the one mapper. */
 export function createOrderCommandGrpcHandler(placeOrder: PlaceOrder, lifecycle: OrderLifecycle, logger: Logger): orderV1.OrderCommandServiceServer {
-  const unary =
-    <Req, Res>(method: string, handle: (request: Req) => Promise<Res>) =>
-    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      handle(call.request).then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(toGrpcError(error, logger, method)),
-      );
-    };
+  const unary = unaryHandlers((error, method) => toGrpcError(error, logger, method));
   const orderResponse = (order: Order) => ({ order: toProtoOrder(order) });
 
   return {

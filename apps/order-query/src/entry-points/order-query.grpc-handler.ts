@@ -1,6 +1,5 @@
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { orderQueryV1, orderV1 } from '@orderflow/proto';
-import type { Logger } from '@orderflow/service-kit';
+import { type Logger, unaryHandlers } from '@orderflow/service-kit';
 import type { GetProjectionLag } from '../domain/get-projection-lag.use-case';
 import type { Actor } from '../domain/model';
 import type { OrderQueries } from '../domain/order-queries.use-cases';
@@ -11,14 +10,7 @@ const actorOf = (actor: orderV1.Actor | undefined): Actor | undefined => actor &
 
 /** Thin adapter: proto in, use case, proto out; every error through the one mapper. */
 export function createOrderQueryGrpcHandler(queries: OrderQueries, getProjectionLag: GetProjectionLag, logger: Logger): orderQueryV1.OrderQueryServiceServer {
-  const unary =
-    <Req, Res>(method: string, handle: (request: Req) => Promise<Res>) =>
-    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      handle(call.request).then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(toGrpcError(error, logger, method)),
-      );
-    };
+  const unary = unaryHandlers((error, method) => toGrpcError(error, logger, method));
 
   return {
     getOrder: unary('GetOrder', async (req: orderQueryV1.GetOrderRequest) => ({

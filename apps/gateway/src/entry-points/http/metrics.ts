@@ -4,6 +4,12 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 /** One registry per gateway instance (no global default registry): HTTP, business and projection metrics. */
 export function createMetrics(projectionLag: () => Promise<{ eventsBehind: number; secondsBehind: number } | undefined>) {
   const registry = createMetricsRegistry();
+  // Both lag gauges are collected in one scrape (in parallel): they share one call to order-query.
+  let inFlight: Promise<{ eventsBehind: number; secondsBehind: number } | undefined> | undefined;
+  const lagOnce = () =>
+    (inFlight ??= projectionLag()
+      .catch(() => undefined)
+      .finally(() => (inFlight = undefined)));
   const labels = ['method', 'route', 'status'] as const;
   const metrics = {
     registry,
@@ -25,7 +31,7 @@ export function createMetrics(projectionLag: () => Promise<{ eventsBehind: numbe
     help: 'Order events not yet applied by the read side',
     registers: [registry],
     async collect() {
-      const lag = await projectionLag().catch(() => undefined);
+      const lag = await lagOnce();
       this.set(lag?.eventsBehind ?? -1);
     },
   });
@@ -34,7 +40,7 @@ export function createMetrics(projectionLag: () => Promise<{ eventsBehind: numbe
     help: 'Age of the oldest order event the read side has not applied (0 when caught up)',
     registers: [registry],
     async collect() {
-      const lag = await projectionLag().catch(() => undefined);
+      const lag = await lagOnce();
       this.set(lag?.secondsBehind ?? -1);
     },
   });
