@@ -1,4 +1,4 @@
-import { createSequelize, ensureDatabase, migrate } from '@orderflow/database';
+import { createSequelize, createSqlPool, ensureDatabase, migrate } from '@orderflow/database';
 import { connectNats, ensureStream, JetStreamPublisher, ordersStream } from '@orderflow/messaging';
 import { loadPackageDefinition, orderV1 } from '@orderflow/proto';
 import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer } from '@orderflow/service-kit';
@@ -46,7 +46,8 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const logger = options.logger ?? createLogger('order-command', config.logLevel);
   const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
   const shards = config.shards.map((target) => createSequelize(target, { max: config.poolMax, acquireTimeoutMs: 5_000 }));
-  const repository = new SequelizeOrderRepository(shards, router, config.nats.subjectPrefix);
+  const sqlShards = config.shards.map((target) => createSqlPool(target, { max: config.poolMax }));
+  const repository = new SequelizeOrderRepository(shards, router, config.nats.subjectPrefix, sqlShards);
   const useCaseRepository = options.decorateRepository?.(repository) ?? repository;
   const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs);
   const ids = new ShardedOrderIds();
@@ -68,7 +69,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     },
   };
   const relay = new OutboxRelay({
-    shards,
+    shards: sqlShards,
     publisher,
     logger,
     batchSize: config.outbox.batchSize,
@@ -124,7 +125,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
         });
       },
       stop: async () => {
-        await Promise.all(shards.map((db) => db.close()));
+        await Promise.all([...shards.map((db) => db.close()), ...sqlShards.map((pool) => pool.end())]);
       },
     },
     {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createSequelize, dropDatabase, ensureDatabase, migrate, MysqlTarget } from '@orderflow/database';
+import { createSequelize, createSqlPool, dropDatabase, ensureDatabase, migrate, MysqlTarget, SqlPool } from '@orderflow/database';
 import { connectNats, ensureStream, EventPublisher, JetStreamPublisher, orderEventSubject, PublishAck } from '@orderflow/messaging';
 import { orderV1 } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
@@ -19,6 +19,8 @@ const logger = createLogger('outbox-relay-test', 'silent');
 
 let targets: MysqlTarget[] = [];
 let shards: Sequelize[] = [];
+/** What the relay uses (plain mysql2); `shards` (Sequelize) migrates and checks. */
+let pools: SqlPool[] = [];
 let nc: NatsConnection;
 let jsm: JetStreamManager;
 
@@ -53,7 +55,7 @@ async function openConnection(servers = testStack.info().nats.servers): Promise<
 }
 
 function createRelay(options: Partial<OutboxRelayOptions> & Pick<OutboxRelayOptions, 'publisher'>): OutboxRelay {
-  const relay = new OutboxRelay({ shards, logger, pollIntervalMs: 50, maxBackoffMs: 500, ...options });
+  const relay = new OutboxRelay({ shards: pools, logger, pollIntervalMs: 50, maxBackoffMs: 500, ...options });
   cleanups.push(() => relay.stop());
   return relay;
 }
@@ -129,6 +131,7 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
     for (const target of targets) await ensureDatabase(target);
     shards = targets.map((target) => createSequelize(target, { max: 8 }));
     for (const shard of shards) await migrate(shard, ORDER_SHARD_MIGRATIONS);
+    pools = targets.map((target) => createSqlPool(target, { max: 8 }));
     nc = await connectNats({ servers: stack.nats.servers, name: `outbox-relay-test-${RUN}-checks` });
     jsm = await nc.jetstreamManager();
     await ensureStream(nc, { name: STREAM, subjects: [`${PREFIX}.>`], duplicateWindowMs: 10 * 60_000 });
@@ -148,6 +151,7 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
     await jsm?.streams.delete(STREAM).catch(() => undefined);
     await nc?.close();
     for (const shard of shards) await shard.close();
+    for (const pool of pools) await pool.end();
     for (const target of targets) await dropDatabase(target);
   });
 

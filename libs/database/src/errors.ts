@@ -20,12 +20,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 /** MySQL's "Duplicate entry" on a unique key. */
 export function isDuplicateKey(error: unknown): boolean {
-  const e = error as { name?: string; parent?: { code?: string } } | undefined;
-  return e?.name === 'SequelizeUniqueConstraintError' || e?.parent?.code === 'ER_DUP_ENTRY';
+  const e = error as { name?: string; code?: string; parent?: { code?: string } } | undefined;
+  return e?.name === 'SequelizeUniqueConstraintError' || e?.parent?.code === 'ER_DUP_ENTRY' || e?.code === 'ER_DUP_ENTRY';
 }
 
 /** Deadlocks and lock wait time-outs: the transaction was rolled back and may simply be run again. */
 export function isTransientConflict(error: unknown): boolean {
-  const code = (error as { parent?: { code?: string } } | undefined)?.parent?.code;
+  const e = error as { code?: string; parent?: { code?: string } } | undefined;
+  const code = e?.parent?.code ?? e?.code;
   return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }

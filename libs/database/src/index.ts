@@ -3,3 +3,5 @@ export type { MysqlTarget, PoolOptions } from './database';
 export { isDatabaseUnavailable, isDuplicateKey, isTransientConflict } from './errors';
 export { migrate } from './migrations';
 export type { Migration } from './migrations';
+export { affectedRows, createSqlPool, rowsOf, SqlPool, SqlTransaction } from './sql';
+export type { Statement, StatementResult } from './sql';

@@ -1,7 +1,7 @@
 import type { EventPublisher } from '@orderflow/messaging';
 import { backoffDelay, Component, Logger } from '@orderflow/service-kit';
 import { withProducerSpan } from '@orderflow/telemetry';
-import { QueryTypes, Sequelize } from 'sequelize';
+import { rowsOf, SqlPool } from '@orderflow/database';
 
 interface OutboxRow {
   id: number | string;
@@ -19,7 +19,7 @@ export interface OutboxRelayHooks {
 
 export interface OutboxRelayOptions {
   /** One per order shard, in shard order; each holds an `outbox` table. */
-  shards: Sequelize[];
+  shards: SqlPool[];
   publisher: EventPublisher;
   logger: Logger;
   /** Rows claimed per transaction. */
@@ -96,7 +96,7 @@ class Wakeup {
  */
 export class OutboxRelay implements Component {
   readonly name = 'outbox-relay';
-  private readonly shards: Sequelize[];
+  private readonly shards: SqlPool[];
   private readonly publisher: EventPublisher;
   private readonly logger: Logger;
   private readonly batchSize: number;
@@ -149,31 +149,24 @@ export class OutboxRelay implements Component {
   async relayOnce(shard: number): Promise<number> {
     const db = this.shards[shard];
     if (!db) throw new RangeError(`outbox relay: no shard ${shard}`);
-    const outcome = await db.transaction(async (transaction) => {
-      const rows = await db.query<OutboxRow>(
-        `SELECT id, event_id, subject, payload, traceparent FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT :batch FOR UPDATE SKIP LOCKED`,
-        { replacements: { batch: this.batchSize }, type: QueryTypes.SELECT, transaction },
-      );
+    // Two round trips per batch: claim (opening the transaction), then mark and COMMIT together.
+    const outcome = await db.transaction(async (tx) => {
+      const [claimed] = await tx.run([
+        { sql: `SELECT id, event_id, subject, payload, traceparent FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`, values: [this.batchSize] },
+      ]);
+      const rows = rowsOf<OutboxRow>(claimed);
       if (rows.length === 0) return { published: 0, failed: 0, firstFailure: undefined };
       const results = await Promise.allSettled(rows.map((row) => this.publish(row)));
       const acked = rows.filter((_, i) => results[i]?.status === 'fulfilled');
       const failed = rows.filter((_, i) => results[i]?.status === 'rejected');
-      if (acked.length > 0) {
-        await this.hooks.afterPublish?.(acked.map((row) => row.event_id));
-        await db.query(`UPDATE outbox SET sent_at = NOW(3), publish_attempts = publish_attempts + 1 WHERE id IN (:ids)`, {
-          replacements: { ids: acked.map((row) => row.id) },
-          type: QueryTypes.UPDATE,
-          transaction,
-        });
-      }
-      if (failed.length > 0) {
+      if (acked.length > 0) await this.hooks.afterPublish?.(acked.map((row) => row.event_id));
+      await tx.commitWith([
+        ...(acked.length > 0
+          ? [{ sql: `UPDATE outbox SET sent_at = NOW(3), publish_attempts = publish_attempts + 1 WHERE id IN (?)`, values: [acked.map((row) => row.id)] }]
+          : []),
         // Counted, so an event that never goes out (say, a subject no stream takes) can be found.
-        await db.query(`UPDATE outbox SET publish_attempts = publish_attempts + 1 WHERE id IN (:ids)`, {
-          replacements: { ids: failed.map((row) => row.id) },
-          type: QueryTypes.UPDATE,
-          transaction,
-        });
-      }
+        ...(failed.length > 0 ? [{ sql: `UPDATE outbox SET publish_attempts = publish_attempts + 1 WHERE id IN (?)`, values: [failed.map((row) => row.id)] }] : []),
+      ]);
       const firstFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as unknown;
       return { published: acked.length, failed: failed.length, firstFailure };
     });
@@ -190,10 +183,8 @@ export class OutboxRelay implements Component {
 
   /** Unsent rows over every shard. */
   async backlog(): Promise<number> {
-    const counts = await Promise.all(
-      this.shards.map((db) => db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL`, { type: QueryTypes.SELECT })),
-    );
-    return counts.reduce((sum, [row]) => sum + Number(row?.n ?? 0), 0);
+    const counts = await Promise.all(this.shards.map((db) => db.run([{ sql: `SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL` }])));
+    return counts.reduce((sum, [result]) => sum + Number(rowsOf<{ n: string }>(result)[0]?.n ?? 0), 0);
   }
 
   private async run(shard: number): Promise<void> {

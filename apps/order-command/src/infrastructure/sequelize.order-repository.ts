@@ -1,4 +1,4 @@
-import { isDuplicateKey, toSqlDateTime } from '@orderflow/database';
+import { affectedRows, isDuplicateKey, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
 import { forEachShard, ShardRouter } from '@orderflow/sharding';
 import { activeTraceparent } from '@orderflow/telemetry';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
@@ -54,12 +54,22 @@ function toOrder(rows: OrderRow[]): Order | undefined {
  * orders, idempotency keys) or by the bucket an order id carries. Every write is one transaction.
  */
 export class SequelizeOrderRepository implements OrderRepository {
+  /**
+   * `shards` (Sequelize) serves the reads and the rarer writes; `sql` (plain mysql2, one pool per shard)
+   * the placement path, where every round trip counts: a claim is one INSERT, a completion two round trips.
+   */
   constructor(
     private readonly shards: Sequelize[],
     private readonly router: ShardRouter,
     private readonly subjectPrefix: string,
+    private readonly sql: SqlPool[],
   ) {
     if (shards.length !== router.shardCount) throw new Error(`${shards.length} shard databases for a map of ${router.shardCount} shards`);
+    if (sql.length !== router.shardCount) throw new Error(`${sql.length} shard pools for a map of ${router.shardCount} shards`);
+  }
+
+  private sqlForOrder(orderId: string): SqlPool {
+    return this.sql[this.router.shardForOrderId(orderId)] as SqlPool;
   }
 
   private forOrder(orderId: string): Sequelize {
@@ -71,59 +81,46 @@ export class SequelizeOrderRepository implements OrderRepository {
   }
 
   async claim(order: Order, idempotency?: { key: string; fingerprint: string }): Promise<ClaimResult> {
-    const db = this.forCustomer(order.customerId);
+    const pool = this.sql[this.router.shardForCustomer(order.customerId)] as SqlPool;
+    const createdAt = toSqlDateTime(order.createdAt);
+    const insertOrder: Statement = {
+      sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
+            VALUES (?, ?, 'PENDING', ?, ?, ?, 0, ?, ?, ?)`,
+      values: [order.id, order.customerId, order.totalMinor, order.address, order.paymentMethod, createdAt, createdAt, toSqlDateTime(order.expiresAt)],
+    };
     try {
-      // Without a key the claim is one INSERT: no transaction round trips.
-      const write = idempotency ? <T>(work: (t?: Transaction) => Promise<T>) => db.transaction(work) : <T>(work: (t?: Transaction) => Promise<T>) => work(undefined);
-      await write(async (transaction) => {
-        if (idempotency) {
-          await db.query(
-            `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, created_at, updated_at)
-             VALUES (:customerId, :key, :fingerprint, :orderId, 'IN_FLIGHT', :now, :now)`,
-            { replacements: { customerId: order.customerId, key: idempotency.key, fingerprint: idempotency.fingerprint, orderId: order.id, now: toSqlDateTime(order.createdAt) }, type: QueryTypes.INSERT, transaction },
-          ).catch((error: unknown) => Promise.reject(isDuplicateKey(error) ? new KeyTaken() : error));
-        }
-        await db.query(
-          `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
-           VALUES (:id, :customerId, 'PENDING', :total, :address, :paymentMethod, 0, :createdAt, :createdAt, :expiresAt)`,
-          {
-            replacements: {
-              id: order.id,
-              customerId: order.customerId,
-              total: order.totalMinor,
-              address: order.address,
-              paymentMethod: order.paymentMethod,
-              createdAt: toSqlDateTime(order.createdAt),
-              expiresAt: toSqlDateTime(order.expiresAt),
-            },
-            type: QueryTypes.INSERT,
-            transaction,
-          },
-        );
-      });
+      if (idempotency) {
+        // The key first: on a taken key MySQL stops there. Both rows, and the COMMIT, in one round trip.
+        const insertKey: Statement = {
+          sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?)`,
+          values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, createdAt, createdAt],
+        };
+        await pool.transaction((tx) => tx.commitWith([insertKey, insertOrder]));
+      } else {
+        await pool.run([insertOrder]); // without a key the claim is one autocommitted INSERT
+      }
       return { kind: 'claimed' };
     } catch (error) {
-      if (error instanceof KeyTaken) {
-        const record = await this.findIdempotency(order.customerId, (idempotency as { key: string }).key);
-        return record ? { kind: 'existing-key', record } : { kind: 'duplicate-id' };
-      }
-      if (isDuplicateKey(error)) return { kind: 'duplicate-id' };
-      throw error;
+      if (!isDuplicateKey(error)) throw error;
+      const record = idempotency ? await this.findIdempotency(order.customerId, idempotency.key) : undefined;
+      return record ? { kind: 'existing-key', record } : { kind: 'duplicate-id' };
     }
   }
 
   async completePlacement(event: OrderEventRecord, idempotencyKey?: string): Promise<boolean> {
     const { order } = event;
-    const db = this.forOrder(order.id);
-    return db.transaction(async (transaction) => {
-      const [, affected] = await db.query(
-        `UPDATE orders SET status = 'RESERVED', version = 1, updated_at = :now WHERE id = :id AND status = 'PENDING'`,
-        { replacements: { id: order.id, now: toSqlDateTime(order.updatedAt) }, type: QueryTypes.UPDATE, transaction },
-      );
-      if (affected !== 1) return false;
-      await this.insertItems(db, order.id, order.items, transaction);
-      await this.appendEvent(db, event, transaction);
-      if (idempotencyKey) await this.storeOutcome(db, order.customerId, idempotencyKey, { kind: 'order', order }, transaction);
+    return this.sqlForOrder(order.id).transaction(async (tx) => {
+      // Round trip 1: the guard (only a PENDING claim completes; the sweeper may have failed it).
+      const [guard] = await tx.run([
+        { sql: `UPDATE orders SET status = 'RESERVED', version = 1, updated_at = ? WHERE id = ? AND status = 'PENDING'`, values: [toSqlDateTime(order.updatedAt), order.id] },
+      ]);
+      if (affectedRows(guard) !== 1) return false; // rolled back by the pool
+      // Round trip 2: items, history, outbox (and the stored answer), and the COMMIT.
+      await tx.commitWith([
+        itemsStatement(order.id, order.items),
+        ...this.eventStatements(event),
+        ...(idempotencyKey ? [outcomeStatement(order.customerId, idempotencyKey, { kind: 'order', order })] : []),
+      ]);
       return true;
     });
   }
@@ -223,17 +220,16 @@ export class SequelizeOrderRepository implements OrderRepository {
     return perShard.flat();
   }
 
-  private async insertItems(db: Sequelize, orderId: string, items: OrderItem[], transaction: Transaction): Promise<void> {
-    const replacements: Record<string, unknown> = { orderId };
-    const values = items.map((item, i) => {
-      Object.assign(replacements, { [`p${i}`]: item.productId, [`q${i}`]: item.quantity, [`u${i}`]: item.unitPriceMinor });
-      return `(:orderId, ${i + 1}, :p${i}, :q${i}, :u${i})`;
-    });
-    await db.query(`INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor) VALUES ${values.join(', ')}`, {
-      replacements,
-      type: QueryTypes.INSERT,
-      transaction,
-    });
+  /** The history row and the outbox row of one event. */
+  private eventStatements(event: OrderEventRecord): Statement[] {
+    const { subject, payload } = encodeOrderEvent(event, this.subjectPrefix);
+    const at = toSqlDateTime(event.occurredAt);
+    // The request's trace context travels with the event: the relay's publish continues it.
+    const traceparent = activeTraceparent() ?? null;
+    return [
+      { sql: `INSERT INTO order_history (order_id, version, status, event_id, occurred_at) VALUES (?, ?, ?, ?, ?)`, values: [event.order.id, event.order.version, event.order.status, event.eventId, at] },
+      { sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at, traceparent) VALUES (?, ?, ?, ?, ?, ?)`, values: [event.eventId, event.order.id, subject, payload, at, traceparent] },
+    ];
   }
 
   /** History row and outbox row of one event, in the caller's transaction. */
@@ -260,4 +256,16 @@ export class SequelizeOrderRepository implements OrderRepository {
   }
 }
 
-class KeyTaken extends Error {}
+function itemsStatement(orderId: string, items: OrderItem[]): Statement {
+  return {
+    sql: `INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor) VALUES ${items.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+    values: items.flatMap((item, i) => [orderId, i + 1, item.productId, item.quantity, item.unitPriceMinor]),
+  };
+}
+
+function outcomeStatement(customerId: string, key: string, outcome: StoredOutcome): Statement {
+  return {
+    sql: `UPDATE idempotency_keys SET state = 'DONE', response = ?, updated_at = NOW(3) WHERE customer_id = ? AND idempotency_key = ?`,
+    values: [encodeOutcome(outcome), customerId, key],
+  };
+}
