@@ -1,4 +1,4 @@
-import { createSequelize, ensureDatabase, isDatabaseUnavailable, migrate } from '@orderflow/database';
+import { createSequelize, createSqlPool, ensureDatabase, isDatabaseUnavailable, migrate } from '@orderflow/database';
 import { inventoryV1, loadPackageDefinition } from '@orderflow/proto';
 import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer, retry } from '@orderflow/service-kit';
 import { Redis } from 'ioredis';
@@ -48,6 +48,7 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
   const logger = options.logger ?? createLogger('inventory', config.logLevel);
   const target = { ...config.mysql };
   const db = createSequelize(target, { max: config.mysql.poolMax, acquireTimeoutMs: 5_000 });
+  const sql = createSqlPool(target, { max: config.mysql.poolMax });
   const redisClients = config.redis.map(
     ({ host, port }) => new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 }),
   );
@@ -55,7 +56,7 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
 
   const metrics = createMetricsRegistry();
   const instrument = createInventoryMetrics(metrics);
-  const store = instrument.store(guardStore(new SequelizeInventoryStore(db, options.hooks)));
+  const store = instrument.store(guardStore(new SequelizeInventoryStore(db, sql, options.hooks)));
   const locks = instrument.locks(new RedlockStockLocks(redisClients, config.locks, (err) => logger.debug({ err }, 'lock release failed')));
   const useCases = instrument.useCases(createInventoryUseCases({
     store,
@@ -65,6 +66,7 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
     retry: { run: (work, retryable) => retry(work, { attempts: config.conflictRetries, baseDelayMs: 2, maxDelayMs: 50, retryable }) },
     mode: config.reserveMode,
     maxBatch: config.batchMax,
+    batchLanes: config.batchLanes,
     optimisticRetry: { run: (work, retryable) => retry(work, { attempts: 200, baseDelayMs: 1, maxDelayMs: 20, retryable }) },
   }));
 
@@ -96,7 +98,9 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
         }
         await db.authenticate();
       },
-      stop: () => db.close(),
+      stop: async () => {
+        await Promise.all([db.close(), sql.end()]);
+      },
     },
     {
       name: 'redis',

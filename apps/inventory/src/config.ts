@@ -25,6 +25,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       /** batched (default), locked, or optimistic (the naive baseline, for benchmarks). */
       INVENTORY_RESERVE_MODE: z.enum(['batched', 'locked', 'optimistic']).default('batched'),
       INVENTORY_BATCH_MAX: env.int(256, 1),
+      /** Batches in flight at once: products hash to lanes; one product's requests share one lane. */
+      INVENTORY_BATCH_LANES: env.int(4, 1),
       INVENTORY_SWEEP_INTERVAL_MS: env.int(5_000, 10),
       INVENTORY_MIGRATE_ON_START: env.bool(true),
       LOG_LEVEL: env.logLevel(),
@@ -47,6 +49,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     conflictRetries: e.INVENTORY_CONFLICT_RETRIES,
     reserveMode: e.INVENTORY_RESERVE_MODE,
     batchMax: e.INVENTORY_BATCH_MAX,
+    batchLanes: e.INVENTORY_BATCH_LANES,
     sweepIntervalMs: e.INVENTORY_SWEEP_INTERVAL_MS,
     migrateOnStart: e.INVENTORY_MIGRATE_ON_START,
     logLevel: e.LOG_LEVEL,

@@ -33,6 +33,24 @@ describe.each(['batched', 'locked', 'optimistic'])('inventory under concurrency,
       await a.stop();
     });
 
+    it('when single-item Reserves for 30 products race from both instances (batches span products), then each product sells exactly its stock, first come first served per instance', async () => {
+      const ids = Array.from({ length: 30 }, (_, i) => `lane-${String(i).padStart(2, '0')}`);
+      for (const id of ids) await a.api.upsertProduct({ id, name: id, priceMinor: 100, available: 7 });
+      const calls = Array.from({ length: 600 }, (_, i) => ({ orderId: `lane-order-${i}`, items: [{ productId: ids[i % 30] as string, quantity: 1 + (i % 2) }], expiresAt: inMinutes(10) }));
+      const { ok, codes } = await tally(calls.map((call, i) => (i % 2 ? a : b).api.reserve(call)));
+      expect(Object.keys(codes).map(Number)).toEqual([status.FAILED_PRECONDITION]);
+      const products = (await a.api.getProducts({ productIds: ids })).products;
+      expectConserved(products);
+      const held = new Map(ids.map((id) => [id, 0]));
+      for (const { reservation } of ok) held.set(reservation!.items[0]!.productId, held.get(reservation!.items[0]!.productId)! + reservation!.items[0]!.quantity);
+      // Every product's stock went to exactly the answered reservations, and none was left while a 1-unit request was refused.
+      for (const p of products) {
+        expect(p.reserved).toBe(held.get(p.id));
+        expect(p.available).toBeLessThan(1 + 1);
+      }
+      expect(products.reduce((sum, p) => sum + p.reserved, 0)).toBeGreaterThanOrEqual(30 * 6);
+    });
+
     it('when random multi-item orders over 20 products run in parallel, then every product is conserved and reserved matches the successes', async () => {
       const ids = Array.from({ length: 20 }, (_, i) => `mix-${String(i).padStart(2, '0')}`);
       for (const id of ids) await a.api.upsertProduct({ id, name: id, priceMinor: 100, available: 40 });

@@ -28,6 +28,8 @@ export interface InventoryDeps {
   retry: RetryPolicy;
   mode?: ReserveMode;
   maxBatch?: number;
+  /** How many batches may be in flight at once (products hash to lanes). */
+  batchLanes?: number;
   /** The optimistic mode's retry policy: many attempts, since it has no lock to keep conflicts rare. */
   optimisticRetry?: RetryPolicy;
 }
@@ -35,8 +37,8 @@ export interface InventoryDeps {
 const isVersionConflict = (error: unknown) => error instanceof VersionConflict;
 
 /** The inventory use cases. Correctness comes from the store's conditional updates; locks keep conflicts rare. */
-export function createInventoryUseCases({ store, locks, clock, limits, retry, mode = 'batched', maxBatch = 256, optimisticRetry = retry }: InventoryDeps) {
-  const batcher = new ReserveBatcher(store, locks, retry, maxBatch);
+export function createInventoryUseCases({ store, locks, clock, limits, retry, mode = 'batched', maxBatch = 256, batchLanes = 4, optimisticRetry = retry }: InventoryDeps) {
+  const batcher = new ReserveBatcher(store, locks, retry, maxBatch, batchLanes);
   /** Retries lost races; a conflict that outlasts the retries becomes a ConflictError (ABORTED). */
   const withRetries = async <T>(work: () => Promise<T>): Promise<T> => {
     try {

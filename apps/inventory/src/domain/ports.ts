@@ -18,10 +18,11 @@ export interface InventoryStore {
   /** Returns the stored reservation; if the order id was taken meanwhile, returns that one instead. */
   reserveAttempt(command: ReserveCommand): Promise<{ reservation: Reservation; created: boolean }>;
   /**
-   * One transaction for many single-product Reserves of one product (the hot path): one read, one
-   * conditional UPDATE for the filled total, multi-row inserts. Outcomes in request order.
+   * One transaction for many single-product Reserves (the hot path), of one product or several: one
+   * read, one conditional UPDATE per product for its filled total, multi-row inserts. Requests for one
+   * product are filled in the order given. Outcomes in request order.
    */
-  reserveBatchAttempt(productId: string, commands: ReserveCommand[]): Promise<BatchOutcome[]>;
+  reserveBatchAttempt(commands: ReserveCommand[]): Promise<BatchOutcome[]>;
   /** RESERVED -> COMMITTED (reserved -> sold). Returns the reservation as it is afterwards. */
   commitAttempt(orderId: string): Promise<Reservation>;
   /** RESERVED -> RELEASED (reserved -> available); an unknown order gets a RELEASED marker. */

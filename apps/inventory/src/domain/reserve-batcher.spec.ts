@@ -1,7 +1,7 @@
 import { InsufficientStockError, ReservationMismatchError, VersionConflict, ConflictError } from './errors';
 import type { Reservation, ReserveCommand } from './model';
 import type { BatchOutcome, InventoryStore } from './ports';
-import { ReserveBatcher } from './reserve-batcher';
+import { laneOf, ReserveBatcher } from './reserve-batcher';
 import { allocateInArrivalOrder } from './stock';
 
 const expiresAt = new Date('2030-01-01T00:00:00Z');
@@ -14,7 +14,7 @@ function harness(available: number, options: { conflicts?: number } = {}) {
   let locks = 0;
   let conflicts = options.conflicts ?? 0;
   const store = {
-    reserveBatchAttempt: async (_productId: string, commands: ReserveCommand[]): Promise<BatchOutcome[]> => {
+    reserveBatchAttempt: async (commands: ReserveCommand[]): Promise<BatchOutcome[]> => {
       batches.push(commands.map((c) => c.orderId));
       if (conflicts-- > 0) throw new VersionConflict('hot');
       const fresh = commands.filter((c) => !stored.has(c.orderId));
@@ -84,5 +84,41 @@ describe('ReserveBatcher', () => {
     const h = harness(10, { conflicts: 100 });
     const results = await Promise.allSettled([h.batcher.reserve(command('p')), h.batcher.reserve(command('q'))]);
     expect(results.every((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toBe(true);
+  });
+
+  it('when requests for many products arrive together, then each lane batches them under one lock over its products, and each product is filled in arrival order', async () => {
+    const stock = new Map([...'abcdefgh'].map((p) => [p, 2]));
+    const batches: string[][] = [];
+    const locked: string[][] = [];
+    const store = {
+      reserveBatchAttempt: async (commands: ReserveCommand[]): Promise<BatchOutcome[]> => {
+        batches.push(commands.map((c) => c.orderId));
+        return commands.map((c) => {
+          const { productId, quantity } = c.items[0]!;
+          const left = stock.get(productId)!;
+          if (quantity > left) return { kind: 'short', available: left };
+          stock.set(productId, left - quantity);
+          return { kind: 'reserved', reservation: { orderId: c.orderId, status: 'RESERVED', items: c.items, expiresAt } };
+        });
+      },
+    } as unknown as InventoryStore;
+    const batcher = new ReserveBatcher(store, { withLocks: async (ids, work) => (locked.push([...ids].sort()), work()) }, { run: (work) => work() }, 100, 2);
+    const calls = [...'abcdefgh'].flatMap((p) => [1, 2, 3].map((n) => ({ orderId: `${p}${n}`, items: [{ productId: p, quantity: 1 }], expiresAt })));
+    const results = await Promise.allSettled(calls.map((c) => batcher.reserve(c)));
+    // Two lanes: each starts with the first request alone, the next batch takes everything queued behind it,
+    // products mixed, under one lock over its products.
+    expect(batches.length).toBe(4);
+    expect(batches.map((b) => b.length).sort((x, y) => x - y)).toEqual([1, 1, expect.any(Number), expect.any(Number)]);
+    expect(locked).toHaveLength(4);
+    expect(Math.max(...locked.map((ids) => ids.length))).toBeGreaterThan(2);
+    for (const ids of locked) for (const id of ids) expect(laneOf(id, 2)).toBe(laneOf(ids[0]!, 2));
+    // Per product, the first two callers got the two units and the third was refused.
+    expect(results.map((r) => r.status)).toEqual(calls.map((c) => (c.orderId.endsWith('3') ? 'rejected' : 'fulfilled')));
+  });
+
+  it('when a product id is hashed to a lane, then the lane is stable and within range', () => {
+    const lanes = new Set(Array.from({ length: 1000 }, (_, i) => laneOf(`product-${i}`, 4)));
+    expect([...lanes].sort()).toEqual([0, 1, 2, 3]);
+    expect(laneOf('hot', 4)).toBe(laneOf('hot', 4));
   });
 });

@@ -13,48 +13,61 @@ export interface BatcherRetry {
   run<T>(work: () => Promise<T>, retryable: (error: unknown) => boolean): Promise<T>;
 }
 
+/** Which lane a product's requests queue in: a stable string hash (FNV-1a), so one product always uses one lane. */
+export function laneOf(productId: string, lanes: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < productId.length; i++) hash = Math.imul(hash ^ productId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
+}
+
 /**
- * Coalesces concurrent single-product Reserves per product: while one batch holds the product's lock,
- * the next requests queue; the next batch takes them all (up to maxBatch), in arrival order, under ONE
- * lock acquisition and ONE conditional UPDATE. Each request stays all-or-nothing and is answered alone.
+ * Coalesces concurrent single-product Reserves: each product belongs to one of `lanes` queues; while a
+ * lane's batch is in flight, the next requests queue, and the next batch takes them all (up to
+ * maxBatch), in arrival order, under ONE lock acquisition (over the batch's products) and ONE
+ * transaction with ONE conditional UPDATE per product. A hot product's requests share a lane, so they
+ * are served in arrival order; uniform traffic shares the round trips of a batch across products. Each
+ * request stays all-or-nothing and is answered alone.
  */
 export class ReserveBatcher {
-  private readonly queues = new Map<string, Waiting[]>();
-  private readonly draining = new Set<string>();
+  private readonly queues = new Map<number, Waiting[]>();
+  private readonly draining = new Set<number>();
 
   constructor(
     private readonly store: InventoryStore,
     private readonly locks: StockLocks,
     private readonly retry: BatcherRetry,
     private readonly maxBatch: number,
-  ) {}
+    private readonly lanes = 4,
+  ) {
+    if (!Number.isInteger(lanes) || lanes < 1) throw new RangeError('lanes must be a positive integer');
+  }
 
   reserve(command: ReserveCommand): Promise<Reservation> {
-    const productId = command.items[0]!.productId;
+    const lane = laneOf(command.items[0]!.productId, this.lanes);
     return new Promise((resolve, reject) => {
-      const queue = this.queues.get(productId) ?? [];
+      const queue = this.queues.get(lane) ?? [];
       queue.push({ command, resolve, reject });
-      this.queues.set(productId, queue);
-      if (!this.draining.has(productId)) void this.drain(productId);
+      this.queues.set(lane, queue);
+      if (!this.draining.has(lane)) void this.drain(lane);
     });
   }
 
-  private async drain(productId: string): Promise<void> {
-    this.draining.add(productId);
+  private async drain(lane: number): Promise<void> {
+    this.draining.add(lane);
     try {
       for (;;) {
-        const queue = this.queues.get(productId);
+        const queue = this.queues.get(lane);
         if (!queue || queue.length === 0) break;
         const batch = queue.splice(0, this.maxBatch);
-        await this.run(productId, batch);
+        await this.run(batch);
       }
     } finally {
-      this.draining.delete(productId);
-      this.queues.delete(productId);
+      this.draining.delete(lane);
+      this.queues.delete(lane);
     }
   }
 
-  private async run(productId: string, batch: Waiting[]): Promise<void> {
+  private async run(batch: Waiting[]): Promise<void> {
     // The same order twice in one batch: the first one is stored, the others get its answer.
     const firsts = new Map<string, Waiting>();
     const repeats: Waiting[] = [];
@@ -63,13 +76,14 @@ export class ReserveBatcher {
       else firsts.set(waiting.command.orderId, waiting);
     }
     const unique = [...firsts.values()];
+    const productIds = [...new Set(unique.map((w) => w.command.items[0]!.productId))];
     let outcomes: BatchOutcome[];
     try {
-      outcomes = await this.locks.withLocks([productId], () =>
-        this.retry.run(() => this.store.reserveBatchAttempt(productId, unique.map((w) => w.command)), (e) => e instanceof VersionConflict),
+      outcomes = await this.locks.withLocks(productIds, () =>
+        this.retry.run(() => this.store.reserveBatchAttempt(unique.map((w) => w.command)), (e) => e instanceof VersionConflict),
       );
     } catch (error) {
-      const failure = error instanceof VersionConflict ? new ConflictError(`too much contention on product ${productId}; try again`) : error;
+      const failure = error instanceof VersionConflict ? new ConflictError(`too much contention on product ${error.productId}; try again`) : error;
       for (const waiting of batch) waiting.reject(failure);
       return;
     }
@@ -77,6 +91,7 @@ export class ReserveBatcher {
     unique.forEach((waiting, i) => {
       const outcome = outcomes[i] as BatchOutcome;
       const item = waiting.command.items[0]!;
+      const productId = item.productId;
       try {
         switch (outcome.kind) {
           case 'reserved':

@@ -54,8 +54,8 @@ export function createInventoryMetrics(registry: Registry) {
           if (result.created) created.add(result.reservation);
           return result;
         },
-        reserveBatchAttempt: async (productId, commands) => {
-          const outcomes = await inner.reserveBatchAttempt(productId, commands);
+        reserveBatchAttempt: async (commands) => {
+          const outcomes = await inner.reserveBatchAttempt(commands);
           for (const outcome of outcomes) if (outcome.kind === 'reserved') created.add(outcome.reservation);
           return outcomes;
         },

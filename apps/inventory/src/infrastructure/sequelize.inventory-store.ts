@@ -1,4 +1,4 @@
-import { isDuplicateKey, toSqlDateTime } from '@orderflow/database';
+import { affectedRows, isDuplicateKey, rowsOf, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { InsufficientStockError, ReservationNotFoundError, ReservationStateError, VersionConflict } from '../domain/errors';
 import type { Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, UpsertProductCommand } from '../domain/model';
@@ -49,8 +49,10 @@ const PRODUCT_COLUMNS = 'id, name, price_minor, available, reserved, sold, recei
  * reservation rows.
  */
 export class SequelizeInventoryStore implements InventoryStore {
+  /** `sql` (plain mysql2) runs the batched Reserve, the hot path: three round trips per batch. */
   constructor(
     private readonly db: Sequelize,
+    private readonly sql: SqlPool,
     private readonly hooks: StoreHooks = {},
   ) {}
 
@@ -125,71 +127,67 @@ export class SequelizeInventoryStore implements InventoryStore {
     });
   }
 
-  async reserveBatchAttempt(productId: string, commands: ReserveCommand[]): Promise<BatchOutcome[]> {
-    return this.db.transaction(async (transaction) => {
-      const [product] = await this.readProducts([productId], transaction);
-      if (!product) return commands.map(() => ({ kind: 'not-found' as const }));
-      // Orders already stored (retries, or a call that got there first) answer from what is stored.
-      const existingIds = new Set(
-        (
-          await this.db.query<{ order_id: string }>(`SELECT order_id FROM reservations WHERE order_id IN (:ids)`, {
-            replacements: { ids: commands.map((c) => c.orderId) },
-            type: QueryTypes.SELECT,
-            transaction,
-          })
-        ).map((r) => r.order_id),
-      );
-      const fresh = commands.filter((c) => !existingIds.has(c.orderId));
-      const { outcomes, total } = allocateInArrivalOrder(
-        product.available,
-        fresh.map((c) => (c.items[0] as ReservationItem).quantity),
-      );
-      const filled = fresh.filter((_, i) => outcomes[i] === 'filled');
-      if (total > 0) {
-        await this.hooks.beforeStockWrite?.([productId]);
-        await this.conditionalUpdate('available = available - :q, reserved = reserved + :q', 'available >= :q', product, total, transaction);
-        await this.insertReservations(filled, transaction);
-      }
-      const byOrder = new Map<string, BatchOutcome>();
-      fresh.forEach((command, i) => {
-        const outcome = outcomes[i] as 'filled' | { shortOf: number };
-        byOrder.set(
-          command.orderId,
-          outcome === 'filled'
-            ? { kind: 'reserved', reservation: { orderId: command.orderId, status: 'RESERVED', items: command.items, expiresAt: command.expiresAt } }
-            : { kind: 'short', available: outcome.shortOf },
-        );
-      });
-      const results: BatchOutcome[] = [];
-      for (const command of commands) {
-        const outcome = byOrder.get(command.orderId);
-        results.push(outcome ?? { kind: 'existing', reservation: (await this.findReservation(command.orderId, transaction)) as Reservation });
-      }
-      return results;
-    });
-  }
+  async reserveBatchAttempt(commands: ReserveCommand[]): Promise<BatchOutcome[]> {
+    const productIds = [...new Set(commands.map((c) => (c.items[0] as ReservationItem).productId))];
+    return this.sql.transaction(async (tx) => {
+      // Round trip 1 (opens the transaction): the products, and which orders are already stored
+      // (retries, or a call that got there first: they answer from what is stored).
+      const [productRows, existingRows] = await tx.run([
+        { sql: `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id IN (?)`, values: [productIds] },
+        { sql: `SELECT order_id FROM reservations WHERE order_id IN (?)`, values: [commands.map((c) => c.orderId)] },
+      ]);
+      const products = new Map(rowsOf<ProductRow>(productRows).map((row) => [row.id, toProduct(row)]));
+      const existingIds = new Set(rowsOf<{ order_id: string }>(existingRows).map((r) => r.order_id));
 
-  /** Reservation and item rows of many orders: two multi-row INSERTs. */
-  private async insertReservations(commands: ReserveCommand[], transaction: Transaction): Promise<void> {
-    const replacements: Record<string, unknown> = {};
-    const reservations: string[] = [];
-    const items: string[] = [];
-    commands.forEach((command, i) => {
-      replacements[`o${i}`] = command.orderId;
-      replacements[`e${i}`] = toSqlDateTime(command.expiresAt);
-      reservations.push(`(:o${i}, 'RESERVED', :e${i}, NOW(3), NOW(3))`);
-      command.items.forEach((item, j) => {
-        replacements[`p${i}_${j}`] = item.productId;
-        replacements[`q${i}_${j}`] = item.quantity;
-        items.push(`(:o${i}, :p${i}_${j}, :q${i}_${j})`);
-      });
+      // Each product's fresh requests are filled in the order given, all or nothing each.
+      const byOrder = new Map<string, BatchOutcome>();
+      const filled: ReserveCommand[] = [];
+      const updates: { product: Product; total: number }[] = [];
+      for (const productId of productIds) {
+        const fresh = commands.filter((c) => c.items[0]?.productId === productId && !existingIds.has(c.orderId));
+        const product = products.get(productId);
+        if (!product) {
+          for (const command of fresh) byOrder.set(command.orderId, { kind: 'not-found' });
+          continue;
+        }
+        const { outcomes, total } = allocateInArrivalOrder(product.available, fresh.map((c) => (c.items[0] as ReservationItem).quantity));
+        fresh.forEach((command, i) => {
+          const outcome = outcomes[i] as 'filled' | { shortOf: number };
+          if (outcome === 'filled') {
+            filled.push(command);
+            byOrder.set(command.orderId, { kind: 'reserved', reservation: { orderId: command.orderId, status: 'RESERVED', items: command.items, expiresAt: command.expiresAt } });
+          } else byOrder.set(command.orderId, { kind: 'short', available: outcome.shortOf });
+        });
+        if (total > 0) updates.push({ product, total });
+      }
+
+      if (updates.length > 0) {
+        await this.hooks.beforeStockWrite?.(updates.map((u) => u.product.id));
+        // Round trip 2: one conditional UPDATE per product (each checked), the reservation rows.
+        const results = await tx
+          .run([
+          ...updates.map(({ product, total }) => ({
+            sql: `UPDATE products SET available = available - ?, reserved = reserved + ?, version = version + 1, updated_at = NOW(3) WHERE id = ? AND version = ? AND available >= ?`,
+            values: [total, total, product.id, product.version, total],
+          })),
+          ...reservationStatements(filled),
+          ])
+          .catch((error: unknown) => {
+            // An order id stored meanwhile by a call outside this batch's locks: run again, it will show as stored.
+            throw isDuplicateKey(error) ? new VersionConflict(updates[0]!.product.id) : error;
+          });
+        // A lost race (the lock expired, another writer): the pool rolls back, the caller retries on fresh data.
+        updates.forEach(({ product }, i) => {
+          if (affectedRows(results[i]) !== 1) throw new VersionConflict(product.id);
+        });
+      }
+      // Round trip 3: COMMIT (by the pool). Stored orders are rare (retries): read them one by one.
+      const outcomes: BatchOutcome[] = [];
+      for (const command of commands) {
+        outcomes.push(byOrder.get(command.orderId) ?? { kind: 'existing', reservation: (await this.findReservation(command.orderId)) as Reservation });
+      }
+      return outcomes;
     });
-    await this.db.query(`INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at) VALUES ${reservations.join(', ')}`, {
-      replacements,
-      type: QueryTypes.INSERT,
-      transaction,
-    });
-    await this.db.query(`INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ${items.join(', ')}`, { replacements, type: QueryTypes.INSERT, transaction });
   }
 
   async commitAttempt(orderId: string): Promise<Reservation> {
@@ -282,4 +280,19 @@ export class SequelizeInventoryStore implements InventoryStore {
       transaction,
     });
   }
+}
+
+/** Reservation and item rows of many orders: two multi-row INSERTs. */
+function reservationStatements(commands: ReserveCommand[]): Statement[] {
+  if (commands.length === 0) return [];
+  return [
+    {
+      sql: `INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at) VALUES ${commands.map(() => "(?, 'RESERVED', ?, NOW(3), NOW(3))").join(', ')}`,
+      values: commands.flatMap((c) => [c.orderId, toSqlDateTime(c.expiresAt)]),
+    },
+    {
+      sql: `INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ${commands.flatMap((c) => c.items.map(() => '(?, ?, ?)')).join(', ')}`,
+      values: commands.flatMap((c) => c.items.flatMap((item) => [c.orderId, item.productId, item.quantity])),
+    },
+  ];
 }

@@ -1,7 +1,7 @@
 import { testStack } from '@orderflow/stack';
-import { affectedRows, createSqlPool, dropDatabase, ensureDatabase, isDuplicateKey, rowsOf, SqlPool } from '../src';
+import { affectedRows, createSqlPool, dropDatabase, ensureDatabase, isDuplicateKey, rowsOf, SqlPool } from '@orderflow/database';
 
-describe('SqlPool on a real MariaDB (multi-statement round trips, transactions)', () => {
+describe('SqlPool (libs/database) on a real MariaDB (multi-statement round trips, transactions)', () => {
   const mysql = testStack.info().mysql[0]!;
   const target = { host: mysql.host, port: mysql.port, user: mysql.user, password: mysql.password, database: 'orderflow_sql_pool_test' };
   let pool: SqlPool;

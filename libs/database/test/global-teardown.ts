@@ -1,3 +1,0 @@
-import { testStack } from '@orderflow/stack';
-
-export default () => testStack.teardown();
