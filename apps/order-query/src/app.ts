@@ -1,4 +1,4 @@
-import { createSequelize, ensureDatabase, migrate } from '@orderflow/database';
+import { createSequelize, createSqlPool, ensureDatabase, migrate } from '@orderflow/database';
 import { loadPackageDefinition, orderQueryV1 } from '@orderflow/proto';
 import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer } from '@orderflow/service-kit';
 import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
@@ -43,7 +43,8 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
   const logger = options.logger ?? createLogger('order-query', config.logLevel);
   const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
   const shards = config.shards.map((target) => createSequelize(target, { max: config.poolMax, acquireTimeoutMs: 5_000 }));
-  const store = new SequelizeOrderViewStore(shards, router);
+  const sqlShards = config.shards.map((target) => createSqlPool(target, { max: config.poolMax }));
+  const store = new SequelizeOrderViewStore(shards, router, sqlShards);
   const clock = { now: () => new Date() };
   const stats = new ProjectionStats();
 
@@ -101,7 +102,7 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
         });
       },
       stop: async () => {
-        await Promise.all(shards.map((db) => db.close()));
+        await Promise.all([...shards.map((db) => db.close()), ...sqlShards.map((pool) => pool.end())]);
       },
     },
     nats,

@@ -1,6 +1,6 @@
-import { isDuplicateKey, isTransientConflict, toSqlDateTime } from '@orderflow/database';
+import { affectedRows, isDuplicateKey, isTransientConflict, rowsOf, SqlPool, SqlTransaction, toSqlDateTime } from '@orderflow/database';
 import { ShardRouter } from '@orderflow/sharding';
-import { QueryTypes, Sequelize, Transaction } from 'sequelize';
+import { QueryTypes, Sequelize } from 'sequelize';
 import type { OrderEvent, OrderItem, OrderStatus, OrderView } from '../domain/model';
 import type { OrderViewStore } from '../domain/ports';
 import type { ProjectedState, ProjectionDecision } from '../domain/projection';
@@ -50,11 +50,14 @@ const ATTEMPTS = 3;
  * bucket are refused before they get here), so an order's view and its listing row share a shard.
  */
 export class SequelizeOrderViewStore implements OrderViewStore {
+  /** `shards` (Sequelize) serves the queries; `sql` (plain mysql2, one pool per read shard) the projection: two round trips per event. */
   constructor(
     private readonly shards: Sequelize[],
     private readonly router: ShardRouter,
+    private readonly sql: SqlPool[],
   ) {
     if (shards.length !== router.shardCount) throw new Error(`${shards.length} read shard databases for a map of ${router.shardCount} shards`);
+    if (sql.length !== router.shardCount) throw new Error(`${sql.length} read shard pools for a map of ${router.shardCount} shards`);
   }
 
   private forOrder(orderId: string): Sequelize {
@@ -66,10 +69,10 @@ export class SequelizeOrderViewStore implements OrderViewStore {
   }
 
   async project(event: OrderEvent, decide: (current: ProjectedState | undefined) => ProjectionDecision, projectedAt: Date): Promise<ProjectionDecision> {
-    const db = this.forOrder(event.orderId);
+    const pool = this.sql[this.router.shardForOrderId(event.orderId)] as SqlPool;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await db.transaction((transaction) => this.projectIn(db, transaction, event, decide, projectedAt));
+        return await pool.transaction((tx) => this.projectIn(tx, event, decide, projectedAt));
       } catch (error) {
         // Two consumers inserting version 1 at once: the loser runs again and sees a duplicate.
         if (attempt < ATTEMPTS && (isDuplicateKey(error) || isTransientConflict(error))) continue;
@@ -97,66 +100,50 @@ export class SequelizeOrderViewStore implements OrderViewStore {
   }
 
   private async projectIn(
-    db: Sequelize,
-    transaction: Transaction,
+    tx: SqlTransaction,
     event: OrderEvent,
     decide: (current: ProjectedState | undefined) => ProjectionDecision,
     projectedAt: Date,
   ): Promise<ProjectionDecision> {
-    const [current] = await db.query<{ version: number | string; customer_id: string }>(
-      `SELECT version, customer_id FROM order_views WHERE order_id = CAST(:id AS UNSIGNED) FOR UPDATE`,
-      { replacements: { id: event.orderId }, type: QueryTypes.SELECT, transaction },
-    );
+    // Round trip 1 (opens the transaction): the view's version, locked.
+    const [locked] = await tx.run([{ sql: `SELECT version, customer_id FROM order_views WHERE order_id = CAST(? AS UNSIGNED) FOR UPDATE`, values: [event.orderId] }]);
+    const [current] = rowsOf<{ version: number | string; customer_id: string }>(locked);
     const decision = decide(current ? { version: Number(current.version), customerId: current.customer_id } : undefined);
-    if (decision !== 'insert' && decision !== 'apply') return decision;
+    if (decision !== 'insert' && decision !== 'apply') return decision; // nothing written; the pool ends the transaction
 
     const { order } = event;
-    const values = {
-      id: order.id,
-      customerId: order.customerId,
-      status: order.status,
-      total: order.totalMinor,
-      address: order.address,
-      paymentMethod: order.paymentMethod,
-      version: order.version,
-      previous: order.version - 1,
-      createdAt: toSqlDateTime(order.createdAt),
-      updatedAt: toSqlDateTime(order.updatedAt),
-      expiresAt: toSqlDateTime(order.expiresAt),
-      items: JSON.stringify(order.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price_minor: i.unitPriceMinor }))),
-      eventId: event.eventId,
-      occurredAt: toSqlDateTime(event.occurredAt),
-      projectedAt: toSqlDateTime(projectedAt),
-    };
+    const createdAt = toSqlDateTime(order.createdAt);
+    const items = JSON.stringify(order.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price_minor: i.unitPriceMinor })));
+    const common = [order.status, order.totalMinor, order.address, order.paymentMethod, order.version, createdAt, toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt), items, event.eventId, toSqlDateTime(event.occurredAt), toSqlDateTime(projectedAt)];
+    // Round trip 2: both read tables and the COMMIT.
     if (decision === 'insert') {
-      await db.query(
-        `INSERT INTO order_views (order_id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at,
-           items, last_event_id, event_occurred_at, projected_at)
-         VALUES (:id, :customerId, :status, :total, :address, :paymentMethod, :version, :createdAt, :updatedAt, :expiresAt,
-           :items, :eventId, :occurredAt, :projectedAt)`,
-        { replacements: values, type: QueryTypes.INSERT, transaction },
-      );
-      await db.query(
-        `INSERT INTO customer_orders (customer_id, order_id, status, total_minor, version, created_at)
-         VALUES (:customerId, :id, :status, :total, :version, :createdAt)`,
-        { replacements: values, type: QueryTypes.INSERT, transaction },
-      );
+      await tx.commitWith([
+        {
+          sql: `INSERT INTO order_views (order_id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at,
+                  items, last_event_id, event_occurred_at, projected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          values: [order.id, order.customerId, ...common],
+        },
+        {
+          sql: `INSERT INTO customer_orders (customer_id, order_id, status, total_minor, version, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+          values: [order.customerId, order.id, order.status, order.totalMinor, order.version, createdAt],
+        },
+      ]);
       return decision;
     }
-    // The row is locked and was at `previous`; the version guard only restates that.
-    const [, affected] = await db.query(
-      `UPDATE order_views SET status = :status, total_minor = :total, address = :address, payment_method = :paymentMethod, version = :version,
-         created_at = :createdAt, updated_at = :updatedAt, expires_at = :expiresAt, items = :items, last_event_id = :eventId,
-         event_occurred_at = :occurredAt, projected_at = :projectedAt
-       WHERE order_id = CAST(:id AS UNSIGNED) AND version = :previous`,
-      { replacements: values, type: QueryTypes.UPDATE, transaction },
-    );
-    if (affected !== 1) throw new Error(`order view ${order.id} changed under its row lock`);
-    await db.query(
-      `UPDATE customer_orders SET status = :status, total_minor = :total, version = :version
-       WHERE customer_id = :customerId AND order_id = CAST(:id AS UNSIGNED)`,
-      { replacements: values, type: QueryTypes.UPDATE, transaction },
-    );
-    return decision;
+    // The row is locked and was at version - 1; the version guard only restates that.
+    const [view] = await tx.run([
+      {
+        sql: `UPDATE order_views SET status = ?, total_minor = ?, address = ?, payment_method = ?, version = ?, created_at = ?, updated_at = ?, expires_at = ?,
+                items = ?, last_event_id = ?, event_occurred_at = ?, projected_at = ?
+              WHERE order_id = CAST(? AS UNSIGNED) AND version = ?`,
+        values: [...common, order.id, order.version - 1],
+      },
+      {
+        sql: `UPDATE customer_orders SET status = ?, total_minor = ?, version = ? WHERE customer_id = ? AND order_id = CAST(? AS UNSIGNED)`,
+        values: [order.status, order.totalMinor, order.version, order.customerId, order.id],
+      },
+    ]);
+    if (affectedRows(view) !== 1) throw new Error(`order view ${order.id} changed under its row lock`);
+    return decision; // committed by the pool
   }
 }
