@@ -10,7 +10,13 @@ export function splitMethodPath(path: string): { service: string; method: string
   return match ? { service: match[1] as string, method: match[2] as string } : { service: 'unknown', method: path };
 }
 
-const deadlinePassed = (deadline: grpc.Deadline) => (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
+/**
+ * The server starts a call's deadline when the request arrives, the client when it sent it: on a busy box
+ * the client's cancel at its deadline can reach the server a little before the server's own timer fires.
+ * A cancel within this slack of the deadline is the deadline's.
+ */
+const DEADLINE_SLACK_MS = 50;
+const deadlinePassed = (deadline: grpc.Deadline) => (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now() + DEADLINE_SLACK_MS;
 
 /**
  * A server interceptor recording, for every unary call, `orderflow_grpc_server_handled_total` by
