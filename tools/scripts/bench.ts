@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
     fs.writeFileSync(
       path.join(root, 'reports', 'bench.json'),
-      JSON.stringify({ seconds: SECONDS, rest: rest.map(({ createdIds: _ids, ...r }) => r), raw, stock, orders, grpc }, null, 2),
+      JSON.stringify({ seconds: SECONDS, rest: rest.map((r) => Object.fromEntries(Object.entries(r).filter(([key]) => key !== 'createdIds'))), raw, stock, orders, grpc }, null, 2),
     );
     console.log('\nwrote reports/bench.json and docs/benchmarks-chart.svg');
   } finally {
