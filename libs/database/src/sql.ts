@@ -13,6 +13,8 @@ export type StatementResult = mysql.RowDataPacket[] | mysql.ResultSetHeader;
 export const rowsOf = <T>(result: StatementResult | undefined): T[] => (Array.isArray(result) ? (result as unknown as T[]) : []);
 export const affectedRows = (result: StatementResult | undefined): number => (result && !Array.isArray(result) ? result.affectedRows : 0);
 
+const toSql = (s: Statement) => (s.values ? mysql.format(s.sql, s.values as never[]) : s.sql);
+
 const BEGIN = 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION';
 
 /**
@@ -46,7 +48,7 @@ export class SqlTransaction {
     const parts: string[] = [];
     const lead = this.started ? 0 : 2;
     if (!this.started) parts.push(BEGIN);
-    for (const s of statements) parts.push(s.values ? mysql.format(s.sql, s.values as never[]) : s.sql);
+    parts.push(...statements.map(toSql));
     if (commit) parts.push('COMMIT');
     if (parts.length === 0) return [];
     this.started = true;
@@ -87,7 +89,7 @@ export class SqlPool {
 
   /** One autocommitted round trip of one or more statements. */
   async run(statements: Statement[]): Promise<StatementResult[]> {
-    const sql = statements.map((s) => (s.values ? mysql.format(s.sql, s.values as never[]) : s.sql)).join(';\n');
+    const sql = statements.map(toSql).join(';\n');
     const [raw] = await this.pool.query(sql);
     return (statements.length === 1 ? [raw] : raw) as StatementResult[];
   }

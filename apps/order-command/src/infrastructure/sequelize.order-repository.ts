@@ -133,7 +133,7 @@ export class SequelizeOrderRepository implements OrderRepository {
         { replacements: { id: orderId, action: options.owesRelease ? 'RELEASE' : null }, type: QueryTypes.UPDATE, transaction },
       );
       if (options.outcome && options.idempotencyKey) {
-        await this.storeOutcome(db, customerId, options.idempotencyKey, options.outcome, transaction);
+        await this.runIn(db, [outcomeStatement(customerId, options.idempotencyKey, options.outcome)], transaction);
       } else {
         // No stored answer: free the key, so the client's retry starts afresh.
         await db.query(`DELETE FROM idempotency_keys WHERE customer_id = :customerId AND order_id = :orderId AND state = 'IN_FLIGHT'`, {
@@ -173,7 +173,7 @@ export class SequelizeOrderRepository implements OrderRepository {
       );
       if (affected !== 1) return undefined;
       const order = toOrder(await db.query<OrderRow>(ORDER_SELECT, { replacements: { id: orderId }, type: QueryTypes.SELECT, transaction })) as Order;
-      await this.appendEvent(db, event(order), transaction);
+      await this.runIn(db, this.eventStatements(event(order)), transaction);
       return order;
     });
   }
@@ -232,27 +232,9 @@ export class SequelizeOrderRepository implements OrderRepository {
     ];
   }
 
-  /** History row and outbox row of one event, in the caller's transaction. */
-  private async appendEvent(db: Sequelize, event: OrderEventRecord, transaction: Transaction): Promise<void> {
-    const { subject, payload } = encodeOrderEvent(event, this.subjectPrefix);
-    const at = toSqlDateTime(event.occurredAt);
-    await db.query(
-      `INSERT INTO order_history (order_id, version, status, event_id, occurred_at) VALUES (:orderId, :version, :status, :eventId, :at)`,
-      { replacements: { orderId: event.order.id, version: event.order.version, status: event.order.status, eventId: event.eventId, at }, type: QueryTypes.INSERT, transaction },
-    );
-    // The request's trace context travels with the event: the relay's publish continues it.
-    const traceparent = activeTraceparent() ?? null;
-    await db.query(
-      `INSERT INTO outbox (event_id, order_id, subject, payload, created_at, traceparent) VALUES (:eventId, :orderId, :subject, :payload, :at, :traceparent)`,
-      { replacements: { eventId: event.eventId, orderId: event.order.id, subject, payload, at, traceparent }, type: QueryTypes.INSERT, transaction },
-    );
-  }
-
-  private async storeOutcome(db: Sequelize, customerId: string, key: string, outcome: StoredOutcome, transaction: Transaction): Promise<void> {
-    await db.query(
-      `UPDATE idempotency_keys SET state = 'DONE', response = :response, updated_at = NOW(3) WHERE customer_id = :customerId AND idempotency_key = :key`,
-      { replacements: { customerId, key, response: encodeOutcome(outcome) }, type: QueryTypes.UPDATE, transaction },
-    );
+  /** Runs statements built for the pool in a Sequelize transaction (the rarer paths: transitions, failures). */
+  private async runIn(db: Sequelize, statements: Statement[], transaction: Transaction): Promise<void> {
+    for (const statement of statements) await db.query(statement.sql, { replacements: statement.values, transaction });
   }
 }
 
