@@ -24,7 +24,7 @@ async function main() {
   const oc = new orderV1.OrderCommandServiceClient(system.env.ORDER_COMMAND_ADDRESS!, credentials.createInsecure());
   for (let i = 0; i < 1000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => call((m, cb) => inv.upsertProduct({ id: `u${i + j}`, name: 'u', priceMinor: 500, available: 1e9 }, m, cb))));
   let n = 0;
-  await drive('inventory Reserve uniform', 64, 5, () => call((m, cb) => inv.reserve({ orderId: `x${n++}`, items: [{ productId: `u${Math.floor(Math.random() * 1000)}`, quantity: 1 }], expiresAt: new Date(Date.now() + 600000) }, m, cb)));
+  await drive('inventory Reserve uniform', 64, 5, () => call((m, cb) => inv.reserve({ orderId: `x${n++}`, items: [{ productId: `u${Math.floor(Math.random() * 1000)}`, quantity: 1 }], expiresAt: new Date(Date.now() + 600000), expectedPrices: [], placementId: '' }, m, cb)));
   await drive('inventory GetProducts', 64, 3, () => call((m, cb) => inv.getProducts({ productIds: [`u${Math.floor(Math.random() * 1000)}`] }, m, cb)));
   await drive('order-command PlaceOrder uniform', 64, 5, () => call((m, cb) => oc.placeOrder({ customerId: `c${Math.floor(Math.random() * 500)}`, idempotencyKey: '', items: [{ productId: `u${Math.floor(Math.random() * 1000)}`, quantity: 1, unitPriceMinor: 500 }], address: 'A', paymentMethod: 'card' }, m, cb)));
   await drive('order-command PlaceOrder c=8', 8, 5, () => call((m, cb) => oc.placeOrder({ customerId: `c${Math.floor(Math.random() * 500)}`, idempotencyKey: '', items: [{ productId: `u${Math.floor(Math.random() * 1000)}`, quantity: 1, unitPriceMinor: 500 }], address: 'A', paymentMethod: 'card' }, m, cb)));

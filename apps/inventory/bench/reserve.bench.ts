@@ -91,7 +91,7 @@ async function measureMode(mode: string, target: { host: string; port: number; u
     const expiresAt = () => new Date(Date.now() + 3600_000);
     let n = 0;
     const reserve = (productId: string) =>
-      call((m, o, cb) => client.reserve({ orderId: `bench-${process.pid}-${n++}`, items: [{ productId, quantity: 1 }], expiresAt: expiresAt() }, m, o, cb));
+      call((m, o, cb) => client.reserve({ orderId: `bench-${process.pid}-${n++}`, items: [{ productId, quantity: 1 }], expiresAt: expiresAt(), expectedPrices: [], placementId: '' }, m, o, cb));
     const hot: LoadResult[] = [];
     for (const concurrency of HOT_CONCURRENCY) {
       hot.push(await drive(`${mode}: Reserve, one hot product, c=${concurrency}`, concurrency, SECONDS * 1000, () => reserve('bench-hot')));

@@ -113,6 +113,58 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     expect((await get('reuse-1'))[0]).toMatchObject({ available: 9, reserved: 1 });
   });
 
+  it('when an expected price differs, then the Reserve is FAILED_PRECONDITION price-changed naming it, and nothing is reserved (one item and several)', async () => {
+    await product('price-1', 10, 500);
+    await product('price-2', 10, 700);
+    const single = await inv.api
+      .reserve({ orderId: 'o-price-1', items: [{ productId: 'price-1', quantity: 1 }], expiresAt: inMinutes(10), expectedPrices: [{ productId: 'price-1', unitPriceMinor: 450 }] })
+      .catch((e) => e);
+    const several = await inv.api
+      .reserve({
+        orderId: 'o-price-2',
+        items: [{ productId: 'price-1', quantity: 1 }, { productId: 'price-2', quantity: 1 }],
+        expiresAt: inMinutes(10),
+        expectedPrices: [{ productId: 'price-1', unitPriceMinor: 500 }, { productId: 'price-2', unitPriceMinor: 650 }],
+      })
+      .catch((e) => e);
+    for (const [error, mismatch] of [
+      [single, { productId: 'price-1', expectedUnitPriceMinor: 450, currentUnitPriceMinor: 500 }],
+      [several, { productId: 'price-2', expectedUnitPriceMinor: 650, currentUnitPriceMinor: 700 }],
+    ] as const) {
+      expect(error.code).toBe(status.FAILED_PRECONDITION);
+      expect(errorDetails.errorReason(error.metadata)).toBe('price-changed');
+      expect(errorDetails.readPriceMismatches(error.metadata)).toEqual([mismatch]);
+    }
+    expect((await get('price-1', 'price-2')).map((p) => [p.available, p.reserved])).toEqual([[10, 0], [10, 0]]);
+    // The same orders at the right prices go through.
+    await inv.api.reserve({ orderId: 'o-price-1', items: [{ productId: 'price-1', quantity: 1 }], expiresAt: inMinutes(10), expectedPrices: [{ productId: 'price-1', unitPriceMinor: 500 }] });
+    expect((await get('price-1'))[0]).toMatchObject({ available: 9, reserved: 1 });
+  });
+
+  it('when concurrent Reserves of one product expect different prices, then only the stale ones fail and the rest are filled', async () => {
+    await product('price-hot', 50, 900);
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        inv.api.reserve({ orderId: `o-ph-${i}`, items: [{ productId: 'price-hot', quantity: 1 }], expiresAt: inMinutes(10), expectedPrices: [{ productId: 'price-hot', unitPriceMinor: i % 4 === 0 ? 800 : 900 }] }),
+      ),
+    );
+    const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, errorDetails.errorReason((r.reason as { metadata: never }).metadata)]] : []));
+    expect(refused).toEqual(Array.from({ length: 10 }, (_, k) => [k * 4, 'price-changed']));
+    expect((await get('price-hot'))[0]).toMatchObject({ available: 20, reserved: 30 });
+  });
+
+  it('when a second placement made the same order id, then its Reserve is ALREADY_EXISTS, the first placement can retry, and nothing is held twice', async () => {
+    await product('place-1', 10);
+    const request = { orderId: 'o-place', items: [{ productId: 'place-1', quantity: 2 }], expiresAt: inMinutes(10) };
+    await inv.api.reserve({ ...request, placementId: 'attempt-a' });
+    expect((await inv.api.reserve({ ...request, placementId: 'attempt-b' }).catch((e) => e)).code).toBe(status.ALREADY_EXISTS);
+    expect((await inv.api.reserve({ ...request, placementId: 'attempt-a' })).reservation?.status).toBe(RESERVED);
+    // A released id stays taken for any new placement.
+    await inv.api.release({ orderId: 'o-place-gone', reason: 'order-write-failed' });
+    expect((await inv.api.reserve({ ...request, orderId: 'o-place-gone', placementId: 'attempt-c' }).catch((e) => e)).code).toBe(status.ALREADY_EXISTS);
+    expect((await get('place-1'))[0]).toMatchObject({ available: 8, reserved: 2 });
+  });
+
   it('when a reservation is in the wrong state, then Commit or Release is FAILED_PRECONDITION and changes nothing', async () => {
     await product('state-1', 10);
     await inv.api.reserve({ orderId: 'o-sold', items: [{ productId: 'state-1', quantity: 1 }], expiresAt: inMinutes(10) });

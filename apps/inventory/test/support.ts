@@ -43,7 +43,9 @@ export function promisify(client: inventoryV1.InventoryServiceClient) {
   return {
     upsertProduct: call<inventoryV1.UpsertProductRequest, inventoryV1.UpsertProductResponse>(client.upsertProduct as never),
     getProducts: call<inventoryV1.GetProductsRequest, inventoryV1.GetProductsResponse>(client.getProducts as never),
-    reserve: call<inventoryV1.ReserveRequest, inventoryV1.ReserveResponse>(client.reserve as never),
+    /** Expected prices and a placement id are optional, as on the wire. */
+    reserve: (request: Omit<inventoryV1.ReserveRequest, 'expectedPrices' | 'placementId'> & Partial<inventoryV1.ReserveRequest>) =>
+      call<inventoryV1.ReserveRequest, inventoryV1.ReserveResponse>(client.reserve as never)({ expectedPrices: [], placementId: '', ...request }),
     commit: call<inventoryV1.CommitRequest, inventoryV1.CommitResponse>(client.commit as never),
     release: call<inventoryV1.ReleaseRequest, inventoryV1.ReleaseResponse>(client.release as never),
   };

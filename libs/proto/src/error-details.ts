@@ -1,5 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
-import { InsufficientStock, StockShortage } from './generated/orderflow/inventory/v1/inventory';
+import { InsufficientStock, PriceMismatch, PriceMismatches, StockShortage } from './generated/orderflow/inventory/v1/inventory';
 import { CurrentPrice, PriceChanged } from './generated/orderflow/order/v1/order_command_service';
 
 /**
@@ -9,6 +9,7 @@ import { CurrentPrice, PriceChanged } from './generated/orderflow/order/v1/order
 export const ERROR_REASON_KEY = 'orderflow-error-reason';
 export const INSUFFICIENT_STOCK_KEY = 'orderflow-insufficient-stock-bin';
 export const PRICE_CHANGED_KEY = 'orderflow-price-changed-bin';
+export const PRICE_MISMATCHES_KEY = 'orderflow-price-mismatches-bin';
 export const FIELD_VIOLATIONS_KEY = 'orderflow-field-violations';
 
 export function errorReason(metadata: Metadata | undefined): string | undefined {
@@ -32,6 +33,16 @@ export function setPriceChanged(metadata: Metadata, prices: CurrentPrice[]): voi
 export function readPriceChanged(metadata: Metadata | undefined): CurrentPrice[] {
   const [value] = metadata?.get(PRICE_CHANGED_KEY) ?? [];
   return value instanceof Buffer ? PriceChanged.decode(value).prices : [];
+}
+
+/** Inventory's Reserve: the products whose price is not the expected one. */
+export function setPriceMismatches(metadata: Metadata, mismatches: PriceMismatch[]): void {
+  metadata.set(PRICE_MISMATCHES_KEY, Buffer.from(PriceMismatches.encode({ mismatches }).finish()));
+}
+
+export function readPriceMismatches(metadata: Metadata | undefined): PriceMismatch[] {
+  const [value] = metadata?.get(PRICE_MISMATCHES_KEY) ?? [];
+  return value instanceof Buffer ? PriceMismatches.decode(value).mismatches : [];
 }
 
 export interface FieldViolation {

@@ -1,4 +1,4 @@
-import type { StockShortage } from './model';
+import type { PriceMismatch, StockShortage } from './model';
 
 /** Every error the inventory domain means to tell a caller about. Transports map `kind`, nothing else. */
 export abstract class InventoryError extends Error {
@@ -6,6 +6,7 @@ export abstract class InventoryError extends Error {
     | 'invalid-argument'
     | 'not-found'
     | 'insufficient-stock'
+    | 'price-changed'
     | 'reservation-state'
     | 'reservation-mismatch'
     | 'conflict'
@@ -45,6 +46,14 @@ export class InsufficientStockError extends InventoryError {
   }
 }
 
+/** A product's price is not the one the caller expected: nothing was reserved. */
+export class PriceChangedError extends InventoryError {
+  readonly kind = 'price-changed';
+  constructor(readonly mismatches: PriceMismatch[]) {
+    super(`price changed: ${mismatches.map((m) => `${m.productId} (expected ${m.expectedUnitPriceMinor}, now ${m.currentUnitPriceMinor})`).join(', ')}`);
+  }
+}
+
 /** The reservation is in a state that does not allow the operation (commit after release, ...). */
 export class ReservationStateError extends InventoryError {
   readonly kind = 'reservation-state';
@@ -62,6 +71,14 @@ export class ReservationMismatchError extends InventoryError {
   readonly kind = 'reservation-mismatch';
   constructor(readonly orderId: string) {
     super(`order ${orderId} already has a reservation with other items`);
+  }
+}
+
+/** The order id was reserved (or released) by another placement: two callers made the same id. */
+export class ReservationTakenError extends InventoryError {
+  readonly kind = 'reservation-mismatch';
+  constructor(readonly orderId: string) {
+    super(`order ${orderId} is reserved by another placement`);
   }
 }
 

@@ -1,8 +1,8 @@
 import { ConflictError, ReservationNotFoundError, ReservationStateError, VersionConflict } from './errors';
 import type { Product, Reservation } from './model';
 import type { Clock, InventoryStore, StockLocks } from './ports';
-import { findShortages, replayReserve } from './stock';
-import { InsufficientStockError } from './errors';
+import { findPriceMismatches, findShortages, replayReserve } from './stock';
+import { InsufficientStockError, PriceChangedError } from './errors';
 import { ReserveBatcher } from './reserve-batcher';
 import { InventoryLimits, validateOrderId, validateProductIds, validateReserve, validateUpsert } from './validation';
 
@@ -67,14 +67,17 @@ export function createInventoryUseCases({ store, locks, clock, limits, retry, mo
       // The hot path: the batch transaction itself checks for a stored reservation and for stock.
       if (mode === 'batched' && command.items.length === 1) return batcher.reserve(command);
       const existing = await store.findReservation(command.orderId);
-      if (existing) return replayReserve(existing, command.items);
+      if (existing) return replayReserve(existing, command);
 
-      // Pre-check: an order that cannot be filled now is refused without a transaction. Once before
-      // queueing for the locks, and again when its turn comes: in a flash sale most of the queue finds
-      // the product sold out by then, and leaves after one read instead of a transaction each.
+      // Pre-check: an order that cannot be filled now (or at the prices expected) is refused without a
+      // transaction. Once before queueing for the locks, and again when its turn comes: in a flash sale
+      // most of the queue finds the product sold out by then, and leaves after one read instead of a
+      // transaction each. The transaction checks again.
       const refuseIfShort = async () => {
         const products = new Map((await store.getProducts(command.items.map((i) => i.productId))).map((p) => [p.id, p]));
         const shortages = findShortages(products, command.items);
+        const mismatches = findPriceMismatches(products, command.expectedPrices);
+        if (mismatches.length > 0) throw new PriceChangedError(mismatches);
         if (shortages.length > 0) throw new InsufficientStockError(shortages);
       };
       await refuseIfShort();
@@ -82,13 +85,13 @@ export function createInventoryUseCases({ store, locks, clock, limits, retry, mo
         const { reservation, created } = await optimisticRetry.run(() => store.reserveAttempt(command), isVersionConflict).catch((error: unknown) => {
           throw error instanceof VersionConflict ? new ConflictError(`too much contention on product ${error.productId}; try again`) : error;
         });
-        return created ? reservation : replayReserve(reservation, command.items);
+        return created ? reservation : replayReserve(reservation, command);
       }
       const { reservation, created } = await locks.withLocks(command.items.map((i) => i.productId), async () => {
         await refuseIfShort();
         return withRetries(() => store.reserveAttempt(command));
       });
-      return created ? reservation : replayReserve(reservation, command.items);
+      return created ? reservation : replayReserve(reservation, command);
     },
 
     async commit(orderId: unknown): Promise<Reservation> {

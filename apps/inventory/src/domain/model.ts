@@ -15,6 +15,18 @@ export interface ReservationItem {
   quantity: number;
 }
 
+/** A unit price a Reserve's caller agreed to. */
+export interface ExpectedPrice {
+  productId: string;
+  unitPriceMinor: number;
+}
+
+export interface PriceMismatch {
+  productId: string;
+  expectedUnitPriceMinor: number;
+  currentUnitPriceMinor: number;
+}
+
 export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED';
 
 export interface Reservation {
@@ -24,6 +36,8 @@ export interface Reservation {
   items: ReservationItem[];
   expiresAt?: Date;
   releaseReason?: string;
+  /** The placement attempt that reserved it (absent for callers that send none, and for release markers). */
+  placementId?: string;
 }
 
 export interface StockShortage {
@@ -37,6 +51,9 @@ export interface ReserveCommand {
   orderId: string;
   items: ReservationItem[];
   expiresAt: Date;
+  /** Prices to check before anything is reserved (may be empty). */
+  expectedPrices: ExpectedPrice[];
+  placementId?: string;
 }
 
 export interface UpsertProductCommand {

@@ -1,10 +1,11 @@
-import type { Product, Reservation, ReserveCommand, UpsertProductCommand } from './model';
+import type { PriceMismatch, Product, Reservation, ReserveCommand, UpsertProductCommand } from './model';
 
 export type BatchOutcome =
   | { kind: 'reserved'; reservation: Reservation }
   | { kind: 'existing'; reservation: Reservation }
   | { kind: 'short'; available: number }
-  | { kind: 'not-found' };
+  | { kind: 'not-found' }
+  | { kind: 'price-changed'; mismatches: PriceMismatch[] };
 
 /**
  * Persistence the domain needs. Each `*Attempt` is one database transaction: it either applies

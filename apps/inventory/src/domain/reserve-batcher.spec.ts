@@ -5,7 +5,7 @@ import { laneOf, ReserveBatcher } from './reserve-batcher';
 import { allocateInArrivalOrder } from './stock';
 
 const expiresAt = new Date('2030-01-01T00:00:00Z');
-const command = (orderId: string, quantity = 1): ReserveCommand => ({ orderId, items: [{ productId: 'hot', quantity }], expiresAt });
+const command = (orderId: string, quantity = 1): ReserveCommand => ({ orderId, items: [{ productId: 'hot', quantity }], expiresAt, expectedPrices: [] });
 
 /** A fake store with one product; the real batch transaction is tested against MariaDB. */
 function harness(available: number, options: { conflicts?: number } = {}) {
@@ -103,7 +103,7 @@ describe('ReserveBatcher', () => {
       },
     } as unknown as InventoryStore;
     const batcher = new ReserveBatcher(store, { withLocks: async (ids, work) => (locked.push([...ids].sort()), work()) }, { run: (work) => work() }, 100, 2);
-    const calls = [...'abcdefgh'].flatMap((p) => [1, 2, 3].map((n) => ({ orderId: `${p}${n}`, items: [{ productId: p, quantity: 1 }], expiresAt })));
+    const calls = [...'abcdefgh'].flatMap((p) => [1, 2, 3].map((n) => ({ orderId: `${p}${n}`, items: [{ productId: p, quantity: 1 }], expiresAt, expectedPrices: [] })));
     const results = await Promise.allSettled(calls.map((c) => batcher.reserve(c)));
     // Two lanes: each starts with the first request alone, the next batch takes everything queued behind it,
     // products mixed, under one lock over its products.

@@ -1,4 +1,4 @@
-import { ConflictError, InsufficientStockError, ProductNotFoundError, VersionConflict } from './errors';
+import { ConflictError, InsufficientStockError, PriceChangedError, ProductNotFoundError, VersionConflict } from './errors';
 import type { Reservation, ReserveCommand } from './model';
 import type { BatchOutcome, InventoryStore, StockLocks } from './ports';
 import { replayReserve } from './stock';
@@ -98,12 +98,14 @@ export class ReserveBatcher {
             answers.set(waiting.command.orderId, { reservation: outcome.reservation });
             break;
           case 'existing':
-            answers.set(waiting.command.orderId, { reservation: replayReserve(outcome.reservation, waiting.command.items) });
+            answers.set(waiting.command.orderId, { reservation: replayReserve(outcome.reservation, waiting.command) });
             break;
           case 'short':
             throw new InsufficientStockError([{ productId, requested: item.quantity, available: outcome.available }]);
           case 'not-found':
             throw new ProductNotFoundError([productId]);
+          case 'price-changed':
+            throw new PriceChangedError(outcome.mismatches);
         }
       } catch (error) {
         answers.set(waiting.command.orderId, { error });
@@ -115,7 +117,7 @@ export class ReserveBatcher {
       // A repeat with the same items is a retry of the first; other items are refused like any reuse.
       if (first.reservation) {
         try {
-          waiting.resolve(replayReserve(first.reservation, waiting.command.items));
+          waiting.resolve(replayReserve(first.reservation, waiting.command));
         } catch (error) {
           waiting.reject(error);
         }

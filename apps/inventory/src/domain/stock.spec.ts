@@ -1,5 +1,36 @@
 import fc from 'fast-check';
-import { allocateInArrivalOrder } from './stock';
+import { ReservationMismatchError, ReservationStateError, ReservationTakenError } from './errors';
+import type { Product, Reservation } from './model';
+import { allocateInArrivalOrder, findPriceMismatches, replayReserve } from './stock';
+
+const product = (id: string, priceMinor: number): Product => ({ id, name: id, priceMinor, available: 5, reserved: 0, sold: 0, received: 5, version: 1 });
+
+describe('findPriceMismatches', () => {
+  it('when an expected price differs from the product price, then only that product is named, with both prices', () => {
+    const products = new Map([['a', product('a', 100)], ['b', product('b', 250)]]);
+    expect(findPriceMismatches(products, [{ productId: 'a', unitPriceMinor: 100 }, { productId: 'b', unitPriceMinor: 200 }])).toEqual([
+      { productId: 'b', expectedUnitPriceMinor: 200, currentUnitPriceMinor: 250 },
+    ]);
+    expect(findPriceMismatches(products, [])).toEqual([]);
+  });
+});
+
+describe('replayReserve', () => {
+  const existing: Reservation = { orderId: 'o1', status: 'RESERVED', items: [{ productId: 'a', quantity: 2 }], placementId: 'p1' };
+
+  it('when the same placement retries with the same items, then the stored reservation is the answer', () => {
+    expect(replayReserve(existing, { items: [{ productId: 'a', quantity: 2 }], placementId: 'p1' })).toBe(existing);
+    expect(replayReserve(existing, { items: [{ productId: 'a', quantity: 2 }] })).toBe(existing);
+  });
+
+  it('when another placement made the same order id, then it is refused even with the same items, and a release marker too', () => {
+    expect(() => replayReserve(existing, { items: [{ productId: 'a', quantity: 2 }], placementId: 'p2' })).toThrow(ReservationTakenError);
+    const marker: Reservation = { orderId: 'o1', status: 'RELEASED', items: [] };
+    expect(() => replayReserve(marker, { items: [{ productId: 'a', quantity: 2 }], placementId: 'p2' })).toThrow(ReservationTakenError);
+    expect(() => replayReserve(marker, { items: [{ productId: 'a', quantity: 2 }] })).toThrow(ReservationStateError);
+    expect(() => replayReserve(existing, { items: [{ productId: 'a', quantity: 3 }], placementId: 'p1' })).toThrow(ReservationMismatchError);
+  });
+});
 
 describe('allocateInArrivalOrder', () => {
   it('when stock runs out mid-batch, then earlier requests are filled, a too-large one fails alone, and a later small one still fits', () => {

@@ -1,5 +1,5 @@
-import { ProductNotFoundError, ReservationMismatchError, ReservationStateError } from './errors';
-import type { Product, Reservation, ReservationItem, StockShortage } from './model';
+import { ProductNotFoundError, ReservationMismatchError, ReservationStateError, ReservationTakenError } from './errors';
+import type { ExpectedPrice, PriceMismatch, Product, Reservation, ReservationItem, ReserveCommand, StockShortage } from './model';
 
 /**
  * Checks a reservation's items against the products as read: which are unknown, which are short.
@@ -17,13 +17,22 @@ export function sameItems(a: ReservationItem[], b: ReservationItem[]): boolean {
   return a.length === b.length && a.every((item, i) => item.productId === b[i]?.productId && item.quantity === b[i]?.quantity);
 }
 
+/** The expected prices that differ from the products as read (products already known to exist). */
+export function findPriceMismatches(products: Map<string, Product>, expected: ExpectedPrice[]): PriceMismatch[] {
+  return expected
+    .filter((e) => products.get(e.productId)?.priceMinor !== e.unitPriceMinor)
+    .map((e) => ({ productId: e.productId, expectedUnitPriceMinor: e.unitPriceMinor, currentUnitPriceMinor: products.get(e.productId)?.priceMinor ?? 0 }));
+}
+
 /**
- * A Reserve for an order that already has a reservation: the same items return it unchanged (a
- * retry); other items, or a reservation released since, are refused.
+ * A Reserve for an order that already has a reservation. With a placement id, one made by another
+ * placement (or a release marker) is refused: the caller made an id someone else holds. Otherwise the
+ * same items return it unchanged (a retry); other items, or a reservation released since, are refused.
  */
-export function replayReserve(existing: Reservation, items: ReservationItem[]): Reservation {
+export function replayReserve(existing: Reservation, command: Pick<ReserveCommand, 'items' | 'placementId'>): Reservation {
+  if (command.placementId && existing.placementId !== command.placementId) throw new ReservationTakenError(existing.orderId);
   if (existing.status === 'RELEASED') throw new ReservationStateError(existing.orderId, existing.status, 'reserve');
-  if (!sameItems(existing.items, items)) throw new ReservationMismatchError(existing.orderId);
+  if (!sameItems(existing.items, command.items)) throw new ReservationMismatchError(existing.orderId);
   return existing;
 }
 

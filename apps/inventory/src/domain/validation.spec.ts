@@ -24,7 +24,34 @@ describe('reserve validation', () => {
 
   it('when the request is valid, then the command carries the normalized items and the expiry', () => {
     const command = validateReserve({ orderId: '123', items: [{ productId: 'p', quantity: 1 }, { productId: 'p', quantity: 1 }], expiresAt: later }, DEFAULT_LIMITS, now);
-    expect(command).toEqual({ orderId: '123', items: [{ productId: 'p', quantity: 2 }], expiresAt: later });
+    expect(command).toEqual({ orderId: '123', items: [{ productId: 'p', quantity: 2 }], expiresAt: later, expectedPrices: [] });
+  });
+
+  it('when expected prices and a placement id come with it, then the command carries them', () => {
+    const command = validateReserve(
+      { orderId: '123', items: [{ productId: 'p', quantity: 1 }], expiresAt: later, expectedPrices: [{ productId: 'p', unitPriceMinor: 250 }], placementId: 'c0ffee-1' },
+      DEFAULT_LIMITS,
+      now,
+    );
+    expect(command).toEqual({ orderId: '123', items: [{ productId: 'p', quantity: 1 }], expiresAt: later, expectedPrices: [{ productId: 'p', unitPriceMinor: 250 }], placementId: 'c0ffee-1' });
+    expect(validateReserve({ orderId: '1', items: [{ productId: 'p', quantity: 1 }], expiresAt: later, placementId: '' }, DEFAULT_LIMITS, now)).not.toHaveProperty('placementId');
+  });
+
+  it('when an expected price is for a product not reserved, negative, or the placement id is malformed, then each is named', () => {
+    const fields = violations(() =>
+      validateReserve(
+        {
+          orderId: '1',
+          items: [{ productId: 'p', quantity: 1 }],
+          expiresAt: later,
+          expectedPrices: [{ productId: 'q', unitPriceMinor: 1 }, { productId: 'p', unitPriceMinor: -1 }],
+          placementId: 'has spaces',
+        },
+        DEFAULT_LIMITS,
+        now,
+      ),
+    );
+    expect(fields).toEqual(['expected_prices[0].product_id', 'expected_prices[1].unit_price_minor', 'placement_id']);
   });
 
   it('when several fields are bad, then every one of them is named', () => {

@@ -1,5 +1,5 @@
 import { FieldViolation, InvalidArgumentError } from './errors';
-import type { ReservationItem, ReserveCommand, UpsertProductCommand } from './model';
+import type { ExpectedPrice, ReservationItem, ReserveCommand, UpsertProductCommand } from './model';
 
 export interface InventoryLimits {
   maxItemsPerReservation: number;
@@ -52,11 +52,15 @@ export function normalizeItems(items: ReservationItem[]): ReservationItem[] {
     .map(([productId, quantity]) => ({ productId, quantity }));
 }
 
-export function validateReserve(
-  input: { orderId: unknown; items: { productId: unknown; quantity: unknown }[]; expiresAt: Date | undefined },
-  limits: InventoryLimits,
-  now: Date,
-): ReserveCommand {
+export interface ReserveInput {
+  orderId: unknown;
+  items: { productId: unknown; quantity: unknown }[];
+  expiresAt: Date | undefined;
+  expectedPrices?: { productId: unknown; unitPriceMinor: unknown }[];
+  placementId?: unknown;
+}
+
+export function validateReserve(input: ReserveInput, limits: InventoryLimits, now: Date): ReserveCommand {
   const violations: FieldViolation[] = [];
   checkId(input.orderId, 'order_id', violations);
   if (input.items.length === 0 || input.items.length > limits.maxItemsPerReservation) {
@@ -66,6 +70,19 @@ export function validateReserve(
     checkId(item.productId, `items[${i}].product_id`, violations);
     checkWhole(item.quantity, `items[${i}].quantity`, 1, limits.maxQuantity, violations);
   });
+  const expectedPrices = input.expectedPrices ?? [];
+  if (expectedPrices.length > limits.maxItemsPerReservation) {
+    violations.push({ field: 'expected_prices', description: `must hold at most ${limits.maxItemsPerReservation} prices` });
+  }
+  const reservedIds = new Set(input.items.map((i) => i.productId));
+  expectedPrices.forEach((price, i) => {
+    if (checkId(price.productId, `expected_prices[${i}].product_id`, violations) && !reservedIds.has(price.productId)) {
+      violations.push({ field: `expected_prices[${i}].product_id`, description: 'must be one of the items' });
+    }
+    checkWhole(price.unitPriceMinor, `expected_prices[${i}].unit_price_minor`, 0, limits.maxPriceMinor, violations);
+  });
+  const placementId = input.placementId === undefined || input.placementId === '' ? undefined : input.placementId;
+  if (placementId !== undefined) checkId(placementId, 'placement_id', violations);
   if (!input.expiresAt || Number.isNaN(input.expiresAt.getTime())) {
     violations.push({ field: 'expires_at', description: 'is required' });
   } else if (input.expiresAt.getTime() <= now.getTime() || input.expiresAt.getTime() > now.getTime() + limits.maxReservationMs) {
@@ -80,7 +97,13 @@ export function validateReserve(
     }
   }
   if (violations.length > 0) throw new InvalidArgumentError(violations);
-  return { orderId: input.orderId as string, items, expiresAt: input.expiresAt as Date };
+  return {
+    orderId: input.orderId as string,
+    items,
+    expiresAt: input.expiresAt as Date,
+    expectedPrices: expectedPrices as ExpectedPrice[],
+    ...(placementId === undefined ? {} : { placementId: placementId as string }),
+  };
 }
 
 export function validateUpsert(input: { id: unknown; name: unknown; priceMinor: unknown; available: unknown }, limits: InventoryLimits): UpsertProductCommand {

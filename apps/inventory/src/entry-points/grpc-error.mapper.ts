@@ -1,13 +1,14 @@
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import { errorDetails } from '@orderflow/proto';
 import type { Logger } from '@orderflow/service-kit';
-import { InsufficientStockError, InvalidArgumentError, InventoryError } from '../domain/errors';
+import { InsufficientStockError, InvalidArgumentError, InventoryError, PriceChangedError } from '../domain/errors';
 
 
 const STATUS_BY_KIND: Record<InventoryError['kind'], Status> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
   'not-found': Status.NOT_FOUND,
   'insufficient-stock': Status.FAILED_PRECONDITION,
+  'price-changed': Status.FAILED_PRECONDITION,
   'reservation-state': Status.FAILED_PRECONDITION,
   'reservation-mismatch': Status.ALREADY_EXISTS,
   conflict: Status.ABORTED,
@@ -24,6 +25,7 @@ export function toGrpcError(error: unknown, logger: Logger, method: string): Par
     const metadata = new Metadata();
     metadata.set(errorDetails.ERROR_REASON_KEY, error.kind);
     if (error instanceof InsufficientStockError) errorDetails.setInsufficientStock(metadata, error.shortages);
+    if (error instanceof PriceChangedError) errorDetails.setPriceMismatches(metadata, error.mismatches);
     if (error instanceof InvalidArgumentError) errorDetails.setFieldViolations(metadata, error.violations);
     if (error.kind === 'unavailable') logger.warn({ err: error, method }, 'dependency unavailable');
     return serviceError(STATUS_BY_KIND[error.kind], error.message, metadata);

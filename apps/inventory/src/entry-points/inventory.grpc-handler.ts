@@ -44,7 +44,13 @@ export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: 
     }),
     reserve: unary('Reserve', async (req: inventoryV1.ReserveRequest) => ({
       reservation: toProtoReservation(
-        await useCases.reserve({ orderId: req.orderId, items: req.items.map((i) => ({ productId: i.productId, quantity: i.quantity })), expiresAt: req.expiresAt }),
+        await useCases.reserve({
+          orderId: req.orderId,
+          items: req.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+          expiresAt: req.expiresAt,
+          expectedPrices: req.expectedPrices.map((p) => ({ productId: p.productId, unitPriceMinor: p.unitPriceMinor })),
+          placementId: req.placementId,
+        }),
       ),
     })),
     commit: unary('Commit', async (req: inventoryV1.CommitRequest) => ({ reservation: toProtoReservation(await useCases.commit(req.orderId)) })),

@@ -1,9 +1,9 @@
 import { affectedRows, isDuplicateKey, rowsOf, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { InsufficientStockError, ReservationNotFoundError, ReservationStateError, VersionConflict } from '../domain/errors';
+import { InsufficientStockError, PriceChangedError, ReservationNotFoundError, ReservationStateError, VersionConflict } from '../domain/errors';
 import type { Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, UpsertProductCommand } from '../domain/model';
 import type { BatchOutcome, InventoryStore } from '../domain/ports';
-import { allocateInArrivalOrder, findShortages } from '../domain/stock';
+import { allocateInArrivalOrder, findPriceMismatches, findShortages } from '../domain/stock';
 
 interface ProductRow {
   id: string;
@@ -19,6 +19,7 @@ interface ProductRow {
 interface ReservationRow {
   order_id: string;
   status: ReservationStatus;
+  placement_id: string | null;
   expires_at: Date | null;
   release_reason: string | null;
   product_id: string | null;
@@ -79,7 +80,7 @@ export class SequelizeInventoryStore implements InventoryStore {
 
   async findReservation(orderId: string, transaction?: Transaction, forUpdate = false): Promise<Reservation | undefined> {
     const rows = await this.db.query<ReservationRow>(
-      `SELECT r.order_id, r.status, r.expires_at, r.release_reason, i.product_id, i.quantity
+      `SELECT r.order_id, r.status, r.placement_id, r.expires_at, r.release_reason, i.product_id, i.quantity
        FROM reservations r LEFT JOIN reservation_items i ON i.order_id = r.order_id
        WHERE r.order_id = :orderId ORDER BY i.product_id${forUpdate ? ' FOR UPDATE' : ''}`,
       { replacements: { orderId }, type: QueryTypes.SELECT, transaction },
@@ -92,6 +93,7 @@ export class SequelizeInventoryStore implements InventoryStore {
       items: rows.filter((r) => r.product_id !== null).map((r) => ({ productId: r.product_id as string, quantity: Number(r.quantity) })),
       expiresAt: first.expires_at ?? undefined,
       releaseReason: first.release_reason ?? undefined,
+      ...(first.placement_id ? { placementId: first.placement_id } : {}),
     };
   }
 
@@ -100,11 +102,13 @@ export class SequelizeInventoryStore implements InventoryStore {
       const ids = command.items.map((i) => i.productId);
       const products = new Map((await this.readProducts(ids, transaction)).map((p) => [p.id, p]));
       const shortages = findShortages(products, command.items);
+      const mismatches = findPriceMismatches(products, command.expectedPrices);
+      if (mismatches.length > 0) throw new PriceChangedError(mismatches);
       if (shortages.length > 0) throw new InsufficientStockError(shortages);
       try {
         await this.db.query(
-          `INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at) VALUES (:orderId, 'RESERVED', :expiresAt, NOW(3), NOW(3))`,
-          { replacements: { orderId: command.orderId, expiresAt: toSqlDateTime(command.expiresAt) }, type: QueryTypes.INSERT, transaction },
+          `INSERT INTO reservations (order_id, status, placement_id, expires_at, created_at, updated_at) VALUES (:orderId, 'RESERVED', :placementId, :expiresAt, NOW(3), NOW(3))`,
+          { replacements: { orderId: command.orderId, placementId: command.placementId ?? null, expiresAt: toSqlDateTime(command.expiresAt) }, type: QueryTypes.INSERT, transaction },
         );
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
@@ -123,7 +127,7 @@ export class SequelizeInventoryStore implements InventoryStore {
         );
       }
       await this.insertItems(command.orderId, command.items, transaction);
-      return { reservation: { orderId: command.orderId, status: 'RESERVED', items: command.items, expiresAt: command.expiresAt }, created: true };
+      return { reservation: reservedBy(command), created: true };
     });
   }
 
@@ -150,12 +154,18 @@ export class SequelizeInventoryStore implements InventoryStore {
           for (const command of fresh) byOrder.set(command.orderId, { kind: 'not-found' });
           continue;
         }
-        const { outcomes, total } = allocateInArrivalOrder(product.available, fresh.map((c) => (c.items[0] as ReservationItem).quantity));
-        fresh.forEach((command, i) => {
+        // A request expecting another price is refused before any stock is counted for it.
+        const priced = fresh.filter((command) => {
+          const mismatches = findPriceMismatches(products, command.expectedPrices);
+          if (mismatches.length > 0) byOrder.set(command.orderId, { kind: 'price-changed', mismatches });
+          return mismatches.length === 0;
+        });
+        const { outcomes, total } = allocateInArrivalOrder(product.available, priced.map((c) => (c.items[0] as ReservationItem).quantity));
+        priced.forEach((command, i) => {
           const outcome = outcomes[i] as 'filled' | { shortOf: number };
           if (outcome === 'filled') {
             filled.push(command);
-            byOrder.set(command.orderId, { kind: 'reserved', reservation: { orderId: command.orderId, status: 'RESERVED', items: command.items, expiresAt: command.expiresAt } });
+            byOrder.set(command.orderId, { kind: 'reserved', reservation: reservedBy(command) });
           } else byOrder.set(command.orderId, { kind: 'short', available: outcome.shortOf });
         });
         if (total > 0) updates.push({ product, total });
@@ -282,13 +292,21 @@ export class SequelizeInventoryStore implements InventoryStore {
   }
 }
 
+const reservedBy = (command: ReserveCommand): Reservation => ({
+  orderId: command.orderId,
+  status: 'RESERVED',
+  items: command.items,
+  expiresAt: command.expiresAt,
+  ...(command.placementId ? { placementId: command.placementId } : {}),
+});
+
 /** Reservation and item rows of many orders: two multi-row INSERTs. */
 function reservationStatements(commands: ReserveCommand[]): Statement[] {
   if (commands.length === 0) return [];
   return [
     {
-      sql: `INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at) VALUES ${commands.map(() => "(?, 'RESERVED', ?, NOW(3), NOW(3))").join(', ')}`,
-      values: commands.flatMap((c) => [c.orderId, toSqlDateTime(c.expiresAt)]),
+      sql: `INSERT INTO reservations (order_id, status, placement_id, expires_at, created_at, updated_at) VALUES ${commands.map(() => "(?, 'RESERVED', ?, ?, NOW(3), NOW(3))").join(', ')}`,
+      values: commands.flatMap((c) => [c.orderId, c.placementId ?? null, toSqlDateTime(c.expiresAt)]),
     },
     {
       sql: `INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ${commands.flatMap((c) => c.items.map(() => '(?, ?, ?)')).join(', ')}`,

@@ -1,4 +1,5 @@
 import type { Migration } from '@orderflow/database';
+import { addPlacementId } from './0002-add-placement-id';
 
 /** Products with their stock counters, and reservations keyed by order id (one row per product). */
 export const createInventory: Migration = {
@@ -45,4 +46,4 @@ export const createInventory: Migration = {
   },
 };
 
-export const INVENTORY_MIGRATIONS: Migration[] = [createInventory];
+export const INVENTORY_MIGRATIONS: Migration[] = [createInventory, addPlacementId];

@@ -121,7 +121,25 @@ export interface ReserveRequest {
   orderId: string;
   items: ReservationItem[];
   /** When an unpaid reservation is given back by the sweeper. */
-  expiresAt: Date | undefined;
+  expiresAt:
+    | Date
+    | undefined;
+  /**
+   * Optional: the unit prices the caller agreed to. If any differs from the product's price, nothing is
+   * reserved: FAILED_PRECONDITION, reason "price-changed", with PriceMismatches details.
+   */
+  expectedPrices: ExpectedPrice[];
+  /**
+   * Optional: one placement attempt (a random id chosen by the caller). A Reserve for an order id that
+   * another placement already reserved (or released) is refused with ALREADY_EXISTS, so two callers that
+   * made the same order id never share a reservation. Empty: idempotent per order id alone.
+   */
+  placementId: string;
+}
+
+export interface ExpectedPrice {
+  productId: string;
+  unitPriceMinor: number;
 }
 
 export interface ReserveResponse {
@@ -158,6 +176,21 @@ export interface StockShortage {
  */
 export interface InsufficientStock {
   shortages: StockShortage[];
+}
+
+/** PriceMismatch names one product whose price is not the one a Reserve expected. */
+export interface PriceMismatch {
+  productId: string;
+  expectedUnitPriceMinor: number;
+  currentUnitPriceMinor: number;
+}
+
+/**
+ * PriceMismatches travels with FAILED_PRECONDITION (reason "price-changed") from Reserve, serialized in
+ * the trailing metadata key "orderflow-price-mismatches-bin".
+ */
+export interface PriceMismatches {
+  mismatches: PriceMismatch[];
 }
 
 function createBaseProduct(): Product {
@@ -950,7 +983,7 @@ export const Reservation: MessageFns<Reservation> = {
 };
 
 function createBaseReserveRequest(): ReserveRequest {
-  return { orderId: "", items: [], expiresAt: undefined };
+  return { orderId: "", items: [], expiresAt: undefined, expectedPrices: [], placementId: "" };
 }
 
 export const ReserveRequest: MessageFns<ReserveRequest> = {
@@ -963,6 +996,12 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.expectedPrices) {
+      ExpectedPrice.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.placementId !== "") {
+      writer.uint32(42).string(message.placementId);
     }
     return writer;
   },
@@ -1004,6 +1043,22 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.expectedPrices.push(ExpectedPrice.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.placementId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1029,6 +1084,16 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      expectedPrices: globalThis.Array.isArray(object?.expectedPrices)
+        ? object.expectedPrices.map((e: any) => ExpectedPrice.fromJSON(e))
+        : globalThis.Array.isArray(object?.expected_prices)
+        ? object.expected_prices.map((e: any) => ExpectedPrice.fromJSON(e))
+        : [],
+      placementId: isSet(object.placementId)
+        ? globalThis.String(object.placementId)
+        : isSet(object.placement_id)
+        ? globalThis.String(object.placement_id)
+        : "",
     };
   },
 
@@ -1043,6 +1108,12 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.expectedPrices?.length) {
+      obj.expectedPrices = message.expectedPrices.map((e) => ExpectedPrice.toJSON(e));
+    }
+    if (message.placementId !== "") {
+      obj.placementId = message.placementId;
+    }
     return obj;
   },
 
@@ -1054,6 +1125,101 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     message.orderId = object.orderId ?? "";
     message.items = object.items?.map((e) => ReservationItem.fromPartial(e)) || [];
     message.expiresAt = object.expiresAt ?? undefined;
+    message.expectedPrices = object.expectedPrices?.map((e) => ExpectedPrice.fromPartial(e)) || [];
+    message.placementId = object.placementId ?? "";
+    return message;
+  },
+};
+
+function createBaseExpectedPrice(): ExpectedPrice {
+  return { productId: "", unitPriceMinor: 0 };
+}
+
+export const ExpectedPrice: MessageFns<ExpectedPrice> = {
+  encode(message: ExpectedPrice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.productId !== "") {
+      writer.uint32(10).string(message.productId);
+    }
+    if (message.unitPriceMinor !== 0) {
+      writer.uint32(16).int64(message.unitPriceMinor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExpectedPrice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExpectedPrice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.productId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unitPriceMinor = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExpectedPrice {
+    return {
+      productId: isSet(object.productId)
+        ? globalThis.String(object.productId)
+        : isSet(object.product_id)
+        ? globalThis.String(object.product_id)
+        : "",
+      unitPriceMinor: isSet(object.unitPriceMinor)
+        ? globalThis.Number(object.unitPriceMinor)
+        : isSet(object.unit_price_minor)
+        ? globalThis.Number(object.unit_price_minor)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExpectedPrice): unknown {
+    const obj: any = {};
+    if (message.productId !== "") {
+      obj.productId = message.productId;
+    }
+    if (message.unitPriceMinor !== 0) {
+      obj.unitPriceMinor = Math.round(message.unitPriceMinor);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExpectedPrice>, I>>(base?: I): ExpectedPrice {
+    return ExpectedPrice.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExpectedPrice>, I>>(object: I): ExpectedPrice {
+    const message = createBaseExpectedPrice();
+    message.productId = object.productId ?? "";
+    message.unitPriceMinor = object.unitPriceMinor ?? 0;
     return message;
   },
 };
@@ -1599,6 +1765,190 @@ export const InsufficientStock: MessageFns<InsufficientStock> = {
   fromPartial<I extends Exact<DeepPartial<InsufficientStock>, I>>(object: I): InsufficientStock {
     const message = createBaseInsufficientStock();
     message.shortages = object.shortages?.map((e) => StockShortage.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePriceMismatch(): PriceMismatch {
+  return { productId: "", expectedUnitPriceMinor: 0, currentUnitPriceMinor: 0 };
+}
+
+export const PriceMismatch: MessageFns<PriceMismatch> = {
+  encode(message: PriceMismatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.productId !== "") {
+      writer.uint32(10).string(message.productId);
+    }
+    if (message.expectedUnitPriceMinor !== 0) {
+      writer.uint32(16).int64(message.expectedUnitPriceMinor);
+    }
+    if (message.currentUnitPriceMinor !== 0) {
+      writer.uint32(24).int64(message.currentUnitPriceMinor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PriceMismatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePriceMismatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.productId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expectedUnitPriceMinor = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.currentUnitPriceMinor = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PriceMismatch {
+    return {
+      productId: isSet(object.productId)
+        ? globalThis.String(object.productId)
+        : isSet(object.product_id)
+        ? globalThis.String(object.product_id)
+        : "",
+      expectedUnitPriceMinor: isSet(object.expectedUnitPriceMinor)
+        ? globalThis.Number(object.expectedUnitPriceMinor)
+        : isSet(object.expected_unit_price_minor)
+        ? globalThis.Number(object.expected_unit_price_minor)
+        : 0,
+      currentUnitPriceMinor: isSet(object.currentUnitPriceMinor)
+        ? globalThis.Number(object.currentUnitPriceMinor)
+        : isSet(object.current_unit_price_minor)
+        ? globalThis.Number(object.current_unit_price_minor)
+        : 0,
+    };
+  },
+
+  toJSON(message: PriceMismatch): unknown {
+    const obj: any = {};
+    if (message.productId !== "") {
+      obj.productId = message.productId;
+    }
+    if (message.expectedUnitPriceMinor !== 0) {
+      obj.expectedUnitPriceMinor = Math.round(message.expectedUnitPriceMinor);
+    }
+    if (message.currentUnitPriceMinor !== 0) {
+      obj.currentUnitPriceMinor = Math.round(message.currentUnitPriceMinor);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PriceMismatch>, I>>(base?: I): PriceMismatch {
+    return PriceMismatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PriceMismatch>, I>>(object: I): PriceMismatch {
+    const message = createBasePriceMismatch();
+    message.productId = object.productId ?? "";
+    message.expectedUnitPriceMinor = object.expectedUnitPriceMinor ?? 0;
+    message.currentUnitPriceMinor = object.currentUnitPriceMinor ?? 0;
+    return message;
+  },
+};
+
+function createBasePriceMismatches(): PriceMismatches {
+  return { mismatches: [] };
+}
+
+export const PriceMismatches: MessageFns<PriceMismatches> = {
+  encode(message: PriceMismatches, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.mismatches) {
+      PriceMismatch.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PriceMismatches {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePriceMismatches();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mismatches.push(PriceMismatch.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PriceMismatches {
+    return {
+      mismatches: globalThis.Array.isArray(object?.mismatches)
+        ? object.mismatches.map((e: any) => PriceMismatch.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PriceMismatches): unknown {
+    const obj: any = {};
+    if (message.mismatches?.length) {
+      obj.mismatches = message.mismatches.map((e) => PriceMismatch.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PriceMismatches>, I>>(base?: I): PriceMismatches {
+    return PriceMismatches.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PriceMismatches>, I>>(object: I): PriceMismatches {
+    const message = createBasePriceMismatches();
+    message.mismatches = object.mismatches?.map((e) => PriceMismatch.fromPartial(e)) || [];
     return message;
   },
 };
