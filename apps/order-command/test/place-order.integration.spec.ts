@@ -179,4 +179,40 @@ describe('PlaceOrder when the shard write fails after stock was reserved', () =>
       await inventory.stop();
     }
   });
+  it('when an order without a key cannot be stored, then the caller gets UNAVAILABLE, nothing is stored, and the stock comes back', async () => {
+    const inventory = await startInventoryProcess();
+    const stack = testStack.info();
+    const proxies = stack.mysql.map((m) => new TcpProxy(m));
+    for (const proxy of proxies) await proxy.start();
+    const base = orderCommandConfig(inventory.address);
+    const config = { ...base, shards: base.shards.map((s) => ({ ...s, port: proxies[stack.mysql.findIndex((m) => m.port === s.port)]!.port })) };
+    const oc = await startOrderCommand(config, {
+      decorateRepository: (repository: OrderRepository) =>
+        Object.assign(Object.create(repository) as OrderRepository, {
+          // The shards drop every connection during the write, and are back before the use case looks.
+          insertPlaced: async (...args: Parameters<OrderRepository['insertPlaced']>) => {
+            for (const proxy of proxies) await proxy.cut();
+            try {
+              return await repository.insertPlaced(...args);
+            } finally {
+              for (const proxy of proxies) await proxy.restore();
+            }
+          },
+        }),
+    });
+    try {
+      await inventory.api.upsertProduct({ id: 'fail-unkeyed', name: 'F', priceMinor: 100, available: 10 });
+      const error = await oc.api
+        .placeOrder({ customerId: 'ivy', idempotencyKey: '', items: [{ productId: 'fail-unkeyed', quantity: 3, unitPriceMinor: 100 }], address: 'A', paymentMethod: 'card' })
+        .catch((e) => e);
+      expect(error.code).toBe(status.UNAVAILABLE);
+      expect((await inventory.api.getProducts({ productIds: ['fail-unkeyed'] })).products[0]).toMatchObject({ available: 10, reserved: 0 });
+      const listed = await oc.app.repository.findStalePending(new Date(Date.now() + 60_000), 100);
+      expect(listed).toEqual([]);
+    } finally {
+      await oc.stop();
+      for (const proxy of proxies) await proxy.stop();
+      await inventory.stop();
+    }
+  });
 });

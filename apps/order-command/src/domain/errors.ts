@@ -105,3 +105,11 @@ export class DependencyUnavailableError extends OrderError {
     super(`${dependency} is unavailable`, { cause });
   }
 }
+
+/** Inventory holds this order id for another placement (two processes made the same id): try a fresh id. Internal. */
+export class OrderIdTakenError extends Error {
+  constructor(readonly orderId: string) {
+    super(`order id ${orderId} is held by another placement`);
+    this.name = 'OrderIdTakenError';
+  }
+}

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DependencyUnavailableError,
   IdempotencyKeyInFlightError,
   IdempotencyKeyReusedError,
   InsufficientStockError,
   OrderError,
+  OrderIdTakenError,
   PriceChangedError,
   UnknownProductError,
 } from './errors';
-import type { Order, OrderItem, PlaceOrderCommand } from './model';
+import type { Order, PlaceOrderCommand } from './model';
 import type { Clock, IdempotencyRecord, InventoryPort, Log, OrderIdSource, OrderRepository, OutboxSignal, StoredOutcome } from './ports';
 import { OrderLimits, orderTotal, requestFingerprint, validatePlaceOrder } from './validation';
 
@@ -58,58 +60,122 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     throw new IdempotencyKeyInFlightError();
   };
 
-  /** Refuses, before anything is written, what inventory would refuse: unknown products, changed prices, stock short now. */
-  const checkCatalog = async (items: OrderItem[]) => {
-    const catalog = await inventory.catalog([...new Set(items.map((i) => i.productId))]);
-    const unknown = [...new Set(items.filter((i) => !catalog.has(i.productId)).map((i) => i.productId))];
-    if (unknown.length > 0) throw new UnknownProductError(unknown);
-    const changed = items
-      .filter((i) => catalog.get(i.productId)?.priceMinor !== i.unitPriceMinor)
-      .map((i) => ({ productId: i.productId, requestedUnitPriceMinor: i.unitPriceMinor, currentUnitPriceMinor: catalog.get(i.productId)?.priceMinor as number }));
-    if (changed.length > 0) throw new PriceChangedError(changed);
-    const requested = new Map<string, number>();
-    for (const item of items) requested.set(item.productId, (requested.get(item.productId) ?? 0) + item.quantity);
-    const short = [...requested]
-      .map(([productId, quantity]) => ({ productId, requested: quantity, available: catalog.get(productId)?.available ?? 0 }))
-      .filter((s) => s.available < s.requested);
-    if (short.length > 0) throw new InsufficientStockError(short);
+  const reserveStock = (order: Order, placementId: string) =>
+    inventory.reserve(order.id, order.items, new Date(order.expiresAt.getTime() + settings.reservationGraceMs), placementId);
+
+  const placedEvent = (order: Order) => ({ eventId: randomUUID(), kind: 'placed' as const, order, occurredAt: order.updatedAt });
+
+  /** RESERVED as of now: the event's time is when the order took its stock, not when the request arrived. */
+  const asPlaced = (order: Order): Order => ({ ...order, status: 'RESERVED', version: 1, updatedAt: clock.now() });
+
+  const newOrder = (command: PlaceOrderCommand): Order => {
+    const now = clock.now();
+    return {
+      id: ids.next(command.customerId),
+      customerId: command.customerId,
+      status: 'PENDING',
+      items: command.items,
+      totalMinor: orderTotal(command.items),
+      address: command.address,
+      paymentMethod: command.paymentMethod,
+      version: 0,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: new Date(now.getTime() + settings.paymentWindowMs),
+    };
   };
 
-  const reserveStock = async (order: Order, checked: boolean) => {
-    if (!checked) await checkCatalog(order.items);
-    const reservationExpiry = new Date(order.expiresAt.getTime() + settings.reservationGraceMs);
-    await inventory.reserve(order.id, order.items.map((i) => ({ productId: i.productId, quantity: i.quantity })), reservationExpiry);
-  };
-
-  /** Stock may be held for this id (a Reserve whose answer was lost): give it back, or leave it to the settler. */
-  const abandon = async (order: Order, key: string | undefined, error: unknown) => {
-    const released = await inventory.release(order.id, 'placement-failed').then(
+  /** Gives back what a failed placement may hold; on failure the reservation's own expiry returns it. */
+  const releaseQuietly = (orderId: string) =>
+    inventory.release(orderId, 'placement-failed').then(
       () => true,
-      (releaseError: unknown) => {
-        log.warn({ err: releaseError, orderId: order.id }, 'release after a failed placement failed; the settler will retry');
+      (error: unknown) => {
+        log.warn({ err: error, orderId }, 'release after a failed placement failed; the reservation expires on its own');
         return false;
       },
     );
+
+  /** Stock may be held for this id (a Reserve whose answer was lost): give it back, or leave it to the settler. */
+  const abandon = async (order: Order, key: string | undefined, error: unknown) => {
+    const released = await releaseQuietly(order.id);
     await repository.failPlacement(order.id, order.customerId, { idempotencyKey: key, owesRelease: !released }).catch((failError: unknown) =>
       log.error({ err: failError, orderId: order.id, cause: error }, 'could not mark a failed placement; the pending sweeper will'),
     );
   };
 
-  const placeClaimed = async (order: Order, key: string | undefined, checked: boolean): Promise<{ order: Order; replayed: false }> => {
+  /**
+   * Without a key nothing needs storing before the stock is held, so the order is written once: Reserve
+   * first (inventory checks products, prices and stock, and refuses an id another placement holds), then
+   * one transaction stores the order as RESERVED. A refusal writes nothing. If the write fails, the stock
+   * goes back (unless the order turns out stored after all); a crash in between leaves a reservation that
+   * inventory's sweeper releases when it expires.
+   */
+  const placeWithoutKey = async (command: PlaceOrderCommand): Promise<{ order: Order; replayed: false }> => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const order = newOrder(command);
+      try {
+        await reserveStock(order, randomUUID());
+      } catch (error) {
+        if (error instanceof OrderIdTakenError) continue; // another process made the same id
+        if (!isDeterministic(error)) await releaseQuietly(order.id); // the Reserve may have gone through
+        throw error;
+      }
+      const placed = asPlaced(order);
+      let stored: boolean;
+      try {
+        stored = await repository.insertPlaced(placedEvent(placed));
+      } catch (error) {
+        // The COMMIT may have gone through before the connection failed: look before giving the stock back.
+        const lookup = await lookUp(order.id);
+        if (lookup?.found) return done(lookup.found);
+        if (lookup) await releaseQuietly(order.id);
+        else log.warn({ err: error, orderId: order.id }, 'cannot tell whether a placed order was stored; its reservation is left to expire');
+        throw error;
+      }
+      if (stored) return done(placed);
+      await releaseQuietly(order.id); // the id is taken on its shard (a keyed claim made it too)
+    }
+    throw new DependencyUnavailableError('order ids');
+  };
+
+  /** The order as stored, or undefined when the shard cannot tell (a few tries: a dropped pool connection fails once). */
+  const lookUp = async (orderId: string): Promise<{ found: Order | undefined } | undefined> => {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        return { found: await repository.get(orderId) };
+      } catch {
+        if (attempt < 3) await sleep(50 * attempt);
+      }
+    }
+    return undefined;
+  };
+
+  const done = (placed: Order): { order: Order; replayed: false } => {
+    outbox.notify();
+    return { order: placed, replayed: false };
+  };
+
+  /** With a key: the claim (PENDING order + IN_FLIGHT key) first, so a refusal is stored and replayed. */
+  const placeClaimed = async (order: Order, key: string): Promise<{ order: Order; replayed: false }> => {
     try {
-      await reserveStock(order, checked);
+      await reserveStock(order, randomUUID());
     } catch (error) {
       if (isDeterministic(error)) {
-        await repository.failPlacement(order.id, order.customerId, { idempotencyKey: key, outcome: key ? { kind: 'error', error } : undefined, owesRelease: false });
-      } else {
-        await abandon(order, key, error);
+        await repository.failPlacement(order.id, order.customerId, { idempotencyKey: key, outcome: { kind: 'error', error }, owesRelease: false });
+        throw error;
       }
+      if (error instanceof OrderIdTakenError) {
+        // Another placement holds this id's stock: not ours to release. The key is freed for a retry.
+        await repository.failPlacement(order.id, order.customerId, { idempotencyKey: key, owesRelease: false });
+        throw new DependencyUnavailableError('inventory', error);
+      }
+      await abandon(order, key, error);
       throw error;
     }
-    const placed: Order = { ...order, status: 'RESERVED', version: 1 };
+    const placed = asPlaced(order);
     let stored = false;
     try {
-      stored = await repository.completePlacement({ eventId: randomUUID(), kind: 'placed', order: placed, occurredAt: placed.updatedAt }, key);
+      stored = await repository.completePlacement(placedEvent(placed), key);
     } catch (error) {
       await abandon(order, key, error);
       throw error;
@@ -120,33 +186,17 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
       await abandon(order, key, error);
       throw error;
     }
-    outbox.notify();
-    return { order: placed, replayed: false };
+    return done(placed);
   };
 
   return async function placeOrder(input: PlaceOrderCommand): Promise<{ order: Order; replayed: boolean }> {
     const command = validatePlaceOrder(input, settings.limits);
-    const fingerprint = requestFingerprint(command);
     const key = command.idempotencyKey;
-    // Without a key nothing needs storing for a refusal: check first, and a sold-out product costs no write.
-    // With a key the claim comes first, so the refusal is stored and replayed.
-    if (!key) await checkCatalog(command.items);
+    if (!key) return placeWithoutKey(command);
+    const fingerprint = requestFingerprint(command);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const now = clock.now();
-      const order: Order = {
-        id: ids.next(command.customerId),
-        customerId: command.customerId,
-        status: 'PENDING',
-        items: command.items,
-        totalMinor: orderTotal(command.items),
-        address: command.address,
-        paymentMethod: command.paymentMethod,
-        version: 0,
-        createdAt: now,
-        updatedAt: now,
-        expiresAt: new Date(now.getTime() + settings.paymentWindowMs),
-      };
-      const claim = await repository.claim(order, key ? { key, fingerprint } : undefined);
+      const order = newOrder(command);
+      const claim = await repository.claim(order, { key, fingerprint });
       if (claim.kind === 'duplicate-id') continue; // another process made the same id in the same millisecond
       if (claim.kind === 'existing-key') {
         if (claim.record.state === 'DONE') return replay(claim.record, fingerprint);
@@ -154,7 +204,7 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
         if (answer) return answer;
         continue;
       }
-      return placeClaimed(order, key, !key);
+      return placeClaimed(order, key);
     }
     throw new IdempotencyKeyInFlightError();
   };

@@ -1,5 +1,5 @@
 import type { OrderError } from './errors';
-import type { Order, OrderEventRecord, OrderStatus, StockAction } from './model';
+import type { Order, OrderEventRecord, OrderItem, OrderStatus, StockAction } from './model';
 import type { TransitionSpec } from './order-state-machine';
 
 /** The answer stored under an idempotency key: the order as first returned, or the error. */
@@ -18,6 +18,11 @@ export type ClaimResult = { kind: 'claimed' } | { kind: 'duplicate-id' } | { kin
 export interface OrderRepository {
   /** Stores the order as PENDING (claiming its id) and, with a key, the key as IN_FLIGHT. */
   claim(order: Order, idempotency?: { key: string; fingerprint: string }): Promise<ClaimResult>;
+  /**
+   * Stores an order placed without a key (stock already reserved): the order as RESERVED, its items,
+   * history and outbox event, in one transaction. False if the id is taken on its shard.
+   */
+  insertPlaced(event: OrderEventRecord): Promise<boolean>;
   /** PENDING -> RESERVED with items, history, outbox event and the key's stored answer. False if no longer PENDING. */
   completePlacement(event: OrderEventRecord, idempotencyKey?: string): Promise<boolean>;
   /**
@@ -38,9 +43,12 @@ export interface OrderRepository {
 
 /** Inventory as order-command needs it; errors are domain errors (InsufficientStockError, ...). */
 export interface InventoryPort {
-  /** Price and stock available now of the known products; unknown ids are absent from the map. */
-  catalog(productIds: string[]): Promise<Map<string, { priceMinor: number; available: number }>>;
-  reserve(orderId: string, items: { productId: string; quantity: number }[], expiresAt: Date): Promise<void>;
+  /**
+   * Holds stock for every item at its unit price, or for none: UnknownProductError, PriceChangedError,
+   * InsufficientStockError (in that order of precedence), OrderIdTakenError when another placement
+   * holds this order id. `placementId` names this attempt: a retry with it is idempotent.
+   */
+  reserve(orderId: string, items: OrderItem[], expiresAt: Date, placementId: string): Promise<void>;
   commit(orderId: string): Promise<void>;
   release(orderId: string, reason: string): Promise<void>;
 }

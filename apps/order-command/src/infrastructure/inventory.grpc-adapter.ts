@@ -1,6 +1,7 @@
 import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { DependencyUnavailableError, InsufficientStockError, UnknownProductError } from '../domain/errors';
+import { DependencyUnavailableError, InsufficientStockError, OrderIdTakenError, PriceChangedError, UnknownProductError } from '../domain/errors';
+import type { OrderItem } from '../domain/model';
 import type { InventoryPort } from '../domain/ports';
 
 type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
@@ -38,17 +39,27 @@ export class InventoryGrpcAdapter implements InventoryPort {
     return error;
   }
 
-  async catalog(productIds: string[]): Promise<Map<string, { priceMinor: number; available: number }>> {
-    const response = await this.call<inventoryV1.GetProductsRequest, inventoryV1.GetProductsResponse>(this.client.getProducts as never, { productIds });
-    return new Map(response.products.map((p) => [p.id, { priceMinor: p.priceMinor, available: p.available }]));
-  }
-
-  async reserve(orderId: string, items: { productId: string; quantity: number }[], expiresAt: Date): Promise<void> {
+  async reserve(orderId: string, items: OrderItem[], expiresAt: Date, placementId: string): Promise<void> {
+    const request: inventoryV1.ReserveRequest = {
+      orderId,
+      items: items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+      expiresAt,
+      expectedPrices: items.map((i) => ({ productId: i.productId, unitPriceMinor: i.unitPriceMinor })),
+      placementId,
+    };
     try {
-      await this.call<inventoryV1.ReserveRequest, inventoryV1.ReserveResponse>(this.client.reserve as never, { orderId, items, expiresAt });
+      await this.call<inventoryV1.ReserveRequest, inventoryV1.ReserveResponse>(this.client.reserve as never, request);
     } catch (error) {
-      // A product deleted between the price check and the reservation.
-      if ((error as ServiceError).code === status.NOT_FOUND) throw new UnknownProductError(items.map((i) => i.productId).filter((id) => (error as ServiceError).details.includes(id)));
+      const grpcError = error as ServiceError;
+      if (grpcError.code === status.NOT_FOUND) throw new UnknownProductError(items.map((i) => i.productId).filter((id) => grpcError.details.includes(id)));
+      const reason = errorDetails.errorReason(grpcError.metadata);
+      if (grpcError.code === status.FAILED_PRECONDITION && reason === 'price-changed') {
+        throw new PriceChangedError(
+          errorDetails.readPriceMismatches(grpcError.metadata).map((m) => ({ productId: m.productId, requestedUnitPriceMinor: m.expectedUnitPriceMinor, currentUnitPriceMinor: m.currentUnitPriceMinor })),
+        );
+      }
+      // The id holds another placement's reservation, or a release of it: ours must use another id.
+      if (grpcError.code === status.ALREADY_EXISTS || (grpcError.code === status.FAILED_PRECONDITION && reason === 'reservation-state')) throw new OrderIdTakenError(orderId);
       throw error;
     }
   }

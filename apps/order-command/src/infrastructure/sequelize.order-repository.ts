@@ -56,7 +56,8 @@ function toOrder(rows: OrderRow[]): Order | undefined {
 export class SequelizeOrderRepository implements OrderRepository {
   /**
    * `shards` (Sequelize) serves the reads and the rarer writes; `sql` (plain mysql2, one pool per shard)
-   * the placement path, where every round trip counts: a claim is one INSERT, a completion two round trips.
+   * the placement path, where every round trip counts: an order without a key is one round trip; with a
+   * key, the claim is one and its completion two.
    */
   constructor(
     private readonly shards: Sequelize[],
@@ -104,6 +105,29 @@ export class SequelizeOrderRepository implements OrderRepository {
       if (!isDuplicateKey(error)) throw error;
       const record = idempotency ? await this.findIdempotency(order.customerId, idempotency.key) : undefined;
       return record ? { kind: 'existing-key', record } : { kind: 'duplicate-id' };
+    }
+  }
+
+  async insertPlaced(event: OrderEventRecord): Promise<boolean> {
+    const { order } = event;
+    const pool = this.sql[this.router.shardForCustomer(order.customerId)] as SqlPool;
+    try {
+      // One round trip: the order (its id's unique key first, so a taken id stops there), items, history, outbox, COMMIT.
+      await pool.transaction((tx) =>
+        tx.commitWith([
+          {
+            sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
+                  VALUES (?, ?, 'RESERVED', ?, ?, ?, 1, ?, ?, ?)`,
+            values: [order.id, order.customerId, order.totalMinor, order.address, order.paymentMethod, toSqlDateTime(order.createdAt), toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt)],
+          },
+          itemsStatement(order.id, order.items),
+          ...this.eventStatements(event),
+        ]),
+      );
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
     }
   }
 
