@@ -31,6 +31,8 @@ function harness(readWaitMaxMs = 1_000) {
   let reads = 0;
   const store: OrderViewStore = {
     project: async () => 'duplicate',
+    shardOf: () => 0,
+    projectBatch: async (events) => events.map(() => 'duplicate'),
     get: async (id) => {
       reads++;
       return views.get(id);

@@ -9,6 +9,15 @@ export interface OrderViewStore {
    * listing row when the decision is 'insert' or 'apply'. Resolves to the decision.
    */
   project(event: OrderEvent, decide: (current: ProjectedState | undefined) => ProjectionDecision, projectedAt: Date): Promise<ProjectionDecision>;
+  /** The read shard that holds the order: the events of one shard can share a projectBatch transaction. */
+  shardOf(orderId: string): number;
+  /**
+   * One transaction for events of one shard, in two round trips: locks the view rows of all their
+   * orders (one SELECT ... FOR UPDATE), asks `decide` with what is stored (by order id; orders without a
+   * view are absent), then writes the rows of every event decided 'insert' or 'apply', in order, and
+   * commits. Resolves to `decide`'s decisions; any failure rolls the whole batch back.
+   */
+  projectBatch(events: OrderEvent[], decide: (stored: ReadonlyMap<string, ProjectedState>) => ProjectionDecision[], projectedAt: Date): Promise<ProjectionDecision[]>;
   get(orderId: string): Promise<OrderView | undefined>;
   /** The customer's orders, newest (highest id) first, with ids below `beforeOrderId` when given. One shard. */
   listByCustomer(customerId: string, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]>;

@@ -1,9 +1,10 @@
-import { affectedRows, isDuplicateKey, isTransientConflict, rowsOf, SqlPool, SqlTransaction, toSqlDateTime } from '@orderflow/database';
+import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, SqlTransaction, Statement } from '@orderflow/database';
 import { ShardRouter } from '@orderflow/sharding';
 import { QueryTypes, Sequelize } from 'sequelize';
 import type { OrderEvent, OrderItem, OrderStatus, OrderView } from '../domain/model';
 import type { OrderViewStore } from '../domain/ports';
 import type { ProjectedState, ProjectionDecision } from '../domain/projection';
+import { lockedStates, lockViews, projectionWrites } from './order-view.statements';
 
 interface ViewRow {
   order_id: string;
@@ -50,7 +51,7 @@ const ATTEMPTS = 3;
  * bucket are refused before they get here), so an order's view and its listing row share a shard.
  */
 export class SequelizeOrderViewStore implements OrderViewStore {
-  /** `shards` (Sequelize) serves the queries; `sql` (plain mysql2, one pool per read shard) the projection: two round trips per event. */
+  /** `shards` (Sequelize) serves the queries; `sql` (plain mysql2, one pool per read shard) the projection: two round trips per event, or per shard's share of a batch. */
   constructor(
     private readonly shards: Sequelize[],
     private readonly router: ShardRouter,
@@ -81,6 +82,22 @@ export class SequelizeOrderViewStore implements OrderViewStore {
     }
   }
 
+  shardOf(orderId: string): number {
+    return this.router.shardForOrderId(orderId);
+  }
+
+  /** No retry here: the caller falls back to `project`, event by event, which retries. */
+  async projectBatch(
+    events: OrderEvent[],
+    decide: (stored: ReadonlyMap<string, ProjectedState>) => ProjectionDecision[],
+    projectedAt: Date,
+  ): Promise<ProjectionDecision[]> {
+    if (events.length === 0) return [];
+    const shard = this.shardOf(events[0]!.orderId);
+    if (events.some((event) => this.shardOf(event.orderId) !== shard)) throw new Error('a projection batch must stay on one read shard');
+    return (this.sql[shard] as SqlPool).transaction((tx) => this.projectBatchIn(tx, events, decide, projectedAt));
+  }
+
   async get(orderId: string): Promise<OrderView | undefined> {
     const [row] = await this.forOrder(orderId).query<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM order_views v WHERE v.order_id = CAST(:id AS UNSIGNED)`, {
       replacements: { id: orderId },
@@ -106,44 +123,43 @@ export class SequelizeOrderViewStore implements OrderViewStore {
     projectedAt: Date,
   ): Promise<ProjectionDecision> {
     // Round trip 1 (opens the transaction): the view's version, locked.
-    const [locked] = await tx.run([{ sql: `SELECT version, customer_id FROM order_views WHERE order_id = CAST(? AS UNSIGNED) FOR UPDATE`, values: [event.orderId] }]);
-    const [current] = rowsOf<{ version: number | string; customer_id: string }>(locked);
-    const decision = decide(current ? { version: Number(current.version), customerId: current.customer_id } : undefined);
+    const [locked] = await tx.run([lockViews([event.orderId])]);
+    const decision = decide(lockedStates(locked).get(event.orderId));
     if (decision !== 'insert' && decision !== 'apply') return decision; // nothing written; the pool ends the transaction
 
-    const { order } = event;
-    const createdAt = toSqlDateTime(order.createdAt);
-    const items = JSON.stringify(order.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price_minor: i.unitPriceMinor })));
-    const common = [order.status, order.totalMinor, order.address, order.paymentMethod, order.version, createdAt, toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt), items, event.eventId, toSqlDateTime(event.occurredAt), toSqlDateTime(projectedAt)];
+    const writes = projectionWrites(event, decision, projectedAt);
     // Round trip 2: both read tables and the COMMIT.
     if (decision === 'insert') {
-      await tx.commitWith([
-        {
-          sql: `INSERT INTO order_views (order_id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at,
-                  items, last_event_id, event_occurred_at, projected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          values: [order.id, order.customerId, ...common],
-        },
-        {
-          sql: `INSERT INTO customer_orders (customer_id, order_id, status, total_minor, version, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-          values: [order.customerId, order.id, order.status, order.totalMinor, order.version, createdAt],
-        },
-      ]);
+      await tx.commitWith(writes);
       return decision;
     }
-    // The row is locked and was at version - 1; the version guard only restates that.
-    const [view] = await tx.run([
-      {
-        sql: `UPDATE order_views SET status = ?, total_minor = ?, address = ?, payment_method = ?, version = ?, created_at = ?, updated_at = ?, expires_at = ?,
-                items = ?, last_event_id = ?, event_occurred_at = ?, projected_at = ?
-              WHERE order_id = CAST(? AS UNSIGNED) AND version = ?`,
-        values: [...common, order.id, order.version - 1],
-      },
-      {
-        sql: `UPDATE customer_orders SET status = ?, total_minor = ?, version = ? WHERE customer_id = ? AND order_id = CAST(? AS UNSIGNED)`,
-        values: [order.status, order.totalMinor, order.version, order.customerId, order.id],
-      },
-    ]);
-    if (affectedRows(view) !== 1) throw new Error(`order view ${order.id} changed under its row lock`);
+    const [view] = await tx.run(writes);
+    if (affectedRows(view) !== 1) throw new Error(`order view ${event.orderId} changed under its row lock`);
     return decision; // committed by the pool
+  }
+
+  /** Round trip 1 locks every order of the batch, round trip 2 writes what applies and commits. */
+  private async projectBatchIn(
+    tx: SqlTransaction,
+    events: OrderEvent[],
+    decide: (stored: ReadonlyMap<string, ProjectedState>) => ProjectionDecision[],
+    projectedAt: Date,
+  ): Promise<ProjectionDecision[]> {
+    const [locked] = await tx.run([lockViews([...new Set(events.map((e) => e.orderId))])]);
+    const decisions = decide(lockedStates(locked));
+    const writes: Statement[] = [];
+    const viewUpdates: number[] = [];
+    events.forEach((event, i) => {
+      const decision = decisions[i];
+      if (decision !== 'insert' && decision !== 'apply') return;
+      if (decision === 'apply') viewUpdates.push(writes.length);
+      writes.push(...projectionWrites(event, decision, projectedAt));
+    });
+    if (writes.length === 0) return decisions; // nothing written; the pool ends the transaction
+    const results = await tx.commitWith(writes);
+    // Committed with the writes (one round trip), so checked after: were a guarded UPDATE ever to miss
+    // under the lock, the caller projects the events again one by one, which reads the rows again.
+    if (viewUpdates.some((i) => affectedRows(results[i]) !== 1)) throw new Error('an order view changed under its row lock in a projection batch');
+    return decisions;
   }
 }

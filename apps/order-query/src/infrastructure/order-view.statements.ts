@@ -1,0 +1,58 @@
+import { rowsOf, Statement, StatementResult, toSqlDateTime } from '@orderflow/database';
+import type { OrderEvent } from '../domain/model';
+import type { ProjectedState } from '../domain/projection';
+
+// The projection's SQL, shared by the one-event and the batch transactions. Ids are 64-bit: sent and
+// read as strings, compared as integers (CAST), never as strings against the BIGINT column.
+
+/** Locks the orders' views (SELECT ... FOR UPDATE): read back with lockedStates. */
+export function lockViews(orderIds: string[]): Statement {
+  return {
+    sql: `SELECT CAST(order_id AS CHAR) AS order_id, version, customer_id FROM order_views
+          WHERE order_id IN (${orderIds.map(() => 'CAST(? AS UNSIGNED)').join(', ')}) FOR UPDATE`,
+    values: orderIds,
+  };
+}
+
+/** What lockViews found, by order id; orders without a view are absent. */
+export function lockedStates(result: StatementResult | undefined): Map<string, ProjectedState> {
+  const rows = rowsOf<{ order_id: string; version: number | string; customer_id: string }>(result);
+  return new Map(rows.map((row) => [row.order_id, { version: Number(row.version), customerId: row.customer_id }]));
+}
+
+/**
+ * The writes of an event that applies, view first, then the customer's listing row. 'insert': both
+ * rows are new. 'apply': both are updated; the view's UPDATE is guarded by the previous version, so
+ * its affected-row count (1) confirms what the row lock already promises.
+ */
+export function projectionWrites(event: OrderEvent, decision: 'insert' | 'apply', projectedAt: Date): Statement[] {
+  const { order } = event;
+  const createdAt = toSqlDateTime(order.createdAt);
+  const items = JSON.stringify(order.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price_minor: i.unitPriceMinor })));
+  const common = [order.status, order.totalMinor, order.address, order.paymentMethod, order.version, createdAt, toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt), items, event.eventId, toSqlDateTime(event.occurredAt), toSqlDateTime(projectedAt)];
+  if (decision === 'insert') {
+    return [
+      {
+        sql: `INSERT INTO order_views (order_id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at,
+                items, last_event_id, event_occurred_at, projected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        values: [order.id, order.customerId, ...common],
+      },
+      {
+        sql: `INSERT INTO customer_orders (customer_id, order_id, status, total_minor, version, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        values: [order.customerId, order.id, order.status, order.totalMinor, order.version, createdAt],
+      },
+    ];
+  }
+  return [
+    {
+      sql: `UPDATE order_views SET status = ?, total_minor = ?, address = ?, payment_method = ?, version = ?, created_at = ?, updated_at = ?, expires_at = ?,
+              items = ?, last_event_id = ?, event_occurred_at = ?, projected_at = ?
+            WHERE order_id = CAST(? AS UNSIGNED) AND version = ?`,
+      values: [...common, order.id, order.version - 1],
+    },
+    {
+      sql: `UPDATE customer_orders SET status = ?, total_minor = ?, version = ? WHERE customer_id = ? AND order_id = CAST(? AS UNSIGNED)`,
+      values: [order.status, order.totalMinor, order.version, order.customerId, order.id],
+    },
+  ];
+}
