@@ -1,5 +1,5 @@
 import { InvalidEventError } from './errors';
-import type { UncheckedOrderEvent } from './model';
+import type { OrderEvent, UncheckedOrderEvent } from './model';
 import type { Clock, OrderViewStore } from './ports';
 import { changesView, decideProjection, ProjectionDecision, ProjectionStats } from './projection';
 import { validateOrderEvent } from './validation';
@@ -10,6 +10,9 @@ export interface ProjectOrderEventDeps {
   clock: Clock;
 }
 
+/** An event whose order the view holds for another customer: it breaks the contract (a poison message). */
+export const conflictError = (event: OrderEvent) => new InvalidEventError(`order ${event.orderId} is projected for another customer than ${event.customerId}`);
+
 /**
  * Applies one event to the read side if it is the next version of its order. Throws InvalidEventError
  * for an event that can never apply (a poison message); any other error is transient.
@@ -19,7 +22,7 @@ export function createProjectOrderEvent({ store, stats, clock }: ProjectOrderEve
     const event = validateOrderEvent(candidate);
     const now = clock.now();
     const decision = await store.project(event, (current) => decideProjection(current, event), now);
-    if (decision === 'conflict') throw new InvalidEventError(`order ${event.orderId} is projected for another customer than ${event.customerId}`);
+    if (decision === 'conflict') throw conflictError(event);
     if (changesView(decision)) stats.recordApplied(event.occurredAt, now);
     return decision;
   };

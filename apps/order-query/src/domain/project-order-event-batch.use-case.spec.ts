@@ -1,0 +1,128 @@
+import { bucketForCustomer, OrderIdGenerator } from '@orderflow/sharding';
+import { InvalidEventError } from './errors';
+import type { OrderEvent, UncheckedOrderEvent } from './model';
+import type { OrderViewStore } from './ports';
+import { createProjectOrderEventBatch } from './project-order-event-batch.use-case';
+import { createProjectOrderEvent } from './project-order-event.use-case';
+import { changesView, ProjectedState, ProjectionStats } from './projection';
+
+const ids = new OrderIdGenerator();
+
+function history(customerId: string, versions: number, orderId = ids.next(bucketForCustomer(customerId))): OrderEvent[] {
+  const at = new Date('2026-01-01T00:00:00Z');
+  return Array.from({ length: versions }, (_, i) => ({
+    eventId: `${orderId}-v${i + 1}`,
+    kind: i === 0 ? 'placed' : 'paid',
+    orderId,
+    customerId,
+    version: i + 1,
+    occurredAt: new Date(at.getTime() + i),
+    order: {
+      id: orderId,
+      customerId,
+      status: i === 0 ? 'RESERVED' : 'PAID',
+      items: [],
+      totalMinor: 100,
+      address: 'A',
+      paymentMethod: 'card',
+      version: i + 1,
+      createdAt: at,
+      updatedAt: at,
+      expiresAt: at,
+    },
+  }));
+}
+
+/** An in-memory store (two "shards" by the order id's parity): the batch rules here, the SQL against real servers. */
+function harness() {
+  const views = new Map<string, ProjectedState>();
+  const batches: string[][] = [];
+  const failingShards = new Set<number>();
+  const write = (event: OrderEvent) => views.set(event.orderId, { version: event.version, customerId: event.customerId });
+  const store: OrderViewStore = {
+    shardOf: (orderId) => Number(BigInt(orderId) % 2n),
+    project: async (event, decide) => {
+      const decision = decide(views.get(event.orderId));
+      if (changesView(decision)) write(event);
+      return decision;
+    },
+    projectBatch: async (events, decide) => {
+      batches.push(events.map((e) => e.eventId));
+      if (failingShards.has(store.shardOf(events[0]!.orderId))) throw new Error('Deadlock found when trying to get lock');
+      const decisions = decide(new Map(views));
+      events.forEach((event, i) => changesView(decisions[i]!) && write(event));
+      return decisions;
+    },
+    get: async () => undefined,
+    listByCustomer: async () => [],
+  };
+  const stats = new ProjectionStats();
+  const clock = { now: () => new Date('2026-01-01T00:00:05Z') };
+  const fallbacks: number[] = [];
+  const project = createProjectOrderEventBatch({
+    store,
+    stats,
+    clock,
+    projectOne: createProjectOrderEvent({ store, stats, clock }),
+    onFallback: (_, events) => fallbacks.push(events),
+  });
+  return { views, batches, failingShards, stats, fallbacks, project };
+}
+
+const onShard = (shard: number, customerId: string) => {
+  for (;;) {
+    const events = history(customerId, 3);
+    if (Number(BigInt(events[0]!.orderId) % 2n) === shard) return events;
+  }
+};
+
+describe('projecting a batch of order events', () => {
+  it('when a batch spans shards, then each shard gets one transaction with its events in arrival order, and results keep the batch order', async () => {
+    const h = harness();
+    const [a1, a2, a3] = onShard(0, 'alice');
+    const [b1, b2] = onShard(1, 'bob');
+    const results = await h.project([a1!, b1!, a2!, b2!, a3!]);
+
+    expect(results).toEqual([{ decision: 'insert' }, { decision: 'insert' }, { decision: 'apply' }, { decision: 'apply' }, { decision: 'apply' }]);
+    expect(h.batches).toEqual([[a1!.eventId, a2!.eventId, a3!.eventId], [b1!.eventId, b2!.eventId]]);
+    expect(h.stats.eventsApplied).toBe(5);
+    expect(h.stats.lastAppliedAt).toEqual(new Date('2026-01-01T00:00:05Z'));
+  });
+
+  it('when a batch holds a duplicate and an event whose predecessor is missing, then they are a duplicate and out of order, and neither counts as applied', async () => {
+    const h = harness();
+    const [a1, a2] = history('alice', 2);
+    const [, , c3] = history('carol', 3);
+    const results = await h.project([a1!, a2!, a1!, c3!]);
+
+    expect(results.map((r) => r.decision)).toEqual(['insert', 'apply', 'duplicate', 'out-of-order']);
+    expect(h.stats.eventsApplied).toBe(2);
+  });
+
+  it('when an event is invalid or its order is held for another customer, then it alone fails with InvalidEventError', async () => {
+    const h = harness();
+    const [a1, a2] = history('alice', 2);
+    const [b1] = history('bob', 1);
+    const [invalid] = history('dave', 1, 'not-an-order-id');
+    h.views.set(a1!.orderId, { version: 1, customerId: 'zed' });
+    const results = await h.project([invalid as UncheckedOrderEvent, a2!, b1!]);
+
+    expect(results[0]!.error).toEqual(expect.objectContaining({ name: 'InvalidEventError', message: expect.stringContaining('is not an order id') }));
+    expect(results[1]!.error).toEqual(new InvalidEventError(`order ${a1!.orderId} is projected for another customer than alice`));
+    expect(results[2]).toEqual({ decision: 'insert' });
+    expect(h.stats.eventsApplied).toBe(1);
+  });
+
+  it("when a shard's transaction fails, then its events are projected one by one with the same decisions, and the other shard is untouched", async () => {
+    const h = harness();
+    const [a1, a2, a3] = onShard(0, 'alice');
+    const [b1] = onShard(1, 'bob');
+    h.failingShards.add(0);
+    const results = await h.project([a1!, a3!, b1!, a2!]);
+
+    expect(results.map((r) => r.decision)).toEqual(['insert', 'out-of-order', 'insert', 'apply']);
+    expect(h.fallbacks).toEqual([3]);
+    expect(h.views.get(a1!.orderId)).toEqual({ version: 2, customerId: 'alice' });
+    expect(h.stats.eventsApplied).toBe(3);
+  });
+});
