@@ -9,6 +9,7 @@ import { createOrderQueries, OrderQueries } from './domain/order-queries.use-cas
 import { createPageCursors } from './domain/page-cursor';
 import type { OrderViewStore } from './domain/ports';
 import { createProjectOrderEvent } from './domain/project-order-event.use-case';
+import { createProjectOrderEventBatch } from './domain/project-order-event-batch.use-case';
 import { ProjectionStats } from './domain/projection';
 import { OrderEventsConsumer } from './entry-points/order-events.consumer';
 import { createOrderQueryGrpcHandler } from './entry-points/order-query.grpc-handler';
@@ -52,7 +53,17 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
   const metrics = createMetricsRegistry();
   // getProjectionLag is made below; the lag gauges call it only when scraped.
   const instrument = createOrderQueryMetrics(metrics, () => getProjectionLag());
-  const project = instrument.project(createProjectOrderEvent({ store: options.decorateStore?.(store) ?? store, stats, clock }));
+  const projectionStore = options.decorateStore?.(store) ?? store;
+  const project = instrument.projectBatch(
+    createProjectOrderEventBatch({
+      store: projectionStore,
+      stats,
+      clock,
+      projectOne: createProjectOrderEvent({ store: projectionStore, stats, clock }),
+      // Expected now and then (two processes inserting one order); the events are then projected one by one.
+      onFallback: (error, events) => logger.debug({ err: error, events }, 'projection batch failed; projecting its events one by one'),
+    }),
+  );
   const consumer = new OrderEventsConsumer({
     openConsumer: () => nats.connection.jetstream().consumers.get(config.nats.stream, config.nats.consumer),
     project,
@@ -64,6 +75,7 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
     redeliveryDelayMaxMs: config.projection.redeliveryDelayMaxMs,
     concurrency: config.projection.concurrency,
     batchSize: config.projection.batchSize,
+    groupMax: config.projection.batchMax,
   });
 
   const queries = createOrderQueries({ store, cursors: createPageCursors(config.cursorSecret), clock, readWaitMaxMs: config.readWaitMaxMs });

@@ -52,10 +52,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       /** First NAK delay (out-of-order or transient failure); doubles with every delivery, up to the max. */
       REDELIVERY_DELAY_MS: env.int(200, 1),
       REDELIVERY_DELAY_MAX_MS: env.int(30_000, 1),
-      /** Events processed at once (events of one order always one after another). */
+      /** Groups of events processed at once (events of one order always one after another). */
       PROJECTION_CONCURRENCY: env.int(16, 1),
       /** Messages the consumer asks JetStream for per pull. */
       PROJECTION_BATCH_SIZE: env.int(128, 1),
+      /**
+       * Most events projected together (one transaction per read shard): those already buffered when a
+       * group starts, never waited for. 1 projects every event alone. At most 1000 (one statement per
+       * transaction carries all their rows).
+       */
+      PROJECTION_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(64),
       /** HMAC-SHA256 key of ListOrders page tokens; the default is for development only. */
       QUERY_CURSOR_SECRET: z.string().min(16).default('orderflow-dev-cursor-secret'),
       /** Ceiling of GetOrder's wait for min_version. */
@@ -92,6 +98,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       redeliveryDelayMaxMs: Math.max(e.REDELIVERY_DELAY_MS, e.REDELIVERY_DELAY_MAX_MS),
       concurrency: e.PROJECTION_CONCURRENCY,
       batchSize: e.PROJECTION_BATCH_SIZE,
+      batchMax: e.PROJECTION_BATCH_MAX,
     },
     cursorSecret: e.QUERY_CURSOR_SECRET,
     readWaitMaxMs: e.READ_WAIT_MAX_MS,

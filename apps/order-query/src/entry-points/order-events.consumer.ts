@@ -3,15 +3,16 @@ import { SpanScope, withConsumerSpan } from '@orderflow/telemetry';
 import type { Consumer, ConsumerMessages, JsMsg } from 'nats';
 import { InvalidEventError } from '../domain/errors';
 import type { UncheckedOrderEvent } from '../domain/model';
-import type { ProjectOrderEvent } from '../domain/project-order-event.use-case';
+import type { ProjectionResult, ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
 import { ProjectionStats, redeliveryDelay } from '../domain/projection';
 import type { DeadLetter } from '../infrastructure/dead-letter.publisher';
 import { decodeOrderEvent } from '../infrastructure/order-event.codec';
+import { ReadyGroups } from './ready-groups';
 
 export interface OrderEventsConsumerOptions {
   /** The durable pull consumer (created at start by the NATS component). */
   openConsumer: () => Promise<Consumer>;
-  project: ProjectOrderEvent;
+  project: ProjectOrderEventBatch;
   deadLetters: { publish(letter: DeadLetter): Promise<void> };
   stats: ProjectionStats;
   logger: Logger;
@@ -19,19 +20,31 @@ export interface OrderEventsConsumerOptions {
   maxDeliver: number;
   redeliveryDelayMs: number;
   redeliveryDelayMaxMs: number;
-  /** Events processed at once. */
+  /** Groups of events processed at once. */
   concurrency: number;
   /** Messages asked for per pull. */
   batchSize: number;
+  /** Most messages in one group: those already buffered when a group starts, up to this many. */
+  groupMax: number;
 }
 
-type Decoded = { event: UncheckedOrderEvent; error?: undefined } | { event?: undefined; error: InvalidEventError };
+type Delivery = { msg: JsMsg; event: UncheckedOrderEvent; invalid?: undefined } | { msg: JsMsg; event?: undefined; invalid: InvalidEventError };
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+function decode(msg: JsMsg): Delivery {
+  try {
+    return { msg, event: decodeOrderEvent(msg.data) };
+  } catch (error) {
+    return { msg, invalid: error instanceof InvalidEventError ? error : new InvalidEventError(messageOf(error)) };
+  }
+}
+
 /**
- * Projects the ORDERS stream. Up to `concurrency` events at once; events of one order one after
- * another, in arrival order (the version rule would sort them out anyway, at the price of a NAK).
+ * Projects the ORDERS stream in groups: the messages already buffered when a group starts (up to
+ * `groupMax`; one if only one is there) are projected together, one transaction per read shard, and
+ * each message is then settled alone. Up to `concurrency` groups at once; events of one order one
+ * after another, in arrival order (the version rule would sort them out anyway, at the price of a NAK).
  *
  * Per event: applied, or already applied -> ack. An earlier version missing -> NAK with a growing
  * delay, so it comes back after its predecessor. A poison message (undecodable, or breaking the event
@@ -46,7 +59,7 @@ export class OrderEventsConsumer implements Component {
   private messages?: ConsumerMessages;
   private wake?: () => void;
   private readonly tasks = new Set<Promise<void>>();
-  /** The last task of each order in flight; the next event of that order runs after it. */
+  /** The last group in flight of each order; a later group holding that order runs after it. */
   private readonly chains = new Map<string, Promise<void>>();
   private inFlight = 0;
   private readonly slotWaiters: (() => void)[] = [];
@@ -76,15 +89,27 @@ export class OrderEventsConsumer implements Component {
         const consumer = await this.options.openConsumer();
         const messages = await consumer.consume({ max_messages: this.options.batchSize });
         this.messages = messages;
-        if (!this.running) await messages.close();
-        for await (const msg of messages) {
-          if (!this.running) {
-            msg.nak();
-            continue;
-          }
-          failures = 0;
+        // Stopped meanwhile: close, and let the loop below run the iterator to its end (close() settles
+        // only once the iterator has been read that far, so awaiting it here would wait forever).
+        if (!this.running) void messages.close().catch(() => undefined);
+        const groups = new ReadyGroups(messages[Symbol.asyncIterator](), this.options.groupMax);
+        for (;;) {
+          // A slot first, then the group: while every slot is busy, messages gather and the next group is larger.
           await this.acquireSlot();
-          this.dispatch(msg);
+          let dispatched = false;
+          try {
+            const group = await groups.next();
+            if (!group) break;
+            if (!this.running) {
+              for (const msg of group) msg.nak();
+              continue;
+            }
+            failures = 0;
+            this.dispatch(group.map(decode));
+            dispatched = true;
+          } finally {
+            if (!dispatched) this.releaseSlot();
+          }
         }
       } catch (error) {
         failures++;
@@ -94,29 +119,45 @@ export class OrderEventsConsumer implements Component {
     }
   }
 
-  private dispatch(msg: JsMsg): void {
-    let decoded: Decoded;
-    try {
-      decoded = { event: decodeOrderEvent(msg.data) };
-    } catch (error) {
-      decoded = { error: error instanceof InvalidEventError ? error : new InvalidEventError(messageOf(error)) };
-    }
-    const key = decoded.event ? `order:${decoded.event.orderId}` : `seq:${msg.seq}`;
-    const task = (this.chains.get(key) ?? Promise.resolve())
-      .then(() => this.handle(msg, decoded))
-      // ack/nak throw when the connection is gone; the message is then redelivered after ack_wait.
-      .catch((error: unknown) => this.options.logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'could not settle an event'));
-    this.chains.set(key, task);
+  /**
+   * Per-order ordering across groups: a group starts once every group in flight that holds one of its
+   * orders has finished. Waits only point to earlier groups, so they never form a circle, and groups
+   * without a shared order still run side by side.
+   */
+  private dispatch(group: Delivery[]): void {
+    const orders = [...new Set(group.flatMap((d) => (d.event ? [d.event.orderId] : [])))];
+    const before = orders.flatMap((orderId) => this.chains.get(orderId) ?? []);
+    const task = Promise.all(before)
+      .then(() => this.handleGroup(group))
+      .catch((error: unknown) => this.options.logger.error({ err: error, events: group.length }, 'could not settle a group of events'));
+    for (const orderId of orders) this.chains.set(orderId, task);
     this.tasks.add(task);
     void task.finally(() => {
       this.tasks.delete(task);
-      if (this.chains.get(key) === task) this.chains.delete(key);
+      for (const orderId of orders) if (this.chains.get(orderId) === task) this.chains.delete(orderId);
       this.releaseSlot();
     });
   }
 
+  /** One projection for the group's events; then each message is settled on its own, in its own span. */
+  private async handleGroup(group: Delivery[]): Promise<void> {
+    const projectable = group.filter((d) => d.event !== undefined);
+    const events = projectable.map((d) => d.event as UncheckedOrderEvent);
+    // The batch use case resolves per event and does not reject; were it to, every event is retried.
+    const projected = this.options.project(events).catch((error: unknown) => events.map((): ProjectionResult => ({ error })));
+    const results = new Map<Delivery, Promise<ProjectionResult>>(projectable.map((d, i) => [d, projected.then((all) => all[i]!)]));
+    await Promise.all(
+      group.map((d) =>
+        this.handle(d, results.get(d) ?? Promise.resolve({ error: d.invalid }))
+          // ack/nak throw when the connection is gone; the message is then redelivered after ack_wait.
+          .catch((error: unknown) => this.options.logger.error({ err: error, subject: d.msg.subject, seq: d.msg.seq }, 'could not settle an event')),
+      ),
+    );
+  }
+
   /** In a span that continues the trace the outbox relay put in the message's headers. */
-  private handle(msg: JsMsg, decoded: Decoded): Promise<void> {
+  private handle(delivery: Delivery, result: Promise<ProjectionResult>): Promise<void> {
+    const { msg } = delivery;
     const attributes = {
       'messaging.system': 'nats',
       'messaging.operation.type': 'process',
@@ -124,22 +165,21 @@ export class OrderEventsConsumer implements Component {
       'messaging.message.id': msg.headers?.get('Nats-Msg-Id') ?? '',
       'messaging.nats.delivery_count': msg.info.deliveryCount,
     };
-    return withConsumerSpan(`process ${msg.subject}`, msg.headers, attributes, (span) => this.settle(msg, decoded, span));
+    return withConsumerSpan(`process ${msg.subject}`, msg.headers, attributes, (span) => this.settle(delivery, result, span));
   }
 
   /** Every outcome ends in ack, nak or term. */
-  private async settle(msg: JsMsg, decoded: Decoded, span: SpanScope): Promise<void> {
+  private async settle({ msg, event }: Delivery, result: Promise<ProjectionResult>, span: SpanScope): Promise<void> {
     const deliveries = msg.info.deliveryCount;
     const lastDelivery = deliveries >= this.options.maxDeliver;
     const retryIn = redeliveryDelay(deliveries, this.options.redeliveryDelayMs, this.options.redeliveryDelayMaxMs);
     try {
-      if (decoded.error) return await this.deadLetter(msg, decoded.error.message, retryIn);
-      const event = decoded.event;
-      const decision = await this.options.project(event);
+      const { decision, error } = await result;
+      if (!decision) throw error;
       span.setAttribute('orderflow.projection.decision', decision);
       if (decision !== 'out-of-order') return msg.ack();
       if (lastDelivery) {
-        return await this.deadLetter(msg, `version ${event.version} of order ${event.orderId} never became the next version in ${deliveries} deliveries`, retryIn);
+        return await this.deadLetter(msg, `version ${event?.version} of order ${event?.orderId} never became the next version in ${deliveries} deliveries`, retryIn);
       }
       msg.nak(retryIn);
     } catch (error) {

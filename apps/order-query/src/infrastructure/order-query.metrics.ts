@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ProjectionLag } from '../domain/model';
-import type { ProjectOrderEvent } from '../domain/project-order-event.use-case';
+import type { ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
 import type { DeadLetter } from './dead-letter.publisher';
 
 export const PROJECTION_RESULTS = ['applied', 'duplicate', 'out_of_order', 'dead_lettered'] as const;
@@ -48,11 +48,14 @@ export function createOrderQueryMetrics(registry: Registry, projectionLag: () =>
   });
 
   return {
-    project(inner: ProjectOrderEvent): ProjectOrderEvent {
-      return async (event) => {
-        const decision = await inner(event);
-        events.inc({ result: decision === 'duplicate' ? 'duplicate' : decision === 'out-of-order' ? 'out_of_order' : 'applied' });
-        return decision;
+    /** Counts each event's decision; failures are counted when they end in a dead letter. */
+    projectBatch(inner: ProjectOrderEventBatch): ProjectOrderEventBatch {
+      return async (batch) => {
+        const results = await inner(batch);
+        for (const { decision } of results) {
+          if (decision) events.inc({ result: decision === 'duplicate' ? 'duplicate' : decision === 'out-of-order' ? 'out_of_order' : 'applied' });
+        }
+        return results;
       };
     },
     deadLetters<P extends { publish(letter: DeadLetter): Promise<void> }>(inner: P): { publish(letter: DeadLetter): Promise<void> } {
