@@ -21,6 +21,14 @@ const PROFILE_DIR = process.argv.includes('--cpu-prof') ? process.argv[process.a
 const PRODUCTS = 2000;
 const TICKS = 100; // USER_HZ on Linux
 
+const readEnviron = (pid: string) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
 /** CPU ticks (user + system) per process group: the services by entry point, the servers by name. */
 function sample(): Map<string, number> {
   const groups = new Map<string, number>();
@@ -30,7 +38,9 @@ function sample(): Map<string, number> {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(fields[11]) + Number(fields[12]);
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      const app = /apps\/([a-z-]+)\/src\/main\.ts/.exec(cmd)?.[1];
+      const entry = /apps\/([a-z-]+)\/src\/main\.ts/.exec(cmd)?.[1];
+      // order-command's relay runs as a process of its own (ORDER_COMMAND_ROLES=relay).
+      const app = entry && /(^|\0)ORDER_COMMAND_ROLES=relay(\0|$)/.test(readEnviron(pid)) ? `${entry} (relay)` : entry;
       const group =
         app ?? (Number(pid) === process.pid ? 'load generator (autocannon)' : /mariadbd/.test(cmd) ? `mariadbd ${/--port=(\d+)/.exec(cmd)?.[1] ?? ''}` : /redis-server/.test(cmd) ? 'redis' : /nats-server/.test(cmd) ? 'nats' : undefined);
       if (group) groups.set(group, (groups.get(group) ?? 0) + ticks);

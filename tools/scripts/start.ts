@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole system on this machine, in the foreground.
  *   installs missing Debian packages, starts the dev stack (MariaDB x2, Redis, NATS JetStream),
- *   starts the four services (each migrates its own databases), seeds a demo catalog, and prints
+ *   starts the four services (five processes: order-command's outbox relay runs apart; each migrates its own databases), seeds a demo catalog, and prints
  *   where the API and its docs are, with a ready-to-paste curl. Ctrl-C stops all of it.
  */
 import { credentials, Metadata } from '@grpc/grpc-js';
@@ -51,8 +51,9 @@ async function main(): Promise<void> {
 Orderflow is up. Ctrl-C stops everything; \`npm run down\` stops a stack left behind.
   API        ${url}/api
   docs       ${url}/docs   (OpenAPI: ${url}/openapi.json)
-  services   order-command :${DEV_PORTS.orderCommand}, inventory :${DEV_PORTS.inventory}, order-query :${DEV_PORTS.orderQuery} (gRPC, health + reflection)
-  metrics    ${url}/metrics, and GET /metrics on :${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)
+  services   order-command :${DEV_PORTS.orderCommand}, inventory :${DEV_PORTS.inventory}, order-query :${DEV_PORTS.orderQuery} (gRPC, health + reflection);
+             order-command's outbox relay runs as its own process (health on :${DEV_PORTS.orderRelay})
+  metrics    ${url}/metrics, and GET /metrics on :${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.orderRelay} (outbox relay), :${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)
 
 Place an order as demo-customer (token valid 24 h; \`npm run token -- <customer> [--admin]\` mints others):
 

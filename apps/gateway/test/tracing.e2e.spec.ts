@@ -103,11 +103,11 @@ describe('tracing one order across gateway, gRPC, the outbox, NATS and the proje
 
   it('when Prometheus scrapes the gRPC services, then each serves its RPC and business metrics', async () => {
     const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const { orderCommand, inventory, orderQuery } = t.system.metricsPorts;
+    const { orderCommand, orderRelay, inventory, orderQuery } = t.system.metricsPorts;
     expect(await scrape(orderCommand)).toMatch(
       /orderflow_grpc_server_handled_total\{grpc_service="orderflow\.order\.v1\.OrderCommandService",grpc_method="PlaceOrder",grpc_code="OK"\} [1-9]/,
     );
-    expect(await scrape(orderCommand)).toMatch(/orderflow_outbox_published_total [1-9]/);
+    expect(await scrape(orderRelay)).toMatch(/orderflow_outbox_published_total [1-9]/);
     expect(await scrape(inventory)).toMatch(/orderflow_inventory_reservations_total\{outcome="reserved"\} [1-9]/);
     expect(await scrape(orderQuery)).toMatch(/orderflow_projection_events_total\{result="applied"\} [1-9]/);
     expect((await t.http('GET', '/metrics')).body).toContain('orderflow_http_requests_total');

@@ -17,6 +17,7 @@ import { ORDER_SHARD_MIGRATIONS } from './infrastructure/migrations';
 import { createOrderCommandMetrics } from './infrastructure/order-command.metrics';
 import { ShardedOrderIds } from './infrastructure/order-ids';
 import { OutboxRelay, OutboxRelayHooks } from './infrastructure/outbox-relay';
+import { OutboxWakePublisher, outboxWakeSubject, subscribeOutboxWake } from './infrastructure/outbox-wake';
 import { SequelizeOrderRepository } from './infrastructure/sequelize.order-repository';
 
 export interface OrderCommandApp {
@@ -77,7 +78,12 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     lingerMs: config.outbox.lingerMs,
     hooks: options.relayHooks,
   });
-  const outbox = { notify: () => relay.notify() };
+  const roles = new Set(config.roles);
+  const runsRelay = roles.has('relay') && options.relay !== false;
+  const wakeSubject = outboxWakeSubject(config.nats.stream);
+  // With the relay in this process, wake it directly; otherwise wake the relay processes over NATS.
+  const wakePublisher = new OutboxWakePublisher(() => nc, wakeSubject);
+  const outbox = { notify: runsRelay ? () => relay.notify() : () => wakePublisher.notify() };
 
   const placeOrder = createPlaceOrder({
     repository: useCaseRepository,
@@ -104,7 +110,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
         definition: orderV1.OrderCommandServiceService,
         implementation: createOrderCommandGrpcHandler(placeOrder, orders, logger),
       },
-    ],
+    ].filter(() => roles.has('api')), // without the API role: health and reflection only
     reflection: loadPackageDefinition(),
     logger,
     metrics,
@@ -134,13 +140,14 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
         nc = await connectNats({ servers: config.nats.servers, name: 'order-command' });
         await ensureStream(nc, ordersStream({ name: config.nats.stream, prefix: config.nats.subjectPrefix, duplicateWindowMs: config.nats.duplicateWindowMs, replicas: config.nats.replicas }));
         jetStream = new JetStreamPublisher(nc, { expectedStream: config.nats.stream });
+        if (runsRelay) subscribeOutboxWake(nc, wakeSubject, () => relay.notify());
       },
       stop: async () => {
         await nc?.drain();
       },
     },
-    ...(options.relay === false ? [] : [relay]),
-    sweeper,
+    ...(runsRelay ? [relay] : []),
+    ...(roles.has('sweeper') ? [sweeper] : []),
     { name: 'inventory-client', start: async () => undefined, stop: async () => inventory.close() },
     grpc,
   ]);

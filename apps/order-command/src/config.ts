@@ -1,6 +1,23 @@
 import { env, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
+/** What one process runs: the gRPC API, the outbox relay, the sweeper (expiry, abandoned placements, settlement). */
+export const ORDER_COMMAND_ROLES = ['api', 'relay', 'sweeper'] as const;
+export type OrderCommandRole = (typeof ORDER_COMMAND_ROLES)[number];
+
+const roleList = z
+  .string()
+  .default(ORDER_COMMAND_ROLES.join(','))
+  .transform((value, ctx) => {
+    const roles = [...new Set(value.split(',').map((r) => r.trim()).filter(Boolean))];
+    const unknown = roles.filter((r) => !(ORDER_COMMAND_ROLES as readonly string[]).includes(r));
+    if (roles.length === 0 || unknown.length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must list one or more of ${ORDER_COMMAND_ROLES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}` });
+      return z.NEVER;
+    }
+    return roles as OrderCommandRole[];
+  });
+
 const DEFAULT_SHARDS = [
   '127.0.0.1:13306/orderflow_orders_0',
   '127.0.0.1:13307/orderflow_orders_1',
@@ -12,6 +29,11 @@ const DEFAULT_SHARDS = [
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   const e = readEnv(
     {
+      /**
+       * Comma-separated roles of this process. A process without `api` still serves gRPC health; one
+       * without `relay` wakes the relays of the others over NATS after each placement.
+       */
+      ORDER_COMMAND_ROLES: roleList,
       ORDER_COMMAND_GRPC_HOST: env.string('127.0.0.1'),
       ORDER_COMMAND_GRPC_PORT: env.port(50051),
       /** Prometheus endpoint (GET /metrics); port 0 turns it off. */
@@ -46,6 +68,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     source,
   );
   return {
+    roles: e.ORDER_COMMAND_ROLES,
     grpc: { host: e.ORDER_COMMAND_GRPC_HOST, port: e.ORDER_COMMAND_GRPC_PORT },
     metrics: { host: e.ORDER_COMMAND_METRICS_HOST, port: e.ORDER_COMMAND_METRICS_PORT },
     shards: e.ORDER_SHARDS.map((s) => ({ ...s, user: e.ORDER_MYSQL_USER, password: e.ORDER_MYSQL_PASSWORD })),

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { createSequelize } from '@orderflow/database';
+import { connectNats } from '@orderflow/messaging';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import { TcpProxy, testStack } from '@orderflow/stack';
@@ -61,6 +62,31 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     expect(await stockOf('place-a')).toMatchObject({ available: 8, reserved: 2 });
     const read = await oc.api.getOrder({ orderId: order!.id, actor: { customerId: 'alice', admin: false } });
     expect(read.order).toEqual(order);
+  });
+
+  it('when the API and the relay run in separate processes, then a placement wakes the relay over NATS at once', async () => {
+    // The relay polls only every minute: the event can reach the stream in time only by the wake-up.
+    const base = orderCommandConfig(inventory.address, { OUTBOX_POLL_INTERVAL_MS: '60000' });
+    const relayOnly = await startOrderCommand({ ...base, roles: ['relay'] });
+    const apiOnly = await startOrderCommand({ ...base, roles: ['api', 'sweeper'] });
+    const nc = await connectNats({ servers: base.nats.servers, name: 'wake-test' });
+    try {
+      await product('wake-p', 5);
+      const started = Date.now();
+      const placed = await apiOnly.api.placeOrder({ customerId: 'wendy', idempotencyKey: '', items: [{ productId: 'wake-p', quantity: 1, unitPriceMinor: 1000 }], address: 'A', paymentMethod: 'card' });
+      expect(placed.order?.status).toBe(orderV1.OrderStatus.ORDER_STATUS_RESERVED);
+      const jsm = await nc.jetstreamManager();
+      while ((await jsm.streams.info(base.nats.stream)).state.messages < 1) {
+        if (Date.now() - started > 10_000) throw new Error('the event did not reach the stream: the relay was not woken');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // The relay process serves health only, not the order API.
+      expect((await relayOnly.api.placeOrder({ customerId: 'wendy', idempotencyKey: '', items: [], address: 'A', paymentMethod: 'card' }).catch((e) => e)).code).toBe(status.UNIMPLEMENTED);
+    } finally {
+      await nc.close();
+      await apiOnly.stop({ keepData: true });
+      await relayOnly.stop();
+    }
   });
 
   it('when a unit price differs from the catalog, then it is FAILED_PRECONDITION price-changed with the current price, and nothing is held', async () => {

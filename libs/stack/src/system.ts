@@ -9,18 +9,20 @@ import { workspaceRoot } from './workspace';
 export interface SystemPorts {
   gateway: number;
   orderCommand: number;
+  /** order-command's outbox relay, a process of its own (gRPC health only). */
+  orderRelay: number;
   inventory: number;
   orderQuery: number;
 }
 
-/** The ports `npm start` uses; each service's own config has the same defaults. */
-export const DEV_PORTS: SystemPorts = { gateway: 8080, orderCommand: 50051, inventory: 50052, orderQuery: 50053 };
+/** The ports `npm start` uses; each service's own config has the same defaults (the relay's are set here). */
+export const DEV_PORTS: SystemPorts = { gateway: 8080, orderCommand: 50051, inventory: 50052, orderQuery: 50053, orderRelay: 50054 };
 
 /** Prometheus endpoints (GET /metrics) of the gRPC services; the gateway serves /metrics on its HTTP port. */
 export type MetricsPorts = Omit<SystemPorts, 'gateway'>;
 
 /** The metrics ports `npm start` uses; each service's own config has the same defaults. */
-export const DEV_METRICS_PORTS: MetricsPorts = { orderCommand: 9451, inventory: 9452, orderQuery: 9453 };
+export const DEV_METRICS_PORTS: MetricsPorts = { orderCommand: 9451, inventory: 9452, orderQuery: 9453, orderRelay: 9454 };
 
 export interface SystemOptions {
   stack: StackInfo;
@@ -99,9 +101,19 @@ export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metric
   };
 }
 
-const SERVICES: { name: keyof SystemPorts; entry: string }[] = [
+/**
+ * The processes, in start order. order-command runs as two: the API (and sweeper), and the outbox relay
+ * on its own, so publishing events never waits behind request handling in one event loop (the API wakes
+ * the relay over NATS after each commit).
+ */
+const SERVICES: { name: keyof SystemPorts; entry: string; env?: (ports: SystemPorts, metrics: MetricsPorts) => Record<string, string> }[] = [
   { name: 'inventory', entry: 'apps/inventory/src/main.ts' },
-  { name: 'orderCommand', entry: 'apps/order-command/src/main.ts' },
+  { name: 'orderCommand', entry: 'apps/order-command/src/main.ts', env: () => ({ ORDER_COMMAND_ROLES: 'api,sweeper' }) },
+  {
+    name: 'orderRelay',
+    entry: 'apps/order-command/src/main.ts',
+    env: (ports, metrics) => ({ ORDER_COMMAND_ROLES: 'relay', ORDER_COMMAND_GRPC_PORT: String(ports.orderRelay), ORDER_COMMAND_METRICS_PORT: String(metrics.orderRelay) }),
+  },
   { name: 'orderQuery', entry: 'apps/order-query/src/main.ts' },
   { name: 'gateway', entry: 'apps/gateway/src/main.ts' },
 ];
@@ -127,7 +139,7 @@ async function httpReady(url: string): Promise<boolean> {
 }
 
 /**
- * Starts the four services as processes (tsx on their sources), in dependency order, each waited for
+ * Starts the four services as five processes (tsx on their sources), in dependency order, each waited for
  * until it is healthy. Each service migrates its own databases at start.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
@@ -136,16 +148,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const ports = options.ports ?? {
     gateway: await freePort(),
     orderCommand: await freePort(),
+    orderRelay: await freePort(),
     inventory: await freePort(),
     orderQuery: await freePort(),
   };
-  const metricsPorts = options.metricsPorts ?? { orderCommand: await freePort(), inventory: await freePort(), orderQuery: await freePort() };
+  const metricsPorts = options.metricsPorts ?? { orderCommand: await freePort(), orderRelay: await freePort(), inventory: await freePort(), orderQuery: await freePort() };
   const env = { ...systemEnv(options.stack, ports, options.tag, metricsPorts), LOG_LEVEL: options.logLevel ?? 'warn', ...options.env };
   const children = new Map<keyof SystemPorts, ChildProcess>();
 
   const launch = async (name: keyof SystemPorts) => {
     const service = SERVICES.find((s) => s.name === name)!;
-    const child = spawn(process.execPath, [tsx, ...(options.nodeFlags ?? []), path.join(root, service.entry)], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
+    const child = spawn(process.execPath, [tsx, ...(options.nodeFlags ?? []), path.join(root, service.entry)], { cwd: root, env: { ...process.env, ...env, ...service.env?.(ports, metricsPorts) }, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
     children.set(name, child);
     const ready = name === 'gateway' ? () => httpReady(`http://127.0.0.1:${ports.gateway}/healthz`) : () => grpcServing(`127.0.0.1:${ports[name]}`);
     const deadline = Date.now() + 90_000;
