@@ -97,6 +97,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
       paymentWindowMs: config.paymentWindowMs,
       reservationGraceMs: config.reservationGraceMs,
       inFlightWaitMs: config.idempotencyWaitMs,
+      soldOutCacheMs: config.soldOutCacheMs,
     },
   });
   const orders = createOrderLifecycle({ repository: useCaseRepository, inventory, ids, clock, outbox, log, pendingTimeoutMs: config.pendingTimeoutMs, settleAfterMs: config.settleAfterMs });

@@ -56,6 +56,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       PAYMENT_WINDOW_MS: env.int(15 * 60_000, 1),
       RESERVATION_GRACE_MS: env.int(5 * 60_000, 0),
       IDEMPOTENCY_WAIT_MS: env.int(5_000, 0),
+      /** How long a product inventory refused as sold out is refused without asking again (0: always ask). */
+      SOLD_OUT_CACHE_MS: env.int(200, 0),
       PENDING_TIMEOUT_MS: env.int(30_000, 100),
       SETTLE_AFTER_MS: env.int(2_000, 0),
       ORDER_SWEEP_INTERVAL_MS: env.int(1_000, 10),
@@ -85,6 +87,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     paymentWindowMs: e.PAYMENT_WINDOW_MS,
     reservationGraceMs: e.RESERVATION_GRACE_MS,
     idempotencyWaitMs: e.IDEMPOTENCY_WAIT_MS,
+    soldOutCacheMs: e.SOLD_OUT_CACHE_MS,
     pendingTimeoutMs: e.PENDING_TIMEOUT_MS,
     settleAfterMs: e.SETTLE_AFTER_MS,
     sweepIntervalMs: e.ORDER_SWEEP_INTERVAL_MS,

@@ -5,7 +5,7 @@ import { createPlaceOrder } from './place-order.use-case';
 import { DEFAULT_ORDER_LIMITS } from './validation';
 
 /** In-memory fakes for the use case's rules; the real repository and inventory are tested against real servers. */
-function harness(inventory: Partial<InventoryPort> = {}, overrides: Partial<OrderRepository> = {}) {
+function harness(inventory: Partial<InventoryPort> = {}, overrides: Partial<OrderRepository> = {}, soldOutCacheMs = 0) {
   const orders = new Map<string, Order>();
   const keys = new Map<string, IdempotencyRecord>();
   const calls: string[] = [];
@@ -66,7 +66,7 @@ function harness(inventory: Partial<InventoryPort> = {}, overrides: Partial<Orde
     clock: { now: () => new Date(Date.UTC(2026, 0, 1) + 1000 * ticks++) }, // one second per reading
     outbox: { notify: () => calls.push('notify') },
     log: { warn: () => undefined, error: () => undefined },
-    settings: { limits: DEFAULT_ORDER_LIMITS, paymentWindowMs: 60_000, reservationGraceMs: 1_000, inFlightWaitMs: 100 },
+    settings: { limits: DEFAULT_ORDER_LIMITS, paymentWindowMs: 60_000, reservationGraceMs: 1_000, inFlightWaitMs: 100, soldOutCacheMs },
   });
   return { placeOrder, orders, keys, calls };
 }
@@ -186,5 +186,35 @@ describe('PlaceOrder rules', () => {
     await expect(placeOrder(request('k'))).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(calls).toEqual(['fail 1 owesRelease=false stored=none']);
     expect(keys.has('c1/k')).toBe(false);
+  });
+
+  it('when inventory said a product is sold out, then the next orders for it are refused without asking it until the cache time is up', async () => {
+    let asked = 0;
+    const { placeOrder } = harness(
+      {
+        reserve: async () => {
+          asked++;
+          throw new InsufficientStockError([{ productId: 'p', requested: 1, available: 0 }]);
+        },
+      },
+      {},
+      60_000,
+    );
+    await expect(placeOrder(request())).rejects.toBeInstanceOf(InsufficientStockError);
+    const second = await placeOrder(request(undefined, 2)).catch((e) => e);
+    expect(second).toBeInstanceOf(InsufficientStockError);
+    expect(second.shortages).toEqual([{ productId: 'p', requested: 2, available: 0 }]);
+    expect(asked).toBe(1);
+    // Without the cache every order asks.
+    let askedWithout = 0;
+    const plain = harness({
+      reserve: async () => {
+        askedWithout++;
+        throw new InsufficientStockError([{ productId: 'p', requested: 1, available: 0 }]);
+      },
+    });
+    await plain.placeOrder(request()).catch(() => undefined);
+    await plain.placeOrder(request()).catch(() => undefined);
+    expect(askedWithout).toBe(2);
   });
 });

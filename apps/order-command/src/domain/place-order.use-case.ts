@@ -11,6 +11,7 @@ import {
 } from './errors';
 import type { Order, PlaceOrderCommand } from './model';
 import type { Clock, IdempotencyRecord, InventoryPort, Log, OrderIdSource, OrderRepository, OutboxSignal, StoredOutcome } from './ports';
+import { SoldOutProducts } from './sold-out-products';
 import { OrderLimits, orderTotal, requestFingerprint, validatePlaceOrder } from './validation';
 
 export interface PlaceOrderSettings {
@@ -21,6 +22,8 @@ export interface PlaceOrderSettings {
   reservationGraceMs: number;
   /** How long a duplicate call waits for the first call with its key to finish. */
   inFlightWaitMs: number;
+  /** How long a product inventory refused as sold out is refused here without asking (0: always ask). */
+  soldOutCacheMs?: number;
 }
 
 export interface PlaceOrderDeps {
@@ -60,8 +63,18 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     throw new IdempotencyKeyInFlightError();
   };
 
-  const reserveStock = (order: Order, placementId: string) =>
-    inventory.reserve(order.id, order.items, new Date(order.expiresAt.getTime() + settings.reservationGraceMs), placementId);
+  const soldOut = new SoldOutProducts(settings.soldOutCacheMs ?? 0);
+
+  const reserveStock = async (order: Order, placementId: string) => {
+    const known = soldOut.shortages(order.items);
+    if (known.length > 0) throw new InsufficientStockError(known);
+    try {
+      await inventory.reserve(order.id, order.items, new Date(order.expiresAt.getTime() + settings.reservationGraceMs), placementId);
+    } catch (error) {
+      if (error instanceof InsufficientStockError) soldOut.record(error.shortages);
+      throw error;
+    }
+  };
 
   const placedEvent = (order: Order) => ({ eventId: randomUUID(), kind: 'placed' as const, order, occurredAt: order.updatedAt });
 
