@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { createSequelize } from '@orderflow/database';
 import { connectNats } from '@orderflow/messaging';
@@ -5,7 +6,9 @@ import { errorDetails, orderV1 } from '@orderflow/proto';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import { TcpProxy, testStack } from '@orderflow/stack';
 import { QueryTypes } from 'sequelize';
+import type { Order } from '../src/domain/model';
 import type { OrderRepository } from '../src/domain/ports';
+import { ShardedOrderIds } from '../src/infrastructure/order-ids';
 import { InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
 
 describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory process)', () => {
@@ -86,6 +89,38 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
       await nc.close();
       await apiOnly.stop({ keepData: true });
       await relayOnly.stop();
+    }
+  });
+
+  it('when many placed orders of one shard are written at once (grouped commits), then each is stored once and a taken id among them fails alone', async () => {
+    const ids = new ShardedOrderIds();
+    const now = new Date();
+    const event = (customerId: string, id = ids.next(customerId)) => {
+      const order: Order = {
+        id,
+        customerId,
+        status: 'RESERVED',
+        items: [{ productId: 'gc-p', quantity: 1, unitPriceMinor: 100 }],
+        totalMinor: 100,
+        address: 'A',
+        paymentMethod: 'card',
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: new Date(now.getTime() + 60_000),
+      };
+      return { eventId: randomUUID(), kind: 'placed' as const, order, occurredAt: now };
+    };
+    // One customer: every write goes to one shard, so they queue behind each other and share transactions.
+    const taken = event('gc-customer');
+    expect(await oc.app.repository.insertPlaced(taken)).toBe(true);
+    const burst = Array.from({ length: 40 }, () => event('gc-customer'));
+    burst.splice(20, 0, event('gc-customer', taken.order.id)); // the same id again, in the middle
+    const stored = await Promise.all(burst.map((e) => oc.app.repository.insertPlaced(e)));
+    expect(stored.filter((s) => !s)).toHaveLength(1);
+    expect(stored[20]).toBe(false);
+    for (const e of [taken, ...burst.filter((_, i) => i !== 20)]) {
+      expect(await oc.app.repository.get(e.order.id)).toMatchObject({ id: e.order.id, status: 'RESERVED', version: 1, items: [{ productId: 'gc-p', quantity: 1, unitPriceMinor: 100 }] });
     }
   });
 

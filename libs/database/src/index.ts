@@ -4,4 +4,5 @@ export { isDatabaseUnavailable, isDuplicateKey, isTransientConflict } from './er
 export { migrate } from './migrations';
 export type { Migration } from './migrations';
 export { affectedRows, createSqlPool, rowsOf, SqlPool, SqlTransaction } from './sql';
+export { GroupCommitter } from './group-commit';
 export type { Statement, StatementResult } from './sql';

@@ -16,8 +16,8 @@ export type ClaimResult = { kind: 'claimed' } | { kind: 'duplicate-id' } | { kin
 
 /** Orders on their shards. Every write is one transaction on the order's shard. */
 export interface OrderRepository {
-  /** Stores the order as PENDING (claiming its id) and, with a key, the key as IN_FLIGHT. */
-  claim(order: Order, idempotency?: { key: string; fingerprint: string }): Promise<ClaimResult>;
+  /** A keyed placement's first write: the key as IN_FLIGHT and the order as PENDING (claiming its id). */
+  claim(order: Order, idempotency: { key: string; fingerprint: string }): Promise<ClaimResult>;
   /**
    * Stores an order placed without a key (stock already reserved): the order as RESERVED, its items,
    * history and outbox event, in one transaction. False if the id is taken on its shard.

@@ -1,4 +1,4 @@
-import { affectedRows, isDuplicateKey, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
+import { affectedRows, GroupCommitter, isDuplicateKey, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
 import { forEachShard, ShardRouter } from '@orderflow/sharding';
 import { activeTraceparent } from '@orderflow/telemetry';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
@@ -67,7 +67,11 @@ export class SequelizeOrderRepository implements OrderRepository {
   ) {
     if (shards.length !== router.shardCount) throw new Error(`${shards.length} shard databases for a map of ${router.shardCount} shards`);
     if (sql.length !== router.shardCount) throw new Error(`${sql.length} shard pools for a map of ${router.shardCount} shards`);
+    this.placements = sql.map((pool) => new GroupCommitter(pool));
   }
+
+  /** Placed orders of one shard written at the same time share a transaction (each still stored or refused alone). */
+  private readonly placements: GroupCommitter[];
 
   private sqlForOrder(orderId: string): SqlPool {
     return this.sql[this.router.shardForOrderId(orderId)] as SqlPool;
@@ -81,49 +85,47 @@ export class SequelizeOrderRepository implements OrderRepository {
     return this.shards[this.router.shardForCustomer(customerId)] as Sequelize;
   }
 
-  async claim(order: Order, idempotency?: { key: string; fingerprint: string }): Promise<ClaimResult> {
+  async claim(order: Order, idempotency: { key: string; fingerprint: string }): Promise<ClaimResult> {
     const pool = this.sql[this.router.shardForCustomer(order.customerId)] as SqlPool;
     const createdAt = toSqlDateTime(order.createdAt);
-    const insertOrder: Statement = {
-      sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
-            VALUES (?, ?, 'PENDING', ?, ?, ?, 0, ?, ?, ?)`,
-      values: [order.id, order.customerId, order.totalMinor, order.address, order.paymentMethod, createdAt, createdAt, toSqlDateTime(order.expiresAt)],
-    };
     try {
-      if (idempotency) {
-        // The key first: on a taken key MySQL stops there. Both rows, and the COMMIT, in one round trip.
-        const insertKey: Statement = {
-          sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?)`,
-          values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, createdAt, createdAt],
-        };
-        await pool.transaction((tx) => tx.commitWith([insertKey, insertOrder]));
-      } else {
-        await pool.run([insertOrder]); // without a key the claim is one autocommitted INSERT
-      }
+      // The key first: on a taken key MySQL stops there. Both rows, and the COMMIT, in one round trip.
+      await pool.transaction((tx) =>
+        tx.commitWith([
+          {
+            sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?)`,
+            values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, createdAt, createdAt],
+          },
+          {
+            sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
+                  VALUES (?, ?, 'PENDING', ?, ?, ?, 0, ?, ?, ?)`,
+            values: [order.id, order.customerId, order.totalMinor, order.address, order.paymentMethod, createdAt, createdAt, toSqlDateTime(order.expiresAt)],
+          },
+        ]),
+      );
       return { kind: 'claimed' };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
-      const record = idempotency ? await this.findIdempotency(order.customerId, idempotency.key) : undefined;
+      const record = await this.findIdempotency(order.customerId, idempotency.key);
       return record ? { kind: 'existing-key', record } : { kind: 'duplicate-id' };
     }
   }
 
   async insertPlaced(event: OrderEventRecord): Promise<boolean> {
     const { order } = event;
-    const pool = this.sql[this.router.shardForCustomer(order.customerId)] as SqlPool;
+    const placements = this.placements[this.router.shardForCustomer(order.customerId)] as GroupCommitter;
     try {
-      // One round trip: the order (its id's unique key first, so a taken id stops there), items, history, outbox, COMMIT.
-      await pool.transaction((tx) =>
-        tx.commitWith([
-          {
-            sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
-                  VALUES (?, ?, 'RESERVED', ?, ?, ?, 1, ?, ?, ?)`,
-            values: [order.id, order.customerId, order.totalMinor, order.address, order.paymentMethod, toSqlDateTime(order.createdAt), toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt)],
-          },
-          itemsStatement(order.id, order.items),
-          ...this.eventStatements(event),
-        ]),
-      );
+      // One round trip, shared under load: the order (its id's unique key first, so a taken id stops
+      // there), items, history, outbox, COMMIT.
+      await placements.commit([
+        {
+          sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
+                VALUES (?, ?, 'RESERVED', ?, ?, ?, 1, ?, ?, ?)`,
+          values: [order.id, order.customerId, order.totalMinor, order.address, order.paymentMethod, toSqlDateTime(order.createdAt), toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt)],
+        },
+        itemsStatement(order.id, order.items),
+        ...this.eventStatements(event),
+      ]);
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;

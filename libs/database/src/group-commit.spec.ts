@@ -1,0 +1,77 @@
+import { GroupCommitter } from './group-commit';
+import type { SqlPool, SqlTransaction, Statement } from './sql';
+
+/** A pool that records each transaction's statements; the real one is tested against MariaDB. */
+function fakePool(fail: (statements: Statement[]) => Error | undefined = () => undefined) {
+  const transactions: string[][] = [];
+  let releases: (() => void)[] = [];
+  const pool = {
+    transaction: async <T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> =>
+      work({
+        commitWith: async (statements: Statement[]) => {
+          await new Promise<void>((resolve) => releases.push(resolve)); // the round trip, until the test lets it end
+          const error = fail(statements);
+          if (error) throw error;
+          transactions.push(statements.map((s) => s.sql));
+          return [];
+        },
+      } as unknown as SqlTransaction),
+  } as unknown as SqlPool;
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  const finishRoundTrip = async () => {
+    await tick();
+    const pending = releases;
+    releases = [];
+    for (const release of pending) release();
+    await tick();
+  };
+  return { pool, transactions, finishRoundTrip };
+}
+
+const duplicate = () => Object.assign(new Error('Duplicate entry'), { code: 'ER_DUP_ENTRY' });
+
+describe('GroupCommitter', () => {
+  it('when writes arrive while one is in flight, then they share the next transaction and each resolves', async () => {
+    const { pool, transactions, finishRoundTrip } = fakePool();
+    const committer = new GroupCommitter(pool);
+    const first = committer.commit([{ sql: 'a' }]);
+    const later = [committer.commit([{ sql: 'b1' }, { sql: 'b2' }]), committer.commit([{ sql: 'c' }])];
+    await finishRoundTrip();
+    await first;
+    await finishRoundTrip();
+    await Promise.all(later);
+    expect(transactions).toEqual([['a'], ['b1', 'b2', 'c']]);
+  });
+
+  it('when one group breaks the shared transaction with a duplicate key, then every group is written alone and only that one fails', async () => {
+    const { pool, transactions, finishRoundTrip } = fakePool((statements) => (statements.some((s) => s.sql === 'dup') ? duplicate() : undefined));
+    const committer = new GroupCommitter(pool);
+    const first = committer.commit([{ sql: 'a' }]);
+    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'dup' }]), committer.commit([{ sql: 'c' }])].map((p) => p.then(() => 'ok', (e: Error) => e.message));
+    await finishRoundTrip();
+    await first;
+    for (let i = 0; i < 3; i++) await finishRoundTrip();
+    expect(await Promise.all(results)).toEqual(['ok', 'Duplicate entry', 'ok']);
+    expect(transactions).toEqual([['a'], ['b'], ['c']]);
+  });
+
+  it('when the shared transaction fails otherwise, then every group gets that error (whether it committed is unknown)', async () => {
+    const { pool, finishRoundTrip } = fakePool((statements) => (statements.length > 1 ? new Error('connection lost') : undefined));
+    const committer = new GroupCommitter(pool);
+    const first = committer.commit([{ sql: 'a' }]);
+    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'c' }])].map((p) => p.then(() => 'ok', (e: Error) => e.message));
+    await finishRoundTrip();
+    await first;
+    await finishRoundTrip();
+    expect(await Promise.all(results)).toEqual(['connection lost', 'connection lost']);
+  });
+
+  it('when more groups wait than the maximum, then they go in several transactions, in arrival order', async () => {
+    const { pool, transactions, finishRoundTrip } = fakePool();
+    const committer = new GroupCommitter(pool, 2);
+    const all = ['a', 'b', 'c', 'd', 'e'].map((sql) => committer.commit([{ sql }]));
+    for (let i = 0; i < 4; i++) await finishRoundTrip();
+    await Promise.all(all);
+    expect(transactions).toEqual([['a'], ['b', 'c'], ['d', 'e']]);
+  });
+});

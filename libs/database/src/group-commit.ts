@@ -1,0 +1,61 @@
+import { isDuplicateKey } from './errors';
+import type { SqlPool, Statement } from './sql';
+
+interface Group {
+  statements: Statement[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: independent writes that arrive while one is in flight share the next transaction, so
+ * under load many of them cost one round trip and one COMMIT instead of one each (on a loaded box the
+ * socket write and the commit per transaction, not the SQL, are the cost). At most one shared
+ * transaction is in flight per pool; a lone write goes at once.
+ *
+ * Each group still succeeds or fails alone. A duplicate key in one group stops the shared transaction
+ * before its COMMIT, so nothing of it is stored: every group is then written again in a transaction of
+ * its own and gets its own answer. Any other failure (a lost connection) is every group's answer, with
+ * the same doubt as for one transaction: the COMMIT may or may not have landed.
+ */
+export class GroupCommitter {
+  private readonly queue: Group[] = [];
+  private draining = false;
+
+  constructor(
+    private readonly pool: SqlPool,
+    private readonly maxGroups = 64,
+  ) {
+    if (!Number.isInteger(maxGroups) || maxGroups < 1) throw new RangeError('maxGroups must be a positive integer');
+  }
+
+  /** Resolves once the statements are committed, in one transaction (possibly shared with others). */
+  commit(statements: Statement[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ statements, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) await this.flush(this.queue.splice(0, this.maxGroups));
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async flush(batch: Group[]): Promise<void> {
+    try {
+      await this.pool.transaction((tx) => tx.commitWith(batch.flatMap((group) => group.statements)));
+      for (const group of batch) group.resolve();
+    } catch (error) {
+      if (batch.length === 1 || !isDuplicateKey(error)) {
+        for (const group of batch) group.reject(error);
+        return;
+      }
+      await Promise.all(batch.map((group) => this.pool.transaction((tx) => tx.commitWith(group.statements)).then(group.resolve, group.reject)));
+    }
+  }
+}
