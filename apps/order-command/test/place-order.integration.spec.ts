@@ -194,14 +194,20 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
   });
 });
 
+/** An order-command config whose shard connections go through TCP proxies the test can cut. */
+async function behindProxies(inventoryAddress: string) {
+  const stack = testStack.info();
+  const proxies = stack.mysql.map((m) => new TcpProxy(m));
+  for (const proxy of proxies) await proxy.start();
+  const base = orderCommandConfig(inventoryAddress);
+  const config = { ...base, shards: base.shards.map((s) => ({ ...s, port: proxies[stack.mysql.findIndex((m) => m.port === s.port)]!.port })) };
+  return { proxies, config };
+}
+
 describe('PlaceOrder when the shard write fails after stock was reserved', () => {
   it('when the order cannot be stored, then the caller gets UNAVAILABLE, the stock comes back, and a retry with the key succeeds', async () => {
     const inventory = await startInventoryProcess();
-    const stack = testStack.info();
-    const proxies = stack.mysql.map((m) => new TcpProxy(m));
-    for (const proxy of proxies) await proxy.start();
-    const base = orderCommandConfig(inventory.address);
-    const config = { ...base, shards: base.shards.map((s) => ({ ...s, port: proxies[stack.mysql.findIndex((m) => m.port === s.port)]!.port })) };
+    const { proxies, config } = await behindProxies(inventory.address);
     let cutNext = false;
     const oc = await startOrderCommand(config, {
       decorateRepository: (repository: OrderRepository) =>
@@ -240,13 +246,10 @@ describe('PlaceOrder when the shard write fails after stock was reserved', () =>
       await inventory.stop();
     }
   });
+
   it('when an order without a key cannot be stored, then the caller gets UNAVAILABLE, nothing is stored, and the stock comes back', async () => {
     const inventory = await startInventoryProcess();
-    const stack = testStack.info();
-    const proxies = stack.mysql.map((m) => new TcpProxy(m));
-    for (const proxy of proxies) await proxy.start();
-    const base = orderCommandConfig(inventory.address);
-    const config = { ...base, shards: base.shards.map((s) => ({ ...s, port: proxies[stack.mysql.findIndex((m) => m.port === s.port)]!.port })) };
+    const { proxies, config } = await behindProxies(inventory.address);
     const oc = await startOrderCommand(config, {
       decorateRepository: (repository: OrderRepository) =>
         Object.assign(Object.create(repository) as OrderRepository, {
