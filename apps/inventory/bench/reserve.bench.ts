@@ -14,7 +14,7 @@ import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { dropDatabase, ensureDatabase } from '@orderflow/database';
 import { inventoryV1 } from '@orderflow/proto';
-import { startStack, workspaceRoot } from '@orderflow/stack';
+import { SERVICE_NODE_FLAGS, startStack, workspaceRoot } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 import { drive, formatRow, LoadResult } from './load';
 
@@ -63,7 +63,7 @@ interface ModeResult {
 async function measureMode(mode: string, target: { host: string; port: number; user: string; password: string }, redisPort: number): Promise<ModeResult> {
   const database = `orderflow_bench_inventory_${mode}`;
   await dropDatabase({ ...target, database });
-  const service = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
+  const service = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), ...SERVICE_NODE_FLAGS, path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
     env: {
       ...process.env,
       INVENTORY_GRPC_PORT: String(PORT),

@@ -9,6 +9,6 @@ export { OtlpReceiver } from './otlp-receiver';
 export type { ReceivedSpan } from './otlp-receiver';
 export { parseMetrics, scrapeMetrics } from './metrics-scrape';
 export type { MetricSample, MetricsScrape } from './metrics-scrape';
-export { startSystem, systemEnv, freePort, DEV_PORTS, DEV_METRICS_PORTS } from './system';
+export { startSystem, systemEnv, freePort, DEV_PORTS, DEV_METRICS_PORTS, SERVICE_NODE_FLAGS } from './system';
 export type { RunningSystem, SystemOptions, SystemPorts, MetricsPorts } from './system';
 export { ensurePackages, BROWSER_PACKAGES } from './packages';
