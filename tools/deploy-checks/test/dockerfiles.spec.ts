@@ -85,7 +85,7 @@ describe('the app images', () => {
     const all = (keyword: string) => final.filter((i) => i.getKeyword() === keyword).map(argumentsOf);
 
     expect(content).toMatch(new RegExp(`^RUN node tools/deploy-checks/build-app\\.mjs ${app}$`, 'm'));
-    expect(all('CMD')).toEqual([`["node", "--enable-source-maps", "dist/apps/${app}/main.js"]`]);
+    expect(all('CMD')).toEqual([`["node", "--enable-source-maps", "--max-semi-space-size=32", "dist/apps/${app}/main.js"]`]);
     expect(all('EXPOSE').join(' ').split(/\s+/)).toContain(String(defaultPort));
     expect(all('USER')).toEqual(['1000:1000']);
     // Production dependencies of the app and of every workspace lib (the bundle inlines the libs, not their dependencies).

@@ -153,7 +153,7 @@ describe('the app bundles in their images', () => {
     async (app) => {
       const [mysql, redis, nats] = [await freePort(), await freePort(), await freePort()];
       const shards = (prefix: string) => [0, 1].map((i) => `127.0.0.1:${mysql}/${prefix}_${i}`).join(',');
-      const result = await execute(process.execPath, ['--enable-source-maps', `dist/apps/${app}/main.js`], {
+      const result = await execute(process.execPath, ['--enable-source-maps', '--max-semi-space-size=32', `dist/apps/${app}/main.js`], {
         cwd: imageRoot(app),
         timeoutMs: 30_000,
         env: baseEnv(app, {
@@ -193,7 +193,7 @@ describe('the app bundles in their images', () => {
       const port = await freePort();
       const closed = await freePort();
       base = `http://127.0.0.1:${port}`;
-      child = spawn(process.execPath, ['--enable-source-maps', 'dist/apps/gateway/main.js'], {
+      child = spawn(process.execPath, ['--enable-source-maps', '--max-semi-space-size=32', 'dist/apps/gateway/main.js'], {
         cwd: imageRoot('gateway'),
         env: baseEnv('gateway', {
           GATEWAY_HOST: '127.0.0.1',
