@@ -19,9 +19,9 @@ import { inventoryV1 } from '@orderflow/proto';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import { DEV_PORTS, RunningSystem, startStack, startSystem, systemEnv, workspaceRoot } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
-import { connect } from 'nats';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
+import { dropSystemData } from './system-data';
 
 const root = workspaceRoot();
 const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
@@ -226,22 +226,8 @@ async function main(): Promise<void> {
     console.log('\nwrote reports/bench.json and docs/benchmarks-chart.svg');
   } finally {
     await system?.stop();
-    if (system) await dropBenchData(system.env).catch((error: unknown) => console.warn(`could not drop the bench's databases and streams: ${String(error)}`));
+    if (system) await dropSystemData(system.env).catch((error: unknown) => console.warn(`could not drop the bench's databases and streams: ${String(error)}`));
   }
-}
-
-/** The databases and streams of a system the bench started (its own tag), so runs do not pile up on the dev stack. */
-async function dropBenchData(env: Record<string, string>): Promise<void> {
-  const databases = [...env.ORDER_SHARDS!.split(','), ...env.READ_SHARDS!.split(','), `${env.INVENTORY_MYSQL_HOST}:${env.INVENTORY_MYSQL_PORT}/${env.INVENTORY_MYSQL_DATABASE}`];
-  for (const entry of databases) {
-    const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(entry)!;
-    const connection = await mysql.createConnection({ host, port: Number(port), user: 'orderflow', password: 'orderflow' });
-    await connection.query(`DROP DATABASE IF EXISTS \`${database}\``).finally(() => connection.end());
-  }
-  const nc = await connect({ servers: env.NATS_SERVERS!.split(',') });
-  const jsm = await nc.jetstreamManager();
-  for (const stream of [env.ORDERS_STREAM!, env.DEAD_LETTER_STREAM!]) await jsm.streams.delete(stream).catch(() => undefined);
-  await nc.close();
 }
 
 main().then(

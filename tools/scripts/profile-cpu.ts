@@ -11,6 +11,7 @@ import { inventoryV1 } from '@orderflow/proto';
 import { startStack, startSystem } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
+import { dropSystemData } from './system-data';
 
 const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const SECONDS = arg('--seconds', 8);
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     console.log(`  box (/proc/stat, kernel and steal included): ${((busy / all) * 100).toFixed(0)}% busy, ${((busy / TICKS / requests) * 1e3).toFixed(3)} ms/request`);
   } finally {
     await system.stop();
+    await dropSystemData(system.env).catch((error: unknown) => console.warn(`could not drop the run's databases and streams: ${String(error)}`));
   }
 }
 
