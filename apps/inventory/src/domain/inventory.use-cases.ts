@@ -1,8 +1,7 @@
 import { ConflictError, ReservationNotFoundError, ReservationStateError, VersionConflict } from './errors';
 import type { Product, Reservation } from './model';
 import type { Clock, InventoryStore, StockLocks } from './ports';
-import { findPriceMismatches, findShortages, replayReserve } from './stock';
-import { InsufficientStockError, PriceChangedError } from './errors';
+import { assertReservable, replayReserve } from './stock';
 import { ReserveBatcher } from './reserve-batcher';
 import { InventoryLimits, validateOrderId, validateProductIds, validateReserve, validateUpsert } from './validation';
 
@@ -75,10 +74,7 @@ export function createInventoryUseCases({ store, locks, clock, limits, retry, mo
       // transaction each. The transaction checks again.
       const refuseIfShort = async () => {
         const products = new Map((await store.getProducts(command.items.map((i) => i.productId))).map((p) => [p.id, p]));
-        const shortages = findShortages(products, command.items);
-        const mismatches = findPriceMismatches(products, command.expectedPrices);
-        if (mismatches.length > 0) throw new PriceChangedError(mismatches);
-        if (shortages.length > 0) throw new InsufficientStockError(shortages);
+        assertReservable(products, command);
       };
       await refuseIfShort();
       if (mode === 'optimistic') {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { ReservationMismatchError, ReservationStateError, ReservationTakenError } from './errors';
+import { InsufficientStockError, PriceChangedError, ProductNotFoundError, ReservationMismatchError, ReservationStateError, ReservationTakenError } from './errors';
 import type { Product, Reservation } from './model';
-import { allocateInArrivalOrder, findPriceMismatches, replayReserve } from './stock';
+import { allocateInArrivalOrder, assertReservable, findPriceMismatches, replayReserve } from './stock';
 
 const product = (id: string, priceMinor: number): Product => ({ id, name: id, priceMinor, available: 5, reserved: 0, sold: 0, received: 5, version: 1 });
 
@@ -12,6 +12,18 @@ describe('findPriceMismatches', () => {
       { productId: 'b', expectedUnitPriceMinor: 200, currentUnitPriceMinor: 250 },
     ]);
     expect(findPriceMismatches(products, [])).toEqual([]);
+  });
+});
+
+describe('assertReservable', () => {
+  const products = new Map([['a', product('a', 100)]]); // 5 available at 100
+
+  it('when a Reserve has several problems, then an unknown product wins, then a changed price, then short stock', () => {
+    const item = (productId: string, quantity: number) => ({ productId, quantity });
+    expect(() => assertReservable(products, { items: [item('a', 9), item('x', 1)], expectedPrices: [{ productId: 'a', unitPriceMinor: 1 }] })).toThrow(ProductNotFoundError);
+    expect(() => assertReservable(products, { items: [item('a', 9)], expectedPrices: [{ productId: 'a', unitPriceMinor: 1 }] })).toThrow(PriceChangedError);
+    expect(() => assertReservable(products, { items: [item('a', 9)], expectedPrices: [{ productId: 'a', unitPriceMinor: 100 }] })).toThrow(InsufficientStockError);
+    expect(() => assertReservable(products, { items: [item('a', 5)], expectedPrices: [] })).not.toThrow();
   });
 });
 

@@ -1,4 +1,4 @@
-import { ProductNotFoundError, ReservationMismatchError, ReservationStateError, ReservationTakenError } from './errors';
+import { InsufficientStockError, PriceChangedError, ProductNotFoundError, ReservationMismatchError, ReservationStateError, ReservationTakenError } from './errors';
 import type { ExpectedPrice, PriceMismatch, Product, Reservation, ReservationItem, ReserveCommand, StockShortage } from './model';
 
 /**
@@ -15,6 +15,18 @@ export function findShortages(products: Map<string, Product>, items: Reservation
 
 export function sameItems(a: ReservationItem[], b: ReservationItem[]): boolean {
   return a.length === b.length && a.every((item, i) => item.productId === b[i]?.productId && item.quantity === b[i]?.quantity);
+}
+
+/**
+ * Refuses a Reserve the products as read cannot fill, in the order callers see: an unknown product
+ * (ProductNotFoundError), then a price other than expected (PriceChangedError), then short stock
+ * (InsufficientStockError). The same rule for the lock-free pre-check and inside the transaction.
+ */
+export function assertReservable(products: Map<string, Product>, command: Pick<ReserveCommand, 'items' | 'expectedPrices'>): void {
+  const shortages = findShortages(products, command.items);
+  const mismatches = findPriceMismatches(products, command.expectedPrices);
+  if (mismatches.length > 0) throw new PriceChangedError(mismatches);
+  if (shortages.length > 0) throw new InsufficientStockError(shortages);
 }
 
 /** The expected prices that differ from the products as read (products already known to exist). */

@@ -1,9 +1,9 @@
 import { affectedRows, isDuplicateKey, rowsOf, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { InsufficientStockError, PriceChangedError, ReservationNotFoundError, ReservationStateError, VersionConflict } from '../domain/errors';
+import { ReservationNotFoundError, ReservationStateError, VersionConflict } from '../domain/errors';
 import type { Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, UpsertProductCommand } from '../domain/model';
 import type { BatchOutcome, InventoryStore } from '../domain/ports';
-import { allocateInArrivalOrder, findPriceMismatches, findShortages } from '../domain/stock';
+import { allocateInArrivalOrder, assertReservable, findPriceMismatches } from '../domain/stock';
 
 interface ProductRow {
   id: string;
@@ -101,10 +101,7 @@ export class SequelizeInventoryStore implements InventoryStore {
     return this.db.transaction(async (transaction) => {
       const ids = command.items.map((i) => i.productId);
       const products = new Map((await this.readProducts(ids, transaction)).map((p) => [p.id, p]));
-      const shortages = findShortages(products, command.items);
-      const mismatches = findPriceMismatches(products, command.expectedPrices);
-      if (mismatches.length > 0) throw new PriceChangedError(mismatches);
-      if (shortages.length > 0) throw new InsufficientStockError(shortages);
+      assertReservable(products, command);
       try {
         await this.db.query(
           `INSERT INTO reservations (order_id, status, placement_id, expires_at, created_at, updated_at) VALUES (:orderId, 'RESERVED', :placementId, :expiresAt, NOW(3), NOW(3))`,

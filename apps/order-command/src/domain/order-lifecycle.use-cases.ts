@@ -2,16 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { ForbiddenError, InvalidArgumentError, InvalidTransitionError, OrderNotFoundError } from './errors';
 import { Actor, Order, StockAction, VISIBLE_STATUSES } from './model';
 import { checkTransition, Transition, TRANSITIONS } from './order-state-machine';
-import type { Clock, InventoryPort, Log, OrderIdSource, OrderRepository, OutboxSignal } from './ports';
+import type { OrderUseCaseDeps } from './ports';
 import { validateActor } from './validation';
 
-export interface OrderLifecycleDeps {
-  repository: OrderRepository;
-  inventory: InventoryPort;
-  ids: OrderIdSource;
-  clock: Clock;
-  outbox: OutboxSignal;
-  log: Log;
+export interface OrderLifecycleDeps extends OrderUseCaseDeps {
   /** A placement still PENDING after this long is given up (its process died mid-way). */
   pendingTimeoutMs: number;
   /** Owed Commit/Release older than this are retried by the settler. */

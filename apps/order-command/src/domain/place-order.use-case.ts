@@ -10,7 +10,7 @@ import {
   UnknownProductError,
 } from './errors';
 import type { Order, PlaceOrderCommand } from './model';
-import type { Clock, IdempotencyRecord, InventoryPort, Log, OrderIdSource, OrderRepository, OutboxSignal, StoredOutcome } from './ports';
+import type { IdempotencyRecord, OrderUseCaseDeps, StoredOutcome } from './ports';
 import { SoldOutProducts } from './sold-out-products';
 import { OrderLimits, orderTotal, requestFingerprint, validatePlaceOrder } from './validation';
 
@@ -26,13 +26,7 @@ export interface PlaceOrderSettings {
   soldOutCacheMs?: number;
 }
 
-export interface PlaceOrderDeps {
-  repository: OrderRepository;
-  inventory: InventoryPort;
-  ids: OrderIdSource;
-  clock: Clock;
-  outbox: OutboxSignal;
-  log: Log;
+export interface PlaceOrderDeps extends OrderUseCaseDeps {
   settings: PlaceOrderSettings;
 }
 
@@ -103,7 +97,7 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     inventory.release(orderId, 'placement-failed').then(
       () => true,
       (error: unknown) => {
-        log.warn({ err: error, orderId }, 'release after a failed placement failed; the reservation expires on its own');
+        log.warn({ err: error, orderId }, 'release after a failed placement failed; the settler or the reservation expiry gives the stock back');
         return false;
       },
     );

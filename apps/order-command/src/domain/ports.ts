@@ -69,6 +69,16 @@ export interface OutboxSignal {
   notify(): void;
 }
 
+/** What the order use cases share (place, and the lifecycle after it). */
+export interface OrderUseCaseDeps {
+  repository: OrderRepository;
+  inventory: InventoryPort;
+  ids: OrderIdSource;
+  clock: Clock;
+  outbox: OutboxSignal;
+  log: Log;
+}
+
 export interface Log {
   warn(context: object, message: string): void;
   error(context: object, message: string): void;

@@ -96,11 +96,7 @@ export class SequelizeOrderRepository implements OrderRepository {
             sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?)`,
             values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, createdAt, createdAt],
           },
-          {
-            sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
-                  VALUES (?, ?, 'PENDING', ?, ?, ?, 0, ?, ?, ?)`,
-            values: [order.id, order.customerId, order.totalMinor, order.address, order.paymentMethod, createdAt, createdAt, toSqlDateTime(order.expiresAt)],
-          },
+          orderStatement(order),
         ]),
       );
       return { kind: 'claimed' };
@@ -118,11 +114,7 @@ export class SequelizeOrderRepository implements OrderRepository {
       // One round trip, shared under load: the order (its id's unique key first, so a taken id stops
       // there), items, history, outbox, COMMIT.
       await placements.commit([
-        {
-          sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
-                VALUES (?, ?, 'RESERVED', ?, ?, ?, 1, ?, ?, ?)`,
-          values: [order.id, order.customerId, order.totalMinor, order.address, order.paymentMethod, toSqlDateTime(order.createdAt), toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt)],
-        },
+        orderStatement(order),
         itemsStatement(order.id, order.items),
         ...this.eventStatements(event),
       ]);
@@ -262,6 +254,15 @@ export class SequelizeOrderRepository implements OrderRepository {
   private async runIn(db: Sequelize, statements: Statement[], transaction: Transaction): Promise<void> {
     for (const statement of statements) await db.query(statement.sql, { replacements: statement.values, transaction });
   }
+}
+
+/** The order row as it is (a claim's PENDING version 0, or a placed order's RESERVED version 1). */
+function orderStatement(order: Order): Statement {
+  return {
+    sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    values: [order.id, order.customerId, order.status, order.totalMinor, order.address, order.paymentMethod, order.version, toSqlDateTime(order.createdAt), toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt)],
+  };
 }
 
 function itemsStatement(orderId: string, items: OrderItem[]): Statement {
