@@ -75,6 +75,7 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
     redeliveryDelayMaxMs: config.projection.redeliveryDelayMaxMs,
     concurrency: config.projection.concurrency,
     batchSize: config.projection.batchSize,
+    pullExpiresMs: config.projection.pullExpiresMs,
     groupMax: config.projection.batchMax,
   });
 

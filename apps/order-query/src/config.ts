@@ -57,6 +57,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       /** Messages the consumer asks JetStream for per pull. */
       PROJECTION_BATCH_SIZE: env.int(128, 1),
       /**
+       * How long one pull stays open at the server. Pulls are read to their end, so this is also the
+       * longest the consumer's stop waits for its open pull (nats.js: at least 1000).
+       */
+      PROJECTION_PULL_EXPIRES_MS: env.int(1_000, 1000),
+      /**
        * Most events projected together (one transaction per read shard): those already buffered when a
        * group starts, never waited for. 1 projects every event alone. At most 1000 (one statement per
        * transaction carries all their rows).
@@ -98,6 +103,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       redeliveryDelayMaxMs: Math.max(e.REDELIVERY_DELAY_MS, e.REDELIVERY_DELAY_MAX_MS),
       concurrency: e.PROJECTION_CONCURRENCY,
       batchSize: e.PROJECTION_BATCH_SIZE,
+      pullExpiresMs: e.PROJECTION_PULL_EXPIRES_MS,
       batchMax: e.PROJECTION_BATCH_MAX,
     },
     cursorSecret: e.QUERY_CURSOR_SECRET,

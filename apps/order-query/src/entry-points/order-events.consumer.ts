@@ -1,6 +1,6 @@
 import type { Component, Logger } from '@orderflow/service-kit';
 import { SpanScope, withConsumerSpan } from '@orderflow/telemetry';
-import type { Consumer, ConsumerMessages, JsMsg } from 'nats';
+import type { Consumer, JsMsg } from 'nats';
 import { InvalidEventError } from '../domain/errors';
 import type { UncheckedOrderEvent } from '../domain/model';
 import type { ProjectionResult, ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
@@ -24,6 +24,8 @@ export interface OrderEventsConsumerOptions {
   concurrency: number;
   /** Messages asked for per pull. */
   batchSize: number;
+  /** How long one pull stays open at the server (at least 1000 ms); also the longest stop() waits for it. */
+  pullExpiresMs: number;
   /** Most messages in one group: those already buffered when a group starts, up to this many. */
   groupMax: number;
 }
@@ -41,7 +43,13 @@ function decode(msg: JsMsg): Delivery {
 }
 
 /**
- * Projects the ORDERS stream in groups: the messages already buffered when a group starts (up to
+ * Pulls the ORDERS stream one bounded pull at a time (up to `batchSize` messages, open at most
+ * `pullExpiresMs`), each read to its end: the server has then let go of it. A pull left open when its
+ * subscriber goes away is not safe on nats-server 2.9: it can still hand that pull the next events,
+ * which nobody reads and which then wait out ack_wait (30 s). So stop() never cuts a pull short; it
+ * stops asking for more and projects what the open pull still brings.
+ *
+ * Projects in groups: the messages already buffered when a group starts (up to
  * `groupMax`; one if only one is there) are projected together, one transaction per read shard, and
  * each message is then settled alone. Up to `concurrency` groups at once; events of one order one
  * after another, in arrival order (the version rule would sort them out anyway, at the price of a NAK).
@@ -56,7 +64,6 @@ export class OrderEventsConsumer implements Component {
   readonly name = 'order-events-consumer';
   private running = false;
   private loop?: Promise<void>;
-  private messages?: ConsumerMessages;
   private wake?: () => void;
   private readonly tasks = new Set<Promise<void>>();
   /** The last group in flight of each order; a later group holding that order runs after it. */
@@ -72,12 +79,14 @@ export class OrderEventsConsumer implements Component {
     this.loop = this.run();
   }
 
-  /** Stops pulling; events already handed out are finished, buffered ones are NAKed for another process. */
+  /**
+   * Stops pulling: the open pull runs to its end (at most `pullExpiresMs`), and every event it brought is
+   * projected and settled before this resolves. Nothing is left at the server waiting out ack_wait.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.wake?.();
-    await this.messages?.close().catch(() => undefined);
     await this.loop;
     await Promise.all(this.tasks);
   }
@@ -87,28 +96,23 @@ export class OrderEventsConsumer implements Component {
     while (this.running) {
       try {
         const consumer = await this.options.openConsumer();
-        const messages = await consumer.consume({ max_messages: this.options.batchSize });
-        this.messages = messages;
-        // Stopped meanwhile: close, and let the loop below run the iterator to its end (close() settles
-        // only once the iterator has been read that far, so awaiting it here would wait forever).
-        if (!this.running) void messages.close().catch(() => undefined);
-        const groups = new ReadyGroups(messages[Symbol.asyncIterator](), this.options.groupMax);
-        for (;;) {
-          // A slot first, then the group: while every slot is busy, messages gather and the next group is larger.
-          await this.acquireSlot();
-          let dispatched = false;
-          try {
-            const group = await groups.next();
-            if (!group) break;
-            if (!this.running) {
-              for (const msg of group) msg.nak();
-              continue;
+        while (this.running) {
+          const messages = await consumer.fetch({ max_messages: this.options.batchSize, expires: this.options.pullExpiresMs });
+          // Read to the end even when stopped meanwhile: the end is the server's word that the pull is over.
+          const groups = new ReadyGroups(messages[Symbol.asyncIterator](), this.options.groupMax);
+          for (;;) {
+            // A slot first, then the group: while every slot is busy, messages gather and the next group is larger.
+            await this.acquireSlot();
+            let dispatched = false;
+            try {
+              const group = await groups.next();
+              if (!group) break;
+              failures = 0;
+              this.dispatch(group.map(decode));
+              dispatched = true;
+            } finally {
+              if (!dispatched) this.releaseSlot();
             }
-            failures = 0;
-            this.dispatch(group.map(decode));
-            dispatched = true;
-          } finally {
-            if (!dispatched) this.releaseSlot();
           }
         }
       } catch (error) {

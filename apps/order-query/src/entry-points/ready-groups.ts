@@ -3,7 +3,7 @@ const NOT_READY = Symbol('not ready');
 const nextTurn = () => new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY)));
 
 /**
- * Reads an async iterator (nats.js consume()) in groups: waits for a first item, then adds the items
+ * Reads an async iterator (a nats.js pull) in groups: waits for a first item, then adds the items
  * that are ready now, up to `max`. Ready means next() settles before the event loop's next turn: the
  * iterator hands out what it holds in microtasks and only waits when it is empty. No timer: a lone
  * item is a group of one at once, and a burst that arrived together is taken together.
