@@ -1,8 +1,8 @@
 export { createSequelize, ensureDatabase, dropDatabase, toSqlDateTime } from './database';
 export type { MysqlTarget, PoolOptions } from './database';
 export { isDatabaseUnavailable, isDuplicateKey, isTransientConflict } from './errors';
-export { migrate } from './migrations';
-export type { Migration } from './migrations';
+export { migrate, migrationLockName } from './migrations';
+export type { MigrateOptions, Migration } from './migrations';
 export { affectedRows, createSqlPool, rowsOf, SqlPool, SqlTransaction } from './sql';
 export { GroupCommitter } from './group-commit';
 export type { Statement, StatementResult } from './sql';
