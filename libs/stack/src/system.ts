@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { StackInfo } from './stack';
+import { freePort } from './ports';
 import { workspaceRoot } from './workspace';
 
 export interface SystemPorts {
@@ -55,18 +55,6 @@ export interface RunningSystem {
   restart(service: keyof SystemPorts): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
-
-/** Every service's environment for one system on a stack: the one place that wires them together. */
 export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metricsPorts?: MetricsPorts): Record<string, string> {
   const [m0, m1] = stack.mysql;
   const named = (base: string) => (tag ? `${base}_${tag}` : base);
