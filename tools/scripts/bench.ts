@@ -126,7 +126,12 @@ async function checkStock(env: Record<string, string>, productId: string, create
 
 async function main(): Promise<void> {
   const grpc = runGrpcBench() as
-    | { modes: { mode: string; hot: { perSecond: number; p99Ms: number }[]; uniform: { perSecond: number } }[]; hotConcurrency: number[]; raw: { perSecond: number }[] }
+    | {
+        modes: { mode: string; hot: { perSecond: number; p99Ms: number }[]; uniform: { perSecond: number } }[];
+        hotConcurrency: number[];
+        floor?: { perSecond: number; p99Ms: number }[];
+        raw: { perSecond: number }[];
+      }
     | undefined;
 
   const stack = await startStack({ profile: 'dev', log: () => undefined });
@@ -202,6 +207,8 @@ async function main(): Promise<void> {
     if (grpc) {
       const batched = at('batched', 64)?.perSecond ?? 0;
       line('hot Reserve/s (gRPC, batched, c=64) >= raw one-row UPDATE', `${(batched / rawHot64).toFixed(2)}x (${Math.round(batched)} vs ${Math.round(rawHot64)})`, batched >= rawHot64);
+      const floor = grpc.floor?.[grpc.hotConcurrency.indexOf(64)]?.perSecond;
+      if (floor) console.log(`      (the gRPC floor, Reserve answered with no work, c=64: ${Math.round(floor)}/s = ${(floor / rawHot64).toFixed(2)}x raw; batched is ${(batched / floor).toFixed(2)}x of it)`);
       const locked = at('locked', 64)?.perSecond ?? 1;
       const optimistic = at('optimistic', 64)?.perSecond ?? 1;
       line('batched >= 5x per-request locking', `${(batched / locked).toFixed(1)}x`, batched >= 5 * locked);
@@ -214,6 +221,7 @@ async function main(): Promise<void> {
 
     const series: Series[] = [
       ...(grpc?.modes ?? []).map((m) => ({ name: `Reserve gRPC, ${m.mode}`, points: m.hot.map((h, i) => ({ concurrency: grpc!.hotConcurrency[i]!, perSecond: h.perSecond, p99Ms: h.p99Ms })) })),
+      ...(grpc?.floor ? [{ name: 'gRPC floor (no work)', points: grpc.floor.map((f, i) => ({ concurrency: grpc.hotConcurrency[i]!, perSecond: f.perSecond, p99Ms: f.p99Ms })) }] : []),
       { name: 'REST flash sale (requests)', points: rest.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.requestsPerSecond, p99Ms: r.p99Ms })) },
       { name: 'raw one-row UPDATE', points: raw.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.perSecond, p99Ms: r.p99Ms })) },
     ];

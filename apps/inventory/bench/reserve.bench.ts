@@ -5,16 +5,18 @@
  *   hot:      every call reserves 1 unit of one product (at concurrency 16, 64 and 256);
  *   uniform:  every call reserves 1 unit of a random one of 10,000 products (at --concurrency);
  *   raw:      a plain `UPDATE ... SET available = available - 1 WHERE id = ? AND available >= 1` loop
- *             (mysql2, one connection per worker) on one row and on random rows.
+ *             (mysql2, one connection per worker) on one row and on random rows;
+ *   floor:    the same Reserve calls against grpc-floor.server.ts (inventory's gRPC surface answering
+ *             at once), at the same concurrencies: what grpc-js itself allows on this box.
  * Prints each line and the ratios; writes reports/bench-inventory.json.
  */
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { dropDatabase, ensureDatabase } from '@orderflow/database';
 import { inventoryV1 } from '@orderflow/proto';
-import { SERVICE_NODE_FLAGS, startStack, workspaceRoot } from '@orderflow/stack';
+import { freePort, SERVICE_NODE_FLAGS, startStack, workspaceRoot } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 import { drive, formatRow, LoadResult } from './load';
 
@@ -25,7 +27,6 @@ const arg = (name: string, fallback: number) => {
 const SECONDS = arg('--seconds', 8);
 const CONCURRENCY = arg('--concurrency', 64);
 const PRODUCTS = 10_000;
-const PORT = 50152;
 const root = workspaceRoot();
 
 function call<Res>(fn: (metadata: Metadata, options: { deadline: Date }, cb: (e: Error | null, r: Res) => void) => unknown): Promise<Res> {
@@ -51,6 +52,7 @@ async function rawBaseline(target: { host: string; port: number; user: string; p
 }
 
 const MODES = (process.argv.includes('--modes') ? process.argv[process.argv.indexOf('--modes') + 1]! : 'batched,locked,optimistic').split(',');
+const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const HOT_CONCURRENCY = [16, 64, 256];
 
 interface ModeResult {
@@ -59,14 +61,59 @@ interface ModeResult {
   uniform: LoadResult;
 }
 
+/** A client of `server` (listening on `port`) once it answers; fails if the server exits first. */
+async function readyClient(server: ChildProcess, port: number): Promise<inventoryV1.InventoryServiceClient> {
+  const client = new inventoryV1.InventoryServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  for (let ready = false; !ready; ) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      client.close();
+      throw new Error(`the server on port ${port} exited before it answered`);
+    }
+    ready = await call((m, o, cb) => client.getProducts({ productIds: ['x'] }, m, o, cb)).then(() => true, () => false);
+    if (!ready) await new Promise((r) => setTimeout(r, 300));
+  }
+  return client;
+}
+
+let reserved = 0;
+/** One Reserve of 1 unit of a product, under a new order id, as the benchmark sends it to every server. */
+const reserveCall = (client: inventoryV1.InventoryServiceClient) => (productId: string) =>
+  call((m, o, cb) =>
+    client.reserve({ orderId: `bench-${process.pid}-${reserved++}`, items: [{ productId, quantity: 1 }], expiresAt: new Date(Date.now() + 3600_000), expectedPrices: [], placementId: '' }, m, o, cb),
+  );
+
+/** The gRPC floor (grpc-floor.server.ts) at each hot concurrency: the same calls, answered with no work. */
+async function measureFloor(): Promise<LoadResult[]> {
+  const port = await freePort();
+  const server = spawn(process.execPath, [tsx, ...SERVICE_NODE_FLAGS, path.join(root, 'apps', 'inventory', 'bench', 'grpc-floor.server.ts')], {
+    env: { ...process.env, GRPC_FLOOR_PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const client = await readyClient(server, port);
+  try {
+    const reserve = reserveCall(client);
+    const floor: LoadResult[] = [];
+    for (const concurrency of HOT_CONCURRENCY) {
+      floor.push(await drive(`gRPC floor: Reserve answered at once, c=${concurrency}`, concurrency, SECONDS * 1000, () => reserve('bench-hot')));
+      console.log(formatRow(floor.at(-1)!));
+    }
+    return floor;
+  } finally {
+    client.close();
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
+}
+
 /** One inventory process in the given mode, on its own database; the load runs from this process. */
 async function measureMode(mode: string, target: { host: string; port: number; user: string; password: string }, redisPort: number): Promise<ModeResult> {
   const database = `orderflow_bench_inventory_${mode}`;
   await dropDatabase({ ...target, database });
-  const service = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), ...SERVICE_NODE_FLAGS, path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
+  const port = await freePort();
+  const service = spawn(process.execPath, [tsx, ...SERVICE_NODE_FLAGS, path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
     env: {
       ...process.env,
-      INVENTORY_GRPC_PORT: String(PORT),
+      INVENTORY_GRPC_PORT: String(port),
       INVENTORY_MYSQL_PORT: String(target.port),
       INVENTORY_MYSQL_DATABASE: database,
       INVENTORY_REDIS: `127.0.0.1:${redisPort}`,
@@ -76,22 +123,15 @@ async function measureMode(mode: string, target: { host: string; port: number; u
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const client = new inventoryV1.InventoryServiceClient(`127.0.0.1:${PORT}`, credentials.createInsecure());
+  const client = await readyClient(service, port);
   try {
-    for (let ready = false; !ready; ) {
-      ready = await call((m, o, cb) => client.getProducts({ productIds: ['x'] }, m, o, cb)).then(() => true, () => false);
-      if (!ready) await new Promise((r) => setTimeout(r, 300));
-    }
     await call((m, o, cb) => client.upsertProduct({ id: 'bench-hot', name: 'hot', priceMinor: 100, available: 1_000_000_000 }, m, o, cb));
     for (let i = 0; i < PRODUCTS; i += 200) {
       await Promise.all(
         Array.from({ length: 200 }, (_, j) => call((m, o, cb) => client.upsertProduct({ id: `bench-${i + j}`, name: 'uniform', priceMinor: 100, available: 1_000_000 }, m, o, cb))),
       );
     }
-    const expiresAt = () => new Date(Date.now() + 3600_000);
-    let n = 0;
-    const reserve = (productId: string) =>
-      call((m, o, cb) => client.reserve({ orderId: `bench-${process.pid}-${n++}`, items: [{ productId, quantity: 1 }], expiresAt: expiresAt(), expectedPrices: [], placementId: '' }, m, o, cb));
+    const reserve = reserveCall(client);
     const hot: LoadResult[] = [];
     for (const concurrency of HOT_CONCURRENCY) {
       hot.push(await drive(`${mode}: Reserve, one hot product, c=${concurrency}`, concurrency, SECONDS * 1000, () => reserve('bench-hot')));
@@ -114,6 +154,7 @@ async function main(): Promise<void> {
   console.log(`\nReserve over gRPC, ${SECONDS} s per line; raw MySQL limits measured in the same run\n`);
   const modes: ModeResult[] = [];
   for (const mode of MODES) modes.push(await measureMode(mode, target, stack.redis[0]!.port));
+  const floor = await measureFloor();
   const raw = await rawBaseline(target);
   const [rawHot, rawUniform] = raw;
   const at64 = (m: ModeResult) => m.hot[HOT_CONCURRENCY.indexOf(64)]!;
@@ -122,12 +163,15 @@ async function main(): Promise<void> {
   for (const m of modes) {
     console.log(`  ${m.mode.padEnd(10)} hot ${at64(m).perSecond.toFixed(0).padStart(6)}/s = ${(at64(m).perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE; uniform ${(m.uniform.perSecond / rawUniform!.perSecond).toFixed(2)}x raw random-row UPDATE`);
   }
+  const floor64 = floor[HOT_CONCURRENCY.indexOf(64)]!;
+  console.log(`  gRPC floor ${floor64.perSecond.toFixed(0).padStart(6)}/s = ${(floor64.perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE: no Reserve over grpc-js on this box can pass it`);
+  if (byMode.batched) console.log(`  batched / gRPC floor hot: ${(at64(byMode.batched).perSecond / floor64.perSecond).toFixed(2)}x`);
   if (byMode.batched && byMode.locked) console.log(`  batched / locked hot:     ${(at64(byMode.batched).perSecond / at64(byMode.locked).perSecond).toFixed(1)}x`);
   if (byMode.batched && byMode.optimistic) console.log(`  batched / optimistic hot: ${(at64(byMode.batched).perSecond / at64(byMode.optimistic).perSecond).toFixed(1)}x`);
   fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
   fs.writeFileSync(
     path.join(root, 'reports', 'bench-inventory.json'),
-    JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, hotConcurrency: HOT_CONCURRENCY, modes, raw }, null, 2),
+    JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, hotConcurrency: HOT_CONCURRENCY, modes, floor, raw }, null, 2),
   );
 }
 
