@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { ms, perSecond, percentile, rawOrderTransaction, rawSingleRowUpdate, renderChart, RestResult, runOrderLoad, Series } from '@orderflow/bench';
+import { BoxCpu, ms, perSecond, percentile, rawOrderTransaction, rawSingleRowUpdate, renderChart, RestResult, runOrderLoad, Series, withBoxCpu } from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import { DEV_PORTS, RunningSystem, startStack, startSystem, systemEnv, workspaceRoot } from '@orderflow/stack';
@@ -152,20 +152,20 @@ async function main(): Promise<void> {
     await seed(env.INVENTORY_ADDRESS!, run);
     const tokens = Array.from({ length: 5000 }, (_, i) => signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, `bench-${run}-${i}`, { ttlSeconds: 3600 }));
     let n = 0;
-    const rest: RestResult[] = [];
+    const rest: (RestResult & { boxCpu: BoxCpu })[] = [];
     for (const c of [64, 256]) {
       rest.push(
-        await runOrderLoad({
+        await withBoxCpu(() => runOrderLoad({
           name: `REST flash sale, c=${c}`,
           url,
           concurrency: c,
           seconds: SECONDS,
           next: () => ({ token: tokens[n++ % tokens.length]!, body: { items: [{ product_id: `flash-${run}-${c}`, quantity: 1, unit_price: 9.99 }], address: 'Bench St', payment_method: 'card' } }),
-        }),
+        })),
       );
     }
     rest.push(
-      await runOrderLoad({
+      await withBoxCpu(() => runOrderLoad({
         name: 'REST uniform, c=64',
         url,
         concurrency: 64,
@@ -174,11 +174,18 @@ async function main(): Promise<void> {
           token: tokens[Math.floor(Math.random() * tokens.length)]!,
           body: { items: [{ product_id: `uni-${Math.floor(Math.random() * UNIFORM_PRODUCTS)}`, quantity: 1, unit_price: 5 }], address: 'Bench St', payment_method: 'card' },
         }),
-      }),
+      })),
     );
 
     const m0 = stack.mysql[0]!;
-    const raw = [await rawSingleRowUpdate(m0, 64, SECONDS), await rawSingleRowUpdate(m0, 256, SECONDS), await rawOrderTransaction(stack.mysql, 64, SECONDS)];
+    const raw = [
+      await withBoxCpu(() => rawSingleRowUpdate(m0, 64, SECONDS)),
+      await withBoxCpu(() => rawSingleRowUpdate(m0, 256, SECONDS)),
+      await withBoxCpu(() => rawOrderTransaction(stack.mysql, 64, SECONDS)),
+    ];
+    /** The whole box's CPU per operation while a phase ran, and how busy the box was. */
+    const cpuPer = (boxCpu: BoxCpu, operations: number) => `box CPU ${ms((boxCpu.busySeconds * 1000) / Math.max(1, operations))}/op at ${(boxCpu.busyShare * 100).toFixed(0)}% busy`;
+    const requestsOf = (r: RestResult) => Object.values(r.statuses).reduce((a, b) => a + b, 0);
 
     const stock = await Promise.all([64, 256].map((c, i) => checkStock(env, `flash-${run}-${c}`, rest[i]!.created)));
     const orders = await checkOrders(env, rest.flatMap((r) => r.createdIds));
@@ -187,11 +194,11 @@ async function main(): Promise<void> {
     for (const r of rest) {
       console.log(
         `${r.name.padEnd(24)} requests ${perSecond(r.requestsPerSecond).padStart(8)}  orders ${perSecond(r.createdPerSecond).padStart(8)} (${r.created} created)  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  ` +
-          `statuses ${JSON.stringify(r.statuses)}  5xx ${r.serverErrors}  transport errors ${r.transportErrors}`,
+          `statuses ${JSON.stringify(r.statuses)}  5xx ${r.serverErrors}  transport errors ${r.transportErrors}  ${cpuPer(r.boxCpu, requestsOf(r))}`,
       );
     }
     console.log('== raw limits, same run');
-    for (const r of raw) console.log(`${r.name.padEnd(50)} c=${String(r.concurrency).padEnd(4)} ${perSecond(r.perSecond).padStart(9)}  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}`);
+    for (const r of raw) console.log(`${r.name.padEnd(50)} c=${String(r.concurrency).padEnd(4)} ${perSecond(r.perSecond).padStart(9)}  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ${cpuPer(r.boxCpu, r.operations)}`);
     console.log('== invariants');
     stock.forEach((s, i) =>
       console.log(`1. flash c=${[64, 256][i]}: ${s.ok ? 'OK' : 'VIOLATED'} (stock ${FLASH_STOCK}; conserved ${s.conserved}; held ${s.held} = in stored orders ${s.stored}; 201s counted ${rest[i]!.created})`),
@@ -217,6 +224,9 @@ async function main(): Promise<void> {
     line('flash sale: zero oversell', stock.every((s) => s.ok) ? 'zero' : 'VIOLATED', stock.every((s) => s.ok));
     line('flash sale p99 <= 250 ms at c=256', ms(rest[1]!.p99Ms), rest[1]!.p99Ms <= 250);
     line('uniform REST orders/s >= 40% of the bare order transaction', `${((uniform.createdPerSecond / raw[2]!.perSecond) * 100).toFixed(0)}% (${Math.round(uniform.createdPerSecond)} vs ${Math.round(raw[2]!.perSecond)})`, uniform.createdPerSecond >= 0.4 * raw[2]!.perSecond);
+    const orderCpuMs = (uniform.boxCpu.busySeconds * 1000) / Math.max(1, requestsOf(uniform));
+    const bareCpuMs = (raw[2]!.boxCpu.busySeconds * 1000) / Math.max(1, raw[2]!.operations);
+    console.log(`      (box CPU per order: ${ms(orderCpuMs)} through REST, ${ms(bareCpuMs)} for the bare transaction; 40% at the same busy share needs <= ${ms(bareCpuMs * 2.5)})`);
     line('read-side lag p99 <= 100 ms', ms(orders.lagP99), orders.lagP99 <= 100);
 
     const series: Series[] = [

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { runOrderLoad } from '@orderflow/bench';
+import { boxTicks, runOrderLoad } from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
 import { startStack, startSystem } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
@@ -50,14 +50,6 @@ function sample(): Map<string, number> {
     }
   }
   return groups;
-}
-
-/** Whole-box CPU ticks from /proc/stat: busy (everything but idle and iowait, steal included) and total. */
-function boxTicks(): { busy: number; total: number } {
-  const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const values = fields.map(Number);
-  const total = values.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - values[3]! - values[4]!, total };
 }
 
 async function main(): Promise<void> {

@@ -4,6 +4,8 @@ import { percentile } from './stats';
 export interface RawResult {
   name: string;
   concurrency: number;
+  /** Operations completed in the run. */
+  operations: number;
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -31,7 +33,7 @@ async function loop(name: string, concurrency: number, seconds: number, op: () =
     }),
   );
   latencies.sort((a, b) => a - b);
-  return { name, concurrency, perSecond: latencies.length / ((performance.now() - started) / 1000), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return { name, concurrency, operations: latencies.length, perSecond: latencies.length / ((performance.now() - started) / 1000), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
 }
 
 async function freshDatabase(target: MysqlTarget, database: string): Promise<mysql.Pool> {
