@@ -1,10 +1,10 @@
 // Entry point of the root npm scripts. Plain Node with no dependencies, so it runs on a fresh clone:
 // it installs the npm dependencies (npm ci) when they are missing or stale, then hands over to the
-// TypeScript command named by its first argument (tools/scripts/<command>.ts, run by tsx).
+// TypeScript command named by its first argument (tools/scripts/<command>.ts, run with tsx's loader).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...args] = process.argv.slice(2);
@@ -26,8 +26,12 @@ if (!command || !fs.existsSync(script)) {
   console.error(`unknown command "${command ?? ''}"`);
   process.exit(2);
 }
-const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const child = spawn(process.execPath, [tsx, script, ...args], { cwd: root, stdio: 'inherit' });
-// Ctrl-C reaches the child through the terminal's process group; we only wait for it to finish.
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+// One Node process with tsx's loader (not the tsx CLI, whose parent SIGKILLs a child that is slow to
+// confirm a signal: see typescriptNodeArgs in libs/stack).
+const loader = pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+const child = spawn(process.execPath, ['--import', loader, script, ...args], { cwd: root, stdio: 'inherit' });
+// Ctrl-C reaches the child through the terminal's process group: we only wait for it to finish. A
+// SIGTERM sent to this process alone (a supervisor's) is passed on.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => child.kill('SIGTERM'));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 1 : 1)));

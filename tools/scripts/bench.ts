@@ -17,7 +17,7 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { BoxCpu, ms, perSecond, percentile, rawOrderTransaction, rawSingleRowUpdate, renderChart, RestResult, runOrderLoad, Series, withBoxCpu } from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
-import { DEV_PORTS, RunningSystem, startStack, startSystem, systemEnv, workspaceRoot } from '@orderflow/stack';
+import { DEV_PORTS, RunningSystem, startStack, startSystem, systemEnv, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
@@ -33,7 +33,7 @@ const WARM_UP_SECONDS = arg('--warm-up', 3);
 function runGrpcBench(): unknown {
   const reportFile = path.join(root, 'reports', 'bench-inventory.json');
   if (!process.argv.includes('--skip-grpc')) {
-    const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'tools', 'scripts', 'bench-inventory.ts'), '--seconds', String(Math.min(SECONDS, 8))], {
+    const result = spawnSync(process.execPath, [...typescriptNodeArgs(path.join(root, 'tools', 'scripts', 'bench-inventory.ts')), '--seconds', String(Math.min(SECONDS, 8))], {
       cwd: root,
       stdio: 'inherit',
     });

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { dropDatabase, ensureDatabase } from '@orderflow/database';
 import { inventoryV1 } from '@orderflow/proto';
-import { freePort, SERVICE_NODE_FLAGS, startStack, workspaceRoot } from '@orderflow/stack';
+import { freePort, SERVICE_NODE_FLAGS, startStack, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 import { drive, formatRow, LoadResult } from './load';
 
@@ -52,7 +52,6 @@ async function rawBaseline(target: { host: string; port: number; user: string; p
 }
 
 const MODES = (process.argv.includes('--modes') ? process.argv[process.argv.indexOf('--modes') + 1]! : 'batched,locked,optimistic').split(',');
-const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const HOT_CONCURRENCY = [16, 64, 256];
 
 interface ModeResult {
@@ -85,7 +84,7 @@ const reserveCall = (client: inventoryV1.InventoryServiceClient) => (productId: 
 /** The gRPC floor (grpc-floor.server.ts) at each hot concurrency: the same calls, answered with no work. */
 async function measureFloor(): Promise<LoadResult[]> {
   const port = await freePort();
-  const server = spawn(process.execPath, [tsx, ...SERVICE_NODE_FLAGS, path.join(root, 'apps', 'inventory', 'bench', 'grpc-floor.server.ts')], {
+  const server = spawn(process.execPath, typescriptNodeArgs(path.join(root, 'apps', 'inventory', 'bench', 'grpc-floor.server.ts'), SERVICE_NODE_FLAGS), {
     env: { ...process.env, GRPC_FLOOR_PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -110,7 +109,7 @@ async function measureMode(mode: string, target: { host: string; port: number; u
   const database = `orderflow_bench_inventory_${mode}`;
   await dropDatabase({ ...target, database });
   const port = await freePort();
-  const service = spawn(process.execPath, [tsx, ...SERVICE_NODE_FLAGS, path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
+  const service = spawn(process.execPath, typescriptNodeArgs(path.join(root, 'apps', 'inventory', 'src', 'main.ts'), SERVICE_NODE_FLAGS), {
     env: {
       ...process.env,
       INVENTORY_GRPC_PORT: String(port),

@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { dropDatabase } from '@orderflow/database';
-import { testStack, workspaceRoot } from '@orderflow/stack';
+import { testStack, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
 import { testConfig } from './support';
 
 const run = promisify(execFile);
@@ -22,7 +22,7 @@ describe('inventory as a process, called by standard gRPC tools', () => {
 
   beforeAll(async () => {
     const stack = testStack.info();
-    service = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
+    service = spawn(process.execPath, typescriptNodeArgs(path.join(root, 'apps', 'inventory', 'src', 'main.ts')), {
       env: {
         ...process.env,
         INVENTORY_GRPC_PORT: String(port),

@@ -5,7 +5,7 @@ import { dropDatabase } from '@orderflow/database';
 import { connectNats } from '@orderflow/messaging';
 import { inventoryV1, orderV1 } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
-import { freePort, testStack, workspaceRoot } from '@orderflow/stack';
+import { freePort, testStack, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
 import { createOrderCommandApp, OrderCommandApp, OrderCommandOptions } from '../src/app';
 import { loadConfig, OrderCommandConfig } from '../src/config';
 
@@ -40,7 +40,7 @@ export async function startInventoryProcess(env: Record<string, string> = {}): P
   const stack = testStack.info();
   const port = await freePort();
   const database = `oc_inventory_${process.pid}_${++counter}`;
-  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'apps', 'inventory', 'src', 'main.ts')], {
+  const child: ChildProcess = spawn(process.execPath, typescriptNodeArgs(path.join(root, 'apps', 'inventory', 'src', 'main.ts')), {
     env: {
       ...process.env,
       INVENTORY_GRPC_PORT: String(port),

@@ -38,12 +38,15 @@ export class Lifecycle implements Component {
 
 /**
  * For main.ts: starts the lifecycle and stops it on SIGTERM/SIGINT, exiting when it has drained.
- * A second signal, or a drain longer than the grace period, forces the exit.
+ * A second Ctrl-C (SIGINT while draining), or a drain longer than the grace period, forces the exit. A
+ * SIGTERM while draining changes nothing: it asks for what is already under way (Ctrl-C reaches a
+ * service through the terminal's process group, then the supervisor that started it sends SIGTERM).
  */
 export async function runUntilSignal(lifecycle: Lifecycle, logger: Logger, graceMs = 25_000): Promise<void> {
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {
+      if (signal === 'SIGTERM') return logger.info({ signal }, 'already shutting down');
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }

@@ -9,7 +9,7 @@ export { OtlpReceiver } from './otlp-receiver';
 export type { ReceivedSpan } from './otlp-receiver';
 export { parseMetrics, scrapeMetrics } from './metrics-scrape';
 export type { MetricSample, MetricsScrape } from './metrics-scrape';
-export { startSystem, systemEnv, DEV_PORTS, DEV_METRICS_PORTS, SERVICE_NODE_FLAGS } from './system';
+export { startSystem, systemEnv, typescriptNodeArgs, DEV_PORTS, DEV_METRICS_PORTS, SERVICE_NODE_FLAGS } from './system';
 export type { RunningSystem, SystemOptions, SystemPorts, MetricsPorts } from './system';
 export { ensurePackages, BROWSER_PACKAGES } from './packages';
 export { freePort, ephemeralLow } from './ports';

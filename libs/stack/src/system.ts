@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { StackInfo } from './stack';
@@ -40,7 +41,7 @@ export interface SystemOptions {
   logLevel?: string;
   /** Where service output goes: inherit (a terminal) or ignore. */
   stdio?: 'inherit' | 'ignore';
-  /** Node flags for every service process (tsx passes them on), e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
+  /** Node flags for every service process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
   nodeFlags?: string[];
 }
 
@@ -113,6 +114,16 @@ const SERVICES: { name: keyof SystemPorts; entry: string; env?: (ports: SystemPo
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
 
+/**
+ * Node's arguments to run a TypeScript entry point of this workspace as ONE process: tsx's loader
+ * imported into it. (The tsx CLI runs a second Node process under a parent that relays signals and
+ * SIGKILLs the child when it does not confirm one within 30 ms: on a busy box a Ctrl-C during `npm
+ * start` killed the supervisor before it stopped the stack, and services were cut short while draining.)
+ */
+export function typescriptNodeArgs(entry: string, nodeFlags: string[] = []): string[] {
+  return [...nodeFlags, '--import', pathToFileURL(path.join(workspaceRoot(), 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, entry];
+}
+
 const HEALTH_PROTO = require.resolve('grpc-health-check/proto/health/v1/health.proto');
 
 async function grpcServing(address: string): Promise<boolean> {
@@ -134,12 +145,11 @@ async function httpReady(url: string): Promise<boolean> {
 }
 
 /**
- * Starts the four services as five processes (tsx on their sources), in dependency order, each waited for
+ * Starts the four services as five processes (Node with tsx's loader on their sources), in dependency order, each waited for
  * until it is healthy. Each service migrates its own databases at start.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const root = workspaceRoot();
-  const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   const ports = options.ports ?? {
     gateway: await freePort(),
     orderCommand: await freePort(),
@@ -153,7 +163,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
   const launch = async (name: keyof SystemPorts) => {
     const service = SERVICES.find((s) => s.name === name)!;
-    const child = spawn(process.execPath, [tsx, ...SERVICE_NODE_FLAGS, ...(options.nodeFlags ?? []), path.join(root, service.entry)], { cwd: root, env: { ...process.env, ...env, ...service.env?.(ports, metricsPorts) }, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
+    const child = spawn(process.execPath, typescriptNodeArgs(path.join(root, service.entry), [...SERVICE_NODE_FLAGS, ...(options.nodeFlags ?? [])]), { cwd: root, env: { ...process.env, ...env, ...service.env?.(ports, metricsPorts) }, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
     children.set(name, child);
     const ready = name === 'gateway' ? () => httpReady(`http://127.0.0.1:${ports.gateway}/healthz`) : () => grpcServing(`127.0.0.1:${ports[name]}`);
     const deadline = Date.now() + 90_000;
