@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { boxTicks, runOrderLoad } from '@orderflow/bench';
+import { runOrderLoad } from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
-import { startStack, startSystem } from '@orderflow/stack';
+import { boxTicks, startStack, startSystem } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
 import { dropSystemData } from './system-data';

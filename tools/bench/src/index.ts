@@ -5,5 +5,3 @@ export { rawSingleRowUpdate, rawOrderTransaction } from './raw';
 export type { RawResult, MysqlTarget } from './raw';
 export { runOrderLoad } from './rest';
 export type { RestResult, OrderLoad } from './rest';
-export { boxTicks, withBoxCpu } from './cpu';
-export type { BoxCpu } from './cpu';

@@ -18,6 +18,13 @@ export interface BoxCpu {
   busyShare: number;
 }
 
+/** The box's CPU between two boxTicks() readings. */
+export function boxCpuBetween(before: { busy: number; total: number }, after: { busy: number; total: number }): BoxCpu {
+  const busy = after.busy - before.busy;
+  const total = after.total - before.total;
+  return { busySeconds: busy / TICKS_PER_SECOND, busyShare: total > 0 ? busy / total : 0 };
+}
+
 /** Runs `work` and says what the whole box spent on CPU meanwhile; zeros where /proc/stat is missing. */
 export async function withBoxCpu<T>(work: () => Promise<T>): Promise<T & { boxCpu: BoxCpu }> {
   const read = () => {
@@ -30,7 +37,5 @@ export async function withBoxCpu<T>(work: () => Promise<T>): Promise<T & { boxCp
   const before = read();
   const result = await work();
   const after = read();
-  const busy = before && after ? after.busy - before.busy : 0;
-  const total = before && after ? after.total - before.total : 0;
-  return { ...result, boxCpu: { busySeconds: busy / TICKS_PER_SECOND, busyShare: total > 0 ? busy / total : 0 } };
+  return { ...result, boxCpu: before && after ? boxCpuBetween(before, after) : { busySeconds: 0, busyShare: 0 } };
 }
