@@ -6,7 +6,7 @@ const root = path.resolve(__dirname, '..', '..', '..');
 const loader = pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 /** Starts the fixture, sends `signals` 100 ms apart once it is READY, and says how it ended. */
-async function signalled(...signals: NodeJS.Signals[]): Promise<{ code: number | null; output: string; ms: number }> {
+async function signalled(...signals: NodeJS.Signals[]): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--import', loader, path.join(__dirname, 'signal-fixture.ts'), '800'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   const ready = new Promise<void>((resolve) =>
@@ -17,13 +17,12 @@ async function signalled(...signals: NodeJS.Signals[]): Promise<{ code: number |
   );
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   await ready;
-  const sent = Date.now();
   for (const signal of signals) {
     child.kill(signal);
     await new Promise((r) => setTimeout(r, 100));
   }
   const code = await exited;
-  return { code, output, ms: Date.now() - sent };
+  return { code, output };
 }
 
 describe('runUntilSignal (a real process)', () => {

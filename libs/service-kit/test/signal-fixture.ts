@@ -1,4 +1,4 @@
-// A process for run-until-signal.spec.ts: one component whose stop takes DRAIN_MS; prints READY once
+// A process for run-until-signal.spec.ts: one component whose stop takes argv[2] ms; prints READY once
 // started and DRAINED once stopped.
 import { createLogger, Lifecycle, runUntilSignal } from '../src';
 

@@ -19,7 +19,7 @@ export interface BoxCpu {
 }
 
 /** The box's CPU between two boxTicks() readings. */
-export function boxCpuBetween(before: { busy: number; total: number }, after: { busy: number; total: number }): BoxCpu {
+function boxCpuBetween(before: { busy: number; total: number }, after: { busy: number; total: number }): BoxCpu {
   const busy = after.busy - before.busy;
   const total = after.total - before.total;
   return { busySeconds: busy / TICKS_PER_SECOND, busyShare: total > 0 ? busy / total : 0 };
