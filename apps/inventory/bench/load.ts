@@ -1,4 +1,4 @@
-import type { BoxCpu } from '@orderflow/stack';
+import { type BoxCpu, cpuMsPerOperation } from '@orderflow/stack';
 
 /** A closed-loop load driver: `concurrency` workers call `op` back to back for `durationMs`. */
 export interface LoadResult {
@@ -40,6 +40,6 @@ export async function drive(name: string, concurrency: number, durationMs: numbe
 }
 
 export function formatRow(r: LoadResult & { boxCpu?: BoxCpu }): string {
-  const cpu = r.boxCpu ? `   box CPU ${((r.boxCpu.busySeconds * 1000) / Math.max(1, r.ok + r.errors)).toFixed(2)} ms/call at ${(r.boxCpu.busyShare * 100).toFixed(0)}% busy` : '';
+  const cpu = r.boxCpu ? `   box CPU ${cpuMsPerOperation(r.boxCpu, r.ok + r.errors).toFixed(2)} ms/call at ${(r.boxCpu.busyShare * 100).toFixed(0)}% busy` : '';
   return `${r.name.padEnd(44)} ${r.perSecond.toFixed(0).padStart(8)}/s   p50 ${r.p50Ms.toFixed(1).padStart(7)} ms   p99 ${r.p99Ms.toFixed(1).padStart(7)} ms   errors ${r.errors}${cpu}`;
 }

@@ -18,6 +18,11 @@ export interface BoxCpu {
   busyShare: number;
 }
 
+/** Milliseconds of the box's CPU per operation, for `operations` done while `boxCpu` was measured. */
+export function cpuMsPerOperation(boxCpu: BoxCpu, operations: number): number {
+  return (boxCpu.busySeconds * 1000) / Math.max(1, operations);
+}
+
 /** The box's CPU between two boxTicks() readings. */
 function boxCpuBetween(before: { busy: number; total: number }, after: { busy: number; total: number }): BoxCpu {
   const busy = after.busy - before.busy;

@@ -14,5 +14,5 @@ export type { RunningSystem, SystemOptions, SystemPorts, MetricsPorts } from './
 export { ensurePackages, BROWSER_PACKAGES } from './packages';
 export { freePort, ephemeralLow } from './ports';
 export type { PortOptions } from './ports';
-export { boxTicks, withBoxCpu } from './box-cpu';
+export { boxTicks, cpuMsPerOperation, withBoxCpu } from './box-cpu';
 export type { BoxCpu } from './box-cpu';

@@ -47,9 +47,9 @@ function panel(
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#333"/>`,
     ...concurrencies.map((c) => `<text x="${x(c)}" y="${bottom + 18}" text-anchor="middle" font-size="12">${c}</text>`),
     `<text x="${(left + right) / 2}" y="${bottom + 38}" text-anchor="middle" font-size="12">concurrency</text>`,
-    ...ticks.map((v) => {
-      return `<line x1="${left}" y1="${y(v)}" x2="${right}" y2="${y(v)}" stroke="#eee"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${Math.round(v)}</text>`;
-    }),
+    ...ticks.map(
+      (v) => `<line x1="${left}" y1="${y(v)}" x2="${right}" y2="${y(v)}" stroke="#eee"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${Math.round(v)}</text>`,
+    ),
     `<text x="${x0 + 14}" y="${(top + bottom) / 2}" transform="rotate(-90 ${x0 + 14} ${(top + bottom) / 2})" text-anchor="middle" font-size="12">${unit}</text>`,
   ];
   series.forEach((s, i) => {
