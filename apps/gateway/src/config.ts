@@ -1,3 +1,4 @@
+import { DEFAULT_ORDER_LIMITS, ORDER_LIMIT_CEILINGS } from '@orderflow/proto';
 import { env, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
@@ -22,8 +23,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       JWT_ISSUER: z.string().optional(),
       JWT_AUDIENCE: z.string().optional(),
       MAX_BODY_BYTES: env.int(64 * 1024, 1024),
-      MAX_ITEMS: env.int(50, 1),
-      MAX_QUANTITY: env.int(1_000, 1),
+      /** Order limits: order-command reads the same two variables (libs/proto order-limits.ts). */
+      MAX_ITEMS: env.int(DEFAULT_ORDER_LIMITS.maxItems, 1, ORDER_LIMIT_CEILINGS.maxItems),
+      MAX_QUANTITY: env.int(DEFAULT_ORDER_LIMITS.maxQuantity, 1, ORDER_LIMIT_CEILINGS.maxQuantity),
       MAX_PAGE_SIZE: env.int(100, 1),
       NODE_ENV: z.string().default('development'),
       LOG_LEVEL: env.logLevel(),
@@ -52,7 +54,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     },
-    limits: { maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY, maxPageSize: e.MAX_PAGE_SIZE },
+    limits: { ...DEFAULT_ORDER_LIMITS, maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY, maxPageSize: e.MAX_PAGE_SIZE },
     logLevel: e.LOG_LEVEL,
   };
 }

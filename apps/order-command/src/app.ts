@@ -9,7 +9,6 @@ import type { OrderCommandConfig } from './config';
 import { createOrderLifecycle, OrderLifecycle } from './domain/order-lifecycle.use-cases';
 import { createPlaceOrder, PlaceOrder } from './domain/place-order.use-case';
 import type { OrderRepository } from './domain/ports';
-import { DEFAULT_ORDER_LIMITS } from './domain/validation';
 import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc-handler';
 import { OrderSweeper } from './entry-points/order.sweeper';
 import { InventoryGrpcAdapter } from './infrastructure/inventory.grpc-adapter';
@@ -93,7 +92,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     outbox,
     log,
     settings: {
-      limits: DEFAULT_ORDER_LIMITS,
+      limits: config.limits,
       paymentWindowMs: config.paymentWindowMs,
       reservationGraceMs: config.reservationGraceMs,
       inFlightWaitMs: config.idempotencyWaitMs,

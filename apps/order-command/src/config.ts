@@ -1,3 +1,4 @@
+import { DEFAULT_ORDER_LIMITS, ORDER_LIMIT_CEILINGS } from '@orderflow/proto';
 import { env, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
@@ -53,6 +54,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
       /** Copies of the ORDERS stream in a NATS cluster: 1 on one server, 3 in production. */
       ORDERS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+      /** Order limits: the gateway reads the same two variables (libs/proto order-limits.ts). */
+      MAX_ITEMS: env.int(DEFAULT_ORDER_LIMITS.maxItems, 1, ORDER_LIMIT_CEILINGS.maxItems),
+      MAX_QUANTITY: env.int(DEFAULT_ORDER_LIMITS.maxQuantity, 1, ORDER_LIMIT_CEILINGS.maxQuantity),
       PAYMENT_WINDOW_MS: env.int(15 * 60_000, 1),
       RESERVATION_GRACE_MS: env.int(5 * 60_000, 0),
       IDEMPOTENCY_WAIT_MS: env.int(5_000, 0),
@@ -84,6 +88,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
       replicas: e.ORDERS_STREAM_REPLICAS,
     },
+    limits: { ...DEFAULT_ORDER_LIMITS, maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY },
     paymentWindowMs: e.PAYMENT_WINDOW_MS,
     reservationGraceMs: e.RESERVATION_GRACE_MS,
     idempotencyWaitMs: e.IDEMPOTENCY_WAIT_MS,

@@ -141,6 +141,40 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     expect(errorDetails.readProductIds(error.metadata)).toEqual(['no-such-product']);
   });
 
+  it('when one product id is a prefix of an unknown one (mug, mug2), then only the unknown one is named', async () => {
+    await product('mug', 10, 100);
+    const error = await place('bob', [
+      { productId: 'mug', quantity: 1, unitPriceMinor: 100 },
+      { productId: 'mug2', quantity: 1, unitPriceMinor: 100 },
+    ]).catch((e) => e);
+    expect(error.code).toBe(status.NOT_FOUND);
+    expect(errorDetails.readProductIds(error.metadata)).toEqual(['mug2']);
+    expect(await stockOf('mug')).toMatchObject({ available: 10, reserved: 0 });
+  });
+
+  it('when the payment method and address are free text in any script, then they are stored trimmed and returned as sent', async () => {
+    await product('free-text-p', 10, 9950);
+    const { order } = await oc.api.placeOrder({
+      customerId: 'freetext',
+      idempotencyKey: '',
+      items: [{ productId: 'free-text-p', quantity: 2, unitPriceMinor: 9950 }],
+      address: ' 配送地址 ',
+      paymentMethod: '信用卡 💳',
+    });
+    expect(order).toMatchObject({ address: '配送地址', paymentMethod: '信用卡 💳' });
+    expect((await oc.api.getOrder({ orderId: order!.id, actor: { customerId: 'freetext', admin: false } })).order).toMatchObject({ address: '配送地址', paymentMethod: '信用卡 💳' });
+    // 64 characters (emoji are two UTF-16 units each, one character each, as MySQL counts them) fit; 65 do not.
+    const longest = await place('freetext', [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }]).then(() =>
+      oc.api.placeOrder({ customerId: 'freetext', idempotencyKey: '', items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }], address: 'A', paymentMethod: '💳'.repeat(64) }),
+    );
+    expect(longest.order!.paymentMethod).toBe('💳'.repeat(64));
+    const error = await oc.api
+      .placeOrder({ customerId: 'freetext', idempotencyKey: '', items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }], address: 'A', paymentMethod: '💳'.repeat(65) })
+      .catch((e) => e);
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(errorDetails.readFieldViolations(error.metadata).map((v) => v.field)).toEqual(['payment_method']);
+  });
+
   it('when stock is short, then it is FAILED_PRECONDITION insufficient-stock naming the product, and no order exists', async () => {
     await product('short-p', 1, 100);
     const error = await place('carol', [{ productId: 'short-p', quantity: 2, unitPriceMinor: 100 }]).catch((e) => e);
@@ -152,7 +186,7 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
 
   it('when the body is malformed, then it is INVALID_ARGUMENT naming every bad field', async () => {
     const error = await oc.api
-      .placeOrder({ customerId: 'dave', idempotencyKey: '', items: [{ productId: 'x y', quantity: 0, unitPriceMinor: -1 }], address: '', paymentMethod: 'gold' })
+      .placeOrder({ customerId: 'dave', idempotencyKey: '', items: [{ productId: 'x y', quantity: 0, unitPriceMinor: -1 }], address: '', paymentMethod: '   ' })
       .catch((e) => e);
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(errorDetails.readFieldViolations(error.metadata).map((v) => v.field)).toEqual([

@@ -102,6 +102,12 @@ describe('deploy/compose.yaml', () => {
     for (const [app, service] of appServices) expect({ app, ports: service?.ports }).toEqual({ app, ports: undefined });
   });
 
+  it('when order limits are set, then the gateway and order-command get the same values', () => {
+    const limits = (app: string) => ({ MAX_ITEMS: services[app]?.environment?.MAX_ITEMS, MAX_QUANTITY: services[app]?.environment?.MAX_QUANTITY });
+    expect(limits('gateway')).toEqual({ MAX_ITEMS: expect.stringMatching(/^\d+$/), MAX_QUANTITY: expect.stringMatching(/^\d+$/) });
+    expect(limits('order-command')).toEqual(limits('gateway'));
+  });
+
   it('when Redlock needs independent masters, then there are three Redis servers, none a replica, all given to inventory', () => {
     const redis = byImage('redis:');
     expect(redis).toHaveLength(3);

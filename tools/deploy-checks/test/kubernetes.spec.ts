@@ -196,6 +196,16 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     }
   });
 
+  it('when order limits are set, then the gateway and order-command read them from one ConfigMap and agree', () => {
+    const limits = (app: string) => {
+      const container = appContainer(overlay, app) as Container;
+      const env = environment(overlay, container);
+      return { fromOneConfigMap: (container.envFrom ?? []).some((s) => s.configMapRef?.name.startsWith('order-limits')), MAX_ITEMS: env.MAX_ITEMS, MAX_QUANTITY: env.MAX_QUANTITY };
+    };
+    expect(limits('gateway')).toEqual({ fromOneConfigMap: true, MAX_ITEMS: expect.stringMatching(/^\d+$/), MAX_QUANTITY: expect.stringMatching(/^\d+$/) });
+    expect(limits('order-command')).toEqual(limits('gateway'));
+  });
+
   it('when an app is configured, then every address reaches a Service port or StatefulSet pod, and every variable is one its config reads', () => {
     const problems: string[] = [];
     for (const app of APPS) {

@@ -109,7 +109,7 @@ export function validateReserve(input: ReserveInput, limits: InventoryLimits, no
 export function validateUpsert(input: { id: unknown; name: unknown; priceMinor: unknown; available: unknown }, limits: InventoryLimits): UpsertProductCommand {
   const violations: FieldViolation[] = [];
   checkId(input.id, 'id', violations);
-  if (typeof input.name !== 'string' || input.name.trim().length === 0 || input.name.length > 200) {
+  if (typeof input.name !== 'string' || input.name.trim().length === 0 || [...input.name].length > 200) {
     violations.push({ field: 'name', description: 'must be 1-200 characters' });
   }
   checkWhole(input.priceMinor, 'price_minor', 0, limits.maxPriceMinor, violations);

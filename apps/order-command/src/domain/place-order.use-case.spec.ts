@@ -2,7 +2,7 @@ import { DependencyUnavailableError, IdempotencyKeyReusedError, InsufficientStoc
 import type { Order } from './model';
 import type { ClaimResult, IdempotencyRecord, InventoryPort, OrderRepository } from './ports';
 import { createPlaceOrder } from './place-order.use-case';
-import { DEFAULT_ORDER_LIMITS } from './validation';
+import { DEFAULT_ORDER_LIMITS } from '@orderflow/proto';
 
 /** In-memory fakes for the use case's rules; the real repository and inventory are tested against real servers. */
 function harness(inventory: Partial<InventoryPort> = {}, overrides: Partial<OrderRepository> = {}, soldOutCacheMs = 0) {

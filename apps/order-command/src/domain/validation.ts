@@ -1,24 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { OrderLimits } from '@orderflow/proto';
 import { FieldViolation, InvalidArgumentError } from './errors';
 import type { Actor, PlaceOrderCommand } from './model';
 
-export interface OrderLimits {
-  maxItems: number;
-  maxQuantity: number;
-  maxUnitPriceMinor: number;
-  maxAddressLength: number;
-  maxIdempotencyKeyLength: number;
-  paymentMethods: readonly string[];
-}
-
-export const DEFAULT_ORDER_LIMITS: OrderLimits = {
-  maxItems: 50,
-  maxQuantity: 1_000,
-  maxUnitPriceMinor: 100_000_000,
-  maxAddressLength: 500,
-  maxIdempotencyKeyLength: 255,
-  paymentMethods: ['card', 'paypal', 'bank_transfer', 'cash_on_delivery'],
-};
+export type { OrderLimits };
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
 const ID_RULE = 'must be 1-64 characters of letters, digits, ".", "_", ":", "@" or "-", starting with a letter or digit';
@@ -34,6 +19,13 @@ export function validateActor(actor: Actor | undefined, violations: FieldViolati
     throw new InvalidArgumentError(violations);
   }
   return actor;
+}
+
+function freeText(value: unknown, field: string, maxLength: number, violations: FieldViolation[]): string {
+  const text = typeof value === 'string' ? value.trim() : '';
+  const length = [...text].length; // characters as MySQL counts them (code points), not UTF-16 units
+  if (length === 0 || length > maxLength) violations.push({ field, description: `must be 1-${maxLength} characters (not counting spaces around it)` });
+  return text;
 }
 
 export function validatePlaceOrder(input: PlaceOrderCommand, limits: OrderLimits): PlaceOrderCommand {
@@ -53,15 +45,11 @@ export function validatePlaceOrder(input: PlaceOrderCommand, limits: OrderLimits
       violations.push({ field: `items[${i}].unit_price`, description: `must be from 0 to ${limits.maxUnitPriceMinor / 100} with at most 2 decimal places` });
     }
   });
-  const address = typeof input.address === 'string' ? input.address.trim() : '';
-  if (address.length === 0 || address.length > limits.maxAddressLength) {
-    violations.push({ field: 'address', description: `must be 1-${limits.maxAddressLength} characters` });
-  }
-  if (!limits.paymentMethods.includes(input.paymentMethod)) {
-    violations.push({ field: 'payment_method', description: `must be one of ${limits.paymentMethods.join(', ')}` });
-  }
+  // Free text in any script, as the client wrote it (trimmed): the address and the payment method.
+  const address = freeText(input.address, 'address', limits.maxAddressLength, violations);
+  const paymentMethod = freeText(input.paymentMethod, 'payment_method', limits.maxPaymentMethodLength, violations);
   if (violations.length > 0) throw new InvalidArgumentError(violations);
-  return { ...input, idempotencyKey: key || undefined, address };
+  return { ...input, idempotencyKey: key || undefined, address, paymentMethod };
 }
 
 export function orderTotal(items: { quantity: number; unitPriceMinor: number }[]): number {

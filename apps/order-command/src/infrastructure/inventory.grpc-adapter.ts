@@ -51,7 +51,8 @@ export class InventoryGrpcAdapter implements InventoryPort {
       await this.call<inventoryV1.ReserveRequest, inventoryV1.ReserveResponse>(this.client.reserve as never, request);
     } catch (error) {
       const grpcError = error as ServiceError;
-      if (grpcError.code === status.NOT_FOUND) throw new UnknownProductError(items.map((i) => i.productId).filter((id) => grpcError.details.includes(id)));
+      const unknown = grpcError.code === status.NOT_FOUND ? errorDetails.readProductIds(grpcError.metadata) : [];
+      if (unknown.length > 0) throw new UnknownProductError(unknown);
       const reason = errorDetails.errorReason(grpcError.metadata);
       if (grpcError.code === status.FAILED_PRECONDITION && reason === 'price-changed') {
         throw new PriceChangedError(

@@ -64,7 +64,7 @@ export function validateOrderEvent(event: UncheckedOrderEvent): OrderEvent {
     if (!order.status || !ORDER_STATUSES.includes(order.status)) problems.push('the order status is missing or unknown');
     if (!isDate(order.createdAt) || !isDate(order.updatedAt) || !isDate(order.expiresAt)) problems.push("the order's timestamps are missing");
     if (!isWhole(order.totalMinor, 0)) problems.push('total_minor must be a whole number, 0 or more');
-    if (typeof order.paymentMethod !== 'string' || order.paymentMethod.length > 64) problems.push('payment_method must be at most 64 characters');
+    if (typeof order.paymentMethod !== 'string' || [...order.paymentMethod].length > 64) problems.push('payment_method must be at most 64 characters');
     order.items.forEach((item, i) => {
       if (typeof item.productId !== 'string' || !ID.test(item.productId)) problems.push(`items[${i}].product_id is not a product id`);
       if (!isWhole(item.quantity, 1) || !isWhole(item.unitPriceMinor, 0)) problems.push(`items[${i}] needs a quantity of 1 or more and a price of 0 or more`);

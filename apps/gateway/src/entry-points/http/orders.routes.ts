@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Downstream } from '../../infrastructure/downstream';
 import { toMinorUnits } from '../../domain/money';
+import { textProblems } from '../../domain/text';
 import { authenticate, Principal, requireAdmin } from './auth';
 import type { GatewayMetrics } from './metrics';
 import { presentOrder } from './presenters';
@@ -22,11 +23,13 @@ export function ordersRoutes(downstream: Downstream, metrics: GatewayMetrics, sc
   return async (app: FastifyInstance) => {
     app.post<{ Body: PlaceOrderBody }>('/api/orders', { schema: schemas.placeOrder }, async (request, reply) => {
       const principal = await authenticate(request);
+      const invalid = textProblems({ address: request.body.address, payment_method: request.body.payment_method });
       const items = request.body.items.map((item, i) => {
         const unitPriceMinor = toMinorUnits(item.unit_price);
-        if (unitPriceMinor === undefined) throw validationProblem([{ field: `items[${i}].unit_price`, message: 'must have at most 2 decimal places' }]);
-        return { productId: item.product_id, quantity: item.quantity, unitPriceMinor };
+        if (unitPriceMinor === undefined) invalid.push({ field: `items[${i}].unit_price`, message: 'must have at most 2 decimal places' });
+        return { productId: item.product_id, quantity: item.quantity, unitPriceMinor: unitPriceMinor ?? 0 };
       });
+      if (invalid.length > 0) throw validationProblem(invalid);
       try {
         const { order, replayed } = await downstream.placeOrder({
           customerId: principal.customerId, // always from the token, never from the body

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { toMinorUnits } from '../../domain/money';
+import { textProblems } from '../../domain/text';
 import type { Downstream } from '../../infrastructure/downstream';
 import { authenticate, requireAdmin } from './auth';
 import { presentProduct } from './presenters';
@@ -13,7 +14,9 @@ export function productsRoutes(downstream: Downstream, schemas: ReturnType<typeo
     app.put<IdParams & { Body: { name: string; price: number; stock: number } }>('/api/products/:id', { schema: schemas.putProduct }, async (request, reply) => {
       requireAdmin(await authenticate(request));
       const priceMinor = toMinorUnits(request.body.price);
-      if (priceMinor === undefined) throw validationProblem([{ field: 'price', message: 'must have at most 2 decimal places' }]);
+      const invalid = textProblems({ name: request.body.name });
+      if (priceMinor === undefined) invalid.push({ field: 'price', message: 'must have at most 2 decimal places' });
+      if (invalid.length > 0 || priceMinor === undefined) throw validationProblem(invalid);
       const { product, created } = await downstream.upsertProduct({ id: request.params.id, name: request.body.name, priceMinor, available: request.body.stock });
       return reply.code(created ? 201 : 200).send(presentProduct(product!));
     });

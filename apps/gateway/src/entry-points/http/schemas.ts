@@ -48,6 +48,9 @@ export const productSchema = {
   properties: { id: { type: 'string' }, name: { type: 'string' }, price: { type: 'number' }, available: { type: 'integer' } },
 } as const;
 
+const freeText = (max: number) =>
+  `The client's own text, in any script: 1-${max} characters, spaces around it trimmed, stored and returned as sent. Lone UTF-16 surrogates (text that is not Unicode) are refused.`;
+
 const problems = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, { $ref: 'Problem#', description: 'application/problem+json' }]));
 const orderIdParams = { type: 'object', properties: { id: { type: 'string', pattern: ORDER_ID_PATTERN } }, required: ['id'] } as const;
 const bearer = [{ bearerAuth: [] }];
@@ -85,8 +88,14 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
               },
             },
           },
-          address: { type: 'string', minLength: 1, maxLength: 500 },
-          payment_method: { type: 'string', enum: ['card', 'paypal', 'bank_transfer', 'cash_on_delivery'] },
+          address: { type: 'string', minLength: 1, maxLength: limits.maxAddressLength, description: freeText(limits.maxAddressLength), example: '配送地址' },
+          payment_method: {
+            type: 'string',
+            minLength: 1,
+            maxLength: limits.maxPaymentMethodLength,
+            description: `${freeText(limits.maxPaymentMethodLength)} Any text the shop uses, for example card, paypal, bank_transfer, cash_on_delivery, 信用卡; it is not checked against a list.`,
+            example: '信用卡',
+          },
         },
       },
       response: { 201: { $ref: 'Order#' }, ...problems(400, 401, 409, 422, 503) },
@@ -125,7 +134,7 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
         type: 'object',
         additionalProperties: false,
         required: ['name', 'price', 'stock'],
-        properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, price: money, stock: { type: 'integer', minimum: 0, maximum: 1_000_000_000 } },
+        properties: { name: { type: 'string', minLength: 1, maxLength: 200, description: freeText(200) }, price: money, stock: { type: 'integer', minimum: 0, maximum: 1_000_000_000 } },
       },
       response: { 200: { $ref: 'Product#' }, 201: { $ref: 'Product#' }, ...problems(400, 401, 403) },
     },
