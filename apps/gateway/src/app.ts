@@ -13,6 +13,7 @@ import { opsRoutes } from './entry-points/http/ops.routes';
 import { ordersRoutes } from './entry-points/http/orders.routes';
 import { productsRoutes } from './entry-points/http/products.routes';
 import { orderSchema, problemSchema, productSchema, routeSchemas } from './entry-points/http/schemas';
+import { createRecentWrites } from './domain/recent-writes';
 import { createDownstream, Downstream } from './infrastructure/downstream';
 
 export interface Gateway extends Component {
@@ -89,7 +90,8 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   installErrorHandling(app, metrics);
 
   const schemas = routeSchemas(config.limits);
-  await app.register(ordersRoutes(downstream, metrics, schemas));
+  const recentWrites = createRecentWrites(config.readYourWrites);
+  await app.register(ordersRoutes({ downstream, metrics, schemas, recentWrites, readWaitMs: config.readYourWrites.waitMs }));
   await app.register(productsRoutes(downstream, schemas));
   await app.register(opsRoutes(downstream, metrics, () => shuttingDown));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

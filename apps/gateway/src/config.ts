@@ -27,6 +27,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       MAX_ITEMS: env.int(DEFAULT_ORDER_LIMITS.maxItems, 1, ORDER_LIMIT_CEILINGS.maxItems),
       MAX_QUANTITY: env.int(DEFAULT_ORDER_LIMITS.maxQuantity, 1, ORDER_LIMIT_CEILINGS.maxQuantity),
       MAX_PAGE_SIZE: env.int(100, 1),
+      /** Read-your-writes: how long a read waits for the projection to reach this gateway's last write of an order. */
+      READ_YOUR_WRITES_WAIT_MS: env.int(500, 0),
+      /** How long, and for how many orders, this gateway remembers the version of its last write. */
+      READ_YOUR_WRITES_TTL_MS: env.int(60_000, 1_000),
+      READ_YOUR_WRITES_MAX_ORDERS: env.int(100_000, 1),
       NODE_ENV: z.string().default('development'),
       LOG_LEVEL: env.logLevel(),
     },
@@ -55,6 +60,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       audience: e.JWT_AUDIENCE,
     },
     limits: { ...DEFAULT_ORDER_LIMITS, maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY, maxPageSize: e.MAX_PAGE_SIZE },
+    readYourWrites: { waitMs: e.READ_YOUR_WRITES_WAIT_MS, ttlMs: e.READ_YOUR_WRITES_TTL_MS, maxOrders: e.READ_YOUR_WRITES_MAX_ORDERS },
     logLevel: e.LOG_LEVEL,
   };
 }

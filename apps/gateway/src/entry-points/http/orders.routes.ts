@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { orderV1 } from '@orderflow/proto';
 import type { Downstream } from '../../infrastructure/downstream';
 import { toMinorUnits } from '../../domain/money';
+import { RecentWrites, unseenWrites, withFresher } from '../../domain/recent-writes';
 import { textProblems } from '../../domain/text';
 import { authenticate, Principal, requireAdmin } from './auth';
 import type { GatewayMetrics } from './metrics';
@@ -17,9 +19,39 @@ interface PlaceOrderBody {
 
 type IdParams = { Params: { id: string } };
 
-export function ordersRoutes(downstream: Downstream, metrics: GatewayMetrics, schemas: ReturnType<typeof routeSchemas>) {
-  const actor = (p: Principal, admin = p.admin) => ({ customerId: p.customerId, admin });
+export interface OrdersRoutesDeps {
+  downstream: Downstream;
+  metrics: GatewayMetrics;
+  schemas: ReturnType<typeof routeSchemas>;
+  recentWrites: RecentWrites;
+  /** How long a read waits for the projection to reach this gateway's last write of an order. */
+  readWaitMs: number;
+}
 
+const isMissingOrDown = (error: unknown) => isGrpcError(error) && (error.code === GrpcStatus.NOT_FOUND || error.code === GrpcStatus.UNAVAILABLE);
+
+export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readWaitMs }: OrdersRoutesDeps) {
+  const actor = (p: Principal, admin = p.admin) => ({ customerId: p.customerId, admin });
+  const written = (order: orderV1.Order) => {
+    recentWrites.record({ orderId: order.id, customerId: order.customerId, version: order.version });
+    return order;
+  };
+
+  /**
+   * Read-your-writes: the read side at the version of this gateway's last write of the order, waiting
+   * up to readWaitMs for the projection; if it is still behind (or down, or has not the order yet),
+   * the command side, which has every write.
+   */
+  const readOrder = async (orderId: string, who: ReturnType<typeof actor>): Promise<orderV1.Order> => {
+    const minVersion = recentWrites.versionOf(orderId);
+    try {
+      const { order } = await downstream.getOrder({ orderId, actor: who, minVersion, waitMs: minVersion > 0 ? readWaitMs : 0 });
+      if (order!.version >= minVersion) return order!;
+    } catch (error) {
+      if (!isMissingOrDown(error)) throw error;
+    }
+    return (await downstream.getOrderFromCommand({ orderId, actor: who })).order!;
+  };
   return async (app: FastifyInstance) => {
     app.post<{ Body: PlaceOrderBody }>('/api/orders', { schema: schemas.placeOrder }, async (request, reply) => {
       const principal = await authenticate(request);
@@ -38,6 +70,7 @@ export function ordersRoutes(downstream: Downstream, metrics: GatewayMetrics, sc
           address: request.body.address,
           paymentMethod: request.body.payment_method,
         });
+        written(order!);
         if (!replayed) metrics.ordersPlaced.inc();
         if (replayed) reply.header('idempotency-replayed', 'true');
         return reply.code(201).header('location', `/api/orders/${order!.id}`).send(presentOrder(order!));
@@ -49,24 +82,27 @@ export function ordersRoutes(downstream: Downstream, metrics: GatewayMetrics, sc
 
     app.get<IdParams>('/api/orders/:id', { schema: schemas.getOrder }, async (request) => {
       const principal = await authenticate(request);
-      try {
-        const { order } = await downstream.getOrder({ orderId: request.params.id, actor: actor(principal), minVersion: 0, waitMs: 0 });
-        return presentOrder(order!);
-      } catch (error) {
-        // Read-your-writes: the projection may not have the order yet; the command side has it.
-        if (!isGrpcError(error) || (error.code !== GrpcStatus.NOT_FOUND && error.code !== GrpcStatus.UNAVAILABLE)) throw error;
-        const { order } = await downstream.getOrderFromCommand({ orderId: request.params.id, actor: actor(principal) });
-        return presentOrder(order!);
-      }
+      return presentOrder(await readOrder(request.params.id, actor(principal)));
     });
 
     app.get<{ Querystring: { page_size?: number; page_token?: string } }>('/api/orders', { schema: schemas.listOrders }, async (request) => {
       const principal = await authenticate(request);
-      const { orders, nextPageToken } = await downstream.listOrders({
-        customerId: principal.customerId,
-        pageSize: request.query.page_size ?? 20,
-        pageToken: request.query.page_token ?? '',
-      });
+      const pageToken = request.query.page_token ?? '';
+      const pageSize = request.query.page_size ?? 20;
+      const list = (size: number) => downstream.listOrders({ customerId: principal.customerId, pageSize: size, pageToken });
+      let { orders, nextPageToken } = await list(pageSize);
+      // Read-your-writes on the first page: the customer's own recent writes through this gateway show.
+      const unseen = pageToken ? [] : unseenWrites(orders, nextPageToken !== '', recentWrites.ofCustomer(principal.customerId));
+      if (unseen.length > 0) {
+        const who = actor(principal);
+        const missing = unseen.filter((w) => !orders.some((o) => o.id === w.orderId)).length;
+        const fresher = await Promise.all(unseen.map((w) => readOrder(w.orderId, who).catch((error: unknown) => (isMissingOrDown(error) ? undefined : Promise.reject(error)))));
+        // The projection has had its wait. List again, leaving room for the orders it still lacks (the
+        // page token then points just below what is listed: no gap), and mend what is still behind.
+        ({ orders, nextPageToken } = await list(Math.max(1, pageSize - missing)));
+        const stillUnseen = new Set(unseenWrites(orders, nextPageToken !== '', unseen).map((w) => w.orderId));
+        orders = withFresher(orders, fresher.filter((o): o is orderV1.Order => o !== undefined && stillUnseen.has(o.id)), pageSize - orders.length);
+      }
       return { orders: orders.map(presentOrder), next_page_token: nextPageToken };
     });
 
@@ -83,7 +119,7 @@ export function ordersRoutes(downstream: Downstream, metrics: GatewayMetrics, sc
               : (requireAdmin(principal), () => downstream.shipOrder({ orderId, actor: actor(principal) }));
         const { order } = await call();
         metrics.orderTransitions.inc({ action });
-        return presentOrder(order!);
+        return presentOrder(written(order!));
       };
 
     app.post<IdParams>('/api/orders/:id/cancel', { schema: schemas.cancelOrder }, transition('cancel'));

@@ -6,7 +6,7 @@ import type { Migration } from '@orderflow/database';
  * so MariaDB copies the table once.
  */
 export const widenPaymentMethod: Migration = {
-  name: '0003-payment-method-text',
+  name: '0004-payment-method-text',
   async up(qi) {
     await qi.sequelize.query(`ALTER TABLE orders MODIFY COLUMN payment_method VARCHAR(64) NOT NULL`);
   },
