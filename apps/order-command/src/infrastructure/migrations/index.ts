@@ -1,6 +1,7 @@
 import type { Migration } from '@orderflow/database';
 import { createOrderShard } from './0001-create-order-shard';
 import { addOutboxTraceparent } from './0002-outbox-traceparent';
+import { addOrderHistoryActor } from './0003-order-history-actor';
 
 /** Every order-shard migration, applied in name order on every shard. Add new ones here. */
-export const ORDER_SHARD_MIGRATIONS: Migration[] = [createOrderShard, addOutboxTraceparent];
+export const ORDER_SHARD_MIGRATIONS: Migration[] = [createOrderShard, addOutboxTraceparent, addOrderHistoryActor];
