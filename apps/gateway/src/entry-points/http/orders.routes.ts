@@ -4,7 +4,7 @@ import type { Downstream } from '../../infrastructure/downstream';
 import { toMinorUnits } from '../../domain/money';
 import { authenticate, Principal, requireAdmin } from './auth';
 import type { GatewayMetrics } from './metrics';
-import { presentOrder } from './presenters';
+import { presentOrder, presentOrderHistory } from './presenters';
 import { isGrpcError, validationProblem } from './problems';
 import { routeSchemas } from './schemas';
 
@@ -55,6 +55,11 @@ export function ordersRoutes(downstream: Downstream, metrics: GatewayMetrics, sc
         const { order } = await downstream.getOrderFromCommand({ orderId: request.params.id, actor: actor(principal) });
         return presentOrder(order!);
       }
+    });
+
+    app.get<IdParams>('/api/orders/:id/history', { schema: schemas.getOrderHistory }, async (request) => {
+      const principal = await authenticate(request);
+      return presentOrderHistory(await downstream.getOrderHistory({ orderId: request.params.id, actor: actor(principal) }));
     });
 
     app.get<{ Querystring: { page_size?: number; page_token?: string } }>('/api/orders', { schema: schemas.listOrders }, async (request) => {
