@@ -109,7 +109,7 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
         updatedAt: now,
         expiresAt: new Date(now.getTime() + 60_000),
       };
-      return { eventId: randomUUID(), kind: 'placed' as const, order, occurredAt: now };
+      return { eventId: randomUUID(), kind: 'placed' as const, order, occurredAt: now, changedBy: { kind: 'CUSTOMER' as const, id: customerId }, reason: 'placed' };
     };
     // One customer: every write goes to one shard, so they queue behind each other and share transactions.
     const taken = event('gc-customer');

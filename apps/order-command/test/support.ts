@@ -118,6 +118,7 @@ export function orderApi(address: string) {
     payOrder: call<orderV1.PayOrderRequest, orderV1.PayOrderResponse>(client.payOrder),
     shipOrder: call<orderV1.ShipOrderRequest, orderV1.ShipOrderResponse>(client.shipOrder),
     getOrder: call<orderV1.GetOrderRequest, orderV1.GetOrderResponse>(client.getOrder),
+    getOrderHistory: call<orderV1.GetOrderHistoryRequest, orderV1.GetOrderHistoryResponse>(client.getOrderHistory),
   };
 }
 

@@ -42,6 +42,7 @@ export function createDownstream(addresses: { orderCommand: string; orderQuery: 
     payOrder: call<orderV1.PayOrderRequest, orderV1.PayOrderResponse>(orderCommand, orderCommand.payOrder),
     shipOrder: call<orderV1.ShipOrderRequest, orderV1.ShipOrderResponse>(orderCommand, orderCommand.shipOrder),
     getOrderFromCommand: call<orderV1.GetOrderRequest, orderV1.GetOrderResponse>(orderCommand, orderCommand.getOrder),
+    getOrderHistory: call<orderV1.GetOrderHistoryRequest, orderV1.GetOrderHistoryResponse>(orderCommand, orderCommand.getOrderHistory),
     getOrder: call<orderQueryV1.GetOrderRequest, orderQueryV1.GetOrderResponse>(orderQuery, orderQuery.getOrder),
     listOrders: call<orderQueryV1.ListOrdersRequest, orderQueryV1.ListOrdersResponse>(orderQuery, orderQuery.listOrders),
     projectionLag: call<orderQueryV1.GetProjectionLagRequest, orderQueryV1.GetProjectionLagResponse>(orderQuery, orderQuery.getProjectionLag),

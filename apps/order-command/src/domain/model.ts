@@ -30,13 +30,29 @@ export interface Actor {
 
 export type OrderEventKind = 'placed' | 'paid' | 'cancelled' | 'shipped' | 'expired';
 
-/** What the outbox stores: the event and the order as it is after the change. */
+/** Who made a change: a customer or an admin (by id), or the system (the expiry sweeper; no id). */
+export interface ChangedBy {
+  kind: 'CUSTOMER' | 'ADMIN' | 'SYSTEM';
+  id?: string;
+}
+
+/** What the outbox stores: the event and the order as it is after the change; the history row records who and why. */
 export interface OrderEventRecord {
   eventId: string;
   kind: OrderEventKind;
   order: Order;
   occurredAt: Date;
-  cancelledBy?: 'customer' | 'admin';
+  changedBy: ChangedBy;
+  reason: string;
+}
+
+/** One row of an order's history: a status change, when, who and why. */
+export interface OrderHistoryEntry {
+  version: number;
+  status: OrderStatus;
+  occurredAt: Date;
+  changedBy: ChangedBy;
+  reason: string;
 }
 
 /** What inventory is owed after a state change, settled right away or by the settler. */

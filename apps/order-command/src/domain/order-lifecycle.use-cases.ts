@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ForbiddenError, InvalidArgumentError, InvalidTransitionError, OrderNotFoundError } from './errors';
-import { Actor, Order, StockAction, VISIBLE_STATUSES } from './model';
+import { Actor, Order, OrderHistoryEntry, StockAction, VISIBLE_STATUSES } from './model';
+import { transitionNote } from './order-history';
 import { checkTransition, Transition, TRANSITIONS } from './order-state-machine';
 import type { OrderUseCaseDeps } from './ports';
 import { validateActor } from './validation';
@@ -40,7 +41,8 @@ export function createOrderLifecycle({ repository, inventory, ids, clock, outbox
     }
   };
 
-  const change = async (transition: Transition, orderId: string, actor: Actor | undefined, by?: 'customer' | 'admin'): Promise<Order> => {
+  /** `actor` undefined: the system's own change (the sweeper), with no ownership check. */
+  const change = async (transition: Transition, orderId: string, actor: Actor | undefined): Promise<Order> => {
     const spec = TRANSITIONS[transition];
     const order = actor ? await getVisible(orderId, actor) : await repository.get(orderId);
     if (!order) throw new OrderNotFoundError(orderId);
@@ -49,7 +51,7 @@ export function createOrderLifecycle({ repository, inventory, ids, clock, outbox
     const updated = await repository.transition(
       orderId,
       spec,
-      (after) => ({ eventId: randomUUID(), kind: spec.event, order: after, occurredAt: now, cancelledBy: transition === 'cancel' ? by : undefined }),
+      (after) => ({ eventId: randomUUID(), kind: spec.event, order: after, occurredAt: now, ...transitionNote(transition, actor) }),
       now,
     );
     if (!updated) {
@@ -66,9 +68,15 @@ export function createOrderLifecycle({ repository, inventory, ids, clock, outbox
   return {
     getOrder: getVisible,
 
+    /** Every visible status change of an order the actor may see, oldest first. */
+    async getOrderHistory(orderId: string, actor: Actor): Promise<OrderHistoryEntry[]> {
+      await getVisible(orderId, actor);
+      return (await repository.history(orderId)).filter((entry) => VISIBLE_STATUSES.includes(entry.status));
+    },
+
     payOrder: (orderId: string, actor: Actor) => change('pay', orderId, actor),
 
-    cancelOrder: (orderId: string, actor: Actor) => change('cancel', orderId, actor, actor.admin ? 'admin' : 'customer'),
+    cancelOrder: (orderId: string, actor: Actor) => change('cancel', orderId, actor),
 
     shipOrder: (orderId: string, actor: Actor) => {
       if (!actor?.admin) throw new ForbiddenError('only an admin can ship an order');

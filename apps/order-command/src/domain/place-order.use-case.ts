@@ -9,7 +9,8 @@ import {
   PriceChangedError,
   UnknownProductError,
 } from './errors';
-import type { Order, PlaceOrderCommand } from './model';
+import type { Order, OrderEventRecord, PlaceOrderCommand } from './model';
+import { placementNote } from './order-history';
 import type { IdempotencyRecord, OrderUseCaseDeps, StoredOutcome } from './ports';
 import { SoldOutProducts } from './sold-out-products';
 import { OrderLimits, orderTotal, requestFingerprint, validatePlaceOrder } from './validation';
@@ -70,7 +71,7 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     }
   };
 
-  const placedEvent = (order: Order) => ({ eventId: randomUUID(), kind: 'placed' as const, order, occurredAt: order.updatedAt });
+  const placedEvent = (order: Order): OrderEventRecord => ({ eventId: randomUUID(), kind: 'placed', order, occurredAt: order.updatedAt, ...placementNote(order.customerId) });
 
   /** RESERVED as of now: the event's time is when the order took its stock, not when the request arrived. */
   const asPlaced = (order: Order): Order => ({ ...order, status: 'RESERVED', version: 1, updatedAt: clock.now() });

@@ -1,5 +1,5 @@
 import type { OrderError } from './errors';
-import type { Order, OrderEventRecord, OrderItem, OrderStatus, StockAction } from './model';
+import type { Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from './model';
 import type { TransitionSpec } from './order-state-machine';
 
 /** The answer stored under an idempotency key: the order as first returned, or the error. */
@@ -32,6 +32,8 @@ export interface OrderRepository {
   failPlacement(orderId: string, customerId: string, options: { idempotencyKey?: string; outcome?: StoredOutcome; owesRelease: boolean }): Promise<boolean>;
   findIdempotency(customerId: string, key: string): Promise<IdempotencyRecord | undefined>;
   get(orderId: string): Promise<Order | undefined>;
+  /** The order's history rows, oldest first (by version); empty for an unknown order. */
+  history(orderId: string): Promise<OrderHistoryEntry[]>;
   /** The guarded UPDATE plus history and outbox; undefined when the order was not in a `from` state. */
   transition(orderId: string, spec: TransitionSpec, event: (order: Order) => OrderEventRecord, now: Date): Promise<Order | undefined>;
   markStockSettled(orderId: string): Promise<void>;

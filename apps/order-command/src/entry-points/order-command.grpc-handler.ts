@@ -3,7 +3,7 @@ import { type Logger, unaryHandlers } from '@orderflow/service-kit';
 import type { Actor, Order } from '../domain/model';
 import type { OrderLifecycle } from '../domain/order-lifecycle.use-cases';
 import type { PlaceOrder } from '../domain/place-order.use-case';
-import { toProtoOrder } from '../infrastructure/order-proto.mapper';
+import { toProtoHistoryEntry, toProtoOrder } from '../infrastructure/order-proto.mapper';
 import { toGrpcError } from './grpc-error.mapper';
 
 const actorOf = (actor: orderV1.Actor | undefined): Actor => ({ customerId: actor?.customerId ?? '', admin: actor?.admin ?? false });
@@ -28,5 +28,9 @@ export function createOrderCommandGrpcHandler(placeOrder: PlaceOrder, lifecycle:
     payOrder: unary('PayOrder', async (req: orderV1.PayOrderRequest) => orderResponse(await lifecycle.payOrder(req.orderId, actorOf(req.actor)))),
     shipOrder: unary('ShipOrder', async (req: orderV1.ShipOrderRequest) => orderResponse(await lifecycle.shipOrder(req.orderId, actorOf(req.actor)))),
     getOrder: unary('GetOrder', async (req: orderV1.GetOrderRequest) => orderResponse(await lifecycle.getOrder(req.orderId, actorOf(req.actor)))),
+    getOrderHistory: unary('GetOrderHistory', async (req: orderV1.GetOrderHistoryRequest) => ({
+      orderId: req.orderId,
+      entries: (await lifecycle.getOrderHistory(req.orderId, actorOf(req.actor))).map(toProtoHistoryEntry),
+    })),
   };
 }

@@ -12,7 +12,7 @@ export function encodeOrderEvent(event: OrderEventRecord, subjectPrefix: string)
     version: event.order.version,
     occurredAt: event.occurredAt,
     order: toProtoOrder(event.order),
-    [event.kind]: event.kind === 'cancelled' ? { cancelledBy: event.cancelledBy ?? 'customer' } : {},
+    [event.kind]: event.kind === 'cancelled' ? { cancelledBy: event.changedBy.kind === 'ADMIN' ? 'admin' : 'customer' } : {},
   };
   return { subject: orderEventSubject(event.kind, subjectPrefix), payload: Buffer.from(orderV1.OrderEvent.encode(message).finish()) };
 }

@@ -1,5 +1,5 @@
 import { orderV1 } from '@orderflow/proto';
-import type { Order, OrderStatus } from '../domain/model';
+import type { ChangedBy, Order, OrderHistoryEntry, OrderStatus } from '../domain/model';
 
 const STATUS_TO_PROTO: Partial<Record<OrderStatus, orderV1.OrderStatus>> = {
   RESERVED: orderV1.OrderStatus.ORDER_STATUS_RESERVED,
@@ -24,6 +24,23 @@ export function toProtoOrder(order: Order): orderV1.Order {
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
     expiresAt: order.expiresAt,
+  };
+}
+
+const ACTOR_KIND_TO_PROTO: Record<ChangedBy['kind'], orderV1.ActorKind> = {
+  CUSTOMER: orderV1.ActorKind.ACTOR_KIND_CUSTOMER,
+  ADMIN: orderV1.ActorKind.ACTOR_KIND_ADMIN,
+  SYSTEM: orderV1.ActorKind.ACTOR_KIND_SYSTEM,
+};
+
+export function toProtoHistoryEntry(entry: OrderHistoryEntry): orderV1.OrderHistoryEntry {
+  return {
+    version: entry.version,
+    status: STATUS_TO_PROTO[entry.status] ?? orderV1.OrderStatus.ORDER_STATUS_UNSPECIFIED,
+    occurredAt: entry.occurredAt,
+    actorKind: ACTOR_KIND_TO_PROTO[entry.changedBy.kind] ?? orderV1.ActorKind.ACTOR_KIND_UNSPECIFIED,
+    actorId: entry.changedBy.id ?? '',
+    reason: entry.reason,
   };
 }
 

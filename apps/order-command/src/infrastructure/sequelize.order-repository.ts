@@ -2,7 +2,7 @@ import { affectedRows, GroupCommitter, isDuplicateKey, SqlPool, Statement, toSql
 import { forEachShard, ShardRouter } from '@orderflow/sharding';
 import { activeTraceparent } from '@orderflow/telemetry';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import type { Order, OrderEventRecord, OrderItem, OrderStatus, StockAction } from '../domain/model';
+import type { ChangedBy, Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from '../domain/model';
 import type { TransitionSpec } from '../domain/order-state-machine';
 import type { ClaimResult, IdempotencyRecord, OrderRepository, StoredOutcome } from '../domain/ports';
 import { encodeOrderEvent } from './event-codec';
@@ -22,6 +22,15 @@ interface OrderRow {
   product_id: string | null;
   quantity: number | null;
   unit_price_minor: number | string | null;
+}
+
+interface HistoryRow {
+  version: number;
+  status: OrderStatus;
+  occurred_at: Date;
+  actor_kind: ChangedBy['kind'];
+  actor_id: string | null;
+  reason: string;
 }
 
 // Ids are 64-bit: read them as strings, never through a JS number.
@@ -178,6 +187,20 @@ export class SequelizeOrderRepository implements OrderRepository {
     return toOrder(rows);
   }
 
+  async history(orderId: string): Promise<OrderHistoryEntry[]> {
+    const rows = await this.forOrder(orderId).query<HistoryRow>(
+      `SELECT version, status, occurred_at, actor_kind, actor_id, reason FROM order_history WHERE order_id = :id ORDER BY version`,
+      { replacements: { id: orderId }, type: QueryTypes.SELECT },
+    );
+    return rows.map((r) => ({
+      version: Number(r.version),
+      status: r.status,
+      occurredAt: r.occurred_at,
+      changedBy: r.actor_id === null ? { kind: r.actor_kind } : { kind: r.actor_kind, id: r.actor_id },
+      reason: r.reason,
+    }));
+  }
+
   async transition(orderId: string, spec: TransitionSpec, event: (order: Order) => OrderEventRecord, now: Date): Promise<Order | undefined> {
     const db = this.forOrder(orderId);
     return db.transaction(async (transaction) => {
@@ -245,7 +268,10 @@ export class SequelizeOrderRepository implements OrderRepository {
     // The request's trace context travels with the event: the relay's publish continues it.
     const traceparent = activeTraceparent() ?? null;
     return [
-      { sql: `INSERT INTO order_history (order_id, version, status, event_id, occurred_at) VALUES (?, ?, ?, ?, ?)`, values: [event.order.id, event.order.version, event.order.status, event.eventId, at] },
+      {
+        sql: `INSERT INTO order_history (order_id, version, status, event_id, occurred_at, actor_kind, actor_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        values: [event.order.id, event.order.version, event.order.status, event.eventId, at, event.changedBy.kind, event.changedBy.id ?? null, event.reason],
+      },
       { sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at, traceparent) VALUES (?, ?, ?, ?, ?, ?)`, values: [event.eventId, event.order.id, subject, payload, at, traceparent] },
     ];
   }

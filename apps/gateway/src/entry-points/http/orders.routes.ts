@@ -7,7 +7,7 @@ import { RecentWrites, unseenWrites, withFresher } from '../../domain/recent-wri
 import { textProblems } from '../../domain/text';
 import { authenticate, Principal, requireAdmin } from './auth';
 import type { GatewayMetrics } from './metrics';
-import { presentOrder } from './presenters';
+import { presentOrder, presentOrderHistory } from './presenters';
 import { isGrpcError, validationProblem } from './problems';
 import { routeSchemas } from './schemas';
 
@@ -83,6 +83,11 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
     app.get<IdParams>('/api/orders/:id', { schema: schemas.getOrder }, async (request) => {
       const principal = await authenticate(request);
       return presentOrder(await readOrder(request.params.id, actor(principal)));
+    });
+
+    app.get<IdParams>('/api/orders/:id/history', { schema: schemas.getOrderHistory }, async (request) => {
+      const principal = await authenticate(request);
+      return presentOrderHistory(await downstream.getOrderHistory({ orderId: request.params.id, actor: actor(principal) }));
     });
 
     app.get<{ Querystring: { page_size?: number; page_token?: string } }>('/api/orders', { schema: schemas.listOrders }, async (request) => {

@@ -27,6 +27,26 @@ export function presentOrder(o: orderV1.Order) {
   };
 }
 
+const ACTOR_KIND: Record<number, string> = {
+  [order.ActorKind.ACTOR_KIND_CUSTOMER]: 'customer',
+  [order.ActorKind.ACTOR_KIND_ADMIN]: 'admin',
+  [order.ActorKind.ACTOR_KIND_SYSTEM]: 'system',
+};
+
+/** An order's history, oldest first: each status change with when, who (no id for the system) and why. */
+export function presentOrderHistory(h: orderV1.GetOrderHistoryResponse) {
+  return {
+    order_id: h.orderId,
+    entries: h.entries.map((e) => ({
+      version: e.version,
+      status: STATUS[e.status] ?? 'UNKNOWN',
+      occurred_at: e.occurredAt?.toISOString(),
+      actor: e.actorId ? { kind: ACTOR_KIND[e.actorKind] ?? 'unknown', id: e.actorId } : { kind: ACTOR_KIND[e.actorKind] ?? 'unknown' },
+      reason: e.reason,
+    })),
+  };
+}
+
 export function presentProduct(p: inventoryV1.Product) {
   return { id: p.id, name: p.name, price: fromMinorUnits(p.priceMinor), available: p.available };
 }

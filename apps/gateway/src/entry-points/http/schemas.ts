@@ -124,6 +124,38 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
     cancelOrder: { summary: 'Cancel a RESERVED order (owner or admin); its stock is released', tags: ['orders'], security: bearer, params: orderIdParams, response: { 200: { $ref: 'Order#' }, ...problems(401, 404, 409) } },
     payOrder: { summary: 'Pay a RESERVED order before it expires (owner); the reservation becomes a sale', tags: ['orders'], security: bearer, params: orderIdParams, response: { 200: { $ref: 'Order#' }, ...problems(401, 404, 409) } },
     shipOrder: { summary: 'Ship a PAID order (admin)', tags: ['orders'], security: bearer, params: orderIdParams, response: { 200: { $ref: 'Order#' }, ...problems(401, 403, 404, 409) } },
+    getOrderHistory: {
+      summary: "An order's status changes, oldest first: when, who and why (owner or admin)",
+      tags: ['orders'],
+      security: bearer,
+      params: orderIdParams,
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            order_id: { type: 'string' },
+            entries: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  version: { type: 'integer', description: "The order's version after the change (1 when placed)." },
+                  status: { type: 'string', enum: ['RESERVED', 'PAID', 'SHIPPED', 'CANCELLED', 'EXPIRED'] },
+                  occurred_at: { type: 'string', format: 'date-time' },
+                  actor: {
+                    type: 'object',
+                    description: 'Who made the change; id is the customer or the admin (absent for the system, the expiry sweeper).',
+                    properties: { kind: { type: 'string', enum: ['customer', 'admin', 'system'] }, id: { type: 'string' } },
+                  },
+                  reason: { type: 'string', description: 'For example placed, paid, cancelled by the customer, cancelled by an admin, shipped, payment window expired.' },
+                },
+              },
+            },
+          },
+        },
+        ...problems(400, 401, 404),
+      },
+    },
     putProduct: {
       summary: 'Create or update a product (admin)',
       description: 'stock sets the quantity available now.',

@@ -18,7 +18,55 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Actor, Order, OrderItem } from "./order";
+import { Timestamp } from "../../../google/protobuf/timestamp";
+import { Actor, Order, OrderItem, OrderStatus, orderStatusFromJSON, orderStatusToJSON } from "./order";
+
+/** Who made a change. */
+export enum ActorKind {
+  ACTOR_KIND_UNSPECIFIED = 0,
+  ACTOR_KIND_CUSTOMER = 1,
+  ACTOR_KIND_ADMIN = 2,
+  /** ACTOR_KIND_SYSTEM - The order-command sweeper (an unpaid order's payment window expired). */
+  ACTOR_KIND_SYSTEM = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function actorKindFromJSON(object: any): ActorKind {
+  switch (object) {
+    case 0:
+    case "ACTOR_KIND_UNSPECIFIED":
+      return ActorKind.ACTOR_KIND_UNSPECIFIED;
+    case 1:
+    case "ACTOR_KIND_CUSTOMER":
+      return ActorKind.ACTOR_KIND_CUSTOMER;
+    case 2:
+    case "ACTOR_KIND_ADMIN":
+      return ActorKind.ACTOR_KIND_ADMIN;
+    case 3:
+    case "ACTOR_KIND_SYSTEM":
+      return ActorKind.ACTOR_KIND_SYSTEM;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ActorKind.UNRECOGNIZED;
+  }
+}
+
+export function actorKindToJSON(object: ActorKind): string {
+  switch (object) {
+    case ActorKind.ACTOR_KIND_UNSPECIFIED:
+      return "ACTOR_KIND_UNSPECIFIED";
+    case ActorKind.ACTOR_KIND_CUSTOMER:
+      return "ACTOR_KIND_CUSTOMER";
+    case ActorKind.ACTOR_KIND_ADMIN:
+      return "ACTOR_KIND_ADMIN";
+    case ActorKind.ACTOR_KIND_SYSTEM:
+      return "ACTOR_KIND_SYSTEM";
+    case ActorKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 export interface PlaceOrderRequest {
   customerId: string;
@@ -71,6 +119,33 @@ export interface GetOrderRequest {
 
 export interface GetOrderResponse {
   order: Order | undefined;
+}
+
+export interface GetOrderHistoryRequest {
+  orderId: string;
+  actor: Actor | undefined;
+}
+
+export interface GetOrderHistoryResponse {
+  orderId: string;
+  /** Oldest first (by version); internal states (a placement in progress or given up) never appear. */
+  entries: OrderHistoryEntry[];
+}
+
+/** One status change of an order. */
+export interface OrderHistoryEntry {
+  /** The order's version after the change (1 when placed). */
+  version: number;
+  status: OrderStatus;
+  occurredAt: Date | undefined;
+  actorKind: ActorKind;
+  /**
+   * The customer's id or the admin's token subject; empty for the system (and for an admin's change
+   * recorded before actors were, by migration 0003).
+   */
+  actorId: string;
+  /** Why, in a few words: "placed", "paid", "cancelled by the customer", "payment window expired", ... */
+  reason: string;
 }
 
 /** The catalog price of each item whose unit_price_minor differed (reason price-changed). */
@@ -938,6 +1013,347 @@ export const GetOrderResponse: MessageFns<GetOrderResponse> = {
   },
 };
 
+function createBaseGetOrderHistoryRequest(): GetOrderHistoryRequest {
+  return { orderId: "", actor: undefined };
+}
+
+export const GetOrderHistoryRequest: MessageFns<GetOrderHistoryRequest> = {
+  encode(message: GetOrderHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderHistoryRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+    };
+  },
+
+  toJSON(message: GetOrderHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetOrderHistoryRequest>, I>>(base?: I): GetOrderHistoryRequest {
+    return GetOrderHistoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOrderHistoryRequest>, I>>(object: I): GetOrderHistoryRequest {
+    const message = createBaseGetOrderHistoryRequest();
+    message.orderId = object.orderId ?? "";
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetOrderHistoryResponse(): GetOrderHistoryResponse {
+  return { orderId: "", entries: [] };
+}
+
+export const GetOrderHistoryResponse: MessageFns<GetOrderHistoryResponse> = {
+  encode(message: GetOrderHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    for (const v of message.entries) {
+      OrderHistoryEntry.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entries.push(OrderHistoryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderHistoryResponse {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => OrderHistoryEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetOrderHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => OrderHistoryEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetOrderHistoryResponse>, I>>(base?: I): GetOrderHistoryResponse {
+    return GetOrderHistoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOrderHistoryResponse>, I>>(object: I): GetOrderHistoryResponse {
+    const message = createBaseGetOrderHistoryResponse();
+    message.orderId = object.orderId ?? "";
+    message.entries = object.entries?.map((e) => OrderHistoryEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseOrderHistoryEntry(): OrderHistoryEntry {
+  return { version: 0, status: 0, occurredAt: undefined, actorKind: 0, actorId: "", reason: "" };
+}
+
+export const OrderHistoryEntry: MessageFns<OrderHistoryEntry> = {
+  encode(message: OrderHistoryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int64(message.version);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(26).fork()).join();
+    }
+    if (message.actorKind !== 0) {
+      writer.uint32(32).int32(message.actorKind);
+    }
+    if (message.actorId !== "") {
+      writer.uint32(42).string(message.actorId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderHistoryEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderHistoryEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.actorKind = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.actorId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderHistoryEntry {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      status: isSet(object.status) ? orderStatusFromJSON(object.status) : 0,
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+      actorKind: isSet(object.actorKind)
+        ? actorKindFromJSON(object.actorKind)
+        : isSet(object.actor_kind)
+        ? actorKindFromJSON(object.actor_kind)
+        : 0,
+      actorId: isSet(object.actorId)
+        ? globalThis.String(object.actorId)
+        : isSet(object.actor_id)
+        ? globalThis.String(object.actor_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: OrderHistoryEntry): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.status !== 0) {
+      obj.status = orderStatusToJSON(message.status);
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    if (message.actorKind !== 0) {
+      obj.actorKind = actorKindToJSON(message.actorKind);
+    }
+    if (message.actorId !== "") {
+      obj.actorId = message.actorId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OrderHistoryEntry>, I>>(base?: I): OrderHistoryEntry {
+    return OrderHistoryEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OrderHistoryEntry>, I>>(object: I): OrderHistoryEntry {
+    const message = createBaseOrderHistoryEntry();
+    message.version = object.version ?? 0;
+    message.status = object.status ?? 0;
+    message.occurredAt = object.occurredAt ?? undefined;
+    message.actorKind = object.actorKind ?? 0;
+    message.actorId = object.actorId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
 function createBasePriceChanged(): PriceChanged {
   return { prices: [] };
 }
@@ -1186,6 +1602,21 @@ export const OrderCommandServiceService = {
     responseSerialize: (value: GetOrderResponse): Buffer => Buffer.from(GetOrderResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetOrderResponse => GetOrderResponse.decode(value),
   },
+  /**
+   * GetOrderHistory lists an order's status changes, oldest first: when, who and why. The same
+   * ownership rule as GetOrder (another customer's order is NOT_FOUND; an admin may read any).
+   */
+  getOrderHistory: {
+    path: "/orderflow.order.v1.OrderCommandService/GetOrderHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOrderHistoryRequest): Buffer =>
+      Buffer.from(GetOrderHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOrderHistoryRequest => GetOrderHistoryRequest.decode(value),
+    responseSerialize: (value: GetOrderHistoryResponse): Buffer =>
+      Buffer.from(GetOrderHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrderHistoryResponse => GetOrderHistoryResponse.decode(value),
+  },
 } as const;
 
 export interface OrderCommandServiceServer extends UntypedServiceImplementation {
@@ -1202,6 +1633,11 @@ export interface OrderCommandServiceServer extends UntypedServiceImplementation 
   shipOrder: handleUnaryCall<ShipOrderRequest, ShipOrderResponse>;
   /** GetOrder reads an order from its shard (the write side's own view, for read-your-writes). */
   getOrder: handleUnaryCall<GetOrderRequest, GetOrderResponse>;
+  /**
+   * GetOrderHistory lists an order's status changes, oldest first: when, who and why. The same
+   * ownership rule as GetOrder (another customer's order is NOT_FOUND; an admin may read any).
+   */
+  getOrderHistory: handleUnaryCall<GetOrderHistoryRequest, GetOrderHistoryResponse>;
 }
 
 export interface OrderCommandServiceClient extends Client {
@@ -1288,6 +1724,25 @@ export interface OrderCommandServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetOrderResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * GetOrderHistory lists an order's status changes, oldest first: when, who and why. The same
+   * ownership rule as GetOrder (another customer's order is NOT_FOUND; an admin may read any).
+   */
+  getOrderHistory(
+    request: GetOrderHistoryRequest,
+    callback: (error: ServiceError | null, response: GetOrderHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getOrderHistory(
+    request: GetOrderHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOrderHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getOrderHistory(
+    request: GetOrderHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOrderHistoryResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const OrderCommandServiceClient = makeGenericClientConstructor(
@@ -1310,6 +1765,28 @@ type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
