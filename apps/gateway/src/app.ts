@@ -6,6 +6,7 @@ import { nameActiveSpan } from '@orderflow/telemetry';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
+import { adminRoutes } from './entry-points/http/admin.routes';
 import { registerAuth } from './entry-points/http/auth';
 import { installErrorHandling } from './entry-points/http/error-handler';
 import { createMetrics, GatewayMetrics } from './entry-points/http/metrics';
@@ -93,6 +94,7 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   const recentWrites = createRecentWrites(config.readYourWrites);
   await app.register(ordersRoutes({ downstream, metrics, schemas, recentWrites, readWaitMs: config.readYourWrites.waitMs }));
   await app.register(productsRoutes(downstream, schemas));
+  await app.register(adminRoutes(downstream, schemas));
   await app.register(opsRoutes(downstream, metrics, () => shuttingDown));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -29,6 +29,7 @@ const implementation: inventoryV1.InventoryServiceServer = {
   upsertProduct: unimplemented('UpsertProduct'),
   commit: unimplemented('Commit'),
   release: unimplemented('Release'),
+  adjustStock: unimplemented('AdjustStock'),
 };
 
 const server = new GrpcServer({

@@ -5,9 +5,10 @@ import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/shardi
 import type { Registry } from 'prom-client';
 import type { OrderQueryConfig } from './config';
 import { createGetProjectionLag, GetProjectionLag } from './domain/get-projection-lag.use-case';
+import { createListAllOrders, ListAllOrders } from './domain/list-all-orders.use-case';
 import { createOrderQueries, OrderQueries } from './domain/order-queries.use-cases';
 import { createPageCursors } from './domain/page-cursor';
-import type { OrderViewStore } from './domain/ports';
+import type { OrderShardReader, OrderViewStore } from './domain/ports';
 import { createProjectOrderEvent } from './domain/project-order-event.use-case';
 import { createProjectOrderEventBatch } from './domain/project-order-event-batch.use-case';
 import { ProjectionStats } from './domain/projection';
@@ -23,6 +24,7 @@ import { SequelizeOrderViewStore } from './infrastructure/sequelize.order-view-s
 export interface OrderQueryApp {
   lifecycle: Lifecycle;
   queries: OrderQueries;
+  listAllOrders: ListAllOrders;
   getProjectionLag: GetProjectionLag;
   consumer: OrderEventsConsumer;
   stats: ProjectionStats;
@@ -37,6 +39,8 @@ export interface OrderQueryOptions {
   logger?: Logger;
   /** For fault-injection tests: wraps the store the projection writes through. */
   decorateStore?: (store: OrderViewStore) => OrderViewStore;
+  /** For tests that watch the admin listing's per-shard reads: wraps the reader it reads through. */
+  decorateShardReader?: (reader: OrderShardReader) => OrderShardReader;
 }
 
 /** Composition root shared by main.ts and the tests. Nothing runs until lifecycle.start(). */
@@ -79,7 +83,9 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
     groupMax: config.projection.batchMax,
   });
 
-  const queries = createOrderQueries({ store, cursors: createPageCursors(config.cursorSecret), clock, readWaitMaxMs: config.readWaitMaxMs });
+  const cursors = createPageCursors(config.cursorSecret);
+  const queries = createOrderQueries({ store, cursors, clock, readWaitMaxMs: config.readWaitMaxMs });
+  const listAllOrders = createListAllOrders({ reader: options.decorateShardReader?.(store) ?? store, cursors });
   const getProjectionLag = createGetProjectionLag({
     progress: new JetStreamConsumerProgress(() => nats.manager, config.nats.stream, config.nats.consumer),
     stats,
@@ -92,7 +98,7 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
       {
         name: 'orderflow.order_query.v1.OrderQueryService',
         definition: orderQueryV1.OrderQueryServiceService,
-        implementation: createOrderQueryGrpcHandler(queries, getProjectionLag, logger),
+        implementation: createOrderQueryGrpcHandler({ queries, listAllOrders, getProjectionLag }, logger),
       },
     ],
     reflection: loadPackageDefinition(),
@@ -122,5 +128,5 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
     consumer,
     grpc,
   ]);
-  return { lifecycle, queries, getProjectionLag, consumer, stats, store, grpc, logger, metrics };
+  return { lifecycle, queries, listAllOrders, getProjectionLag, consumer, stats, store, grpc, logger, metrics };
 }

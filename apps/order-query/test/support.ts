@@ -58,6 +58,8 @@ export function queryApi(address: string) {
       call<orderQueryV1.GetOrderRequest, orderQueryV1.GetOrderResponse>(client.getOrder)(orderQueryV1.GetOrderRequest.fromPartial(request)),
     listOrders: (request: Partial<orderQueryV1.ListOrdersRequest>) =>
       call<orderQueryV1.ListOrdersRequest, orderQueryV1.ListOrdersResponse>(client.listOrders)(orderQueryV1.ListOrdersRequest.fromPartial(request)),
+    listAllOrders: (request: Partial<orderQueryV1.ListAllOrdersRequest>) =>
+      call<orderQueryV1.ListAllOrdersRequest, orderQueryV1.ListAllOrdersResponse>(client.listAllOrders)(orderQueryV1.ListAllOrdersRequest.fromPartial(request)),
     getProjectionLag: call<orderQueryV1.GetProjectionLagRequest, orderQueryV1.GetProjectionLagResponse>(client.getProjectionLag),
   };
 }

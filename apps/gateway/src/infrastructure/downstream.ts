@@ -45,9 +45,11 @@ export function createDownstream(addresses: { orderCommand: string; orderQuery: 
     getOrderHistory: call<orderV1.GetOrderHistoryRequest, orderV1.GetOrderHistoryResponse>(orderCommand, orderCommand.getOrderHistory),
     getOrder: call<orderQueryV1.GetOrderRequest, orderQueryV1.GetOrderResponse>(orderQuery, orderQuery.getOrder),
     listOrders: call<orderQueryV1.ListOrdersRequest, orderQueryV1.ListOrdersResponse>(orderQuery, orderQuery.listOrders),
+    listAllOrders: call<orderQueryV1.ListAllOrdersRequest, orderQueryV1.ListAllOrdersResponse>(orderQuery, orderQuery.listAllOrders),
     projectionLag: call<orderQueryV1.GetProjectionLagRequest, orderQueryV1.GetProjectionLagResponse>(orderQuery, orderQuery.getProjectionLag),
     upsertProduct: call<inventoryV1.UpsertProductRequest, inventoryV1.UpsertProductResponse>(inventory, inventory.upsertProduct),
     getProducts: call<inventoryV1.GetProductsRequest, inventoryV1.GetProductsResponse>(inventory, inventory.getProducts),
+    adjustStock: call<inventoryV1.AdjustStockRequest, inventoryV1.AdjustStockResponse>(inventory, inventory.adjustStock),
 
     /** SERVING or the reason it is not, per downstream. */
     async health(timeoutMs = 1_000): Promise<Record<string, string>> {

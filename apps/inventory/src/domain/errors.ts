@@ -6,6 +6,7 @@ export abstract class InventoryError extends Error {
     | 'invalid-argument'
     | 'not-found'
     | 'insufficient-stock'
+    | 'stock-adjustment-refused'
     | 'price-changed'
     | 'reservation-state'
     | 'reservation-mismatch'
@@ -43,6 +44,18 @@ export class InsufficientStockError extends InventoryError {
   readonly kind = 'insufficient-stock';
   constructor(readonly shortages: StockShortage[]) {
     super(`insufficient stock: ${shortages.map((s) => `${s.productId} (requested ${s.requested}, available ${s.available})`).join(', ')}`);
+  }
+}
+
+/** A negative adjustment larger than the available stock: nothing was changed. */
+export class StockAdjustmentRefusedError extends InventoryError {
+  readonly kind = 'stock-adjustment-refused';
+  constructor(
+    readonly productId: string,
+    readonly delta: number,
+    readonly available: number,
+  ) {
+    super(`cannot adjust the stock of ${productId} by ${delta}: only ${available} available`);
   }
 }
 

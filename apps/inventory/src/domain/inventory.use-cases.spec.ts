@@ -23,6 +23,7 @@ function fakeStore(products: Product[], overrides: Partial<InventoryStore> = {})
     releaseAttempt: async () => Promise.reject(new Error('not used')),
     findExpired: async () => [],
     reserveBatchAttempt: async () => Promise.reject(new Error('not used')),
+    adjustStockAttempt: async () => Promise.reject(new Error('not used')),
     ...overrides,
   };
 }
@@ -89,5 +90,31 @@ describe('inventory use cases', () => {
     });
     const { cases } = useCases(store);
     await expect(cases.reserve({ orderId: 'o', items: [{ productId: 'a', quantity: 1 }], expiresAt: later })).rejects.toBeInstanceOf(ReservationMismatchError);
+  });
+});
+
+describe('AdjustStock', () => {
+  const adjust = { productId: 'a', delta: -2, reason: '  damaged in the warehouse  ', actorId: 'ops' };
+
+  it('when an adjustment loses a version race, then it runs again under the product lock, with the reason trimmed', async () => {
+    const seen: unknown[] = [];
+    let attempts = 0;
+    const store = fakeStore([product('a', 5)], {
+      adjustStockAttempt: async (command) => {
+        seen.push(command);
+        if (++attempts < 3) throw new VersionConflict('a');
+        return { id: 7, product: { ...product('a', 3), version: 2 } };
+      },
+    });
+    const { cases, locked } = useCases(store, 3);
+    await expect(cases.adjustStock(adjust)).resolves.toMatchObject({ id: 7, product: { available: 3 } });
+    expect(locked).toEqual([['a']]);
+    expect(seen).toEqual([1, 2, 3].map(() => ({ productId: 'a', delta: -2, reason: 'damaged in the warehouse', actorId: 'ops' })));
+  });
+
+  it('when the input is invalid, then nothing is locked or stored', async () => {
+    const { cases, locked } = useCases(fakeStore([product('a', 5)]));
+    await expect(cases.adjustStock({ ...adjust, delta: 0 })).rejects.toThrow('delta');
+    expect(locked).toEqual([]);
   });
 });

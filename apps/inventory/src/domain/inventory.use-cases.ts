@@ -1,9 +1,9 @@
 import { ConflictError, ReservationNotFoundError, ReservationStateError, VersionConflict } from './errors';
-import type { Product, Reservation } from './model';
+import type { Product, Reservation, StockAdjustment } from './model';
 import type { Clock, InventoryStore, StockLocks } from './ports';
 import { assertReservable, replayReserve } from './stock';
 import { ReserveBatcher } from './reserve-batcher';
-import { InventoryLimits, validateOrderId, validateProductIds, validateReserve, validateUpsert } from './validation';
+import { InventoryLimits, validateAdjustStock, validateOrderId, validateProductIds, validateReserve, validateUpsert } from './validation';
 
 export interface RetryPolicy {
   run<T>(work: () => Promise<T>, retryable: (error: unknown) => boolean): Promise<T>;
@@ -52,6 +52,17 @@ export function createInventoryUseCases({ store, locks, clock, limits, retry, mo
     async upsertProduct(input: { id: unknown; name: unknown; priceMinor: unknown; available: unknown }) {
       const command = validateUpsert(input, limits);
       return locks.withLocks([command.id], () => store.upsertProduct(command));
+    },
+
+    /**
+     * An admin's stock change by a delta, with its reason. Under the product's lock (which Reserve, Commit
+     * and Release take too), one version-checked UPDATE bounded by available + delta >= 0: a concurrent
+     * reservation either happened before (then the bound sees it) or makes the version check fail and
+     * the adjustment run again on fresh data. Never negative, never a lost update.
+     */
+    async adjustStock(input: Parameters<typeof validateAdjustStock>[0]): Promise<StockAdjustment> {
+      const command = validateAdjustStock(input, limits);
+      return locks.withLocks([command.productId], () => withRetries(() => store.adjustStockAttempt(command)));
     },
 
     async getProducts(ids: unknown[]): Promise<{ products: Product[]; missing: string[] }> {

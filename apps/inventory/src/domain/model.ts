@@ -62,3 +62,18 @@ export interface UpsertProductCommand {
   priceMinor: number;
   available: number;
 }
+
+/** A validated stock adjustment: `delta` (non-zero) added to available, with why and by whom. */
+export interface AdjustStockCommand {
+  productId: string;
+  delta: number;
+  /** Trimmed, 1-200 characters. */
+  reason: string;
+  actorId: string;
+}
+
+/** A stock adjustment as stored, with the product right after it. */
+export interface StockAdjustment {
+  id: number;
+  product: Product;
+}

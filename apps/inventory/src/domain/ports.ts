@@ -1,4 +1,4 @@
-import type { PriceMismatch, Product, Reservation, ReserveCommand, UpsertProductCommand } from './model';
+import type { AdjustStockCommand, PriceMismatch, Product, Reservation, ReserveCommand, StockAdjustment, UpsertProductCommand } from './model';
 
 export type BatchOutcome =
   | { kind: 'reserved'; reservation: Reservation }
@@ -28,6 +28,12 @@ export interface InventoryStore {
   commitAttempt(orderId: string): Promise<Reservation>;
   /** RESERVED -> RELEASED (reserved -> available); an unknown order gets a RELEASED marker. */
   releaseAttempt(orderId: string, reason: string): Promise<Reservation>;
+  /**
+   * Adds the delta to available (and received) with one conditional UPDATE (version-checked, bounded by
+   * available + delta >= 0) and records the adjustment in the same transaction. ProductNotFoundError,
+   * StockAdjustmentRefusedError (would go negative), or VersionConflict (run again).
+   */
+  adjustStockAttempt(command: AdjustStockCommand): Promise<StockAdjustment>;
   /** Order ids of reservations still RESERVED whose expiry has passed. */
   findExpired(now: Date, limit: number): Promise<string[]>;
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from './errors';
-import { DEFAULT_LIMITS, normalizeItems, validateReserve, validateUpsert } from './validation';
+import { DEFAULT_LIMITS, normalizeItems, validateAdjustStock, validateReserve, validateUpsert } from './validation';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const later = new Date('2026-01-01T00:15:00Z');
@@ -76,5 +76,35 @@ describe('reserve validation', () => {
 
   it('when a product upsert has a negative stock or an empty name, then both are named', () => {
     expect(violations(() => validateUpsert({ id: 'p', name: '  ', priceMinor: 100, available: -1 }, DEFAULT_LIMITS))).toEqual(['name', 'available']);
+  });
+});
+
+describe('validateAdjustStock', () => {
+  const valid = { productId: 'p-1', delta: 5, reason: 'restock', actorId: 'ops@example.com' };
+  const fields = (input: Partial<typeof valid> & Record<string, unknown>) => {
+    try {
+      validateAdjustStock({ ...valid, ...input }, DEFAULT_LIMITS);
+      return [];
+    } catch (error) {
+      return (error as InvalidArgumentError).violations.map((v) => v.field);
+    }
+  };
+
+  it('when the reason is in any script and padded, then it is accepted trimmed, its length counted in characters', () => {
+    expect(validateAdjustStock({ ...valid, reason: '  Überzählig – 在庫調整 🚚 ' }, DEFAULT_LIMITS).reason).toBe('Überzählig – 在庫調整 🚚');
+    expect(fields({ reason: '🚚'.repeat(200) })).toEqual([]);
+    expect(fields({ reason: '🚚'.repeat(201) })).toEqual(['reason']);
+  });
+
+  it.each([
+    ['a zero delta', { delta: 0 }, ['delta']],
+    ['a fractional delta', { delta: 1.5 }, ['delta']],
+    ['a delta beyond the stock limit', { delta: -1_000_000_001 }, ['delta']],
+    ['a blank reason', { reason: '   ' }, ['reason']],
+    ['a reason with a line break', { reason: 'a\nb' }, ['reason']],
+    ['no actor', { actorId: '' }, ['actor_id']],
+    ['a bad product id', { productId: 'no spaces' }, ['product_id']],
+  ])('when the input has %s, then it is refused naming the field', (_, input, expected) => {
+    expect(fields(input)).toEqual(expected);
   });
 });

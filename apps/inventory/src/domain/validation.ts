@@ -1,5 +1,5 @@
 import { FieldViolation, InvalidArgumentError } from './errors';
-import type { ExpectedPrice, ReservationItem, ReserveCommand, UpsertProductCommand } from './model';
+import type { AdjustStockCommand, ExpectedPrice, ReservationItem, ReserveCommand, UpsertProductCommand } from './model';
 
 export interface InventoryLimits {
   maxItemsPerReservation: number;
@@ -124,4 +124,25 @@ export function validateProductIds(ids: unknown[], max: number): string[] {
   ids.forEach((id, i) => checkId(id, `product_ids[${i}]`, violations));
   if (violations.length > 0) throw new InvalidArgumentError(violations);
   return [...new Set(ids as string[])];
+}
+
+// C0 and C1 control characters: a reason is one line of text in any script, nothing else.
+const CONTROL = /\p{Cc}/u;
+export const MAX_REASON_CHARACTERS = 200;
+
+/** The reason is trimmed; its length counts characters (code points), not UTF-16 units. */
+export function validateAdjustStock(input: { productId: unknown; delta: unknown; reason: unknown; actorId: unknown }, limits: InventoryLimits): AdjustStockCommand {
+  const violations: FieldViolation[] = [];
+  checkId(input.productId, 'product_id', violations);
+  if (checkWhole(input.delta, 'delta', -limits.maxStock, limits.maxStock, violations) && input.delta === 0) {
+    violations.push({ field: 'delta', description: 'must not be 0' });
+  }
+  const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
+  if ([...reason].length === 0 || [...reason].length > MAX_REASON_CHARACTERS || CONTROL.test(reason)) {
+    violations.push({ field: 'reason', description: `must be 1-${MAX_REASON_CHARACTERS} characters (after trimming), without control characters` });
+  }
+  const actorId = typeof input.actorId === 'string' ? input.actorId : '';
+  if (actorId.length === 0 || actorId.length > 64 || CONTROL.test(actorId)) violations.push({ field: 'actor_id', description: 'must be 1-64 characters' });
+  if (violations.length > 0) throw new InvalidArgumentError(violations);
+  return { productId: input.productId as string, delta: input.delta as number, reason, actorId };
 }

@@ -1,12 +1,13 @@
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import { errorDetails } from '@orderflow/proto';
 import type { Logger } from '@orderflow/service-kit';
-import { InsufficientStockError, InvalidArgumentError, InventoryError, PriceChangedError, ProductNotFoundError } from '../domain/errors';
+import { InsufficientStockError, InvalidArgumentError, InventoryError, PriceChangedError, ProductNotFoundError, StockAdjustmentRefusedError } from '../domain/errors';
 
 const STATUS_BY_KIND: Record<InventoryError['kind'], Status> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
   'not-found': Status.NOT_FOUND,
   'insufficient-stock': Status.FAILED_PRECONDITION,
+  'stock-adjustment-refused': Status.FAILED_PRECONDITION,
   'price-changed': Status.FAILED_PRECONDITION,
   'reservation-state': Status.FAILED_PRECONDITION,
   'reservation-mismatch': Status.ALREADY_EXISTS,
@@ -24,6 +25,8 @@ export function toGrpcError(error: unknown, logger: Logger, method: string): Par
     const metadata = new Metadata();
     metadata.set(errorDetails.ERROR_REASON_KEY, error.kind);
     if (error instanceof InsufficientStockError) errorDetails.setInsufficientStock(metadata, error.shortages);
+    // A refused adjustment travels like a shortage: the product, what was asked to go, what is there.
+    if (error instanceof StockAdjustmentRefusedError) errorDetails.setInsufficientStock(metadata, [{ productId: error.productId, requested: -error.delta, available: error.available }]);
     if (error instanceof PriceChangedError) errorDetails.setPriceMismatches(metadata, error.mismatches);
     if (error instanceof InvalidArgumentError) errorDetails.setFieldViolations(metadata, error.violations);
     if (error instanceof ProductNotFoundError) errorDetails.setProductIds(metadata, error.productIds);

@@ -53,6 +53,10 @@ export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: 
         }),
       ),
     })),
+    adjustStock: unary('AdjustStock', async (req: inventoryV1.AdjustStockRequest) => {
+      const adjustment = await useCases.adjustStock({ productId: req.productId, delta: req.delta, reason: req.reason, actorId: req.actorId });
+      return { product: toProtoProduct(adjustment.product), adjustmentId: adjustment.id };
+    }),
     commit: unary('Commit', async (req: inventoryV1.CommitRequest) => ({ reservation: toProtoReservation(await useCases.commit(req.orderId)) })),
     release: unary('Release', async (req: inventoryV1.ReleaseRequest) => ({
       reservation: toProtoReservation(await useCases.release(req.orderId, req.reason)),

@@ -14,6 +14,8 @@ const OUTCOME_BY_KIND: Record<InventoryError['kind'], ReservationOutcome> = {
   'reservation-state': 'invalid',
   'not-found': 'not_found',
   'insufficient-stock': 'insufficient_stock',
+  // AdjustStock's refusal; Reserve never raises it.
+  'stock-adjustment-refused': 'invalid',
   'price-changed': 'price_changed',
   conflict: 'conflict',
   unavailable: 'unavailable',

@@ -1,7 +1,7 @@
 import { affectedRows, isDuplicateKey, rowsOf, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { ReservationNotFoundError, ReservationStateError, VersionConflict } from '../domain/errors';
-import type { Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, UpsertProductCommand } from '../domain/model';
+import { ProductNotFoundError, ReservationNotFoundError, ReservationStateError, StockAdjustmentRefusedError, VersionConflict } from '../domain/errors';
+import type { AdjustStockCommand, Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, StockAdjustment, UpsertProductCommand } from '../domain/model';
 import type { BatchOutcome, InventoryStore } from '../domain/ports';
 import { allocateInArrivalOrder, assertReservable, findPriceMismatches } from '../domain/stock';
 
@@ -230,6 +230,28 @@ export class SequelizeInventoryStore implements InventoryStore {
       await this.moveStock(reservation.items, 'reserved = reserved - :q, available = available + :q', 'reserved >= :q', transaction);
       await this.setStatus(orderId, 'RELEASED', reason, transaction);
       return { ...reservation, status: 'RELEASED', releaseReason: reason };
+    });
+  }
+
+  async adjustStockAttempt(command: AdjustStockCommand): Promise<StockAdjustment> {
+    return this.db.transaction(async (transaction) => {
+      const [product] = await this.readProducts([command.productId], transaction);
+      if (!product) throw new ProductNotFoundError([command.productId]);
+      if (product.available + command.delta < 0) throw new StockAdjustmentRefusedError(product.id, command.delta, product.available);
+      await this.hooks.beforeStockWrite?.([product.id]);
+      // received moves with available, so available + reserved + sold = received holds.
+      await this.conditionalUpdate('available = available + :q, received = received + :q', 'available + :q >= 0', product, command.delta, transaction);
+      const after: Product = { ...product, available: product.available + command.delta, received: product.received + command.delta, version: product.version + 1 };
+      const [id] = await this.db.query(
+        `INSERT INTO stock_adjustments (product_id, delta, reason, actor_id, available_after, version_after, created_at)
+         VALUES (:productId, :delta, :reason, :actorId, :available, :version, NOW(3))`,
+        {
+          replacements: { productId: product.id, delta: command.delta, reason: command.reason, actorId: command.actorId, available: after.available, version: after.version },
+          type: QueryTypes.INSERT,
+          transaction,
+        },
+      );
+      return { id: Number(id), product: after };
     });
   }
 

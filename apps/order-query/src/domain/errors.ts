@@ -1,4 +1,4 @@
-export type OrderQueryErrorReason = 'invalid-argument' | 'invalid-page-token' | 'not-found' | 'unavailable';
+export type OrderQueryErrorReason = 'invalid-argument' | 'invalid-page-token' | 'not-found' | 'permission-denied' | 'unavailable';
 
 export interface FieldViolation {
   field: string;
@@ -30,6 +30,14 @@ export class OrderNotFoundError extends OrderQueryError {
   readonly reason = 'not-found';
   constructor(orderId: string) {
     super(`order ${orderId} not found`);
+  }
+}
+
+/** The actor may not make this query (a customer asking for the admin listing). */
+export class PermissionDeniedError extends OrderQueryError {
+  readonly reason = 'permission-denied';
+  constructor(what: string) {
+    super(`${what} is for admins only`);
   }
 }
 

@@ -77,6 +77,24 @@ export interface ListOrdersQuery {
   pageToken: string;
 }
 
+/** The admin listing across customers; both filters optional. */
+export interface ListAllOrdersQuery {
+  actor: Actor | undefined;
+  /** A status name (unchecked: anything else is INVALID_ARGUMENT); undefined for any status. */
+  status: string | undefined;
+  /** Empty: every customer. */
+  customerId: string;
+  /** 0 means the default. */
+  pageSize: number;
+  pageToken: string;
+}
+
+/** Which orders an admin listing shows. */
+export interface AllOrdersFilter {
+  status?: OrderStatus;
+  customerId?: string;
+}
+
 export interface OrderPage {
   orders: OrderView[];
   /** Empty on the last page. */

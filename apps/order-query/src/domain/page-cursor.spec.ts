@@ -46,3 +46,33 @@ describe('page cursors', () => {
     expect(() => createPageCursors('short')).toThrow('at least 16');
   });
 });
+
+describe('admin listing page cursors', () => {
+  const filter = { status: 'PAID' as const, customerId: 'alice' };
+  const allCursor = { filter, lastOrderId: '9223372036854775807' };
+
+  it('when a token is decoded with the filter it was issued for, then it gives back the last order id', () => {
+    expect(cursors.decodeAllOrders(cursors.encodeAllOrders(allCursor), filter)).toEqual(allCursor);
+    expect(cursors.decodeAllOrders(cursors.encodeAllOrders({ filter: {}, lastOrderId: '42' }), {}).lastOrderId).toBe('42');
+  });
+
+  it('when a token is used with other filters, then it is refused', () => {
+    const token = cursors.encodeAllOrders(allCursor);
+    for (const other of [{}, { status: 'PAID' as const }, { customerId: 'alice' }, { status: 'SHIPPED' as const, customerId: 'alice' }, { status: 'PAID' as const, customerId: 'bob' }]) {
+      expect(() => cursors.decodeAllOrders(token, other)).toThrow(InvalidPageTokenError);
+    }
+  });
+
+  it("when any single character of a token is changed, then it is refused", () => {
+    const token = cursors.encodeAllOrders(allCursor);
+    for (let i = 0; i < token.length; i++) {
+      const tampered = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
+      expect(() => cursors.decodeAllOrders(tampered, filter)).toThrow(InvalidPageTokenError);
+    }
+  });
+
+  it("when a customer's listing token is used for the admin listing, or the other way round, then it is refused", () => {
+    expect(() => cursors.decodeAllOrders(cursors.encode(cursor), { customerId: 'alice' })).toThrow(InvalidPageTokenError);
+    expect(() => cursors.decode(cursors.encodeAllOrders({ filter: { customerId: 'alice' }, lastOrderId: '42' }), 'alice')).toThrow(InvalidPageTokenError);
+  });
+});

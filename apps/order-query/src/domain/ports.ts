@@ -1,4 +1,4 @@
-import type { OrderEvent, OrderView } from './model';
+import type { AllOrdersFilter, OrderEvent, OrderView } from './model';
 import type { ProjectedState, ProjectionDecision } from './projection';
 
 /** Order views and the per-customer listing on the read shards, routed by the order's bucket. */
@@ -21,6 +21,16 @@ export interface OrderViewStore {
   get(orderId: string): Promise<OrderView | undefined>;
   /** The customer's orders, newest (highest id) first, with ids below `beforeOrderId` when given. One shard. */
   listByCustomer(customerId: string, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]>;
+}
+
+/** Each read shard on its own, for listings that span customers (the admin listing merges them). */
+export interface OrderShardReader {
+  /** Every read shard index. */
+  readShards(): readonly number[];
+  /** The one read shard that holds the customer's orders. */
+  shardForCustomer(customerId: string): number;
+  /** One shard's orders that match `filter`, newest (highest id) first, ids below `beforeOrderId` when given, at most `limit`. */
+  listShard(shard: number, filter: AllOrdersFilter, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]>;
 }
 
 /** How far the durable consumer is behind its stream. */

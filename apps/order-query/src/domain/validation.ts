@@ -1,6 +1,6 @@
 import { bucketForCustomer, bucketOfOrderId, isValidOrderId } from '@orderflow/sharding';
-import { FieldViolation, InvalidArgumentError, InvalidEventError } from './errors';
-import { Actor, ORDER_STATUSES, OrderEvent, UncheckedOrderEvent } from './model';
+import { FieldViolation, InvalidArgumentError, InvalidEventError, PermissionDeniedError } from './errors';
+import { Actor, ORDER_STATUSES, OrderEvent, OrderStatus, UncheckedOrderEvent } from './model';
 
 /** The same id rule as order-command (customer and product ids). */
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
@@ -34,6 +34,29 @@ export function validateListOrders(input: { customerId: unknown; pageSize: numbe
   }
   if (violations.length > 0) throw new InvalidArgumentError(violations);
   return input.pageSize === 0 ? PAGE_SIZE.default : input.pageSize;
+}
+
+/**
+ * The admin listing: the actor first (malformed: INVALID_ARGUMENT; not an admin: PERMISSION_DENIED), then
+ * the filters. Returns the status filter (undefined: any) and the page size to use (0 means the default).
+ */
+export function validateListAllOrders(input: { actor: Actor | undefined; status: string | undefined; customerId: unknown; pageSize: number }): {
+  status: OrderStatus | undefined;
+  pageSize: number;
+} {
+  const actor = validateActor(input.actor);
+  if (!actor.admin) throw new PermissionDeniedError('listing all orders');
+  const violations: FieldViolation[] = [];
+  const status = ORDER_STATUSES.find((known) => known === input.status);
+  if (input.status !== undefined && !status) violations.push({ field: 'status', description: `must be one of ${ORDER_STATUSES.join(', ')}, or unset for any` });
+  if (typeof input.customerId !== 'string' || (input.customerId !== '' && !ID.test(input.customerId))) {
+    violations.push({ field: 'customer_id', description: `${ID_RULE}; or empty for every customer` });
+  }
+  if (!Number.isInteger(input.pageSize) || input.pageSize < 0 || input.pageSize > PAGE_SIZE.max) {
+    violations.push({ field: 'page_size', description: `must be 1 to ${PAGE_SIZE.max} (0 for ${PAGE_SIZE.default})` });
+  }
+  if (violations.length > 0) throw new InvalidArgumentError(violations);
+  return { status, pageSize: input.pageSize === 0 ? PAGE_SIZE.default : input.pageSize };
 }
 
 const isWhole = (value: unknown, min: number): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;

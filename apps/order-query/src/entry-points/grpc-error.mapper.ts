@@ -2,12 +2,14 @@ import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import { isDatabaseUnavailable } from '@orderflow/database';
 import { errorDetails } from '@orderflow/proto';
 import type { Logger } from '@orderflow/service-kit';
+import { ShardOperationError } from '@orderflow/sharding';
 import { InvalidArgumentError, OrderQueryError, OrderQueryErrorReason } from '../domain/errors';
 
 const STATUS_BY_REASON: Record<OrderQueryErrorReason, Status> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
   'invalid-page-token': Status.INVALID_ARGUMENT,
   'not-found': Status.NOT_FOUND,
+  'permission-denied': Status.PERMISSION_DENIED,
   unavailable: Status.UNAVAILABLE,
 };
 
@@ -20,7 +22,8 @@ export function toGrpcError(error: unknown, logger: Logger, method: string): Par
     if (error.reason === 'unavailable') logger.warn({ err: error, method }, 'dependency unavailable');
     return { code: STATUS_BY_REASON[error.reason], details: error.message, message: error.message, metadata };
   }
-  if (isDatabaseUnavailable(error)) {
+  // A listing across shards fails as a whole when a shard fails; an unreachable shard is still UNAVAILABLE.
+  if (isDatabaseUnavailable(error) || (error instanceof ShardOperationError && error.errors.some(isDatabaseUnavailable))) {
     logger.warn({ err: error, method }, 'database unavailable');
     metadata.set(errorDetails.ERROR_REASON_KEY, 'unavailable');
     return { code: Status.UNAVAILABLE, details: 'a read shard is unavailable', message: 'unavailable', metadata };

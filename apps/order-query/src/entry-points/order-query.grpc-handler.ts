@@ -1,15 +1,26 @@
 import { orderQueryV1, orderV1 } from '@orderflow/proto';
 import { type Logger, unaryHandlers } from '@orderflow/service-kit';
 import type { GetProjectionLag } from '../domain/get-projection-lag.use-case';
+import type { ListAllOrders } from '../domain/list-all-orders.use-case';
 import type { Actor } from '../domain/model';
 import type { OrderQueries } from '../domain/order-queries.use-cases';
-import { toProtoOrder } from '../infrastructure/order-proto.mapper';
+import { statusFromProto, toProtoOrder } from '../infrastructure/order-proto.mapper';
 import { toGrpcError } from './grpc-error.mapper';
 
 const actorOf = (actor: orderV1.Actor | undefined): Actor | undefined => actor && { customerId: actor.customerId, admin: actor.admin };
 
+/** UNSPECIFIED: any status; a number that is no status is passed on by name so validation refuses it. */
+const statusFilterOf = (status: orderV1.OrderStatus): string | undefined =>
+  status === orderV1.OrderStatus.ORDER_STATUS_UNSPECIFIED ? undefined : (statusFromProto(status) ?? `unknown (${status})`);
+
+export interface OrderQueryUseCases {
+  queries: OrderQueries;
+  listAllOrders: ListAllOrders;
+  getProjectionLag: GetProjectionLag;
+}
+
 /** Thin adapter: proto in, use case, proto out; every error through the one mapper. */
-export function createOrderQueryGrpcHandler(queries: OrderQueries, getProjectionLag: GetProjectionLag, logger: Logger): orderQueryV1.OrderQueryServiceServer {
+export function createOrderQueryGrpcHandler({ queries, listAllOrders, getProjectionLag }: OrderQueryUseCases, logger: Logger): orderQueryV1.OrderQueryServiceServer {
   const unary = unaryHandlers((error, method) => toGrpcError(error, logger, method));
 
   return {
@@ -18,6 +29,16 @@ export function createOrderQueryGrpcHandler(queries: OrderQueries, getProjection
     })),
     listOrders: unary('ListOrders', async (req: orderQueryV1.ListOrdersRequest) => {
       const page = await queries.listOrders({ customerId: req.customerId, pageSize: req.pageSize, pageToken: req.pageToken });
+      return { orders: page.orders.map(toProtoOrder), nextPageToken: page.nextPageToken };
+    }),
+    listAllOrders: unary('ListAllOrders', async (req: orderQueryV1.ListAllOrdersRequest) => {
+      const page = await listAllOrders({
+        actor: actorOf(req.actor),
+        status: statusFilterOf(req.status),
+        customerId: req.customerId,
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+      });
       return { orders: page.orders.map(toProtoOrder), nextPageToken: page.nextPageToken };
     }),
     getProjectionLag: unary('GetProjectionLag', async () => {

@@ -1,8 +1,8 @@
 import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, SqlTransaction, Statement } from '@orderflow/database';
 import { ShardRouter } from '@orderflow/sharding';
 import { QueryTypes, Sequelize } from 'sequelize';
-import type { OrderEvent, OrderItem, OrderStatus, OrderView } from '../domain/model';
-import type { OrderViewStore } from '../domain/ports';
+import type { AllOrdersFilter, OrderEvent, OrderItem, OrderStatus, OrderView } from '../domain/model';
+import type { OrderShardReader, OrderViewStore } from '../domain/ports';
 import type { ProjectedState, ProjectionDecision } from '../domain/projection';
 import { lockedStates, lockViews, projectionWrites } from './order-view.statements';
 
@@ -50,7 +50,7 @@ const ATTEMPTS = 3;
  * order id carries, or by the customer (the same bucket: events whose id does not carry the customer's
  * bucket are refused before they get here), so an order's view and its listing row share a shard.
  */
-export class SequelizeOrderViewStore implements OrderViewStore {
+export class SequelizeOrderViewStore implements OrderViewStore, OrderShardReader {
   /** `shards` (Sequelize) serves the queries; `sql` (plain mysql2, one pool per read shard) the projection: two round trips per event, or per shard's share of a batch. */
   constructor(
     private readonly shards: Sequelize[],
@@ -112,6 +112,38 @@ export class SequelizeOrderViewStore implements OrderViewStore {
        WHERE c.customer_id = :customerId ${beforeOrderId === undefined ? '' : 'AND c.order_id < CAST(:before AS UNSIGNED)'}
        ORDER BY c.order_id DESC LIMIT :limit`,
       { replacements: { customerId, before: beforeOrderId ?? null, limit }, type: QueryTypes.SELECT },
+    );
+    return rows.map(toView);
+  }
+
+  readShards(): readonly number[] {
+    return this.router.shards();
+  }
+
+  shardForCustomer(customerId: string): number {
+    return this.router.shardForCustomer(customerId);
+  }
+
+  /**
+   * A backward range scan of one index, cut at `limit`: the primary key of order_views, its
+   * (status, order_id) index, or customer_orders' (customer_id[, status], order_id), so the rows read
+   * stay close to the rows returned.
+   */
+  async listShard(shard: number, filter: AllOrdersFilter, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]> {
+    const byCustomer = filter.customerId !== undefined;
+    const t = byCustomer ? 'c' : 'v';
+    const conditions = [
+      ...(byCustomer ? ['c.customer_id = :customerId'] : []),
+      ...(filter.status === undefined ? [] : [`${t}.status = :status`]),
+      ...(beforeOrderId === undefined ? [] : [`${t}.order_id < CAST(:before AS UNSIGNED)`]),
+    ];
+    const from = byCustomer ? 'customer_orders c JOIN order_views v ON v.order_id = c.order_id' : 'order_views v';
+    const rows = await (this.shards[shard] as Sequelize).query<ViewRow>(
+      `SELECT ${VIEW_COLUMNS} FROM ${from} ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${t}.order_id DESC LIMIT :limit`,
+      {
+        replacements: { customerId: filter.customerId ?? null, status: filter.status ?? null, before: beforeOrderId ?? null, limit },
+        type: QueryTypes.SELECT,
+      },
     );
     return rows.map(toView);
   }

@@ -35,6 +35,7 @@ export const PROBLEM_TYPES: Record<string, { status: number; title: string; desc
   forbidden: { status: 403, title: 'Not allowed', description: 'The operation needs the admin role.' },
   'not-found': { status: 404, title: 'Not found', description: 'No such resource, or not yours to see.' },
   'insufficient-stock': { status: 409, title: 'Not enough stock', description: '`products` names each short product with what is available.' },
+  'stock-adjustment-refused': { status: 409, title: 'Not enough stock to remove', description: 'A negative delta larger than the available stock; `products` has what is available. Nothing changed.' },
   'price-changed': { status: 409, title: 'A price has changed', description: '`current_prices` has the catalog price of each item whose unit_price differed.' },
   'invalid-transition': { status: 409, title: 'Not possible in the order’s state', description: 'The order is in a state that does not allow this change.' },
   'order-expired': { status: 409, title: 'The order expired', description: 'The payment window closed; the stock was released.' },
@@ -83,6 +84,7 @@ export function problemFromGrpc(error: ServiceError): Problem {
   const detail = slug === 'internal' ? 'internal error' : error.details || error.message;
   switch (slug) {
     case 'insufficient-stock':
+    case 'stock-adjustment-refused':
       return problem(slug, detail, {
         products: errorDetails.readInsufficientStock(error.metadata).map((s) => ({ product_id: s.productId, requested: s.requested, available: s.available })),
       });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { toMinorUnits } from '../../domain/money';
 import { textProblems } from '../../domain/text';
 import type { Downstream } from '../../infrastructure/downstream';
-import { authenticate, requireAdmin } from './auth';
+import { adminOnly, authenticate, requireAdmin } from './auth';
 import { presentProduct } from './presenters';
 import { problem, validationProblem } from './problems';
 import type { routeSchemas } from './schemas';
@@ -19,6 +19,16 @@ export function productsRoutes(downstream: Downstream, schemas: ReturnType<typeo
       if (invalid.length > 0 || priceMinor === undefined) throw validationProblem(invalid);
       const { product, created } = await downstream.upsertProduct({ id: request.params.id, name: request.body.name, priceMinor, available: request.body.stock });
       return reply.code(created ? 201 : 200).send(presentProduct(product!));
+    });
+
+    // Admin only, checked before the body is parsed: 401/403 come before any 400.
+    app.post<IdParams & { Body: { delta: number; reason: string } }>('/api/products/:id/stock', { schema: schemas.adjustStock, onRequest: adminOnly }, async (request) => {
+      const principal = await authenticate(request);
+      const { delta, reason } = request.body;
+      const errors = [...(delta === 0 ? [{ field: 'delta', message: 'must not be 0' }] : []), ...(reason.trim() === '' ? [{ field: 'reason', message: 'must not be blank' }] : [])];
+      if (errors.length > 0) throw validationProblem(errors);
+      const { product } = await downstream.adjustStock({ productId: request.params.id, delta, reason, actorId: principal.customerId });
+      return presentProduct(product!);
     });
 
     app.get<IdParams>('/api/products/:id', { schema: schemas.getProduct }, async (request) => {

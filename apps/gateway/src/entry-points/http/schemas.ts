@@ -176,5 +176,44 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
       params: { type: 'object', properties: { id: { type: 'string', pattern: ID_PATTERN } }, required: ['id'] },
       response: { 200: { $ref: 'Product#' }, ...problems(400, 404) },
     },
+    adjustStock: {
+      summary: "Change a product's available stock by a delta (admin)",
+      description:
+        'Adds delta (negative: removes) to the available stock, and records it with the reason (trimmed) and the admin. ' +
+        'A negative delta larger than what is available (reserved stock does not count) is 409 stock-adjustment-refused and changes nothing.',
+      tags: ['products'],
+      security: bearer,
+      params: { type: 'object', properties: { id: { type: 'string', pattern: ID_PATTERN } }, required: ['id'] },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['delta', 'reason'],
+        properties: {
+          delta: { type: 'integer', minimum: -1_000_000_000, maximum: 1_000_000_000, description: 'Not 0.' },
+          reason: { type: 'string', minLength: 1, maxLength: 200, description: 'Why, in any script; 1-200 characters after trimming.' },
+        },
+      },
+      response: { 200: { $ref: 'Product#' }, ...problems(400, 401, 403, 404, 409) },
+    },
+    listAllOrders: {
+      summary: "List every customer's orders, newest first (admin)",
+      description: 'Optionally one status and one customer. page_token is the next_page_token of the previous page, with the same filters.',
+      tags: ['admin'],
+      security: bearer,
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          status: { type: 'string', enum: ['RESERVED', 'PAID', 'SHIPPED', 'CANCELLED', 'EXPIRED'] },
+          customer_id: { type: 'string', pattern: ID_PATTERN },
+          page_size: { type: 'integer', minimum: 1, maximum: limits.maxPageSize, default: 20 },
+          page_token: { type: 'string', maxLength: 1024 },
+        },
+      },
+      response: {
+        200: { type: 'object', properties: { orders: { type: 'array', items: { $ref: 'Order#' } }, next_page_token: { type: 'string' } } },
+        ...problems(400, 401, 403, 503),
+      },
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { Migration } from '@orderflow/database';
 import { addPlacementId } from './0002-add-placement-id';
+import { createStockAdjustments } from './0003-create-stock-adjustments';
 
 /** Products with their stock counters, and reservations keyed by order id (one row per product). */
 export const createInventory: Migration = {
@@ -46,4 +47,4 @@ export const createInventory: Migration = {
   },
 };
 
-export const INVENTORY_MIGRATIONS: Migration[] = [createInventory, addPlacementId];
+export const INVENTORY_MIGRATIONS: Migration[] = [createInventory, addPlacementId, createStockAdjustments];

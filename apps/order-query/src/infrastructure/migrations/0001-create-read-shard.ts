@@ -1,4 +1,5 @@
 import type { Migration } from '@orderflow/database';
+import { addListingIndexes } from './0002-add-listing-indexes';
 
 /**
  * One read shard: the denormalized order views and the per-customer listing, for the buckets this
@@ -45,4 +46,4 @@ export const createReadShard: Migration = {
   },
 };
 
-export const READ_SHARD_MIGRATIONS: Migration[] = [createReadShard];
+export const READ_SHARD_MIGRATIONS: Migration[] = [createReadShard, addListingIndexes];

@@ -163,6 +163,25 @@ export interface ReleaseResponse {
   reservation: Reservation | undefined;
 }
 
+export interface AdjustStockRequest {
+  productId: string;
+  /** Non-zero; -1,000,000,000..1,000,000,000. */
+  delta: number;
+  /** Why (1..200 characters after trimming); kept with the adjustment. */
+  reason: string;
+  /** Who made the change (the admin's id), kept with the adjustment. */
+  actorId: string;
+}
+
+export interface AdjustStockResponse {
+  /** The product after the change. */
+  product:
+    | Product
+    | undefined;
+  /** The stored adjustment's id. */
+  adjustmentId: number;
+}
+
 /** StockShortage names one product a Reserve could not fill. */
 export interface StockShortage {
   productId: string;
@@ -1593,6 +1612,222 @@ export const ReleaseResponse: MessageFns<ReleaseResponse> = {
   },
 };
 
+function createBaseAdjustStockRequest(): AdjustStockRequest {
+  return { productId: "", delta: 0, reason: "", actorId: "" };
+}
+
+export const AdjustStockRequest: MessageFns<AdjustStockRequest> = {
+  encode(message: AdjustStockRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.productId !== "") {
+      writer.uint32(10).string(message.productId);
+    }
+    if (message.delta !== 0) {
+      writer.uint32(16).int64(message.delta);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.actorId !== "") {
+      writer.uint32(34).string(message.actorId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdjustStockRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdjustStockRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.productId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.delta = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actorId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdjustStockRequest {
+    return {
+      productId: isSet(object.productId)
+        ? globalThis.String(object.productId)
+        : isSet(object.product_id)
+        ? globalThis.String(object.product_id)
+        : "",
+      delta: isSet(object.delta) ? globalThis.Number(object.delta) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      actorId: isSet(object.actorId)
+        ? globalThis.String(object.actorId)
+        : isSet(object.actor_id)
+        ? globalThis.String(object.actor_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AdjustStockRequest): unknown {
+    const obj: any = {};
+    if (message.productId !== "") {
+      obj.productId = message.productId;
+    }
+    if (message.delta !== 0) {
+      obj.delta = Math.round(message.delta);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.actorId !== "") {
+      obj.actorId = message.actorId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdjustStockRequest>, I>>(base?: I): AdjustStockRequest {
+    return AdjustStockRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdjustStockRequest>, I>>(object: I): AdjustStockRequest {
+    const message = createBaseAdjustStockRequest();
+    message.productId = object.productId ?? "";
+    message.delta = object.delta ?? 0;
+    message.reason = object.reason ?? "";
+    message.actorId = object.actorId ?? "";
+    return message;
+  },
+};
+
+function createBaseAdjustStockResponse(): AdjustStockResponse {
+  return { product: undefined, adjustmentId: 0 };
+}
+
+export const AdjustStockResponse: MessageFns<AdjustStockResponse> = {
+  encode(message: AdjustStockResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.product !== undefined) {
+      Product.encode(message.product, writer.uint32(10).fork()).join();
+    }
+    if (message.adjustmentId !== 0) {
+      writer.uint32(16).int64(message.adjustmentId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdjustStockResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdjustStockResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.product = Product.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.adjustmentId = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdjustStockResponse {
+    return {
+      product: isSet(object.product) ? Product.fromJSON(object.product) : undefined,
+      adjustmentId: isSet(object.adjustmentId)
+        ? globalThis.Number(object.adjustmentId)
+        : isSet(object.adjustment_id)
+        ? globalThis.Number(object.adjustment_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: AdjustStockResponse): unknown {
+    const obj: any = {};
+    if (message.product !== undefined) {
+      obj.product = Product.toJSON(message.product);
+    }
+    if (message.adjustmentId !== 0) {
+      obj.adjustmentId = Math.round(message.adjustmentId);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdjustStockResponse>, I>>(base?: I): AdjustStockResponse {
+    return AdjustStockResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdjustStockResponse>, I>>(object: I): AdjustStockResponse {
+    const message = createBaseAdjustStockResponse();
+    message.product = (object.product !== undefined && object.product !== null)
+      ? Product.fromPartial(object.product)
+      : undefined;
+    message.adjustmentId = object.adjustmentId ?? 0;
+    return message;
+  },
+};
+
 function createBaseStockShortage(): StockShortage {
   return { productId: "", requested: 0, available: 0 };
 }
@@ -2016,6 +2251,20 @@ export const InventoryServiceService = {
     responseSerialize: (value: ReleaseResponse): Buffer => Buffer.from(ReleaseResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReleaseResponse => ReleaseResponse.decode(value),
   },
+  /**
+   * AdjustStock adds delta (negative: removes) to a product's available stock and records the change
+   * with its reason. A delta that would take available below 0 is FAILED_PRECONDITION (reason
+   * "stock-adjustment-refused") and changes nothing.
+   */
+  adjustStock: {
+    path: "/orderflow.inventory.v1.InventoryService/AdjustStock" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdjustStockRequest): Buffer => Buffer.from(AdjustStockRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdjustStockRequest => AdjustStockRequest.decode(value),
+    responseSerialize: (value: AdjustStockResponse): Buffer => Buffer.from(AdjustStockResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AdjustStockResponse => AdjustStockResponse.decode(value),
+  },
 } as const;
 
 export interface InventoryServiceServer extends UntypedServiceImplementation {
@@ -2035,6 +2284,12 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
    * the release, so a late Reserve for that order cannot hold stock afterwards.
    */
   release: handleUnaryCall<ReleaseRequest, ReleaseResponse>;
+  /**
+   * AdjustStock adds delta (negative: removes) to a product's available stock and records the change
+   * with its reason. A delta that would take available below 0 is FAILED_PRECONDITION (reason
+   * "stock-adjustment-refused") and changes nothing.
+   */
+  adjustStock: handleUnaryCall<AdjustStockRequest, AdjustStockResponse>;
 }
 
 export interface InventoryServiceClient extends Client {
@@ -2123,6 +2378,26 @@ export interface InventoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReleaseResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * AdjustStock adds delta (negative: removes) to a product's available stock and records the change
+   * with its reason. A delta that would take available below 0 is FAILED_PRECONDITION (reason
+   * "stock-adjustment-refused") and changes nothing.
+   */
+  adjustStock(
+    request: AdjustStockRequest,
+    callback: (error: ServiceError | null, response: AdjustStockResponse) => void,
+  ): ClientUnaryCall;
+  adjustStock(
+    request: AdjustStockRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AdjustStockResponse) => void,
+  ): ClientUnaryCall;
+  adjustStock(
+    request: AdjustStockRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AdjustStockResponse) => void,
   ): ClientUnaryCall;
 }
 

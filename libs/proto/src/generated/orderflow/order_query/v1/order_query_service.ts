@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
-import { Actor, Order } from "../../order/v1/order";
+import { Actor, Order, OrderStatus, orderStatusFromJSON, orderStatusToJSON } from "../../order/v1/order";
 
 export interface GetOrderRequest {
   orderId: string;
@@ -63,6 +63,30 @@ export interface GetProjectionLagResponse {
   /** Poison events sent to the dead-letter subject by this process since it started. */
   eventsDeadLettered: number;
   lastAppliedAt: Date | undefined;
+}
+
+export interface ListAllOrdersRequest {
+  /** Must be an admin. */
+  actor:
+    | Actor
+    | undefined;
+  /** ORDER_STATUS_UNSPECIFIED: any status. */
+  status: OrderStatus;
+  /** Empty: every customer; otherwise only this customer's orders (read from its shard alone). */
+  customerId: string;
+  /** 1..100; 0 means the default (20). */
+  pageSize: number;
+  /**
+   * From a previous response with the same filters; empty for the first page. A token altered in any
+   * way, or used with other filters, is INVALID_ARGUMENT.
+   */
+  pageToken: string;
+}
+
+export interface ListAllOrdersResponse {
+  orders: Order[];
+  /** Empty on the last page. */
+  nextPageToken: string;
 }
 
 function createBaseGetOrderRequest(): GetOrderRequest {
@@ -668,6 +692,240 @@ export const GetProjectionLagResponse: MessageFns<GetProjectionLagResponse> = {
   },
 };
 
+function createBaseListAllOrdersRequest(): ListAllOrdersRequest {
+  return { actor: undefined, status: 0, customerId: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListAllOrdersRequest: MessageFns<ListAllOrdersRequest> = {
+  encode(message: ListAllOrdersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(26).string(message.customerId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(42).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAllOrdersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAllOrdersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAllOrdersRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      status: isSet(object.status) ? orderStatusFromJSON(object.status) : 0,
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAllOrdersRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.status !== 0) {
+      obj.status = orderStatusToJSON(message.status);
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAllOrdersRequest>, I>>(base?: I): ListAllOrdersRequest {
+    return ListAllOrdersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAllOrdersRequest>, I>>(object: I): ListAllOrdersRequest {
+    const message = createBaseListAllOrdersRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.status = object.status ?? 0;
+    message.customerId = object.customerId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListAllOrdersResponse(): ListAllOrdersResponse {
+  return { orders: [], nextPageToken: "" };
+}
+
+export const ListAllOrdersResponse: MessageFns<ListAllOrdersResponse> = {
+  encode(message: ListAllOrdersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.orders) {
+      Order.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAllOrdersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAllOrdersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orders.push(Order.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAllOrdersResponse {
+    return {
+      orders: globalThis.Array.isArray(object?.orders) ? object.orders.map((e: any) => Order.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAllOrdersResponse): unknown {
+    const obj: any = {};
+    if (message.orders?.length) {
+      obj.orders = message.orders.map((e) => Order.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAllOrdersResponse>, I>>(base?: I): ListAllOrdersResponse {
+    return ListAllOrdersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAllOrdersResponse>, I>>(object: I): ListAllOrdersResponse {
+    const message = createBaseListAllOrdersResponse();
+    message.orders = object.orders?.map((e) => Order.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 /**
  * OrderQueryService serves the read side: orders projected from the ORDERS event stream into
  * denormalized read tables on read shards (routed by the same buckets as the order shards).
@@ -709,6 +967,21 @@ export const OrderQueryServiceService = {
       Buffer.from(GetProjectionLagResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetProjectionLagResponse => GetProjectionLagResponse.decode(value),
   },
+  /**
+   * ListAllOrders lists every customer's orders (admins only), newest first, across all read shards,
+   * optionally filtered by status and customer, with an opaque, tamper-proof cursor. A non-admin actor
+   * is PERMISSION_DENIED.
+   */
+  listAllOrders: {
+    path: "/orderflow.order_query.v1.OrderQueryService/ListAllOrders" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAllOrdersRequest): Buffer => Buffer.from(ListAllOrdersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAllOrdersRequest => ListAllOrdersRequest.decode(value),
+    responseSerialize: (value: ListAllOrdersResponse): Buffer =>
+      Buffer.from(ListAllOrdersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAllOrdersResponse => ListAllOrdersResponse.decode(value),
+  },
 } as const;
 
 export interface OrderQueryServiceServer extends UntypedServiceImplementation {
@@ -721,6 +994,12 @@ export interface OrderQueryServiceServer extends UntypedServiceImplementation {
   listOrders: handleUnaryCall<ListOrdersRequest, ListOrdersResponse>;
   /** GetProjectionLag tells how far the projection is behind the stream. */
   getProjectionLag: handleUnaryCall<GetProjectionLagRequest, GetProjectionLagResponse>;
+  /**
+   * ListAllOrders lists every customer's orders (admins only), newest first, across all read shards,
+   * optionally filtered by status and customer, with an opaque, tamper-proof cursor. A non-admin actor
+   * is PERMISSION_DENIED.
+   */
+  listAllOrders: handleUnaryCall<ListAllOrdersRequest, ListAllOrdersResponse>;
 }
 
 export interface OrderQueryServiceClient extends Client {
@@ -774,6 +1053,26 @@ export interface OrderQueryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetProjectionLagResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListAllOrders lists every customer's orders (admins only), newest first, across all read shards,
+   * optionally filtered by status and customer, with an opaque, tamper-proof cursor. A non-admin actor
+   * is PERMISSION_DENIED.
+   */
+  listAllOrders(
+    request: ListAllOrdersRequest,
+    callback: (error: ServiceError | null, response: ListAllOrdersResponse) => void,
+  ): ClientUnaryCall;
+  listAllOrders(
+    request: ListAllOrdersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAllOrdersResponse) => void,
+  ): ClientUnaryCall;
+  listAllOrders(
+    request: ListAllOrdersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAllOrdersResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,40 @@
+import { orderV1 } from '@orderflow/proto';
+import type { FastifyInstance } from 'fastify';
+import type { Downstream } from '../../infrastructure/downstream';
+import { adminOnly, authenticate } from './auth';
+import { presentOrder } from './presenters';
+import type { routeSchemas } from './schemas';
+
+type OrderStatusName = 'RESERVED' | 'PAID' | 'SHIPPED' | 'CANCELLED' | 'EXPIRED';
+
+const STATUS: Record<OrderStatusName, orderV1.OrderStatus> = {
+  RESERVED: orderV1.OrderStatus.ORDER_STATUS_RESERVED,
+  PAID: orderV1.OrderStatus.ORDER_STATUS_PAID,
+  SHIPPED: orderV1.OrderStatus.ORDER_STATUS_SHIPPED,
+  CANCELLED: orderV1.OrderStatus.ORDER_STATUS_CANCELLED,
+  EXPIRED: orderV1.OrderStatus.ORDER_STATUS_EXPIRED,
+};
+
+interface ListAllOrdersQuery {
+  status?: OrderStatusName;
+  customer_id?: string;
+  page_size?: number;
+  page_token?: string;
+}
+
+/** Admin views. Every route checks the admin role before the query is validated (401/403 before any 400). */
+export function adminRoutes(downstream: Downstream, schemas: ReturnType<typeof routeSchemas>) {
+  return async (app: FastifyInstance) => {
+    app.get<{ Querystring: ListAllOrdersQuery }>('/api/admin/orders', { schema: schemas.listAllOrders, onRequest: adminOnly }, async (request) => {
+      const principal = await authenticate(request);
+      const { orders, nextPageToken } = await downstream.listAllOrders({
+        actor: { customerId: principal.customerId, admin: principal.admin },
+        status: request.query.status ? STATUS[request.query.status] : orderV1.OrderStatus.ORDER_STATUS_UNSPECIFIED,
+        customerId: request.query.customer_id ?? '',
+        pageSize: request.query.page_size ?? 20,
+        pageToken: request.query.page_token ?? '',
+      });
+      return { orders: orders.map(presentOrder), next_page_token: nextPageToken };
+    });
+  };
+}
