@@ -12,4 +12,6 @@ export const DEMO_CATALOG: inventoryV1.UpsertProductRequest[] = [
   { id: 'demo-bottle', name: 'Steel bottle', priceMinor: 2900, available: 200 },
   { id: 'demo-tote', name: 'Canvas tote', priceMinor: 1800, available: 400 },
   { id: 'demo-flash', name: 'Flash-sale gadget', priceMinor: 9900, available: 100 },
+  // The product of the seed README's example order, so its curl works as written.
+  { id: 'product-uuid', name: '示例商品 (the seed example product)', priceMinor: 9950, available: 1000 },
 ];
