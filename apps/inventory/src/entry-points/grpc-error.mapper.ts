@@ -1,8 +1,7 @@
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import { errorDetails } from '@orderflow/proto';
 import type { Logger } from '@orderflow/service-kit';
-import { InsufficientStockError, InvalidArgumentError, InventoryError, PriceChangedError } from '../domain/errors';
-
+import { InsufficientStockError, InvalidArgumentError, InventoryError, OverloadedError, PriceChangedError } from '../domain/errors';
 
 const STATUS_BY_KIND: Record<InventoryError['kind'], Status> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
@@ -12,6 +11,7 @@ const STATUS_BY_KIND: Record<InventoryError['kind'], Status> = {
   'reservation-state': Status.FAILED_PRECONDITION,
   'reservation-mismatch': Status.ALREADY_EXISTS,
   conflict: Status.ABORTED,
+  overloaded: Status.RESOURCE_EXHAUSTED,
   unavailable: Status.UNAVAILABLE,
 };
 
@@ -27,6 +27,7 @@ export function toGrpcError(error: unknown, logger: Logger, method: string): Par
     if (error instanceof InsufficientStockError) errorDetails.setInsufficientStock(metadata, error.shortages);
     if (error instanceof PriceChangedError) errorDetails.setPriceMismatches(metadata, error.mismatches);
     if (error instanceof InvalidArgumentError) errorDetails.setFieldViolations(metadata, error.violations);
+    if (error instanceof OverloadedError) errorDetails.setRetryAfterMs(metadata, error.retryAfterMs);
     if (error.kind === 'unavailable') logger.warn({ err: error, method }, 'dependency unavailable');
     return serviceError(STATUS_BY_KIND[error.kind], error.message, metadata);
   }
