@@ -25,6 +25,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       MAX_ITEMS: env.int(50, 1),
       MAX_QUANTITY: env.int(1_000, 1),
       MAX_PAGE_SIZE: env.int(100, 1),
+      /** Per customer (the token's sub) and gateway process: a token bucket refilled at this rate; 0 = off. */
+      RATE_LIMIT_PER_SECOND: env.int(100, 0),
+      /** The bucket's size: requests a customer may send at once. */
+      RATE_LIMIT_BURST: env.int(1_000, 1),
+      /** Requests in progress at once in this process (ops routes excluded); beyond it 503 at once; 0 = off. */
+      MAX_IN_FLIGHT_REQUESTS: env.int(2_048, 0),
       NODE_ENV: z.string().default('development'),
       LOG_LEVEL: env.logLevel(),
     },
@@ -53,6 +59,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       audience: e.JWT_AUDIENCE,
     },
     limits: { maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY, maxPageSize: e.MAX_PAGE_SIZE },
+    backpressure: { ratePerSecond: e.RATE_LIMIT_PER_SECOND, rateBurst: e.RATE_LIMIT_BURST, maxInFlight: e.MAX_IN_FLIGHT_REQUESTS },
     logLevel: e.LOG_LEVEL,
   };
 }
