@@ -37,7 +37,7 @@ describe('backpressure through the REST API (all four services, real servers)', 
     await t?.stop();
   });
 
-  /** Another gateway process-in-process on the same services, with its own settings. */
+  /** Another gateway, in this process, in front of the same services, with its own settings. */
   async function gateway(env: Record<string, string>) {
     const g = await createGateway(loadConfig({ ...t.env, GATEWAY_PORT: String(await freePort()), LOG_LEVEL: 'silent', ...env }));
     await g.start();

@@ -89,6 +89,5 @@ export function setRetryAfterMs(metadata: Metadata, ms: number): void {
 
 export function readRetryAfterMs(metadata: Metadata | undefined): number | undefined {
   const [value] = metadata?.get(RETRY_AFTER_MS_KEY) ?? [];
-  const ms = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
-  return ms;
+  return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
 }
