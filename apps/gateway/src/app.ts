@@ -8,6 +8,7 @@ import Fastify, { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
 import { adminRoutes } from './entry-points/http/admin.routes';
 import { registerAuth } from './entry-points/http/auth';
+import { installBackpressure } from './entry-points/http/backpressure';
 import { installErrorHandling } from './entry-points/http/error-handler';
 import { createMetrics, GatewayMetrics } from './entry-points/http/metrics';
 import { opsRoutes } from './entry-points/http/ops.routes';
@@ -71,6 +72,8 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
 
+  installBackpressure(app, config.backpressure, metrics);
+
   for (const schema of [problemSchema, orderSchema, productSchema]) app.addSchema(schema);
   await app.register(fastifySwagger, {
     openapi: {
@@ -80,7 +83,8 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
         version: '1.0.0',
         description:
           'Orders and products. Money is a decimal with at most 2 places. Errors are RFC 9457 application/problem+json. ' +
-          `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, address 1-500 characters, page_size 1-${config.limits.maxPageSize}.`,
+          `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, address 1-500 characters, page_size 1-${config.limits.maxPageSize}. ` +
+          `Backpressure: any request may be refused 429 (over the per-customer rate limit, or a product too busy) or 503 (the gateway overloaded), with Retry-After in seconds; nothing was changed.`,
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },

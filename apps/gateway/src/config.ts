@@ -32,6 +32,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       /** How long, and for how many orders, this gateway remembers the version of its last write. */
       READ_YOUR_WRITES_TTL_MS: env.int(60_000, 1_000),
       READ_YOUR_WRITES_MAX_ORDERS: env.int(100_000, 1),
+      /** Per customer (the token's sub) and gateway process: a token bucket refilled at this rate; 0 = off. */
+      RATE_LIMIT_PER_SECOND: env.int(100, 0),
+      /** The bucket's size: requests a customer may send at once. */
+      RATE_LIMIT_BURST: env.int(1_000, 1),
+      /** Requests in progress at once in this process (ops routes excluded); beyond it 503 at once; 0 = off. */
+      MAX_IN_FLIGHT_REQUESTS: env.int(2_048, 0),
       NODE_ENV: z.string().default('development'),
       LOG_LEVEL: env.logLevel(),
     },
@@ -61,6 +67,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     },
     limits: { ...DEFAULT_ORDER_LIMITS, maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY, maxPageSize: e.MAX_PAGE_SIZE },
     readYourWrites: { waitMs: e.READ_YOUR_WRITES_WAIT_MS, ttlMs: e.READ_YOUR_WRITES_TTL_MS, maxOrders: e.READ_YOUR_WRITES_MAX_ORDERS },
+    backpressure: { ratePerSecond: e.RATE_LIMIT_PER_SECOND, rateBurst: e.RATE_LIMIT_BURST, maxInFlight: e.MAX_IN_FLIGHT_REQUESTS },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -67,6 +67,7 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
     mode: config.reserveMode,
     maxBatch: config.batchMax,
     batchLanes: config.batchLanes,
+    maxQueuedPerLane: config.maxQueuedReserves,
     optimisticRetry: { run: (work, retryable) => retry(work, { attempts: 200, baseDelayMs: 1, maxDelayMs: 20, retryable }) },
   }));
 

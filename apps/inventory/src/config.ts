@@ -27,6 +27,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       INVENTORY_BATCH_MAX: env.int(256, 1),
       /** Batches in flight at once: products hash to lanes; one product's requests share one lane. */
       INVENTORY_BATCH_LANES: env.int(4, 1),
+      /** Reserves that may wait in one lane's queue; beyond it a Reserve is refused at once (RESOURCE_EXHAUSTED). */
+      INVENTORY_MAX_QUEUED_RESERVES: env.int(4_096, 1),
       INVENTORY_SWEEP_INTERVAL_MS: env.int(5_000, 10),
       INVENTORY_MIGRATE_ON_START: env.bool(true),
       LOG_LEVEL: env.logLevel(),
@@ -50,6 +52,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     reserveMode: e.INVENTORY_RESERVE_MODE,
     batchMax: e.INVENTORY_BATCH_MAX,
     batchLanes: e.INVENTORY_BATCH_LANES,
+    maxQueuedReserves: e.INVENTORY_MAX_QUEUED_RESERVES,
     sweepIntervalMs: e.INVENTORY_SWEEP_INTERVAL_MS,
     migrateOnStart: e.INVENTORY_MIGRATE_ON_START,
     logLevel: e.LOG_LEVEL,

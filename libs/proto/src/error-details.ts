@@ -79,3 +79,15 @@ export function readProductIds(metadata: Metadata | undefined): string[] {
     return [];
   }
 }
+
+export const RETRY_AFTER_MS_KEY = 'orderflow-retry-after-ms';
+
+/** How long the caller should wait before retrying a refusal (RESOURCE_EXHAUSTED), in milliseconds. */
+export function setRetryAfterMs(metadata: Metadata, ms: number): void {
+  metadata.set(RETRY_AFTER_MS_KEY, String(Math.max(0, Math.round(ms))));
+}
+
+export function readRetryAfterMs(metadata: Metadata | undefined): number | undefined {
+  const [value] = metadata?.get(RETRY_AFTER_MS_KEY) ?? [];
+  return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}

@@ -11,6 +11,7 @@ export abstract class InventoryError extends Error {
     | 'reservation-state'
     | 'reservation-mismatch'
     | 'conflict'
+    | 'overloaded'
     | 'unavailable';
 }
 
@@ -98,6 +99,17 @@ export class ReservationTakenError extends InventoryError {
 /** Too much contention: the conditional update kept losing, or the lock wait ran out. Safe to retry. */
 export class ConflictError extends InventoryError {
   readonly kind = 'conflict';
+}
+
+/** A product's Reserve queue is full: refused at once, nothing was changed. Retry after `retryAfterMs`. */
+export class OverloadedError extends InventoryError {
+  readonly kind = 'overloaded';
+  constructor(
+    readonly productId: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(`too many reservations are waiting for product ${productId}; retry in ${retryAfterMs} ms`);
+  }
 }
 
 /** Redis or MySQL cannot be reached; nothing was changed. */

@@ -29,6 +29,8 @@ export interface InventoryDeps {
   maxBatch?: number;
   /** How many batches may be in flight at once (products hash to lanes). */
   batchLanes?: number;
+  /** Requests that may wait in one lane's queue; beyond it a Reserve is refused at once (OverloadedError). */
+  maxQueuedPerLane?: number;
   /** The optimistic mode's retry policy: many attempts, since it has no lock to keep conflicts rare. */
   optimisticRetry?: RetryPolicy;
 }
@@ -36,8 +38,8 @@ export interface InventoryDeps {
 const isVersionConflict = (error: unknown) => error instanceof VersionConflict;
 
 /** The inventory use cases. Correctness comes from the store's conditional updates; locks keep conflicts rare. */
-export function createInventoryUseCases({ store, locks, clock, limits, retry, mode = 'batched', maxBatch = 256, batchLanes = 4, optimisticRetry = retry }: InventoryDeps) {
-  const batcher = new ReserveBatcher(store, locks, retry, maxBatch, batchLanes);
+export function createInventoryUseCases({ store, locks, clock, limits, retry, mode = 'batched', maxBatch = 256, batchLanes = 4, maxQueuedPerLane, optimisticRetry = retry }: InventoryDeps) {
+  const batcher = new ReserveBatcher(store, locks, retry, maxBatch, batchLanes, maxQueuedPerLane);
   /** Retries lost races; a conflict that outlasts the retries becomes a ConflictError (ABORTED). */
   const withRetries = async <T>(work: () => Promise<T>): Promise<T> => {
     try {

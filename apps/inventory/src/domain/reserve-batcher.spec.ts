@@ -1,7 +1,7 @@
-import { InsufficientStockError, ReservationMismatchError, VersionConflict, ConflictError } from './errors';
+import { InsufficientStockError, OverloadedError, ReservationMismatchError, VersionConflict, ConflictError } from './errors';
 import type { Reservation, ReserveCommand } from './model';
 import type { BatchOutcome, InventoryStore } from './ports';
-import { laneOf, ReserveBatcher } from './reserve-batcher';
+import { laneOf, OVERLOADED_RETRY_AFTER_MS, ReserveBatcher } from './reserve-batcher';
 import { allocateInArrivalOrder } from './stock';
 
 const expiresAt = new Date('2030-01-01T00:00:00Z');
@@ -114,6 +114,38 @@ describe('ReserveBatcher', () => {
     for (const ids of locked) for (const id of ids) expect(laneOf(id, 2)).toBe(laneOf(ids[0]!, 2));
     // Per product, the first two callers got the two units and the third was refused.
     expect(results.map((r) => r.status)).toEqual(calls.map((c) => (c.orderId.endsWith('3') ? 'rejected' : 'fulfilled')));
+  });
+
+  it('when a lane already has maxQueued requests waiting, then the next ones are refused at once as overloaded, and the queue takes requests again once it drains', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const batches: string[][] = [];
+    const store = {
+      reserveBatchAttempt: async (commands: ReserveCommand[]): Promise<BatchOutcome[]> => {
+        batches.push(commands.map((c) => c.orderId));
+        await gate;
+        return commands.map((c) => ({ kind: 'reserved', reservation: { orderId: c.orderId, status: 'RESERVED', items: c.items, expiresAt } }));
+      },
+    } as unknown as InventoryStore;
+    const batcher = new ReserveBatcher(store, { withLocks: async (_ids, work) => work() }, { run: (work) => work() }, 100, 1, 2);
+    const accepted = [0, 1, 2].map((i) => batcher.reserve(command(`a${i}`)));
+    const refused = await Promise.allSettled([3, 4].map((i) => batcher.reserve(command(`a${i}`))));
+    // Settled while the first batch is still held at the gate: nobody waited for the queue.
+    expect(batches).toEqual([['a0']]);
+    for (const r of refused) {
+      expect(r.status).toBe('rejected');
+      const reason = (r as PromiseRejectedResult).reason;
+      expect(reason).toBeInstanceOf(OverloadedError);
+      expect(reason).toMatchObject({ kind: 'overloaded', productId: 'hot', retryAfterMs: OVERLOADED_RETRY_AFTER_MS });
+    }
+    open();
+    expect((await Promise.all(accepted)).map((r) => r.orderId)).toEqual(['a0', 'a1', 'a2']);
+    expect(batches).toEqual([['a0'], ['a1', 'a2']]); // the refused never reached the store
+    await expect(batcher.reserve(command('a5'))).resolves.toMatchObject({ orderId: 'a5' });
+  });
+
+  it('when maxQueued is below 1, then the batcher refuses to be built', () => {
+    expect(() => new ReserveBatcher({} as InventoryStore, { withLocks: async (_ids, work) => work() }, { run: (work) => work() }, 10, 1, 0)).toThrow(RangeError);
   });
 
   it('when a product id is hashed to a lane, then the lane is stable and within range', () => {

@@ -1,4 +1,4 @@
-import { ConflictError, InsufficientStockError, PriceChangedError, ProductNotFoundError, VersionConflict } from './errors';
+import { ConflictError, InsufficientStockError, OverloadedError, PriceChangedError, ProductNotFoundError, VersionConflict } from './errors';
 import type { Reservation, ReserveCommand } from './model';
 import type { BatchOutcome, InventoryStore, StockLocks } from './ports';
 import { replayReserve } from './stock';
@@ -12,6 +12,9 @@ interface Waiting {
 export interface BatcherRetry {
   run<T>(work: () => Promise<T>, retryable: (error: unknown) => boolean): Promise<T>;
 }
+
+/** The retry hint of a refusal: a full queue of the default bound drains in about that long. */
+export const OVERLOADED_RETRY_AFTER_MS = 1_000;
 
 /** Which lane a product's requests queue in: a stable string hash (FNV-1a), so one product always uses one lane. */
 export function laneOf(productId: string, lanes: number): number {
@@ -27,6 +30,10 @@ export function laneOf(productId: string, lanes: number): number {
  * transaction with ONE conditional UPDATE per product. A hot product's requests share a lane, so they
  * are served in arrival order; uniform traffic shares the round trips of a batch across products. Each
  * request stays all-or-nothing and is answered alone.
+ *
+ * A lane's queue is bounded (`maxQueued` requests waiting behind the batch in flight): beyond it a
+ * request is refused at once with OverloadedError, before it touches any state, instead of waiting
+ * longer than its caller's deadline.
  */
 export class ReserveBatcher {
   private readonly queues = new Map<number, Waiting[]>();
@@ -38,14 +45,18 @@ export class ReserveBatcher {
     private readonly retry: BatcherRetry,
     private readonly maxBatch: number,
     private readonly lanes = 4,
+    private readonly maxQueued = Number.POSITIVE_INFINITY,
   ) {
     if (!Number.isInteger(lanes) || lanes < 1) throw new RangeError('lanes must be a positive integer');
+    if (!(maxQueued >= 1)) throw new RangeError('maxQueued must be at least 1');
   }
 
   reserve(command: ReserveCommand): Promise<Reservation> {
-    const lane = laneOf(command.items[0]!.productId, this.lanes);
+    const productId = command.items[0]!.productId;
+    const lane = laneOf(productId, this.lanes);
+    const queue = this.queues.get(lane) ?? [];
+    if (queue.length >= this.maxQueued) return Promise.reject(new OverloadedError(productId, OVERLOADED_RETRY_AFTER_MS));
     return new Promise((resolve, reject) => {
-      const queue = this.queues.get(lane) ?? [];
       queue.push({ command, resolve, reject });
       this.queues.set(lane, queue);
       if (!this.draining.has(lane)) void this.drain(lane);

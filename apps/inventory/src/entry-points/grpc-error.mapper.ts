@@ -1,7 +1,7 @@
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import { errorDetails } from '@orderflow/proto';
 import type { Logger } from '@orderflow/service-kit';
-import { InsufficientStockError, InvalidArgumentError, InventoryError, PriceChangedError, ProductNotFoundError, StockAdjustmentRefusedError } from '../domain/errors';
+import { InsufficientStockError, InvalidArgumentError, InventoryError, OverloadedError, PriceChangedError, ProductNotFoundError, StockAdjustmentRefusedError } from '../domain/errors';
 
 const STATUS_BY_KIND: Record<InventoryError['kind'], Status> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
@@ -12,6 +12,7 @@ const STATUS_BY_KIND: Record<InventoryError['kind'], Status> = {
   'reservation-state': Status.FAILED_PRECONDITION,
   'reservation-mismatch': Status.ALREADY_EXISTS,
   conflict: Status.ABORTED,
+  overloaded: Status.RESOURCE_EXHAUSTED,
   unavailable: Status.UNAVAILABLE,
 };
 
@@ -30,6 +31,7 @@ export function toGrpcError(error: unknown, logger: Logger, method: string): Par
     if (error instanceof PriceChangedError) errorDetails.setPriceMismatches(metadata, error.mismatches);
     if (error instanceof InvalidArgumentError) errorDetails.setFieldViolations(metadata, error.violations);
     if (error instanceof ProductNotFoundError) errorDetails.setProductIds(metadata, error.productIds);
+    if (error instanceof OverloadedError) errorDetails.setRetryAfterMs(metadata, error.retryAfterMs);
     if (error.kind === 'unavailable') logger.warn({ err: error, method }, 'dependency unavailable');
     return serviceError(STATUS_BY_KIND[error.kind], error.message, metadata);
   }

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { ConflictError, DependencyUnavailableError, InsufficientStockError, InvalidArgumentError, ProductNotFoundError, ReservationMismatchError } from '../domain/errors';
+import { ConflictError, DependencyUnavailableError, InsufficientStockError, InvalidArgumentError, OverloadedError, ProductNotFoundError, ReservationMismatchError } from '../domain/errors';
 import type { InventoryUseCases } from '../domain/inventory.use-cases';
 import type { Reservation, ReserveCommand } from '../domain/model';
 import type { InventoryStore, StockLocks } from '../domain/ports';
@@ -55,14 +55,15 @@ describe('inventory metrics decorators', () => {
       new InsufficientStockError([]),
       new ProductNotFoundError(['p']),
       new ConflictError('busy'),
+      new OverloadedError('p', 1_000),
       new DependencyUnavailableError('redis'),
       new InvalidArgumentError([]),
       new ReservationMismatchError('o'),
       new Error('bug'),
     ];
     const useCases = createInventoryMetrics(registry).useCases({ reserve: async () => Promise.reject(errors.shift()) } as unknown as InventoryUseCases);
-    for (let i = 0; i < 7; i++) await expect(useCases.reserve({} as never)).rejects.toBeDefined();
-    expect(await outcomes(registry)).toEqual({ insufficient_stock: 1, not_found: 1, conflict: 1, unavailable: 1, invalid: 2, error: 1 });
+    for (let i = 0; i < 8; i++) await expect(useCases.reserve({} as never)).rejects.toBeDefined();
+    expect(await outcomes(registry)).toEqual({ insufficient_stock: 1, not_found: 1, conflict: 1, overloaded: 1, unavailable: 1, invalid: 2, error: 1 });
     expect(reservationOutcomeOf('not an error')).toBe('error');
   });
 

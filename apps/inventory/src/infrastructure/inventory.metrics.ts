@@ -4,7 +4,7 @@ import type { InventoryUseCases } from '../domain/inventory.use-cases';
 import type { Reservation } from '../domain/model';
 import type { InventoryStore, StockLocks } from '../domain/ports';
 
-export const RESERVATION_OUTCOMES = ['reserved', 'replayed', 'insufficient_stock', 'price_changed', 'not_found', 'conflict', 'unavailable', 'invalid', 'error'] as const;
+export const RESERVATION_OUTCOMES = ['reserved', 'replayed', 'insufficient_stock', 'price_changed', 'not_found', 'conflict', 'overloaded', 'unavailable', 'invalid', 'error'] as const;
 export type ReservationOutcome = (typeof RESERVATION_OUTCOMES)[number];
 
 const OUTCOME_BY_KIND: Record<InventoryError['kind'], ReservationOutcome> = {
@@ -18,6 +18,7 @@ const OUTCOME_BY_KIND: Record<InventoryError['kind'], ReservationOutcome> = {
   'stock-adjustment-refused': 'invalid',
   'price-changed': 'price_changed',
   conflict: 'conflict',
+  overloaded: 'overloaded',
   unavailable: 'unavailable',
 };
 

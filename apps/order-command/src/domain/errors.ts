@@ -11,6 +11,7 @@ export type OrderErrorReason =
   | 'forbidden'
   | 'idempotency-key-in-flight'
   | 'idempotency-key-reused'
+  | 'too-many-requests'
   | 'unavailable';
 
 /** Every error the order domain means to tell a caller about; transports map `reason`. */
@@ -92,6 +93,17 @@ export class IdempotencyKeyReusedError extends OrderError {
   readonly reason = 'idempotency-key-reused';
   constructor() {
     super('this idempotency key was used with a different request body');
+  }
+}
+
+/** Inventory refused at once because a product's queue is full: nothing was held or stored. Retry after `retryAfterMs`. */
+export class InventoryOverloadedError extends OrderError {
+  readonly reason = 'too-many-requests';
+  constructor(
+    readonly retryAfterMs: number,
+    message = `inventory is busy; retry in ${retryAfterMs} ms`,
+  ) {
+    super(message);
   }
 }
 

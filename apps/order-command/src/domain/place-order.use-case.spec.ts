@@ -1,4 +1,4 @@
-import { DependencyUnavailableError, IdempotencyKeyReusedError, InsufficientStockError, OrderIdTakenError, PriceChangedError } from './errors';
+import { DependencyUnavailableError, IdempotencyKeyReusedError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError } from './errors';
 import type { Order } from './model';
 import type { ClaimResult, IdempotencyRecord, InventoryPort, OrderRepository } from './ports';
 import { createPlaceOrder } from './place-order.use-case';
@@ -42,6 +42,11 @@ function harness(inventory: Partial<InventoryPort> = {}, overrides: Partial<Orde
         else keys.delete(k);
       }
       return true;
+    },
+    withdrawClaim: async (orderId, customerId, key) => {
+      calls.push(`withdraw ${orderId}`);
+      if (orders.get(orderId)?.status === 'PENDING') orders.delete(orderId);
+      if (keys.get(`${customerId}/${key}`)?.state === 'IN_FLIGHT') keys.delete(`${customerId}/${key}`);
     },
     findIdempotency: async (customerId, key) => keys.get(`${customerId}/${key}`),
     ...overrides,
@@ -111,6 +116,28 @@ describe('PlaceOrder rules', () => {
     await expect(placeOrder(request('k'))).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(calls).toEqual(['release 1 placement-failed', 'fail 1 owesRelease=false stored=none']);
     expect(keys.has('c1/k')).toBe(false);
+  });
+
+  it('when inventory refuses at once because it is overloaded, then nothing is released or stored (the claim is withdrawn) and a retry with the same key succeeds', async () => {
+    let busy = true;
+    const { placeOrder, keys, orders, calls } = harness({
+      reserve: async (orderId) => {
+        calls.push(`reserve ${orderId}`);
+        if (busy) throw new InventoryOverloadedError(1_500);
+      },
+    });
+    await expect(placeOrder(request('k'))).rejects.toMatchObject({ reason: 'too-many-requests', retryAfterMs: 1_500 });
+    expect(calls).toEqual(['reserve 1', 'withdraw 1']);
+    expect([orders.size, keys.size]).toEqual([0, 0]);
+    busy = false;
+    const { order, replayed } = await placeOrder(request('k'));
+    expect([order.id, order.status, replayed]).toEqual(['2', 'RESERVED', false]);
+  });
+
+  it('when inventory refuses an unkeyed order at once because it is overloaded, then nothing is released or written', async () => {
+    const { placeOrder, orders, calls } = harness({ reserve: async () => Promise.reject(new InventoryOverloadedError(1_000)) });
+    await expect(placeOrder(request())).rejects.toBeInstanceOf(InventoryOverloadedError);
+    expect([calls, orders.size]).toEqual([[], 0]);
   });
 
   it('when even the release fails, then a keyed order owes a release for the settler, and an unkeyed one leaves nothing stored', async () => {

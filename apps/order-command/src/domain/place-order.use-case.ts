@@ -4,6 +4,7 @@ import {
   IdempotencyKeyInFlightError,
   IdempotencyKeyReusedError,
   InsufficientStockError,
+  InventoryOverloadedError,
   OrderError,
   OrderIdTakenError,
   PriceChangedError,
@@ -125,7 +126,8 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
         await reserveStock(order, randomUUID());
       } catch (error) {
         if (error instanceof OrderIdTakenError) continue; // another process made the same id
-        if (!isDeterministic(error)) await releaseQuietly(order.id); // the Reserve may have gone through
+        // The Reserve may have gone through, unless inventory refused it at once (nothing to give back).
+        if (!isDeterministic(error) && !(error instanceof InventoryOverloadedError)) await releaseQuietly(order.id);
         throw error;
       }
       const placed = asPlaced(order);
@@ -170,6 +172,12 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     } catch (error) {
       if (isDeterministic(error)) {
         await repository.failPlacement(order.id, order.customerId, { idempotencyKey: key, outcome: { kind: 'error', error }, owesRelease: false });
+        throw error;
+      }
+      if (error instanceof InventoryOverloadedError) {
+        // Refused at once, nothing held: the attempt leaves nothing behind, and its answer is not stored
+        // (a retry after the hint should succeed).
+        await repository.withdrawClaim(order.id, order.customerId, key);
         throw error;
       }
       if (error instanceof OrderIdTakenError) {

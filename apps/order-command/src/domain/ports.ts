@@ -30,6 +30,11 @@ export interface OrderRepository {
    * without, the key is deleted so a retry starts afresh. `owesRelease` records a Release for the settler.
    */
   failPlacement(orderId: string, customerId: string, options: { idempotencyKey?: string; outcome?: StoredOutcome; owesRelease: boolean }): Promise<boolean>;
+  /**
+   * Undoes a claim whose placement held nothing (inventory refused it at once): deletes the PENDING
+   * order and its IN_FLIGHT key, so nothing of the attempt stays and a retry starts afresh.
+   */
+  withdrawClaim(orderId: string, customerId: string, idempotencyKey: string): Promise<void>;
   findIdempotency(customerId: string, key: string): Promise<IdempotencyRecord | undefined>;
   get(orderId: string): Promise<Order | undefined>;
   /** The order's history rows, oldest first (by version); empty for an unknown order. */

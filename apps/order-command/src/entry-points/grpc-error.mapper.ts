@@ -2,7 +2,7 @@ import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import { isDatabaseUnavailable } from '@orderflow/database';
 import { errorDetails } from '@orderflow/proto';
 import type { Logger } from '@orderflow/service-kit';
-import { InsufficientStockError, InvalidArgumentError, OrderError, OrderErrorReason, PriceChangedError, UnknownProductError } from '../domain/errors';
+import { InsufficientStockError, InvalidArgumentError, InventoryOverloadedError, OrderError, OrderErrorReason, PriceChangedError, UnknownProductError } from '../domain/errors';
 
 const STATUS_BY_REASON: Record<OrderErrorReason, Status> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
@@ -15,6 +15,7 @@ const STATUS_BY_REASON: Record<OrderErrorReason, Status> = {
   forbidden: Status.PERMISSION_DENIED,
   'idempotency-key-in-flight': Status.ABORTED,
   'idempotency-key-reused': Status.FAILED_PRECONDITION,
+  'too-many-requests': Status.RESOURCE_EXHAUSTED,
   unavailable: Status.UNAVAILABLE,
 };
 
@@ -27,6 +28,7 @@ export function toGrpcError(error: unknown, logger: Logger, method: string): Par
     if (error instanceof PriceChangedError) errorDetails.setPriceChanged(metadata, error.prices);
     if (error instanceof InvalidArgumentError) errorDetails.setFieldViolations(metadata, error.violations);
     if (error instanceof UnknownProductError) errorDetails.setProductIds(metadata, error.productIds);
+    if (error instanceof InventoryOverloadedError) errorDetails.setRetryAfterMs(metadata, error.retryAfterMs);
     if (error.reason === 'unavailable') logger.warn({ err: error, method }, 'dependency unavailable');
     return { code: STATUS_BY_REASON[error.reason], details: error.message, message: error.message, metadata };
   }

@@ -1,10 +1,13 @@
 import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { DependencyUnavailableError, InsufficientStockError, OrderIdTakenError, PriceChangedError, UnknownProductError } from '../domain/errors';
+import { DependencyUnavailableError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError, UnknownProductError } from '../domain/errors';
 import type { OrderItem } from '../domain/model';
 import type { InventoryPort } from '../domain/ports';
 
 type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+
+/** The retry hint when inventory's RESOURCE_EXHAUSTED carries none. */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 /** InventoryPort over the generated gRPC client: one channel, a deadline on every call, errors mapped to the domain's. */
 export class InventoryGrpcAdapter implements InventoryPort {
@@ -33,6 +36,8 @@ export class InventoryGrpcAdapter implements InventoryPort {
     if (error.code === status.FAILED_PRECONDITION && errorDetails.errorReason(error.metadata) === 'insufficient-stock') {
       return new InsufficientStockError(errorDetails.readInsufficientStock(error.metadata));
     }
+    // Refused at once, before anything was held: passed on so the caller backs off.
+    if (error.code === status.RESOURCE_EXHAUSTED) return new InventoryOverloadedError(errorDetails.readRetryAfterMs(error.metadata) ?? DEFAULT_RETRY_AFTER_MS, error.details || undefined);
     if (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED || error.code === status.ABORTED || error.code === status.CANCELLED) {
       return new DependencyUnavailableError('inventory', error);
     }

@@ -173,6 +173,18 @@ export class SequelizeOrderRepository implements OrderRepository {
     });
   }
 
+  async withdrawClaim(orderId: string, customerId: string, idempotencyKey: string): Promise<void> {
+    const db = this.forOrder(orderId);
+    await db.transaction(async (transaction) => {
+      await db.query(`DELETE FROM idempotency_keys WHERE customer_id = :customerId AND idempotency_key = :key AND order_id = :orderId AND state = 'IN_FLIGHT'`, {
+        replacements: { customerId, key: idempotencyKey, orderId },
+        type: QueryTypes.DELETE,
+        transaction,
+      });
+      await db.query(`DELETE FROM orders WHERE id = :id AND status = 'PENDING'`, { replacements: { id: orderId }, type: QueryTypes.DELETE, transaction });
+    });
+  }
+
   async findIdempotency(customerId: string, key: string): Promise<IdempotencyRecord | undefined> {
     const [row] = await this.forCustomer(customerId).query<{ fingerprint: string; order_id: string; state: 'IN_FLIGHT' | 'DONE'; response: Buffer | null }>(
       `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, response FROM idempotency_keys WHERE customer_id = :customerId AND idempotency_key = :key`,

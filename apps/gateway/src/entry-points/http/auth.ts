@@ -49,8 +49,19 @@ export async function registerAuth(app: FastifyInstance, config: GatewayConfig['
   }
 }
 
-/** The caller, from a verified token: `sub` is the customer id; roles containing "admin" makes an admin. */
-export async function authenticate(request: FastifyRequest): Promise<Principal> {
+const principals = new WeakMap<FastifyRequest, Promise<Principal>>();
+
+/**
+ * The caller, from a verified token: `sub` is the customer id; roles containing "admin" makes an admin.
+ * Verified once per request (the rate limit and the route ask for it).
+ */
+export function authenticate(request: FastifyRequest): Promise<Principal> {
+  let principal = principals.get(request);
+  if (!principal) principals.set(request, (principal = verifyPrincipal(request)));
+  return principal;
+}
+
+async function verifyPrincipal(request: FastifyRequest): Promise<Principal> {
   if (!request.headers.authorization) throw problem('unauthorized', 'missing Authorization: Bearer <token>');
   let claims: { sub?: unknown; roles?: unknown };
   try {

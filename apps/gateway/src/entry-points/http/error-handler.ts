@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { retryAfterForGrpc } from './backpressure';
 import type { GatewayMetrics } from './metrics';
 import { FieldError, isGrpcError, Problem, problem, problemFromGrpc, validationProblem } from './problems';
 
@@ -42,6 +43,8 @@ export function installErrorHandling(app: FastifyInstance, metrics: GatewayMetri
     else if (error.validation) result = validationProblem(fieldErrors(error.validation, error.validationContext));
     else if (isGrpcError(raw)) {
       result = problemFromGrpc(raw);
+      const retryAfter = retryAfterForGrpc(raw);
+      if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
       metrics.downstreamErrors.inc({ type: result.slug });
       if (result.status >= 500) request.log.warn({ err: raw, grpcCode: raw.code }, 'downstream error');
     } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') result = validationProblem([{ field: 'body', message: `is larger than the ${app.initialConfig.bodyLimit} byte limit` }]);
