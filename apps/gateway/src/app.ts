@@ -6,13 +6,14 @@ import { nameActiveSpan } from '@orderflow/telemetry';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
-import { registerAuth } from './entry-points/http/auth';
-import { installErrorHandling } from './entry-points/http/error-handler';
+import { installAccessControl, registerAuth } from './entry-points/http/auth';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './entry-points/http/error-handler';
 import { createMetrics, GatewayMetrics } from './entry-points/http/metrics';
 import { opsRoutes } from './entry-points/http/ops.routes';
 import { ordersRoutes } from './entry-points/http/orders.routes';
 import { productsRoutes } from './entry-points/http/products.routes';
-import { orderSchema, problemSchema, productSchema, routeSchemas } from './entry-points/http/schemas';
+import { enforceRouteContract, finishDocument } from './entry-points/http/route-contract';
+import { routeSchemas, sharedSchemas, TAGS } from './entry-points/http/schemas';
 import { createDownstream, Downstream } from './infrastructure/downstream';
 
 export interface Gateway extends Component {
@@ -44,6 +45,10 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
       ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: config.http.maxBodyBytes,
+    routerOptions: { maxParamLength: 100 },
+    // What fastify and Node's parser refuse themselves (bad URL, long path parameter, huge headers) is problem+json too.
+    frameworkErrors: frameworkErrorHandler(config.http.maxBodyBytes),
+    clientErrorHandler,
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -69,7 +74,7 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  for (const schema of [problemSchema, orderSchema, productSchema]) app.addSchema(schema);
+  for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
@@ -77,22 +82,29 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
         title: 'Orderflow API',
         version: '1.0.0',
         description:
-          'Orders and products. Money is a decimal with at most 2 places. Errors are RFC 9457 application/problem+json. ' +
-          `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, address 1-500 characters, page_size 1-${config.limits.maxPageSize}.`,
+          'Orders and products. Money is a decimal with at most 2 places. Errors are RFC 9457 application/problem+json; GET a problem\'s `type` for what it means. ' +
+          'Authentication and authorisation come before the body is read: without a token any protected operation is 401, a customer on an admin operation 403. ' +
+          `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, address 1-500 characters, page_size 1-${config.limits.maxPageSize}, path parameters 100 characters (longer: 414).`,
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      servers: [{ url: '/', description: 'This gateway' }],
+      tags: TAGS,
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT whose `sub` is the customer id; roles containing "admin" make an admin.' } } },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (document) => finishDocument('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await registerAuth(app, config.jwt);
   installErrorHandling(app, metrics);
+  // From here on every route declares config.auth; documented ones get their standard problems.
+  enforceRouteContract(app);
+  installAccessControl(app);
 
   const schemas = routeSchemas(config.limits);
   await app.register(ordersRoutes(downstream, metrics, schemas));
   await app.register(productsRoutes(downstream, schemas));
   await app.register(opsRoutes(downstream, metrics, () => shuttingDown));
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public', downstream: false } }, async () => app.swagger());
 
   const gateway: Gateway = {
     name: 'gateway-http',

@@ -67,4 +67,31 @@ export function requireAdmin(principal: Principal): void {
   if (!principal.admin) throw problem('forbidden', 'this operation needs the admin role');
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller, on routes whose config.auth is 'customer' or 'admin'. */
+    principal: Principal | null;
+  }
+}
+
+/**
+ * Access control by each route's `config.auth`, in onRequest: before the body is parsed or validated,
+ * so a caller without a token gets 401 and a customer on an admin route 403, whatever the body.
+ */
+export function installAccessControl(app: FastifyInstance): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.auth;
+    if (!access || access === 'public') return;
+    request.principal = await authenticate(request);
+    if (access === 'admin') requireAdmin(request.principal);
+  });
+}
+
+/** The caller of a route declared `auth: 'customer'` or `'admin'`. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error(`route ${request.routeOptions.url} reads the principal but is not declared with config.auth 'customer' or 'admin'`);
+  return request.principal;
+}
+
 export type { Problem };
