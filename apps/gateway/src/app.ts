@@ -26,6 +26,15 @@ export interface Gateway extends Component {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Node lowercases header names: a headers schema names them as documented (Idempotency-Key), checked lowercased. */
+function lowerCaseHeaderNames(schema: { properties?: Record<string, unknown>; required?: string[] } & object) {
+  return {
+    ...schema,
+    ...(schema.properties ? { properties: Object.fromEntries(Object.entries(schema.properties).map(([name, value]) => [name.toLowerCase(), value])) } : {}),
+    ...(schema.required ? { required: schema.required.map((name) => name.toLowerCase()) } : {}),
+  };
+}
+
 /** Composition root of the REST gateway, shared by main.ts and the tests. */
 export async function createGateway(config: GatewayConfig, options: { logDestination?: NodeJS.WritableStream } = {}): Promise<Gateway> {
   const { orderCommand, orderQuery, inventory, deadlineMs } = config.downstream;
@@ -60,7 +69,7 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   const strict = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
   const coercing = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is 415
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(httpPart === 'headers' ? lowerCaseHeaderNames(schema as object) : schema));
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -38,8 +38,8 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
   afterAll(() => gateway?.stop());
 
   /** A request whose response must match the document. */
-  async function call(method: string, url: string, options: { token?: string; body?: string; type?: string } = {}) {
-    const headers: Record<string, string> = {};
+  async function call(method: string, url: string, options: { token?: string; body?: string; type?: string; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = options.type ?? 'application/json';
     const response = await fetch(`${base}${url}`, { method, headers, body: options.body });
@@ -126,6 +126,14 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
     const bad = await call('PUT', '/api/products/lamp', { token: admin, body: '{"price": -1}' });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['name', 'price', 'stock']);
+  });
+
+  it('when the Idempotency-Key header is out of its documented limits, then it is 400 naming it, before any downstream call', async () => {
+    const body = JSON.stringify({ items: [{ product_id: 'p', quantity: 1, unit_price: 1 }], address: 'A', payment_method: 'card' });
+    for (const key of ['x'.repeat(256), 'has space']) {
+      const r = await call('POST', '/api/orders', { token: customer, body, headers: { 'Idempotency-Key': key } });
+      expect([r.status, r.body.errors]).toEqual([400, [{ field: 'Idempotency-Key', message: expect.any(String) }]]);
+    }
   });
 
   it('when a protected operation passes authentication but nothing is behind the gateway, then it is 503 problem+json, as documented', async () => {
