@@ -12,6 +12,9 @@ export interface Exchange {
   text: string;
 }
 
+/** Headers of HTTP itself; any other header a response carries must be documented for it. */
+const TRANSPORT_HEADERS = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding', 'vary']);
+
 /** Served by the gateway but not operations of the API: the document itself and Swagger UI's pages. */
 const UNDOCUMENTED = [/^\/openapi\.json$/, /^\/docs(\/|$)/];
 
@@ -24,7 +27,8 @@ interface ResponseObject {
  * Checks responses against the gateway's OpenAPI document with openapi-backend (routing to the
  * operation, response headers) and its Ajv (bodies of every documented media type, formats included):
  * the status is listed for the operation, the media type is one it documents, the body matches that
- * media type's schema, and every required header is present and valid. A path that is no operation
+ * media type's schema, every required header is present and valid, and every header the response
+ * carries beyond HTTP's own is documented. A path that is no operation
  * must answer a problem+json 4xx. Returns what differs, empty when the response is as documented.
  */
 export async function openApiResponseChecker(document: object): Promise<Check> {
@@ -78,6 +82,8 @@ export async function openApiResponseChecker(document: object): Promise<Check> {
       }
     }
     const headers = Object.fromEntries(exchange.headers.entries());
+    const documentedHeaders = new Set(Object.keys((documented as { headers?: object }).headers ?? {}).map((name) => name.toLowerCase()));
+    for (const name of Object.keys(headers)) if (!TRANSPORT_HEADERS.has(name) && !documentedHeaders.has(name)) problems.push(`header ${name} is sent but not documented for ${exchange.status}`);
     const headerCheck = api.validator.validateResponseHeaders(headers, operation, { statusCode: exchange.status, setMatchType: SetMatchType.Superset });
     for (const e of headerCheck.errors ?? []) problems.push(`header${e.instancePath.replace(/^\/headers/, '')} ${e.message}`);
     return problems.map((p) => `${operation.operationId}: ${p}`);

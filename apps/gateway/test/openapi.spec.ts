@@ -160,8 +160,12 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
     expect(check({ method: 'GET', path: '/api/products/p', status: 200, headers: headers('application/json'), text: '{"id":"p"}' })).toEqual([
       expect.stringContaining("must have required property 'name'"),
     ]);
-    expect(check({ method: 'GET', path: '/api/products/p', status: 200, headers: new Headers({ 'content-type': 'application/json' }), text: '{"id":"p","name":"P","price":1,"available":1}' })).toEqual([
+    const product = '{"id":"p","name":"P","price":1,"available":1}';
+    expect(check({ method: 'GET', path: '/api/products/p', status: 200, headers: new Headers({ 'content-type': 'application/json' }), text: product })).toEqual([
       expect.stringContaining('x-request-id'),
+    ]);
+    expect(check({ method: 'GET', path: '/api/products/p', status: 200, headers: new Headers({ 'content-type': 'application/json', 'x-request-id': 'r1', 'x-secret': '1' }), text: product })).toEqual([
+      expect.stringContaining('header x-secret is sent but not documented for 200'),
     ]);
   });
 

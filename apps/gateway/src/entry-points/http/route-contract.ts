@@ -32,6 +32,11 @@ export const RESPONSE_HEADERS = {
 } satisfies Record<string, HeaderDoc>;
 
 type Headers = Record<string, HeaderDoc>;
+
+/** Headers on every response of every route (a header added to all responses, e.g. by a plugin, belongs here). */
+export const EVERY_RESPONSE_HEADERS: Headers = { 'X-Request-Id': RESPONSE_HEADERS.requestId };
+/** Headers of the standard problem responses, by status. */
+const STANDARD_PROBLEM_HEADERS: Record<string, Headers> = { 429: { 'Retry-After': RESPONSE_HEADERS.retryAfter } };
 interface ResponseDoc {
   description: string;
   headers?: Headers;
@@ -82,7 +87,7 @@ const DONE = Symbol('route-contract');
 /**
  * Every route registered after this declares `config.auth`, and every documented route an operationId,
  * a summary and a tag: a route without them fails at startup. Documented routes get their standard
- * problem responses, `security` from `config.auth`, and X-Request-Id on every response.
+ * problem responses, `security` from `config.auth`, and EVERY_RESPONSE_HEADERS on every response.
  */
 export function enforceRouteContract(app: FastifyInstance): void {
   app.addHook('onRoute', (route: RouteOptions & { [DONE]?: true }) => {
@@ -101,9 +106,8 @@ export function enforceRouteContract(app: FastifyInstance): void {
     }
     const standard = Object.entries(standardProblems({ method: String(route.method), schema, auth, downstream: route.config?.downstream !== false }));
     const response: Record<string, ResponseDoc> = {};
-    for (const [status, doc] of [...Object.entries(declared), ...standard.filter(([status]) => !declared[status]).map(([status, text]) => [status, problemResponse(text)] as const)]) {
-      response[status] = { ...doc, headers: { 'X-Request-Id': RESPONSE_HEADERS.requestId, ...doc.headers } };
-    }
+    const added = standard.filter(([status]) => !declared[status]).map(([status, text]) => [status, problemResponse(text, STANDARD_PROBLEM_HEADERS[status])] as const);
+    for (const [status, doc] of [...Object.entries(declared), ...added]) response[status] = { ...doc, headers: { ...EVERY_RESPONSE_HEADERS, ...doc.headers } };
     const ordered = Object.fromEntries(Object.entries(response).sort(([a], [b]) => Number(a) - Number(b)));
     route.schema = { ...schema, security: auth === 'public' ? [] : [{ bearerAuth: [] }], response: ordered };
   });
