@@ -7,14 +7,15 @@ import Ajv from 'ajv';
 import Fastify, { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
 import { adminRoutes } from './entry-points/http/admin.routes';
-import { registerAuth } from './entry-points/http/auth';
-import { installBackpressure } from './entry-points/http/backpressure';
-import { installErrorHandling } from './entry-points/http/error-handler';
+import { installAccessControl, registerAuth } from './entry-points/http/auth';
+import { installLoadShedding, installRateLimit } from './entry-points/http/backpressure';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './entry-points/http/error-handler';
 import { createMetrics, GatewayMetrics } from './entry-points/http/metrics';
 import { opsRoutes } from './entry-points/http/ops.routes';
 import { ordersRoutes } from './entry-points/http/orders.routes';
 import { productsRoutes } from './entry-points/http/products.routes';
-import { orderSchema, problemSchema, productSchema, routeSchemas } from './entry-points/http/schemas';
+import { enforceRouteContract, finishDocument } from './entry-points/http/route-contract';
+import { routeSchemas, sharedSchemas, TAGS } from './entry-points/http/schemas';
 import { createRecentWrites } from './domain/recent-writes';
 import { createDownstream, Downstream } from './infrastructure/downstream';
 
@@ -27,6 +28,15 @@ export interface Gateway extends Component {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Node lowercases header names: a headers schema names them as documented (Idempotency-Key), checked lowercased. */
+function lowerCaseHeaderNames(schema: { properties?: Record<string, unknown>; required?: string[] } & object) {
+  return {
+    ...schema,
+    ...(schema.properties ? { properties: Object.fromEntries(Object.entries(schema.properties).map(([name, value]) => [name.toLowerCase(), value])) } : {}),
+    ...(schema.required ? { required: schema.required.map((name) => name.toLowerCase()) } : {}),
+  };
+}
 
 /** Composition root of the REST gateway, shared by main.ts and the tests. */
 export async function createGateway(config: GatewayConfig, options: { logDestination?: NodeJS.WritableStream } = {}): Promise<Gateway> {
@@ -47,6 +57,10 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
       ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: config.http.maxBodyBytes,
+    routerOptions: { maxParamLength: 100 },
+    // What fastify and Node's parser refuse themselves (bad URL, long path parameter, huge headers) is problem+json too.
+    frameworkErrors: frameworkErrorHandler(config.http.maxBodyBytes),
+    clientErrorHandler,
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -58,7 +72,7 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   const strict = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
   const coercing = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is 415
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(httpPart === 'headers' ? lowerCaseHeaderNames(schema as object) : schema));
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -72,9 +86,9 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  installBackpressure(app, config.backpressure, metrics);
+  installLoadShedding(app, config.backpressure, metrics);
 
-  for (const schema of [problemSchema, orderSchema, productSchema]) app.addSchema(schema);
+  for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
@@ -82,17 +96,25 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
         title: 'Orderflow API',
         version: '1.0.0',
         description:
-          'Orders and products. Money is a decimal with at most 2 places. Errors are RFC 9457 application/problem+json. ' +
-          `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, address 1-500 characters, page_size 1-${config.limits.maxPageSize}. ` +
+          'Orders and products. Money is a decimal with at most 2 places. Errors are RFC 9457 application/problem+json; GET a problem\'s `type` for what it means. ' +
+          'Authentication and authorisation come before the body is read: without a token any protected operation is 401, a customer on an admin operation 403. ' +
+          `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, address 1-${config.limits.maxAddressLength} characters, payment_method 1-${config.limits.maxPaymentMethodLength} characters (free text), page_size 1-${config.limits.maxPageSize}, path parameters 100 characters (longer: 414). ` +
           `Backpressure: any request may be refused 429 (over the per-customer rate limit, or a product too busy) or 503 (the gateway overloaded), with Retry-After in seconds; nothing was changed.`,
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      servers: [{ url: '/', description: 'This gateway' }],
+      tags: TAGS,
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT whose `sub` is the customer id; roles containing "admin" make an admin.' } } },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (document) => finishDocument('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await registerAuth(app, config.jwt);
   installErrorHandling(app, metrics);
+  // From here on every route declares config.auth; documented ones get their standard problems.
+  enforceRouteContract(app);
+  installAccessControl(app);
+  installRateLimit(app, config.backpressure, metrics);
 
   const schemas = routeSchemas(config.limits);
   const recentWrites = createRecentWrites(config.readYourWrites);
@@ -100,7 +122,7 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   await app.register(productsRoutes(downstream, schemas));
   await app.register(adminRoutes(downstream, schemas));
   await app.register(opsRoutes(downstream, metrics, () => shuttingDown));
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public', downstream: false } }, async () => app.swagger());
 
   const gateway: Gateway = {
     name: 'gateway-http',

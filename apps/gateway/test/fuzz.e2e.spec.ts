@@ -56,6 +56,26 @@ describe('fuzzing POST /api/orders (fast-check, real system)', () => {
     expect(await stock()).toEqual(before);
   }, 120_000);
 
+  // Junk paths: route words, ids too long or malformed, bad percent-encodings, random segments.
+  const segment = fc.oneof(
+    fc.constantFrom('api', 'orders', 'products', 'problems', 'pay', 'ship', 'cancel', 'fuzz-a', '1', '%zz', '%', '%2F', '..', '12345678901234567890123', 'x'.repeat(120)),
+    fc.string({ maxLength: 12 }).map(encodeURIComponent),
+  );
+  const junkPath = fc.array(segment, { minLength: 1, maxLength: 5 }).map((parts) => `/${parts.join('/')}`);
+
+  it('when junk paths are asked with any method, then every answer is as documented and, when an error, a 4xx problem; stock never changes', async () => {
+    const before = await stock();
+    await fc.assert(
+      fc.asyncProperty(junkPath, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.boolean(), async (path, method, withToken) => {
+        const r = await t.http(method, path, withToken ? { token } : {}); // t.http checks the answer against /openapi.json
+        expect(r.status).toBeLessThan(500);
+        if (r.status >= 400) expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      }),
+      { numRuns: 300 },
+    );
+    expect(await stock()).toEqual(before);
+  }, 120_000);
+
   it('when raw bytes that are not JSON are posted, then every answer is a 4xx', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 200 }), fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'), async (raw, type) => {

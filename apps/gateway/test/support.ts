@@ -3,6 +3,7 @@ import { connectNats } from '@orderflow/messaging';
 import { RunningSystem, startSystem, testStack } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../src/config';
 import { signDevToken } from '../src/dev-token';
+import { assertDocumented, openApiResponseChecker } from './openapi-contract';
 
 let counter = 0;
 
@@ -16,6 +17,7 @@ export interface TestSystem {
   system: RunningSystem;
   url: string;
   token(customerId: string, options?: { admin?: boolean; ttlSeconds?: number }): string;
+  /** Every response is checked against the gateway's own /openapi.json: one that differs fails the test. */
   http<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<HttpResult<T>>;
   /** Direct SQL on one of this system's databases (to check invariants from the source of truth). */
   env: Record<string, string>;
@@ -28,6 +30,7 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
   const tag = `gw${process.pid}_${++counter}`;
   const system = await startSystem({ stack, tag, env: { LOG_LEVEL: 'warn', ...env }, stdio: 'inherit' });
   const url = system.gatewayUrl;
+  const checkResponse = await openApiResponseChecker((await (await fetch(`${url}/openapi.json`)).json()) as object);
   return {
     system,
     url,
@@ -43,6 +46,7 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
       }
       const response = await fetch(`${url}${path}`, { method, headers, body });
       const text = await response.text();
+      assertDocumented(checkResponse, { method, path, status: response.status, headers: response.headers, text });
       let parsed: unknown = text;
       try {
         parsed = text ? JSON.parse(text) : undefined;

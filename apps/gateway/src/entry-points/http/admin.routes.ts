@@ -1,7 +1,7 @@
 import { orderV1 } from '@orderflow/proto';
 import type { FastifyInstance } from 'fastify';
 import type { Downstream } from '../../infrastructure/downstream';
-import { adminOnly, authenticate } from './auth';
+import { principalOf } from './auth';
 import { presentOrder } from './presenters';
 import type { routeSchemas } from './schemas';
 
@@ -22,11 +22,11 @@ interface ListAllOrdersQuery {
   page_token?: string;
 }
 
-/** Admin views. Every route checks the admin role before the query is validated (401/403 before any 400). */
+/** Admin views: admin-only routes (access control answers 401/403 before any 400). */
 export function adminRoutes(downstream: Downstream, schemas: ReturnType<typeof routeSchemas>) {
   return async (app: FastifyInstance) => {
-    app.get<{ Querystring: ListAllOrdersQuery }>('/api/admin/orders', { schema: schemas.listAllOrders, onRequest: adminOnly }, async (request) => {
-      const principal = await authenticate(request);
+    app.get<{ Querystring: ListAllOrdersQuery }>('/api/admin/orders', { schema: schemas.listAllOrders, config: { auth: 'admin' } }, async (request) => {
+      const principal = principalOf(request);
       const { orders, nextPageToken } = await downstream.listAllOrders({
         actor: { customerId: principal.customerId, admin: principal.admin },
         status: request.query.status ? STATUS[request.query.status] : orderV1.OrderStatus.ORDER_STATUS_UNSPECIFIED,

@@ -49,19 +49,8 @@ export async function registerAuth(app: FastifyInstance, config: GatewayConfig['
   }
 }
 
-const principals = new WeakMap<FastifyRequest, Promise<Principal>>();
-
-/**
- * The caller, from a verified token: `sub` is the customer id; roles containing "admin" makes an admin.
- * Verified once per request (the rate limit and the route ask for it).
- */
-export function authenticate(request: FastifyRequest): Promise<Principal> {
-  let principal = principals.get(request);
-  if (!principal) principals.set(request, (principal = verifyPrincipal(request)));
-  return principal;
-}
-
-async function verifyPrincipal(request: FastifyRequest): Promise<Principal> {
+/** The caller, from a verified token: `sub` is the customer id; roles containing "admin" makes an admin. */
+export async function authenticate(request: FastifyRequest): Promise<Principal> {
   if (!request.headers.authorization) throw problem('unauthorized', 'missing Authorization: Bearer <token>');
   let claims: { sub?: unknown; roles?: unknown };
   try {
@@ -78,12 +67,31 @@ export function requireAdmin(principal: Principal): void {
   if (!principal.admin) throw problem('forbidden', 'this operation needs the admin role');
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller, on routes whose config.auth is 'customer' or 'admin'. */
+    principal: Principal | null;
+  }
+}
+
 /**
- * A route's onRequest hook for admin-only routes: 401 without a valid token, 403 for a customer, before
- * the body is parsed or the query validated, so a non-admin never learns what a valid request looks like.
+ * Access control by each route's `config.auth`, in onRequest: before the body is parsed or validated,
+ * so a caller without a token gets 401 and a customer on an admin route 403, whatever the body.
  */
-export async function adminOnly(request: FastifyRequest): Promise<void> {
-  requireAdmin(await authenticate(request));
+export function installAccessControl(app: FastifyInstance): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.auth;
+    if (!access || access === 'public') return;
+    request.principal = await authenticate(request);
+    if (access === 'admin') requireAdmin(request.principal);
+  });
+}
+
+/** The caller of a route declared `auth: 'customer'` or `'admin'`. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error(`route ${request.routeOptions.url} reads the principal but is not declared with config.auth 'customer' or 'admin'`);
+  return request.principal;
 }
 
 export type { Problem };

@@ -53,6 +53,13 @@ describe('gRPC error -> problem+json', () => {
     expect(problemFromGrpc(error).body().current_prices).toEqual([{ product_id: 'p', unit_price: 12.5, requested_unit_price: 10 }]);
   });
 
+  it('when a price changed, then the detail quotes decimal money, not the minor units the service counts in', () => {
+    const error = grpcError(status.FAILED_PRECONDITION, 'price changed: p costs 1250, not 1000', 'price-changed', (m) =>
+      errorDetails.setPriceChanged(m, [{ productId: 'p', requestedUnitPriceMinor: 1000, currentUnitPriceMinor: 1250 }]),
+    );
+    expect(problemFromGrpc(error).detail).toBe('the price changed: p costs 12.50, not 10.00');
+  });
+
   it('when the error is internal, then its details do not leak', () => {
     expect(problemFromGrpc(grpcError(status.INTERNAL, 'SELECT * FROM secrets failed')).body().detail).toBe('internal error');
   });

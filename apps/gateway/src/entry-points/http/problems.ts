@@ -42,8 +42,11 @@ export const PROBLEM_TYPES: Record<string, { status: number; title: string; desc
   'idempotency-key-in-flight': { status: 409, title: 'A request with this key is in progress', description: 'Retry once the first request has finished.' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused', description: 'The key was used before with a different request body.' },
   'unknown-product': { status: 422, title: 'Unknown product', description: '`products` names the products the catalog does not have.' },
+  'request-timeout': { status: 408, title: 'Request timeout', description: 'The request did not arrive completely in time.' },
+  'uri-too-long': { status: 414, title: 'URI too long', description: 'A path parameter is longer than the gateway accepts (100 characters).' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', description: 'Send application/json.' },
   'too-many-requests': { status: 429, title: 'Too many requests', description: 'Over your rate limit, or a product is too busy; nothing was changed. Retry after the Retry-After header’s seconds.' },
+  'headers-too-large': { status: 431, title: 'Request headers too large', description: 'The request headers are larger than the server accepts (16 KiB in all).' },
   overloaded: { status: 503, title: 'Overloaded', description: 'The gateway has too many requests in progress; nothing was done. Retry after the Retry-After header’s seconds.' },
   unavailable: { status: 503, title: 'Service unavailable', description: 'A service behind the gateway is unreachable; nothing was changed. Retry later.' },
   timeout: { status: 504, title: 'Downstream timeout', description: 'A service behind the gateway did not answer in time. The outcome is unknown: retry with the same Idempotency-Key.' },
@@ -89,12 +92,14 @@ export function problemFromGrpc(error: ServiceError): Problem {
       return problem(slug, detail, {
         products: errorDetails.readInsufficientStock(error.metadata).map((s) => ({ product_id: s.productId, requested: s.requested, available: s.available })),
       });
-    case 'price-changed':
-      return problem(slug, detail, {
-        current_prices: errorDetails
-          .readPriceChanged(error.metadata)
-          .map((p) => ({ product_id: p.productId, unit_price: fromMinorUnits(p.currentUnitPriceMinor), requested_unit_price: fromMinorUnits(p.requestedUnitPriceMinor) })),
-      });
+    case 'price-changed': {
+      // The service's message quotes minor units; the REST detail quotes money as the API does.
+      const prices = errorDetails
+        .readPriceChanged(error.metadata)
+        .map((p) => ({ product_id: p.productId, unit_price: fromMinorUnits(p.currentUnitPriceMinor), requested_unit_price: fromMinorUnits(p.requestedUnitPriceMinor) }));
+      const quoted = prices.map((p) => `${p.product_id} costs ${p.unit_price.toFixed(2)}, not ${p.requested_unit_price.toFixed(2)}`).join('; ');
+      return problem(slug, prices.length > 0 ? `the price changed: ${quoted}` : detail, { current_prices: prices });
+    }
     case 'unknown-product':
       return problem(slug, detail, { products: errorDetails.readProductIds(error.metadata) });
     case 'invalid-request': {

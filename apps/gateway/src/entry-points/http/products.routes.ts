@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { toMinorUnits } from '../../domain/money';
 import { textProblems } from '../../domain/text';
 import type { Downstream } from '../../infrastructure/downstream';
-import { adminOnly, authenticate, requireAdmin } from './auth';
+import { principalOf } from './auth';
 import { presentProduct } from './presenters';
 import { problem, validationProblem } from './problems';
 import type { routeSchemas } from './schemas';
@@ -11,8 +11,7 @@ type IdParams = { Params: { id: string } };
 
 export function productsRoutes(downstream: Downstream, schemas: ReturnType<typeof routeSchemas>) {
   return async (app: FastifyInstance) => {
-    app.put<IdParams & { Body: { name: string; price: number; stock: number } }>('/api/products/:id', { schema: schemas.putProduct }, async (request, reply) => {
-      requireAdmin(await authenticate(request));
+    app.put<IdParams & { Body: { name: string; price: number; stock: number } }>('/api/products/:id', { schema: schemas.putProduct, config: { auth: 'admin' } }, async (request, reply) => {
       const priceMinor = toMinorUnits(request.body.price);
       const invalid = textProblems({ name: request.body.name });
       if (priceMinor === undefined) invalid.push({ field: 'price', message: 'must have at most 2 decimal places' });
@@ -21,9 +20,8 @@ export function productsRoutes(downstream: Downstream, schemas: ReturnType<typeo
       return reply.code(created ? 201 : 200).send(presentProduct(product!));
     });
 
-    // Admin only, checked before the body is parsed: 401/403 come before any 400.
-    app.post<IdParams & { Body: { delta: number; reason: string } }>('/api/products/:id/stock', { schema: schemas.adjustStock, onRequest: adminOnly }, async (request) => {
-      const principal = await authenticate(request);
+    app.post<IdParams & { Body: { delta: number; reason: string } }>('/api/products/:id/stock', { schema: schemas.adjustStock, config: { auth: 'admin' } }, async (request) => {
+      const principal = principalOf(request);
       const { delta, reason } = request.body;
       const errors = [...(delta === 0 ? [{ field: 'delta', message: 'must not be 0' }] : []), ...(reason.trim() === '' ? [{ field: 'reason', message: 'must not be blank' }] : [])];
       if (errors.length > 0) throw validationProblem(errors);
@@ -31,7 +29,7 @@ export function productsRoutes(downstream: Downstream, schemas: ReturnType<typeo
       return presentProduct(product!);
     });
 
-    app.get<IdParams>('/api/products/:id', { schema: schemas.getProduct }, async (request) => {
+    app.get<IdParams>('/api/products/:id', { schema: schemas.getProduct, config: { auth: 'public' } }, async (request) => {
       const { products } = await downstream.getProducts({ productIds: [request.params.id] });
       const [product] = products;
       if (!product) throw problem('not-found', `product ${request.params.id} not found`);
