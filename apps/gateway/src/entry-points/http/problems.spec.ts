@@ -1,6 +1,8 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { errorDetails } from '@orderflow/proto';
-import { problemFromGrpc } from './problems';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PROBLEM_TYPES, problemFromGrpc } from './problems';
 
 function grpcError(code: status, details: string, reason?: string, decorate: (m: Metadata) => void = () => undefined): ServiceError {
   const metadata = new Metadata();
@@ -62,5 +64,13 @@ describe('gRPC error -> problem+json', () => {
 
   it('when the error is internal, then its details do not leak', () => {
     expect(problemFromGrpc(grpcError(status.INTERNAL, 'SELECT * FROM secrets failed')).body().detail).toBe('internal error');
+  });
+});
+
+describe('docs/gateway.md', () => {
+  it('when the problem types are listed there, then each type the API returns has its row with its status', () => {
+    const docs = readFileSync(path.join(__dirname, '../../../../../docs/gateway.md'), 'utf8');
+    const rows = Object.entries(PROBLEM_TYPES).filter(([slug, type]) => !docs.includes(`| \`${slug}\` | ${type.status} |`));
+    expect(rows.map(([slug]) => slug)).toEqual([]);
   });
 });
