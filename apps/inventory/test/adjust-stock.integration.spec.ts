@@ -2,7 +2,7 @@ import { ServiceError, status } from '@grpc/grpc-js';
 import { createSequelize } from '@orderflow/database';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
 import { QueryTypes, Sequelize } from 'sequelize';
-import { expectConserved, inMinutes, RunningInventory, startInventory, tally } from './support';
+import { expectConserved, inMinutes, RunningInventory, startInventory, tally, pausingStockWrites } from './support';
 
 interface AdjustmentRow {
   product_id: string;
@@ -133,17 +133,7 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
 
   it('when the lock expires while an adjustment is paused between its read and its write, then the version check still loses no update', async () => {
     // A 50 ms lock and a 250 ms pause: the other instance gets in with the same version, as in the Reserve test.
-    let inside = 0;
-    let maxInside = 0;
-    let paused = 0;
-    const hooks = {
-      beforeStockWrite: async () => {
-        inside++;
-        maxInside = Math.max(maxInside, inside);
-        if (paused++ < 6) await new Promise((resolve) => setTimeout(resolve, 250));
-        inside--;
-      },
-    };
+    const { hooks, seen } = pausingStockWrites();
     const env = { INVENTORY_LOCK_TTL_MS: '50', INVENTORY_CONFLICT_RETRIES: '20' };
     const x = await startInventory({ env, hooks });
     const y = await startInventory({ env: { ...env, INVENTORY_MYSQL_DATABASE: x.config.mysql.database, INVENTORY_MIGRATE_ON_START: 'false' }, hooks });
@@ -153,7 +143,7 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
         ...Array.from({ length: 8 }, (_, i) => (i % 2 ? x : y).api.adjustStock({ productId: 'adj-paused', delta: 3, reason: 'restock', actorId: 'ops' })),
         ...Array.from({ length: 8 }, (_, i) => (i % 2 ? y : x).api.reserve({ orderId: `adj-paused-${i}`, items: [{ productId: 'adj-paused', quantity: 2 }], expiresAt: inMinutes(10) })),
       ]);
-      expect(maxInside).toBeGreaterThan(1); // the lock really did expire under a paused holder
+      expect(seen.maxInside).toBeGreaterThan(1); // the lock really did expire under a paused holder
       const adjustedOk = results.slice(0, 8).filter((r) => r.status === 'fulfilled').length;
       const reservedOk = results.slice(8).filter((r) => r.status === 'fulfilled').length;
       for (const r of results) if (r.status === 'rejected') expect([status.FAILED_PRECONDITION, status.ABORTED]).toContain((r.reason as ServiceError).code);

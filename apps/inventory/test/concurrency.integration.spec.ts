@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { inventoryV1 } from '@orderflow/proto';
-import { expectConserved, inMinutes, RunningInventory, startInventory, tally } from './support';
+import { expectConserved, inMinutes, RunningInventory, startInventory, tally, pausingStockWrites } from './support';
 
 describe.each(['batched', 'locked', 'optimistic'])('inventory under concurrency, %s reserve mode (real MariaDB and Redis)', (mode) => {
   const modeEnv = { INVENTORY_RESERVE_MODE: mode };
@@ -89,17 +89,7 @@ describe.each(['batched', 'locked', 'optimistic'])('inventory under concurrency,
   if (mode !== 'optimistic') it('when a lock expires while its holder is paused, then the version check still prevents any oversell', async () => {
     // Two instances (each with its own in-process queue), a 50 ms lock and a 250 ms pause between read and write:
     // the lock runs out while its holder sleeps, so the other instance gets in with the same version.
-    let inside = 0;
-    let maxInside = 0;
-    let paused = 0;
-    const hooks = {
-      beforeStockWrite: async () => {
-        inside++;
-        maxInside = Math.max(maxInside, inside);
-        if (paused++ < 6) await new Promise((r) => setTimeout(r, 250));
-        inside--;
-      },
-    };
+    const { hooks, seen } = pausingStockWrites();
     const env = { ...modeEnv, INVENTORY_LOCK_TTL_MS: '50', INVENTORY_CONFLICT_RETRIES: '20' };
     const a = await startInventory({ env, hooks });
     const b = await startInventory({ env: { ...env, INVENTORY_MYSQL_DATABASE: a.config.mysql.database, INVENTORY_MIGRATE_ON_START: 'false' }, hooks });
@@ -110,7 +100,7 @@ describe.each(['batched', 'locked', 'optimistic'])('inventory under concurrency,
           (i % 2 ? a : b).api.reserve({ orderId: `pause-${i}`, items: [{ productId: 'paused', quantity: 1 }], expiresAt: inMinutes(10) }),
         ),
       );
-      expect(maxInside).toBeGreaterThan(1); // the lock really did expire under a paused holder
+      expect(seen.maxInside).toBeGreaterThan(1); // the lock really did expire under a paused holder
       expect(ok.length).toBeLessThanOrEqual(5);
       for (const code of Object.keys(codes).map(Number)) expect([status.FAILED_PRECONDITION, status.ABORTED]).toContain(code);
       const [p] = (await a.api.getProducts({ productIds: ['paused'] })).products as inventoryV1.Product[];

@@ -82,6 +82,25 @@ export async function startInventory(options: { env?: Record<string, string>; ho
   };
 }
 
+/**
+ * Store hooks that pause the first `pauses` stock writes between their read and their write for `ms`,
+ * and record how many writers were ever inside at once (more than one: a lock expired under a holder).
+ */
+export function pausingStockWrites(pauses = 6, ms = 250) {
+  let inside = 0;
+  let paused = 0;
+  const seen = { maxInside: 0 };
+  const hooks: StoreHooks = {
+    beforeStockWrite: async () => {
+      inside++;
+      seen.maxInside = Math.max(seen.maxInside, inside);
+      if (paused++ < pauses) await new Promise((resolve) => setTimeout(resolve, ms));
+      inside--;
+    },
+  };
+  return { hooks, seen };
+}
+
 export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000);
 
 /** Every product's counters add up: available + reserved + sold === received, and none is negative. */
