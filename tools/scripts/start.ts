@@ -55,12 +55,13 @@ Orderflow is up. Ctrl-C stops everything; \`npm run down\` stops a stack left be
              order-command's outbox relay runs as its own process (health on :${DEV_PORTS.orderRelay})
   metrics    ${url}/metrics, and GET /metrics on :${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.orderRelay} (outbox relay), :${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)
 
-Place an order as demo-customer (token valid 24 h; \`npm run token -- <customer> [--admin]\` mints others):
+Place an order as demo-customer, with the seed's own example body (token valid 24 h;
+\`npm run token -- <customer> [--admin]\` mints others):
 
   curl -s -X POST ${url}/api/orders \\
     -H 'Authorization: Bearer ${token}' \\
     -H 'Content-Type: application/json' -H "Idempotency-Key: $(date +%s%N)" \\
-    -d '{"items":[{"product_id":"demo-mug","quantity":1,"unit_price":12.00}],"address":"1 Demo Street","payment_method":"card"}'
+    -d '{"items":[{"product_id":"product-uuid","quantity":2,"unit_price":99.50}],"address":"配送地址","payment_method":"信用卡"}'
 `);
 }
 
