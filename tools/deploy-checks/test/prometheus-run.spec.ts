@@ -1,0 +1,77 @@
+/**
+ * deploy/prometheus/alerts.yaml in a real Prometheus (libs/stack's startPrometheus, which the chaos run
+ * uses against the local services): here it scrapes a tiny /metrics endpoint served by the test, playing
+ * order-query, with every rule's `for` cut to 0 s so alerts fire and resolve within seconds.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { freePort, RunningPrometheus, startPrometheus } from '@orderflow/stack';
+import { readYaml, ROOT } from '../src/workspace';
+
+const ALERTS = 'deploy/prometheus/alerts.yaml';
+const alertNames = readYaml<{ groups: { rules: { alert: string }[] }[] }>(ALERTS).groups.flatMap((g) => g.rules.map((r) => r.alert));
+
+/** order-query's lag gauge, as the test sets it. */
+let lagSeconds = 0;
+const server = http.createServer((request, response) => {
+  if (request.url !== '/metrics') return void response.writeHead(404).end();
+  response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+  response.end(`# TYPE orderflow_projection_lag_seconds gauge\norderflow_projection_lag_seconds ${lagSeconds}\n`);
+});
+const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+const close = () =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+
+let port = 0;
+let prometheus: RunningPrometheus | undefined;
+
+beforeAll(async () => {
+  port = await freePort();
+  await listen(port);
+  prometheus = await startPrometheus({
+    jobs: [{ job: 'order-query', targets: [`127.0.0.1:${port}`] }],
+    ruleFiles: [path.join(ROOT, ALERTS)],
+    ruleFor: '0s',
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+  if (server.listening) await close();
+});
+
+describe('alerts.yaml in a private Prometheus', () => {
+  it('when Prometheus loads alerts.yaml, then it evaluates every alert in it', async () => {
+    expect((await prometheus!.alertRules()).sort()).toEqual([...alertNames].sort());
+  });
+
+  it('when order-query\'s lag gauge reads 12 s, then OrderflowProjectionLagHigh fires, and when it reads 0, then it resolves', async () => {
+    expect(await prometheus!.alerts()).toEqual([]);
+    lagSeconds = 12;
+    const [firing] = await prometheus!.waitForAlert('OrderflowProjectionLagHigh', 'firing');
+    expect(firing?.annotations.description).toContain('is 12 s old');
+    lagSeconds = 0;
+    await prometheus!.waitForAlert('OrderflowProjectionLagHigh', 'inactive');
+  });
+
+  it('when order-query\'s metrics endpoint stops answering, then OrderflowTargetDown fires for that instance, and resolves once it is back', async () => {
+    await close();
+    const [firing] = await prometheus!.waitForAlert('OrderflowTargetDown', 'firing', { labels: { job: 'order-query' } });
+    expect(firing?.labels.instance).toBe(`127.0.0.1:${port}`);
+    await listen(port);
+    await prometheus!.waitForAlert('OrderflowTargetDown', 'inactive');
+  });
+
+  it('when it is stopped, then its process has exited and its directory is gone', async () => {
+    const { pid, dir } = prometheus!;
+    expect(fs.existsSync(path.join(dir, 'prometheus.yml'))).toBe(true);
+    await prometheus!.stop();
+    prometheus = undefined;
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+});
