@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
-import { freePort, RunningPrometheus, startPrometheus } from '@orderflow/stack';
-import { readYaml, ROOT } from '../src/workspace';
+import { DEV_METRICS_PORTS, DEV_PORTS, freePort, prometheusConfig, RunningPrometheus, startPrometheus, systemScrapeJobs } from '@orderflow/stack';
+import { readYaml, ROOT, run } from '../src/workspace';
 
 const ALERTS = 'deploy/prometheus/alerts.yaml';
 const alertNames = readYaml<{ groups: { rules: { alert: string }[] }[] }>(ALERTS).groups.flatMap((g) => g.rules.map((r) => r.alert));
@@ -26,25 +27,25 @@ const close = () =>
     server.closeAllConnections();
   });
 
-let port = 0;
-let prometheus: RunningPrometheus | undefined;
-
-beforeAll(async () => {
-  port = await freePort();
-  await listen(port);
-  prometheus = await startPrometheus({
-    jobs: [{ job: 'order-query', targets: [`127.0.0.1:${port}`] }],
-    ruleFiles: [path.join(ROOT, ALERTS)],
-    ruleFor: '0s',
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await prometheus?.stop();
-  if (server.listening) await close();
-});
-
 describe('alerts.yaml in a private Prometheus', () => {
+  let port = 0;
+  let prometheus: RunningPrometheus | undefined;
+
+  beforeAll(async () => {
+    port = await freePort();
+    await listen(port);
+    prometheus = await startPrometheus({
+      jobs: [{ job: 'order-query', targets: [`127.0.0.1:${port}`] }],
+      ruleFiles: [path.join(ROOT, ALERTS)],
+      ruleFor: '0s',
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    if (server.listening) await close();
+  });
+
   it('when Prometheus loads alerts.yaml, then it evaluates every alert in it', async () => {
     expect((await prometheus!.alertRules()).sort()).toEqual([...alertNames].sort());
   });
@@ -73,5 +74,27 @@ describe('alerts.yaml in a private Prometheus', () => {
     prometheus = undefined;
     expect(() => process.kill(pid, 0)).toThrow();
     expect(fs.existsSync(dir)).toBe(false);
+  });
+});
+
+describe('the local system\'s scrape jobs (systemScrapeJobs)', () => {
+  const jobs = systemScrapeJobs(DEV_PORTS, DEV_METRICS_PORTS);
+
+  it('when they are listed, then they carry the job names of deploy/prometheus/prometheus.yml, the relay as an order-command instance', () => {
+    const deployed = readYaml<{ scrape_configs: { job_name: string }[] }>('deploy/prometheus/prometheus.yml').scrape_configs.map((s) => s.job_name);
+    expect(jobs.map((j) => j.job).sort()).toEqual(deployed.sort());
+    expect(jobs.find((j) => j.job === 'order-command')?.targets).toEqual([`127.0.0.1:${DEV_METRICS_PORTS.orderCommand}`, `127.0.0.1:${DEV_METRICS_PORTS.orderRelay}`]);
+    expect(jobs.find((j) => j.job === 'gateway')?.targets).toEqual([`127.0.0.1:${DEV_PORTS.gateway}`]);
+  });
+
+  it('when a config is generated for them with alerts.yaml, then promtool accepts it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-promconfig-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'prometheus.yml'), prometheusConfig(jobs, [path.join(ROOT, ALERTS)], 1));
+      const result = run('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')]);
+      expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: expect.stringContaining(`SUCCESS: ${alertNames.length} rules found`) });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
