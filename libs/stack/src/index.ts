@@ -14,6 +14,8 @@ export type { RunningSystem, SystemOptions, SystemPorts, MetricsPorts } from './
 export { ensurePackages, BROWSER_PACKAGES, PROMETHEUS_PACKAGES } from './packages';
 export { startPrometheus, prometheusConfig, systemScrapeJobs } from './prometheus';
 export type { PrometheusOptions, PrometheusAlert, RunningPrometheus, ScrapeJob, AlertState } from './prometheus';
+export { recordAlerts } from './alert-recorder';
+export type { AlertEpisode, AlertRecorder } from './alert-recorder';
 export { freePort, ephemeralLow } from './ports';
 export type { PortOptions } from './ports';
 export { boxTicks, cpuMsPerOperation, withBoxCpu } from './box-cpu';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { DEV_METRICS_PORTS, DEV_PORTS, freePort, prometheusConfig, RunningPrometheus, startPrometheus, systemScrapeJobs } from '@orderflow/stack';
+import { DEV_METRICS_PORTS, DEV_PORTS, freePort, prometheusConfig, recordAlerts, RunningPrometheus, startPrometheus, systemScrapeJobs } from '@orderflow/stack';
 import { readYaml, ROOT, run } from '../src/workspace';
 
 const ALERTS = 'deploy/prometheus/alerts.yaml';
@@ -52,11 +52,17 @@ describe('alerts.yaml in a private Prometheus', () => {
 
   it('when order-query\'s lag gauge reads 12 s, then OrderflowProjectionLagHigh fires, and when it reads 0, then it resolves', async () => {
     expect(await prometheus!.alerts()).toEqual([]);
+    const recorder = recordAlerts(prometheus!, 200);
     lagSeconds = 12;
     const [firing] = await prometheus!.waitForAlert('OrderflowProjectionLagHigh', 'firing');
     expect(firing?.annotations.description).toContain('is 12 s old');
     lagSeconds = 0;
     await prometheus!.waitForAlert('OrderflowProjectionLagHigh', 'inactive');
+
+    const episodes = await recorder.stop();
+    expect(episodes).toEqual([{ alert: 'OrderflowProjectionLagHigh', labels: { severity: 'page' }, activeAt: expect.any(Date), firedAt: expect.any(Date), resolvedAt: expect.any(Date) }]);
+    const [episode] = episodes;
+    expect(episode!.resolvedAt!.getTime()).toBeGreaterThanOrEqual(episode!.firedAt!.getTime());
   });
 
   it('when order-query\'s metrics endpoint stops answering, then OrderflowTargetDown fires for that instance, and resolves once it is back', async () => {
