@@ -98,7 +98,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   const ruleFiles = (options.ruleFiles ?? []).map((file, i) => {
     const copy = path.join(dir, `rules-${i}-${path.basename(file)}`);
     const text = fs.readFileSync(file, 'utf8');
-    fs.writeFileSync(copy, options.ruleFor === undefined ? text : text.replace(/^(\s*for:\s*)\S+/gm, `$1${options.ruleFor}`));
+    fs.writeFileSync(copy, options.ruleFor === undefined ? text : text.replace(/^([ \t]*for:[ \t]*)\S+/gm, `$1${options.ruleFor}`));
     return copy;
   });
   const configFile = path.join(dir, 'prometheus.yml');
