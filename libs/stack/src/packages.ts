@@ -16,13 +16,19 @@ function onPath(binary: string): boolean {
 /** For browser tests: Debian's Chromium (driven by playwright-core with executablePath). */
 export const BROWSER_PACKAGES: Record<string, string> = { chromium: 'chromium' };
 
+/** For the alert checks: Debian's Prometheus (`promtool` checks and unit-tests the rules, `prometheus` runs them). */
+export const PROMETHEUS_PACKAGES: Record<string, string> = { prometheus: 'promtool' };
+
 export function missingPackages(required: Record<string, string> = REQUIRED): string[] {
   return Object.entries(required)
     .filter(([, binary]) => !onPath(binary))
     .map(([pkg]) => pkg);
 }
 
-/** Installs whichever of the packages (default: the servers) are missing, from Debian's archive. Needs root. */
+/**
+ * Installs whichever of the packages (default: the servers) are missing, from Debian's archive, without
+ * their Recommends (as CI does: prometheus would bring a node exporter). Needs root.
+ */
 export function ensurePackages(log: (line: string) => void = console.log, required: Record<string, string> = REQUIRED): void {
   const missing = missingPackages(required);
   if (missing.length === 0) return;
@@ -31,7 +37,7 @@ export function ensurePackages(log: (line: string) => void = console.log, requir
   }
   log(`installing ${missing.join(', ')} from Debian's archive (apt-get update first)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', ...missing]]) {
+  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...missing]]) {
     const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed with exit code ${result.status}`);
   }

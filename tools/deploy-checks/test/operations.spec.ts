@@ -44,7 +44,7 @@ describe('.github/workflows/ci.yml', () => {
     const affectedRuns = (affected?.steps ?? []).map((s) => s.run ?? '').join('\n');
     expect(affectedRuns).toMatch(/^npm ci\b/m);
     expect(affected?.steps.map((s) => s.uses ?? '')).toEqual(expect.arrayContaining([expect.stringMatching(/^nrwl\/nx-set-shas@/)]));
-    for (const pkg of ['mariadb-server', 'redis-server', 'nats-server', 'docker-compose', 'chromium']) expect(affectedRuns).toContain(pkg);
+    for (const pkg of ['mariadb-server', 'redis-server', 'nats-server', 'docker-compose', 'chromium', 'prometheus']) expect(affectedRuns).toContain(pkg);
     expect(affectedRuns).toMatch(/npx nx affected -t lint typecheck test\b/);
     expect(affectedRuns).toMatch(/ORDERFLOW_TEST_STACK|npm run stack -- up --profile test/);
   });
