@@ -25,10 +25,7 @@ export function missingPackages(required: Record<string, string> = REQUIRED): st
     .map(([pkg]) => pkg);
 }
 
-/**
- * Installs whichever of the packages (default: the servers) are missing, from Debian's archive, without
- * their Recommends (as CI does: prometheus would bring a node exporter). Needs root.
- */
+/** Installs whichever of the packages (default: the servers) are missing, from Debian's archive. Needs root. */
 export function ensurePackages(log: (line: string) => void = console.log, required: Record<string, string> = REQUIRED): void {
   const missing = missingPackages(required);
   if (missing.length === 0) return;
@@ -37,7 +34,7 @@ export function ensurePackages(log: (line: string) => void = console.log, requir
   }
   log(`installing ${missing.join(', ')} from Debian's archive (apt-get update first)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...missing]]) {
+  for (const args of [['update'], ['install', '-y', ...missing]]) {
     const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed with exit code ${result.status}`);
   }
