@@ -161,8 +161,9 @@ export class EventFeed {
 
   static async open(config: OrderQueryConfig): Promise<EventFeed> {
     const nc = await connectNats({ servers: config.nats.servers, name: 'order-query-test-feed' });
-    const { stream, subjectPrefix, duplicateWindowMs } = config.nats;
-    await ensureStream(nc, ordersStream({ name: stream, prefix: subjectPrefix, duplicateWindowMs }));
+    const { stream, subjectPrefix, duplicateWindowMs, maxAgeMs, maxBytes } = config.nats;
+    // The service's own bounds, so opening a feed never changes the stream under a running consumer.
+    await ensureStream(nc, ordersStream({ name: stream, prefix: subjectPrefix, duplicateWindowMs, maxAgeMs, maxBytes }));
     return new EventFeed(nc, config);
   }
 
