@@ -9,7 +9,9 @@ import { createInventoryUseCases, InventoryUseCases } from './domain/inventory.u
 import type { InventoryStore } from './domain/ports';
 import { DEFAULT_LIMITS } from './domain/validation';
 import { createInventoryGrpcHandler } from './entry-points/inventory.grpc-handler';
+import { ReservationPurger } from './entry-points/reservation.purger';
 import { ReservationSweeper } from './entry-points/reservation.sweeper';
+import { createReservationPurge } from './domain/reservation-retention.use-case';
 import { createInventoryMetrics } from './infrastructure/inventory.metrics';
 import { INVENTORY_MIGRATIONS } from './infrastructure/migrations/0001-create-inventory';
 import { RedlockStockLocks } from './infrastructure/redlock.stock-locks';
@@ -20,6 +22,7 @@ export interface InventoryApp {
   useCases: InventoryUseCases;
   grpc: GrpcServer;
   sweeper: ReservationSweeper;
+  purger: ReservationPurger;
   logger: Logger;
   /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
   metrics: Registry;
@@ -44,6 +47,10 @@ function guardStore(store: InventoryStore): InventoryStore {
 }
 
 /** Composition root shared by main.ts, the tests and the benchmark. Nothing runs until lifecycle.start(). */
+/** Between two purge batches, and batches per pass (at the default size, up to 50,000 reservations a minute). */
+const PURGE_PAUSE_MS = 100;
+const PURGE_MAX_BATCHES_PER_PASS = 100;
+
 export function createInventoryApp(config: InventoryConfig, options: { hooks?: StoreHooks; logger?: Logger } = {}): InventoryApp {
   const logger = options.logger ?? createLogger('inventory', config.logLevel);
   const target = { ...config.mysql };
@@ -56,7 +63,8 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
 
   const metrics = createMetricsRegistry();
   const instrument = createInventoryMetrics(metrics);
-  const store = instrument.store(guardStore(new SequelizeInventoryStore(db, sql, options.hooks)));
+  const rawStore = new SequelizeInventoryStore(db, sql, options.hooks);
+  const store = instrument.store(guardStore(rawStore));
   const locks = instrument.locks(new RedlockStockLocks(redisClients, config.locks, (err) => logger.debug({ err }, 'lock release failed')));
   const useCases = instrument.useCases(createInventoryUseCases({
     store,
@@ -86,6 +94,12 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
     metrics,
   });
   const sweeper = new ReservationSweeper(useCases, logger, config.sweepIntervalMs);
+  const purge = createReservationPurge({
+    store: rawStore,
+    clock: { now: () => new Date() },
+    settings: { retentionMs: config.retention.retentionMs, batchSize: config.retention.batchSize, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS },
+  });
+  const purger = new ReservationPurger(purge, logger, config.retention.intervalMs);
 
   const lifecycle = new Lifecycle([
     ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),
@@ -114,7 +128,8 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
       },
     },
     sweeper,
+    purger,
     grpc,
   ]);
-  return { lifecycle, useCases, grpc, sweeper, logger, metrics };
+  return { lifecycle, useCases, grpc, sweeper, purger, logger, metrics };
 }

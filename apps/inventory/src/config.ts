@@ -30,6 +30,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       /** Reserves that may wait in one lane's queue; beyond it a Reserve is refused at once (RESOURCE_EXHAUSTED). */
       INVENTORY_MAX_QUEUED_RESERVES: env.int(4_096, 1),
       INVENTORY_SWEEP_INTERVAL_MS: env.int(5_000, 10),
+      /** A COMMITTED or RELEASED reservation is kept this long after it settled, then purged. */
+      INVENTORY_RESERVATION_RETENTION_MS: env.int(7 * 24 * 3600_000, 3600_000),
+      /** How often settled reservations are purged, and how many one DELETE takes per status. */
+      INVENTORY_PURGE_INTERVAL_MS: env.int(60_000, 1_000),
+      INVENTORY_PURGE_BATCH_SIZE: env.int(500, 1, 10_000),
       INVENTORY_MIGRATE_ON_START: env.bool(true),
       LOG_LEVEL: env.logLevel(),
     },
@@ -54,6 +59,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     batchLanes: e.INVENTORY_BATCH_LANES,
     maxQueuedReserves: e.INVENTORY_MAX_QUEUED_RESERVES,
     sweepIntervalMs: e.INVENTORY_SWEEP_INTERVAL_MS,
+    retention: { retentionMs: e.INVENTORY_RESERVATION_RETENTION_MS, intervalMs: e.INVENTORY_PURGE_INTERVAL_MS, batchSize: e.INVENTORY_PURGE_BATCH_SIZE },
     migrateOnStart: e.INVENTORY_MIGRATE_ON_START,
     logLevel: e.LOG_LEVEL,
   };

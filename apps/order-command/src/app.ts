@@ -11,6 +11,8 @@ import { createPlaceOrder, PlaceOrder } from './domain/place-order.use-case';
 import type { OrderRepository } from './domain/ports';
 import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc-handler';
 import { OrderSweeper } from './entry-points/order.sweeper';
+import { RetentionPurger } from './entry-points/retention.purger';
+import { createRetentionPurge } from './domain/retention.use-case';
 import { InventoryGrpcAdapter } from './infrastructure/inventory.grpc-adapter';
 import { ORDER_SHARD_MIGRATIONS } from './infrastructure/migrations';
 import { createOrderCommandMetrics } from './infrastructure/order-command.metrics';
@@ -26,6 +28,7 @@ export interface OrderCommandApp {
   repository: SequelizeOrderRepository;
   relay: OutboxRelay;
   sweeper: OrderSweeper;
+  purger: RetentionPurger;
   grpc: GrpcServer;
   logger: Logger;
   /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
@@ -40,6 +43,11 @@ export interface OrderCommandOptions {
   /** For fault-injection tests: wraps the repository the use cases see. */
   decorateRepository?: (repository: OrderRepository) => OrderRepository;
 }
+
+/** Between two purge batches: a backlog is deleted steadily without holding a shard's attention. */
+const PURGE_PAUSE_MS = 100;
+/** Batches per kind and pass: at the default batch size, up to 50,000 rows per shard a minute. */
+const PURGE_MAX_BATCHES_PER_PASS = 100;
 
 /** Composition root shared by main.ts, the tests and the benchmark. Nothing runs until lifecycle.start(). */
 export function createOrderCommandApp(config: OrderCommandConfig, options: OrderCommandOptions = {}): OrderCommandApp {
@@ -101,6 +109,12 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   });
   const orders = createOrderLifecycle({ repository: useCaseRepository, inventory, ids, clock, outbox, log, pendingTimeoutMs: config.pendingTimeoutMs, settleAfterMs: config.settleAfterMs });
   const sweeper = new OrderSweeper(orders, logger, config.sweepIntervalMs);
+  const retention = createRetentionPurge({
+    store: repository,
+    clock,
+    settings: { ...config.retention, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS },
+  });
+  const purger = new RetentionPurger(retention, logger, config.retention.intervalMs);
   const grpc = new GrpcServer({
     host: config.grpc.host,
     port: config.grpc.port,
@@ -138,7 +152,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
       name: 'nats',
       start: async () => {
         nc = await connectNats({ servers: config.nats.servers, name: 'order-command' });
-        await ensureStream(nc, ordersStream({ name: config.nats.stream, prefix: config.nats.subjectPrefix, duplicateWindowMs: config.nats.duplicateWindowMs, replicas: config.nats.replicas }));
+        await ensureStream(nc, ordersStream({ name: config.nats.stream, prefix: config.nats.subjectPrefix, duplicateWindowMs: config.nats.duplicateWindowMs, maxAgeMs: config.nats.maxAgeMs, maxBytes: config.nats.maxBytes, replicas: config.nats.replicas }));
         jetStream = new JetStreamPublisher(nc, { expectedStream: config.nats.stream });
         if (runsRelay) subscribeOutboxWake(nc, wakeSubject, () => relay.notify());
       },
@@ -147,9 +161,9 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
       },
     },
     ...(runsRelay ? [relay] : []),
-    ...(roles.has('sweeper') ? [sweeper] : []),
+    ...(roles.has('sweeper') ? [sweeper, purger] : []),
     { name: 'inventory-client', start: async () => undefined, stop: async () => inventory.close() },
     grpc,
   ]);
-  return { lifecycle, placeOrder, orders, repository, relay, sweeper, grpc, logger, metrics };
+  return { lifecycle, placeOrder, orders, repository, relay, sweeper, purger, grpc, logger, metrics };
 }

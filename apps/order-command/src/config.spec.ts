@@ -16,4 +16,18 @@ describe('order-command config', () => {
     expect(() => loadConfig({ ORDER_COMMAND_ROLES: 'api,worker' })).toThrow(/ORDER_COMMAND_ROLES.*unknown: worker/);
     expect(() => loadConfig({ ORDER_COMMAND_ROLES: ' , ' })).toThrow(/ORDER_COMMAND_ROLES/);
   });
+
+  it('when retention and stream bounds are not set, then keys are kept 24 h, sent outbox rows 24 h, and the stream a week and 1 GiB', () => {
+    const config = loadConfig({});
+    expect(config.retention).toEqual({ idempotencyKeyTtlMs: 86_400_000, outboxRetentionMs: 86_400_000, intervalMs: 60_000, batchSize: 500 });
+    expect(config.nats).toMatchObject({ maxAgeMs: 604_800_000, maxBytes: 1_073_741_824 });
+    expect(loadConfig({ ORDERS_STREAM_MAX_AGE_MS: '0', ORDERS_STREAM_MAX_BYTES: '0' }).nats).toMatchObject({ maxAgeMs: 0, maxBytes: -1 });
+  });
+
+  it('when a retention or stream bound is out of range, then start-up fails naming the variable', () => {
+    expect(() => loadConfig({ IDEMPOTENCY_KEY_TTL_MS: '60000' })).toThrow(/IDEMPOTENCY_KEY_TTL_MS/);
+    expect(() => loadConfig({ ORDER_PURGE_BATCH_SIZE: '0' })).toThrow(/ORDER_PURGE_BATCH_SIZE/);
+    expect(() => loadConfig({ ORDERS_STREAM_MAX_AGE_MS: '60000' })).toThrow(/ORDERS_STREAM_MAX_AGE_MS.*shorter than ORDERS_STREAM_DUPLICATE_WINDOW_MS/);
+    expect(() => loadConfig({ ORDERS_STREAM_MAX_BYTES: '-5' })).toThrow(/ORDERS_STREAM_MAX_BYTES/);
+  });
 });

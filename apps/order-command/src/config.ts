@@ -1,5 +1,6 @@
+import { ORDERS_MAX_AGE_MS, ORDERS_MAX_BYTES } from '@orderflow/messaging';
 import { DEFAULT_ORDER_LIMITS, ORDER_LIMIT_CEILINGS } from '@orderflow/proto';
-import { env, readEnv } from '@orderflow/service-kit';
+import { ConfigError, env, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
 /** What one process runs: the gRPC API, the outbox relay, the sweeper (expiry, abandoned placements, settlement). */
@@ -52,6 +53,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDERS_STREAM: env.string('ORDERS'),
       ORDER_EVENT_SUBJECT_PREFIX: env.string('orders.v1'),
       ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
+      /**
+       * Bounds of the ORDERS stream (the oldest events go first): far beyond every consumer's recovery horizon.
+       * 0 = no limit. order-command and order-query must agree, or each start changes the stream back.
+       */
+      ORDERS_STREAM_MAX_AGE_MS: env.int(ORDERS_MAX_AGE_MS, 0),
+      ORDERS_STREAM_MAX_BYTES: env.int(ORDERS_MAX_BYTES, 0),
       /** Copies of the ORDERS stream in a NATS cluster: 1 on one server, 3 in production. */
       ORDERS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
       /** Order limits: the gateway reads the same two variables (libs/proto order-limits.ts). */
@@ -68,11 +75,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       OUTBOX_POLL_INTERVAL_MS: env.int(200, 5),
       OUTBOX_BATCH_SIZE: env.int(100, 1),
       OUTBOX_LINGER_MS: env.int(10, 0),
+      /** A finished call's idempotency key is kept this long (Stripe's 24 h): a retry within it replays the answer. */
+      IDEMPOTENCY_KEY_TTL_MS: env.int(24 * 3600_000, 3600_000),
+      /** A published outbox row is kept this long, then purged. */
+      OUTBOX_RETENTION_MS: env.int(24 * 3600_000, 60_000),
+      /** How often the sweeper role purges old rows, and how many rows one DELETE takes per shard. */
+      ORDER_PURGE_INTERVAL_MS: env.int(60_000, 1_000),
+      ORDER_PURGE_BATCH_SIZE: env.int(500, 1, 10_000),
       ORDER_MIGRATE_ON_START: env.bool(true),
       LOG_LEVEL: env.logLevel(),
     },
     source,
   );
+  if (e.ORDERS_STREAM_MAX_AGE_MS > 0 && e.ORDERS_STREAM_MAX_AGE_MS < e.ORDERS_STREAM_DUPLICATE_WINDOW_MS) {
+    throw new ConfigError([`ORDERS_STREAM_MAX_AGE_MS: ${e.ORDERS_STREAM_MAX_AGE_MS} is shorter than ORDERS_STREAM_DUPLICATE_WINDOW_MS (${e.ORDERS_STREAM_DUPLICATE_WINDOW_MS}); 0 means no age limit`]);
+  }
   return {
     roles: e.ORDER_COMMAND_ROLES,
     grpc: { host: e.ORDER_COMMAND_GRPC_HOST, port: e.ORDER_COMMAND_GRPC_PORT },
@@ -86,6 +103,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       stream: e.ORDERS_STREAM,
       subjectPrefix: e.ORDER_EVENT_SUBJECT_PREFIX,
       duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
+      maxAgeMs: e.ORDERS_STREAM_MAX_AGE_MS,
+      maxBytes: e.ORDERS_STREAM_MAX_BYTES === 0 ? -1 : e.ORDERS_STREAM_MAX_BYTES,
       replicas: e.ORDERS_STREAM_REPLICAS,
     },
     limits: { ...DEFAULT_ORDER_LIMITS, maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY },
@@ -97,6 +116,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     settleAfterMs: e.SETTLE_AFTER_MS,
     sweepIntervalMs: e.ORDER_SWEEP_INTERVAL_MS,
     outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE, lingerMs: e.OUTBOX_LINGER_MS },
+    retention: {
+      idempotencyKeyTtlMs: e.IDEMPOTENCY_KEY_TTL_MS,
+      outboxRetentionMs: e.OUTBOX_RETENTION_MS,
+      intervalMs: e.ORDER_PURGE_INTERVAL_MS,
+      batchSize: e.ORDER_PURGE_BATCH_SIZE,
+    },
     migrateOnStart: e.ORDER_MIGRATE_ON_START,
     logLevel: e.LOG_LEVEL,
   };

@@ -93,6 +93,8 @@ export function orderCommandConfig(inventoryAddress: string, env: Record<string,
     INVENTORY_ADDRESS: inventoryAddress,
     NATS_SERVERS: stack.nats.servers,
     ORDERS_STREAM: `ORDERS_OC_${tag}`,
+    // JetStream reserves max_bytes on disk per stream: test streams stay small so parallel runs fit.
+    ORDERS_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
     ORDER_EVENT_SUBJECT_PREFIX: `oc${tag}.orders.v1`,
     OUTBOX_POLL_INTERVAL_MS: '50',
     ORDER_SWEEP_INTERVAL_MS: '3600000',

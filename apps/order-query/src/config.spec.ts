@@ -27,4 +27,10 @@ describe('order-query configuration', () => {
   ])('when %s is %s, then start-up fails naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
+
+  it('when the stream bounds are not set, then ORDERS keeps a week and 1 GiB as in order-command; 0 lifts a bound; an age under the duplicate window is refused by name', () => {
+    expect(loadConfig({}).nats).toMatchObject({ maxAgeMs: 604_800_000, maxBytes: 1_073_741_824 });
+    expect(loadConfig({ ORDERS_STREAM_MAX_AGE_MS: '0', ORDERS_STREAM_MAX_BYTES: '0' }).nats).toMatchObject({ maxAgeMs: 0, maxBytes: -1 });
+    expect(() => loadConfig({ ORDERS_STREAM_MAX_AGE_MS: '1000' })).toThrow(/ORDERS_STREAM_MAX_AGE_MS/);
+  });
 });

@@ -1,3 +1,4 @@
+import { ORDERS_MAX_AGE_MS, ORDERS_MAX_BYTES } from '@orderflow/messaging';
 import { ConfigError, env, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
@@ -41,6 +42,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDERS_STREAM: streamName('ORDERS'),
       ORDER_EVENT_SUBJECT_PREFIX: subject('orders.v1'),
       ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
+      /**
+       * Bounds of the ORDERS stream (the oldest events go first): far beyond every consumer's recovery horizon.
+       * 0 = no limit. order-command and order-query must agree, or each start changes the stream back.
+       */
+      ORDERS_STREAM_MAX_AGE_MS: env.int(ORDERS_MAX_AGE_MS, 0),
+      ORDERS_STREAM_MAX_BYTES: env.int(ORDERS_MAX_BYTES, 0),
       /** Copies of the ORDERS stream in a NATS cluster: 1 on one server, 3 in production. */
       ORDERS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
       /** The durable consumer's name: every order-query process shares it (and so the work). */
@@ -76,6 +83,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     },
     source,
   );
+  if (e.ORDERS_STREAM_MAX_AGE_MS > 0 && e.ORDERS_STREAM_MAX_AGE_MS < e.ORDERS_STREAM_DUPLICATE_WINDOW_MS) {
+    throw new ConfigError([`ORDERS_STREAM_MAX_AGE_MS: ${e.ORDERS_STREAM_MAX_AGE_MS} is shorter than ORDERS_STREAM_DUPLICATE_WINDOW_MS (${e.ORDERS_STREAM_DUPLICATE_WINDOW_MS}); 0 means no age limit`]);
+  }
   // A dead letter the ORDERS stream captured would be consumed (and dead-lettered) again.
   if (e.DEAD_LETTER_SUBJECT === e.ORDER_EVENT_SUBJECT_PREFIX || e.DEAD_LETTER_SUBJECT.startsWith(`${e.ORDER_EVENT_SUBJECT_PREFIX}.`)) {
     throw new ConfigError([`DEAD_LETTER_SUBJECT: "${e.DEAD_LETTER_SUBJECT}" is inside the event subjects "${e.ORDER_EVENT_SUBJECT_PREFIX}.>"`]);
@@ -91,6 +101,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       stream: e.ORDERS_STREAM,
       subjectPrefix: e.ORDER_EVENT_SUBJECT_PREFIX,
       duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
+      maxAgeMs: e.ORDERS_STREAM_MAX_AGE_MS,
+      maxBytes: e.ORDERS_STREAM_MAX_BYTES === 0 ? -1 : e.ORDERS_STREAM_MAX_BYTES,
       replicas: e.ORDERS_STREAM_REPLICAS,
       consumer: e.ORDERS_CONSUMER,
       deadLetterSubject: e.DEAD_LETTER_SUBJECT,

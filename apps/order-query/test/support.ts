@@ -30,6 +30,8 @@ export function queryConfig(env: Record<string, string> = {}): OrderQueryConfig 
     READ_MYSQL_PASSWORD: stack.mysql[0]!.password,
     NATS_SERVERS: stack.nats.servers,
     ORDERS_STREAM: `ORDERS_OQ_${tag}`,
+    // JetStream reserves max_bytes on disk per stream: test streams stay small so parallel runs fit.
+    ORDERS_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
     ORDER_EVENT_SUBJECT_PREFIX: `oq${tag}.orders.v1`,
     DEAD_LETTER_SUBJECT: `oq${tag}.orders.deadletter.v1`,
     DEAD_LETTER_STREAM: `ORDERS_DLQ_OQ_${tag}`,
@@ -159,8 +161,9 @@ export class EventFeed {
 
   static async open(config: OrderQueryConfig): Promise<EventFeed> {
     const nc = await connectNats({ servers: config.nats.servers, name: 'order-query-test-feed' });
-    const { stream, subjectPrefix, duplicateWindowMs } = config.nats;
-    await ensureStream(nc, ordersStream({ name: stream, prefix: subjectPrefix, duplicateWindowMs }));
+    const { stream, subjectPrefix, duplicateWindowMs, maxAgeMs, maxBytes } = config.nats;
+    // The service's own bounds, so opening a feed never changes the stream under a running consumer.
+    await ensureStream(nc, ordersStream({ name: stream, prefix: subjectPrefix, duplicateWindowMs, maxAgeMs, maxBytes }));
     return new EventFeed(nc, config);
   }
 

@@ -11,12 +11,23 @@ export interface StreamOptions {
   duplicateWindowMs: number;
   /** Oldest message kept; 0 or absent keeps messages until other limits apply. At least the duplicate window. */
   maxAgeMs?: number;
+  /** Most bytes kept (the oldest messages go first); -1 or absent: no byte limit. */
+  maxBytes?: number;
   /** Copies in a cluster (1 on a single server, 3 in production). */
   replicas?: number;
 }
 
 /** Two hours: far beyond any relay back-off (seconds) or restart, short enough to keep the id map small. */
 export const ORDERS_DUPLICATE_WINDOW_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * The ORDERS stream's default bounds: a week of events, at most 1 GiB (JetStream reserves max_bytes on
+ * the server's disk at creation, so it must fit the NATS volume). Both are far beyond any consumer's
+ * recovery horizon: the relay re-sends unsent rows from the outbox whatever the stream holds, and
+ * order-query's durable consumer catches up within minutes of an outage, never days.
+ */
+export const ORDERS_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+export const ORDERS_MAX_BYTES = 1024 * 1024 * 1024;
 
 /** The ORDERS stream: every order event kind under the prefix, file storage, limits retention. */
 export function ordersStream(options: Partial<StreamOptions> & { prefix?: string } = {}): StreamOptions {
@@ -28,7 +39,7 @@ const STREAM_NAME = /^[^.*>\s/\\]+$/;
 
 /** Validates the options and turns them into the JetStream configuration ensureStream asks for. */
 export function streamConfig(options: StreamOptions): Partial<StreamConfig> & Pick<StreamConfig, 'name' | 'subjects'> {
-  const { name, subjects, duplicateWindowMs, maxAgeMs = 0, replicas = 1 } = options;
+  const { name, subjects, duplicateWindowMs, maxAgeMs = 0, maxBytes = -1, replicas = 1 } = options;
   if (!STREAM_NAME.test(name)) throw new Error(`invalid stream name "${name}": no dots, wildcards, slashes or spaces`);
   if (subjects.length === 0 || subjects.some((s) => s.trim() === '' || /\s/.test(s))) {
     throw new Error(`stream ${name} needs at least one subject, without spaces`);
@@ -36,6 +47,7 @@ export function streamConfig(options: StreamOptions): Partial<StreamConfig> & Pi
   if (!Number.isInteger(duplicateWindowMs) || duplicateWindowMs <= 0) throw new Error(`stream ${name}: duplicateWindowMs must be a positive integer`);
   if (!Number.isInteger(maxAgeMs) || maxAgeMs < 0) throw new Error(`stream ${name}: maxAgeMs must be a non-negative integer`);
   if (maxAgeMs > 0 && maxAgeMs < duplicateWindowMs) throw new Error(`stream ${name}: maxAgeMs (${maxAgeMs}) must be at least duplicateWindowMs (${duplicateWindowMs})`);
+  if (!Number.isSafeInteger(maxBytes) || (maxBytes !== -1 && maxBytes <= 0)) throw new Error(`stream ${name}: maxBytes must be -1 (no limit) or a positive integer`);
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new Error(`stream ${name}: replicas must be 1 to 5`);
   return {
     name,
@@ -45,6 +57,7 @@ export function streamConfig(options: StreamOptions): Partial<StreamConfig> & Pi
     discard: DiscardPolicy.Old,
     duplicate_window: nanos(duplicateWindowMs),
     max_age: nanos(maxAgeMs),
+    max_bytes: maxBytes,
     num_replicas: replicas,
   };
 }
@@ -59,7 +72,7 @@ export function streamChanges(current: StreamConfig, wanted: ReturnType<typeof s
   const changes: string[] = [];
   const sorted = (subjects: string[] = []) => [...subjects].sort().join('\n');
   if (sorted(current.subjects) !== sorted(wanted.subjects)) changes.push('subjects');
-  for (const key of ['duplicate_window', 'max_age', 'num_replicas', 'discard'] as const) {
+  for (const key of ['duplicate_window', 'max_age', 'max_bytes', 'num_replicas', 'discard'] as const) {
     if (wanted[key] !== undefined && current[key] !== wanted[key]) changes.push(key);
   }
   return changes;
@@ -95,7 +108,7 @@ export async function ensureStream(
   }
   const changes = streamChanges(current, wanted);
   if (changes.length === 0) return { action: 'unchanged', changes };
-  const { subjects, duplicate_window, max_age, num_replicas, discard } = wanted;
-  await jsm.streams.update(wanted.name, { subjects, duplicate_window, max_age, num_replicas, discard });
+  const { subjects, duplicate_window, max_age, max_bytes, num_replicas, discard } = wanted;
+  await jsm.streams.update(wanted.name, { subjects, duplicate_window, max_age, max_bytes, num_replicas, discard });
   return { action: 'updated', changes };
 }

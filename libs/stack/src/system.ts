@@ -83,6 +83,8 @@ export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metric
     READ_SHARDS: spread('orderflow_read'),
     NATS_SERVERS: stack.nats.servers,
     ORDERS_STREAM: tag ? `ORDERS_${tag}` : 'ORDERS',
+    // JetStream reserves max_bytes on disk per stream: a tagged (test) system's stream stays small so parallel runs fit.
+    ...(tag && { ORDERS_STREAM_MAX_BYTES: String(256 * 1024 * 1024) }),
     ORDER_EVENT_SUBJECT_PREFIX: subjectPrefix,
     ORDERS_CONSUMER: named('order-query'),
     DEAD_LETTER_SUBJECT: tag ? `t${tag}.orders.deadletter.v1` : 'orders.deadletter.v1',

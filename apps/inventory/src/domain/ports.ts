@@ -46,3 +46,12 @@ export interface StockLocks {
 export interface Clock {
   now(): Date;
 }
+
+/** Settled reservations nobody asks about any more, deleted a bounded batch at a time. */
+export interface ReservationRetentionStore {
+  /**
+   * Deletes up to `limit` COMMITTED and up to `limit` RELEASED reservations (with their items) settled
+   * before `before`, oldest first; RESERVED ones are never touched. `more`: a status filled its batch.
+   */
+  purgeSettledReservations(before: Date, limit: number): Promise<{ deleted: number; more: boolean }>;
+}

@@ -2,7 +2,7 @@ import { affectedRows, isDuplicateKey, rowsOf, SqlPool, Statement, toSqlDateTime
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { ProductNotFoundError, ReservationNotFoundError, ReservationStateError, StockAdjustmentRefusedError, VersionConflict } from '../domain/errors';
 import type { AdjustStockCommand, Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, StockAdjustment, UpsertProductCommand } from '../domain/model';
-import type { BatchOutcome, InventoryStore } from '../domain/ports';
+import type { BatchOutcome, InventoryStore, ReservationRetentionStore } from '../domain/ports';
 import { allocateInArrivalOrder, assertReservable, findPriceMismatches } from '../domain/stock';
 
 interface ProductRow {
@@ -49,7 +49,7 @@ const PRODUCT_COLUMNS = 'id, name, price_minor, available, reserved, sold, recei
  * (and a counter bound), checked by its affected-row count, in the same transaction as the
  * reservation rows.
  */
-export class SequelizeInventoryStore implements InventoryStore {
+export class SequelizeInventoryStore implements InventoryStore, ReservationRetentionStore {
   /** `sql` (plain mysql2) runs the batched Reserve, the hot path: three round trips per batch. */
   constructor(
     private readonly db: Sequelize,
@@ -253,6 +253,35 @@ export class SequelizeInventoryStore implements InventoryStore {
       );
       return { id: Number(id), product: after };
     });
+  }
+
+  /**
+   * One batch per settled status: lock the oldest rows past the cutoff (index (status, updated_at)),
+   * then delete their items and themselves, in one transaction of two round trips. Settled states are
+   * final, so a concurrent Commit or Release of one of them either answers before it goes or finds it
+   * gone (docs/inventory.md, "Retention").
+   */
+  async purgeSettledReservations(before: Date, limit: number): Promise<{ deleted: number; more: boolean }> {
+    let deleted = 0;
+    let more = false;
+    for (const status of ['COMMITTED', 'RELEASED'] as const) {
+      const { removed, selected: count } = await this.sql.transaction(async (tx) => {
+        const [selected] = await tx.run([
+          { sql: `SELECT order_id FROM reservations WHERE status = ? AND updated_at < ? ORDER BY updated_at LIMIT ? FOR UPDATE`, values: [status, toSqlDateTime(before), limit] },
+        ]);
+        const ids = rowsOf<{ order_id: string }>(selected).map((r) => r.order_id);
+        if (ids.length === 0) return { removed: 0, selected: 0 };
+        const placeholders = ids.map(() => '?').join(', ');
+        const [, gone] = await tx.commitWith([
+          { sql: `DELETE FROM reservation_items WHERE order_id IN (${placeholders})`, values: ids },
+          { sql: `DELETE FROM reservations WHERE order_id IN (${placeholders})`, values: ids },
+        ]);
+        return { removed: affectedRows(gone), selected: ids.length };
+      });
+      deleted += removed;
+      if (count >= limit) more = true;
+    }
+    return { deleted, more };
   }
 
   async findExpired(now: Date, limit: number): Promise<string[]> {

@@ -90,3 +90,17 @@ export interface Log {
   warn(context: object, message: string): void;
   error(context: object, message: string): void;
 }
+
+/** One bounded delete: how many rows it removed, and whether a shard may have more (it filled a batch). */
+export interface PurgeBatch {
+  deleted: number;
+  more: boolean;
+}
+
+/** Rows nobody needs after a while, deleted a bounded batch at a time (at most `limit` rows per shard). */
+export interface RetentionStore {
+  /** DONE idempotency keys created before `before`; IN_FLIGHT keys are never touched. */
+  purgeIdempotencyKeys(before: Date, limit: number): Promise<PurgeBatch>;
+  /** Outbox rows published before `before`; unsent rows are never touched. */
+  purgeSentOutbox(before: Date, limit: number): Promise<PurgeBatch>;
+}

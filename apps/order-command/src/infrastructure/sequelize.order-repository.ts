@@ -4,7 +4,7 @@ import { activeTraceparent } from '@orderflow/telemetry';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import type { ChangedBy, Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from '../domain/model';
 import type { TransitionSpec } from '../domain/order-state-machine';
-import type { ClaimResult, IdempotencyRecord, OrderRepository, StoredOutcome } from '../domain/ports';
+import type { ClaimResult, IdempotencyRecord, OrderRepository, PurgeBatch, RetentionStore, StoredOutcome } from '../domain/ports';
 import { encodeOrderEvent } from './event-codec';
 import { decodeOutcome, encodeOutcome } from './outcome-codec';
 
@@ -62,7 +62,7 @@ function toOrder(rows: OrderRow[]): Order | undefined {
  * Orders on MySQL shards: `shards[i]` is shard i's database, the router picks it by customer (new
  * orders, idempotency keys) or by the bucket an order id carries. Every write is one transaction.
  */
-export class SequelizeOrderRepository implements OrderRepository {
+export class SequelizeOrderRepository implements OrderRepository, RetentionStore {
   /**
    * `shards` (Sequelize) serves the reads and the rarer writes; `sql` (plain mysql2, one pool per shard)
    * the placement path, where every round trip counts: an order without a key is one round trip; with a
@@ -266,6 +266,22 @@ export class SequelizeOrderRepository implements OrderRepository {
   async countUnsettled(): Promise<number> {
     const rows = await this.everyShard<{ n: number | string }>(`SELECT COUNT(*) AS n FROM orders WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL`, {});
     return rows.reduce((sum, row) => sum + Number(row.n), 0);
+  }
+
+  async purgeIdempotencyKeys(before: Date, limit: number): Promise<PurgeBatch> {
+    // Index (state, created_at): the DELETE reads one index range and stops at the limit.
+    return this.purgeEveryShard(`DELETE FROM idempotency_keys WHERE state = 'DONE' AND created_at < ? ORDER BY created_at LIMIT ?`, before, limit);
+  }
+
+  async purgeSentOutbox(before: Date, limit: number): Promise<PurgeBatch> {
+    // Index outbox_unsent (sent_at, id): `sent_at < ?` skips the unsent rows (NULL) and reads the oldest first.
+    return this.purgeEveryShard(`DELETE FROM outbox WHERE sent_at < ? ORDER BY sent_at LIMIT ?`, before, limit);
+  }
+
+  /** One bounded, autocommitted DELETE per shard, the shards in parallel. */
+  private async purgeEveryShard(sql: string, before: Date, limit: number): Promise<PurgeBatch> {
+    const counts = await forEachShard(this.router, async (shard) => affectedRows((await (this.sql[shard] as SqlPool).run([{ sql, values: [toSqlDateTime(before), limit] }]))[0]));
+    return { deleted: counts.reduce((a, b) => a + b, 0), more: counts.some((n) => n >= limit) };
   }
 
   private async everyShard<T extends object>(sql: string, replacements: Record<string, unknown>): Promise<T[]> {

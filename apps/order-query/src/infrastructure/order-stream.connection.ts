@@ -7,6 +7,9 @@ export interface OrderStreamSettings {
   stream: string;
   subjectPrefix: string;
   duplicateWindowMs: number;
+  /** Bounds of the ORDERS stream (0 / -1: none); the same as order-command's. */
+  maxAgeMs?: number;
+  maxBytes?: number;
   /** Copies of the stream in a NATS cluster. */
   replicas?: number;
   consumer: string;
@@ -97,7 +100,7 @@ export class OrderStreamConnection implements Component {
     const s = this.settings;
     const nc = await connectNats({ servers: s.servers, name: 'order-query' });
     try {
-      await ensureStream(nc, ordersStream({ name: s.stream, prefix: s.subjectPrefix, duplicateWindowMs: s.duplicateWindowMs, replicas: s.replicas }));
+      await ensureStream(nc, ordersStream({ name: s.stream, prefix: s.subjectPrefix, duplicateWindowMs: s.duplicateWindowMs, maxAgeMs: s.maxAgeMs, maxBytes: s.maxBytes, replicas: s.replicas }));
       await ensureStream(nc, {
         name: s.deadLetterStream,
         subjects: [s.deadLetterSubject],

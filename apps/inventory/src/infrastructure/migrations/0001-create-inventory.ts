@@ -1,6 +1,7 @@
 import type { Migration } from '@orderflow/database';
 import { addPlacementId } from './0002-add-placement-id';
 import { createStockAdjustments } from './0003-create-stock-adjustments';
+import { addReservationPurgeIndex } from './0004-add-reservation-purge-index';
 
 /** Products with their stock counters, and reservations keyed by order id (one row per product). */
 export const createInventory: Migration = {
@@ -47,4 +48,4 @@ export const createInventory: Migration = {
   },
 };
 
-export const INVENTORY_MIGRATIONS: Migration[] = [createInventory, addPlacementId, createStockAdjustments];
+export const INVENTORY_MIGRATIONS: Migration[] = [createInventory, addPlacementId, createStockAdjustments, addReservationPurgeIndex];
