@@ -69,6 +69,29 @@ describe('Supervisor', () => {
     expect(events.at(-1)!.message).toBe('supervisor: gateway crashed 3 times within 60 s (last: restart failed: gateway exited (code 1) while starting); a crash loop, giving up');
   });
 
+  it('when crashes are spread wider than the window on its clock, then each is restarted after the base delay and it never gives up', async () => {
+    let clock = 0;
+    const events: SupervisorEvent[] = [];
+    const supervisor = new Supervisor({ policy: fast, now: () => clock, onEvent: (e) => events.push(e) });
+    for (let i = 1; i <= 4; i++) {
+      supervisor.crashed('inventory', 'exit code 1', async () => undefined);
+      await until(() => !supervisor.restarting('inventory'));
+      clock += 60_000;
+    }
+    expect(events.filter((e) => e.kind === 'crashed').map((e) => (e.kind === 'crashed' ? [e.restart, e.delayMs] : []))).toEqual([[1, 5], [2, 5], [3, 5], [4, 5]]);
+    expect(events.some((e) => e.kind === 'gave-up')).toBe(false);
+  });
+
+  it('when a deliberate restart settles a waiting one, then the waiting restart never runs', async () => {
+    const supervisor = new Supervisor({ policy: { ...fast, backoffBaseMs: 50 }, onEvent: () => undefined });
+    let starts = 0;
+    supervisor.crashed('gateway', 'signal SIGKILL', async () => void starts++);
+    await supervisor.settle('gateway');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(starts).toBe(0);
+    expect(supervisor.restarting('gateway')).toBe(false);
+  });
+
   it('when it is stopped while a restart waits, then the restart never runs and later crashes are ignored', async () => {
     const events: SupervisorEvent[] = [];
     const supervisor = new Supervisor({ policy: { ...fast, backoffBaseMs: 50 }, onEvent: (e) => events.push(e) });

@@ -48,13 +48,20 @@ export interface SupervisorOptions {
   now?: () => number;
 }
 
+/** A restart that waits for its timer (timer set) or runs; `done` settles when it is over or dropped. */
+interface Pending {
+  timer?: NodeJS.Timeout;
+  done: Promise<void>;
+  release: () => void;
+}
+
 export class Supervisor {
   readonly policy: RestartPolicy;
   private readonly onEvent: (event: SupervisorEvent) => void;
   private readonly now: () => number;
   private readonly crashTimes = new Map<string, number[]>();
   private readonly restarts = new Map<string, number>();
-  private readonly pending = new Map<string, { timer?: NodeJS.Timeout; done: Promise<void> }>();
+  private readonly pending = new Map<string, Pending>();
   private stopped = false;
 
   constructor(options: SupervisorOptions = {}) {
@@ -85,7 +92,8 @@ export class Supervisor {
     this.restarts.set(name, count);
     this.onEvent({ kind: 'crashed', name, how, restart: count, delayMs: decision.delayMs, message: `supervisor: ${name} died (${how}); restart ${count} in ${decision.delayMs} ms` });
     let release!: () => void;
-    const entry: { timer?: NodeJS.Timeout; done: Promise<void> } = { done: new Promise<void>((resolve) => (release = resolve)) };
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const entry: Pending = { done, release };
     this.pending.set(name, entry);
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
@@ -93,15 +101,29 @@ export class Supervisor {
         () => {
           this.pending.delete(name);
           if (!this.stopped) this.onEvent({ kind: 'restarted', name, restart: count, message: `supervisor: ${name} is back (restart ${count})` });
-          release();
+          entry.release();
         },
         (error: unknown) => {
           this.pending.delete(name);
-          release();
+          entry.release();
           this.crashed(name, `restart failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, restart);
         },
       );
     }, decision.delayMs);
+  }
+
+  /**
+   * Before a deliberate restart of `name` (RunningSystem.restart): a waiting restart is dropped, a
+   * running one is waited for, so the two never start the same process twice.
+   */
+  async settle(name: string): Promise<void> {
+    for (let entry = this.pending.get(name); entry; entry = this.pending.get(name)) {
+      if (entry.timer) {
+        this.drop(name, entry);
+        return;
+      }
+      await entry.done;
+    }
   }
 
   /** Reports a deliberate stop from outside; nothing is restarted for it. */
@@ -113,13 +135,15 @@ export class Supervisor {
   async stop(): Promise<void> {
     this.stopped = true;
     const waiting = [...this.pending.entries()];
-    for (const [name, entry] of waiting) {
-      if (entry.timer) {
-        clearTimeout(entry.timer);
-        this.pending.delete(name);
-      }
-    }
+    for (const [name, entry] of waiting) if (entry.timer) this.drop(name, entry);
     await Promise.all([...this.pending.values()].map((entry) => entry.done));
+  }
+
+  private drop(name: string, entry: Pending): void {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    this.pending.delete(name);
+    entry.release();
   }
 
   /** Whether stop() was called. */

@@ -215,6 +215,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       await restarting;
     },
     async restart(name) {
+      await supervisor?.settle(name);
       await halt(name);
       await launch(name);
     },
