@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, MYSQL_PASSWORD, MYSQL_USER, Supervisor, SupervisorEvent, watchServers } from '../src';
 import { isAlive, portIsOpen, probe, sleep } from '../src/processes';
-import { MariaDbServer, RedisServer, Server } from '../src/servers';
+import { MariaDbServer, NatsServer, RedisServer, Server } from '../src/servers';
 
 /** Servers of this spec's own, on free ports in a temporary folder: the shared test stack is never touched. */
 describe('watching the stack servers (real Redis and MariaDB processes of our own)', () => {
@@ -77,6 +77,24 @@ describe('watching the stack servers (real Redis and MariaDB processes of our ow
       expect(isAlive(pid)).toBe(false);
       expect(redis.liveness()).toEqual({ state: 'stopped' });
       expect(await portIsOpen(redis.port)).toBe(false);
+    } finally {
+      await watcher.stop();
+    }
+  });
+
+  it('when a NATS server is killed, then it is restarted on its port with JetStream on, with a fresh pid', async () => {
+    const nats = new NatsServer('nats-w', await freePort(), path.join(dir, 'nats-w'));
+    started.push(nats);
+    await nats.start();
+    const events: SupervisorEvent[] = [];
+    const watcher = watch(nats, events);
+    try {
+      const before = runningPid(nats)!;
+      process.kill(before, 'SIGKILL');
+      await until('the restart', () => events.some((e) => e.kind === 'restarted'));
+      expect(runningPid(nats)).not.toBe(before);
+      expect(await probe(nats.port)).toMatch(/^INFO .*"jetstream":true/);
+      expect(events.map((e) => e.message)).toEqual([`supervisor: nats-w died (pid ${before} is gone); restart 1 in 50 ms`, 'supervisor: nats-w is back (restart 1)']);
     } finally {
       await watcher.stop();
     }
