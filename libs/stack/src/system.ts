@@ -187,7 +187,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const deadline = Date.now() + 90_000;
     while (!(await ready())) {
       if (gone(child)) throw new Error(`${name} exited (${child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`}) while starting`);
-      if (Date.now() > deadline) throw new Error(`${name} did not become ready on port ${ports[name]}`);
+      if (Date.now() > deadline) {
+        // Not left behind: a supervised restart would start another on the same port.
+        halting.add(child);
+        child.kill('SIGKILL');
+        throw new Error(`${name} did not become ready on port ${ports[name]}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
     up.add(child);
