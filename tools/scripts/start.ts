@@ -3,10 +3,12 @@
  *   installs missing Debian packages, starts the dev stack (MariaDB x2, Redis, NATS JetStream),
  *   starts the four services (five processes: order-command's outbox relay runs apart; each migrates its own databases), seeds a demo catalog, and prints
  *   where the API and its docs are, with a ready-to-paste curl. Ctrl-C stops all of it.
+ *   A service process or server that dies is restarted (libs/stack's Supervisor); a crash loop, or a
+ *   server stopped from outside (`npm run down`), stops everything.
  */
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { inventoryV1 } from '@orderflow/proto';
-import { DEV_METRICS_PORTS, DEV_PORTS, RunningSystem, startStack, startSystem, stopStack } from '@orderflow/stack';
+import { DEV_METRICS_PORTS, DEV_PORTS, RunningSystem, ServerWatch, startStack, startSystem, stopStack, SupervisorEvent, watchStack } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
 import { DEMO_CATALOG } from './demo-catalog';
@@ -28,27 +30,40 @@ async function seedCatalog(address: string): Promise<void> {
   }
 }
 
-let system: RunningSystem | undefined;
+let serverWatch: ServerWatch | undefined;
+let system: Promise<RunningSystem> | undefined;
 let shuttingDown = false;
-async function shutdown(code: number): Promise<void> {
+async function shutdown(code: number, why?: string): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  console.log('\nstopping the services and the stack...');
-  await system?.stop();
+  console.log(`\n${why ? `${why}: ` : ''}stopping the services and the stack...`);
+  // Supervision ends first (Ctrl-C reaches the services too: their exits are not crashes). A system
+  // still starting is waited for (or its failure), so its processes are stopped as well.
+  await Promise.all([serverWatch?.stop(), system?.then((s) => s.stop(), () => undefined)]);
   await stopStack({ profile: 'dev' });
   process.exit(code);
+}
+
+/** Every restart is logged; a crash loop stops everything with a non-zero exit, `npm run down` with 0. */
+function onSupervisorEvent(event: SupervisorEvent): void {
+  console.log(event.message);
+  if (event.kind === 'gave-up') void shutdown(1, `${event.name} is in a crash loop (${event.crashes} crashes, last: ${event.how})`);
+  if (event.kind === 'stopped') void shutdown(0, `${event.name} was stopped from outside`);
 }
 
 async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  const stack = await startStack({ profile: 'dev', redisCount: Number(process.env.ORDERFLOW_REDIS_COUNT ?? '1') });
-  system = await startSystem({ stack, ports: DEV_PORTS, metricsPorts: DEV_METRICS_PORTS, logLevel: process.env.LOG_LEVEL ?? 'info' });
+  const redisCount = Number(process.env.ORDERFLOW_REDIS_COUNT ?? '1');
+  const stack = await startStack({ profile: 'dev', redisCount });
+  serverWatch = watchStack({ profile: 'dev', redisCount, onEvent: onSupervisorEvent });
+  system = startSystem({ stack, ports: DEV_PORTS, metricsPorts: DEV_METRICS_PORTS, logLevel: process.env.LOG_LEVEL ?? 'info', supervision: { onEvent: onSupervisorEvent } });
+  const { gatewayUrl: url } = await system;
   await seedCatalog(`127.0.0.1:${DEV_PORTS.inventory}`);
   const token = signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, 'demo-customer', { ttlSeconds: 24 * 3600 });
-  const url = system.gatewayUrl;
   console.log(`
 Orderflow is up. Ctrl-C stops everything; \`npm run down\` stops a stack left behind.
+A service or server that dies is restarted (the supervisor logs it); a crash loop stops everything.
   API        ${url}/api
   docs       ${url}/docs   (OpenAPI: ${url}/openapi.json)
   services   order-command :${DEV_PORTS.orderCommand}, inventory :${DEV_PORTS.inventory}, order-query :${DEV_PORTS.orderQuery} (gRPC, health + reflection);

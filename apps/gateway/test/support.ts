@@ -1,6 +1,6 @@
 import { dropDatabase } from '@orderflow/database';
 import { connectNats } from '@orderflow/messaging';
-import { RunningSystem, startSystem, testStack } from '@orderflow/stack';
+import { RunningSystem, startSystem, SystemOptions, testStack } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../src/config';
 import { signDevToken } from '../src/dev-token';
 import { assertDocumented, openApiResponseChecker } from './openapi-contract';
@@ -25,10 +25,10 @@ export interface TestSystem {
 }
 
 /** The four services as processes on the test stack, with databases and a stream of their own. */
-export async function startTestSystem(env: Record<string, string> = {}): Promise<TestSystem> {
+export async function startTestSystem(env: Record<string, string> = {}, options: Pick<SystemOptions, 'supervision'> = {}): Promise<TestSystem> {
   const stack = testStack.info();
   const tag = `gw${process.pid}_${++counter}`;
-  const system = await startSystem({ stack, tag, env: { LOG_LEVEL: 'warn', ...env }, stdio: 'inherit' });
+  const system = await startSystem({ stack, tag, env: { LOG_LEVEL: 'warn', ...env }, stdio: 'inherit', ...options });
   const url = system.gatewayUrl;
   const checkResponse = await openApiResponseChecker((await (await fetch(`${url}/openapi.json`)).json()) as object);
   return {

@@ -1,4 +1,4 @@
-export { startStack, stopStack, stackStatus, stackInfo, stackDir } from './stack';
+export { startStack, stopStack, stackStatus, stackInfo, stackDir, watchStack } from './stack';
 export type { StackInfo, StackOptions, MysqlEndpoint } from './stack';
 export { stackCli } from './cli';
 export { workspaceRoot } from './workspace';
@@ -20,3 +20,7 @@ export { freePort, ephemeralLow } from './ports';
 export type { PortOptions } from './ports';
 export { boxTicks, cpuMsPerOperation, withBoxCpu } from './box-cpu';
 export type { BoxCpu } from './box-cpu';
+export { Supervisor, DEFAULT_RESTART_POLICY, backoffMs, decideAfterCrash } from './supervisor';
+export type { RestartPolicy, SupervisorEvent, SupervisorOptions, CrashDecision } from './supervisor';
+export { watchServers } from './server-watch';
+export type { ServerWatch } from './server-watch';

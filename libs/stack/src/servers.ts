@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MYSQL_PASSWORD, MYSQL_USER } from './profiles';
-import { portIsOpen, probe, run, runningPid, spawnDetached, stopPid, waitFor } from './processes';
+import { isAlive, portIsOpen, probe, readPid, run, runningPid, spawnDetached, stopPid, waitFor } from './processes';
 
 export interface ServerStatus {
   name: string;
@@ -17,7 +17,14 @@ export interface Server {
   start(): Promise<'started' | 'already running'>;
   stop(): Promise<void>;
   status(): Promise<ServerStatus>;
+  /**
+   * From its pid file alone: running; dead (the file names a process that is gone: it crashed or was
+   * killed); or stopped (no pid file: never started, or stopped on purpose, which removes it first).
+   */
+  liveness(): ServerLiveness;
 }
+
+export type ServerLiveness = { state: 'running'; pid: number } | { state: 'dead'; pid: number } | { state: 'stopped' };
 
 abstract class LocalServer implements Server {
   protected readonly pidFile: string;
@@ -44,7 +51,8 @@ abstract class LocalServer implements Server {
     if (await portIsOpen(this.port)) {
       throw new Error(`${this.name}: port ${this.port} is taken by a process this stack did not start`);
     }
-    fs.rmSync(this.logFile, { force: true });
+    // A new log each start (NATS's readiness reads it); the last one is kept, for a crash's evidence.
+    if (fs.existsSync(this.logFile)) fs.renameSync(this.logFile, `${this.logFile}.previous`);
     await this.launch();
     await waitFor(this.name, () => this.ready(), 120_000, this.logFile);
     return 'started';
@@ -52,8 +60,15 @@ abstract class LocalServer implements Server {
 
   async stop(): Promise<void> {
     const pid = runningPid(this.pidFile);
-    if (pid !== undefined) await stopPid(pid);
+    // The pid file goes first: a watcher that sees the process gone then knows it was stopped on purpose.
     fs.rmSync(this.pidFile, { force: true });
+    if (pid !== undefined) await stopPid(pid);
+  }
+
+  liveness(): ServerLiveness {
+    const pid = readPid(this.pidFile);
+    if (pid === undefined) return { state: 'stopped' };
+    return isAlive(pid) ? { state: 'running', pid } : { state: 'dead', pid };
   }
 
   async status(): Promise<ServerStatus> {

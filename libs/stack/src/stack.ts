@@ -3,6 +3,8 @@ import path from 'node:path';
 import { ensurePackages } from './packages';
 import { MYSQL_PASSWORD, MYSQL_USER, profileByName, StackProfile } from './profiles';
 import { MariaDbServer, NatsServer, RedisServer, Server, ServerStatus } from './servers';
+import { ServerWatch, watchServers } from './server-watch';
+import { Supervisor, SupervisorOptions } from './supervisor';
 import { workspaceRoot } from './workspace';
 
 export interface MysqlEndpoint {
@@ -83,6 +85,15 @@ export async function stopStack(options: Pick<StackOptions, 'profile' | 'log'> =
       if (running || pid) log(`${server.name.padEnd(10)} stopped`);
     }),
   );
+}
+
+/**
+ * Watches the servers of a started stack (`npm start`): a dead one is restarted on its data folder and
+ * port, with the supervisor's backoff and crash-loop limit; one stopped on purpose is reported.
+ */
+export function watchStack(options: Pick<StackOptions, 'profile' | 'redisCount'> & SupervisorOptions & { intervalMs?: number } = {}): ServerWatch {
+  const profile = profileByName(options.profile ?? 'dev');
+  return watchServers(servers(profile, options.redisCount ?? 1), new Supervisor(options), options.intervalMs);
 }
 
 export async function stackStatus(profileName = 'dev'): Promise<ServerStatus[]> {

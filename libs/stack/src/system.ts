@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { StackInfo } from './stack';
 import { freePort } from './ports';
+import { Supervisor, SupervisorOptions } from './supervisor';
 import { workspaceRoot } from './workspace';
 
 export interface SystemPorts {
@@ -43,6 +44,11 @@ export interface SystemOptions {
   stdio?: 'inherit' | 'ignore';
   /** Node flags for every service process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
   nodeFlags?: string[];
+  /**
+   * A service process that exits unexpectedly is restarted (capped exponential backoff; a crash loop
+   * gives up and reports it through `onEvent`). On by default; false turns it off.
+   */
+  supervision?: false | SupervisorOptions;
 }
 
 export interface RunningSystem {
@@ -50,10 +56,12 @@ export interface RunningSystem {
   metricsPorts: MetricsPorts;
   env: Record<string, string>;
   gatewayUrl: string;
-  /** Stops the services (SIGTERM, waits for each to exit); the stack stays up. */
+  /** Stops the services (SIGTERM, waits for each to exit; nothing is restarted after); the stack stays up. */
   stop(): Promise<void>;
-  /** Stops and starts one service again with the same settings. */
+  /** Stops and starts one service again with the same settings (a deliberate stop: no supervisor restart). */
   restart(service: keyof SystemPorts): Promise<void>;
+  /** The pid of a service's current process, if it runs. */
+  pid(service: keyof SystemPorts): number | undefined;
 }
 
 export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metricsPorts?: MetricsPorts): Record<string, string> {
@@ -162,22 +170,39 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const metricsPorts = options.metricsPorts ?? { orderCommand: await freePort(), orderRelay: await freePort(), inventory: await freePort(), orderQuery: await freePort() };
   const env = { ...systemEnv(options.stack, ports, options.tag, metricsPorts), LOG_LEVEL: options.logLevel ?? 'warn', ...options.env };
   const children = new Map<keyof SystemPorts, ChildProcess>();
+  const supervisor = options.supervision === false ? undefined : new Supervisor(options.supervision);
+  /** Processes that answered ready (only their exit is a crash; one while starting fails the start). */
+  const up = new WeakSet<ChildProcess>();
+  /** Processes being stopped on purpose. */
+  const halting = new WeakSet<ChildProcess>();
+  const gone = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
   const launch = async (name: keyof SystemPorts) => {
     const service = SERVICES.find((s) => s.name === name)!;
     const child = spawn(process.execPath, typescriptNodeArgs(path.join(root, service.entry), [...SERVICE_NODE_FLAGS, ...(options.nodeFlags ?? [])]), { cwd: root, env: { ...process.env, ...env, ...service.env?.(ports, metricsPorts) }, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
     children.set(name, child);
+    child.once('exit', (code, signal) => {
+      if (halting.has(child) || !up.has(child)) return;
+      supervisor?.crashed(name, signal ? `signal ${signal}` : `exit code ${code}`, () => launch(name));
+    });
     const ready = name === 'gateway' ? () => httpReady(`http://127.0.0.1:${ports.gateway}/healthz`) : () => grpcServing(`127.0.0.1:${ports[name]}`);
     const deadline = Date.now() + 90_000;
     while (!(await ready())) {
-      if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} while starting`);
-      if (Date.now() > deadline) throw new Error(`${name} did not become ready on port ${ports[name]}`);
+      if (gone(child)) throw new Error(`${name} exited (${child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`}) while starting`);
+      if (Date.now() > deadline) {
+        // Not left behind: a supervised restart would start another on the same port.
+        halting.add(child);
+        child.kill('SIGKILL');
+        throw new Error(`${name} did not become ready on port ${ports[name]}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
+    up.add(child);
   };
   const halt = async (name: keyof SystemPorts) => {
     const child = children.get(name);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || gone(child)) return;
+    halting.add(child);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -191,11 +216,19 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     env,
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     async stop() {
+      // No new restarts; one under way is stopped with the rest, then waited for.
+      const restarting = supervisor?.stop();
       for (const { name } of [...SERVICES].reverse()) await halt(name);
+      await restarting;
     },
     async restart(name) {
+      await supervisor?.settle(name);
       await halt(name);
       await launch(name);
+    },
+    pid(name) {
+      const child = children.get(name);
+      return child && !gone(child) ? child.pid : undefined;
     },
   };
   try {

@@ -20,6 +20,7 @@ interface ComposeService {
   volumes?: string[];
   ports?: string[];
   profiles?: string[];
+  restart?: string;
 }
 
 const COMPOSE = 'deploy/compose.yaml';
@@ -92,6 +93,10 @@ describe('deploy/compose.yaml', () => {
     // The order of §9: servers first, then inventory, then order-command, then the gateway.
     expect(Object.keys(services['order-command']?.depends_on ?? {})).toContain('inventory');
     expect(Object.keys(services.gateway?.depends_on ?? {}).sort()).toEqual(['inventory', 'order-command', 'order-query']);
+  });
+
+  it('when a container dies, then Docker restarts it: every service has restart unless-stopped (docs/operations.md, What restarts what)', () => {
+    expect(Object.entries(services).filter(([, s]) => s.restart !== 'unless-stopped').map(([name]) => name)).toEqual([]);
   });
 
   it('when the stateless services run, then the gateway, order-query and order-command are replicated', () => {
