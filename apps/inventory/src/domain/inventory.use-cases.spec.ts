@@ -21,6 +21,7 @@ function fakeStore(products: Product[], overrides: Partial<InventoryStore> = {})
     },
     commitAttempt: async () => Promise.reject(new Error('not used')),
     releaseAttempt: async () => Promise.reject(new Error('not used')),
+    prepareCommitAttempt: async () => Promise.reject(new Error('not used')),
     findExpired: async () => [],
     reserveBatchAttempt: async () => Promise.reject(new Error('not used')),
     adjustStockAttempt: async () => Promise.reject(new Error('not used')),

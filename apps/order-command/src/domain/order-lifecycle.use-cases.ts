@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ForbiddenError, InvalidArgumentError, InvalidTransitionError, OrderNotFoundError } from './errors';
+import { ForbiddenError, InvalidArgumentError, InvalidTransitionError, OrderExpiredError, OrderNotFoundError, ReservationReleasedError } from './errors';
 import { Actor, Order, OrderHistoryEntry, StockAction, VISIBLE_STATUSES } from './model';
 import { transitionNote } from './order-history';
 import { checkTransition, Transition, TRANSITIONS } from './order-state-machine';
@@ -41,13 +41,17 @@ export function createOrderLifecycle({ repository, inventory, ids, clock, outbox
     }
   };
 
-  /** `actor` undefined: the system's own change (the sweeper), with no ownership check. */
-  const change = async (transition: Transition, orderId: string, actor: Actor | undefined): Promise<Order> => {
+  /**
+   * `actor` undefined: the system's own change (the sweeper), with no ownership check. `prepare` runs
+   * once the change is allowed and before it is stored; if it throws, nothing changes.
+   */
+  const change = async (transition: Transition, orderId: string, actor: Actor | undefined, prepare?: () => Promise<void>): Promise<Order> => {
     const spec = TRANSITIONS[transition];
     const order = actor ? await getVisible(orderId, actor) : await repository.get(orderId);
     if (!order) throw new OrderNotFoundError(orderId);
     const now = clock.now();
     if (checkTransition(order, transition, now) === 'already') return order;
+    await prepare?.();
     const updated = await repository.transition(
       orderId,
       spec,
@@ -74,7 +78,18 @@ export function createOrderLifecycle({ repository, inventory, ids, clock, outbox
       return (await repository.history(orderId)).filter((entry) => VISIBLE_STATUSES.includes(entry.status));
     },
 
-    payOrder: (orderId: string, actor: Actor) => change('pay', orderId, actor),
+    /**
+     * Pins the reservation in inventory first, so inventory's sweeper can no longer release the stock
+     * of an order about to be PAID (ADR 0005); then records PAID and commits (the settler retries the
+     * commit). Inventory unreachable: UNAVAILABLE and the order stays RESERVED; the reservation already
+     * released: order-expired.
+     */
+    payOrder: (orderId: string, actor: Actor) =>
+      change('pay', orderId, actor, () =>
+        inventory.prepareCommit(orderId).catch((error: unknown) => {
+          throw error instanceof ReservationReleasedError ? new OrderExpiredError(orderId) : error;
+        }),
+      ),
 
     cancelOrder: (orderId: string, actor: Actor) => change('cancel', orderId, actor),
 

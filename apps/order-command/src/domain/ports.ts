@@ -56,6 +56,11 @@ export interface InventoryPort {
    * holds this order id. `placementId` names this attempt: a retry with it is idempotent.
    */
   reserve(orderId: string, items: OrderItem[], expiresAt: Date, placementId: string): Promise<void>;
+  /**
+   * Pins the order's reservation before its payment is recorded: inventory's sweeper no longer releases
+   * it, only commit or release end it. ReservationReleasedError when the stock is no longer held.
+   */
+  prepareCommit(orderId: string): Promise<void>;
   commit(orderId: string): Promise<void>;
   release(orderId: string, reason: string): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { DependencyUnavailableError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError, UnknownProductError } from '../domain/errors';
+import { DependencyUnavailableError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError, ReservationReleasedError, UnknownProductError } from '../domain/errors';
 import type { OrderItem } from '../domain/model';
 import type { InventoryPort } from '../domain/ports';
 
@@ -66,6 +66,19 @@ export class InventoryGrpcAdapter implements InventoryPort {
       }
       // The id holds another placement's reservation, or a release of it: ours must use another id.
       if (grpcError.code === status.ALREADY_EXISTS || (grpcError.code === status.FAILED_PRECONDITION && reason === 'reservation-state')) throw new OrderIdTakenError(orderId);
+      throw error;
+    }
+  }
+
+  async prepareCommit(orderId: string): Promise<void> {
+    try {
+      await this.call<inventoryV1.PrepareCommitRequest, inventoryV1.PrepareCommitResponse>(this.client.prepareCommit as never, { orderId });
+    } catch (error) {
+      const grpcError = error as ServiceError;
+      // Released (by inventory's sweeper, or a release that won), or never held: nothing to pay for.
+      if (grpcError.code === status.NOT_FOUND || (grpcError.code === status.FAILED_PRECONDITION && errorDetails.errorReason(grpcError.metadata) === 'reservation-state')) {
+        throw new ReservationReleasedError(orderId);
+      }
       throw error;
     }
   }
