@@ -76,6 +76,12 @@ export interface Clock {
   now(): Date;
 }
 
+/** Inner waits end before the deadline of the call being served (its caller's), with room to answer. */
+export interface WaitBudget {
+  /** `ms`, or less when the caller's deadline is nearer. */
+  cap(ms: number): number;
+}
+
 /** Wakes the outbox relay after a commit (lower event lag); polling covers the rest. */
 export interface OutboxSignal {
   notify(): void;

@@ -1,5 +1,6 @@
 import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
+import { cappedDeadline } from '@orderflow/service-kit';
 import { DependencyUnavailableError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError, ReservationReleasedError, UnknownProductError } from '../domain/errors';
 import type { OrderItem } from '../domain/model';
 import type { InventoryPort } from '../domain/ports';
@@ -26,7 +27,8 @@ export class InventoryGrpcAdapter implements InventoryPort {
 
   private call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
     return new Promise((resolve, reject) =>
-      method.call(this.client, request, new Metadata(), { deadline: new Date(Date.now() + this.deadlineMs) }, (error, response) =>
+      // Never later than the deadline of the call being served: inventory stops when our caller gives up.
+      method.call(this.client, request, new Metadata(), { deadline: cappedDeadline(this.deadlineMs) }, (error, response) =>
         error ? reject(this.mapError(error)) : resolve(response),
       ),
     );
