@@ -142,15 +142,18 @@ export function createInventoryUseCases({ store, locks, clock, limits, retry, mo
       return releaseChecked(validateOrderId(orderId), reason || 'released');
     },
 
-    /** Releases reservations whose payment window has passed. Returns how many it released. */
-    async releaseExpired(batchSize: number): Promise<number> {
+    /**
+     * Releases reservations whose payment window has passed. Returns how many it released. Each one
+     * fails alone: its error goes to `onFailure` and the others are still released.
+     */
+    async releaseExpired(batchSize: number, onFailure: (orderId: string, error: unknown) => void = () => undefined): Promise<number> {
       const now = clock.now();
       const expired = await store.findExpired(now, batchSize);
       let released = 0;
       for (const orderId of expired) {
         const reservation = await releaseChecked(orderId, 'expired', now).catch((error: unknown) => {
-          if (error instanceof ReservationStateError) return undefined; // committed or prepared for commit meanwhile
-          throw error;
+          if (!(error instanceof ReservationStateError)) onFailure(orderId, error); // else committed or prepared meanwhile
+          return undefined;
         });
         if (reservation?.releaseReason === 'expired') released++;
       }
