@@ -136,4 +136,13 @@ describe('a call to order-command cut off mid-flight (real gRPC servers behind T
     expect(replicas.map((r) => r.calls.length)).toEqual([1, 1]);
     expect(replicas.map((r) => r.calls[0]!.idempotencyKey)).toEqual(['cut-key-1', 'cut-key-1']);
   });
+
+  it('when the call with a key is cut off and no replica comes back, then the answer is outcome-unknown (the repeat does not hold the request until its deadline)', async () => {
+    for (const replica of replicas) replica.behaviour = 'cut';
+    faults.cutsLeft = 1;
+    await replicas[1]!.proxy.cut(); // the second replica is down already; the first dies with the call
+    const answer = await post({ 'idempotency-key': 'cut-key-2' });
+    expect(answer).toMatchObject({ status: 503, body: { type: '/problems/outcome-unknown' } });
+    expect(replicas.map((r) => r.calls.length)).toEqual([1, 0]);
+  });
 });

@@ -19,11 +19,15 @@ export function isCutOff(error: unknown): boolean {
 export interface CallOptions {
   /**
    * Safe to repeat (an idempotency key, or a transition that answers "already" when repeated): a call
-   * cut off is made once more within the same deadline, waiting for a ready connection (another
-   * replica when the address names several, or the same service once it is back).
+   * cut off is made once more within the same deadline, once a connection is ready again (another
+   * replica when the address names several, or the same service back) within REPEAT_READY_WAIT_MS;
+   * if none is, the cut-off stands (outcome unknown) rather than holding the request until its deadline.
    */
   repeatIfCutOff?: boolean;
 }
+
+/** How long a repeat waits for a ready connection after a cut-off. */
+export const REPEAT_READY_WAIT_MS = 1_000;
 
 /** A promise-returning call of a generated client method, with a deadline on every call. */
 function bind<Req, Res>(client: Client, method: unknown, deadlineMs: number, requestId: () => string | undefined) {
@@ -34,13 +38,16 @@ function bind<Req, Res>(client: Client, method: unknown, deadlineMs: number, req
       if (id) metadata.set('x-request-id', id);
       (method as Unary<Req, Res>).call(client, request, metadata, { deadline, waitForReady }, (error, response) => (error ? reject(error) : resolve(response)));
     });
+  const ready = (until: number): Promise<boolean> =>
+    new Promise((resolve) => client.waitForReady(new Date(until), (error) => resolve(!error)));
   return async (request: Req, options: CallOptions = {}): Promise<Res> => {
     const deadline = new Date(Date.now() + deadlineMs);
     try {
       return await once(request, deadline, false);
     } catch (error) {
-      if (!options.repeatIfCutOff || !isCutOff(error) || deadline.getTime() <= Date.now()) throw error;
-      return once(request, deadline, true);
+      if (!options.repeatIfCutOff || !isCutOff(error)) throw error;
+      if (!(await ready(Math.min(deadline.getTime(), Date.now() + REPEAT_READY_WAIT_MS)))) throw error;
+      return once(request, deadline, false);
     }
   };
 }
