@@ -1,5 +1,5 @@
 import { DEFAULT_ORDER_LIMITS, ORDER_LIMIT_CEILINGS } from '@orderflow/proto';
-import { env, readEnv } from '@orderflow/service-kit';
+import { checkTimeoutChain, env, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
 /** The dev default for JWT_SECRET: documented in the README, refused when NODE_ENV=production. */
@@ -49,6 +49,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   if (e.JWT_ALGORITHM === 'RS256' && !e.JWT_PUBLIC_KEY && !e.JWT_JWKS_URL) {
     throw new Error('invalid configuration:\n  JWT_PUBLIC_KEY or JWT_JWKS_URL: RS256 needs one of them');
   }
+  checkTimeoutChain([
+    {
+      inner: ['READ_YOUR_WRITES_WAIT_MS', e.READ_YOUR_WRITES_WAIT_MS],
+      outer: ['DOWNSTREAM_DEADLINE_MS', e.DOWNSTREAM_DEADLINE_MS],
+      why: 'order-query waits for the projection inside the gateway\'s call to it, which must leave time for the fallback read',
+    },
+  ]);
   return {
     http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, maxBodyBytes: e.MAX_BODY_BYTES },
     downstream: {

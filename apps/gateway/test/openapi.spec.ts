@@ -28,7 +28,7 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
   const admin = signDevToken(DEV_JWT_SECRET, 'ops', { admin: true });
 
   beforeAll(async () => {
-    const unreachable = { ORDER_COMMAND_ADDRESS: '127.0.0.1:1', ORDER_QUERY_ADDRESS: '127.0.0.1:1', INVENTORY_ADDRESS: '127.0.0.1:1', DOWNSTREAM_DEADLINE_MS: '300' };
+    const unreachable = { ORDER_COMMAND_ADDRESS: '127.0.0.1:1', ORDER_QUERY_ADDRESS: '127.0.0.1:1', INVENTORY_ADDRESS: '127.0.0.1:1', DOWNSTREAM_DEADLINE_MS: '300', READ_YOUR_WRITES_WAIT_MS: '100' };
     gateway = await createGateway(loadConfig({ GATEWAY_PORT: String(await freePort()), LOG_LEVEL: 'silent', ...unreachable }));
     await gateway.start();
     base = `http://127.0.0.1:${gateway.port}`;

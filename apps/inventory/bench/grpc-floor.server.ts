@@ -27,6 +27,7 @@ const implementation: inventoryV1.InventoryServiceServer = {
   // Answers at once too, so the benchmark's readiness probe works as it does against inventory.
   getProducts: unary('GetProducts', async (req: inventoryV1.GetProductsRequest) => ({ products: [], missingProductIds: req.productIds })),
   upsertProduct: unimplemented('UpsertProduct'),
+  prepareCommit: unimplemented('PrepareCommit'),
   commit: unimplemented('Commit'),
   release: unimplemented('Release'),
   adjustStock: unimplemented('AdjustStock'),

@@ -1,4 +1,4 @@
-import { env, readEnv } from '@orderflow/service-kit';
+import { checkTimeoutChain, env, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
 /** The only reader of process.env for the inventory service. Defaults match `npm start`'s dev stack. */
@@ -19,7 +19,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       /** One host:port per independent Redis master; Redlock needs a majority of them. */
       INVENTORY_REDIS: env.hostPorts('127.0.0.1:16379'),
       INVENTORY_LOCK_TTL_MS: env.int(2_000, 10),
-      INVENTORY_LOCK_WAIT_MS: env.int(10_000, 0),
+      INVENTORY_LOCK_WAIT_MS: env.int(2_000, 0),
       INVENTORY_LOCK_RETRY_DELAY_MS: env.int(20, 1),
       INVENTORY_CONFLICT_RETRIES: env.int(8, 1),
       /** batched (default), locked, or optimistic (the naive baseline, for benchmarks). */
@@ -35,11 +35,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       /** How often settled reservations are purged, and how many one DELETE takes per status. */
       INVENTORY_PURGE_INTERVAL_MS: env.int(60_000, 1_000),
       INVENTORY_PURGE_BATCH_SIZE: env.int(500, 1, 10_000),
+      /**
+       * The deadline order-command gives its calls to this service (order-command's own variable, read
+       * here to check the timeout chain at start; set it once for both). Calls carry their actual deadline.
+       */
+      INVENTORY_DEADLINE_MS: env.int(3_000, 10),
       INVENTORY_MIGRATE_ON_START: env.bool(true),
       LOG_LEVEL: env.logLevel(),
     },
     source,
   );
+  checkTimeoutChain([
+    {
+      inner: ['INVENTORY_LOCK_WAIT_MS', e.INVENTORY_LOCK_WAIT_MS],
+      outer: ['INVENTORY_DEADLINE_MS', e.INVENTORY_DEADLINE_MS],
+      why: 'a Reserve waiting for its locks must give up (ABORTED, retry later) before order-command gives up on it',
+    },
+  ]);
   return {
     grpc: { host: e.INVENTORY_GRPC_HOST, port: e.INVENTORY_GRPC_PORT },
     metrics: { host: e.INVENTORY_METRICS_HOST, port: e.INVENTORY_METRICS_PORT },

@@ -3,7 +3,9 @@ import { inventoryV1 } from '@orderflow/proto';
 import { expectConserved, inMinutes, RunningInventory, startInventory, tally, pausingStockWrites } from './support';
 
 describe.each(['batched', 'locked', 'optimistic'])('inventory under concurrency, %s reserve mode (real MariaDB and Redis)', (mode) => {
-  const modeEnv = { INVENTORY_RESERVE_MODE: mode };
+  // These callers give every call 60 s (test/support.ts), not order-command's 3 s: a thousand of them
+  // queue for one product's lock on this small box, so the lock wait is sized for that caller.
+  const modeEnv = { INVENTORY_RESERVE_MODE: mode, INVENTORY_DEADLINE_MS: '30000', INVENTORY_LOCK_WAIT_MS: '10000' };
 
   it('when 1,000 Reserve calls race for one product with stock 100, then exactly 100 succeed and stock is conserved', async () => {
     const inv = await startInventory({ env: modeEnv });

@@ -200,4 +200,33 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     expect((await inv.api.commit({ orderId: 'o-exp-a' }).catch((e) => e)).code).toBe(status.FAILED_PRECONDITION);
     expect(await inv.app.sweeper.sweep()).toBe(0);
   });
+
+  it('when a reservation is prepared for commit, then the sweeper never releases it past its expiry, and only Commit or Release end it', async () => {
+    await product('prep-1', 10);
+    const soon = new Date(Date.now() + 300);
+    await inv.api.reserve({ orderId: 'o-prep-a', items: [{ productId: 'prep-1', quantity: 2 }], expiresAt: soon });
+    await inv.api.reserve({ orderId: 'o-prep-b', items: [{ productId: 'prep-1', quantity: 3 }], expiresAt: soon });
+    const prepared = await inv.api.prepareCommit({ orderId: 'o-prep-a' });
+    expect(prepared.reservation).toMatchObject({ status: RESERVED, expiresAt: undefined });
+    expect((await inv.api.prepareCommit({ orderId: 'o-prep-a' })).reservation).toMatchObject({ status: RESERVED, expiresAt: undefined });
+    await inv.api.prepareCommit({ orderId: 'o-prep-b' });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await inv.app.sweeper.sweep()).toBe(0);
+    expect((await get('prep-1'))[0]).toMatchObject({ available: 5, reserved: 5, sold: 0 });
+    await inv.api.commit({ orderId: 'o-prep-a' });
+    await inv.api.release({ orderId: 'o-prep-b', reason: 'cancelled' });
+    expect((await get('prep-1'))[0]).toMatchObject({ available: 8, reserved: 0, sold: 2, received: 10 });
+    expect((await inv.api.prepareCommit({ orderId: 'o-prep-a' })).reservation).toMatchObject({ status: COMMITTED });
+  });
+
+  it('when a released or unknown reservation is prepared for commit, then it is FAILED_PRECONDITION or NOT_FOUND and nothing changes', async () => {
+    await product('prep-2', 4);
+    await inv.api.reserve({ orderId: 'o-prep-rel', items: [{ productId: 'prep-2', quantity: 1 }], expiresAt: inMinutes(10) });
+    await inv.api.release({ orderId: 'o-prep-rel', reason: 'cancelled' });
+    const released = await inv.api.prepareCommit({ orderId: 'o-prep-rel' }).catch((e) => e);
+    expect(released.code).toBe(status.FAILED_PRECONDITION);
+    expect(errorDetails.errorReason(released.metadata)).toBe('reservation-state');
+    expect((await inv.api.prepareCommit({ orderId: 'o-prep-none' }).catch((e) => e)).code).toBe(status.NOT_FOUND);
+    expect((await get('prep-2'))[0]).toMatchObject({ available: 4, reserved: 0, sold: 0 });
+  });
 });

@@ -47,6 +47,7 @@ export function promisify(client: inventoryV1.InventoryServiceClient) {
     reserve: (request: Omit<inventoryV1.ReserveRequest, 'expectedPrices' | 'placementId'> & Partial<inventoryV1.ReserveRequest>) =>
       call<inventoryV1.ReserveRequest, inventoryV1.ReserveResponse>(client.reserve as never)({ expectedPrices: [], placementId: '', ...request }),
     commit: call<inventoryV1.CommitRequest, inventoryV1.CommitResponse>(client.commit as never),
+    prepareCommit: call<inventoryV1.PrepareCommitRequest, inventoryV1.PrepareCommitResponse>(client.prepareCommit as never),
     release: call<inventoryV1.ReleaseRequest, inventoryV1.ReleaseResponse>(client.release as never),
     adjustStock: call<inventoryV1.AdjustStockRequest, inventoryV1.AdjustStockResponse>(client.adjustStock as never),
   };

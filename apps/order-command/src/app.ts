@@ -1,7 +1,7 @@
 import { createSequelize, createSqlPool, ensureDatabase, migrate } from '@orderflow/database';
 import { connectNats, ensureStream, JetStreamPublisher, ordersStream } from '@orderflow/messaging';
 import { loadPackageDefinition, orderV1 } from '@orderflow/proto';
-import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer } from '@orderflow/service-kit';
+import { ANSWER_MARGIN_MS, cappedWaitMs, createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer } from '@orderflow/service-kit';
 import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
@@ -99,6 +99,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     clock,
     outbox,
     log,
+    waits: { cap: (ms: number) => cappedWaitMs(ms, ANSWER_MARGIN_MS) },
     settings: {
       limits: config.limits,
       paymentWindowMs: config.paymentWindowMs,

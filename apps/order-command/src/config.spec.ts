@@ -30,4 +30,21 @@ describe('order-command config', () => {
     expect(() => loadConfig({ ORDERS_STREAM_MAX_AGE_MS: '60000' })).toThrow(/ORDERS_STREAM_MAX_AGE_MS.*shorter than ORDERS_STREAM_DUPLICATE_WINDOW_MS/);
     expect(() => loadConfig({ ORDERS_STREAM_MAX_BYTES: '-5' })).toThrow(/ORDERS_STREAM_MAX_BYTES/);
   });
+
+  it('when the defaults are used, then every inner wait is shorter than the deadline of the call it serves', () => {
+    const config = loadConfig({});
+    expect(config.idempotencyWaitMs).toBeLessThan(5_000); // the gateway's DOWNSTREAM_DEADLINE_MS default
+    expect(config.inventory.deadlineMs).toBeLessThan(5_000);
+  });
+
+  it('when IDEMPOTENCY_WAIT_MS is not shorter than the gateway\'s DOWNSTREAM_DEADLINE_MS, then start-up fails naming both', () => {
+    expect(() => loadConfig({ IDEMPOTENCY_WAIT_MS: '5000', DOWNSTREAM_DEADLINE_MS: '5000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ IDEMPOTENCY_WAIT_MS: '5000', DOWNSTREAM_DEADLINE_MS: '5000' })).toThrow(/IDEMPOTENCY_WAIT_MS \(5000 ms\) must be shorter than DOWNSTREAM_DEADLINE_MS \(5000 ms\)/);
+    expect(() => loadConfig({ IDEMPOTENCY_WAIT_MS: '5000', DOWNSTREAM_DEADLINE_MS: '8000' })).not.toThrow();
+  });
+
+  it('when INVENTORY_DEADLINE_MS outlasts the gateway\'s deadline or PENDING_TIMEOUT_MS, then start-up fails naming both', () => {
+    expect(() => loadConfig({ INVENTORY_DEADLINE_MS: '6000' })).toThrow(/INVENTORY_DEADLINE_MS \(6000 ms\) must be shorter than DOWNSTREAM_DEADLINE_MS \(5000 ms\)/);
+    expect(() => loadConfig({ INVENTORY_DEADLINE_MS: '3000', PENDING_TIMEOUT_MS: '2000' })).toThrow(/INVENTORY_DEADLINE_MS \(3000 ms\) must be shorter than PENDING_TIMEOUT_MS \(2000 ms\)/);
+  });
 });

@@ -1,6 +1,6 @@
 import { ORDERS_MAX_AGE_MS, ORDERS_MAX_BYTES } from '@orderflow/messaging';
 import { DEFAULT_ORDER_LIMITS, ORDER_LIMIT_CEILINGS } from '@orderflow/proto';
-import { ConfigError, env, readEnv } from '@orderflow/service-kit';
+import { checkTimeoutChain, ConfigError, env, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
 /** What one process runs: the gRPC API, the outbox relay, the sweeper (expiry, abandoned placements, settlement). */
@@ -49,6 +49,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDER_MYSQL_POOL_MAX: env.int(8, 1),
       INVENTORY_ADDRESS: env.string('127.0.0.1:50052'),
       INVENTORY_DEADLINE_MS: env.int(3_000, 10),
+      /**
+       * The deadline the gateway gives its calls to this service (the gateway's own variable, read here
+       * to check the timeout chain at start; set it once for both). Calls carry their actual deadline.
+       */
+      DOWNSTREAM_DEADLINE_MS: env.int(5_000, 10),
       NATS_SERVERS: env.string('127.0.0.1:14222'),
       ORDERS_STREAM: env.string('ORDERS'),
       ORDER_EVENT_SUBJECT_PREFIX: env.string('orders.v1'),
@@ -66,7 +71,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       MAX_QUANTITY: env.int(DEFAULT_ORDER_LIMITS.maxQuantity, 1, ORDER_LIMIT_CEILINGS.maxQuantity),
       PAYMENT_WINDOW_MS: env.int(15 * 60_000, 1),
       RESERVATION_GRACE_MS: env.int(5 * 60_000, 0),
-      IDEMPOTENCY_WAIT_MS: env.int(5_000, 0),
+      IDEMPOTENCY_WAIT_MS: env.int(4_000, 0),
       /** How long a product inventory refused as sold out is refused without asking again (0: always ask). */
       SOLD_OUT_CACHE_MS: env.int(200, 0),
       PENDING_TIMEOUT_MS: env.int(30_000, 100),
@@ -90,6 +95,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   if (e.ORDERS_STREAM_MAX_AGE_MS > 0 && e.ORDERS_STREAM_MAX_AGE_MS < e.ORDERS_STREAM_DUPLICATE_WINDOW_MS) {
     throw new ConfigError([`ORDERS_STREAM_MAX_AGE_MS: ${e.ORDERS_STREAM_MAX_AGE_MS} is shorter than ORDERS_STREAM_DUPLICATE_WINDOW_MS (${e.ORDERS_STREAM_DUPLICATE_WINDOW_MS}); 0 means no age limit`]);
   }
+  checkTimeoutChain([
+    {
+      inner: ['IDEMPOTENCY_WAIT_MS', e.IDEMPOTENCY_WAIT_MS],
+      outer: ['DOWNSTREAM_DEADLINE_MS', e.DOWNSTREAM_DEADLINE_MS],
+      why: 'a duplicate request must get idempotency-key-in-flight (409) before the gateway gives up (504)',
+    },
+    {
+      inner: ['INVENTORY_DEADLINE_MS', e.INVENTORY_DEADLINE_MS],
+      outer: ['DOWNSTREAM_DEADLINE_MS', e.DOWNSTREAM_DEADLINE_MS],
+      why: 'a Reserve must end before the gateway gives up on the placement that waits for it',
+    },
+    {
+      inner: ['INVENTORY_DEADLINE_MS', e.INVENTORY_DEADLINE_MS],
+      outer: ['PENDING_TIMEOUT_MS', e.PENDING_TIMEOUT_MS],
+      why: 'a placement still waiting for inventory must not be given up as abandoned',
+    },
+  ]);
   return {
     roles: e.ORDER_COMMAND_ROLES,
     grpc: { host: e.ORDER_COMMAND_GRPC_HOST, port: e.ORDER_COMMAND_GRPC_PORT },

@@ -12,3 +12,5 @@ export type { MetricsServerOptions } from './metrics';
 export type { GrpcServiceBinding, GrpcServerOptions } from './grpc-server';
 export { retry, backoffDelay } from './retry';
 export type { RetryOptions } from './retry';
+export { ANSWER_MARGIN_MS, cappedDeadline, cappedWaitMs, checkTimeoutChain, currentDeadline, runWithDeadline } from './deadlines';
+export type { TimeoutRule } from './deadlines';

@@ -5,8 +5,8 @@
 import path from 'node:path';
 import Ajv from 'ajv';
 import { endpointsOf, shardsOf } from '../src/addresses';
-import { unknownVariables } from '../src/app-config';
-import { APPS, isObject, onPath, readText, readYaml, ROOT, run } from '../src/workspace';
+import { numericDefault, unknownVariables } from '../src/app-config';
+import { App, APPS, isObject, onPath, readText, readYaml, ROOT, run } from '../src/workspace';
 
 interface ComposeService {
   image?: string;
@@ -105,6 +105,18 @@ describe('deploy/compose.yaml', () => {
     }
     // Replicas cannot share a published port: only the edge proxy publishes one.
     for (const [app, service] of appServices) expect({ app, ports: service?.ports }).toEqual({ app, ports: undefined });
+  });
+
+  it('when the timeout chain is set, then each caller\'s deadline reaches the service it calls with the same value, and every wait is shorter', () => {
+    const env = (app: App) => services[app]?.environment ?? {};
+    const value = (app: App, variable: string) => Number(env(app)[variable] ?? numericDefault(app, variable));
+    expect(env('gateway').DOWNSTREAM_DEADLINE_MS).toMatch(/^\d+$/);
+    expect(env('order-command').DOWNSTREAM_DEADLINE_MS).toBe(env('gateway').DOWNSTREAM_DEADLINE_MS);
+    expect(env('order-command').INVENTORY_DEADLINE_MS).toMatch(/^\d+$/);
+    expect(env('inventory').INVENTORY_DEADLINE_MS).toBe(env('order-command').INVENTORY_DEADLINE_MS);
+    expect(value('order-command', 'IDEMPOTENCY_WAIT_MS')).toBeLessThan(value('gateway', 'DOWNSTREAM_DEADLINE_MS'));
+    expect(value('order-command', 'INVENTORY_DEADLINE_MS')).toBeLessThan(value('gateway', 'DOWNSTREAM_DEADLINE_MS'));
+    expect(value('inventory', 'INVENTORY_LOCK_WAIT_MS')).toBeLessThan(value('order-command', 'INVENTORY_DEADLINE_MS'));
   });
 
   it('when order limits are set, then the gateway and order-command get the same values', () => {

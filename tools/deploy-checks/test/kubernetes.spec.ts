@@ -196,6 +196,25 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     }
   });
 
+  it('when the timeout chain is set, then each caller\'s deadline comes from one ConfigMap shared with the service it calls, and every wait is shorter', () => {
+    const settings = (app: App) => {
+      const container = appContainer(overlay, app) as Container;
+      const maps = (container.envFrom ?? []).map((s) => s.configMapRef?.name ?? '');
+      return { env: environment(overlay, container), maps };
+    };
+    const value = (app: App, variable: string) => Number(settings(app).env[variable] ?? numericDefault(app, variable));
+    for (const [variable, map, apps] of [
+      ['DOWNSTREAM_DEADLINE_MS', 'downstream-deadline', ['gateway', 'order-command']],
+      ['INVENTORY_DEADLINE_MS', 'inventory-deadline', ['order-command', 'inventory']],
+    ] as const) {
+      for (const app of apps) expect({ app, variable, fromOneConfigMap: settings(app).maps.some((m) => m.startsWith(map)) }).toEqual({ app, variable, fromOneConfigMap: true });
+      expect(settings(apps[1]).env[variable]).toBe(settings(apps[0]).env[variable]);
+    }
+    expect(value('order-command', 'IDEMPOTENCY_WAIT_MS')).toBeLessThan(value('gateway', 'DOWNSTREAM_DEADLINE_MS'));
+    expect(value('order-command', 'INVENTORY_DEADLINE_MS')).toBeLessThan(value('gateway', 'DOWNSTREAM_DEADLINE_MS'));
+    expect(value('inventory', 'INVENTORY_LOCK_WAIT_MS')).toBeLessThan(value('order-command', 'INVENTORY_DEADLINE_MS'));
+  });
+
   it('when order limits are set, then the gateway and order-command read them from one ConfigMap and agree', () => {
     const limits = (app: string) => {
       const container = appContainer(overlay, app) as Container;

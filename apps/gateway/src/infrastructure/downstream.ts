@@ -1,22 +1,55 @@
-import { Client, credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
-import { inventoryV1, orderQueryV1, orderV1 } from '@orderflow/proto';
+import { errorDetails, inventoryV1, orderQueryV1, orderV1 } from '@orderflow/proto';
 
 type Callback<Res> = (error: ServiceError | null, response: Res) => void;
-type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: Callback<Res>) => unknown;
+type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date; waitForReady?: boolean }, callback: Callback<Res>) => unknown;
+
+/**
+ * UNAVAILABLE that the service did not send itself (no reason in trailing metadata): the connection
+ * failed or dropped, or the process died, possibly after it had done the work. The outcome is unknown.
+ * A service that knows it changed nothing says so with reason `unavailable`.
+ */
+export function isCutOff(error: unknown): boolean {
+  const e = error as Partial<ServiceError>;
+  return e?.code === status.UNAVAILABLE && !!e.metadata && errorDetails.errorReason(e.metadata) === undefined;
+}
+
+export interface CallOptions {
+  /**
+   * Safe to repeat (an idempotency key, or a transition that answers "already" when repeated): a call
+   * cut off is made once more within the same deadline, once a connection is ready again (another
+   * replica when the address names several, or the same service back) within REPEAT_READY_WAIT_MS;
+   * if none is, the cut-off stands (outcome unknown) rather than holding the request until its deadline.
+   */
+  repeatIfCutOff?: boolean;
+}
+
+/** How long a repeat waits for a ready connection after a cut-off. */
+export const REPEAT_READY_WAIT_MS = 1_000;
 
 /** A promise-returning call of a generated client method, with a deadline on every call. */
 function bind<Req, Res>(client: Client, method: unknown, deadlineMs: number, requestId: () => string | undefined) {
-  return (request: Req): Promise<Res> =>
+  const once = (request: Req, deadline: Date, waitForReady: boolean): Promise<Res> =>
     new Promise((resolve, reject) => {
       const metadata = new Metadata();
       const id = requestId();
       if (id) metadata.set('x-request-id', id);
-      (method as Unary<Req, Res>).call(client, request, metadata, { deadline: new Date(Date.now() + deadlineMs) }, (error, response) =>
-        error ? reject(error) : resolve(response),
-      );
+      (method as Unary<Req, Res>).call(client, request, metadata, { deadline, waitForReady }, (error, response) => (error ? reject(error) : resolve(response)));
     });
+  const ready = (until: number): Promise<boolean> =>
+    new Promise((resolve) => client.waitForReady(new Date(until), (error) => resolve(!error)));
+  return async (request: Req, options: CallOptions = {}): Promise<Res> => {
+    const deadline = new Date(Date.now() + deadlineMs);
+    try {
+      return await once(request, deadline, false);
+    } catch (error) {
+      if (!options.repeatIfCutOff || !isCutOff(error)) throw error;
+      if (!(await ready(Math.min(deadline.getTime(), Date.now() + REPEAT_READY_WAIT_MS)))) throw error;
+      return once(request, deadline, false);
+    }
+  };
 }
 
 const HEALTH_PROTO = require.resolve('grpc-health-check/proto/health/v1/health.proto');

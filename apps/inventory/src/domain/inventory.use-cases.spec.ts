@@ -21,6 +21,7 @@ function fakeStore(products: Product[], overrides: Partial<InventoryStore> = {})
     },
     commitAttempt: async () => Promise.reject(new Error('not used')),
     releaseAttempt: async () => Promise.reject(new Error('not used')),
+    prepareCommitAttempt: async () => Promise.reject(new Error('not used')),
     findExpired: async () => [],
     reserveBatchAttempt: async () => Promise.reject(new Error('not used')),
     adjustStockAttempt: async () => Promise.reject(new Error('not used')),
@@ -116,5 +117,24 @@ describe('AdjustStock', () => {
     const { cases, locked } = useCases(fakeStore([product('a', 5)]));
     await expect(cases.adjustStock({ ...adjust, delta: 0 })).rejects.toThrow('delta');
     expect(locked).toEqual([]);
+  });
+
+  it('when one expired reservation cannot be released, then it fails alone: it is reported and the others are released', async () => {
+    const released: string[] = [];
+    const failures: string[] = [];
+    const expired = (id: string): Reservation => ({ orderId: id, status: 'RESERVED', items: [{ productId: 'a', quantity: 1 }], expiresAt: new Date(now.getTime() - 1) });
+    const store = fakeStore([product('a', 5)], {
+      findReservation: async (id) => expired(id),
+      findExpired: async () => ['x1', 'x2', 'x3'],
+      releaseAttempt: async (id, reason) => {
+        if (id === 'x2') throw new Error('the database went away');
+        released.push(id);
+        return { ...expired(id), status: 'RELEASED', releaseReason: reason };
+      },
+    });
+    const { cases } = useCases(store);
+    expect(await cases.releaseExpired(10, (orderId) => failures.push(orderId))).toBe(2);
+    expect(released).toEqual(['x1', 'x3']);
+    expect(failures).toEqual(['x2']);
   });
 });

@@ -26,8 +26,17 @@ export interface InventoryStore {
   reserveBatchAttempt(commands: ReserveCommand[]): Promise<BatchOutcome[]>;
   /** RESERVED -> COMMITTED (reserved -> sold). Returns the reservation as it is afterwards. */
   commitAttempt(orderId: string): Promise<Reservation>;
-  /** RESERVED -> RELEASED (reserved -> available); an unknown order gets a RELEASED marker. */
-  releaseAttempt(orderId: string, reason: string): Promise<Reservation>;
+  /**
+   * Clears a RESERVED reservation's expiry (a payment is about to be recorded): the sweeper leaves it,
+   * only Commit or Release end it. A COMMITTED one is returned as it is; RELEASED is ReservationStateError.
+   */
+  prepareCommitAttempt(orderId: string): Promise<Reservation>;
+  /**
+   * RESERVED -> RELEASED (reserved -> available); an unknown order gets a RELEASED marker. With
+   * `expiredBefore` (the sweeper), only a reservation that still expires before it: one prepared for
+   * commit meanwhile is ReservationStateError and stays held.
+   */
+  releaseAttempt(orderId: string, reason: string, options?: { expiredBefore?: Date }): Promise<Reservation>;
   /**
    * Adds the delta to available (and received) with one conditional UPDATE (version-checked, bounded by
    * available + delta >= 0) and records the adjustment in the same transaction. ProductNotFoundError,

@@ -57,6 +57,9 @@ export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: 
       const adjustment = await useCases.adjustStock({ productId: req.productId, delta: req.delta, reason: req.reason, actorId: req.actorId });
       return { product: toProtoProduct(adjustment.product), adjustmentId: adjustment.id };
     }),
+    prepareCommit: unary('PrepareCommit', async (req: inventoryV1.PrepareCommitRequest) => ({
+      reservation: toProtoReservation(await useCases.prepareCommit(req.orderId)),
+    })),
     commit: unary('Commit', async (req: inventoryV1.CommitRequest) => ({ reservation: toProtoReservation(await useCases.commit(req.orderId)) })),
     release: unary('Release', async (req: inventoryV1.ReleaseRequest) => ({
       reservation: toProtoReservation(await useCases.release(req.orderId, req.reason)),

@@ -28,7 +28,9 @@ export class ReservationSweeper implements Component {
     let total = 0;
     try {
       for (;;) {
-        const released = await this.useCases.releaseExpired(this.batchSize);
+        const released = await this.useCases.releaseExpired(this.batchSize, (orderId, error) =>
+          this.logger.warn({ err: error, orderId }, 'could not release an expired reservation; the next sweep retries it'),
+        );
         total += released;
         if (released < this.batchSize) break;
       }

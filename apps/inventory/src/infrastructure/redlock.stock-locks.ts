@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ANSWER_MARGIN_MS, cappedWaitMs } from '@orderflow/service-kit';
 import Redlock, { ExecutionError, Lock, ResourceLockedError } from 'redlock';
 import { ConflictError, DependencyUnavailableError } from '../domain/errors';
 import type { StockLocks } from '../domain/ports';
@@ -7,7 +8,10 @@ import { KeyedMutex, LockWaitTimeout } from './keyed-mutex';
 export interface LockSettings {
   /** Lock lifetime in Redis. The database stays correct if it expires early; it only limits contention. */
   ttlMs: number;
-  /** How long a request may wait for its locks before it fails with ABORTED. */
+  /**
+   * How long a request may wait for its locks before it fails with ABORTED; less when the deadline of
+   * the call being served is nearer, so the refusal reaches the caller before it gives up.
+   */
   waitMs: number;
   retryDelayMs: number;
 }
@@ -36,15 +40,16 @@ export class RedlockStockLocks implements StockLocks {
   async withLocks<T>(productIds: string[], work: () => Promise<T>): Promise<T> {
     if (productIds.length === 0) return work();
     const keys = [...new Set(productIds)].sort().map(lockKey);
+    const waitUntil = Date.now() + cappedWaitMs(this.settings.waitMs, ANSWER_MARGIN_MS);
     let releaseLocal: () => void;
     try {
-      releaseLocal = await this.local.acquire(keys, this.settings.waitMs);
+      releaseLocal = await this.local.acquire(keys, Math.max(0, waitUntil - Date.now()));
     } catch (error) {
       if (error instanceof LockWaitTimeout) throw new ConflictError(`${error.message}; try again`);
       throw error;
     }
     try {
-      const lock = await this.acquire(keys);
+      const lock = await this.acquire(keys, waitUntil);
       try {
         return await work();
       } finally {
@@ -56,12 +61,13 @@ export class RedlockStockLocks implements StockLocks {
     }
   }
 
-  private async acquire(keys: string[]): Promise<Lock> {
+  private async acquire(keys: string[], waitUntil: number): Promise<Lock> {
     // Fail fast (and closed) when a majority of the Redis masters is not connected: no quorum, no lock.
     const ready = this.clients.filter((c) => c.status === 'ready').length;
     if (ready < Math.floor(this.clients.length / 2) + 1) throw new DependencyUnavailableError('redis');
     try {
-      return await this.redlock.acquire(keys, this.settings.ttlMs);
+      const retryCount = Math.max(1, Math.ceil((waitUntil - Date.now()) / this.settings.retryDelayMs));
+      return await this.redlock.acquire(keys, this.settings.ttlMs, { retryCount });
     } catch (error) {
       if (error instanceof ExecutionError && !(await redisFailed(error))) {
         throw new ConflictError(`could not lock ${keys.join(', ')} within ${this.settings.waitMs} ms; try again`);

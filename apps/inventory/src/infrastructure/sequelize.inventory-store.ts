@@ -209,9 +209,27 @@ export class SequelizeInventoryStore implements InventoryStore, ReservationReten
     });
   }
 
-  async releaseAttempt(orderId: string, reason: string): Promise<Reservation> {
+  async prepareCommitAttempt(orderId: string): Promise<Reservation> {
     return this.db.transaction(async (transaction) => {
       const reservation = await this.findReservation(orderId, transaction, true);
+      if (!reservation) throw new ReservationNotFoundError(orderId);
+      if (reservation.status === 'COMMITTED') return reservation;
+      if (reservation.status === 'RELEASED') throw new ReservationStateError(orderId, reservation.status, 'prepare the commit of');
+      await this.db.query(`UPDATE reservations SET expires_at = NULL, updated_at = NOW(3) WHERE order_id = :orderId`, {
+        replacements: { orderId },
+        type: QueryTypes.UPDATE,
+        transaction,
+      });
+      return { ...reservation, expiresAt: undefined };
+    });
+  }
+
+  async releaseAttempt(orderId: string, reason: string, options: { expiredBefore?: Date } = {}): Promise<Reservation> {
+    return this.db.transaction(async (transaction) => {
+      const reservation = await this.findReservation(orderId, transaction, true);
+      if (options.expiredBefore && reservation?.status === 'RESERVED' && !(reservation.expiresAt && reservation.expiresAt < options.expiredBefore)) {
+        throw new ReservationStateError(orderId, 'prepared for commit', 'expire');
+      }
       if (!reservation) {
         // Nothing held yet: record the release, so a late Reserve for this order cannot hold stock.
         try {

@@ -125,3 +125,11 @@ export class OrderIdTakenError extends Error {
     this.name = 'OrderIdTakenError';
   }
 }
+
+/** Inventory no longer holds the order's stock (its reservation was released): the order cannot be paid. */
+export class ReservationReleasedError extends Error {
+  constructor(readonly orderId: string) {
+    super(`inventory no longer holds the stock of order ${orderId}`);
+    this.name = 'ReservationReleasedError';
+  }
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ForbiddenError, InvalidArgumentError, InvalidTransitionError, OrderNotFoundError } from './errors';
+import { ForbiddenError, InvalidArgumentError, InvalidTransitionError, OrderExpiredError, OrderNotFoundError, ReservationReleasedError } from './errors';
 import { Actor, Order, OrderHistoryEntry, StockAction, VISIBLE_STATUSES } from './model';
 import { transitionNote } from './order-history';
 import { checkTransition, Transition, TRANSITIONS } from './order-state-machine';
@@ -41,13 +41,27 @@ export function createOrderLifecycle({ repository, inventory, ids, clock, outbox
     }
   };
 
-  /** `actor` undefined: the system's own change (the sweeper), with no ownership check. */
-  const change = async (transition: Transition, orderId: string, actor: Actor | undefined): Promise<Order> => {
+  /** One item of a sweep: its failure is logged and counted as not done, and the sweep goes on. */
+  const alone = async (orderId: string, step: string, work: () => Promise<boolean>): Promise<boolean> => {
+    try {
+      return await work();
+    } catch (error) {
+      log.warn({ err: error, orderId, step }, 'sweep item failed; the next sweep retries it');
+      return false;
+    }
+  };
+
+  /**
+   * `actor` undefined: the system's own change (the sweeper), with no ownership check. `prepare` runs
+   * once the change is allowed and before it is stored; if it throws, nothing changes.
+   */
+  const change = async (transition: Transition, orderId: string, actor: Actor | undefined, prepare?: () => Promise<void>): Promise<Order> => {
     const spec = TRANSITIONS[transition];
     const order = actor ? await getVisible(orderId, actor) : await repository.get(orderId);
     if (!order) throw new OrderNotFoundError(orderId);
     const now = clock.now();
     if (checkTransition(order, transition, now) === 'already') return order;
+    await prepare?.();
     const updated = await repository.transition(
       orderId,
       spec,
@@ -74,7 +88,18 @@ export function createOrderLifecycle({ repository, inventory, ids, clock, outbox
       return (await repository.history(orderId)).filter((entry) => VISIBLE_STATUSES.includes(entry.status));
     },
 
-    payOrder: (orderId: string, actor: Actor) => change('pay', orderId, actor),
+    /**
+     * Pins the reservation in inventory first, so inventory's sweeper can no longer release the stock
+     * of an order about to be PAID (ADR 0005); then records PAID and commits (the settler retries the
+     * commit). Inventory unreachable: UNAVAILABLE and the order stays RESERVED; the reservation already
+     * released: order-expired.
+     */
+    payOrder: (orderId: string, actor: Actor) =>
+      change('pay', orderId, actor, () =>
+        inventory.prepareCommit(orderId).catch((error: unknown) => {
+          throw error instanceof ReservationReleasedError ? new OrderExpiredError(orderId) : error;
+        }),
+      ),
 
     cancelOrder: (orderId: string, actor: Actor) => change('cancel', orderId, actor),
 
@@ -83,15 +108,18 @@ export function createOrderLifecycle({ repository, inventory, ids, clock, outbox
       return change('ship', orderId, actor);
     },
 
-    /** Expires unpaid orders past their window; returns how many it expired. */
+    /** Expires unpaid orders past their window; returns how many it expired. Each order fails alone. */
     async expireDue(limit: number): Promise<number> {
       let expired = 0;
       for (const orderId of await repository.findExpired(clock.now(), limit)) {
-        const order = await change('expire', orderId, undefined).catch((error: unknown) => {
-          if (error instanceof InvalidTransitionError) return undefined; // paid or cancelled meanwhile
-          throw error;
+        const done = await alone(orderId, 'expire', async () => {
+          const order = await change('expire', orderId, undefined).catch((error: unknown) => {
+            if (error instanceof InvalidTransitionError) return undefined; // paid or cancelled meanwhile
+            throw error;
+          });
+          return order?.status === 'EXPIRED';
         });
-        if (order?.status === 'EXPIRED') expired++;
+        if (done) expired++;
       }
       return expired;
     },
@@ -102,19 +130,21 @@ export function createOrderLifecycle({ repository, inventory, ids, clock, outbox
       let failed = 0;
       for (const { orderId, customerId } of stale) {
         // Only if it is still PENDING: a placement that completed meanwhile keeps its stock.
-        if (await repository.failPlacement(orderId, customerId, { owesRelease: true })) {
-          failed++;
+        const done = await alone(orderId, 'fail-abandoned', async () => {
+          if (!(await repository.failPlacement(orderId, customerId, { owesRelease: true }))) return false;
           await settle(orderId, 'RELEASE', 'placement-failed');
-        }
+          return true;
+        });
+        if (done) failed++;
       }
       return failed;
     },
 
-    /** Retries Commit/Release owed to inventory. */
+    /** Retries Commit/Release owed to inventory. Each order fails alone (settle logs and moves on). */
     async settleOwed(limit: number): Promise<number> {
       let settled = 0;
       for (const { orderId, action } of await repository.findUnsettled(new Date(clock.now().getTime() - settleAfterMs), limit)) {
-        if (await settle(orderId, action, 'settled-late')) settled++;
+        if (await alone(orderId, 'settle', () => settle(orderId, action, 'settled-late'))) settled++;
       }
       return settled;
     },

@@ -61,6 +61,7 @@ function harness(inventory: Partial<InventoryPort> = {}, overrides: Partial<Orde
       if (short.length > 0) throw new InsufficientStockError(short.map((i) => ({ productId: i.productId, requested: i.quantity, available: 10 })));
     },
     commit: async () => undefined,
+    prepareCommit: async () => undefined,
     release: async (orderId, reason) => void calls.push(`release ${orderId} ${reason}`),
     ...inventory,
   };

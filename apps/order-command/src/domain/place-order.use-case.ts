@@ -12,7 +12,7 @@ import {
 } from './errors';
 import type { Order, OrderEventRecord, PlaceOrderCommand } from './model';
 import { placementNote } from './order-history';
-import type { IdempotencyRecord, OrderUseCaseDeps, StoredOutcome } from './ports';
+import type { IdempotencyRecord, OrderUseCaseDeps, StoredOutcome, WaitBudget } from './ports';
 import { SoldOutProducts } from './sold-out-products';
 import { OrderLimits, orderTotal, requestFingerprint, validatePlaceOrder } from './validation';
 
@@ -30,6 +30,8 @@ export interface PlaceOrderSettings {
 
 export interface PlaceOrderDeps extends OrderUseCaseDeps {
   settings: PlaceOrderSettings;
+  /** Caps the in-flight wait by the caller's deadline (none: the configured wait). */
+  waits?: WaitBudget;
 }
 
 /** Refusals that are the answer to this exact request: stored under its idempotency key. */
@@ -38,7 +40,7 @@ const isDeterministic = (error: unknown): error is OrderError =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function createPlaceOrder({ repository, inventory, ids, clock, outbox, log, settings }: PlaceOrderDeps) {
+export function createPlaceOrder({ repository, inventory, ids, clock, outbox, log, settings, waits }: PlaceOrderDeps) {
   const replay = (record: IdempotencyRecord, fingerprint: string): { order: Order; replayed: true } => {
     if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
     const outcome = record.outcome as StoredOutcome;
@@ -49,7 +51,8 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
   /** A duplicate of a call still running: wait for its answer, or start afresh if it gave up. */
   const awaitFirstCall = async (command: PlaceOrderCommand, record: IdempotencyRecord, fingerprint: string) => {
     if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
-    const deadline = Date.now() + settings.inFlightWaitMs;
+    // Answer idempotency-key-in-flight before the caller's deadline, never after it.
+    const deadline = Date.now() + (waits ? waits.cap(settings.inFlightWaitMs) : settings.inFlightWaitMs);
     for (let current: IdempotencyRecord | undefined = record; Date.now() < deadline; ) {
       await sleep(25);
       current = await repository.findIdempotency(command.customerId, command.idempotencyKey as string);

@@ -56,6 +56,11 @@ export interface InventoryPort {
    * holds this order id. `placementId` names this attempt: a retry with it is idempotent.
    */
   reserve(orderId: string, items: OrderItem[], expiresAt: Date, placementId: string): Promise<void>;
+  /**
+   * Pins the order's reservation before its payment is recorded: inventory's sweeper no longer releases
+   * it, only commit or release end it. ReservationReleasedError when the stock is no longer held.
+   */
+  prepareCommit(orderId: string): Promise<void>;
   commit(orderId: string): Promise<void>;
   release(orderId: string, reason: string): Promise<void>;
 }
@@ -69,6 +74,12 @@ export interface OrderIdSource {
 
 export interface Clock {
   now(): Date;
+}
+
+/** Inner waits end before the deadline of the call being served (its caller's), with room to answer. */
+export interface WaitBudget {
+  /** `ms`, or less when the caller's deadline is nearer. */
+  cap(ms: number): number;
 }
 
 /** Wakes the outbox relay after a commit (lower event lag); polling covers the rest. */

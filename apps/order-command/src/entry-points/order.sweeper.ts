@@ -27,16 +27,25 @@ export class OrderSweeper implements Component {
     return this.task.stop();
   }
 
+  /**
+   * One pass. Each step runs whatever the others did (a step whose listing fails is logged and skipped
+   * until the next pass), and inside a step each order fails alone (the use cases log it and go on).
+   */
   async sweep(): Promise<{ expired: number; abandoned: number; settled: number }> {
-    const result = { expired: 0, abandoned: 0, settled: 0 };
-    try {
-      result.expired = await this.lifecycle.expireDue(this.batchSize);
-      result.abandoned = await this.lifecycle.failAbandoned(this.batchSize);
-      result.settled = await this.lifecycle.settleOwed(this.batchSize);
-      if (result.expired + result.abandoned + result.settled > 0) this.logger.info(result, 'sweep');
-    } catch (error) {
-      this.logger.warn({ err: error }, 'sweep failed; will try again');
-    }
+    const step = async (name: string, work: () => Promise<number>): Promise<number> => {
+      try {
+        return await work();
+      } catch (error) {
+        this.logger.warn({ err: error, step: name }, 'sweep step failed; will try again');
+        return 0;
+      }
+    };
+    const result = {
+      expired: await step('expire', () => this.lifecycle.expireDue(this.batchSize)),
+      abandoned: await step('fail-abandoned', () => this.lifecycle.failAbandoned(this.batchSize)),
+      settled: await step('settle', () => this.lifecycle.settleOwed(this.batchSize)),
+    };
+    if (result.expired + result.abandoned + result.settled > 0) this.logger.info(result, 'sweep');
     return result;
   }
 }

@@ -1,6 +1,7 @@
 import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { DependencyUnavailableError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError, UnknownProductError } from '../domain/errors';
+import { cappedDeadline } from '@orderflow/service-kit';
+import { DependencyUnavailableError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError, ReservationReleasedError, UnknownProductError } from '../domain/errors';
 import type { OrderItem } from '../domain/model';
 import type { InventoryPort } from '../domain/ports';
 
@@ -26,7 +27,8 @@ export class InventoryGrpcAdapter implements InventoryPort {
 
   private call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
     return new Promise((resolve, reject) =>
-      method.call(this.client, request, new Metadata(), { deadline: new Date(Date.now() + this.deadlineMs) }, (error, response) =>
+      // Never later than the deadline of the call being served: inventory stops when our caller gives up.
+      method.call(this.client, request, new Metadata(), { deadline: cappedDeadline(this.deadlineMs) }, (error, response) =>
         error ? reject(this.mapError(error)) : resolve(response),
       ),
     );
@@ -66,6 +68,19 @@ export class InventoryGrpcAdapter implements InventoryPort {
       }
       // The id holds another placement's reservation, or a release of it: ours must use another id.
       if (grpcError.code === status.ALREADY_EXISTS || (grpcError.code === status.FAILED_PRECONDITION && reason === 'reservation-state')) throw new OrderIdTakenError(orderId);
+      throw error;
+    }
+  }
+
+  async prepareCommit(orderId: string): Promise<void> {
+    try {
+      await this.call<inventoryV1.PrepareCommitRequest, inventoryV1.PrepareCommitResponse>(this.client.prepareCommit as never, { orderId });
+    } catch (error) {
+      const grpcError = error as ServiceError;
+      // Released (by inventory's sweeper, or a release that won), or never held: nothing to pay for.
+      if (grpcError.code === status.NOT_FOUND || (grpcError.code === status.FAILED_PRECONDITION && errorDetails.errorReason(grpcError.metadata) === 'reservation-state')) {
+        throw new ReservationReleasedError(orderId);
+      }
       throw error;
     }
   }

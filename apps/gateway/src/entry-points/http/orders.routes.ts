@@ -63,13 +63,18 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
       });
       if (invalid.length > 0) throw validationProblem(invalid);
       try {
-        const { order, replayed } = await downstream.placeOrder({
-          customerId: principal.customerId, // always from the token, never from the body
-          idempotencyKey: (request.headers['idempotency-key'] as string | undefined) ?? '',
-          items,
-          address: request.body.address,
-          paymentMethod: request.body.payment_method,
-        });
+        const idempotencyKey = (request.headers['idempotency-key'] as string | undefined) ?? '';
+        const { order, replayed } = await downstream.placeOrder(
+          {
+            customerId: principal.customerId, // always from the token, never from the body
+            idempotencyKey,
+            items,
+            address: request.body.address,
+            paymentMethod: request.body.payment_method,
+          },
+          // With a key a repeat cannot make a second order: a call cut off is resolved here.
+          { repeatIfCutOff: idempotencyKey !== '' },
+        );
         written(order!);
         if (!replayed) metrics.ordersPlaced.inc();
         if (replayed) reply.header('idempotency-replayed', 'true');
@@ -116,12 +121,14 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
       async (request: FastifyRequest<IdParams>) => {
         const principal = principalOf(request);
         const orderId = request.params.id;
+        // A repeated transition answers the order as it is ("already"): a call cut off is repeated.
+        const repeat = { repeatIfCutOff: true };
         const call =
           action === 'cancel'
-            ? () => downstream.cancelOrder({ orderId, actor: actor(principal) })
+            ? () => downstream.cancelOrder({ orderId, actor: actor(principal) }, repeat)
             : action === 'pay'
-              ? () => downstream.payOrder({ orderId, actor: actor(principal, false) }) // the owner pays; an admin is not the owner
-              : () => downstream.shipOrder({ orderId, actor: actor(principal) }); // the route is admin-only
+              ? () => downstream.payOrder({ orderId, actor: actor(principal, false) }, repeat) // the owner pays; an admin is not the owner
+              : () => downstream.shipOrder({ orderId, actor: actor(principal) }, repeat); // the route is admin-only
         const { order } = await call();
         metrics.orderTransitions.inc({ action });
         return presentOrder(written(order!));

@@ -41,6 +41,13 @@ describe('gRPC error -> problem+json', () => {
     expect(problemFromGrpc(grpcError(code, 'x')).status).toBe(http);
   });
 
+  it('when UNAVAILABLE comes with the service\'s own reason, then it is unavailable (nothing changed); without one (the call was cut off), outcome-unknown', () => {
+    expect(problemFromGrpc(grpcError(status.UNAVAILABLE, 'inventory is unavailable', 'unavailable')).body()).toMatchObject({ type: '/problems/unavailable', status: 503 });
+    const cut = problemFromGrpc(grpcError(status.UNAVAILABLE, 'Connection dropped'));
+    expect(cut.body()).toMatchObject({ type: '/problems/outcome-unknown', status: 503 });
+    expect(PROBLEM_TYPES['outcome-unknown']!.description).not.toMatch(/nothing was changed/);
+  });
+
   it('when stock is short, then the problem names each product with what is available', () => {
     const error = grpcError(status.FAILED_PRECONDITION, 'insufficient stock', 'insufficient-stock', (m) =>
       errorDetails.setInsufficientStock(m, [{ productId: 'p', requested: 3, available: 1 }]),

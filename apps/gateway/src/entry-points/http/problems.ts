@@ -48,7 +48,12 @@ export const PROBLEM_TYPES: Record<string, { status: number; title: string; desc
   'too-many-requests': { status: 429, title: 'Too many requests', description: 'Over your rate limit, or a product is too busy; nothing was changed. Retry after the Retry-After header’s seconds.' },
   'headers-too-large': { status: 431, title: 'Request headers too large', description: 'The request headers are larger than the server accepts (16 KiB in all).' },
   overloaded: { status: 503, title: 'Overloaded', description: 'The gateway has too many requests in progress; nothing was done. Retry after the Retry-After header’s seconds.' },
-  unavailable: { status: 503, title: 'Service unavailable', description: 'A service behind the gateway is unreachable; nothing was changed. Retry later.' },
+  unavailable: { status: 503, title: 'Service unavailable', description: 'A service behind the gateway said it cannot do this now (something it depends on is unreachable); nothing was changed. Retry later.' },
+  'outcome-unknown': {
+    status: 503,
+    title: 'Outcome unknown',
+    description: 'The call to a service behind the gateway was cut off before it answered (a connection dropped, a process died): the change may have been made. Retry with the same Idempotency-Key, or read the resource, before repeating it without one.',
+  },
   timeout: { status: 504, title: 'Downstream timeout', description: 'A service behind the gateway did not answer in time. The outcome is unknown: retry with the same Idempotency-Key.' },
   internal: { status: 500, title: 'Internal error', description: 'Something unexpected failed; it was logged.' },
 };
@@ -68,7 +73,8 @@ const BY_CODE: Partial<Record<GrpcStatus, string>> = {
   [GrpcStatus.PERMISSION_DENIED]: 'forbidden',
   [GrpcStatus.UNAUTHENTICATED]: 'unauthorized',
   [GrpcStatus.RESOURCE_EXHAUSTED]: 'too-many-requests',
-  [GrpcStatus.UNAVAILABLE]: 'unavailable',
+  // Without the service's own reason (`unavailable`: nothing changed), the call was cut off: unknown.
+  [GrpcStatus.UNAVAILABLE]: 'outcome-unknown',
   [GrpcStatus.DEADLINE_EXCEEDED]: 'timeout',
 };
 

@@ -154,6 +154,14 @@ export interface CommitResponse {
   reservation: Reservation | undefined;
 }
 
+export interface PrepareCommitRequest {
+  orderId: string;
+}
+
+export interface PrepareCommitResponse {
+  reservation: Reservation | undefined;
+}
+
 export interface ReleaseRequest {
   orderId: string;
   reason: string;
@@ -1454,6 +1462,148 @@ export const CommitResponse: MessageFns<CommitResponse> = {
   },
 };
 
+function createBasePrepareCommitRequest(): PrepareCommitRequest {
+  return { orderId: "" };
+}
+
+export const PrepareCommitRequest: MessageFns<PrepareCommitRequest> = {
+  encode(message: PrepareCommitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrepareCommitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrepareCommitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrepareCommitRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PrepareCommitRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PrepareCommitRequest>, I>>(base?: I): PrepareCommitRequest {
+    return PrepareCommitRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PrepareCommitRequest>, I>>(object: I): PrepareCommitRequest {
+    const message = createBasePrepareCommitRequest();
+    message.orderId = object.orderId ?? "";
+    return message;
+  },
+};
+
+function createBasePrepareCommitResponse(): PrepareCommitResponse {
+  return { reservation: undefined };
+}
+
+export const PrepareCommitResponse: MessageFns<PrepareCommitResponse> = {
+  encode(message: PrepareCommitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reservation !== undefined) {
+      Reservation.encode(message.reservation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrepareCommitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrepareCommitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reservation = Reservation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrepareCommitResponse {
+    return { reservation: isSet(object.reservation) ? Reservation.fromJSON(object.reservation) : undefined };
+  },
+
+  toJSON(message: PrepareCommitResponse): unknown {
+    const obj: any = {};
+    if (message.reservation !== undefined) {
+      obj.reservation = Reservation.toJSON(message.reservation);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PrepareCommitResponse>, I>>(base?: I): PrepareCommitResponse {
+    return PrepareCommitResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PrepareCommitResponse>, I>>(object: I): PrepareCommitResponse {
+    const message = createBasePrepareCommitResponse();
+    message.reservation = (object.reservation !== undefined && object.reservation !== null)
+      ? Reservation.fromPartial(object.reservation)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseReleaseRequest(): ReleaseRequest {
   return { orderId: "", reason: "" };
 }
@@ -2239,6 +2389,22 @@ export const InventoryServiceService = {
     responseDeserialize: (value: Buffer): CommitResponse => CommitResponse.decode(value),
   },
   /**
+   * PrepareCommit pins an order's reservation before its payment is recorded: from then on it has no
+   * expiry, so the sweeper never releases it, and only Commit or Release end it. Idempotent; a
+   * committed reservation is returned as it is; a released one is FAILED_PRECONDITION (reason
+   * "reservation-state"); an unknown order is NOT_FOUND.
+   */
+  prepareCommit: {
+    path: "/orderflow.inventory.v1.InventoryService/PrepareCommit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PrepareCommitRequest): Buffer => Buffer.from(PrepareCommitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PrepareCommitRequest => PrepareCommitRequest.decode(value),
+    responseSerialize: (value: PrepareCommitResponse): Buffer =>
+      Buffer.from(PrepareCommitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PrepareCommitResponse => PrepareCommitResponse.decode(value),
+  },
+  /**
    * Release gives an order's reserved stock back. Idempotent; releasing an unknown order records
    * the release, so a late Reserve for that order cannot hold stock afterwards.
    */
@@ -2279,6 +2445,13 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
   reserve: handleUnaryCall<ReserveRequest, ReserveResponse>;
   /** Commit turns an order's reservation into a sale. Idempotent. */
   commit: handleUnaryCall<CommitRequest, CommitResponse>;
+  /**
+   * PrepareCommit pins an order's reservation before its payment is recorded: from then on it has no
+   * expiry, so the sweeper never releases it, and only Commit or Release end it. Idempotent; a
+   * committed reservation is returned as it is; a released one is FAILED_PRECONDITION (reason
+   * "reservation-state"); an unknown order is NOT_FOUND.
+   */
+  prepareCommit: handleUnaryCall<PrepareCommitRequest, PrepareCommitResponse>;
   /**
    * Release gives an order's reserved stock back. Idempotent; releasing an unknown order records
    * the release, so a late Reserve for that order cannot hold stock afterwards.
@@ -2359,6 +2532,27 @@ export interface InventoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CommitResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * PrepareCommit pins an order's reservation before its payment is recorded: from then on it has no
+   * expiry, so the sweeper never releases it, and only Commit or Release end it. Idempotent; a
+   * committed reservation is returned as it is; a released one is FAILED_PRECONDITION (reason
+   * "reservation-state"); an unknown order is NOT_FOUND.
+   */
+  prepareCommit(
+    request: PrepareCommitRequest,
+    callback: (error: ServiceError | null, response: PrepareCommitResponse) => void,
+  ): ClientUnaryCall;
+  prepareCommit(
+    request: PrepareCommitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PrepareCommitResponse) => void,
+  ): ClientUnaryCall;
+  prepareCommit(
+    request: PrepareCommitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PrepareCommitResponse) => void,
   ): ClientUnaryCall;
   /**
    * Release gives an order's reserved stock back. Idempotent; releasing an unknown order records
