@@ -1,6 +1,6 @@
 import { createSequelize, createSqlPool, ensureDatabase, isDatabaseUnavailable, migrate } from '@orderflow/database';
 import { inventoryV1, loadPackageDefinition } from '@orderflow/proto';
-import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer, retry } from '@orderflow/service-kit';
+import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer, PeriodicPurge, retry } from '@orderflow/service-kit';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { InventoryConfig } from './config';
@@ -9,7 +9,6 @@ import { createInventoryUseCases, InventoryUseCases } from './domain/inventory.u
 import type { InventoryStore } from './domain/ports';
 import { DEFAULT_LIMITS } from './domain/validation';
 import { createInventoryGrpcHandler } from './entry-points/inventory.grpc-handler';
-import { ReservationPurger } from './entry-points/reservation.purger';
 import { ReservationSweeper } from './entry-points/reservation.sweeper';
 import { createReservationPurge } from './domain/reservation-retention.use-case';
 import { createInventoryMetrics } from './infrastructure/inventory.metrics';
@@ -22,7 +21,7 @@ export interface InventoryApp {
   useCases: InventoryUseCases;
   grpc: GrpcServer;
   sweeper: ReservationSweeper;
-  purger: ReservationPurger;
+  purger: PeriodicPurge<{ deleted: number; batches: number }>;
   logger: Logger;
   /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
   metrics: Registry;
@@ -99,7 +98,8 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
     clock: { now: () => new Date() },
     settings: { retentionMs: config.retention.retentionMs, batchSize: config.retention.batchSize, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS },
   });
-  const purger = new ReservationPurger(purge, logger, config.retention.intervalMs);
+  // Beside the sweeper; several inventory processes may purge at once: each batch locks the rows it deletes.
+  const purger = new PeriodicPurge('reservation-purger', purge.purgeOnce, (r) => r.deleted, logger, config.retention.intervalMs);
 
   const lifecycle = new Lifecycle([
     ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),

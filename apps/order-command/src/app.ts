@@ -1,7 +1,7 @@
 import { createSequelize, createSqlPool, ensureDatabase, migrate } from '@orderflow/database';
 import { connectNats, ensureStream, JetStreamPublisher, ordersStream } from '@orderflow/messaging';
 import { loadPackageDefinition, orderV1 } from '@orderflow/proto';
-import { ANSWER_MARGIN_MS, cappedWaitMs, createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer } from '@orderflow/service-kit';
+import { ANSWER_MARGIN_MS, cappedWaitMs, createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer, PeriodicPurge } from '@orderflow/service-kit';
 import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
@@ -11,8 +11,7 @@ import { createPlaceOrder, PlaceOrder } from './domain/place-order.use-case';
 import type { OrderRepository } from './domain/ports';
 import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc-handler';
 import { OrderSweeper } from './entry-points/order.sweeper';
-import { RetentionPurger } from './entry-points/retention.purger';
-import { createRetentionPurge } from './domain/retention.use-case';
+import { createRetentionPurge, type PurgeResult } from './domain/retention.use-case';
 import { InventoryGrpcAdapter } from './infrastructure/inventory.grpc-adapter';
 import { ORDER_SHARD_MIGRATIONS } from './infrastructure/migrations';
 import { createOrderCommandMetrics } from './infrastructure/order-command.metrics';
@@ -28,7 +27,7 @@ export interface OrderCommandApp {
   repository: SequelizeOrderRepository;
   relay: OutboxRelay;
   sweeper: OrderSweeper;
-  purger: RetentionPurger;
+  purger: PeriodicPurge<PurgeResult>;
   grpc: GrpcServer;
   logger: Logger;
   /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
@@ -115,7 +114,8 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     clock,
     settings: { ...config.retention, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS },
   });
-  const purger = new RetentionPurger(retention, logger, config.retention.intervalMs);
+  // In the sweeper role; overlapping purgers in several processes are harmless (each DELETE takes what is left).
+  const purger = new PeriodicPurge('retention-purger', retention.purgeOnce, (r) => r.idempotencyKeys + r.outbox, logger, config.retention.intervalMs);
   const grpc = new GrpcServer({
     host: config.grpc.host,
     port: config.grpc.port,

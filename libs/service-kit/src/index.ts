@@ -3,6 +3,7 @@ export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { Lifecycle, runUntilSignal } from './lifecycle';
 export { PeriodicTask } from './periodic-task';
+export { PeriodicPurge } from './periodic-purge';
 export type { Component } from './lifecycle';
 export { GrpcServer } from './grpc-server';
 export { unaryHandlers } from './grpc-unary';
