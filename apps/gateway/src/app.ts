@@ -57,6 +57,9 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
       ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: config.http.maxBodyBytes,
+    // While draining, a request that still arrives on an open connection is served, not refused with a
+    // bare 503 (a graceful restart costs clients nothing); idle connections are closed.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 100 },
     // What fastify and Node's parser refuse themselves (bad URL, long path parameter, huge headers) is problem+json too.
     frameworkErrors: frameworkErrorHandler(config.http.maxBodyBytes),

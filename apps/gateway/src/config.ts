@@ -11,6 +11,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     {
       GATEWAY_HOST: env.string('127.0.0.1'),
       GATEWAY_PORT: env.port(8080),
+      /** Processes sharing the HTTP port (node:cluster, for one machine); in Kubernetes or Compose, 1 per pod or container. */
+      GATEWAY_WORKERS: env.int(1, 1, 64),
       ORDER_COMMAND_ADDRESS: env.string('127.0.0.1:50051'),
       ORDER_QUERY_ADDRESS: env.string('127.0.0.1:50053'),
       INVENTORY_ADDRESS: env.string('127.0.0.1:50052'),
@@ -58,6 +60,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   ]);
   return {
     http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, maxBodyBytes: e.MAX_BODY_BYTES },
+    workers: e.GATEWAY_WORKERS,
     downstream: {
       orderCommand: e.ORDER_COMMAND_ADDRESS,
       orderQuery: e.ORDER_QUERY_ADDRESS,

@@ -1,11 +1,14 @@
 import { tracing } from './tracing'; // first: see tracing.ts
+import cluster from 'node:cluster';
 import { createLogger, Lifecycle, runUntilSignal } from '@orderflow/service-kit';
 import { createGateway } from './app';
 import { loadConfig } from './config';
+import { runWorkers } from './workers';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('gateway', config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) return runWorkers(config.workers, logger);
   const gateway = await createGateway(config);
   // Tracing stops last: it exports the spans still buffered before the process exits.
   await runUntilSignal(new Lifecycle([tracing, gateway]), logger);

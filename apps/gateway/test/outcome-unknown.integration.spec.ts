@@ -119,13 +119,27 @@ describe('a call to order-command cut off mid-flight (real gRPC servers behind T
     expect(answer.body.detail).not.toMatch(/unknown/);
   });
 
-  it('when the connection is cut after the request arrived and the client sent no key, then the answer is outcome-unknown, never "nothing was changed"', async () => {
+  it('when the connection is cut after the request arrived and the client sent no key, then the gateway repeats it under a key of its own on the other replica and answers 201 (no Idempotency-Replayed)', async () => {
     for (const replica of replicas) replica.behaviour = 'cut';
-    faults.cutsLeft = 2;
-    const answer = await post();
-    expect(answer).toMatchObject({ status: 503, body: { type: '/problems/outcome-unknown' } });
-    expect(answer.body.detail).not.toMatch(/nothing was changed/);
-    expect(replicas.reduce((n, r) => n + r.calls.length, 0)).toBe(1); // without a key the gateway does not repeat it
+    faults.cutsLeft = 1;
+    const response = await fetch(`http://127.0.0.1:${gateway.port}/api/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('idempotency-replayed')).toBeNull();
+    expect(replicas.map((r) => r.calls.length)).toEqual([1, 1]);
+    const [first, second] = replicas.map((r) => r.calls[0]!.idempotencyKey);
+    expect(first).toMatch(/^~gateway:[0-9a-f-]{36}$/);
+    expect(second).toBe(first);
+  });
+
+  it('when two placements are sent without a key, then each gets a key of its own', async () => {
+    await post();
+    await post();
+    const keys = replicas.flatMap((r) => r.calls.map((c) => c.idempotencyKey));
+    expect(new Set(keys).size).toBe(2);
   });
 
   it('when the connection is cut after the request arrived and the client sent a key, then the gateway repeats it with the key on the other replica and answers 201', async () => {
@@ -144,5 +158,13 @@ describe('a call to order-command cut off mid-flight (real gRPC servers behind T
     const answer = await post({ 'idempotency-key': 'cut-key-2' });
     expect(answer).toMatchObject({ status: 503, body: { type: '/problems/outcome-unknown' } });
     expect(replicas.map((r) => r.calls.length)).toEqual([1, 0]);
+  });
+
+  it('when every replica cuts the call and the client sent no key, then the answer is outcome-unknown, never "nothing was changed"', async () => {
+    for (const replica of replicas) replica.behaviour = 'cut';
+    faults.cutsLeft = 2;
+    const answer = await post();
+    expect(answer).toMatchObject({ status: 503, body: { type: '/problems/outcome-unknown' } });
+    expect(answer.body.detail).not.toMatch(/nothing was changed/);
   });
 });

@@ -1,4 +1,4 @@
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { InsufficientStock, PriceMismatch, PriceMismatches, StockShortage } from './generated/orderflow/inventory/v1/inventory';
 import { CurrentPrice, PriceChanged } from './generated/orderflow/order/v1/order_command_service';
 
@@ -15,6 +15,16 @@ export const FIELD_VIOLATIONS_KEY = 'orderflow-field-violations';
 export function errorReason(metadata: Metadata | undefined): string | undefined {
   const [value] = metadata?.get(ERROR_REASON_KEY) ?? [];
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * UNAVAILABLE that the service did not send itself (no reason in trailing metadata): the connection
+ * failed or dropped, or the process died, possibly after it had done the work. The outcome is unknown.
+ * A service that knows it changed nothing says so with reason `unavailable`.
+ */
+export function isCutOff(error: unknown): boolean {
+  const e = error as { code?: unknown; metadata?: Metadata };
+  return e?.code === status.UNAVAILABLE && !!e.metadata && errorReason(e.metadata) === undefined;
 }
 
 export function setInsufficientStock(metadata: Metadata, shortages: StockShortage[]): void {

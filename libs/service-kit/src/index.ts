@@ -15,3 +15,5 @@ export { retry, backoffDelay } from './retry';
 export type { RetryOptions } from './retry';
 export { ANSWER_MARGIN_MS, cappedDeadline, cappedWaitMs, checkTimeoutChain, currentDeadline, runWithDeadline } from './deadlines';
 export type { TimeoutRule } from './deadlines';
+export { grpcChannel, repeatIfCutOff, REPEAT_READY_WAIT_MS } from './grpc-client';
+export type { GrpcChannel } from './grpc-client';

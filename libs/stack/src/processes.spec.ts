@@ -1,4 +1,5 @@
-import { isAlive, readPid, spawnDetached, stopPid, waitFor } from './processes';
+import { spawn } from 'node:child_process';
+import { childPids, isAlive, readPid, spawnDetached, stopPid, waitFor } from './processes';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,5 +19,18 @@ describe('process helpers', () => {
 
   it('when a check never passes, then waitFor fails naming what it waited for', async () => {
     await expect(waitFor('the moon', async () => false, 300)).rejects.toThrow(/the moon did not become ready/);
+  });
+
+  it('when a process has children, then childPids lists them oldest first', async () => {
+    const parent = spawn('sh', ['-c', 'sleep 30 & sleep 0.05; sleep 30 & wait'], { stdio: 'ignore' });
+    try {
+      await waitFor('two children', async () => childPids(parent.pid!).length === 2, 5_000);
+      const [first, second] = childPids(parent.pid!);
+      expect(first! < second!).toBe(true);
+      expect(childPids(process.pid)).toContain(parent.pid);
+    } finally {
+      for (const pid of childPids(parent.pid!)) process.kill(pid, 'SIGKILL');
+      parent.kill('SIGKILL');
+    }
   });
 });

@@ -19,6 +19,23 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The live children of a process (from /proc), oldest first. */
+export function childPids(parent: number): number[] {
+  const children: { pid: number; started: number }[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command's closing parenthesis: state (3), ppid (4), ... starttime (22).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === parent && fields[0] !== 'Z') children.push({ pid: Number(entry), started: Number(fields[19]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children.sort((a, b) => a.started - b.started || a.pid - b.pid).map((c) => c.pid);
+}
+
 export function readPid(pidFile: string): number | undefined {
   try {
     const pid = Number.parseInt(fs.readFileSync(pidFile, 'utf8').trim(), 10);

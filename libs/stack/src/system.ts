@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { StackInfo } from './stack';
 import { freePort } from './ports';
+import { childPids } from './processes';
 import { Supervisor, SupervisorOptions } from './supervisor';
 import { workspaceRoot } from './workspace';
 
@@ -49,22 +50,40 @@ export interface SystemOptions {
    * gives up and reports it through `onEvent`). On by default; false turns it off.
    */
   supervision?: false | SupervisorOptions;
+  /**
+   * Processes of each service (default 1). Replica i of a gRPC service listens on its own ports (with
+   * fixed `ports`, each one 10 above the replica before it); callers get every replica's address and
+   * spread their calls over them. The gateway runs as many workers sharing its one HTTP port.
+   */
+  replicas?: number;
 }
 
 export interface RunningSystem {
+  /** The ports of the first replica of each service. */
   ports: SystemPorts;
   metricsPorts: MetricsPorts;
+  /** The ports of every replica (`replicaPorts[0]` is `ports`; the gateway's HTTP port is shared). */
+  replicaPorts: SystemPorts[];
+  replicaMetricsPorts: MetricsPorts[];
   env: Record<string, string>;
   gatewayUrl: string;
   /** Stops the services (SIGTERM, waits for each to exit; nothing is restarted after); the stack stays up. */
   stop(): Promise<void>;
-  /** Stops and starts one service again with the same settings (a deliberate stop: no supervisor restart). */
-  restart(service: keyof SystemPorts): Promise<void>;
-  /** The pid of a service's current process, if it runs. */
-  pid(service: keyof SystemPorts): number | undefined;
+  /** Stops and starts one process of a service again with the same settings (a deliberate stop: no supervisor restart). */
+  restart(service: keyof SystemPorts, replica?: number): Promise<void>;
+  /** The pid of a service's current process (of one replica; of one gateway worker), if it runs. */
+  pid(service: keyof SystemPorts, replica?: number): number | undefined;
+  /** Every running service process (gateway workers included). */
+  processes(): { service: keyof SystemPorts; replica: number; pid: number }[];
 }
 
-export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metricsPorts?: MetricsPorts): Record<string, string> {
+/**
+ * The services' shared environment. Addresses list every replica in `replicaPorts` (by default the one
+ * set of `ports`); the listening ports are those of the first replica (each process overrides its own).
+ */
+const addresses = (replicaPorts: SystemPorts[], service: keyof SystemPorts) => replicaPorts.map((p) => `127.0.0.1:${p[service]}`).join(',');
+
+export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metricsPorts?: MetricsPorts, replicaPorts: SystemPorts[] = [ports]): Record<string, string> {
   const [m0, m1] = stack.mysql;
   const named = (base: string) => (tag ? `${base}_${tag}` : base);
   const spread = (prefix: string) =>
@@ -80,9 +99,9 @@ export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metric
       ORDER_QUERY_METRICS_PORT: String(metricsPorts.orderQuery),
       INVENTORY_METRICS_PORT: String(metricsPorts.inventory),
     }),
-    ORDER_COMMAND_ADDRESS: `127.0.0.1:${ports.orderCommand}`,
-    ORDER_QUERY_ADDRESS: `127.0.0.1:${ports.orderQuery}`,
-    INVENTORY_ADDRESS: `127.0.0.1:${ports.inventory}`,
+    ORDER_COMMAND_ADDRESS: addresses(replicaPorts, 'orderCommand'),
+    ORDER_QUERY_ADDRESS: addresses(replicaPorts, 'orderQuery'),
+    INVENTORY_ADDRESS: addresses(replicaPorts, 'inventory'),
     INVENTORY_MYSQL_HOST: m0!.host,
     INVENTORY_MYSQL_PORT: String(m0!.port),
     INVENTORY_MYSQL_DATABASE: named('orderflow_inventory'),
@@ -105,17 +124,25 @@ export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metric
  * on its own, so publishing events never waits behind request handling in one event loop (the API wakes
  * the relay over NATS after each commit).
  */
-const SERVICES: { name: keyof SystemPorts; entry: string; env?: (ports: SystemPorts, metrics: MetricsPorts) => Record<string, string> }[] = [
-  { name: 'inventory', entry: 'apps/inventory/src/main.ts' },
-  { name: 'orderCommand', entry: 'apps/order-command/src/main.ts', env: () => ({ ORDER_COMMAND_ROLES: 'api,sweeper' }) },
+const SERVICES: { name: keyof SystemPorts; entry: string; env: (ports: SystemPorts, metrics: MetricsPorts, replicas: number) => Record<string, string> }[] = [
+  { name: 'inventory', entry: 'apps/inventory/src/main.ts', env: (p, m) => ({ INVENTORY_GRPC_PORT: String(p.inventory), INVENTORY_METRICS_PORT: String(m.inventory) }) },
+  {
+    name: 'orderCommand',
+    entry: 'apps/order-command/src/main.ts',
+    env: (p, m) => ({ ORDER_COMMAND_ROLES: 'api,sweeper', ORDER_COMMAND_GRPC_PORT: String(p.orderCommand), ORDER_COMMAND_METRICS_PORT: String(m.orderCommand) }),
+  },
   {
     name: 'orderRelay',
     entry: 'apps/order-command/src/main.ts',
-    env: (ports, metrics) => ({ ORDER_COMMAND_ROLES: 'relay', ORDER_COMMAND_GRPC_PORT: String(ports.orderRelay), ORDER_COMMAND_METRICS_PORT: String(metrics.orderRelay) }),
+    env: (p, m) => ({ ORDER_COMMAND_ROLES: 'relay', ORDER_COMMAND_GRPC_PORT: String(p.orderRelay), ORDER_COMMAND_METRICS_PORT: String(m.orderRelay) }),
   },
-  { name: 'orderQuery', entry: 'apps/order-query/src/main.ts' },
-  { name: 'gateway', entry: 'apps/gateway/src/main.ts' },
+  { name: 'orderQuery', entry: 'apps/order-query/src/main.ts', env: (p, m) => ({ ORDER_QUERY_GRPC_PORT: String(p.orderQuery), ORDER_QUERY_METRICS_PORT: String(m.orderQuery) }) },
+  // One process whatever the replicas: its workers share the HTTP port (node:cluster) and it restarts them.
+  { name: 'gateway', entry: 'apps/gateway/src/main.ts', env: (p, _m, replicas) => ({ GATEWAY_PORT: String(p.gateway), GATEWAY_WORKERS: String(replicas) }) },
 ];
+
+/** How many processes startSystem runs of a service (the gateway is one process, with workers). */
+const processCount = (name: keyof SystemPorts, replicas: number) => (name === 'gateway' ? 1 : replicas);
 
 /**
  * Node flags of every service process, as in the images' CMD: a 32 MB young-generation semi-space
@@ -155,21 +182,31 @@ async function httpReady(url: string): Promise<boolean> {
 }
 
 /**
- * Starts the four services as five processes (Node with tsx's loader on their sources), in dependency order, each waited for
- * until it is healthy. Each service migrates its own databases at start.
+ * Starts the four services as five processes per replica (Node with tsx's loader on their sources), in
+ * dependency order, each waited for until it is healthy. Each service migrates its own databases at start.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const root = workspaceRoot();
-  const ports = options.ports ?? {
-    gateway: await freePort(),
-    orderCommand: await freePort(),
-    orderRelay: await freePort(),
-    inventory: await freePort(),
-    orderQuery: await freePort(),
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`replicas must be a whole number >= 1 (got ${replicas})`);
+  /** The gRPC services' ports of one replica: the given ones shifted by 10 per replica, or free ones. */
+  const grpcPorts = async (fixed: MetricsPorts | undefined, replica: number): Promise<MetricsPorts> => {
+    const port = async (key: keyof MetricsPorts) => (fixed ? fixed[key] + 10 * replica : freePort());
+    return { orderCommand: await port('orderCommand'), orderRelay: await port('orderRelay'), inventory: await port('inventory'), orderQuery: await port('orderQuery') };
   };
-  const metricsPorts = options.metricsPorts ?? { orderCommand: await freePort(), orderRelay: await freePort(), inventory: await freePort(), orderQuery: await freePort() };
-  const env = { ...systemEnv(options.stack, ports, options.tag, metricsPorts), LOG_LEVEL: options.logLevel ?? 'warn', ...options.env };
-  const children = new Map<keyof SystemPorts, ChildProcess>();
+  const gatewayPort = options.ports?.gateway ?? (await freePort());
+  const replicaPorts: SystemPorts[] = [];
+  const replicaMetricsPorts: MetricsPorts[] = [];
+  for (let i = 0; i < replicas; i++) {
+    replicaPorts.push({ ...(await grpcPorts(options.ports, i)), gateway: gatewayPort });
+    replicaMetricsPorts.push(await grpcPorts(options.metricsPorts, i));
+  }
+  const ports = replicaPorts[0]!;
+  const metricsPorts = replicaMetricsPorts[0]!;
+  const env = { ...systemEnv(options.stack, ports, options.tag, metricsPorts, replicaPorts), LOG_LEVEL: options.logLevel ?? 'warn', ...options.env };
+  const unitName = (name: keyof SystemPorts, replica: number) => (processCount(name, replicas) > 1 ? `${name}-${replica}` : name);
+  /** Each process by unit name (`orderCommand`, or `orderCommand-1` with replicas). */
+  const children = new Map<string, ChildProcess>();
   const supervisor = options.supervision === false ? undefined : new Supervisor(options.supervision);
   /** Processes that answered ready (only their exit is a crash; one while starting fails the start). */
   const up = new WeakSet<ChildProcess>();
@@ -177,30 +214,36 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const halting = new WeakSet<ChildProcess>();
   const gone = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
-  const launch = async (name: keyof SystemPorts) => {
+  const launch = async (name: keyof SystemPorts, replica: number) => {
     const service = SERVICES.find((s) => s.name === name)!;
-    const child = spawn(process.execPath, typescriptNodeArgs(path.join(root, service.entry), [...SERVICE_NODE_FLAGS, ...(options.nodeFlags ?? [])]), { cwd: root, env: { ...process.env, ...env, ...service.env?.(ports, metricsPorts) }, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
-    children.set(name, child);
+    const unit = unitName(name, replica);
+    const own = replicaPorts[replica]!;
+    const child = spawn(process.execPath, typescriptNodeArgs(path.join(root, service.entry), [...SERVICE_NODE_FLAGS, ...(options.nodeFlags ?? [])]), {
+      cwd: root,
+      env: { ...process.env, ...env, ...service.env(own, replicaMetricsPorts[replica]!, replicas) },
+      stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'],
+    });
+    children.set(unit, child);
     child.once('exit', (code, signal) => {
       if (halting.has(child) || !up.has(child)) return;
-      supervisor?.crashed(name, signal ? `signal ${signal}` : `exit code ${code}`, () => launch(name));
+      supervisor?.crashed(unit, signal ? `signal ${signal}` : `exit code ${code}`, () => launch(name, replica));
     });
-    const ready = name === 'gateway' ? () => httpReady(`http://127.0.0.1:${ports.gateway}/healthz`) : () => grpcServing(`127.0.0.1:${ports[name]}`);
+    const ready = name === 'gateway' ? () => httpReady(`http://127.0.0.1:${own.gateway}/healthz`) : () => grpcServing(`127.0.0.1:${own[name]}`);
     const deadline = Date.now() + 90_000;
     while (!(await ready())) {
-      if (gone(child)) throw new Error(`${name} exited (${child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`}) while starting`);
+      if (gone(child)) throw new Error(`${unit} exited (${child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`}) while starting`);
       if (Date.now() > deadline) {
         // Not left behind: a supervised restart would start another on the same port.
         halting.add(child);
         child.kill('SIGKILL');
-        throw new Error(`${name} did not become ready on port ${ports[name]}`);
+        throw new Error(`${unit} did not become ready on port ${own[name]}`);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
     up.add(child);
   };
-  const halt = async (name: keyof SystemPorts) => {
-    const child = children.get(name);
+  const halt = async (unit: string) => {
+    const child = children.get(unit);
     if (!child || gone(child)) return;
     halting.add(child);
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -209,30 +252,53 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await exited;
     clearTimeout(timer);
   };
+  const units = SERVICES.flatMap(({ name }) => Array.from({ length: processCount(name, replicas) }, (_, replica) => ({ name, replica, unit: unitName(name, replica) })));
+  const livePid = (unit: string) => {
+    const child = children.get(unit);
+    return child && !gone(child) ? child.pid : undefined;
+  };
+  /** The gateway's workers when it runs several (the process itself otherwise). */
+  const gatewayPids = (): number[] => {
+    const primary = livePid('gateway');
+    if (primary === undefined) return [];
+    return replicas > 1 ? childPids(primary) : [primary];
+  };
 
   const system: RunningSystem = {
     ports,
     metricsPorts,
+    replicaPorts,
+    replicaMetricsPorts,
     env,
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     async stop() {
       // No new restarts; one under way is stopped with the rest, then waited for.
       const restarting = supervisor?.stop();
-      for (const { name } of [...SERVICES].reverse()) await halt(name);
+      for (const { name } of [...SERVICES].reverse()) await Promise.all(units.filter((u) => u.name === name).map((u) => halt(u.unit)));
       await restarting;
     },
-    async restart(name) {
-      await supervisor?.settle(name);
-      await halt(name);
-      await launch(name);
+    async restart(name, replica = 0) {
+      const unit = unitName(name, replica);
+      await supervisor?.settle(unit);
+      await halt(unit);
+      await launch(name, replica);
     },
-    pid(name) {
-      const child = children.get(name);
-      return child && !gone(child) ? child.pid : undefined;
+    pid(name, replica = 0) {
+      return name === 'gateway' ? gatewayPids()[replica] : livePid(unitName(name, replica));
+    },
+    processes() {
+      return [
+        ...units.filter((u) => u.name !== 'gateway').flatMap(({ name, replica, unit }) => {
+          const pid = livePid(unit);
+          return pid === undefined ? [] : [{ service: name, replica, pid }];
+        }),
+        ...gatewayPids().map((pid, replica) => ({ service: 'gateway' as const, replica, pid })),
+      ];
     },
   };
   try {
-    for (const { name } of SERVICES) await launch(name);
+    // Replicas of one service start side by side; services in dependency order.
+    for (const { name } of SERVICES) await Promise.all(units.filter((u) => u.name === name).map((u) => launch(u.name, u.replica)));
   } catch (error) {
     await system.stop();
     throw error;

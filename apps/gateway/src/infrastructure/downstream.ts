@@ -1,54 +1,29 @@
-import { Client, credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, ServiceError } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
 import { errorDetails, inventoryV1, orderQueryV1, orderV1 } from '@orderflow/proto';
+import { grpcChannel, repeatIfCutOff } from '@orderflow/service-kit';
 
 type Callback<Res> = (error: ServiceError | null, response: Res) => void;
-type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date; waitForReady?: boolean }, callback: Callback<Res>) => unknown;
+type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: Callback<Res>) => unknown;
 
 /**
- * UNAVAILABLE that the service did not send itself (no reason in trailing metadata): the connection
- * failed or dropped, or the process died, possibly after it had done the work. The outcome is unknown.
- * A service that knows it changed nothing says so with reason `unavailable`.
+ * A promise-returning call of a generated client method, with a deadline on every call. A method that
+ * is safe to repeat (a read, a transition that answers "already" when repeated, a placement with its
+ * idempotency key) is made once more when it was cut off: on the other replica when the address names
+ * several, or on the same service back (libs/service-kit `repeatIfCutOff`).
  */
-export function isCutOff(error: unknown): boolean {
-  const e = error as Partial<ServiceError>;
-  return e?.code === status.UNAVAILABLE && !!e.metadata && errorDetails.errorReason(e.metadata) === undefined;
-}
-
-export interface CallOptions {
-  /**
-   * Safe to repeat (an idempotency key, or a transition that answers "already" when repeated): a call
-   * cut off is made once more within the same deadline, once a connection is ready again (another
-   * replica when the address names several, or the same service back) within REPEAT_READY_WAIT_MS;
-   * if none is, the cut-off stands (outcome unknown) rather than holding the request until its deadline.
-   */
-  repeatIfCutOff?: boolean;
-}
-
-/** How long a repeat waits for a ready connection after a cut-off. */
-export const REPEAT_READY_WAIT_MS = 1_000;
-
-/** A promise-returning call of a generated client method, with a deadline on every call. */
-function bind<Req, Res>(client: Client, method: unknown, deadlineMs: number, requestId: () => string | undefined) {
-  const once = (request: Req, deadline: Date, waitForReady: boolean): Promise<Res> =>
+function bind<Req, Res>(client: Client, method: unknown, deadlineMs: number, repeatable: boolean, requestId: () => string | undefined) {
+  const once = (request: Req, deadline: Date): Promise<Res> =>
     new Promise((resolve, reject) => {
       const metadata = new Metadata();
       const id = requestId();
       if (id) metadata.set('x-request-id', id);
-      (method as Unary<Req, Res>).call(client, request, metadata, { deadline, waitForReady }, (error, response) => (error ? reject(error) : resolve(response)));
+      (method as Unary<Req, Res>).call(client, request, metadata, { deadline }, (error, response) => (error ? reject(error) : resolve(response)));
     });
-  const ready = (until: number): Promise<boolean> =>
-    new Promise((resolve) => client.waitForReady(new Date(until), (error) => resolve(!error)));
-  return async (request: Req, options: CallOptions = {}): Promise<Res> => {
+  return (request: Req): Promise<Res> => {
     const deadline = new Date(Date.now() + deadlineMs);
-    try {
-      return await once(request, deadline, false);
-    } catch (error) {
-      if (!options.repeatIfCutOff || !isCutOff(error)) throw error;
-      if (!(await ready(Math.min(deadline.getTime(), Date.now() + REPEAT_READY_WAIT_MS)))) throw error;
-      return once(request, deadline, false);
-    }
+    return repeatable ? repeatIfCutOff(client, deadline, () => once(request, deadline), errorDetails.isCutOff) : once(request, deadline);
   };
 }
 
@@ -57,17 +32,22 @@ const HEALTH_PROTO = require.resolve('grpc-health-check/proto/health/v1/health.p
 /** The three services the gateway calls, over their generated stubs; one channel each. */
 export function createDownstream(addresses: { orderCommand: string; orderQuery: string; inventory: string }, deadlineMs: number) {
   const insecure = credentials.createInsecure();
-  const orderCommand = new orderV1.OrderCommandServiceClient(addresses.orderCommand, insecure);
-  const orderQuery = new orderQueryV1.OrderQueryServiceClient(addresses.orderQuery, insecure);
-  const inventory = new inventoryV1.InventoryServiceClient(addresses.inventory, insecure);
+  // Each address may name several replicas: calls go round-robin over the ready ones.
+  const connect = <C>(Service: new (target: string, creds: grpc.ChannelCredentials, options: grpc.ChannelOptions) => C, address: string): C => {
+    const { target, options } = grpcChannel(address);
+    return new Service(target, insecure, options);
+  };
+  const orderCommand = connect(orderV1.OrderCommandServiceClient, addresses.orderCommand);
+  const orderQuery = connect(orderQueryV1.OrderQueryServiceClient, addresses.orderQuery);
+  const inventory = connect(inventoryV1.InventoryServiceClient, addresses.inventory);
   const noId = () => undefined;
-  const call = <Req, Res>(client: Client, method: unknown) => bind<Req, Res>(client, method, deadlineMs, noId);
+  const call = <Req, Res>(client: Client, method: unknown, repeatable = true) => bind<Req, Res>(client, method, deadlineMs, repeatable, noId);
 
   // Standard gRPC health checking of each downstream, for /readyz.
   const healthDefinition = grpc.loadPackageDefinition(protoLoader.loadSync(HEALTH_PROTO, { keepCase: true, enums: String })) as unknown as {
-    grpc: { health: { v1: { Health: new (address: string, creds: grpc.ChannelCredentials) => Client & { check: unknown } } } };
+    grpc: { health: { v1: { Health: new (target: string, creds: grpc.ChannelCredentials, options: grpc.ChannelOptions) => Client & { check: unknown } } } };
   };
-  const healthClients = Object.entries(addresses).map(([name, address]) => ({ name, client: new healthDefinition.grpc.health.v1.Health(address, insecure) }));
+  const healthClients = Object.entries(addresses).map(([name, address]) => ({ name, client: connect(healthDefinition.grpc.health.v1.Health, address) }));
 
   return {
     placeOrder: call<orderV1.PlaceOrderRequest, orderV1.PlaceOrderResponse>(orderCommand, orderCommand.placeOrder),
@@ -82,7 +62,8 @@ export function createDownstream(addresses: { orderCommand: string; orderQuery: 
     projectionLag: call<orderQueryV1.GetProjectionLagRequest, orderQueryV1.GetProjectionLagResponse>(orderQuery, orderQuery.getProjectionLag),
     upsertProduct: call<inventoryV1.UpsertProductRequest, inventoryV1.UpsertProductResponse>(inventory, inventory.upsertProduct),
     getProducts: call<inventoryV1.GetProductsRequest, inventoryV1.GetProductsResponse>(inventory, inventory.getProducts),
-    adjustStock: call<inventoryV1.AdjustStockRequest, inventoryV1.AdjustStockResponse>(inventory, inventory.adjustStock),
+    // A stock delta is not idempotent: a cut-off one is not repeated (the outcome is unknown).
+    adjustStock: call<inventoryV1.AdjustStockRequest, inventoryV1.AdjustStockResponse>(inventory, inventory.adjustStock, false),
 
     /** SERVING or the reason it is not, per downstream. */
     async health(timeoutMs = 1_000): Promise<Record<string, string>> {

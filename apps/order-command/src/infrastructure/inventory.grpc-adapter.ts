@@ -1,6 +1,6 @@
 import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { cappedDeadline } from '@orderflow/service-kit';
+import { cappedDeadline, grpcChannel, repeatIfCutOff } from '@orderflow/service-kit';
 import { DependencyUnavailableError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError, ReservationReleasedError, UnknownProductError } from '../domain/errors';
 import type { OrderItem } from '../domain/model';
 import type { InventoryPort } from '../domain/ports';
@@ -18,20 +18,30 @@ export class InventoryGrpcAdapter implements InventoryPort {
     address: string,
     private readonly deadlineMs: number,
   ) {
-    this.client = new inventoryV1.InventoryServiceClient(address, credentials.createInsecure(), { 'grpc.keepalive_time_ms': 30_000 });
+    // The address may name several replicas: calls go round-robin over the ready ones.
+    const { target, options } = grpcChannel(address);
+    this.client = new inventoryV1.InventoryServiceClient(target, credentials.createInsecure(), options);
   }
 
   close(): void {
     this.client.close();
   }
 
-  private call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
-    return new Promise((resolve, reject) =>
-      // Never later than the deadline of the call being served: inventory stops when our caller gives up.
-      method.call(this.client, request, new Metadata(), { deadline: cappedDeadline(this.deadlineMs) }, (error, response) =>
-        error ? reject(this.mapError(error)) : resolve(response),
-      ),
-    );
+  /**
+   * Every call this adapter makes is idempotent per order id (a Reserve under the same placement, a
+   * commit or release of the same reservation): one cut off (the inventory replica died mid-call) is
+   * made once more, on another replica or the same one back.
+   */
+  private async call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
+    // Never later than the deadline of the call being served: inventory stops when our caller gives up.
+    const deadline = cappedDeadline(this.deadlineMs);
+    const once = () =>
+      new Promise<Res>((resolve, reject) => method.call(this.client, request, new Metadata(), { deadline }, (error, response) => (error ? reject(error) : resolve(response))));
+    try {
+      return await repeatIfCutOff(this.client, deadline, once, errorDetails.isCutOff);
+    } catch (error) {
+      throw this.mapError(error as ServiceError);
+    }
   }
 
   private mapError(error: ServiceError): Error {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { orderV1 } from '@orderflow/proto';
@@ -27,6 +28,12 @@ export interface OrdersRoutesDeps {
   /** How long a read waits for the projection to reach this gateway's last write of an order. */
   readWaitMs: number;
 }
+
+/**
+ * The gateway's own key for a placement sent without one: unique (a client's key in the same namespace
+ * would have to guess a random UUID), scoped like any key to the customer, purged with the others.
+ */
+const internalIdempotencyKey = () => `~gateway:${randomUUID()}`;
 
 const isMissingOrDown = (error: unknown) => isGrpcError(error) && (error.code === GrpcStatus.NOT_FOUND || error.code === GrpcStatus.UNAVAILABLE);
 
@@ -63,21 +70,20 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
       });
       if (invalid.length > 0) throw validationProblem(invalid);
       try {
-        const idempotencyKey = (request.headers['idempotency-key'] as string | undefined) ?? '';
-        const { order, replayed } = await downstream.placeOrder(
-          {
-            customerId: principal.customerId, // always from the token, never from the body
-            idempotencyKey,
-            items,
-            address: request.body.address,
-            paymentMethod: request.body.payment_method,
-          },
-          // With a key a repeat cannot make a second order: a call cut off is resolved here.
-          { repeatIfCutOff: idempotencyKey !== '' },
-        );
+        const clientKey = request.headers['idempotency-key'] as string | undefined;
+        const { order, replayed } = await downstream.placeOrder({
+          customerId: principal.customerId, // always from the token, never from the body
+          // Every placement has a key, so a call cut off (a replica died) is repeated without making a
+          // second order: the client's key, or one of the gateway's own for this request.
+          idempotencyKey: clientKey ?? internalIdempotencyKey(),
+          items,
+          address: request.body.address,
+          paymentMethod: request.body.payment_method,
+        });
         written(order!);
-        if (!replayed) metrics.ordersPlaced.inc();
-        if (replayed) reply.header('idempotency-replayed', 'true');
+        // A replay under the gateway's own key is this request's order, first answered to a call cut off.
+        if (!replayed || clientKey === undefined) metrics.ordersPlaced.inc();
+        if (replayed && clientKey !== undefined) reply.header('idempotency-replayed', 'true');
         return reply.code(201).header('location', `/api/orders/${order!.id}`).send(presentOrder(order!));
       } catch (error) {
         if (isGrpcError(error)) metrics.ordersRejected.inc({ type: error.code === GrpcStatus.UNAVAILABLE ? 'unavailable' : 'refused' });
@@ -121,14 +127,12 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
       async (request: FastifyRequest<IdParams>) => {
         const principal = principalOf(request);
         const orderId = request.params.id;
-        // A repeated transition answers the order as it is ("already"): a call cut off is repeated.
-        const repeat = { repeatIfCutOff: true };
         const call =
           action === 'cancel'
-            ? () => downstream.cancelOrder({ orderId, actor: actor(principal) }, repeat)
+            ? () => downstream.cancelOrder({ orderId, actor: actor(principal) })
             : action === 'pay'
-              ? () => downstream.payOrder({ orderId, actor: actor(principal, false) }, repeat) // the owner pays; an admin is not the owner
-              : () => downstream.shipOrder({ orderId, actor: actor(principal) }, repeat); // the route is admin-only
+              ? () => downstream.payOrder({ orderId, actor: actor(principal, false) }) // the owner pays; an admin is not the owner
+              : () => downstream.shipOrder({ orderId, actor: actor(principal) }); // the route is admin-only
         const { order } = await call();
         metrics.orderTransitions.inc({ action });
         return presentOrder(written(order!));
