@@ -3,6 +3,7 @@
  *   installs missing Debian packages, starts the dev stack (MariaDB x2, Redis, NATS JetStream),
  *   starts the four services (five processes: order-command's outbox relay runs apart; each migrates its own databases), seeds a demo catalog, and prints
  *   where the API and its docs are, with a ready-to-paste curl. Ctrl-C stops all of it.
+ *   `npm start -- --replicas 2` runs two processes of each service (ports 10 apart; the gateway's workers share :8080).
  *   A service process or server that dies is restarted (libs/stack's Supervisor); a crash loop, or a
  *   server stopped from outside (`npm run down`), stops everything.
  */
@@ -51,14 +52,25 @@ function onSupervisorEvent(event: SupervisorEvent): void {
   if (event.kind === 'stopped') void shutdown(0, `${event.name} was stopped from outside`);
 }
 
+/** `--replicas N`: processes of each service (default 1). */
+function replicasArgument(args: string[]): number {
+  const at = args.indexOf('--replicas');
+  if (at === -1) return 1;
+  const value = Number(args[at + 1]);
+  if (!Number.isInteger(value) || value < 1 || value > 8) throw new Error('--replicas takes a whole number from 1 to 8');
+  return value;
+}
+
 async function main(): Promise<void> {
+  const replicas = replicasArgument(process.argv.slice(2));
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   const redisCount = Number(process.env.ORDERFLOW_REDIS_COUNT ?? '1');
   const stack = await startStack({ profile: 'dev', redisCount });
   serverWatch = watchStack({ profile: 'dev', redisCount, onEvent: onSupervisorEvent });
-  system = startSystem({ stack, ports: DEV_PORTS, metricsPorts: DEV_METRICS_PORTS, logLevel: process.env.LOG_LEVEL ?? 'info', supervision: { onEvent: onSupervisorEvent } });
-  const { gatewayUrl: url } = await system;
+  system = startSystem({ stack, ports: DEV_PORTS, metricsPorts: DEV_METRICS_PORTS, logLevel: process.env.LOG_LEVEL ?? 'info', supervision: { onEvent: onSupervisorEvent }, replicas });
+  const { gatewayUrl: url, replicaPorts } = await system;
+  const each = (key: keyof (typeof replicaPorts)[number]) => replicaPorts.map((p) => `:${p[key]}`).join(' ');
   await seedCatalog(`127.0.0.1:${DEV_PORTS.inventory}`);
   const token = signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, 'demo-customer', { ttlSeconds: 24 * 3600 });
   console.log(`
@@ -66,9 +78,10 @@ Orderflow is up. Ctrl-C stops everything; \`npm run down\` stops a stack left be
 A service or server that dies is restarted (the supervisor logs it); a crash loop stops everything.
   API        ${url}/api
   docs       ${url}/docs   (OpenAPI: ${url}/openapi.json)
-  services   order-command :${DEV_PORTS.orderCommand}, inventory :${DEV_PORTS.inventory}, order-query :${DEV_PORTS.orderQuery} (gRPC, health + reflection);
-             order-command's outbox relay runs as its own process (health on :${DEV_PORTS.orderRelay})
-  metrics    ${url}/metrics, and GET /metrics on :${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.orderRelay} (outbox relay), :${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)
+  services   order-command ${each('orderCommand')}, inventory ${each('inventory')}, order-query ${each('orderQuery')} (gRPC, health + reflection);
+             order-command's outbox relay runs as its own process (health on ${each('orderRelay')})${replicas > 1 ? `;
+             ${replicas} replicas of each: callers spread their calls over them, the gateway runs ${replicas} workers on :${DEV_PORTS.gateway}` : ''}
+  metrics    ${url}/metrics, and GET /metrics on :${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.orderRelay} (outbox relay), :${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)${replicas > 1 ? ', each 10 higher per replica' : ''}
 
 Place an order as demo-customer, with the seed's own example body (token valid 24 h;
 \`npm run token -- <customer> [--admin]\` mints others):

@@ -38,6 +38,10 @@ export class GrpcServer implements Component {
   constructor(private readonly options: GrpcServerOptions) {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': 4 * 1024 * 1024,
+      // Callers reconnect now and then, so those that spread calls over a DNS name's replicas
+      // (round_robin) resolve it again and find replicas added since (calls in flight get 30 s to end).
+      'grpc.max_connection_age_ms': 5 * 60_000,
+      'grpc.max_connection_age_grace_ms': 30_000,
       interceptors: options.metrics ? [grpcServerMetrics(options.metrics)] : [],
     });
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });

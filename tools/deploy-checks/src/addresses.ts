@@ -8,14 +8,14 @@ export interface Endpoint {
 const HOST_PORT = /^([^:/\s]+):(\d{1,5})$/;
 
 function hostPort(variable: string, entry: string): Endpoint {
-  const match = HOST_PORT.exec(entry.trim().replace(/^nats:\/\//, ''));
+  const match = HOST_PORT.exec(entry.trim().replace(/^(nats:\/\/|dns:\/\/\/)/, ''));
   if (!match) throw new Error(`${variable}: "${entry}" is not host:port`);
   return { variable, host: match[1] as string, port: Number(match[2]) };
 }
 
 /**
  * Every address in a service's environment, read the way the services' config.ts files read them:
- * *_ADDRESS (host:port), INVENTORY_REDIS and NATS_SERVERS (comma-separated host:port), ORDER_SHARDS and
+ * *_ADDRESS (host:port, or dns:///host:port: every replica behind a name), INVENTORY_REDIS and NATS_SERVERS (comma-separated host:port), ORDER_SHARDS and
  * READ_SHARDS (comma-separated host:port/database), INVENTORY_MYSQL_HOST with INVENTORY_MYSQL_PORT.
  */
 export function endpointsOf(env: Record<string, string>): Endpoint[] {
