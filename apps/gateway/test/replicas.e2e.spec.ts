@@ -1,4 +1,6 @@
+import { createSequelize } from '@orderflow/database';
 import type { SystemPorts } from '@orderflow/stack';
+import { QueryTypes, Sequelize } from 'sequelize';
 import { eventually, startTestSystem, TestSystem } from './support';
 
 /**
@@ -21,6 +23,7 @@ describe('two replicas of every service: kill -9 of one under load (real process
   afterAll(async () => {
     await t?.stop();
   });
+  const placedIds = new Set<string>();
 
   const order = (c: number) => ({ items: [{ product_id: `rep-p${c}`, quantity: 1, unit_price: 3 }], address: 'A', payment_method: 'card' });
 
@@ -48,6 +51,7 @@ describe('two replicas of every service: kill -9 of one under load (real process
           const placed = await call('POST', '/api/orders', token, order(c));
           if (placed?.status !== 201) continue;
           outcomes.placed.push({ id: placed.body.id, customer });
+          placedIds.add(placed.body.id);
           if (i % 3 === 0) await call('POST', `/api/orders/${placed.body.id}/pay`, token);
           await call('GET', `/api/orders/${placed.body.id}`, token);
         }
@@ -94,4 +98,29 @@ describe('two replicas of every service: kill -9 of one under load (real process
     const outcomes = await running;
     expect(outcomes.failures).toEqual([]);
   }, 120_000);
+
+  it('when the faults are over, then every outbox row was published and the read side holds every order at its command-side version (relays and sweepers survived kill -9)', async () => {
+    const connect = (spec: string): Sequelize => {
+      const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(spec)!;
+      return createSequelize({ host: host!, port: Number(port), user: 'orderflow', password: 'orderflow', database: database! }, { max: 1 });
+    };
+    const orderShards = t.env.ORDER_SHARDS!.split(',').map(connect);
+    const readShards = t.env.READ_SHARDS!.split(',').map(connect);
+    try {
+      const all = async <T extends object>(shards: Sequelize[], sql: string) => (await Promise.all(shards.map((db) => db.query<T>(sql, { type: QueryTypes.SELECT })))).flat();
+      await eventually(async () => ((await all<{ n: number }>(orderShards, 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL')).every((r) => Number(r.n) === 0) ? true : undefined), 30_000, 'every outbox row sent');
+      const commandSide = new Map((await all<{ id: string; version: number }>(orderShards, "SELECT CAST(id AS CHAR) AS id, version FROM orders WHERE status <> 'FAILED' AND status <> 'PENDING'")).map((r) => [r.id, Number(r.version)]));
+      expect([...placedIds].filter((id) => !commandSide.has(id))).toEqual([]);
+      await eventually(
+        async () => {
+          const views = new Map((await all<{ id: string; version: number }>(readShards, 'SELECT CAST(order_id AS CHAR) AS id, version FROM order_views')).map((r) => [r.id, Number(r.version)]));
+          return [...commandSide].every(([id, version]) => views.get(id) === version) ? true : undefined;
+        },
+        30_000,
+        'the read side at every order\'s version',
+      );
+    } finally {
+      await Promise.all([...orderShards, ...readShards].map((db) => db.close()));
+    }
+  }, 90_000);
 });
