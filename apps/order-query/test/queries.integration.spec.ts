@@ -76,6 +76,13 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
       expect((await oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 3, waitMs: 200 })).order).toMatchObject({ version: 1 });
       expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     });
+
+    it("when the wait for min_version is longer than the caller's deadline, then the call answers with the version it has before the deadline, not DEADLINE_EXCEEDED", async () => {
+      const [placed] = orderHistory('cid', ['placed']);
+      await projected([placed!]);
+      const answer = await oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 3, waitMs: 5_000 }, 1_000);
+      expect(answer.order).toMatchObject({ version: 1 });
+    });
   });
 
   describe('ListOrders', () => {

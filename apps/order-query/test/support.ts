@@ -47,17 +47,17 @@ export function queryApi(address: string) {
   const client = new orderQueryV1.OrderQueryServiceClient(address, credentials.createInsecure());
   const call =
     <Req, Res>(method: unknown) =>
-    (request: Req): Promise<Res> =>
+    (request: Req, deadlineMs = 30_000): Promise<Res> =>
       new Promise((resolve, reject) =>
-        (method as Unary<Req, Res>).call(client, request, new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (error, response) =>
+        (method as Unary<Req, Res>).call(client, request, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) }, (error, response) =>
           error ? reject(error) : resolve(response),
         ),
       );
   return {
     client,
     // Partial requests: unset fields get their proto defaults, as a standard client would send them.
-    getOrder: (request: Partial<orderQueryV1.GetOrderRequest>) =>
-      call<orderQueryV1.GetOrderRequest, orderQueryV1.GetOrderResponse>(client.getOrder)(orderQueryV1.GetOrderRequest.fromPartial(request)),
+    getOrder: (request: Partial<orderQueryV1.GetOrderRequest>, deadlineMs?: number) =>
+      call<orderQueryV1.GetOrderRequest, orderQueryV1.GetOrderResponse>(client.getOrder)(orderQueryV1.GetOrderRequest.fromPartial(request), deadlineMs),
     listOrders: (request: Partial<orderQueryV1.ListOrdersRequest>) =>
       call<orderQueryV1.ListOrdersRequest, orderQueryV1.ListOrdersResponse>(client.listOrders)(orderQueryV1.ListOrdersRequest.fromPartial(request)),
     listAllOrders: (request: Partial<orderQueryV1.ListAllOrdersRequest>) =>

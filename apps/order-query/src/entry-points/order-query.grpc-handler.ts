@@ -1,5 +1,5 @@
 import { orderQueryV1, orderV1 } from '@orderflow/proto';
-import { type Logger, unaryHandlers } from '@orderflow/service-kit';
+import { ANSWER_MARGIN_MS, cappedWaitMs, type Logger, unaryHandlers } from '@orderflow/service-kit';
 import type { GetProjectionLag } from '../domain/get-projection-lag.use-case';
 import type { ListAllOrders } from '../domain/list-all-orders.use-case';
 import type { Actor } from '../domain/model';
@@ -25,7 +25,8 @@ export function createOrderQueryGrpcHandler({ queries, listAllOrders, getProject
 
   return {
     getOrder: unary('GetOrder', async (req: orderQueryV1.GetOrderRequest) => ({
-      order: toProtoOrder(await queries.getOrder({ orderId: req.orderId, actor: actorOf(req.actor), minVersion: req.minVersion, waitMs: req.waitMs })),
+      // The wait for min_version ends before the caller's deadline, so it gets the version there is, not DEADLINE_EXCEEDED.
+      order: toProtoOrder(await queries.getOrder({ orderId: req.orderId, actor: actorOf(req.actor), minVersion: req.minVersion, waitMs: cappedWaitMs(req.waitMs, ANSWER_MARGIN_MS) })),
     })),
     listOrders: unary('ListOrders', async (req: orderQueryV1.ListOrdersRequest) => {
       const page = await queries.listOrders({ customerId: req.customerId, pageSize: req.pageSize, pageToken: req.pageToken });
