@@ -146,7 +146,7 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
       await tx.commitWith([
         itemsStatement(order.id, order.items),
         ...this.eventStatements(event),
-        ...(idempotencyKey ? [outcomeStatement(order.customerId, idempotencyKey, { kind: 'order', order })] : []),
+        ...(idempotencyKey ? [outcomeStatement(order.customerId, idempotencyKey, { kind: 'order', order }, order.id)] : []),
       ]);
       return true;
     });
@@ -160,7 +160,9 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
         { replacements: { id: orderId, action: options.owesRelease ? 'RELEASE' : null }, type: QueryTypes.UPDATE, transaction },
       );
       if (options.outcome && options.idempotencyKey) {
-        await this.runIn(db, [outcomeStatement(customerId, options.idempotencyKey, options.outcome)], transaction);
+        // Only the call that failed the claim stores its answer: a claim taken over meanwhile (ADR 0006)
+        // belongs to the caller that took it, whose own placement writes the key's answer.
+        if (affected === 1) await this.runIn(db, [outcomeStatement(customerId, options.idempotencyKey, options.outcome, orderId)], transaction);
       } else {
         // No stored answer: free the key, so the client's retry starts afresh.
         await db.query(`DELETE FROM idempotency_keys WHERE customer_id = :customerId AND order_id = :orderId AND state = 'IN_FLIGHT'`, {
@@ -326,9 +328,10 @@ function itemsStatement(orderId: string, items: OrderItem[]): Statement {
   };
 }
 
-function outcomeStatement(customerId: string, key: string, outcome: StoredOutcome): Statement {
+/** The key's answer, stored only while the key still names this placement's order (and is in flight). */
+function outcomeStatement(customerId: string, key: string, outcome: StoredOutcome, orderId: string): Statement {
   return {
-    sql: `UPDATE idempotency_keys SET state = 'DONE', response = ?, updated_at = NOW(3) WHERE customer_id = ? AND idempotency_key = ?`,
-    values: [encodeOutcome(outcome), customerId, key],
+    sql: `UPDATE idempotency_keys SET state = 'DONE', response = ?, updated_at = NOW(3) WHERE customer_id = ? AND idempotency_key = ? AND order_id = ? AND state = 'IN_FLIGHT'`,
+    values: [encodeOutcome(outcome), customerId, key, orderId],
   };
 }
