@@ -94,7 +94,7 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
     return this.shards[this.router.shardForCustomer(customerId)] as Sequelize;
   }
 
-  async claim(order: Order, idempotency: { key: string; fingerprint: string }): Promise<ClaimResult> {
+  async claim(order: Order, idempotency: { key: string; fingerprint: string; owner?: string }): Promise<ClaimResult> {
     const pool = this.sql[this.router.shardForCustomer(order.customerId)] as SqlPool;
     const createdAt = toSqlDateTime(order.createdAt);
     try {
@@ -102,8 +102,8 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
       await pool.transaction((tx) =>
         tx.commitWith([
           {
-            sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?)`,
-            values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, createdAt, createdAt],
+            sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, owner, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?, ?)`,
+            values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, idempotency.owner ?? null, createdAt, createdAt],
           },
           orderStatement(order),
         ]),
@@ -188,12 +188,18 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
   }
 
   async findIdempotency(customerId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const [row] = await this.forCustomer(customerId).query<{ fingerprint: string; order_id: string; state: 'IN_FLIGHT' | 'DONE'; response: Buffer | null }>(
-      `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, response FROM idempotency_keys WHERE customer_id = :customerId AND idempotency_key = :key`,
+    const [row] = await this.forCustomer(customerId).query<{ fingerprint: string; order_id: string; state: 'IN_FLIGHT' | 'DONE'; owner: string | null; response: Buffer | null }>(
+      `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, owner, response FROM idempotency_keys WHERE customer_id = :customerId AND idempotency_key = :key`,
       { replacements: { customerId, key }, type: QueryTypes.SELECT },
     );
     if (!row) return undefined;
-    return { fingerprint: row.fingerprint, orderId: row.order_id, state: row.state, outcome: row.response ? decodeOutcome(row.response) : undefined };
+    return {
+      fingerprint: row.fingerprint,
+      orderId: row.order_id,
+      state: row.state,
+      outcome: row.response ? decodeOutcome(row.response) : undefined,
+      ...(row.owner ? { owner: row.owner } : {}),
+    };
   }
 
   async get(orderId: string): Promise<Order | undefined> {
