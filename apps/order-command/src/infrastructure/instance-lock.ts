@@ -2,6 +2,9 @@ import type { MysqlTarget } from '@orderflow/database';
 import type { Component, Logger } from '@orderflow/service-kit';
 import mysql from 'mysql2/promise';
 
+/** A check that takes longer means a connection that is gone without saying so (a half-open socket). */
+const CHECK_TIMEOUT_MS = 10_000;
+
 /**
  * A MariaDB named lock held for the life of this process, on a connection of its own. The server frees
  * a named lock as soon as the connection holding it closes (a killed process's sockets close at once),
@@ -59,7 +62,8 @@ export class InstanceLock implements Component {
     if (this.stopped) return;
     try {
       if (this.connection) {
-        const [rows] = await this.connection.query<mysql.RowDataPacket[]>({ sql: 'SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', values: [this.lockName], timeout: this.checkIntervalMs });
+        // A generous timeout: giving up on a slow but live connection would free the lock for nothing.
+        const [rows] = await this.connection.query<mysql.RowDataPacket[]>({ sql: 'SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', values: [this.lockName], timeout: CHECK_TIMEOUT_MS });
         if (Number(rows[0]?.mine) === 1) return;
         this.logger.warn({ lock: this.lockName }, 'instance lock no longer held on its connection; taking it again');
         await this.drop();
