@@ -12,6 +12,7 @@ import type { OrderRepository } from './domain/ports';
 import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc-handler';
 import { OrderSweeper } from './entry-points/order.sweeper';
 import { createRetentionPurge, type PurgeResult } from './domain/retention.use-case';
+import { ClaimOwnerLocks, newInstanceId } from './infrastructure/claim-owners';
 import { InventoryGrpcAdapter } from './infrastructure/inventory.grpc-adapter';
 import { ORDER_SHARD_MIGRATIONS } from './infrastructure/migrations';
 import { createOrderCommandMetrics } from './infrastructure/order-command.metrics';
@@ -25,6 +26,8 @@ export interface OrderCommandApp {
   placeOrder: PlaceOrder;
   orders: OrderLifecycle;
   repository: SequelizeOrderRepository;
+  /** This process's liveness on every shard, named on its claims (ADR 0006). */
+  claimOwners: ClaimOwnerLocks;
   relay: OutboxRelay;
   sweeper: OrderSweeper;
   purger: PeriodicPurge<PurgeResult>;
@@ -56,6 +59,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const sqlShards = config.shards.map((target) => createSqlPool(target, { max: config.poolMax }));
   const repository = new SequelizeOrderRepository(shards, router, config.nats.subjectPrefix, sqlShards);
   const useCaseRepository = options.decorateRepository?.(repository) ?? repository;
+  const claimOwners = new ClaimOwnerLocks(config.shards, sqlShards, router, newInstanceId(), logger);
   const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs);
   const ids = new ShardedOrderIds();
   const clock = { now: () => new Date() };
@@ -99,6 +103,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     outbox,
     log,
     waits: { cap: (ms: number) => cappedWaitMs(ms, ANSWER_MARGIN_MS) },
+    owners: claimOwners,
     settings: {
       limits: config.limits,
       paymentWindowMs: config.paymentWindowMs,
@@ -149,6 +154,8 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
         await Promise.all([...shards.map((db) => db.close()), ...sqlShards.map((pool) => pool.end())]);
       },
     },
+    // Before the API (only it makes claims): claims name this process once it holds its lock on their shard.
+    ...(roles.has('api') ? [claimOwners] : []),
     {
       name: 'nats',
       start: async () => {
@@ -166,5 +173,5 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     { name: 'inventory-client', start: async () => undefined, stop: async () => inventory.close() },
     grpc,
   ]);
-  return { lifecycle, placeOrder, orders, repository, relay, sweeper, purger, grpc, logger, metrics };
+  return { lifecycle, placeOrder, orders, repository, claimOwners, relay, sweeper, purger, grpc, logger, metrics };
 }

@@ -83,10 +83,15 @@ export async function startInventoryProcess(env: Record<string, string> = {}): P
 
 /** Four order shards spread over both MariaDB servers, and a stream of its own, unique to this run. */
 export function orderCommandConfig(inventoryAddress: string, env: Record<string, string> = {}): OrderCommandConfig {
+  return loadConfig(orderCommandEnv(inventoryAddress, env));
+}
+
+/** The environment behind orderCommandConfig, for an order-command run as a process of its own. */
+export function orderCommandEnv(inventoryAddress: string, env: Record<string, string> = {}): Record<string, string> {
   const stack = testStack.info();
   const tag = `${process.pid}_${++counter}`;
   const shards = [0, 1, 2, 3].map((i) => `${stack.mysql[i % 2]!.host}:${stack.mysql[i % 2]!.port}/oc_orders_${tag}_${i}`).join(',');
-  return loadConfig({
+  return {
     ORDER_COMMAND_GRPC_PORT: '0',
     ORDER_COMMAND_METRICS_PORT: '0', // off: tests that scrape pick a free port
     ORDER_SHARDS: shards,
@@ -100,7 +105,7 @@ export function orderCommandConfig(inventoryAddress: string, env: Record<string,
     ORDER_SWEEP_INTERVAL_MS: '3600000',
     LOG_LEVEL: 'silent',
     ...env,
-  });
+  };
 }
 
 export interface RunningOrderCommand {

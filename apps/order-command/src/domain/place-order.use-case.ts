@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createClaimWait, replayStored } from './claim-wait';
 import {
   DependencyUnavailableError,
   IdempotencyKeyInFlightError,
-  IdempotencyKeyReusedError,
   InsufficientStockError,
   InventoryOverloadedError,
   OrderError,
@@ -12,7 +12,7 @@ import {
 } from './errors';
 import type { Order, OrderEventRecord, PlaceOrderCommand } from './model';
 import { placementNote } from './order-history';
-import type { IdempotencyRecord, OrderUseCaseDeps, StoredOutcome, WaitBudget } from './ports';
+import type { ClaimOwners, OrderUseCaseDeps, WaitBudget } from './ports';
 import { SoldOutProducts } from './sold-out-products';
 import { OrderLimits, orderTotal, requestFingerprint, validatePlaceOrder } from './validation';
 
@@ -32,6 +32,8 @@ export interface PlaceOrderDeps extends OrderUseCaseDeps {
   settings: PlaceOrderSettings;
   /** Caps the in-flight wait by the caller's deadline (none: the configured wait). */
   waits?: WaitBudget;
+  /** Names this process on its claims and tells whether another claim's owner lives (none: duplicates only wait). */
+  owners?: ClaimOwners;
 }
 
 /** Refusals that are the answer to this exact request: stored under its idempotency key. */
@@ -40,27 +42,8 @@ const isDeterministic = (error: unknown): error is OrderError =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function createPlaceOrder({ repository, inventory, ids, clock, outbox, log, settings, waits }: PlaceOrderDeps) {
-  const replay = (record: IdempotencyRecord, fingerprint: string): { order: Order; replayed: true } => {
-    if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
-    const outcome = record.outcome as StoredOutcome;
-    if (outcome.kind === 'error') throw outcome.error;
-    return { order: outcome.order, replayed: true };
-  };
-
-  /** A duplicate of a call still running: wait for its answer, or start afresh if it gave up. */
-  const awaitFirstCall = async (command: PlaceOrderCommand, record: IdempotencyRecord, fingerprint: string) => {
-    if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
-    // Answer idempotency-key-in-flight before the caller's deadline, never after it.
-    const deadline = Date.now() + (waits ? waits.cap(settings.inFlightWaitMs) : settings.inFlightWaitMs);
-    for (let current: IdempotencyRecord | undefined = record; Date.now() < deadline; ) {
-      await sleep(25);
-      current = await repository.findIdempotency(command.customerId, command.idempotencyKey as string);
-      if (!current) return undefined; // the first call failed transiently and freed the key
-      if (current.state === 'DONE') return replay(current, fingerprint);
-    }
-    throw new IdempotencyKeyInFlightError();
-  };
+export function createPlaceOrder({ repository, inventory, ids, clock, outbox, log, settings, waits, owners }: PlaceOrderDeps) {
+  const awaitFirstCall = createClaimWait({ repository, inventory, owners, log, settings, waits });
 
   const soldOut = new SoldOutProducts(settings.soldOutCacheMs ?? 0);
 
@@ -200,7 +183,8 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
       throw error;
     }
     if (!stored) {
-      // The pending sweeper gave up on this order meanwhile (and released its stock).
+      // The pending sweeper gave up on this order meanwhile, or a duplicate took the claim over believing
+      // this process gone (ADR 0006); either owes a release for it. Give the stock back now.
       const error = new IdempotencyKeyInFlightError();
       await abandon(order, key, error);
       throw error;
@@ -215,13 +199,13 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     const fingerprint = requestFingerprint(command);
     for (let attempt = 0; attempt < 5; attempt++) {
       const order = newOrder(command);
-      const claim = await repository.claim(order, { key, fingerprint });
+      const claim = await repository.claim(order, { key, fingerprint, owner: owners?.self(command.customerId) });
       if (claim.kind === 'duplicate-id') continue; // another process made the same id in the same millisecond
       if (claim.kind === 'existing-key') {
-        if (claim.record.state === 'DONE') return replay(claim.record, fingerprint);
-        const answer = await awaitFirstCall(command, claim.record, fingerprint);
+        if (claim.record.state === 'DONE') return replayStored(claim.record, fingerprint);
+        const answer = await awaitFirstCall(command.customerId, key, claim.record, fingerprint);
         if (answer) return answer;
-        continue;
+        continue; // the key is free again (the first call gave up, or was taken over): place afresh
       }
       return placeClaimed(order, key);
     }

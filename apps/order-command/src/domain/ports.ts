@@ -10,14 +10,19 @@ export interface IdempotencyRecord {
   orderId: string;
   state: 'IN_FLIGHT' | 'DONE';
   outcome?: StoredOutcome;
+  /** The instance id of the process that made the claim (ADR 0006); undefined: unknown, never taken over. */
+  owner?: string;
 }
 
 export type ClaimResult = { kind: 'claimed' } | { kind: 'duplicate-id' } | { kind: 'existing-key'; record: IdempotencyRecord };
 
 /** Orders on their shards. Every write is one transaction on the order's shard. */
 export interface OrderRepository {
-  /** A keyed placement's first write: the key as IN_FLIGHT and the order as PENDING (claiming its id). */
-  claim(order: Order, idempotency: { key: string; fingerprint: string }): Promise<ClaimResult>;
+  /**
+   * A keyed placement's first write: the key as IN_FLIGHT and the order as PENDING (claiming its id).
+   * `owner` (this process's instance id, when it can prove it is alive) is recorded on the key.
+   */
+  claim(order: Order, idempotency: { key: string; fingerprint: string; owner?: string }): Promise<ClaimResult>;
   /**
    * Stores an order placed without a key (stock already reserved): the order as RESERVED, its items,
    * history and outbox event, in one transaction. False if the id is taken on its shard.
@@ -46,6 +51,17 @@ export interface OrderRepository {
   findExpired(now: Date, limit: number): Promise<string[]>;
   findStalePending(createdBefore: Date, limit: number): Promise<{ orderId: string; customerId: string }[]>;
   findUnsettled(changedBefore: Date, limit: number): Promise<{ orderId: string; action: StockAction; status: OrderStatus }[]>;
+}
+
+/**
+ * The processes that own keyed placements' claims, and whether they still live (ADR 0006). Each process
+ * has an instance id; while it runs, the database of each order shard can tell that it is alive.
+ */
+export interface ClaimOwners {
+  /** This process's instance id, to record on a new claim of this customer's shard; undefined while it cannot prove it is alive there. */
+  self(customerId: string): string | undefined;
+  /** True when the process `owner` names is known to be gone (on this customer's shard); false when it lives or nobody can tell. */
+  isGone(customerId: string, owner: string): Promise<boolean>;
 }
 
 /** Inventory as order-command needs it; errors are domain errors (InsufficientStockError, ...). */

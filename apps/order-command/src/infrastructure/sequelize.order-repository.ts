@@ -94,7 +94,7 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
     return this.shards[this.router.shardForCustomer(customerId)] as Sequelize;
   }
 
-  async claim(order: Order, idempotency: { key: string; fingerprint: string }): Promise<ClaimResult> {
+  async claim(order: Order, idempotency: { key: string; fingerprint: string; owner?: string }): Promise<ClaimResult> {
     const pool = this.sql[this.router.shardForCustomer(order.customerId)] as SqlPool;
     const createdAt = toSqlDateTime(order.createdAt);
     try {
@@ -102,8 +102,8 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
       await pool.transaction((tx) =>
         tx.commitWith([
           {
-            sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?)`,
-            values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, createdAt, createdAt],
+            sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, owner, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?, ?)`,
+            values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, idempotency.owner ?? null, createdAt, createdAt],
           },
           orderStatement(order),
         ]),
@@ -146,7 +146,7 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
       await tx.commitWith([
         itemsStatement(order.id, order.items),
         ...this.eventStatements(event),
-        ...(idempotencyKey ? [outcomeStatement(order.customerId, idempotencyKey, { kind: 'order', order })] : []),
+        ...(idempotencyKey ? [outcomeStatement(order.customerId, idempotencyKey, { kind: 'order', order }, order.id)] : []),
       ]);
       return true;
     });
@@ -160,7 +160,9 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
         { replacements: { id: orderId, action: options.owesRelease ? 'RELEASE' : null }, type: QueryTypes.UPDATE, transaction },
       );
       if (options.outcome && options.idempotencyKey) {
-        await this.runIn(db, [outcomeStatement(customerId, options.idempotencyKey, options.outcome)], transaction);
+        // Only the call that failed the claim stores its answer: a claim taken over meanwhile (ADR 0006)
+        // belongs to the caller that took it, whose own placement writes the key's answer.
+        if (affected === 1) await this.runIn(db, [outcomeStatement(customerId, options.idempotencyKey, options.outcome, orderId)], transaction);
       } else {
         // No stored answer: free the key, so the client's retry starts afresh.
         await db.query(`DELETE FROM idempotency_keys WHERE customer_id = :customerId AND order_id = :orderId AND state = 'IN_FLIGHT'`, {
@@ -186,12 +188,18 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
   }
 
   async findIdempotency(customerId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const [row] = await this.forCustomer(customerId).query<{ fingerprint: string; order_id: string; state: 'IN_FLIGHT' | 'DONE'; response: Buffer | null }>(
-      `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, response FROM idempotency_keys WHERE customer_id = :customerId AND idempotency_key = :key`,
+    const [row] = await this.forCustomer(customerId).query<{ fingerprint: string; order_id: string; state: 'IN_FLIGHT' | 'DONE'; owner: string | null; response: Buffer | null }>(
+      `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, owner, response FROM idempotency_keys WHERE customer_id = :customerId AND idempotency_key = :key`,
       { replacements: { customerId, key }, type: QueryTypes.SELECT },
     );
     if (!row) return undefined;
-    return { fingerprint: row.fingerprint, orderId: row.order_id, state: row.state, outcome: row.response ? decodeOutcome(row.response) : undefined };
+    return {
+      fingerprint: row.fingerprint,
+      orderId: row.order_id,
+      state: row.state,
+      outcome: row.response ? decodeOutcome(row.response) : undefined,
+      ...(row.owner ? { owner: row.owner } : {}),
+    };
   }
 
   async get(orderId: string): Promise<Order | undefined> {
@@ -326,9 +334,10 @@ function itemsStatement(orderId: string, items: OrderItem[]): Statement {
   };
 }
 
-function outcomeStatement(customerId: string, key: string, outcome: StoredOutcome): Statement {
+/** The key's answer, stored only while the key still names this placement's order (and is in flight). */
+function outcomeStatement(customerId: string, key: string, outcome: StoredOutcome, orderId: string): Statement {
   return {
-    sql: `UPDATE idempotency_keys SET state = 'DONE', response = ?, updated_at = NOW(3) WHERE customer_id = ? AND idempotency_key = ?`,
-    values: [encodeOutcome(outcome), customerId, key],
+    sql: `UPDATE idempotency_keys SET state = 'DONE', response = ?, updated_at = NOW(3) WHERE customer_id = ? AND idempotency_key = ? AND order_id = ? AND state = 'IN_FLIGHT'`,
+    values: [encodeOutcome(outcome), customerId, key, orderId],
   };
 }
