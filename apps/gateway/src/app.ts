@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import net from 'node:net';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Component } from '@orderflow/service-kit';
@@ -79,6 +81,8 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Draining: this connection's last answer (the client opens a new one, to another replica).
+    if (shuttingDown) reply.header('connection', 'close');
     // The HTTP server span (when tracing is on) is named by route, not by the raw URL with its ids.
     const route = request.routeOptions.url ?? 'unmatched';
     nameActiveSpan(`${request.method} ${route}`, { 'http.route': route, 'orderflow.request_id': request.id });
@@ -139,11 +143,24 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
       gateway.port = typeof address === 'object' && address ? address.port : config.http.port;
     },
     async stop() {
-      // Readiness goes off first, then in-flight requests finish, then the channels close.
+      // Readiness goes off first and no new connection is accepted. Open connections stay open until
+      // their next answer, which closes them (a keep-alive connection closed by the server while idle
+      // races with the client's next request on it: the client sees a reset). What is still idle after
+      // DRAIN_IDLE_MS is closed with the rest, in-flight requests finish, then the channels close.
       shuttingDown = true;
+      await stopAccepting(app.server, config.http.drainIdleMs);
       await app.close();
       downstream.close();
     },
   };
   return gateway;
+}
+
+/** Stops accepting connections (not closing idle ones, as http.Server.close does), then waits up to `ms` for the open ones to end. */
+async function stopAccepting(server: Server, ms: number): Promise<void> {
+  if (!server.listening) return;
+  net.Server.prototype.close.call(server);
+  const until = Date.now() + ms;
+  const open = () => new Promise<number>((resolve) => server.getConnections((error, count) => resolve(error ? 0 : count)));
+  while (Date.now() < until && (await open()) > 0) await new Promise((r) => setTimeout(r, 50));
 }

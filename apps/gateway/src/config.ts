@@ -25,6 +25,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       JWT_ISSUER: z.string().optional(),
       JWT_AUDIENCE: z.string().optional(),
       MAX_BODY_BYTES: env.int(64 * 1024, 1024),
+      /** Draining: how long open connections get to take their last answer before idle ones are closed. */
+      DRAIN_IDLE_MS: env.int(2_000, 0),
       /** Order limits: order-command reads the same two variables (libs/proto order-limits.ts). */
       MAX_ITEMS: env.int(DEFAULT_ORDER_LIMITS.maxItems, 1, ORDER_LIMIT_CEILINGS.maxItems),
       MAX_QUANTITY: env.int(DEFAULT_ORDER_LIMITS.maxQuantity, 1, ORDER_LIMIT_CEILINGS.maxQuantity),
@@ -59,7 +61,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     },
   ]);
   return {
-    http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, maxBodyBytes: e.MAX_BODY_BYTES },
+    http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, maxBodyBytes: e.MAX_BODY_BYTES, drainIdleMs: e.DRAIN_IDLE_MS },
     workers: e.GATEWAY_WORKERS,
     downstream: {
       orderCommand: e.ORDER_COMMAND_ADDRESS,
