@@ -1,5 +1,6 @@
 import cluster, { Worker } from 'node:cluster';
 import type { Logger } from '@orderflow/service-kit';
+import { answerMetricsRequests } from './infrastructure/cluster-metrics';
 
 /** A worker that dies is forked again after 0.5 s, 1 s, 2 s... (at most 10 s); a 6th death within 60 s ends the primary. */
 const RESTART = { baseMs: 500, capMs: 10_000, windowMs: 60_000, limit: 5 };
@@ -14,6 +15,8 @@ export function runWorkers(count: number, logger: Logger): void {
   let stopping = false;
   let deaths: number[] = [];
   const fork = () => cluster.fork();
+  // /metrics on any worker answers for all of them (counters summed), so a scrape sees one gateway.
+  answerMetricsRequests();
   const live = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
 
   cluster.on('exit', (worker, code, signal) => {
@@ -50,3 +53,4 @@ export function runWorkers(count: number, logger: Logger): void {
   process.on('SIGINT', () => stop('SIGINT'));
   for (let i = 0; i < count; i++) fork();
 }
+

@@ -68,6 +68,18 @@ describe('two replicas of every service: kill -9 of one under load (real process
     await eventually(async () => { const now = t.system.pid(service, 1); return now !== undefined && now !== before ? now : undefined; }, 60_000, `${service} replica 1 back`);
   };
 
+  it('when /metrics is scraped on the shared port, then every scrape reports all the workers: the orders placed through either', async () => {
+    const token = t.token('rep-metrics');
+    for (let i = 0; i < 10; i++) expect((await t.http('POST', '/api/orders', { token, body: order(0) })).status).toBe(201);
+    const placed = async () => {
+      // A new connection each time: the primary hands connections to the workers in turn.
+      const text = await (await fetch(`${t.url}/metrics`, { headers: { connection: 'close' } })).text();
+      return Number(/^orderflow_orders_placed_total (\d+)/m.exec(text)?.[1]);
+    };
+    const scrapes = [await placed(), await placed(), await placed(), await placed()];
+    expect(scrapes).toEqual([10, 10, 10, 10]);
+  });
+
   it.each<keyof SystemPorts>(['orderCommand', 'inventory', 'orderQuery', 'orderRelay'])(
     'when one replica of %s is killed with SIGKILL under load, then no request fails and every order placed is readable',
     async (service) => {

@@ -1,5 +1,6 @@
 import { createMetricsRegistry } from '@orderflow/service-kit';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { metricsText } from '../../infrastructure/cluster-metrics';
 
 /** One registry per gateway instance (no global default registry): HTTP, business and projection metrics. */
 export function createMetrics(projectionLag: () => Promise<{ eventsBehind: number; secondsBehind: number } | undefined>) {
@@ -13,6 +14,8 @@ export function createMetrics(projectionLag: () => Promise<{ eventsBehind: numbe
   const labels = ['method', 'route', 'status'] as const;
   const metrics = {
     registry,
+    /** What /metrics serves: this process's metrics, or all workers' when the gateway runs several. */
+    text: metricsText(registry),
     httpRequests: new Counter({ name: 'orderflow_http_requests_total', help: 'HTTP requests', labelNames: labels, registers: [registry] }),
     httpDuration: new Histogram({
       name: 'orderflow_http_request_duration_seconds',
@@ -33,6 +36,7 @@ export function createMetrics(projectionLag: () => Promise<{ eventsBehind: numbe
     name: 'orderflow_projection_lag_events',
     help: 'Order events not yet applied by the read side',
     registers: [registry],
+    aggregator: 'max', // one read side: workers of one gateway report the same lag (not a sum)
     async collect() {
       const lag = await lagOnce();
       this.set(lag?.eventsBehind ?? -1);
@@ -42,6 +46,7 @@ export function createMetrics(projectionLag: () => Promise<{ eventsBehind: numbe
     name: 'orderflow_projection_lag_seconds',
     help: 'Age of the oldest order event the read side has not applied (0 when caught up)',
     registers: [registry],
+    aggregator: 'max',
     async collect() {
       const lag = await lagOnce();
       this.set(lag?.secondsBehind ?? -1);

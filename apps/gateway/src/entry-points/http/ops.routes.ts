@@ -61,7 +61,7 @@ export function opsRoutes(downstream: Downstream, metrics: GatewayMetrics, isShu
           response: { 200: success('The metrics.', { type: 'string' }, { mediaType: 'text/plain' }) },
         },
       },
-      async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+      async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.text()),
     );
 
     app.get<{ Params: { slug: string } }>(
