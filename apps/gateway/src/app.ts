@@ -57,6 +57,11 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
       ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: config.http.maxBodyBytes,
+    // While draining (SIGTERM), a request that still arrives on an open keep-alive connection is served
+    // like any other: fastify's default answered it a bare 503 (not problem+json), a 5xx for every
+    // client with a connection open at the time of a graceful restart (`npm run chaos`, term:gateway).
+    // New connections are refused as soon as the drain starts, so the drain still ends.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 100 },
     // What fastify and Node's parser refuse themselves (bad URL, long path parameter, huge headers) is problem+json too.
     frameworkErrors: frameworkErrorHandler(config.http.maxBodyBytes),
