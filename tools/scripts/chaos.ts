@@ -21,7 +21,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ChaosTarget, Episode, formatAlerts, formatCheck, formatMarkdownTable, formatTable, isService, parseFaults, pidListeningOn, runChaos, ServerName, ServiceName } from '@orderflow/chaos';
+import { ChaosTarget, Episode, formatAlerts, formatCheck, formatFailures, formatMarkdownTable, formatTable, isService, parseFaults, pidListeningOn, runChaos, ServerName, ServiceName } from '@orderflow/chaos';
 import {
   AlertRecorder,
   DEV_METRICS_PORTS,
@@ -198,6 +198,7 @@ async function main(): Promise<number> {
 
   console.log(`\n== faults (${SECONDS} s windows, ${CLIENTS} clients, ${report.operations} operations; run ${report.runId})`);
   console.log(formatTable(report.stats));
+  console.log(`\n== what the 5xx and transport errors were\n${formatFailures(report.stats)}`);
   if (args.includes('--markdown')) console.log(`\n${formatMarkdownTable(report.stats)}`);
   if (PROMETHEUS) console.log(`\n== alerts per fault (fired / resolved, seconds after the fault)\n${formatAlerts(report.stats)}`);
   console.log('\n== checks');

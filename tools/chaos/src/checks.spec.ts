@@ -122,7 +122,7 @@ describe('the other checks', () => {
       { fault: 'term:gateway', server5xx: 0 },
       { fault: 'term:inventory', server5xx: 12 },
       { fault: 'kill:inventory', server5xx: 40 },
-    ].map((s) => ({ requests: 100, ok2xx: 0, client4xx: 0, transportErrors: 0, unknownBefore: 0, ...s }) as WindowStats);
+    ].map((s) => ({ requests: 100, ok2xx: 0, client4xx: 0, transportErrors: 0, failures: {}, unknownBefore: 0, ...s }) as WindowStats);
     expect(checkGracefulRestarts(stats, () => true).map((c) => c.pass)).toEqual([true, false]);
     expect(checkGracefulRestarts(stats, (f) => f === 'term:gateway').map((c) => c.pass)).toEqual([true, true]);
   });

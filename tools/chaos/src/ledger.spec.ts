@@ -26,6 +26,7 @@ describe('windowStats', () => {
       client4xx: 1,
       server5xx: 1,
       transportErrors: 1,
+      failures: { ECONNRESET: 1, '503': 1 },
       firstCreatedAfterFaultS: 2.4,
       recoveredAfterS: 3,
       unknownBefore: 2,

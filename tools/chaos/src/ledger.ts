@@ -52,6 +52,8 @@ export interface WindowStats {
   client4xx: number;
   server5xx: number;
   transportErrors: number;
+  /** What the 5xx and transport errors were: `503 /problems/unavailable`, `ECONNREFUSED`, ... with counts. */
+  failures: Record<string, number>;
   /** Seconds from the fault to the first 201 of a placement sent after it (undefined: none). */
   firstCreatedAfterFaultS?: number;
   recoveredAfterS?: number;
@@ -76,6 +78,12 @@ export function windowStats(window: FaultWindow, operations: readonly Operation[
     client4xx: attempts.filter(({ a }) => a.status !== undefined && a.status >= 400 && a.status < 500).length,
     server5xx: attempts.filter(({ a }) => a.status !== undefined && a.status >= 500).length,
     transportErrors: attempts.filter(({ a }) => a.error !== undefined).length,
+    failures: attempts
+      .filter(({ a }) => a.error !== undefined || (a.status ?? 0) >= 500)
+      .reduce<Record<string, number>>((acc, { a }) => {
+        const what = a.error ?? `${a.status}${a.problemType ? ` ${a.problemType}` : ''}`;
+        return { ...acc, [what]: (acc[what] ?? 0) + 1 };
+      }, {}),
     firstCreatedAfterFaultS: firstCreated === undefined ? undefined : (firstCreated - window.faultAt) / 1000,
     recoveredAfterS: window.recoveredAt === undefined ? undefined : (window.recoveredAt - window.faultAt) / 1000,
     unknownBefore: opened.filter((op) => !op.attempts.some((a) => !a.retry && classify(a) === 'definite')).length,

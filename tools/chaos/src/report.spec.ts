@@ -1,9 +1,9 @@
-import { formatAlerts, formatCheck, formatMarkdownTable, formatTable } from './report';
+import { formatAlerts, formatCheck, formatFailures, formatMarkdownTable, formatTable } from './report';
 import type { WindowStats } from './ledger';
 
 const stats: WindowStats[] = [
-  { fault: 'kill:orderCommand', requests: 1234, ok2xx: 1000, client4xx: 30, server5xx: 150, transportErrors: 54, firstCreatedAfterFaultS: 3.14159, recoveredAfterS: 3.5, unknownBefore: 204, unknownAfter: 0 },
-  { fault: 'term:gateway', requests: 99, ok2xx: 90, client4xx: 0, server5xx: 0, transportErrors: 9, unknownBefore: 9, alerts: ['OrderflowTargetDown{127.0.0.1:1} fired +1 s, resolved +4 s'] },
+  { fault: 'kill:orderCommand', requests: 1234, ok2xx: 1000, client4xx: 30, server5xx: 150, transportErrors: 54, failures: { '503 /problems/unavailable': 150, ECONNREFUSED: 4, timeout: 50 }, firstCreatedAfterFaultS: 3.14159, recoveredAfterS: 3.5, unknownBefore: 204, unknownAfter: 0 },
+  { fault: 'term:gateway', requests: 99, ok2xx: 90, client4xx: 0, server5xx: 0, transportErrors: 9, failures: {}, unknownBefore: 9, alerts: ['OrderflowTargetDown{127.0.0.1:1} fired +1 s, resolved +4 s'] },
 ];
 
 describe('report', () => {
@@ -20,6 +20,10 @@ describe('report', () => {
     expect(lines[0]).toBe('| fault | requests | 2xx | 4xx | 5xx | transport errors | s to first 201 | s to recovered | unknown before retries | unknown after |');
     expect(lines[1]).toBe('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     expect(lines[3]).toBe('| term:gateway | 99 | 90 | 0 | 0 | 9 | - | - | 9 | - |');
+  });
+
+  it('when failures are formatted, then each window lists its kinds, most frequent first', () => {
+    expect(formatFailures(stats)).toBe('kill:orderCommand    150 x 503 /problems/unavailable, 50 x timeout, 4 x ECONNREFUSED\nterm:gateway         none');
   });
 
   it('when alerts and checks are formatted, then each is one line', () => {

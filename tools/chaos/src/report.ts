@@ -39,6 +39,12 @@ export function formatAlerts(stats: readonly WindowStats[]): string {
   return stats.map((s) => `${s.fault.padEnd(20)} ${s.alerts && s.alerts.length > 0 ? s.alerts.join('; ') : 'none'}`).join('\n');
 }
 
+/** What the 5xx and transport errors of each window were. */
+export function formatFailures(stats: readonly WindowStats[]): string {
+  const kinds = (s: WindowStats) => Object.entries(s.failures ?? {}).sort(([, a], [, b]) => b - a).map(([what, n]) => `${n} x ${what}`);
+  return stats.map((s) => `${s.fault.padEnd(20)} ${kinds(s).join(', ') || 'none'}`).join('\n');
+}
+
 export function formatCheck(check: CheckResult): string {
   return `${check.pass ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`;
 }
