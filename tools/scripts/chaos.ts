@@ -21,7 +21,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ChaosTarget, Episode, formatAlerts, formatCheck, formatFailures, formatMarkdownTable, formatTable, isService, parseFaults, pidListeningOn, runChaos, ServerName, ServiceName } from '@orderflow/chaos';
+import { CHAOS_SYSTEM_ENV, ChaosTarget, Episode, formatAlerts, formatCheck, formatFailures, formatMarkdownTable, formatTable, isService, parseFaults, pidListeningOn, runChaos, ServerName, ServiceName, zero5xxRequired } from '@orderflow/chaos';
 import {
   AlertRecorder,
   DEV_METRICS_PORTS,
@@ -68,13 +68,6 @@ const PROMETHEUS = args.includes('--prometheus');
 const FAULTS = parseFaults(option('--faults'));
 const PROFILE = 'chaos';
 
-/**
- * Settings of the system this command starts, so recovery is quick: a placement abandoned by a killed
- * process is given up (its stock released, its key freed) after 5 s instead of 30, the sweeper looks
- * every 250 ms, and an owed Commit/Release is retried after 0.5 s. Faults last seconds, not minutes.
- */
-export const CHAOS_ENV: Record<string, string> = { PENDING_TIMEOUT_MS: '5000', ORDER_SWEEP_INTERVAL_MS: '250', SETTLE_AFTER_MS: '500' };
-
 const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
 /** What this command started, stopped in reverse on the way out (also on Ctrl-C or a failure). */
@@ -115,13 +108,13 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
   const systemOptions: SystemOptions & { replicas?: number } = {
     stack,
     tag,
-    env: CHAOS_ENV,
+    env: CHAOS_SYSTEM_ENV,
     logLevel: 'warn',
     stdio: args.includes('--service-logs') ? 'inherit' : 'ignore',
     supervision: { onEvent: onSupervisorEvent },
     ...(REPLICAS > 1 && { replicas: REPLICAS }),
   };
-  log(`starting the services (tag ${tag}; ${Object.entries(CHAOS_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})`);
+  log(`starting the services (tag ${tag}; ${Object.entries(CHAOS_SYSTEM_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   const starting = startSystem(systemOptions);
   cleanups.push({ what: 'the services', run: async () => {
     const system = await starting.catch(() => undefined);
@@ -177,7 +170,6 @@ async function main(): Promise<number> {
     cleanups.push({ what: 'the alert recorder', run: () => recorder!.stop() });
     log(`prometheus at ${prometheus.url}, alert rules with for: 0s (OrderflowGatewayNotReady reads kube-state-metrics and cannot fire here)`);
   }
-  const replicated = REPLICAS > 1;
   const report = await Promise.race([
     runChaos({
       target,
@@ -187,9 +179,8 @@ async function main(): Promise<number> {
       token: (customer, options) => signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, customer, options),
       log,
       alertEpisodes: recorder ? async () => (await recorder!.stop()) as Episode[] : undefined,
-      // With one process per service, a graceful restart of a gRPC service leaves nothing to answer
-      // meanwhile (503); only the gateway's is held to zero 5xx until replicas exist.
-      zero5xxOnGracefulRestart: (fault) => replicated || fault === 'term:gateway',
+      // With one process per service only the gateway's graceful restart can cost zero 5xx (see zero5xxRequired).
+      zero5xxOnGracefulRestart: zero5xxRequired(REPLICAS),
       // A running system has the default PENDING_TIMEOUT_MS (30 s): wait longer for it to settle.
       settleTimeoutMs: AGAINST_RUNNING ? 180_000 : 90_000,
     }),

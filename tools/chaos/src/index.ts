@@ -7,3 +7,4 @@ export { pidListeningOn, isAlive } from './proc-net';
 export type { Episode } from './alerts';
 export type { CheckResult } from './checks';
 export type { WindowStats } from './ledger';
+export { CHAOS_SYSTEM_ENV, zero5xxRequired } from './settings';
