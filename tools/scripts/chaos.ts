@@ -15,7 +15,8 @@
  *   --replicas N       replicas of each service (needs startSystem's `replicas`); faults hit replica 0
  *   --prometheus       run a real Prometheus on the services with the repo's alert rules (`for:` 0s),
  *                      and report which alerts fired and resolved in each fault window
- *   --service-logs     show the services' own output (off: only this command's lines)
+ *   --service-logs     show the services' own output (off: only this command's lines);
+ *                      --log-level info makes them say more (default warn)
  *   --markdown         print the fault table as Markdown too (for docs/reliability.md)
  * Exit code 0 only if every check passed.
  */
@@ -109,7 +110,7 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
     stack,
     tag,
     env: CHAOS_SYSTEM_ENV,
-    logLevel: 'warn',
+    logLevel: option('--log-level') ?? 'warn',
     stdio: args.includes('--service-logs') ? 'inherit' : 'ignore',
     supervision: { onEvent: onSupervisorEvent },
     ...(REPLICAS > 1 && { replicas: REPLICAS }),
@@ -130,6 +131,8 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
       url: system.gatewayUrl,
       env: system.env,
       pidOf: (unit) => (isService(unit) ? servicePid(system, unit) : pidListeningOn(serverPort(ports, unit))),
+      // Replicas: the gateway's workers share the port of their cluster primary; check the worker's health instead.
+      serving: (unit, pid) => pidListeningOn(isService(unit) ? system.ports[unit] : serverPort(ports, unit)) === pid,
     },
     ports: system.ports,
     metricsPorts: system.metricsPorts,
@@ -148,6 +151,7 @@ async function useRunning(): Promise<{ target: ChaosTarget; ports: Pick<SystemPo
       url,
       env: systemEnv(stackInfo('dev'), DEV_PORTS),
       pidOf: (unit) => pidListeningOn(isService(unit) ? DEV_PORTS[unit] : serverPort(ports, unit)),
+      serving: () => true, // found by its listening port: it serves
     },
     ports: DEV_PORTS,
     metricsPorts: DEV_METRICS_PORTS,
@@ -179,6 +183,7 @@ async function main(): Promise<number> {
       token: (customer, options) => signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, customer, options),
       log,
       alertEpisodes: recorder ? async () => (await recorder!.stop()) as Episode[] : undefined,
+      alertInstanceNames: Object.fromEntries([['gateway', ports.gateway] as const, ...Object.entries(metricsPorts)].map(([name, port]) => [`127.0.0.1:${port}`, name])),
       // With one process per service only the gateway's graceful restart can cost zero 5xx (see zero5xxRequired).
       zero5xxOnGracefulRestart: zero5xxRequired(REPLICAS),
       // A running system has the default PENDING_TIMEOUT_MS (30 s): wait longer for it to settle.

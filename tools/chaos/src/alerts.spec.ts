@@ -19,3 +19,10 @@ describe('alertsOfWindow', () => {
     ]);
   });
 });
+
+describe('alertsOfWindow with instance names', () => {
+  it('when an instance has a name, then the alert names the process rather than its port', () => {
+    const episode = { alert: 'OrderflowTargetDown', labels: { job: 'order-command', instance: '127.0.0.1:9454' }, activeAt: new Date(16_000), firedAt: new Date(16_000) };
+    expect(alertsOfWindow({ startedAt: 10_000, faultAt: 15_000, endedAt: 20_000 }, [episode], { '127.0.0.1:9454': 'orderRelay' })).toEqual(['OrderflowTargetDown{orderRelay} fired +1 s, still active at the end']);
+  });
+});

@@ -18,13 +18,17 @@ export interface WindowBounds {
   endedAt: number;
 }
 
-/** Episodes active before the first window (left over from start-up) are not any fault's. */
-export function alertsOfWindow(window: WindowBounds, episodes: readonly Episode[]): string[] {
+/**
+ * Episodes active before the first window (left over from start-up) are not any fault's. `names` turns
+ * an instance (host:port) into the process's name (the relay and the API are both order-command jobs).
+ */
+export function alertsOfWindow(window: WindowBounds, episodes: readonly Episode[], names: Record<string, string> = {}): string[] {
   const rel = (d: Date) => `+${((d.getTime() - window.faultAt) / 1000).toFixed(0)} s`;
   return episodes
     .filter((e) => e.activeAt.getTime() >= window.startedAt && e.activeAt.getTime() < window.endedAt)
     .map((e) => {
-      const where = e.labels.instance ?? e.labels.job ?? e.labels.service;
+      const instance = e.labels.instance;
+      const where = (instance && names[instance]) ?? instance ?? e.labels.job ?? e.labels.service;
       const name = where ? `${e.alert}{${where}}` : e.alert;
       const fired = e.firedAt ? `fired ${rel(e.firedAt)}` : 'pending only';
       const resolved = e.resolvedAt ? `resolved ${rel(e.resolvedAt)}` : 'still active at the end';

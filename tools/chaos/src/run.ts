@@ -30,6 +30,11 @@ export interface ChaosTarget {
   env: Record<string, string>;
   /** The pid of the process a fault hits now (replica 0 of a service; the server's process). */
   pidOf(unit: FaultUnit): number | undefined;
+  /**
+   * Whether the unit's process `pid` serves again: by default, it listens on the unit's port (each
+   * service binds its port last, once started; a server once it accepts clients).
+   */
+  serving(unit: FaultUnit, pid: number): boolean;
 }
 
 export interface ChaosOptions {
@@ -43,6 +48,8 @@ export interface ChaosOptions {
   log(line: string): void;
   /** The alert episodes seen so far (with --prometheus); read once the run settled. */
   alertEpisodes?: () => Promise<Episode[]>;
+  /** host:port of each scraped instance -> the process's name, for the alerts' lines. */
+  alertInstanceNames?: Record<string, string>;
   /** Which graceful restarts are held to zero 5xx (default: all). */
   zero5xxOnGracefulRestart?: (fault: string) => boolean;
   recoveryTimeoutMs?: number;
@@ -139,7 +146,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const until = window.faultAt + (options.recoveryTimeoutMs ?? 120_000);
       while (Date.now() < until) {
         const now = target.pidOf(fault.unit);
-        const back = !isAlive(before) && now !== undefined && now !== before;
+        const back = !isAlive(before) && now !== undefined && now !== before && target.serving(fault.unit, now);
         const created = load.operations.some((op) => op.kind === 'place' && op.attempts.some((a) => a.status === 201 && a.sentAt >= window.faultAt));
         if (back && created && (await readyz(url))) {
           window.recoveredAt = Date.now();
@@ -186,7 +193,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     const api = await readThroughApi(url, load.operations, customers);
-    const stats = await statsWithAlerts(windows, load, options.alertEpisodes);
+    const stats = await statsWithAlerts(windows, load, options.alertEpisodes, options.alertInstanceNames);
     const served = await placeAtEnd(url, admin, prefix, customers);
     const checks = [
       checkRecovered(stats),
@@ -204,9 +211,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
-async function statsWithAlerts(windows: FaultWindow[], load: RestLoad, episodes?: () => Promise<Episode[]>): Promise<WindowStats[]> {
+async function statsWithAlerts(windows: FaultWindow[], load: RestLoad, episodes?: () => Promise<Episode[]>, names?: Record<string, string>): Promise<WindowStats[]> {
   const seen = episodes ? await episodes() : undefined;
-  return windows.map((w) => windowStats({ ...w, alerts: seen ? alertsOfWindow(w, seen) : undefined }, load.operations));
+  return windows.map((w) => windowStats({ ...w, alerts: seen ? alertsOfWindow(w, seen, names) : undefined }, load.operations));
 }
 
 /** The owner's GET of each acknowledged order, and each customer's whole listing (every page). */

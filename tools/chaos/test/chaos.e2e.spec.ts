@@ -1,7 +1,7 @@
 import { dropDatabase } from '@orderflow/database';
 import { connectNats } from '@orderflow/messaging';
 import { RunningSystem, startSystem, SupervisorEvent, testStack } from '@orderflow/stack';
-import { CHAOS_SYSTEM_ENV, ChaosReport, formatCheck, formatFailures, formatTable, isService, parseFaults, runChaos, zero5xxRequired } from '../src';
+import { CHAOS_SYSTEM_ENV, ChaosReport, formatCheck, formatFailures, formatTable, isService, parseFaults, pidListeningOn, runChaos, zero5xxRequired } from '../src';
 import { devToken } from './dev-token';
 
 /**
@@ -30,6 +30,7 @@ describe('a short chaos run (kill -9 of order-command and inventory, a graceful 
         env: running.env,
         // Replicas: system.pid(service, 0).
         pidOf: (unit) => (isService(unit) ? running.pid(unit) : undefined),
+        serving: (unit, pid) => isService(unit) && pidListeningOn(running.ports[unit]) === pid,
       },
       faults: parseFaults('kill:orderCommand,kill:inventory,term:gateway'),
       secondsPerFault: 4,
