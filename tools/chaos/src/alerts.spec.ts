@@ -11,11 +11,13 @@ describe('alertsOfWindow', () => {
       { alert: 'OrderflowGrpcServerErrors', labels: { job: 'order-command' }, activeAt: t(17_000) },
       { alert: 'OrderflowOutboxNotPublishing', labels: { job: 'order-command' }, activeAt: t(18_000), firedAt: t(18_000) },
       { alert: 'Later', labels: {}, activeAt: t(20_000) },
+      { alert: 'BeforeTheFault', labels: {}, activeAt: t(12_000), firedAt: t(12_000), resolvedAt: t(14_600) },
     ]);
     expect(lines).toEqual([
       'OrderflowTargetDown{127.0.0.1:9452} fired +1 s, resolved +4 s',
       'OrderflowGrpcServerErrors{order-command} pending only, still active at the end',
       'OrderflowOutboxNotPublishing{order-command} fired +3 s, still active at the end',
+      'BeforeTheFault fired -3 s, resolved +0 s',
     ]);
   });
 });

@@ -23,7 +23,10 @@ export interface WindowBounds {
  * an instance (host:port) into the process's name (the relay and the API are both order-command jobs).
  */
 export function alertsOfWindow(window: WindowBounds, episodes: readonly Episode[], names: Record<string, string> = {}): string[] {
-  const rel = (d: Date) => `+${((d.getTime() - window.faultAt) / 1000).toFixed(0)} s`;
+  const rel = (d: Date) => {
+    const s = Math.round((d.getTime() - window.faultAt) / 1000);
+    return `${s < 0 ? '-' : '+'}${Math.abs(s)} s`;
+  };
   return episodes
     .filter((e) => e.activeAt.getTime() >= window.startedAt && e.activeAt.getTime() < window.endedAt)
     .map((e) => {

@@ -30,5 +30,6 @@ describe('report', () => {
     expect(formatAlerts(stats)).toBe('kill:orderCommand    none\nterm:gateway         OrderflowTargetDown{127.0.0.1:1} fired +1 s, resolved +4 s');
     expect(formatCheck({ name: 'x', pass: false, detail: '1 lost' })).toBe('FAIL  x: 1 lost');
     expect(formatCheck({ name: 'y', pass: true, detail: 'none lost' })).toBe('PASS  y: none lost');
+    expect(formatCheck({ name: 'z', pass: true, detail: '12 5xx', informational: true })).toBe('INFO  z: 12 5xx');
   });
 });

@@ -46,5 +46,5 @@ export function formatFailures(stats: readonly WindowStats[]): string {
 }
 
 export function formatCheck(check: CheckResult): string {
-  return `${check.pass ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`;
+  return `${check.informational ? 'INFO' : check.pass ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`;
 }
