@@ -20,7 +20,7 @@ export interface Attempt extends Answer {
 export interface Operation {
   kind: OperationKind;
   customer: string;
-  /** The placement's idempotency key and body (place), or the order (pay, cancel). */
+  /** The Idempotency-Key (every POST has one; a retry resends it), the placement's body, the order paid or cancelled. */
   key?: string;
   body?: unknown;
   orderId?: string;

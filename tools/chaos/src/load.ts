@@ -33,8 +33,8 @@ export interface LoadOptions {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * N REST clients, one customer each, each sending one request at a time: place an order (always with an
- * Idempotency-Key), pay or cancel one of its reserved orders. Every attempt goes into the ledger
+ * N REST clients, one customer each, each sending one request at a time: place an order, pay or cancel
+ * one of its reserved orders; every POST with an Idempotency-Key. Every attempt goes into the ledger
  * (`operations`). An operation without a definite answer is left for `retryUnknown`, which resends it
  * with the same key and body (or the same transition) until the answer is definite.
  */
@@ -92,7 +92,7 @@ export class RestLoad {
       let op: Operation;
       if (mine.length > 0 && r < payShare + cancelShare) {
         const orderId = mine.splice(Math.floor(this.random() * mine.length), 1)[0]!;
-        op = { kind: r < payShare ? 'pay' : 'cancel', customer: customer.id, orderId, attempts: [] };
+        op = { kind: r < payShare ? 'pay' : 'cancel', customer: customer.id, key: `${this.options.keyPrefix}-${++this.sequence}`, orderId, attempts: [] };
       } else {
         op = { kind: 'place', customer: customer.id, key: `${this.options.keyPrefix}-${++this.sequence}`, body: this.orderBody(), attempts: [] };
       }
@@ -107,7 +107,8 @@ export class RestLoad {
     const answer =
       op.kind === 'place'
         ? await call(this.options.url, { method: 'POST', path: '/api/orders', token: customer.token, body: op.body, idempotencyKey: op.key, timeoutMs }, retry)
-        : await call(this.options.url, { method: 'POST', path: `/api/orders/${op.orderId}/${op.kind}`, token: customer.token, timeoutMs }, retry);
+        : // Every POST carries a key (the issue's rule); pay and cancel are idempotent transitions whatever the gateway makes of it.
+          await call(this.options.url, { method: 'POST', path: `/api/orders/${op.orderId}/${op.kind}`, token: customer.token, idempotencyKey: op.key, timeoutMs }, retry);
     // The ledger keeps the answer's figures, not its body.
     op.attempts.push({ sentAt: answer.sentAt, endedAt: answer.endedAt, retry, status: answer.status, problemType: answer.problemType, orderId: answer.orderId, error: answer.error });
     if (op.kind === 'place' && answer.status === 201 && answer.orderId && op.attempts.filter((a) => a.status === 201).length === 1) {
