@@ -71,12 +71,17 @@ const PROFILE = 'chaos';
 
 const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
-/** What this command started, stopped in reverse on the way out (also on Ctrl-C or a failure). */
-const cleanups: { what: string; run: () => Promise<unknown> }[] = [];
+/**
+ * What this command started, stopped on the way out (also on Ctrl-C or a failure): supervision and the
+ * services first (a Ctrl-C reaches the services too, and their exits must not be restarted), then
+ * Prometheus, then the stack; within each stage, the last started first.
+ */
+const cleanups: { what: string; stage: 0 | 1 | 2; run: () => Promise<unknown> }[] = [];
 let cleaning: Promise<void> | undefined;
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
-    for (const { what, run } of cleanups.reverse()) {
+    const order = cleanups.map((c, i) => ({ ...c, i })).sort((a, b) => a.stage - b.stage || b.i - a.i);
+    for (const { what, run } of order) {
       await run().catch((error: unknown) => console.error(`could not stop ${what}: ${error instanceof Error ? error.message : String(error)}`));
     }
   })();
@@ -100,11 +105,11 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
   const profile = PROFILES[PROFILE]!;
   const wasRunning = (await stackStatus(PROFILE)).some((s) => s.running);
   log(`starting the ${PROFILE} stack (MariaDB ${profile.mysqlPorts.join(', ')}, Redis ${profile.redisPorts.slice(0, REDIS).join(', ')}, NATS ${profile.natsPort})${wasRunning ? ': some of it was running already and is left running' : ''}`);
-  if (!wasRunning) cleanups.push({ what: 'the chaos stack', run: () => stopStack({ profile: PROFILE, log: () => undefined }) });
+  if (!wasRunning) cleanups.push({ what: 'the chaos stack', stage: 2, run: () => stopStack({ profile: PROFILE, log: () => undefined }) });
   const stack = await startStack({ profile: PROFILE, redisCount: REDIS, log: () => undefined });
   // The same watcher `npm start` runs: a killed server is started again on its data and port.
   const watch: ServerWatch = watchStack({ profile: PROFILE, redisCount: REDIS, onEvent: onSupervisorEvent });
-  cleanups.push({ what: 'the stack watcher', run: () => watch.stop() });
+  cleanups.push({ what: 'the stack watcher', stage: 0, run: () => watch.stop() });
   const tag = `chaos${process.pid}`;
   const systemOptions: SystemOptions & { replicas?: number } = {
     stack,
@@ -117,7 +122,7 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
   };
   log(`starting the services (tag ${tag}; ${Object.entries(CHAOS_SYSTEM_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   const starting = startSystem(systemOptions);
-  cleanups.push({ what: 'the services', run: async () => {
+  cleanups.push({ what: 'the services', stage: 0, run: async () => {
     const system = await starting.catch(() => undefined);
     if (!system) return;
     await system.stop();
@@ -169,9 +174,9 @@ async function main(): Promise<number> {
       ruleFiles: [path.join(workspaceRoot(), 'deploy', 'prometheus', 'alerts.yaml')],
       ruleFor: '0s',
     });
-    cleanups.push({ what: 'prometheus', run: () => prometheus.stop() });
+    cleanups.push({ what: 'prometheus', stage: 1, run: () => prometheus.stop() });
     recorder = recordAlerts(prometheus, 500);
-    cleanups.push({ what: 'the alert recorder', run: () => recorder!.stop() });
+    cleanups.push({ what: 'the alert recorder', stage: 1, run: () => recorder!.stop() });
     log(`prometheus at ${prometheus.url}, alert rules with for: 0s (OrderflowGatewayNotReady reads kube-state-metrics and cannot fire here)`);
   }
   const report = await Promise.race([
