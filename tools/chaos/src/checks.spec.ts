@@ -87,7 +87,7 @@ describe('the keys check', () => {
 
   it('when a key was answered 409 at first and 201 on a retry, then it fails (not the original answer)', () => {
     const flip = [place('c1', 'k1', at({ status: 409, problemType: '/problems/insufficient-stock' }), at({ status: 201, orderId: '10' }, true))];
-    expect(checkKeysAndOrders(flip, snapshot({ orders: [order('10', 'RESERVED', [])] })).detail).toContain('keys answered differently on retry: 1');
+    expect(checkKeysAndOrders(flip, snapshot({ orders: [order('10', 'RESERVED', [])] })).detail).toContain('keys answered again (retried or replayed): 1, of them differently: 1');
   });
 });
 

@@ -132,13 +132,14 @@ export function checkKeysAndOrders(operations: readonly Operation[], snapshot: S
   const stored = new Set(snapshot.orders.filter(visible).map((o) => o.id));
   const storedNotAcked = [...stored].filter((id) => !acked.has(id));
   const ackedNotStored = [...acked].filter((id) => !stored.has(id));
+  const answeredAgain = places.filter((op) => op.attempts.filter((a) => classify(a) === 'definite').length > 1).length;
   const pass = disagreeing.length === 0 && sharedOrders.length === 0 && twoOrderKeys.length === 0 && storedNotAcked.length === 0 && ackedNotStored.length === 0;
   return {
     name: 'no key made two orders; the orders are exactly the acknowledged keys',
     pass,
     detail:
       `${places.length} keys, ${acked.size} acknowledged, ${stored.size} orders stored; keys with two orders: ${twoOrderKeys.length}${sample(twoOrderKeys)}; ` +
-      `keys answered differently on retry: ${disagreeing.length}${sample(disagreeing.map((o) => `${o.customer}/${o.key}`))}; orders shared by two keys: ${sharedOrders.length}; ` +
+      `keys answered again (retried or replayed): ${answeredAgain}, of them differently: ${disagreeing.length}${sample(disagreeing.map((o) => `${o.customer}/${o.key}`))}; orders shared by two keys: ${sharedOrders.length}; ` +
       `stored, never acknowledged: ${storedNotAcked.length}${sample(storedNotAcked)}; acknowledged, not stored: ${ackedNotStored.length}${sample(ackedNotStored)}`,
   };
 }

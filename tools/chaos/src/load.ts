@@ -84,6 +84,23 @@ export class RestLoad {
     );
   }
 
+  /**
+   * Sends each placement once more, with its key and body, `concurrency` at a time: Stripe's semantics
+   * say the answer is the first one (the same order, or the same refusal), however late.
+   */
+  async replay(operations: readonly Operation[], concurrency = 8): Promise<void> {
+    const places = operations.filter((op) => op.kind === 'place');
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, places.length) }, async () => {
+        while (next < places.length) {
+          const op = places[next++]!;
+          await this.send(this.options.customers.find((c) => c.id === op.customer)!, op, true);
+        }
+      }),
+    );
+  }
+
   private async client(customer: Customer): Promise<void> {
     const { payShare = 0.3, cancelShare = 0.15, pauseAfterUnknownMs = 100 } = this.options;
     while (this.running) {

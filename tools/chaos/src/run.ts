@@ -55,6 +55,8 @@ export interface ChaosOptions {
   recoveryTimeoutMs?: number;
   retryTimeoutMs?: number;
   settleTimeoutMs?: number;
+  /** How many placements answered at once are replayed at the end (besides every one that went unanswered). */
+  replaySample?: number;
   /** Units of the scarce product at the start, and restocked at the start of each window. */
   scarceStock?: number;
   restock?: number;
@@ -169,6 +171,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await load.pause();
   // Anything still unknown (a window's retries ran out) gets one more round, now that all is quiet.
   await load.retryUnknown(load.operations, Date.now() + (options.retryTimeoutMs ?? 90_000));
+  // Stripe's semantics, late: every placement that ever went unanswered, and a sample of the others, is
+  // sent once more; the keys check then requires each answer to be the first one.
+  const placements = load.operations.filter((op) => op.kind === 'place' && definiteAnswer(op));
+  const once = placements.filter((op) => op.attempts.some((a) => classify(a) === 'unknown'));
+  const others = placements.filter((op) => !once.includes(op));
+  const sample = others.filter((_, i) => i % Math.max(1, Math.ceil(others.length / (options.replaySample ?? 200))) === 0);
+  log(`replaying ${once.length} placements that went unanswered once and ${sample.length} others, with their keys and bodies`);
+  await load.replay([...once, ...sample]);
 
   const dbs = openDatabases(target.env);
   try {
