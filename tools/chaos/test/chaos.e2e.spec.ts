@@ -64,7 +64,8 @@ describe('a short chaos run (kill -9 of order-command and inventory, a graceful 
   it('when each fault hits mid-load, then supervision brings the process back and orders are placed again', () => {
     expect(report.stats.map((s) => s.fault)).toEqual(['kill:orderCommand', 'kill:inventory', 'term:gateway']);
     expect(report.stats.every((s) => s.recoveredAfterS !== undefined && s.firstCreatedAfterFaultS !== undefined)).toBe(true);
-    expect(events.filter((e) => e.kind === 'restarted').map((e) => e.name)).toEqual(['orderCommand', 'inventory', 'gateway']);
+    // A restart that fails on a slow box is retried (another 'restarted' later): each came back at least once.
+    expect(new Set(events.filter((e) => e.kind === 'restarted').map((e) => e.name))).toEqual(new Set(['orderCommand', 'inventory', 'gateway']));
     expect(events.filter((e) => e.kind === 'gave-up')).toEqual([]);
   });
 
