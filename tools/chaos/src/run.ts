@@ -16,7 +16,7 @@ import {
 } from './checks';
 import { call } from './client';
 import { Fault, FaultUnit } from './faults';
-import { definiteAnswer, FaultWindow, operationsOf, WindowStats, windowStats } from './ledger';
+import { definiteAnswer, FaultWindow, Operation, operationsOf, WindowStats, windowStats } from './ledger';
 import { Customer, Product, RestLoad } from './load';
 import { classify } from './outcome';
 import { isAlive } from './proc-net';
@@ -31,7 +31,7 @@ export interface ChaosTarget {
   /** The pid of the process a fault hits now (replica 0 of a service; the server's process). */
   pidOf(unit: FaultUnit): number | undefined;
   /**
-   * Whether the unit's process `pid` serves again: by default, it listens on the unit's port (each
+   * Whether the unit's process `pid` serves again; typically: it listens on the unit's port (each
    * service binds its port last, once started; a server once it accepts clients).
    */
   serving(unit: FaultUnit, pid: number): boolean;
@@ -227,7 +227,7 @@ async function statsWithAlerts(windows: FaultWindow[], load: RestLoad, episodes?
 }
 
 /** The owner's GET of each acknowledged order, and each customer's whole listing (every page). */
-async function readThroughApi(url: string, operations: readonly import('./ledger').Operation[], customers: Customer[]): Promise<ApiReads> {
+async function readThroughApi(url: string, operations: readonly Operation[], customers: Customer[]): Promise<ApiReads> {
   const tokenOf = new Map(customers.map((c) => [c.id, c.token]));
   const readable = new Map<string, boolean>();
   const acked = [...acknowledged(operations).entries()];
