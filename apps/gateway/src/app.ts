@@ -59,8 +59,8 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
       ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: config.http.maxBodyBytes,
-    // While draining, a request that still arrives on an open connection is served, not refused with a
-    // bare 503 (a graceful restart costs clients nothing); idle connections are closed.
+    // While draining, a request that still arrives on an open connection is served like any other
+    // (fastify's default answered a bare 503: a 5xx per connected client at a graceful restart).
     return503OnClosing: false,
     routerOptions: { maxParamLength: 100 },
     // What fastify and Node's parser refuse themselves (bad URL, long path parameter, huge headers) is problem+json too.

@@ -1,6 +1,6 @@
 import { startStack, stackStatus, stopStack } from './stack';
 
-const USAGE = `usage: npm run stack -- <up|down|status> [--profile dev|test] [--redis 1|3]
+const USAGE = `usage: npm run stack -- <up|down|status> [--profile dev|test|chaos] [--redis 1|3]
   up      install missing Debian packages, start MariaDB x2, Redis and NATS (JetStream); idempotent
   down    stop every server of the profile
   status  show each server, its port and pid`;

@@ -1,6 +1,8 @@
 /**
  * Port layouts. `dev` serves `npm start`; `test` is what `npm test` starts, on other ports, so a
- * running dev stack and a test run never share data. Each profile keeps its data in .stack/<profile>/.
+ * running dev stack and a test run never share data; `chaos` is what `npm run chaos` starts (it kills
+ * its servers on purpose, so never those of another profile). Each profile keeps its data in
+ * .stack/<profile>/.
  */
 export interface StackProfile {
   name: string;
@@ -12,6 +14,7 @@ export interface StackProfile {
 export const PROFILES: Record<string, StackProfile> = {
   dev: { name: 'dev', mysqlPorts: [13306, 13307], redisPorts: [16379, 16380, 16381], natsPort: 14222 },
   test: { name: 'test', mysqlPorts: [23306, 23307], redisPorts: [26379, 26380, 26381], natsPort: 24222 },
+  chaos: { name: 'chaos', mysqlPorts: [18306, 18307], redisPorts: [18379, 18380, 18381], natsPort: 18222 },
 };
 
 export function profileByName(name: string): StackProfile {
