@@ -22,7 +22,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CHAOS_SYSTEM_ENV, ChaosTarget, Episode, formatAlerts, formatCheck, formatFailures, formatMarkdownTable, formatTable, isService, parseFaults, pidListeningOn, runChaos, ServerName, ServiceName, zero5xxRequired } from '@orderflow/chaos';
+import { CHAOS_SYSTEM_ENV, ChaosTarget, Episode, formatAlerts, formatCheck, formatFailures, formatMarkdownTable, formatTable, isService, parseFaults, pidListeningOn, runChaos, ServerName, ServiceName } from '@orderflow/chaos';
 import {
   AlertRecorder,
   DEV_METRICS_PORTS,
@@ -98,10 +98,10 @@ function onSupervisorEvent(event: SupervisorEvent): void {
 
 const serverPort = (ports: { mysql: number; redis: number; nats: number }, server: ServerName) => (server === 'mariadb' ? ports.mysql : server === 'redis' ? ports.redis : ports.nats);
 
-/** The pid of a service's process a fault hits. THE place to switch to `system.pid(service, 0)` once replicas exist. */
-const servicePid = (system: RunningSystem, service: ServiceName) => system.pid(service);
+/** The pid of the service process a fault hits: replica 0 (with replicas, one gateway worker). */
+const servicePid = (system: RunningSystem, service: ServiceName) => system.pid(service, 0);
 
-async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPorts, 'gateway'>; metricsPorts: MetricsPorts }> {
+async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPorts, 'gateway'>; metricsPorts: MetricsPorts[] }> {
   const profile = PROFILES[PROFILE]!;
   const wasRunning = (await stackStatus(PROFILE)).some((s) => s.running);
   log(`starting the ${PROFILE} stack (MariaDB ${profile.mysqlPorts.join(', ')}, Redis ${profile.redisPorts.slice(0, REDIS).join(', ')}, NATS ${profile.natsPort})${wasRunning ? ': some of it was running already and is left running' : ''}`);
@@ -111,14 +111,14 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
   const watch: ServerWatch = watchStack({ profile: PROFILE, redisCount: REDIS, onEvent: onSupervisorEvent });
   cleanups.push({ what: 'the stack watcher', stage: 0, run: () => watch.stop() });
   const tag = `chaos${process.pid}`;
-  const systemOptions: SystemOptions & { replicas?: number } = {
+  const systemOptions: SystemOptions = {
     stack,
     tag,
     env: CHAOS_SYSTEM_ENV,
     logLevel: option('--log-level') ?? 'warn',
     stdio: args.includes('--service-logs') ? 'inherit' : 'ignore',
     supervision: { onEvent: onSupervisorEvent },
-    ...(REPLICAS > 1 && { replicas: REPLICAS }),
+    replicas: REPLICAS,
   };
   log(`starting the services (tag ${tag}; ${Object.entries(CHAOS_SYSTEM_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   const starting = startSystem(systemOptions);
@@ -129,22 +129,25 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
     await dropSystemData(system.env);
   } });
   const system = await starting;
-  if (REPLICAS > 1 && typeof (system as { processes?: unknown }).processes !== 'function') throw new Error('--replicas needs startSystem with replicas (not in this branch yet)');
   const ports = { mysql: profile.mysqlPorts[0]!, redis: profile.redisPorts[0]!, nats: profile.natsPort };
   return {
     target: {
       url: system.gatewayUrl,
       env: system.env,
       pidOf: (unit) => (isService(unit) ? servicePid(system, unit) : pidListeningOn(serverPort(ports, unit))),
-      // Replicas: the gateway's workers share the port of their cluster primary; check the worker's health instead.
-      serving: (unit, pid) => pidListeningOn(isService(unit) ? system.ports[unit] : serverPort(ports, unit)) === pid,
+      // Gateway workers share their primary's listening socket: the killed one is replaced once the
+      // primary runs all its workers again (the run also waits for /readyz and a 201). Every other unit owns its port.
+      serving: (unit, pid) =>
+        unit === 'gateway' && REPLICAS > 1
+          ? system.processes().filter((p) => p.service === 'gateway').length === REPLICAS
+          : pidListeningOn(isService(unit) ? system.ports[unit] : serverPort(ports, unit)) === pid,
     },
     ports: system.ports,
-    metricsPorts: system.metricsPorts,
+    metricsPorts: system.replicaMetricsPorts,
   };
 }
 
-async function useRunning(): Promise<{ target: ChaosTarget; ports: Pick<SystemPorts, 'gateway'>; metricsPorts: MetricsPorts }> {
+async function useRunning(): Promise<{ target: ChaosTarget; ports: Pick<SystemPorts, 'gateway'>; metricsPorts: MetricsPorts[] }> {
   const url = `http://127.0.0.1:${DEV_PORTS.gateway}`;
   const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200, () => false);
   if (!ready) throw new Error(`no running system: ${url}/readyz does not answer 200 (start one with npm start)`);
@@ -159,7 +162,7 @@ async function useRunning(): Promise<{ target: ChaosTarget; ports: Pick<SystemPo
       serving: () => true, // found by its listening port: it serves
     },
     ports: DEV_PORTS,
-    metricsPorts: DEV_METRICS_PORTS,
+    metricsPorts: [DEV_METRICS_PORTS],
   };
 }
 
@@ -189,8 +192,7 @@ async function main(): Promise<number> {
       log,
       alertEpisodes: recorder ? async () => (await recorder!.stop()) as Episode[] : undefined,
       alertInstanceNames: Object.fromEntries([['gateway', ports.gateway] as const, ...Object.entries(metricsPorts)].map(([name, port]) => [`127.0.0.1:${port}`, name])),
-      // With one process per service only the gateway's graceful restart can cost zero 5xx (see zero5xxRequired).
-      zero5xxOnGracefulRestart: zero5xxRequired(REPLICAS),
+      replicas: REPLICAS, // what a service fault may cost (faultAllowance)
       // A running system has the default PENDING_TIMEOUT_MS (30 s): wait longer for it to settle.
       settleTimeoutMs: AGAINST_RUNNING ? 180_000 : 90_000,
     }),

@@ -66,13 +66,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * The local system's scrape jobs, named as deploy/prometheus/prometheus.yml names them; the outbox relay
  * (a process of its own locally, part of order-command when deployed) is an order-command instance.
  */
-export function systemScrapeJobs(ports: Pick<SystemPorts, 'gateway'>, metricsPorts: MetricsPorts, host = '127.0.0.1'): ScrapeJob[] {
-  const at = (port: number) => `${host}:${port}`;
+export function systemScrapeJobs(ports: Pick<SystemPorts, 'gateway'>, metricsPorts: MetricsPorts | MetricsPorts[], host = '127.0.0.1'): ScrapeJob[] {
+  // Every replica's metrics port (the gateway's workers answer together on its one port).
+  const replicas = Array.isArray(metricsPorts) ? metricsPorts : [metricsPorts];
+  const at = (...keys: (keyof MetricsPorts)[]) => replicas.flatMap((m) => keys.map((key) => `${host}:${m[key]}`));
   return [
-    { job: 'gateway', targets: [at(ports.gateway)] },
-    { job: 'order-command', targets: [at(metricsPorts.orderCommand), at(metricsPorts.orderRelay)] },
-    { job: 'inventory', targets: [at(metricsPorts.inventory)] },
-    { job: 'order-query', targets: [at(metricsPorts.orderQuery)] },
+    { job: 'gateway', targets: [`${host}:${ports.gateway}`] },
+    { job: 'order-command', targets: at('orderCommand', 'orderRelay') },
+    { job: 'inventory', targets: at('inventory') },
+    { job: 'order-query', targets: at('orderQuery') },
   ];
 }
 

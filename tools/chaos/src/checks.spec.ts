@@ -1,6 +1,6 @@
 import {
   checkAcknowledgedNotLost,
-  checkGracefulRestarts,
+  checkFaultCosts,
   checkKeysAndOrders,
   checkReadSide,
   checkServedAtEnd,
@@ -117,14 +117,19 @@ describe('the other checks', () => {
     expect(unsettled(caughtUp)).toEqual([]);
   });
 
-  it('when a graceful restart cost a 5xx, then it fails only if that fault is held to zero', () => {
+  it('when a service fault cost a 5xx or a transport error, then it fails only if the fault is held to none (servers are not held)', () => {
     const stats = [
-      { fault: 'term:gateway', server5xx: 0 },
+      { fault: 'term:gateway', server5xx: 0, transportErrors: 40 },
       { fault: 'term:inventory', server5xx: 12 },
-      { fault: 'kill:inventory', server5xx: 40 },
-    ].map((s) => ({ requests: 100, ok2xx: 0, client4xx: 0, transportErrors: 0, failures: {}, unknownBefore: 0, ...s }) as WindowStats);
-    expect(checkGracefulRestarts(stats, () => true).map((c) => c.pass)).toEqual([true, false]);
-    expect(checkGracefulRestarts(stats, (f) => f === 'term:gateway').map((c) => [c.pass, c.informational ?? false])).toEqual([[true, false], [true, true]]);
+      { fault: 'kill:gateway', server5xx: 0, transportErrors: 3 },
+      { fault: 'kill:orderQuery', transportErrors: 1 },
+      { fault: 'kill:redis', server5xx: 40 },
+    ].map((s) => ({ requests: 100, ok2xx: 0, client4xx: 0, server5xx: 0, transportErrors: 0, failures: {}, unknownBefore: 0, ...s }) as WindowStats);
+    const one = checkFaultCosts(stats, 1);
+    expect(one.map((c) => [c.pass, c.informational ?? false])).toEqual([[true, false], [true, true], [true, true], [true, true]]);
+    const two = checkFaultCosts(stats, 2);
+    expect(two.map((c) => c.pass)).toEqual([false, false, true, false]);
+    expect(two.map((c) => c.name)).toContain('kill:gateway costs no 5xx (requests in flight on the killed process are reset)');
   });
 
   it('when the last placements are all 201 and quick, then the system serves normally', () => {

@@ -7,4 +7,4 @@ export { pidListeningOn, isAlive } from './proc-net';
 export type { Episode } from './alerts';
 export type { CheckResult } from './checks';
 export type { WindowStats } from './ledger';
-export { CHAOS_SYSTEM_ENV, zero5xxRequired } from './settings';
+export { CHAOS_SYSTEM_ENV, faultAllowance } from './settings';

@@ -3,7 +3,7 @@ import {
   ApiReads,
   acknowledged,
   checkAcknowledgedNotLost,
-  checkGracefulRestarts,
+  checkFaultCosts,
   checkKeysAndOrders,
   checkReadSide,
   checkRecovered,
@@ -50,8 +50,8 @@ export interface ChaosOptions {
   alertEpisodes?: () => Promise<Episode[]>;
   /** host:port of each scraped instance -> the process's name, for the alerts' lines. */
   alertInstanceNames?: Record<string, string>;
-  /** Which graceful restarts are held to zero 5xx (default: all). */
-  zero5xxOnGracefulRestart?: (fault: string) => boolean;
+  /** Processes of each service: what a service fault may cost (`faultAllowance`). */
+  replicas: number;
   recoveryTimeoutMs?: number;
   retryTimeoutMs?: number;
   settleTimeoutMs?: number;
@@ -212,7 +212,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       checkKeysAndOrders(load.operations, snapshot),
       ...checkStock(stockAdded, snapshot),
       checkReadSide(snapshot),
-      ...checkGracefulRestarts(stats, options.zero5xxOnGracefulRestart ?? (() => true)),
+      ...checkFaultCosts(stats, options.replicas),
       checkServedAtEnd(served.statuses, served.slowestMs),
     ];
     return { runId, stats, checks, pass: checks.every((c) => c.pass), operations: load.operations.length };
