@@ -8,7 +8,7 @@ export type { Component } from './lifecycle';
 export { GrpcServer } from './grpc-server';
 export { unaryHandlers } from './grpc-unary';
 export { grpcServerMetrics, splitMethodPath, GRPC_DURATION_BUCKETS } from './grpc-metrics';
-export { createMetricsRegistry, MetricsServer } from './metrics';
+export { createMetricsRegistry, MetricsServer, scrapeReading, SCRAPE_READ_TIMEOUT_MS } from './metrics';
 export type { MetricsServerOptions } from './metrics';
 export type { GrpcServiceBinding, GrpcServerOptions } from './grpc-server';
 export { retry, backoffDelay } from './retry';

@@ -1,6 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import { createLogger } from './logger';
-import { createMetricsRegistry, MetricsServer } from './metrics';
+import { createMetricsRegistry, MetricsServer, scrapeReading } from './metrics';
 
 describe('MetricsServer', () => {
   const logger = createLogger('test', 'silent');
@@ -80,5 +80,18 @@ describe('MetricsServer', () => {
     new Counter({ name: 'test_only_in_a_total', help: 'a', registers: [a] });
     expect(await a.metrics()).toContain('test_only_in_a_total');
     expect(await b.metrics()).not.toContain('test_only_in_a_total');
+  });
+});
+
+describe('scrapeReading', () => {
+  it('when the gauges of one scrape read at once, then they share one read; a slow or failing read gives undefined in time', async () => {
+    let reads = 0;
+    const shared = scrapeReading(async () => ++reads, 100);
+    expect(await Promise.all([shared(), shared()])).toEqual([1, 1]);
+    const slow = scrapeReading(() => new Promise<number>((resolve) => setTimeout(() => resolve(1), 1_000)), 50);
+    const started = Date.now();
+    expect(await slow()).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await scrapeReading(() => Promise.reject(new Error('down')))()).toBeUndefined();
   });
 });

@@ -13,6 +13,26 @@ export function createMetricsRegistry(options: { defaultMetrics?: boolean } = {}
   return registry;
 }
 
+/** How long a gauge that asks another system (NATS, a service) waits for it during a scrape. */
+export const SCRAPE_READ_TIMEOUT_MS = 500;
+
+/**
+ * For gauges read from elsewhere when Prometheus scrapes: the gauges of one scrape share one read, and
+ * a read that fails or takes longer than `timeoutMs` gives undefined (the gauges say "unknown"), so a
+ * dependency that is down never makes the scrape itself time out (which would read as the target down).
+ */
+export function scrapeReading<T>(read: () => Promise<T>, timeoutMs = SCRAPE_READ_TIMEOUT_MS): () => Promise<T | undefined> {
+  let inFlight: Promise<T | undefined> | undefined;
+  return () =>
+    (inFlight ??= new Promise<T | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      read().then(
+        (value) => resolve(value),
+        () => resolve(undefined),
+      ).finally(() => clearTimeout(timer));
+    }).finally(() => (inFlight = undefined)));
+}
+
 export interface MetricsServerOptions {
   host: string;
   /** 0 picks a free port (tests); services leave the server out of their lifecycle when theirs is 0. */

@@ -1,3 +1,4 @@
+import { scrapeReading } from '@orderflow/service-kit';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ProjectionLag } from '../domain/model';
 import type { ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
@@ -22,14 +23,9 @@ export function createOrderQueryMetrics(registry: Registry, projectionLag: () =>
   for (const result of PROJECTION_RESULTS) events.inc({ result }, 0);
   const deadLetters = new Counter({ name: 'orderflow_projection_dead_letters_total', help: 'Order events moved to the dead-letter subject', registers: [registry] });
 
-  // A scrape collects both lag gauges at once: they share one GetProjectionLag (a JetStream consumer info).
-  let inFlight: Promise<ProjectionLag | undefined> | undefined;
-  const currentLag = () =>
-    (inFlight ??= projectionLag()
-      .catch(() => undefined)
-      .finally(() => {
-        inFlight = undefined;
-      }));
+  // A scrape collects both lag gauges at once: they share one GetProjectionLag (a JetStream consumer
+  // info), and a NATS that does not answer within 0.5 s reads as unknown (-1), not as a failed scrape.
+  const currentLag = scrapeReading(projectionLag);
   new Gauge({
     name: 'orderflow_projection_lag_events',
     help: 'Order events in the stream the read side has not applied yet (-1: could not be read)',

@@ -1,16 +1,13 @@
-import { createMetricsRegistry } from '@orderflow/service-kit';
+import { createMetricsRegistry, scrapeReading } from '@orderflow/service-kit';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { metricsText } from '../../infrastructure/cluster-metrics';
 
 /** One registry per gateway instance (no global default registry): HTTP, business and projection metrics. */
 export function createMetrics(projectionLag: () => Promise<{ eventsBehind: number; secondsBehind: number } | undefined>) {
   const registry = createMetricsRegistry();
-  // Both lag gauges are collected in one scrape (in parallel): they share one call to order-query.
-  let inFlight: Promise<{ eventsBehind: number; secondsBehind: number } | undefined> | undefined;
-  const lagOnce = () =>
-    (inFlight ??= projectionLag()
-      .catch(() => undefined)
-      .finally(() => (inFlight = undefined)));
+  // Both lag gauges are collected in one scrape (in parallel): they share one call to order-query, and
+  // one that does not answer within 0.5 s reads as unknown (-1), not as a failed scrape of the gateway.
+  const lagOnce = scrapeReading(projectionLag);
   const labels = ['method', 'route', 'status'] as const;
   const metrics = {
     registry,
