@@ -229,7 +229,8 @@ export function checkFaultCosts(stats: readonly WindowStats[], replicas: number)
     const allowed = faultAllowance(s.fault, replicas);
     const detail = `${s.server5xx} 5xx, ${s.transportErrors} transport errors in ${s.requests} requests`;
     if (!allowed) return [{ name: `${s.fault} with one process per service (not held to zero 5xx)`, pass: true, detail, informational: true }];
-    const rule = allowed.noTransportErrors ? 'costs no 5xx and no transport error' : 'costs no 5xx (requests in flight on the killed process are reset)';
+    const why = s.fault.startsWith('kill:') ? 'requests in flight on the killed process are reset' : 'connections are refused while it restarts';
+    const rule = allowed.noTransportErrors ? 'costs no 5xx and no transport error' : `costs no 5xx (${why})`;
     return [{ name: `${s.fault} ${rule}`, pass: s.server5xx === 0 && (!allowed.noTransportErrors || s.transportErrors === 0), detail }];
   });
 }
