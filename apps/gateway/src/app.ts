@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import net from 'node:net';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Component } from '@orderflow/service-kit';
@@ -41,6 +39,9 @@ function lowerCaseHeaderNames(schema: { properties?: Record<string, unknown>; re
 }
 
 /** Composition root of the REST gateway, shared by main.ts and the tests. */
+/** Draining ends early once no request came for this long (nothing more to hand a Connection: close). */
+const DRAIN_QUIET_MS = 250;
+
 export async function createGateway(config: GatewayConfig, options: { logDestination?: NodeJS.WritableStream } = {}): Promise<Gateway> {
   const { orderCommand, orderQuery, inventory, deadlineMs } = config.downstream;
   const downstream = createDownstream({ orderCommand, orderQuery, inventory }, deadlineMs);
@@ -49,6 +50,7 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
     return { eventsBehind: lag.eventsBehind, secondsBehind: lag.secondsBehind };
   });
   let shuttingDown = false;
+  let lastRequestAt = 0;
 
   const app = Fastify({
     logger: {
@@ -82,6 +84,7 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // Draining: this connection's last answer (the client opens a new one, to another replica).
+    lastRequestAt = Date.now();
     if (shuttingDown) reply.header('connection', 'close');
     // The HTTP server span (when tracing is on) is named by route, not by the raw URL with its ids.
     const route = request.routeOptions.url ?? 'unmatched';
@@ -143,24 +146,16 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
       gateway.port = typeof address === 'object' && address ? address.port : config.http.port;
     },
     async stop() {
-      // Readiness goes off first and no new connection is accepted. Open connections stay open until
-      // their next answer, which closes them (a keep-alive connection closed by the server while idle
-      // races with the client's next request on it: the client sees a reset). What is still idle after
-      // DRAIN_IDLE_MS is closed with the rest, in-flight requests finish, then the channels close.
+      // Readiness goes off first. While requests keep arriving (up to DRAIN_IDLE_MS), each is served
+      // and answered with Connection: close, so clients leave this process between requests; closing
+      // a keep-alive connection while idle races with the client's next request on it (a reset).
+      // Then no new connections, idle ones closed, in-flight requests finish, the channels close.
       shuttingDown = true;
-      await stopAccepting(app.server, config.http.drainIdleMs);
+      const until = Date.now() + config.http.drainIdleMs;
+      while (Date.now() < until && Date.now() - lastRequestAt < DRAIN_QUIET_MS) await new Promise((r) => setTimeout(r, 50));
       await app.close();
       downstream.close();
     },
   };
   return gateway;
-}
-
-/** Stops accepting connections (not closing idle ones, as http.Server.close does), then waits up to `ms` for the open ones to end. */
-async function stopAccepting(server: Server, ms: number): Promise<void> {
-  if (!server.listening) return;
-  net.Server.prototype.close.call(server);
-  const until = Date.now() + ms;
-  const open = () => new Promise<number>((resolve) => server.getConnections((error, count) => resolve(error ? 0 : count)));
-  while (Date.now() < until && (await open()) > 0) await new Promise((r) => setTimeout(r, 50));
 }

@@ -60,6 +60,15 @@ describe('two replicas of every service: kill -9 of one under load (real process
     return outcomes;
   }
 
+  const isAlive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   const killOne = async (service: keyof SystemPorts) => {
     const before = t.system.pid(service, 1)!;
     expect(before).toBeDefined();
@@ -105,6 +114,8 @@ describe('two replicas of every service: kill -9 of one under load (real process
     await new Promise((r) => setTimeout(r, 1_000));
     const before = t.system.pid('gateway', 0)!;
     process.kill(before, 'SIGTERM');
+    // It drains within DRAIN_IDLE_MS and the in-flight requests, not the 25 s shutdown limit.
+    await eventually(async () => (isAlive(before) ? undefined : true), 6_000, 'the stopped worker gone');
     await eventually(async () => (t.system.processes().filter((p) => p.service === 'gateway').length === 2 && t.system.pid('gateway', 0) !== before ? true : undefined), 60_000, 'a new gateway worker');
     done();
     const outcomes = await running;
@@ -128,11 +139,13 @@ describe('two replicas of every service: kill -9 of one under load (real process
           const views = new Map((await all<{ id: string; version: number }>(readShards, 'SELECT CAST(order_id AS CHAR) AS id, version FROM order_views')).map((r) => [r.id, Number(r.version)]));
           return [...commandSide].every(([id, version]) => views.get(id) === version) ? true : undefined;
         },
-        30_000,
+        // Events a killed order-query process had pulled come back after ack_wait (30 s); a later event of
+        // the same order meanwhile waits its turn with a growing redelivery delay: about a minute in all.
+        90_000,
         'the read side at every order\'s version',
       );
     } finally {
       await Promise.all([...orderShards, ...readShards].map((db) => db.close()));
     }
-  }, 90_000);
+  }, 150_000);
 });
