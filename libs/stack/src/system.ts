@@ -77,12 +77,12 @@ export interface RunningSystem {
   processes(): { service: keyof SystemPorts; replica: number; pid: number }[];
 }
 
+const addresses = (replicaPorts: SystemPorts[], service: keyof SystemPorts) => replicaPorts.map((p) => `127.0.0.1:${p[service]}`).join(',');
+
 /**
  * The services' shared environment. Addresses list every replica in `replicaPorts` (by default the one
  * set of `ports`); the listening ports are those of the first replica (each process overrides its own).
  */
-const addresses = (replicaPorts: SystemPorts[], service: keyof SystemPorts) => replicaPorts.map((p) => `127.0.0.1:${p[service]}`).join(',');
-
 export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metricsPorts?: MetricsPorts, replicaPorts: SystemPorts[] = [ports]): Record<string, string> {
   const [m0, m1] = stack.mysql;
   const named = (base: string) => (tag ? `${base}_${tag}` : base);
