@@ -17,11 +17,10 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { ms, perSecond, percentile, rawOrderTransaction, rawSingleRowUpdate, renderChart, RestResult, runOrderLoad, Series } from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
-import { BoxCpu, cpuMsPerOperation, DEV_PORTS, RunningSystem, startStack, startSystem, systemEnv, typescriptNodeArgs, withBoxCpu, workspaceRoot } from '@orderflow/stack';
+import { BoxCpu, cpuMsPerOperation, DEV_PORTS, dropSystemData, RunningSystem, startStack, startSystem, systemEnv, typescriptNodeArgs, withBoxCpu, workspaceRoot } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
-import { dropSystemData } from './system-data';
 
 const root = workspaceRoot();
 const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);

@@ -23,35 +23,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CHAOS_SYSTEM_ENV, ChaosTarget, Episode, formatAlerts, formatCheck, formatFailures, formatMarkdownTable, formatTable, isService, parseFaults, pidListeningOn, runChaos, ServerName, ServiceName } from '@orderflow/chaos';
-import {
-  AlertRecorder,
-  DEV_METRICS_PORTS,
-  DEV_PORTS,
-  ensurePackages,
-  MetricsPorts,
-  PROFILES,
-  PROMETHEUS_PACKAGES,
-  recordAlerts,
-  RunningPrometheus,
-  RunningSystem,
-  ServerWatch,
-  stackInfo,
-  stackStatus,
-  startPrometheus,
-  startStack,
-  startSystem,
-  stopStack,
-  SupervisorEvent,
-  SystemOptions,
-  SystemPorts,
-  systemEnv,
-  systemScrapeJobs,
-  watchStack,
-  workspaceRoot,
-} from '@orderflow/stack';
+import { AlertRecorder, DEV_METRICS_PORTS, DEV_PORTS, dropSystemData, ensurePackages, MetricsPorts, PROFILES, PROMETHEUS_PACKAGES, recordAlerts, RunningPrometheus, RunningSystem, ServerWatch, stackInfo, stackStatus, startPrometheus, startStack, startSystem, stopStack, SupervisorEvent, systemEnv, SystemOptions, SystemPorts, systemScrapeJobs, watchStack, workspaceRoot } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
-import { dropSystemData } from './system-data';
 
 const args = process.argv.slice(2);
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);

@@ -8,10 +8,9 @@ import fs from 'node:fs';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { runOrderLoad } from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
-import { boxTicks, startStack, startSystem } from '@orderflow/stack';
+import { boxTicks, dropSystemData, startStack, startSystem } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
-import { dropSystemData } from './system-data';
 
 const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const SECONDS = arg('--seconds', 8);

@@ -1,6 +1,4 @@
-import { dropDatabase } from '@orderflow/database';
-import { connectNats } from '@orderflow/messaging';
-import { RunningSystem, startSystem, SystemOptions, testStack } from '@orderflow/stack';
+import { dropSystemData, RunningSystem, startSystem, SystemOptions, testStack } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../src/config';
 import { signDevToken } from '../src/dev-token';
 import { assertDocumented, openApiResponseChecker } from './openapi-contract';
@@ -57,17 +55,7 @@ export async function startTestSystem(env: Record<string, string> = {}, options:
     },
     async stop() {
       await system.stop();
-      const e = system.env;
-      const mysql = (host: string, port: string, database: string) => ({ host, port: Number(port), user: 'orderflow', password: 'orderflow', database });
-      await dropDatabase(mysql(e.INVENTORY_MYSQL_HOST!, e.INVENTORY_MYSQL_PORT!, e.INVENTORY_MYSQL_DATABASE!));
-      for (const spec of [...e.ORDER_SHARDS!.split(','), ...e.READ_SHARDS!.split(',')]) {
-        const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(spec)!;
-        await dropDatabase(mysql(host!, port!, database!));
-      }
-      const nc = await connectNats({ servers: e.NATS_SERVERS!, name: 'gateway-test-cleanup' });
-      const jsm = await nc.jetstreamManager();
-      for (const stream of [e.ORDERS_STREAM!, e.DEAD_LETTER_STREAM!]) await jsm.streams.delete(stream).catch(() => undefined);
-      await nc.close();
+      await dropSystemData(system.env);
     },
   };
 }

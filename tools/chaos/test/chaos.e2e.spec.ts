@@ -1,6 +1,4 @@
-import { dropDatabase } from '@orderflow/database';
-import { connectNats } from '@orderflow/messaging';
-import { RunningSystem, startSystem, SupervisorEvent, testStack } from '@orderflow/stack';
+import { dropSystemData, RunningSystem, startSystem, SupervisorEvent, testStack } from '@orderflow/stack';
 import { CHAOS_SYSTEM_ENV, ChaosReport, formatCheck, formatFailures, formatTable, isService, parseFaults, pidListeningOn, runChaos } from '../src';
 import { devToken } from './dev-token';
 
@@ -48,17 +46,7 @@ describe('a short chaos run (kill -9 of order-command and inventory, a graceful 
   afterAll(async () => {
     if (!system) return;
     await system.stop();
-    const e = system.env;
-    const mysql = (host: string, port: string, database: string) => ({ host, port: Number(port), user: 'orderflow', password: 'orderflow', database });
-    await dropDatabase(mysql(e.INVENTORY_MYSQL_HOST!, e.INVENTORY_MYSQL_PORT!, e.INVENTORY_MYSQL_DATABASE!));
-    for (const spec of [...e.ORDER_SHARDS!.split(','), ...e.READ_SHARDS!.split(',')]) {
-      const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(spec)!;
-      await dropDatabase(mysql(host!, port!, database!));
-    }
-    const nc = await connectNats({ servers: e.NATS_SERVERS!, name: 'chaos-test-cleanup' });
-    const jsm = await nc.jetstreamManager();
-    for (const stream of [e.ORDERS_STREAM!, e.DEAD_LETTER_STREAM!]) await jsm.streams.delete(stream).catch(() => undefined);
-    await nc.close();
+    await dropSystemData(system.env);
   }, 60_000);
 
   it('when each fault hits mid-load, then supervision brings the process back and orders are placed again', () => {

@@ -1,7 +1,10 @@
 import mysql from 'mysql2/promise';
 import { connect } from 'nats';
 
-/** Drops the databases and streams of a system a tool started under its own tag, so runs do not pile up on the dev stack. */
+/**
+ * Drops the databases and streams of a system started under its own tag (`startSystem`'s `tag`), so
+ * runs of tests and tools do not pile up on a stack.
+ */
 export async function dropSystemData(env: Record<string, string>): Promise<void> {
   const databases = [...env.ORDER_SHARDS!.split(','), ...env.READ_SHARDS!.split(','), `${env.INVENTORY_MYSQL_HOST}:${env.INVENTORY_MYSQL_PORT}/${env.INVENTORY_MYSQL_DATABASE}`];
   for (const entry of databases) {
