@@ -1,5 +1,5 @@
 import { createSequelize } from '@orderflow/database';
-import type { SystemPorts } from '@orderflow/stack';
+import { isAlive, type SystemPorts } from '@orderflow/stack';
 import { QueryTypes, Sequelize } from 'sequelize';
 import { eventually, startTestSystem, TestSystem } from './support';
 
@@ -59,15 +59,6 @@ describe('two replicas of every service: kill -9 of one under load (real process
     );
     return outcomes;
   }
-
-  const isAlive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   const killOne = async (service: keyof SystemPorts) => {
     const before = t.system.pid(service, 1)!;

@@ -1,18 +1,10 @@
-import type { SupervisorEvent, SystemPorts } from '@orderflow/stack';
+import { isAlive, type SupervisorEvent, type SystemPorts } from '@orderflow/stack';
 import { eventually, startTestSystem, TestSystem } from './support';
 
 /**
  * startSystem supervises the five service processes (what `npm start` relies on, issue 11): real
  * processes killed with SIGKILL, real servers behind them.
  */
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a killed service process is restarted (all four services, real servers)', () => {
@@ -76,12 +68,12 @@ describe('a killed service process is restarted (all four services, real servers
     await t.system.restart('orderQuery');
     const names: (keyof SystemPorts)[] = ['gateway', 'orderCommand', 'orderRelay', 'inventory', 'orderQuery'];
     const pids = names.map((name) => t.system.pid(name)!);
-    expect(pids.every((pid) => pid > 0 && alive(pid))).toBe(true);
+    expect(pids.every((pid) => pid > 0 && isAlive(pid))).toBe(true);
     stopped = true;
     await t.stop();
     // Longer than the 2 s backoff: a restart, had one been scheduled, would have run by now.
     await sleep(3_000);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(isAlive)).toEqual([]);
     expect(names.map((name) => t.system.pid(name))).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(events.slice(eventsBefore)).toEqual([]);
   }, 180_000);

@@ -12,6 +12,7 @@ export type { MetricSample, MetricsScrape } from './metrics-scrape';
 export { startSystem, systemEnv, typescriptNodeArgs, DEV_PORTS, DEV_METRICS_PORTS, SERVICE_NODE_FLAGS } from './system';
 export type { RunningSystem, SystemOptions, SystemPorts, MetricsPorts } from './system';
 export { dropSystemData } from './system-data';
+export { isAlive } from './processes';
 export { ensurePackages, BROWSER_PACKAGES, PROMETHEUS_PACKAGES } from './packages';
 export { startPrometheus, prometheusConfig, systemScrapeJobs } from './prometheus';
 export type { PrometheusOptions, PrometheusAlert, RunningPrometheus, ScrapeJob, AlertState } from './prometheus';
