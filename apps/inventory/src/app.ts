@@ -108,7 +108,7 @@ export function createInventoryApp(config: InventoryConfig, options: { hooks?: S
       start: async () => {
         if (config.migrateOnStart) {
           await ensureDatabase(target);
-          const applied = await migrate(db, INVENTORY_MIGRATIONS);
+          const applied = await migrate(target, INVENTORY_MIGRATIONS);
           if (applied.length > 0) logger.info({ applied }, 'migrations applied');
         }
         await db.authenticate();

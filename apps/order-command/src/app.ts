@@ -145,7 +145,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
           const target = config.shards[shard]!;
           if (config.migrateOnStart) {
             await ensureDatabase(target);
-            await migrate(shards[shard]!, ORDER_SHARD_MIGRATIONS);
+            await migrate(target, ORDER_SHARD_MIGRATIONS);
           }
           await shards[shard]!.authenticate();
         });

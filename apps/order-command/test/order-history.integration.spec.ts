@@ -129,7 +129,7 @@ describe('migration 0003-order-history-actor on a shard with history written bef
     await ensureDatabase(target);
     const db = createSequelize(target, { max: 1 });
     try {
-      expect(await migrate(db, before)).toEqual(['0001-create-order-shard', '0002-outbox-traceparent']);
+      expect(await migrate(target, before)).toEqual(['0001-create-order-shard', '0002-outbox-traceparent']);
       const now = new Date('2026-01-02T03:04:05.678Z');
       // The address says "admin": only the event's own kind may tell who cancelled.
       const order = (id: string, status: Order['status'], version: number): Order => ({
@@ -169,7 +169,7 @@ describe('migration 0003-order-history-actor on a shard with history written bef
       await write(event('4', 'placed', 'RESERVED', 1));
       await write(event('4', 'expired', 'EXPIRED', 2));
 
-      expect(await migrate(db, ORDER_SHARD_MIGRATIONS)).toEqual(expect.arrayContaining(['0003-order-history-actor']));
+      expect(await migrate(target, ORDER_SHARD_MIGRATIONS)).toEqual(expect.arrayContaining(['0003-order-history-actor']));
 
       const rows = await db.query<{ order_id: string; version: number; actor_kind: string; actor_id: string | null; reason: string }>(
         `SELECT CAST(order_id AS CHAR) AS order_id, version, actor_kind, actor_id, reason FROM order_history ORDER BY order_id, version`,

@@ -130,7 +130,7 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
     targets = [0, 1].map((i) => ({ ...stack.mysql[i]!, database: `orders_relay_test_${RUN}_${i}` }));
     for (const target of targets) await ensureDatabase(target);
     shards = targets.map((target) => createSequelize(target, { max: 8 }));
-    for (const shard of shards) await migrate(shard, ORDER_SHARD_MIGRATIONS);
+    for (const target of targets) await migrate(target, ORDER_SHARD_MIGRATIONS);
     pools = targets.map((target) => createSqlPool(target, { max: 8 }));
     nc = await connectNats({ servers: stack.nats.servers, name: `outbox-relay-test-${RUN}-checks` });
     jsm = await nc.jetstreamManager();

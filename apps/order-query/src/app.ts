@@ -115,7 +115,7 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
           const target = config.shards[shard]!;
           if (config.migrateOnStart) {
             await ensureDatabase(target);
-            await migrate(shards[shard]!, READ_SHARD_MIGRATIONS);
+            await migrate(target, READ_SHARD_MIGRATIONS);
           }
           await shards[shard]!.authenticate();
         });

@@ -1,6 +1,7 @@
-import type { QueryInterface, Sequelize } from 'sequelize';
+import type { QueryInterface } from 'sequelize';
 import mysql from 'mysql2/promise';
 import { SequelizeStorage, Umzug } from 'umzug';
+import { createSequelize, type MysqlTarget } from './database';
 
 export interface Migration {
   /** Sortable and unique: "0001-create-products". */
@@ -25,12 +26,14 @@ export const migrationLockName = (database: string) => `orderflow.migrate.${data
  * after another, and the later ones find everything applied. A process that dies while migrating drops
  * its connection and with it the lock.
  */
-export async function migrate(sequelize: Sequelize, migrations: Migration[], options: MigrateOptions = {}): Promise<string[]> {
+export async function migrate(target: MysqlTarget, migrations: Migration[], options: MigrateOptions = {}): Promise<string[]> {
   const lockWaitSeconds = options.lockWaitSeconds ?? 120;
-  const database = sequelize.getDatabaseName();
+  const database = target.database;
   const lock = migrationLockName(database);
-  const { host, port, username, password } = sequelize.config;
-  const connection = await mysql.createConnection({ host, port: Number(port), user: username, password: password ?? undefined });
+  const connection = await mysql.createConnection({ host: target.host, port: target.port, user: target.user, password: target.password });
+  // Sequelize serves the schema only: its QueryInterface runs the migrations on a connection of its own,
+  // closed when they are done. The services' queries go through one SqlPool per database (ADR 0008).
+  const sequelize = createSequelize(target, { max: 1 });
   try {
     const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS acquired', [lock, lockWaitSeconds]);
     if (Number(rows[0]?.acquired) !== 1) {
@@ -46,6 +49,7 @@ export async function migrate(sequelize: Sequelize, migrations: Migration[], opt
     const applied = await umzug.up();
     return applied.map((m) => m.name);
   } finally {
+    await sequelize.close().catch(() => undefined);
     // Closing the connection releases the lock.
     await connection.end().catch(() => connection.destroy());
   }

@@ -38,6 +38,11 @@ export class SqlTransaction {
     return this.send(statements, false);
   }
 
+  /** The rows of one SELECT, in its own round trip (`?` placeholders). */
+  async select<T>(sql: string, values?: unknown[]): Promise<T[]> {
+    return rowsOf<T>((await this.send([{ sql, values }], false))[0]);
+  }
+
   /** Runs the statements and COMMIT in one round trip. */
   commitWith(statements: Statement[]): Promise<StatementResult[]> {
     return this.send(statements, true);
@@ -94,6 +99,16 @@ export class SqlPool {
     const sql = statements.map(toSql).join(';\n');
     const [raw] = await this.pool.query(sql);
     return (statements.length === 1 ? [raw] : raw) as StatementResult[];
+  }
+
+  /** The rows of one SELECT (`?` placeholders). */
+  async select<T>(sql: string, values?: unknown[]): Promise<T[]> {
+    return rowsOf<T>((await this.run([{ sql, values }]))[0]);
+  }
+
+  /** One round trip that fails when the server cannot be reached (readiness at start). */
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
   }
 
   /**
