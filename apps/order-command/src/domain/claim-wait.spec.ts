@@ -1,5 +1,5 @@
-import { createClaimWait } from './claim-wait';
-import { DependencyUnavailableError, IdempotencyKeyInFlightError } from './errors';
+import { createClaimWait, replayStored } from './claim-wait';
+import { DependencyUnavailableError, IdempotencyKeyInFlightError, IdempotencyKeyReusedError, InsufficientStockError } from './errors';
 import type { ClaimOwners, IdempotencyRecord, InventoryPort, OrderRepository } from './ports';
 
 const claim = (orderId: string, owner?: string): IdempotencyRecord => ({ fingerprint: 'f', orderId, state: 'IN_FLIGHT', ...(owner ? { owner } : {}) });
@@ -109,5 +109,22 @@ describe('a duplicate of a keyed call in flight (claim wait)', () => {
     const order = { id: 'o1' } as never;
     setTimeout(() => setKey({ ...claim('o1', 'alive'), state: 'DONE', outcome: { kind: 'order', order } }), 60);
     await expect(wait(claim('o1', 'alive'))).resolves.toEqual({ order, replayed: true });
+  });
+});
+
+describe('a finished call\'s stored answer (replayStored)', () => {
+  it('when the body is the same, then the stored order is replayed', () => {
+    const order = { id: 'o1' } as never;
+    expect(replayStored({ ...claim('o1'), state: 'DONE', outcome: { kind: 'order', order } }, 'f')).toEqual({ order, replayed: true });
+  });
+
+  it('when the stored answer is a refusal, then the same refusal is thrown', () => {
+    const refusal = new InsufficientStockError([{ productId: 'p', requested: 1, available: 0 }]);
+    expect(() => replayStored({ ...claim('o1'), state: 'DONE', outcome: { kind: 'error', error: refusal } }, 'f')).toThrow(refusal);
+  });
+
+  it('when the body differs, then it is refused as a reused key', () => {
+    const done: IdempotencyRecord = { ...claim('o1'), state: 'DONE', outcome: { kind: 'order', order: { id: 'o1' } as never } };
+    expect(() => replayStored(done, 'other')).toThrow(IdempotencyKeyReusedError);
   });
 });

@@ -24,8 +24,22 @@ const STATUSES: OrderStatus[] = ['PENDING', 'RESERVED', 'PAID', 'SHIPPED', 'CANC
 /** Each named change, who makes it, the status it leaves from, and the history note its event carries. */
 const CHANGES = [
   { name: 'pay', change: (o: Order) => pay(o, customer, now), from: 'RESERVED', to: 'PAID', changedBy: { kind: 'CUSTOMER', id: 'c' }, reason: 'paid' },
-  { name: 'cancel', change: (o: Order) => cancel(o, customer, now), from: 'RESERVED', to: 'CANCELLED', changedBy: { kind: 'CUSTOMER', id: 'c' }, reason: 'cancelled by the customer' },
-  { name: 'cancel', change: (o: Order) => cancel(o, admin, now), from: 'RESERVED', to: 'CANCELLED', changedBy: { kind: 'ADMIN', id: 'ops' }, reason: 'cancelled by an admin' },
+  {
+    name: 'cancel',
+    change: (o: Order) => cancel(o, customer, now),
+    from: 'RESERVED',
+    to: 'CANCELLED',
+    changedBy: { kind: 'CUSTOMER', id: 'c' },
+    reason: 'cancelled by the customer',
+  },
+  {
+    name: 'cancel',
+    change: (o: Order) => cancel(o, admin, now),
+    from: 'RESERVED',
+    to: 'CANCELLED',
+    changedBy: { kind: 'ADMIN', id: 'ops' },
+    reason: 'cancelled by an admin',
+  },
   { name: 'ship', change: (o: Order) => ship(o, admin, now), from: 'PAID', to: 'SHIPPED', changedBy: { kind: 'ADMIN', id: 'ops' }, reason: 'shipped' },
   { name: 'expire', change: (o: Order) => expire(o, now), from: 'RESERVED', to: 'EXPIRED', changedBy: { kind: 'SYSTEM' }, reason: 'payment window expired' },
 ] as const;
@@ -39,7 +53,7 @@ describe('the order aggregate', () => {
   describe('a status change', () => {
     for (const { name, change, from, to, changedBy, reason } of CHANGES) {
       const who = changedBy.kind.toLowerCase();
-      it(`when ${name} (by the ${who}) meets a ${from} order, then it is the table's change, owing what the table says, with a past-tense event noting who and why`, () => {
+      it(`when ${name} (by the ${who}) meets a ${from} order, then it is the table's change, with a past-tense event noting who and why`, () => {
         const decided = applied(change(order(from)));
         const transition = name as keyof typeof TRANSITIONS;
         expect(decided.transition).toBe(transition);
@@ -100,7 +114,8 @@ describe('the order aggregate', () => {
       const held = new Date('2026-01-01T00:00:02Z');
       const { order: placed, event } = place(newOrder(command, '42', now, 60_000), held);
       expect(placed).toMatchObject({ status: 'RESERVED', version: 1, createdAt: now, updatedAt: held });
-      expect(event).toEqual({ eventId: expect.any(String), kind: 'placed', order: placed, occurredAt: held, changedBy: { kind: 'CUSTOMER', id: 'c' }, reason: 'placed' });
+      const changedBy = { kind: 'CUSTOMER', id: 'c' };
+      expect(event).toEqual({ eventId: expect.any(String), kind: 'placed', order: placed, occurredAt: held, changedBy, reason: 'placed' });
     });
 
     for (const status of STATUSES.filter((s) => s !== 'PENDING')) {

@@ -62,6 +62,7 @@ export const expire = (order: Order, now: Date): OrderChange => decide(order, 'e
 function decide(order: Order, transition: Transition, actor: Actor | undefined, now: Date): OrderChange {
   if (checkTransition(order, transition, now) === 'already') return { kind: 'already', order };
   const spec: TransitionSpec = TRANSITIONS[transition];
-  const event = (after: Order): OrderEventRecord => ({ eventId: randomUUID(), kind: spec.event, order: after, occurredAt: now, ...transitionNote(transition, actor) });
+  const note = transitionNote(transition, actor);
+  const event = (after: Order): OrderEventRecord => ({ eventId: randomUUID(), kind: spec.event, order: after, occurredAt: now, ...note });
   return { kind: 'apply', transition, spec, event };
 }
