@@ -12,14 +12,14 @@ import type { OrderRepository } from './domain/ports';
 import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc-handler';
 import { OrderSweeper } from './entry-points/order.sweeper';
 import { createRetentionPurge, type PurgeResult } from './domain/retention.use-case';
-import { ClaimOwnerLocks, newInstanceId } from './infrastructure/claim-owners';
+import { ClaimOwnerLocks, newInstanceId } from './infrastructure/mysql/claim-owners';
 import { InventoryGrpcAdapter } from './infrastructure/inventory.grpc-adapter';
-import { ORDER_SHARD_MIGRATIONS } from './infrastructure/migrations';
+import { ORDER_SHARD_MIGRATIONS } from './infrastructure/mysql/migrations';
 import { createOrderCommandMetrics } from './infrastructure/order-command.metrics';
 import { ShardedOrderIds } from './infrastructure/order-ids';
-import { OutboxRelay, OutboxRelayHooks } from './infrastructure/outbox-relay';
-import { OutboxWakePublisher, outboxWakeSubject, subscribeOutboxWake } from './infrastructure/outbox-wake';
-import { SequelizeOrderRepository } from './infrastructure/sequelize.order-repository';
+import { OutboxRelay, OutboxRelayHooks } from './entry-points/outbox.relay';
+import { OutboxWakePublisher, outboxWakeSubject, subscribeOutboxWake } from './infrastructure/nats/outbox-wake';
+import { SequelizeOrderRepository } from './infrastructure/mysql/order.repository';
 
 export interface OrderCommandApp {
   lifecycle: Lifecycle;

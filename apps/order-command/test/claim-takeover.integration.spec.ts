@@ -8,7 +8,7 @@ import { typescriptNodeArgs } from '@orderflow/stack';
 import { QueryTypes, Sequelize } from 'sequelize';
 import type { OrderRepository } from '../src/domain/ports';
 import { loadConfig } from '../src/config';
-import { claimOwnerLockName } from '../src/infrastructure/claim-owners';
+import { claimOwnerLockName } from '../src/infrastructure/mysql/claim-owners';
 import { InventoryProcess, orderApi, orderCommandEnv, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

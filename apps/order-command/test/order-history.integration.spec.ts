@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import { QueryTypes } from 'sequelize';
 import type { Order, OrderEventRecord } from '../src/domain/model';
 import { encodeOrderEvent } from '../src/infrastructure/event-codec';
-import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/migrations';
+import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/mysql/migrations';
 import { customer, InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
 
 const S = orderV1.OrderStatus;

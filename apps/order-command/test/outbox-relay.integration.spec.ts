@@ -5,8 +5,8 @@ import { orderV1 } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
 import { TcpProxy, testStack } from '@orderflow/stack';
 import { QueryTypes, Sequelize } from 'sequelize';
-import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/migrations';
-import { OutboxRelay, OutboxRelayOptions } from '../src/infrastructure/outbox-relay';
+import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/mysql/migrations';
+import { OutboxRelay, OutboxRelayOptions } from '../src/entry-points/outbox.relay';
 
 type NatsConnection = Awaited<ReturnType<typeof connectNats>>;
 type JetStreamManager = Awaited<ReturnType<NatsConnection['jetstreamManager']>>;

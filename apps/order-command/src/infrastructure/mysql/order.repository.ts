@@ -2,11 +2,11 @@ import { affectedRows, GroupCommitter, isDuplicateKey, SqlPool, Statement, toSql
 import { forEachShard, ShardRouter } from '@orderflow/sharding';
 import { activeTraceparent } from '@orderflow/telemetry';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import type { ChangedBy, Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from '../domain/model';
-import type { TransitionSpec } from '../domain/order-state-machine';
-import type { ClaimResult, IdempotencyRecord, OrderRepository, PurgeBatch, RetentionStore, StoredOutcome } from '../domain/ports';
-import { encodeOrderEvent } from './event-codec';
-import { decodeOutcome, encodeOutcome } from './outcome-codec';
+import type { ChangedBy, Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from '../../domain/model';
+import type { TransitionSpec } from '../../domain/order-state-machine';
+import type { ClaimResult, IdempotencyRecord, OrderRepository, PurgeBatch, RetentionStore, StoredOutcome } from '../../domain/ports';
+import { encodeOrderEvent } from '../event-codec';
+import { decodeOutcome, encodeOutcome } from '../outcome-codec';
 
 interface OrderRow {
   id: string;
