@@ -36,6 +36,7 @@ export async function dropDatabase(target: MysqlTarget): Promise<void> {
   }
 }
 
+/** A Sequelize instance for the schema (migrate() runs its QueryInterface); queries at run time use a SqlPool (ADR 0008). */
 export function createSequelize(target: MysqlTarget, pool: PoolOptions): Sequelize {
   return new Sequelize(target.database, target.user, target.password, {
     host: target.host,
