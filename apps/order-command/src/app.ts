@@ -1,5 +1,15 @@
 import { loadPackageDefinition, orderV1 } from '@orderflow/proto';
-import { ANSWER_MARGIN_MS, cappedWaitMs, createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer, PeriodicPurge } from '@orderflow/service-kit';
+import {
+  ANSWER_MARGIN_MS,
+  cappedWaitMs,
+  createLogger,
+  createMetricsRegistry,
+  GrpcServer,
+  Lifecycle,
+  Logger,
+  MetricsServer,
+  PeriodicPurge,
+} from '@orderflow/service-kit';
 import { shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import type { Registry } from 'prom-client';
 import type { OrderCommandConfig } from './config';
@@ -66,7 +76,10 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const nats = new OrdersNats(config.nats);
   const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs);
   const metrics = createMetricsRegistry();
-  const counters = createOrderCommandMetrics(metrics, { outboxBacklog: () => outboxStore.countUnsent(), settlementsPending: () => repository.countUnsettled() });
+  const counters = createOrderCommandMetrics(metrics, {
+    outboxBacklog: () => outboxStore.countUnsent(),
+    settlementsPending: () => repository.countUnsettled(),
+  });
 
   // Entry points and the use cases they drive.
   const relay = new OutboxRelay({
@@ -79,7 +92,8 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   // With the relay in this process, wake it directly; otherwise wake the relay processes over NATS.
   const outbox: OutboxSignal = { notify: runsRelay ? () => relay.notify() : () => nats.wakePublisher.notify() };
   if (runsRelay) nats.onOutboxWake(() => relay.notify());
-  const { placeOrder, orders } = createUseCases(config, { repository: options.decorateRepository?.(repository) ?? repository, inventory, clock, outbox, claimOwners, logger });
+  const useCaseRepository = options.decorateRepository?.(repository) ?? repository;
+  const { placeOrder, orders } = createUseCases(config, { repository: useCaseRepository, inventory, clock, outbox, claimOwners, logger });
   const sweeper = new OrderSweeper(orders, logger, config.sweepIntervalMs);
   const purger = createRetentionPurger(repository, clock, config.retention, logger);
   const grpc = createGrpcServer(config, roles.has('api') ? createOrderCommandGrpcHandler(placeOrder, orders, logger) : undefined, logger, metrics);
@@ -129,7 +143,8 @@ function createUseCases(config: OrderCommandConfig, { repository, inventory, clo
       soldOutCacheMs: config.soldOutCacheMs,
     },
   });
-  const orders = createOrderLifecycle({ repository, inventory, ids, clock, outbox, log, pendingTimeoutMs: config.pendingTimeoutMs, settleAfterMs: config.settleAfterMs });
+  const { pendingTimeoutMs, settleAfterMs } = config;
+  const orders = createOrderLifecycle({ repository, inventory, ids, clock, outbox, log, pendingTimeoutMs, settleAfterMs });
   return { placeOrder, orders };
 }
 

@@ -23,6 +23,7 @@ export interface RetentionPurgerSettings {
  */
 export function createRetentionPurger(store: RetentionStore, clock: Clock, settings: RetentionPurgerSettings, logger: Logger): PeriodicPurge<PurgeResult> {
   const { intervalMs, ...retention } = settings;
-  const { purgeOnce } = createRetentionPurge({ store, clock, settings: { ...retention, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS } });
+  const purgeSettings = { ...retention, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS };
+  const { purgeOnce } = createRetentionPurge({ store, clock, settings: purgeSettings });
   return new PeriodicPurge('retention-purger', purgeOnce, (r) => r.idempotencyKeys + r.outbox, logger, intervalMs);
 }

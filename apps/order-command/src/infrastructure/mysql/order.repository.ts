@@ -24,6 +24,14 @@ interface OrderRow {
   unit_price_minor: number | string | null;
 }
 
+interface IdempotencyRow {
+  fingerprint: string;
+  order_id: string;
+  state: 'IN_FLIGHT' | 'DONE';
+  owner: string | null;
+  response: Buffer | null;
+}
+
 interface HistoryRow {
   version: number | string;
   status: OrderStatus;
@@ -160,7 +168,9 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
         await tx.commitWith(failed ? [outcomeStatement(customerId, options.idempotencyKey, options.outcome, orderId)] : []);
       } else {
         // No stored answer: free the key, so the client's retry starts afresh.
-        await tx.commitWith([{ sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND order_id = ? AND state = 'IN_FLIGHT'`, values: [customerId, orderId] }]);
+        await tx.commitWith([
+          { sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND order_id = ? AND state = 'IN_FLIGHT'`, values: [customerId, orderId] },
+        ]);
       }
       return failed;
     });
@@ -170,14 +180,17 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     // Both deletes and the COMMIT in one round trip.
     await this.forOrder(orderId).transaction((tx) =>
       tx.commitWith([
-        { sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ? AND order_id = ? AND state = 'IN_FLIGHT'`, values: [customerId, idempotencyKey, orderId] },
+        {
+          sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ? AND order_id = ? AND state = 'IN_FLIGHT'`,
+          values: [customerId, idempotencyKey, orderId],
+        },
         { sql: `DELETE FROM orders WHERE id = ? AND status = 'PENDING'`, values: [orderId] },
       ]),
     );
   }
 
   async findIdempotency(customerId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const [row] = await this.forCustomer(customerId).select<{ fingerprint: string; order_id: string; state: 'IN_FLIGHT' | 'DONE'; owner: string | null; response: Buffer | null }>(
+    const [row] = await this.forCustomer(customerId).select<IdempotencyRow>(
       `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, owner, response FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ?`,
       [customerId, key],
     );

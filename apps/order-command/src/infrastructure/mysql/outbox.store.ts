@@ -31,17 +31,23 @@ export class MysqlOutboxStore implements OutboxStore {
     // Two round trips per batch: claim (opening the transaction), then mark and COMMIT together.
     return pool.transaction(async (tx) => {
       const [claimed] = await tx.run([
-        { sql: `SELECT id, event_id, subject, payload, traceparent FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`, values: [limit] },
+        {
+          sql: `SELECT id, event_id, subject, payload, traceparent FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+          values: [limit],
+        },
       ]);
       const events = rowsOf<OutboxRow>(claimed).map(toEvent);
       if (events.length === 0) return undefined;
       const result = await publish(events);
-      const ids = (list: OutboxEvent[]) => list.map((event) => event.id);
-      await tx.commitWith([
-        ...(result.sent.length > 0 ? [{ sql: `UPDATE outbox SET sent_at = NOW(3), publish_attempts = publish_attempts + 1 WHERE id IN (?)`, values: [ids(result.sent)] }] : []),
+      const ids = (list: OutboxEvent[]) => [list.map((event) => event.id)];
+      const marks = [
+        ...(result.sent.length > 0
+          ? [{ sql: `UPDATE outbox SET sent_at = NOW(3), publish_attempts = publish_attempts + 1 WHERE id IN (?)`, values: ids(result.sent) }]
+          : []),
         // Counted, so an event that never goes out (say, a subject no stream takes) can be found.
-        ...(result.failed.length > 0 ? [{ sql: `UPDATE outbox SET publish_attempts = publish_attempts + 1 WHERE id IN (?)`, values: [ids(result.failed)] }] : []),
-      ]);
+        ...(result.failed.length > 0 ? [{ sql: `UPDATE outbox SET publish_attempts = publish_attempts + 1 WHERE id IN (?)`, values: ids(result.failed) }] : []),
+      ];
+      await tx.commitWith(marks);
       return result;
     });
   }
@@ -52,4 +58,10 @@ export class MysqlOutboxStore implements OutboxStore {
   }
 }
 
-const toEvent = (row: OutboxRow): OutboxEvent => ({ id: String(row.id), eventId: row.event_id, subject: row.subject, payload: row.payload, traceparent: row.traceparent });
+const toEvent = (row: OutboxRow): OutboxEvent => ({
+  id: String(row.id),
+  eventId: row.event_id,
+  subject: row.subject,
+  payload: row.payload,
+  traceparent: row.traceparent,
+});

@@ -15,7 +15,12 @@ export class JetStreamEventPublisher implements EventPublisher {
   ) {}
 
   async publish(event: OutboxEvent): Promise<void> {
-    const attributes = { 'messaging.system': 'nats', 'messaging.operation.type': 'send', 'messaging.destination.name': event.subject, 'messaging.message.id': event.eventId };
+    const attributes = {
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': event.subject,
+      'messaging.message.id': event.eventId,
+    };
     await withProducerSpan(`publish ${event.subject}`, event.traceparent, attributes, async (headers) => {
       const jetStream = this.jetStream();
       if (!jetStream) throw new Error('NATS is not connected yet');
