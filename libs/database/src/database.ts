@@ -11,7 +11,7 @@ export interface MysqlTarget {
 
 export interface PoolOptions {
   max: number;
-  /** How long a query waits for a free connection before failing. */
+  /** How long a query waits for a free connection before failing (Sequelize only: a SqlPool waits until one is free). */
   acquireTimeoutMs?: number;
 }
 
