@@ -98,17 +98,17 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const purger = createRetentionPurger(repository, clock, config.retention, logger);
   const grpc = createGrpcServer(config, roles.has('api') ? createOrderCommandGrpcHandler(placeOrder, orders, logger) : undefined, logger, metrics);
 
-  // Started in this order, stopped in reverse.
+  // Started in this order, stopped in reverse: what the entry points need, then the entry points of this process's roles.
   const lifecycle = new Lifecycle([
     ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),
     shards,
     // Before the API (only it makes claims): claims name this process once it holds its lock on their shard.
     ...(roles.has('api') ? [claimOwners] : []),
     nats,
-    ...(runsRelay ? [relay] : []),
-    ...(roles.has('sweeper') ? [sweeper, purger] : []),
+    ...(runsRelay ? [relay] : []), // role relay
+    ...(roles.has('sweeper') ? [sweeper, purger] : []), // role sweeper
     { name: 'inventory-client', start: async () => undefined, stop: async () => inventory.close() },
-    grpc,
+    grpc, // health and reflection always; the API with role api
   ]);
   return { lifecycle, placeOrder, orders, repository, claimOwners, relay, sweeper, purger, grpc, logger, metrics };
 }
