@@ -1,31 +1,41 @@
-import { createSequelize, createSqlPool, ensureDatabase, migrate } from '@orderflow/database';
-import { connectNats, ensureStream, JetStreamPublisher, ordersStream } from '@orderflow/messaging';
 import { loadPackageDefinition, orderV1 } from '@orderflow/proto';
-import { ANSWER_MARGIN_MS, cappedWaitMs, createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer, PeriodicPurge } from '@orderflow/service-kit';
-import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
-import type { NatsConnection } from 'nats';
+import {
+  ANSWER_MARGIN_MS,
+  cappedWaitMs,
+  createLogger,
+  createMetricsRegistry,
+  GrpcServer,
+  Lifecycle,
+  Logger,
+  MetricsServer,
+  PeriodicPurge,
+} from '@orderflow/service-kit';
+import { shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import type { Registry } from 'prom-client';
 import type { OrderCommandConfig } from './config';
 import { createOrderLifecycle, OrderLifecycle } from './domain/order-lifecycle.use-cases';
+import type { ClaimOwners, Clock, InventoryPort, OrderRepository, OutboxSignal } from './domain/ports';
 import { createPlaceOrder, PlaceOrder } from './domain/place-order.use-case';
-import type { OrderRepository } from './domain/ports';
+import type { PurgeResult } from './domain/retention.use-case';
 import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc-handler';
+import { OutboxRelay, OutboxRelayHooks } from './entry-points/outbox.relay';
 import { OrderSweeper } from './entry-points/order.sweeper';
-import { createRetentionPurge, type PurgeResult } from './domain/retention.use-case';
-import { ClaimOwnerLocks, newInstanceId } from './infrastructure/claim-owners';
+import { createRetentionPurger } from './entry-points/retention.purger';
 import { InventoryGrpcAdapter } from './infrastructure/inventory.grpc-adapter';
-import { ORDER_SHARD_MIGRATIONS } from './infrastructure/migrations';
+import { ClaimOwnerLocks, newInstanceId } from './infrastructure/mysql/claim-owners';
+import { MysqlOrderRepository } from './infrastructure/mysql/order.repository';
+import { OrderShards } from './infrastructure/mysql/order-shards';
+import { MysqlOutboxStore } from './infrastructure/mysql/outbox.store';
+import { JetStreamEventPublisher } from './infrastructure/nats/event.publisher';
+import { OrdersNats } from './infrastructure/nats/orders.nats';
 import { createOrderCommandMetrics } from './infrastructure/order-command.metrics';
 import { ShardedOrderIds } from './infrastructure/order-ids';
-import { OutboxRelay, OutboxRelayHooks } from './infrastructure/outbox-relay';
-import { OutboxWakePublisher, outboxWakeSubject, subscribeOutboxWake } from './infrastructure/outbox-wake';
-import { SequelizeOrderRepository } from './infrastructure/sequelize.order-repository';
 
 export interface OrderCommandApp {
   lifecycle: Lifecycle;
   placeOrder: PlaceOrder;
   orders: OrderLifecycle;
-  repository: SequelizeOrderRepository;
+  repository: MysqlOrderRepository;
   /** This process's liveness on every shard, named on its claims (ADR 0006). */
   claimOwners: ClaimOwnerLocks;
   relay: OutboxRelay;
@@ -46,57 +56,78 @@ export interface OrderCommandOptions {
   decorateRepository?: (repository: OrderRepository) => OrderRepository;
 }
 
-/** Between two purge batches: a backlog is deleted steadily without holding a shard's attention. */
-const PURGE_PAUSE_MS = 100;
-/** Batches per kind and pass: at the default batch size, up to 50,000 rows per shard a minute. */
-const PURGE_MAX_BATCHES_PER_PASS = 100;
-
-/** Composition root shared by main.ts, the tests and the benchmark. Nothing runs until lifecycle.start(). */
+/**
+ * Composition root shared by main.ts, the tests and the benchmark: infrastructure (MySQL shards, NATS,
+ * inventory) under the use cases, and the entry points this process's roles run over them: the gRPC
+ * API, the outbox relay, the sweeper and the retention purger. Nothing runs until lifecycle.start().
+ */
 export function createOrderCommandApp(config: OrderCommandConfig, options: OrderCommandOptions = {}): OrderCommandApp {
   const logger = options.logger ?? createLogger('order-command', config.logLevel);
-  const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
-  const shards = config.shards.map((target) => createSequelize(target, { max: config.poolMax, acquireTimeoutMs: 5_000 }));
-  const sqlShards = config.shards.map((target) => createSqlPool(target, { max: config.poolMax }));
-  const repository = new SequelizeOrderRepository(shards, router, config.nats.subjectPrefix, sqlShards);
-  const useCaseRepository = options.decorateRepository?.(repository) ?? repository;
-  const claimOwners = new ClaimOwnerLocks(config.shards, sqlShards, router, newInstanceId(), logger);
-  const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs);
-  const ids = new ShardedOrderIds();
-  const clock = { now: () => new Date() };
-  const log = { warn: (ctx: object, msg: string) => logger.warn(ctx, msg), error: (ctx: object, msg: string) => logger.error(ctx, msg) };
-
-  const metrics = createMetricsRegistry();
-  // The relay is made below; the gauges read it only when scraped.
-  const counters = createOrderCommandMetrics(metrics, { outboxBacklog: () => relay.backlog(), settlementsPending: () => repository.countUnsettled() });
-
-  let nc: NatsConnection | undefined;
-  let jetStream: JetStreamPublisher | undefined;
-  const publisher = {
-    publish: async (subject: string, payload: Uint8Array, messageId: string, headers?: Record<string, string>) => {
-      if (!jetStream) throw new Error('NATS is not connected yet');
-      const ack = await jetStream.publish(subject, payload, messageId, headers);
-      counters.outboxPublished.inc();
-      return ack;
-    },
-  };
-  const relay = new OutboxRelay({
-    shards: sqlShards,
-    publisher,
-    logger,
-    batchSize: config.outbox.batchSize,
-    pollIntervalMs: config.outbox.pollIntervalMs,
-    lingerMs: config.outbox.lingerMs,
-    hooks: options.relayHooks,
-  });
   const roles = new Set(config.roles);
   const runsRelay = roles.has('relay') && options.relay !== false;
-  const wakeSubject = outboxWakeSubject(config.nats.stream);
-  // With the relay in this process, wake it directly; otherwise wake the relay processes over NATS.
-  const wakePublisher = new OutboxWakePublisher(() => nc, wakeSubject);
-  const outbox = { notify: runsRelay ? () => relay.notify() : () => wakePublisher.notify() };
+  const clock: Clock = { now: () => new Date() };
 
+  // Infrastructure: one pool per order shard (ADR 0008), NATS, inventory.
+  const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
+  const shards = new OrderShards(config.shards, router, { poolMax: config.poolMax, migrateOnStart: config.migrateOnStart });
+  const repository = new MysqlOrderRepository(shards.pools, router, config.nats.subjectPrefix);
+  const outboxStore = new MysqlOutboxStore(shards.pools);
+  const claimOwners = new ClaimOwnerLocks(config.shards, shards.pools, router, newInstanceId(), logger);
+  const nats = new OrdersNats(config.nats);
+  const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs);
+  const metrics = createMetricsRegistry();
+  const counters = createOrderCommandMetrics(metrics, {
+    outboxBacklog: () => outboxStore.countUnsent(),
+    settlementsPending: () => repository.countUnsettled(),
+  });
+
+  // Entry points and the use cases they drive.
+  const relay = new OutboxRelay({
+    store: outboxStore,
+    publisher: new JetStreamEventPublisher(() => nats.jetStream, () => counters.outboxPublished.inc()),
+    logger,
+    ...config.outbox,
+    hooks: options.relayHooks,
+  });
+  // With the relay in this process, wake it directly; otherwise wake the relay processes over NATS.
+  const outbox: OutboxSignal = { notify: runsRelay ? () => relay.notify() : () => nats.wakePublisher.notify() };
+  if (runsRelay) nats.onOutboxWake(() => relay.notify());
+  const useCaseRepository = options.decorateRepository?.(repository) ?? repository;
+  const { placeOrder, orders } = createUseCases(config, { repository: useCaseRepository, inventory, clock, outbox, claimOwners, logger });
+  const sweeper = new OrderSweeper(orders, logger, config.sweepIntervalMs);
+  const purger = createRetentionPurger(repository, clock, config.retention, logger);
+  const grpc = createGrpcServer(config, roles.has('api') ? createOrderCommandGrpcHandler(placeOrder, orders, logger) : undefined, logger, metrics);
+
+  // Started in this order, stopped in reverse: what the entry points need, then the entry points of this process's roles.
+  const lifecycle = new Lifecycle([
+    ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),
+    shards,
+    // Before the API (only it makes claims): claims name this process once it holds its lock on their shard.
+    ...(roles.has('api') ? [claimOwners] : []),
+    nats,
+    ...(runsRelay ? [relay] : []), // role relay
+    ...(roles.has('sweeper') ? [sweeper, purger] : []), // role sweeper
+    { name: 'inventory-client', start: async () => undefined, stop: async () => inventory.close() },
+    grpc, // health and reflection always; the API with role api
+  ]);
+  return { lifecycle, placeOrder, orders, repository, claimOwners, relay, sweeper, purger, grpc, logger, metrics };
+}
+
+interface UseCaseDeps {
+  repository: OrderRepository;
+  inventory: InventoryPort;
+  clock: Clock;
+  outbox: OutboxSignal;
+  claimOwners: ClaimOwners;
+  logger: Logger;
+}
+
+/** The placement and the order lifecycle after it, over the ports they share. */
+function createUseCases(config: OrderCommandConfig, { repository, inventory, clock, outbox, claimOwners, logger }: UseCaseDeps) {
+  const ids = new ShardedOrderIds();
+  const log = { warn: (ctx: object, msg: string) => logger.warn(ctx, msg), error: (ctx: object, msg: string) => logger.error(ctx, msg) };
   const placeOrder = createPlaceOrder({
-    repository: useCaseRepository,
+    repository,
     inventory,
     ids,
     clock,
@@ -112,66 +143,19 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
       soldOutCacheMs: config.soldOutCacheMs,
     },
   });
-  const orders = createOrderLifecycle({ repository: useCaseRepository, inventory, ids, clock, outbox, log, pendingTimeoutMs: config.pendingTimeoutMs, settleAfterMs: config.settleAfterMs });
-  const sweeper = new OrderSweeper(orders, logger, config.sweepIntervalMs);
-  const retention = createRetentionPurge({
-    store: repository,
-    clock,
-    settings: { ...config.retention, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS },
-  });
-  // In the sweeper role; overlapping purgers in several processes are harmless (each DELETE takes what is left).
-  const purger = new PeriodicPurge('retention-purger', retention.purgeOnce, (r) => r.idempotencyKeys + r.outbox, logger, config.retention.intervalMs);
-  const grpc = new GrpcServer({
+  const { pendingTimeoutMs, settleAfterMs } = config;
+  const orders = createOrderLifecycle({ repository, inventory, ids, clock, outbox, log, pendingTimeoutMs, settleAfterMs });
+  return { placeOrder, orders };
+}
+
+/** Health and reflection always; the OrderCommandService only with the API role (`handler`). */
+function createGrpcServer(config: OrderCommandConfig, handler: orderV1.OrderCommandServiceServer | undefined, logger: Logger, metrics: Registry): GrpcServer {
+  return new GrpcServer({
     host: config.grpc.host,
     port: config.grpc.port,
-    services: [
-      {
-        name: 'orderflow.order.v1.OrderCommandService',
-        definition: orderV1.OrderCommandServiceService,
-        implementation: createOrderCommandGrpcHandler(placeOrder, orders, logger),
-      },
-    ].filter(() => roles.has('api')), // without the API role: health and reflection only
+    services: handler ? [{ name: 'orderflow.order.v1.OrderCommandService', definition: orderV1.OrderCommandServiceService, implementation: handler }] : [],
     reflection: loadPackageDefinition(),
     logger,
     metrics,
   });
-
-  const lifecycle = new Lifecycle([
-    ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),
-    {
-      name: 'order-shards',
-      start: async () => {
-        await forEachShard(router, async (shard) => {
-          const target = config.shards[shard]!;
-          if (config.migrateOnStart) {
-            await ensureDatabase(target);
-            await migrate(target, ORDER_SHARD_MIGRATIONS);
-          }
-          await shards[shard]!.authenticate();
-        });
-      },
-      stop: async () => {
-        await Promise.all([...shards.map((db) => db.close()), ...sqlShards.map((pool) => pool.end())]);
-      },
-    },
-    // Before the API (only it makes claims): claims name this process once it holds its lock on their shard.
-    ...(roles.has('api') ? [claimOwners] : []),
-    {
-      name: 'nats',
-      start: async () => {
-        nc = await connectNats({ servers: config.nats.servers, name: 'order-command' });
-        await ensureStream(nc, ordersStream({ name: config.nats.stream, prefix: config.nats.subjectPrefix, duplicateWindowMs: config.nats.duplicateWindowMs, maxAgeMs: config.nats.maxAgeMs, maxBytes: config.nats.maxBytes, replicas: config.nats.replicas }));
-        jetStream = new JetStreamPublisher(nc, { expectedStream: config.nats.stream });
-        if (runsRelay) subscribeOutboxWake(nc, wakeSubject, () => relay.notify());
-      },
-      stop: async () => {
-        await nc?.drain();
-      },
-    },
-    ...(runsRelay ? [relay] : []),
-    ...(roles.has('sweeper') ? [sweeper, purger] : []),
-    { name: 'inventory-client', start: async () => undefined, stop: async () => inventory.close() },
-    grpc,
-  ]);
-  return { lifecycle, placeOrder, orders, repository, claimOwners, relay, sweeper, purger, grpc, logger, metrics };
 }

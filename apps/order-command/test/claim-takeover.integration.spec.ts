@@ -1,14 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { ServiceError, status } from '@grpc/grpc-js';
-import { createSequelize } from '@orderflow/database';
+import { createSqlPool, SqlPool } from '@orderflow/database';
 import { shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { typescriptNodeArgs } from '@orderflow/stack';
-import { QueryTypes, Sequelize } from 'sequelize';
 import type { OrderRepository } from '../src/domain/ports';
 import { loadConfig } from '../src/config';
-import { claimOwnerLockName } from '../src/infrastructure/claim-owners';
+import { claimOwnerLockName } from '../src/infrastructure/mysql/claim-owners';
 import { InventoryProcess, orderApi, orderCommandEnv, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +74,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
   let inventory: InventoryProcess;
   let env: Record<string, string>;
   let a: RunningOrderCommand;
-  let dbs: Sequelize[];
+  let dbs: SqlPool[];
   /** A's takeovers (its failPlacement without a stored answer, by order id) wait at these gates when held. */
   const takeoverGates = new Gates();
   /** Run as A's takeover of the order begins, without waiting. */
@@ -96,11 +95,11 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
           },
         }),
     });
-    dbs = a.config.shards.map((shard) => createSequelize(shard, { max: 1 }));
+    dbs = a.config.shards.map((shard) => createSqlPool(shard, { max: 1 }));
   });
   afterAll(async () => {
     takeoverGates.openAll();
-    await Promise.all((dbs ?? []).map((db) => db.close()));
+    await Promise.all((dbs ?? []).map((db) => db.end()));
     await a?.stop();
     await inventory?.stop();
   });
@@ -141,9 +140,9 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     (
       await Promise.all(
         dbs.map((db) =>
-          db.query<{ id: string; status: string; stock_action: string | null; stock_settled_at: Date | null }>(
-            'SELECT CAST(id AS CHAR) AS id, status, stock_action, stock_settled_at FROM orders WHERE customer_id = :customerId',
-            { replacements: { customerId }, type: QueryTypes.SELECT },
+          db.select<{ id: string; status: string; stock_action: string | null; stock_settled_at: Date | null }>(
+            'SELECT CAST(id AS CHAR) AS id, status, stock_action, stock_settled_at FROM orders WHERE customer_id = ?',
+            [customerId],
           ),
         ),
       )
@@ -350,12 +349,12 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
       const shard = new ShardRouter(shardMapFromConfig(undefined, env.ORDER_SHARDS!.split(',').length)).shardForCustomer('kai');
       const lock = claimOwnerLockName(shard, b.app.claimOwners.instanceId);
       const db = dbs[shard]!;
-      const holder = async () => (await db.query<{ holder: string | null }>('SELECT IS_USED_LOCK(:lock) AS holder', { replacements: { lock }, type: QueryTypes.SELECT }))[0]!.holder;
+      const holder = async () => (await db.select<{ holder: string | null }>('SELECT IS_USED_LOCK(?) AS holder', [lock]))[0]!.holder;
       const first = await holder();
       expect(first).not.toBeNull();
       expect(b.app.claimOwners.self('kai')).toBe(b.app.claimOwners.instanceId);
 
-      await db.query(`KILL CONNECTION ${Number(first)}`);
+      await db.run([{ sql: `KILL CONNECTION ${Number(first)}` }]);
       await until('the lock is held on another connection', async () => {
         const now = await holder();
         return now !== null && now !== first;

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { createSequelize, dropDatabase, ensureDatabase, migrate, toSqlDateTime } from '@orderflow/database';
+import { createSqlPool, dropDatabase, ensureDatabase, migrate, toSqlDateTime } from '@orderflow/database';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { testStack } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
-import { QueryTypes } from 'sequelize';
 import type { Order, OrderEventRecord } from '../src/domain/model';
 import { encodeOrderEvent } from '../src/infrastructure/event-codec';
-import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/migrations';
+import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/mysql/migrations';
 import { customer, InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
 
 const S = orderV1.OrderStatus;
@@ -127,7 +126,7 @@ describe('migration 0003-order-history-actor on a shard with history written bef
   it('when the columns are added, then earlier rows get who and why from what is known: the owner placed and paid, an admin shipped, the system expired, a cancellation as its event says', async () => {
     await dropDatabase(target);
     await ensureDatabase(target);
-    const db = createSequelize(target, { max: 1 });
+    const db = createSqlPool(target, { max: 1 });
     try {
       expect(await migrate(target, before)).toEqual(['0001-create-order-shard', '0002-outbox-traceparent']);
       const now = new Date('2026-01-02T03:04:05.678Z');
@@ -148,15 +147,17 @@ describe('migration 0003-order-history-actor on a shard with history written bef
       // As the code before this migration wrote them: the history row and the outbox event (no actor, no reason).
       const write = async (event: Omit<OrderEventRecord, 'changedBy' | 'reason'>, cancelledBy?: 'ADMIN' | 'CUSTOMER') => {
         const { subject, payload } = encodeOrderEvent({ ...event, changedBy: { kind: cancelledBy ?? 'CUSTOMER' }, reason: '' }, 'orders.v1');
-        await db.query(`INSERT IGNORE INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at) VALUES (?, 'olga', ?, 300, 'A', 'card', ?, ?, ?, ?)`, {
-          replacements: [event.order.id, event.order.status, event.order.version, toSqlDateTime(now), toSqlDateTime(now), toSqlDateTime(now)],
-        });
-        await db.query(`INSERT INTO order_history (order_id, version, status, event_id, occurred_at) VALUES (?, ?, ?, ?, ?)`, {
-          replacements: [event.order.id, event.order.version, event.order.status, event.eventId, toSqlDateTime(now)],
-        });
-        await db.query(`INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES (?, ?, ?, ?, ?)`, {
-          replacements: [event.eventId, event.order.id, subject, payload, toSqlDateTime(now)],
-        });
+        await db.run([
+          {
+            sql: `INSERT IGNORE INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at) VALUES (?, 'olga', ?, 300, 'A', 'card', ?, ?, ?, ?)`,
+            values: [event.order.id, event.order.status, event.order.version, toSqlDateTime(now), toSqlDateTime(now), toSqlDateTime(now)],
+          },
+          {
+            sql: `INSERT INTO order_history (order_id, version, status, event_id, occurred_at) VALUES (?, ?, ?, ?, ?)`,
+            values: [event.order.id, event.order.version, event.order.status, event.eventId, toSqlDateTime(now)],
+          },
+          { sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES (?, ?, ?, ?, ?)`, values: [event.eventId, event.order.id, subject, payload, toSqlDateTime(now)] },
+        ]);
       };
       const event = (id: string, kind: OrderEventRecord['kind'], status: Order['status'], version: number) => ({ eventId: randomUUID(), kind, order: order(id, status, version), occurredAt: now });
       await write(event('1', 'placed', 'RESERVED', 1));
@@ -171,9 +172,8 @@ describe('migration 0003-order-history-actor on a shard with history written bef
 
       expect(await migrate(target, ORDER_SHARD_MIGRATIONS)).toEqual(expect.arrayContaining(['0003-order-history-actor']));
 
-      const rows = await db.query<{ order_id: string; version: number; actor_kind: string; actor_id: string | null; reason: string }>(
+      const rows = await db.select<{ order_id: string; version: number; actor_kind: string; actor_id: string | null; reason: string }>(
         `SELECT CAST(order_id AS CHAR) AS order_id, version, actor_kind, actor_id, reason FROM order_history ORDER BY order_id, version`,
-        { type: QueryTypes.SELECT },
       );
       expect(rows.map((r) => [r.order_id, r.version, r.actor_kind, r.actor_id, r.reason])).toEqual([
         ['1', 1, 'CUSTOMER', 'olga', 'placed'],
@@ -187,7 +187,7 @@ describe('migration 0003-order-history-actor on a shard with history written bef
         ['4', 2, 'SYSTEM', null, 'payment window expired'],
       ]);
     } finally {
-      await db.close();
+      await db.end();
     }
   });
 });

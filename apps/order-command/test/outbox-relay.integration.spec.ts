@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createSequelize, createSqlPool, dropDatabase, ensureDatabase, migrate, MysqlTarget, SqlPool } from '@orderflow/database';
+import { createSqlPool, dropDatabase, ensureDatabase, migrate, MysqlTarget, SqlPool } from '@orderflow/database';
 import { connectNats, ensureStream, EventPublisher, JetStreamPublisher, orderEventSubject, PublishAck } from '@orderflow/messaging';
 import { orderV1 } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
 import { TcpProxy, testStack } from '@orderflow/stack';
-import { QueryTypes, Sequelize } from 'sequelize';
-import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/migrations';
-import { OutboxRelay, OutboxRelayOptions } from '../src/infrastructure/outbox-relay';
+import { OutboxRelay, OutboxRelayOptions } from '../src/entry-points/outbox.relay';
+import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/mysql/migrations';
+import { MysqlOutboxStore } from '../src/infrastructure/mysql/outbox.store';
+import { JetStreamEventPublisher } from '../src/infrastructure/nats/event.publisher';
 
 type NatsConnection = Awaited<ReturnType<typeof connectNats>>;
 type JetStreamManager = Awaited<ReturnType<NatsConnection['jetstreamManager']>>;
@@ -18,8 +19,7 @@ const PREFIX = `test${RUN}.orders.v1`;
 const logger = createLogger('outbox-relay-test', 'silent');
 
 let targets: MysqlTarget[] = [];
-let shards: Sequelize[] = [];
-/** What the relay uses (plain mysql2); `shards` (Sequelize) migrates and checks. */
+/** One pool per shard: the relay's outbox store, and the test's inserts and checks. */
 let pools: SqlPool[] = [];
 let nc: NatsConnection;
 let jsm: JetStreamManager;
@@ -54,8 +54,16 @@ async function openConnection(servers = testStack.info().nats.servers): Promise<
   return connection;
 }
 
-function createRelay(options: Partial<OutboxRelayOptions> & Pick<OutboxRelayOptions, 'publisher'>): OutboxRelay {
-  const relay = new OutboxRelay({ shards: pools, logger, pollIntervalMs: 50, maxBackoffMs: 500, ...options });
+/** A relay as order-command wires it (the MySQL outbox store, the JetStream event publisher) over `publisher`. */
+function createRelay({ publisher, ...options }: Partial<Omit<OutboxRelayOptions, 'publisher'>> & { publisher: EventPublisher }): OutboxRelay {
+  const relay = new OutboxRelay({
+    store: new MysqlOutboxStore(pools),
+    publisher: new JetStreamEventPublisher(() => publisher),
+    logger,
+    pollIntervalMs: 50,
+    maxBackoffMs: 500,
+    ...options,
+  });
   cleanups.push(() => relay.stop());
   return relay;
 }
@@ -63,18 +71,15 @@ function createRelay(options: Partial<OutboxRelayOptions> & Pick<OutboxRelayOpti
 /** Inserts OrderPlaced outbox rows on a shard, as order-command's transactions would; returns their event ids. */
 async function insertEvents(shard: number, count: number): Promise<string[]> {
   const eventIds = Array.from({ length: count }, () => randomUUID());
-  const replacements: unknown[] = [];
+  const values: unknown[] = [];
   eventIds.forEach((eventId, i) => {
     const orderId = String(shard * 1_000_000 + i + 1);
     const payload = orderV1.OrderEvent.encode(
       orderV1.OrderEvent.fromPartial({ eventId, orderId, customerId: `customer-${shard}`, version: 1, occurredAt: new Date(), placed: {} }),
     ).finish();
-    replacements.push(eventId, orderId, orderEventSubject('placed', PREFIX), Buffer.from(payload));
+    values.push(eventId, orderId, orderEventSubject('placed', PREFIX), Buffer.from(payload));
   });
-  await shards[shard]!.query(`INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES ${eventIds.map(() => '(?, ?, ?, ?, NOW(3))').join(', ')}`, {
-    replacements,
-    type: QueryTypes.INSERT,
-  });
+  await pools[shard]!.run([{ sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES ${eventIds.map(() => '(?, ?, ?, ?, NOW(3))').join(', ')}`, values }]);
   return eventIds;
 }
 
@@ -85,9 +90,7 @@ interface OutboxState {
 }
 
 async function outboxRows(): Promise<OutboxState[]> {
-  const perShard = await Promise.all(
-    shards.map((db) => db.query<OutboxState>(`SELECT event_id, sent_at, publish_attempts FROM outbox ORDER BY id`, { type: QueryTypes.SELECT })),
-  );
+  const perShard = await Promise.all(pools.map((pool) => pool.select<OutboxState>(`SELECT event_id, sent_at, publish_attempts FROM outbox ORDER BY id`)));
   return perShard.flat();
 }
 
@@ -129,7 +132,6 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
     const stack = testStack.info();
     targets = [0, 1].map((i) => ({ ...stack.mysql[i]!, database: `orders_relay_test_${RUN}_${i}` }));
     for (const target of targets) await ensureDatabase(target);
-    shards = targets.map((target) => createSequelize(target, { max: 8 }));
     for (const target of targets) await migrate(target, ORDER_SHARD_MIGRATIONS);
     pools = targets.map((target) => createSqlPool(target, { max: 8 }));
     nc = await connectNats({ servers: stack.nats.servers, name: `outbox-relay-test-${RUN}-checks` });
@@ -139,7 +141,7 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
 
   beforeEach(async () => {
     await jsm.streams.purge(STREAM);
-    for (const shard of shards) await shard.query('DELETE FROM outbox');
+    for (const pool of pools) await pool.run([{ sql: 'DELETE FROM outbox' }]);
   });
 
   afterEach(async () => {
@@ -150,7 +152,6 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
   afterAll(async () => {
     await jsm?.streams.delete(STREAM).catch(() => undefined);
     await nc?.close();
-    for (const shard of shards) await shard.close();
     for (const pool of pools) await pool.end();
     for (const target of targets) await dropDatabase(target);
   });

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { createSequelize } from '@orderflow/database';
+import { createSqlPool } from '@orderflow/database';
 import { connectNats } from '@orderflow/messaging';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import { TcpProxy, testStack } from '@orderflow/stack';
-import { QueryTypes } from 'sequelize';
 import type { Order } from '../src/domain/model';
 import type { OrderRepository } from '../src/domain/ports';
 import { ShardedOrderIds } from '../src/infrastructure/order-ids';
@@ -33,21 +32,21 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     const customers = Array.from({ length: 40 }, (_, i) => `shard-customer-${i}`);
     const placed = await Promise.all(customers.map((c) => place(c, [{ productId: 'shard-p', quantity: 1, unitPriceMinor: 500 }])));
     const router = new ShardRouter(shardMapFromConfig(undefined, oc.config.shards.length));
-    const dbs = oc.config.shards.map((s) => createSequelize(s, { max: 1 }));
+    const dbs = oc.config.shards.map((s) => createSqlPool(s, { max: 1 }));
     try {
       const serversUsed = new Set<number>();
       for (const [i, { order }] of placed.entries()) {
         const shard = router.shardForBucket(decodeOrderId(order!.id).bucket);
         expect(shard).toBe(router.shardForCustomer(customers[i]!));
         const found = await Promise.all(
-          dbs.map((db) => db.query<{ n: number }>('SELECT COUNT(*) AS n FROM orders WHERE id = :id', { replacements: { id: order!.id }, type: QueryTypes.SELECT })),
+          dbs.map((db) => db.select<{ n: string }>('SELECT COUNT(*) AS n FROM orders WHERE id = ?', [order!.id])),
         );
         expect(found.map(([row]) => Number(row!.n))).toEqual(dbs.map((_, s) => (s === shard ? 1 : 0)));
         serversUsed.add(oc.config.shards[shard]!.port);
       }
       expect(serversUsed).toEqual(new Set(testStack.info().mysql.map((m) => m.port)));
     } finally {
-      await Promise.all(dbs.map((db) => db.close()));
+      await Promise.all(dbs.map((db) => db.end()));
     }
     expect((await stockOf('shard-p')).reserved).toBe(40);
   });

@@ -11,7 +11,7 @@ export interface MysqlTarget {
 
 export interface PoolOptions {
   max: number;
-  /** How long a query waits for a free connection before failing. */
+  /** How long a query waits for a free connection before failing (Sequelize only: a SqlPool waits until one is free). */
   acquireTimeoutMs?: number;
 }
 
@@ -36,6 +36,7 @@ export async function dropDatabase(target: MysqlTarget): Promise<void> {
   }
 }
 
+/** A Sequelize instance for the schema (migrate() runs its QueryInterface); queries at run time use a SqlPool (ADR 0008). */
 export function createSequelize(target: MysqlTarget, pool: PoolOptions): Sequelize {
   return new Sequelize(target.database, target.user, target.password, {
     host: target.host,

@@ -67,8 +67,9 @@ export class SqlTransaction {
 }
 
 /**
- * A plain mysql2 pool for the hot write paths (Sequelize stays for migrations and the rest): multi-
- * statement queries, READ COMMITTED transactions, DATETIMEs in UTC, 64-bit integers as strings.
+ * A service's one pool per database (ADR 0008): every query at run time goes through it (Sequelize
+ * serves only the schema, in migrate()). Plain mysql2: multi-statement queries, READ COMMITTED
+ * transactions, DATETIMEs in UTC as Date, BIGINT/DECIMAL and COUNT(*) as strings (bigNumberStrings).
  */
 export class SqlPool {
   private readonly pool: mysql.Pool;

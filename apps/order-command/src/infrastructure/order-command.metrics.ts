@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 
 export interface OrderCommandGauges {
-  /** Unsent outbox rows over every shard (OutboxRelay.backlog). */
+  /** Unsent outbox rows over every shard (the outbox store's countUnsent). */
   outboxBacklog(): Promise<number>;
   /** Orders owing inventory a Commit or Release not settled yet, over every shard. */
   settlementsPending(): Promise<number>;

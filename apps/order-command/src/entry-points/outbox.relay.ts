@@ -1,16 +1,5 @@
-import type { EventPublisher } from '@orderflow/messaging';
 import { backoffDelay, Component, Logger } from '@orderflow/service-kit';
-import { withProducerSpan } from '@orderflow/telemetry';
-import { rowsOf, SqlPool } from '@orderflow/database';
-
-interface OutboxRow {
-  id: number | string;
-  event_id: string;
-  subject: string;
-  payload: Buffer;
-  /** W3C trace context of the request that wrote the row (0002), or null. */
-  traceparent: string | null;
-}
+import type { EventPublisher, OutboxStore, RelayedBatch } from '../domain/outbox.ports';
 
 export interface OutboxRelayHooks {
   /** Runs inside the batch's transaction after the acks and before the rows are marked sent. For crash tests. */
@@ -18,11 +7,12 @@ export interface OutboxRelayHooks {
 }
 
 export interface OutboxRelayOptions {
-  /** One per order shard, in shard order; each holds an `outbox` table. */
-  shards: SqlPool[];
+  /** The outbox of every order shard. */
+  store: OutboxStore;
+  /** The event stream (JetStream). */
   publisher: EventPublisher;
   logger: Logger;
-  /** Rows claimed per transaction. */
+  /** Events claimed per batch (one transaction). */
   batchSize?: number;
   /** How often an idle shard is polled; notify() wakes it sooner. */
   pollIntervalMs?: number;
@@ -87,16 +77,15 @@ class Wakeup {
 }
 
 /**
- * Publishes outbox rows to JetStream, one loop per order shard. A batch is claimed with
- * SELECT ... FOR UPDATE SKIP LOCKED, so several relays share the work without waiting on each other
- * and never publish the same row at once. A row is marked sent in the claiming transaction only after
- * its publish was acked; if the relay dies before the commit, the row is re-sent later and JetStream
- * drops the copy by its message id (the event id). Publish or database failures back off and retry;
- * they never end the process.
+ * The worker between the outbox and the event stream, one loop per order shard: it takes a batch of
+ * unsent events (the store locks them, so several relays share the work), publishes them, and the store
+ * marks the acked ones sent in the same transaction. A relay that dies before that commit leaves them
+ * unsent: they are sent again later, and the stream drops the copies by their message id (the event id).
+ * Publish or database failures back off and retry; they never end the process.
  */
 export class OutboxRelay implements Component {
   readonly name = 'outbox-relay';
-  private readonly shards: SqlPool[];
+  private readonly store: OutboxStore;
   private readonly publisher: EventPublisher;
   private readonly logger: Logger;
   private readonly batchSize: number;
@@ -109,7 +98,7 @@ export class OutboxRelay implements Component {
   private running = false;
 
   constructor(options: OutboxRelayOptions) {
-    this.shards = options.shards;
+    this.store = options.store;
     this.publisher = options.publisher;
     this.logger = options.logger;
     this.batchSize = options.batchSize ?? 100;
@@ -117,17 +106,17 @@ export class OutboxRelay implements Component {
     this.lingerMs = options.lingerMs ?? 0;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.hooks = options.hooks ?? {};
-    if (this.shards.length === 0) throw new Error('outbox relay: no shards');
+    if (this.store.shardCount === 0) throw new Error('outbox relay: no shards');
     for (const [name, value] of Object.entries({ batchSize: this.batchSize, pollIntervalMs: this.pollIntervalMs, maxBackoffMs: this.maxBackoffMs })) {
       if (!Number.isInteger(value) || value <= 0) throw new Error(`outbox relay: ${name} must be a positive integer`);
     }
-    this.wakeups = this.shards.map(() => new Wakeup());
+    this.wakeups = Array.from({ length: this.store.shardCount }, () => new Wakeup());
   }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.loops = this.shards.map((_, shard) => this.run(shard));
+    this.loops = this.wakeups.map((_, shard) => this.run(shard));
   }
 
   /** Stops the loops; a batch in flight finishes (publish, mark, commit) first. */
@@ -145,46 +134,29 @@ export class OutboxRelay implements Component {
     else this.wakeups[shard]?.notify();
   }
 
-  /** Relays one batch of a shard; resolves to the number of rows published and marked sent. */
+  /** Relays one batch of a shard; resolves to the number of events published and marked sent. */
   async relayOnce(shard: number): Promise<number> {
-    const db = this.shards[shard];
-    if (!db) throw new RangeError(`outbox relay: no shard ${shard}`);
-    // Two round trips per batch: claim (opening the transaction), then mark and COMMIT together.
-    const outcome = await db.transaction(async (tx) => {
-      const [claimed] = await tx.run([
-        { sql: `SELECT id, event_id, subject, payload, traceparent FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`, values: [this.batchSize] },
-      ]);
-      const rows = rowsOf<OutboxRow>(claimed);
-      if (rows.length === 0) return { published: 0, failed: 0, firstFailure: undefined };
-      const results = await Promise.allSettled(rows.map((row) => this.publish(row)));
-      const acked = rows.filter((_, i) => results[i]?.status === 'fulfilled');
-      const failed = rows.filter((_, i) => results[i]?.status === 'rejected');
-      if (acked.length > 0) await this.hooks.afterPublish?.(acked.map((row) => row.event_id));
-      await tx.commitWith([
-        ...(acked.length > 0
-          ? [{ sql: `UPDATE outbox SET sent_at = NOW(3), publish_attempts = publish_attempts + 1 WHERE id IN (?)`, values: [acked.map((row) => row.id)] }]
-          : []),
-        // Counted, so an event that never goes out (say, a subject no stream takes) can be found.
-        ...(failed.length > 0 ? [{ sql: `UPDATE outbox SET publish_attempts = publish_attempts + 1 WHERE id IN (?)`, values: [failed.map((row) => row.id)] }] : []),
-      ]);
-      const firstFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as unknown;
-      return { published: acked.length, failed: failed.length, firstFailure };
+    if (shard < 0 || shard >= this.store.shardCount) throw new RangeError(`outbox relay: no shard ${shard}`);
+    const outcome = await this.store.relayBatch(shard, this.batchSize, async (events) => {
+      const results = await Promise.allSettled(events.map((event) => this.publisher.publish(event)));
+      const batch: RelayedBatch & { firstFailure?: unknown } = {
+        sent: events.filter((_, i) => results[i]?.status === 'fulfilled'),
+        failed: events.filter((_, i) => results[i]?.status === 'rejected'),
+        firstFailure: results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as unknown,
+      };
+      // Inside the batch's transaction: a throw here leaves every event of the batch unsent.
+      if (batch.sent.length > 0) await this.hooks.afterPublish?.(batch.sent.map((event) => event.eventId));
+      return batch;
     });
-    // Thrown after the commit: the acked rows stay marked sent.
-    if (outcome.failed > 0) throw new OutboxPublishError(shard, outcome.published, outcome.failed, outcome.firstFailure);
-    return outcome.published;
+    if (!outcome) return 0;
+    // Thrown after the commit: the acked events stay marked sent.
+    if (outcome.failed.length > 0) throw new OutboxPublishError(shard, outcome.sent.length, outcome.failed.length, outcome.firstFailure);
+    return outcome.sent.length;
   }
 
-  /** One row to JetStream, in a span that continues the trace of the request that wrote it. */
-  private publish(row: OutboxRow): Promise<unknown> {
-    const attributes = { 'messaging.system': 'nats', 'messaging.operation.type': 'send', 'messaging.destination.name': row.subject, 'messaging.message.id': row.event_id };
-    return withProducerSpan(`publish ${row.subject}`, row.traceparent, attributes, (headers) => this.publisher.publish(row.subject, row.payload, row.event_id, headers));
-  }
-
-  /** Unsent rows over every shard. */
-  async backlog(): Promise<number> {
-    const counts = await Promise.all(this.shards.map((db) => db.run([{ sql: `SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL` }])));
-    return counts.reduce((sum, [result]) => sum + Number(rowsOf<{ n: string }>(result)[0]?.n ?? 0), 0);
+  /** Unsent events over every shard. */
+  backlog(): Promise<number> {
+    return this.store.countUnsent();
   }
 
   private async run(shard: number): Promise<void> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type MysqlTarget, rowsOf, type SqlPool } from '@orderflow/database';
 import type { Component, Logger } from '@orderflow/service-kit';
 import type { ShardRouter } from '@orderflow/sharding';
-import type { ClaimOwners } from '../domain/ports';
+import type { ClaimOwners } from '../../domain/ports';
 import { InstanceLock } from './instance-lock';
 
 /** This process's name on claims: 64 random bits, 16 hex characters (the column holds 32). */

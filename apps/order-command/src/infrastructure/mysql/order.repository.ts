@@ -1,13 +1,13 @@
-import { affectedRows, GroupCommitter, isDuplicateKey, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
+import { affectedRows, GroupCommitter, isDuplicateKey, rowsOf, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
 import { forEachShard, ShardRouter } from '@orderflow/sharding';
 import { activeTraceparent } from '@orderflow/telemetry';
-import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import type { ChangedBy, Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from '../domain/model';
-import type { TransitionSpec } from '../domain/order-state-machine';
-import type { ClaimResult, IdempotencyRecord, OrderRepository, PurgeBatch, RetentionStore, StoredOutcome } from '../domain/ports';
-import { encodeOrderEvent } from './event-codec';
-import { decodeOutcome, encodeOutcome } from './outcome-codec';
+import type { ChangedBy, Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from '../../domain/model';
+import type { TransitionSpec } from '../../domain/order-state-machine';
+import type { ClaimResult, IdempotencyRecord, OrderRepository, PurgeBatch, RetentionStore, StoredOutcome } from '../../domain/ports';
+import { encodeOrderEvent } from '../event-codec';
+import { decodeOutcome, encodeOutcome } from '../outcome-codec';
 
+/** A row as mysql2 returns it: BIGINT and DECIMAL as strings (bigNumberStrings), DATETIME as Date. */
 interface OrderRow {
   id: string;
   customer_id: string;
@@ -15,7 +15,7 @@ interface OrderRow {
   total_minor: number | string;
   address: string;
   payment_method: string;
-  version: number;
+  version: number | string;
   created_at: Date;
   updated_at: Date;
   expires_at: Date;
@@ -24,8 +24,16 @@ interface OrderRow {
   unit_price_minor: number | string | null;
 }
 
+interface IdempotencyRow {
+  fingerprint: string;
+  order_id: string;
+  state: 'IN_FLIGHT' | 'DONE';
+  owner: string | null;
+  response: Buffer | null;
+}
+
 interface HistoryRow {
-  version: number;
+  version: number | string;
   status: OrderStatus;
   occurred_at: Date;
   actor_kind: ChangedBy['kind'];
@@ -36,7 +44,7 @@ interface HistoryRow {
 // Ids are 64-bit: read them as strings, never through a JS number.
 const ORDER_SELECT = `SELECT CAST(o.id AS CHAR) AS id, o.customer_id, o.status, o.total_minor, o.address, o.payment_method, o.version,
   o.created_at, o.updated_at, o.expires_at, i.product_id, i.quantity, i.unit_price_minor
-  FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = :id ORDER BY i.line_no`;
+  FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = ? ORDER BY i.line_no`;
 
 function toOrder(rows: OrderRow[]): Order | undefined {
   const [first] = rows;
@@ -59,43 +67,34 @@ function toOrder(rows: OrderRow[]): Order | undefined {
 }
 
 /**
- * Orders on MySQL shards: `shards[i]` is shard i's database, the router picks it by customer (new
- * orders, idempotency keys) or by the bucket an order id carries. Every write is one transaction.
+ * Orders on MySQL shards, through one mysql2 pool per shard (ADR 0008): `pools[i]` is shard i's, the
+ * router picks it by customer (new orders, idempotency keys) or by the bucket an order id carries.
+ * Every write is one transaction, in as few round trips as its logic allows: an order without a key is
+ * one (shared under load), a keyed claim one, its completion two, a transition two.
  */
-export class SequelizeOrderRepository implements OrderRepository, RetentionStore {
-  /**
-   * `shards` (Sequelize) serves the reads and the rarer writes; `sql` (plain mysql2, one pool per shard)
-   * the placement path, where every round trip counts: an order without a key is one round trip; with a
-   * key, the claim is one and its completion two.
-   */
-  constructor(
-    private readonly shards: Sequelize[],
-    private readonly router: ShardRouter,
-    private readonly subjectPrefix: string,
-    private readonly sql: SqlPool[],
-  ) {
-    if (shards.length !== router.shardCount) throw new Error(`${shards.length} shard databases for a map of ${router.shardCount} shards`);
-    if (sql.length !== router.shardCount) throw new Error(`${sql.length} shard pools for a map of ${router.shardCount} shards`);
-    this.placements = sql.map((pool) => new GroupCommitter(pool));
-  }
-
+export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   /** Placed orders of one shard written at the same time share a transaction (each still stored or refused alone). */
   private readonly placements: GroupCommitter[];
 
-  private sqlForOrder(orderId: string): SqlPool {
-    return this.sql[this.router.shardForOrderId(orderId)] as SqlPool;
+  constructor(
+    private readonly pools: SqlPool[],
+    private readonly router: ShardRouter,
+    private readonly subjectPrefix: string,
+  ) {
+    if (pools.length !== router.shardCount) throw new Error(`${pools.length} shard pools for a map of ${router.shardCount} shards`);
+    this.placements = pools.map((pool) => new GroupCommitter(pool));
   }
 
-  private forOrder(orderId: string): Sequelize {
-    return this.shards[this.router.shardForOrderId(orderId)] as Sequelize;
+  private forOrder(orderId: string): SqlPool {
+    return this.pools[this.router.shardForOrderId(orderId)] as SqlPool;
   }
 
-  private forCustomer(customerId: string): Sequelize {
-    return this.shards[this.router.shardForCustomer(customerId)] as Sequelize;
+  private forCustomer(customerId: string): SqlPool {
+    return this.pools[this.router.shardForCustomer(customerId)] as SqlPool;
   }
 
   async claim(order: Order, idempotency: { key: string; fingerprint: string; owner?: string }): Promise<ClaimResult> {
-    const pool = this.sql[this.router.shardForCustomer(order.customerId)] as SqlPool;
+    const pool = this.forCustomer(order.customerId);
     const createdAt = toSqlDateTime(order.createdAt);
     try {
       // The key first: on a taken key MySQL stops there. Both rows, and the COMMIT, in one round trip.
@@ -136,7 +135,7 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
 
   async completePlacement(event: OrderEventRecord, idempotencyKey?: string): Promise<boolean> {
     const { order } = event;
-    return this.sqlForOrder(order.id).transaction(async (tx) => {
+    return this.forOrder(order.id).transaction(async (tx) => {
       // Round trip 1: the guard (only a PENDING claim completes; the sweeper may have failed it).
       const [guard] = await tx.run([
         { sql: `UPDATE orders SET status = 'RESERVED', version = 1, updated_at = ? WHERE id = ? AND status = 'PENDING'`, values: [toSqlDateTime(order.updatedAt), order.id] },
@@ -153,44 +152,47 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
   }
 
   async failPlacement(orderId: string, customerId: string, options: { idempotencyKey?: string; outcome?: StoredOutcome; owesRelease: boolean }): Promise<boolean> {
-    const db = this.forOrder(orderId);
-    return db.transaction(async (transaction) => {
-      const [, affected] = await db.query(
-        `UPDATE orders SET status = 'FAILED', updated_at = NOW(3), stock_action = :action, stock_settled_at = NULL WHERE id = :id AND status = 'PENDING'`,
-        { replacements: { id: orderId, action: options.owesRelease ? 'RELEASE' : null }, type: QueryTypes.UPDATE, transaction },
-      );
+    return this.forOrder(orderId).transaction(async (tx) => {
+      // Round trip 1: the guard.
+      const [guard] = await tx.run([
+        {
+          sql: `UPDATE orders SET status = 'FAILED', updated_at = NOW(3), stock_action = ?, stock_settled_at = NULL WHERE id = ? AND status = 'PENDING'`,
+          values: [options.owesRelease ? 'RELEASE' : null, orderId],
+        },
+      ]);
+      const failed = affectedRows(guard) === 1;
+      // Round trip 2: the key, and the COMMIT.
       if (options.outcome && options.idempotencyKey) {
         // Only the call that failed the claim stores its answer: a claim taken over meanwhile (ADR 0006)
         // belongs to the caller that took it, whose own placement writes the key's answer.
-        if (affected === 1) await this.runIn(db, [outcomeStatement(customerId, options.idempotencyKey, options.outcome, orderId)], transaction);
+        await tx.commitWith(failed ? [outcomeStatement(customerId, options.idempotencyKey, options.outcome, orderId)] : []);
       } else {
         // No stored answer: free the key, so the client's retry starts afresh.
-        await db.query(`DELETE FROM idempotency_keys WHERE customer_id = :customerId AND order_id = :orderId AND state = 'IN_FLIGHT'`, {
-          replacements: { customerId, orderId },
-          type: QueryTypes.DELETE,
-          transaction,
-        });
+        await tx.commitWith([
+          { sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND order_id = ? AND state = 'IN_FLIGHT'`, values: [customerId, orderId] },
+        ]);
       }
-      return affected === 1;
+      return failed;
     });
   }
 
   async withdrawClaim(orderId: string, customerId: string, idempotencyKey: string): Promise<void> {
-    const db = this.forOrder(orderId);
-    await db.transaction(async (transaction) => {
-      await db.query(`DELETE FROM idempotency_keys WHERE customer_id = :customerId AND idempotency_key = :key AND order_id = :orderId AND state = 'IN_FLIGHT'`, {
-        replacements: { customerId, key: idempotencyKey, orderId },
-        type: QueryTypes.DELETE,
-        transaction,
-      });
-      await db.query(`DELETE FROM orders WHERE id = :id AND status = 'PENDING'`, { replacements: { id: orderId }, type: QueryTypes.DELETE, transaction });
-    });
+    // Both deletes and the COMMIT in one round trip.
+    await this.forOrder(orderId).transaction((tx) =>
+      tx.commitWith([
+        {
+          sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ? AND order_id = ? AND state = 'IN_FLIGHT'`,
+          values: [customerId, idempotencyKey, orderId],
+        },
+        { sql: `DELETE FROM orders WHERE id = ? AND status = 'PENDING'`, values: [orderId] },
+      ]),
+    );
   }
 
   async findIdempotency(customerId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const [row] = await this.forCustomer(customerId).query<{ fingerprint: string; order_id: string; state: 'IN_FLIGHT' | 'DONE'; owner: string | null; response: Buffer | null }>(
-      `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, owner, response FROM idempotency_keys WHERE customer_id = :customerId AND idempotency_key = :key`,
-      { replacements: { customerId, key }, type: QueryTypes.SELECT },
+    const [row] = await this.forCustomer(customerId).select<IdempotencyRow>(
+      `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, owner, response FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ?`,
+      [customerId, key],
     );
     if (!row) return undefined;
     return {
@@ -203,14 +205,13 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
   }
 
   async get(orderId: string): Promise<Order | undefined> {
-    const rows = await this.forOrder(orderId).query<OrderRow>(ORDER_SELECT, { replacements: { id: orderId }, type: QueryTypes.SELECT });
-    return toOrder(rows);
+    return toOrder(await this.forOrder(orderId).select<OrderRow>(ORDER_SELECT, [orderId]));
   }
 
   async history(orderId: string): Promise<OrderHistoryEntry[]> {
-    const rows = await this.forOrder(orderId).query<HistoryRow>(
-      `SELECT version, status, occurred_at, actor_kind, actor_id, reason FROM order_history WHERE order_id = :id ORDER BY version`,
-      { replacements: { id: orderId }, type: QueryTypes.SELECT },
+    const rows = await this.forOrder(orderId).select<HistoryRow>(
+      `SELECT version, status, occurred_at, actor_kind, actor_id, reason FROM order_history WHERE order_id = ? ORDER BY version`,
+      [orderId],
     );
     return rows.map((r) => ({
       version: Number(r.version),
@@ -222,41 +223,42 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
   }
 
   async transition(orderId: string, spec: TransitionSpec, event: (order: Order) => OrderEventRecord, now: Date): Promise<Order | undefined> {
-    const db = this.forOrder(orderId);
-    return db.transaction(async (transaction) => {
-      // The guard is the WHERE: only an order in an allowed state moves. An owed Commit/Release is kept
-      // when this change owes nothing new (ship after an unsettled pay).
-      const [, affected] = await db.query(
-        `UPDATE orders SET status = :to, version = version + 1, updated_at = :now,
-           stock_settled_at = IF(:action IS NULL, stock_settled_at, NULL), stock_action = COALESCE(:action, stock_action)
-         WHERE id = :id AND status IN (:from)`,
-        { replacements: { id: orderId, to: spec.to, from: [...spec.from], now: toSqlDateTime(now), action: spec.stock }, type: QueryTypes.UPDATE, transaction },
-      );
-      if (affected !== 1) return undefined;
-      const order = toOrder(await db.query<OrderRow>(ORDER_SELECT, { replacements: { id: orderId }, type: QueryTypes.SELECT, transaction })) as Order;
-      await this.runIn(db, this.eventStatements(event(order)), transaction);
+    return this.forOrder(orderId).transaction(async (tx) => {
+      // Round trip 1: the guarded UPDATE and the order as it now is. The guard is the WHERE: only an
+      // order in an allowed state moves. An owed Commit/Release is kept when this change owes nothing
+      // new (ship after an unsettled pay).
+      const [guard, read] = await tx.run([
+        {
+          sql: `UPDATE orders SET status = ?, version = version + 1, updated_at = ?,
+                  stock_settled_at = IF(? IS NULL, stock_settled_at, NULL), stock_action = COALESCE(?, stock_action)
+                WHERE id = ? AND status IN (?)`,
+          values: [spec.to, toSqlDateTime(now), spec.stock, spec.stock, orderId, [...spec.from]],
+        },
+        { sql: ORDER_SELECT, values: [orderId] },
+      ]);
+      if (affectedRows(guard) !== 1) return undefined; // rolled back by the pool
+      const order = toOrder(rowsOf<OrderRow>(read)) as Order;
+      // Round trip 2: history, outbox, COMMIT.
+      await tx.commitWith(this.eventStatements(event(order)));
       return order;
     });
   }
 
   async markStockSettled(orderId: string): Promise<void> {
-    await this.forOrder(orderId).query(`UPDATE orders SET stock_settled_at = NOW(3) WHERE id = :id AND stock_action IS NOT NULL`, {
-      replacements: { id: orderId },
-      type: QueryTypes.UPDATE,
-    });
+    await this.forOrder(orderId).run([{ sql: `UPDATE orders SET stock_settled_at = NOW(3) WHERE id = ? AND stock_action IS NOT NULL`, values: [orderId] }]);
   }
 
   async findExpired(now: Date, limit: number): Promise<string[]> {
     return this.everyShard<{ id: string }>(
-      `SELECT CAST(id AS CHAR) AS id FROM orders WHERE status = 'RESERVED' AND expires_at <= :now ORDER BY expires_at LIMIT :limit`,
-      { now: toSqlDateTime(now), limit },
+      `SELECT CAST(id AS CHAR) AS id FROM orders WHERE status = 'RESERVED' AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+      [toSqlDateTime(now), limit],
     ).then((rows) => rows.map((r) => r.id));
   }
 
   async findStalePending(createdBefore: Date, limit: number): Promise<{ orderId: string; customerId: string }[]> {
     const rows = await this.everyShard<{ id: string; customer_id: string }>(
-      `SELECT CAST(id AS CHAR) AS id, customer_id FROM orders WHERE status = 'PENDING' AND created_at < :before LIMIT :limit`,
-      { before: toSqlDateTime(createdBefore), limit },
+      `SELECT CAST(id AS CHAR) AS id, customer_id FROM orders WHERE status = 'PENDING' AND created_at < ? LIMIT ?`,
+      [toSqlDateTime(createdBefore), limit],
     );
     return rows.map((r) => ({ orderId: r.id, customerId: r.customer_id }));
   }
@@ -264,15 +266,15 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
   async findUnsettled(changedBefore: Date, limit: number): Promise<{ orderId: string; action: StockAction; status: OrderStatus }[]> {
     const rows = await this.everyShard<{ id: string; stock_action: StockAction; status: OrderStatus }>(
       `SELECT CAST(id AS CHAR) AS id, stock_action, status FROM orders
-       WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL AND updated_at < :before LIMIT :limit`,
-      { before: toSqlDateTime(changedBefore), limit },
+       WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL AND updated_at < ? LIMIT ?`,
+      [toSqlDateTime(changedBefore), limit],
     );
     return rows.map((r) => ({ orderId: r.id, action: r.stock_action, status: r.status }));
   }
 
   /** Orders that owe inventory a Commit or Release not yet settled, over every shard (a gauge). */
   async countUnsettled(): Promise<number> {
-    const rows = await this.everyShard<{ n: number | string }>(`SELECT COUNT(*) AS n FROM orders WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL`, {});
+    const rows = await this.everyShard<{ n: string }>(`SELECT COUNT(*) AS n FROM orders WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL`);
     return rows.reduce((sum, row) => sum + Number(row.n), 0);
   }
 
@@ -288,12 +290,13 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
 
   /** One bounded, autocommitted DELETE per shard, the shards in parallel. */
   private async purgeEveryShard(sql: string, before: Date, limit: number): Promise<PurgeBatch> {
-    const counts = await forEachShard(this.router, async (shard) => affectedRows((await (this.sql[shard] as SqlPool).run([{ sql, values: [toSqlDateTime(before), limit] }]))[0]));
+    const counts = await forEachShard(this.router, async (shard) => affectedRows((await (this.pools[shard] as SqlPool).run([{ sql, values: [toSqlDateTime(before), limit] }]))[0]));
     return { deleted: counts.reduce((a, b) => a + b, 0), more: counts.some((n) => n >= limit) };
   }
 
-  private async everyShard<T extends object>(sql: string, replacements: Record<string, unknown>): Promise<T[]> {
-    const perShard = await forEachShard(this.router, (shard) => (this.shards[shard] as Sequelize).query<T>(sql, { replacements, type: QueryTypes.SELECT }));
+  /** One SELECT on every shard, the shards in parallel; the rows of all of them. */
+  private async everyShard<T>(sql: string, values?: unknown[]): Promise<T[]> {
+    const perShard = await forEachShard(this.router, (shard) => (this.pools[shard] as SqlPool).select<T>(sql, values));
     return perShard.flat();
   }
 
@@ -310,11 +313,6 @@ export class SequelizeOrderRepository implements OrderRepository, RetentionStore
       },
       { sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at, traceparent) VALUES (?, ?, ?, ?, ?, ?)`, values: [event.eventId, event.order.id, subject, payload, at, traceparent] },
     ];
-  }
-
-  /** Runs statements built for the pool in a Sequelize transaction (the rarer paths: transitions, failures). */
-  private async runIn(db: Sequelize, statements: Statement[], transaction: Transaction): Promise<void> {
-    for (const statement of statements) await db.query(statement.sql, { replacements: statement.values, transaction });
   }
 }
 

@@ -1,0 +1,71 @@
+import { createLogger } from '@orderflow/service-kit';
+import type { EventPublisher, OutboxEvent, OutboxStore, RelayedBatch } from '../domain/outbox.ports';
+import { OutboxPublishError, OutboxRelay } from './outbox.relay';
+
+const event = (id: string): OutboxEvent => ({ id, eventId: `e${id}`, subject: 'orders.v1.placed', payload: new Uint8Array([1]), traceparent: null });
+
+/** One shard's outbox in memory: a batch marks what publish reports sent, or nothing when publish throws. */
+function memoryStore(unsent: OutboxEvent[]) {
+  const marked: { sent: string[]; failed: string[] }[] = [];
+  const store: OutboxStore = {
+    shardCount: 1,
+    async relayBatch<R extends RelayedBatch>(_shard: number, limit: number, publish: (events: OutboxEvent[]) => Promise<R>) {
+      const events = unsent.slice(0, limit);
+      if (events.length === 0) return undefined;
+      const result = await publish(events);
+      marked.push({ sent: result.sent.map((e) => e.id), failed: result.failed.map((e) => e.id) });
+      for (const sent of result.sent) unsent.splice(unsent.indexOf(sent), 1);
+      return result;
+    },
+    countUnsent: async () => unsent.length,
+  };
+  return { store, marked };
+}
+
+const publisherFailing = (failing: Set<string>): EventPublisher => ({
+  publish: async (e) => {
+    if (failing.has(e.id)) throw new Error(`no ack for ${e.id}`);
+  },
+});
+
+const logger = createLogger('outbox-relay-spec', 'silent');
+
+describe('OutboxRelay.relayOnce', () => {
+  it('when every publish is acked, then the whole batch is reported sent and counted', async () => {
+    const { store, marked } = memoryStore([event('1'), event('2'), event('3')]);
+    const relay = new OutboxRelay({ store, publisher: publisherFailing(new Set()), logger, batchSize: 2 });
+    expect(await relay.relayOnce(0)).toBe(2);
+    expect(marked).toEqual([{ sent: ['1', '2'], failed: [] }]);
+    expect(await relay.backlog()).toBe(1);
+  });
+
+  it('when some publishes fail, then the acked ones are marked sent and an OutboxPublishError names the counts', async () => {
+    const { store, marked } = memoryStore([event('1'), event('2'), event('3')]);
+    const relay = new OutboxRelay({ store, publisher: publisherFailing(new Set(['2'])), logger });
+    const error = await relay.relayOnce(0).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutboxPublishError);
+    expect(error).toMatchObject({ shard: 0, published: 2, failed: 1, cause: new Error('no ack for 2') });
+    expect(marked).toEqual([{ sent: ['1', '3'], failed: ['2'] }]);
+  });
+
+  it('when the afterPublish hook throws, then nothing of the batch is marked and the error comes out', async () => {
+    const { store, marked } = memoryStore([event('1')]);
+    const hooks = { afterPublish: async () => Promise.reject(new Error('crash after publish')) };
+    const relay = new OutboxRelay({ store, publisher: publisherFailing(new Set()), logger, hooks });
+    await expect(relay.relayOnce(0)).rejects.toThrow('crash after publish');
+    expect(marked).toEqual([]);
+    expect(await relay.backlog()).toBe(1);
+  });
+
+  it('when the outbox is empty, then nothing is published and the batch counts zero', async () => {
+    const publish = jest.fn(async () => undefined);
+    const relay = new OutboxRelay({ store: memoryStore([]).store, publisher: { publish }, logger });
+    expect(await relay.relayOnce(0)).toBe(0);
+    expect(publish).not.toHaveBeenCalled();
+  });
+
+  it('when asked for a shard the store does not have, then it is refused', async () => {
+    const relay = new OutboxRelay({ store: memoryStore([]).store, publisher: publisherFailing(new Set()), logger });
+    await expect(relay.relayOnce(1)).rejects.toThrow(RangeError);
+  });
+});
