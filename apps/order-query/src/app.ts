@@ -14,12 +14,12 @@ import { createProjectOrderEventBatch } from './domain/project-order-event-batch
 import { ProjectionStats } from './domain/projection';
 import { OrderEventsConsumer } from './entry-points/order-events.consumer';
 import { createOrderQueryGrpcHandler } from './entry-points/order-query.grpc-handler';
-import { DeadLetterPublisher } from './infrastructure/dead-letter.publisher';
-import { JetStreamConsumerProgress } from './infrastructure/jetstream.consumer-progress';
-import { READ_SHARD_MIGRATIONS } from './infrastructure/migrations/0001-create-read-shard';
+import { DeadLetterPublisher } from './infrastructure/nats/dead-letter.publisher';
+import { JetStreamConsumerProgress } from './infrastructure/nats/jetstream.consumer-progress';
+import { READ_SHARD_MIGRATIONS } from './infrastructure/mysql/migrations/0001-create-read-shard';
 import { createOrderQueryMetrics } from './infrastructure/order-query.metrics';
-import { OrderStreamConnection } from './infrastructure/order-stream.connection';
-import { SequelizeOrderViewStore } from './infrastructure/sequelize.order-view-store';
+import { OrderStreamConnection } from './infrastructure/nats/order-stream.connection';
+import { SequelizeOrderViewStore } from './infrastructure/mysql/sequelize.order-view-store';
 
 export interface OrderQueryApp {
   lifecycle: Lifecycle;

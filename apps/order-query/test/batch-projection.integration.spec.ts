@@ -5,7 +5,7 @@ import type { Msg, Subscription } from 'nats';
 import type { OrderQueryConfig } from '../src/config';
 import type { OrderViewStore } from '../src/domain/ports';
 import type { ProjectionDecision } from '../src/domain/projection';
-import { DEAD_LETTER_HEADERS } from '../src/infrastructure/dead-letter.publisher';
+import { DEAD_LETTER_HEADERS } from '../src/infrastructure/nats/dead-letter.publisher';
 import { actor, cleanUp, EventFeed, orderHistory, queryConfig, ReadShards, RunningOrderQuery, sleep, startOrderQuery, waitFor } from './support';
 
 interface Batch {

@@ -4,7 +4,7 @@ import { orderV1 } from '@orderflow/proto';
 import { workspaceRoot } from '@orderflow/stack';
 import type { OrderQueryConfig } from '../src/config';
 import type { OrderViewStore } from '../src/domain/ports';
-import { DeadLetterQueue } from '../src/infrastructure/dead-letter.queue';
+import { DeadLetterQueue } from '../src/infrastructure/nats/dead-letter.queue';
 import { actor, caughtUp, cleanUp, EventFeed, orderHistory, queryConfig, RunningOrderQuery, startOrderQuery, waitFor } from './support';
 
 /** `npm run dead-letters -- <args>` from the workspace root, with the run's NATS settings as order-query has them. */

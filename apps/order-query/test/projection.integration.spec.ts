@@ -3,7 +3,7 @@ import { orderV1 } from '@orderflow/proto';
 import type { Msg, Subscription } from 'nats';
 import type { OrderQueryConfig } from '../src/config';
 import type { OrderViewStore } from '../src/domain/ports';
-import { DEAD_LETTER_HEADERS } from '../src/infrastructure/dead-letter.publisher';
+import { DEAD_LETTER_HEADERS } from '../src/infrastructure/nats/dead-letter.publisher';
 import { actor, caughtUp, cleanUp, EventFeed, orderHistory, queryConfig, ReadShards, RunningOrderQuery, sleep, startOrderQuery, waitFor } from './support';
 
 const S = orderV1.OrderStatus;

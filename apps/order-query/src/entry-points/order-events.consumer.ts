@@ -5,8 +5,8 @@ import { InvalidEventError } from '../domain/errors';
 import type { UncheckedOrderEvent } from '../domain/model';
 import type { ProjectionResult, ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
 import { ProjectionStats, redeliveryDelay } from '../domain/projection';
-import type { DeadLetter } from '../infrastructure/dead-letter.publisher';
-import { decodeOrderEvent } from '../infrastructure/order-event.codec';
+import type { DeadLetter } from '../infrastructure/nats/dead-letter.publisher';
+import { decodeOrderEvent } from '../infrastructure/nats/order-event.codec';
 import { ReadyGroups } from './ready-groups';
 
 export interface OrderEventsConsumerOptions {

@@ -2,7 +2,7 @@ import { scrapeReading } from '@orderflow/service-kit';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ProjectionLag } from '../domain/model';
 import type { ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
-import type { DeadLetter } from './dead-letter.publisher';
+import type { DeadLetter } from './nats/dead-letter.publisher';
 
 export const PROJECTION_RESULTS = ['applied', 'duplicate', 'out_of_order', 'dead_lettered'] as const;
 

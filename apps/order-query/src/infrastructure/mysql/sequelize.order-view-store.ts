@@ -1,9 +1,9 @@
 import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, SqlTransaction, Statement } from '@orderflow/database';
 import { ShardRouter } from '@orderflow/sharding';
 import { QueryTypes, Sequelize } from 'sequelize';
-import type { AllOrdersFilter, OrderEvent, OrderItem, OrderStatus, OrderView } from '../domain/model';
-import type { OrderShardReader, OrderViewStore } from '../domain/ports';
-import type { ProjectedState, ProjectionDecision } from '../domain/projection';
+import type { AllOrdersFilter, OrderEvent, OrderItem, OrderStatus, OrderView } from '../../domain/model';
+import type { OrderShardReader, OrderViewStore } from '../../domain/ports';
+import type { ProjectedState, ProjectionDecision } from '../../domain/projection';
 import { lockedStates, lockViews, projectionWrites } from './order-view.statements';
 
 interface ViewRow {

@@ -1,6 +1,6 @@
 import { rowsOf, Statement, StatementResult, toSqlDateTime } from '@orderflow/database';
-import type { OrderEvent } from '../domain/model';
-import type { ProjectedState } from '../domain/projection';
+import type { OrderEvent } from '../../domain/model';
+import type { ProjectedState } from '../../domain/projection';
 
 // The projection's SQL, shared by the one-event and the batch transactions. Ids are 64-bit: sent and
 // read as strings, compared as integers (CAST), never as strings against the BIGINT column.
