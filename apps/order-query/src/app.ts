@@ -1,4 +1,4 @@
-import { createSequelize, createSqlPool, ensureDatabase, migrate } from '@orderflow/database';
+import { createSqlPool, ensureDatabase, migrate } from '@orderflow/database';
 import { loadPackageDefinition, orderQueryV1 } from '@orderflow/proto';
 import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer } from '@orderflow/service-kit';
 import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
@@ -19,7 +19,7 @@ import { JetStreamConsumerProgress } from './infrastructure/nats/jetstream.consu
 import { READ_SHARD_MIGRATIONS } from './infrastructure/mysql/migrations/0001-create-read-shard';
 import { createOrderQueryMetrics } from './infrastructure/order-query.metrics';
 import { OrderStreamConnection } from './infrastructure/nats/order-stream.connection';
-import { SequelizeOrderViewStore } from './infrastructure/mysql/sequelize.order-view-store';
+import { MysqlOrderViewStore } from './infrastructure/mysql/order-view.store';
 
 export interface OrderQueryApp {
   lifecycle: Lifecycle;
@@ -28,7 +28,7 @@ export interface OrderQueryApp {
   getProjectionLag: GetProjectionLag;
   consumer: OrderEventsConsumer;
   stats: ProjectionStats;
-  store: SequelizeOrderViewStore;
+  store: MysqlOrderViewStore;
   grpc: GrpcServer;
   logger: Logger;
   /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
@@ -47,9 +47,9 @@ export interface OrderQueryOptions {
 export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQueryOptions = {}): OrderQueryApp {
   const logger = options.logger ?? createLogger('order-query', config.logLevel);
   const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
-  const shards = config.shards.map((target) => createSequelize(target, { max: config.poolMax, acquireTimeoutMs: 5_000 }));
-  const sqlShards = config.shards.map((target) => createSqlPool(target, { max: config.poolMax }));
-  const store = new SequelizeOrderViewStore(shards, router, sqlShards);
+  // One pool per read shard serves every query and the projection.
+  const pools = config.shards.map((target) => createSqlPool(target, { max: config.poolMax }));
+  const store = new MysqlOrderViewStore(pools, router);
   const clock = { now: () => new Date() };
   const stats = new ProjectionStats();
 
@@ -117,11 +117,11 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
             await ensureDatabase(target);
             await migrate(target, READ_SHARD_MIGRATIONS);
           }
-          await shards[shard]!.authenticate();
+          await pools[shard]!.ping();
         });
       },
       stop: async () => {
-        await Promise.all([...shards.map((db) => db.close()), ...sqlShards.map((pool) => pool.end())]);
+        await Promise.all(pools.map((pool) => pool.end()));
       },
     },
     nats,

@@ -1,11 +1,11 @@
 import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, SqlTransaction, Statement } from '@orderflow/database';
 import { ShardRouter } from '@orderflow/sharding';
-import { QueryTypes, Sequelize } from 'sequelize';
 import type { AllOrdersFilter, OrderEvent, OrderItem, OrderStatus, OrderView } from '../../domain/model';
 import type { OrderShardReader, OrderViewStore } from '../../domain/ports';
 import type { ProjectedState, ProjectionDecision } from '../../domain/projection';
 import { lockedStates, lockViews, projectionWrites } from './order-view.statements';
 
+/** A view row as the SqlPool returns it: BIGINTs as strings, DATETIMEs as Dates. */
 interface ViewRow {
   order_id: string;
   customer_id: string;
@@ -46,31 +46,25 @@ function toView(row: ViewRow): OrderView {
 const ATTEMPTS = 3;
 
 /**
- * Order views on the read shards: `shards[i]` is read shard i, the router picks it by the bucket an
- * order id carries, or by the customer (the same bucket: events whose id does not carry the customer's
- * bucket are refused before they get here), so an order's view and its listing row share a shard.
+ * Order views on the read shards, one SqlPool per read shard: `pools[i]` is read shard i. The router
+ * picks it by the bucket an order id carries, or by the customer (the same bucket: events whose id does
+ * not carry the customer's bucket are refused before they get here), so an order's view and its
+ * listing row share a shard. A query is one round trip; a projection two.
  */
-export class SequelizeOrderViewStore implements OrderViewStore, OrderShardReader {
-  /** `shards` (Sequelize) serves the queries; `sql` (plain mysql2, one pool per read shard) the projection: two round trips per event, or per shard's share of a batch. */
+export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   constructor(
-    private readonly shards: Sequelize[],
+    private readonly pools: SqlPool[],
     private readonly router: ShardRouter,
-    private readonly sql: SqlPool[],
   ) {
-    if (shards.length !== router.shardCount) throw new Error(`${shards.length} read shard databases for a map of ${router.shardCount} shards`);
-    if (sql.length !== router.shardCount) throw new Error(`${sql.length} read shard pools for a map of ${router.shardCount} shards`);
+    if (pools.length !== router.shardCount) throw new Error(`${pools.length} read shard pools for a map of ${router.shardCount} shards`);
   }
 
-  private forOrder(orderId: string): Sequelize {
-    return this.shards[this.router.shardForOrderId(orderId)] as Sequelize;
-  }
-
-  private forCustomer(customerId: string): Sequelize {
-    return this.shards[this.router.shardForCustomer(customerId)] as Sequelize;
+  private pool(shard: number): SqlPool {
+    return this.pools[shard] as SqlPool;
   }
 
   async project(event: OrderEvent, decide: (current: ProjectedState | undefined) => ProjectionDecision, projectedAt: Date): Promise<ProjectionDecision> {
-    const pool = this.sql[this.router.shardForOrderId(event.orderId)] as SqlPool;
+    const pool = this.pool(this.shardOf(event.orderId));
     for (let attempt = 1; ; attempt++) {
       try {
         return await pool.transaction((tx) => this.projectIn(tx, event, decide, projectedAt));
@@ -95,23 +89,20 @@ export class SequelizeOrderViewStore implements OrderViewStore, OrderShardReader
     if (events.length === 0) return [];
     const shard = this.shardOf(events[0]!.orderId);
     if (events.some((event) => this.shardOf(event.orderId) !== shard)) throw new Error('a projection batch must stay on one read shard');
-    return (this.sql[shard] as SqlPool).transaction((tx) => this.projectBatchIn(tx, events, decide, projectedAt));
+    return this.pool(shard).transaction((tx) => this.projectBatchIn(tx, events, decide, projectedAt));
   }
 
   async get(orderId: string): Promise<OrderView | undefined> {
-    const [row] = await this.forOrder(orderId).query<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM order_views v WHERE v.order_id = CAST(:id AS UNSIGNED)`, {
-      replacements: { id: orderId },
-      type: QueryTypes.SELECT,
-    });
+    const [row] = await this.pool(this.shardOf(orderId)).select<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM order_views v WHERE v.order_id = CAST(? AS UNSIGNED)`, [orderId]);
     return row ? toView(row) : undefined;
   }
 
   async listByCustomer(customerId: string, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]> {
-    const rows = await this.forCustomer(customerId).query<ViewRow>(
+    const rows = await this.pool(this.shardForCustomer(customerId)).select<ViewRow>(
       `SELECT ${VIEW_COLUMNS} FROM customer_orders c JOIN order_views v ON v.order_id = c.order_id
-       WHERE c.customer_id = :customerId ${beforeOrderId === undefined ? '' : 'AND c.order_id < CAST(:before AS UNSIGNED)'}
-       ORDER BY c.order_id DESC LIMIT :limit`,
-      { replacements: { customerId, before: beforeOrderId ?? null, limit }, type: QueryTypes.SELECT },
+       WHERE c.customer_id = ? ${beforeOrderId === undefined ? '' : 'AND c.order_id < CAST(? AS UNSIGNED)'}
+       ORDER BY c.order_id DESC LIMIT ?`,
+      [customerId, ...(beforeOrderId === undefined ? [] : [beforeOrderId]), limit],
     );
     return rows.map(toView);
   }
@@ -132,19 +123,17 @@ export class SequelizeOrderViewStore implements OrderViewStore, OrderShardReader
   async listShard(shard: number, filter: AllOrdersFilter, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]> {
     const byCustomer = filter.customerId !== undefined;
     const t = byCustomer ? 'c' : 'v';
-    const conditions = [
-      ...(byCustomer ? ['c.customer_id = :customerId'] : []),
-      ...(filter.status === undefined ? [] : [`${t}.status = :status`]),
-      ...(beforeOrderId === undefined ? [] : [`${t}.order_id < CAST(:before AS UNSIGNED)`]),
+    const conditions: [string, unknown][] = [
+      ...(filter.customerId === undefined ? [] : [['c.customer_id = ?', filter.customerId] as [string, unknown]]),
+      ...(filter.status === undefined ? [] : [[`${t}.status = ?`, filter.status] as [string, unknown]]),
+      ...(beforeOrderId === undefined ? [] : [[`${t}.order_id < CAST(? AS UNSIGNED)`, beforeOrderId] as [string, unknown]]),
     ];
     const from = byCustomer ? 'customer_orders c JOIN order_views v ON v.order_id = c.order_id' : 'order_views v';
-    const rows = await (this.shards[shard] as Sequelize).query<ViewRow>(
-      `SELECT ${VIEW_COLUMNS} FROM ${from} ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${t}.order_id DESC LIMIT :limit`,
-      {
-        replacements: { customerId: filter.customerId ?? null, status: filter.status ?? null, before: beforeOrderId ?? null, limit },
-        type: QueryTypes.SELECT,
-      },
-    );
+    const where = conditions.length > 0 ? `WHERE ${conditions.map(([sql]) => sql).join(' AND ')}` : '';
+    const rows = await this.pool(shard).select<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM ${from} ${where} ORDER BY ${t}.order_id DESC LIMIT ?`, [
+      ...conditions.map(([, value]) => value),
+      limit,
+    ]);
     return rows.map(toView);
   }
 
