@@ -9,8 +9,7 @@ import { createListAllOrders, ListAllOrders } from './domain/list-all-orders.use
 import { createOrderQueries, OrderQueries } from './domain/order-queries.use-cases';
 import { createPageCursors } from './domain/page-cursor';
 import type { OrderShardReader, OrderViewStore } from './domain/ports';
-import { createProjectOrderEvent } from './domain/project-order-event.use-case';
-import { createProjectOrderEventBatch } from './domain/project-order-event-batch.use-case';
+import { createProjectOrderEvents } from './domain/project-order-events.use-case';
 import { ProjectionStats } from './domain/projection';
 import { OrderEventsConsumer } from './entry-points/order-events.consumer';
 import { createOrderQueryGrpcHandler } from './entry-points/order-query.grpc-handler';
@@ -57,13 +56,11 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
   const metrics = createMetricsRegistry();
   // getProjectionLag is made below; the lag gauges call it only when scraped.
   const instrument = createOrderQueryMetrics(metrics, () => getProjectionLag());
-  const projectionStore = options.decorateStore?.(store) ?? store;
-  const project = instrument.projectBatch(
-    createProjectOrderEventBatch({
-      store: projectionStore,
+  const project = instrument.projection(
+    createProjectOrderEvents({
+      store: options.decorateStore?.(store) ?? store,
       stats,
       clock,
-      projectOne: createProjectOrderEvent({ store: projectionStore, stats, clock }),
       // Expected now and then (two processes inserting one order); the events are then projected one by one.
       onFallback: (error, events) => logger.debug({ err: error, events }, 'projection batch failed; projecting its events one by one'),
     }),

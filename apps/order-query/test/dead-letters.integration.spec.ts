@@ -42,13 +42,9 @@ describe('dead letters: listed, and replayed once their cause is fixed (real Mar
       get: (id) => store.get(id),
       listByCustomer: (...args) => store.listByCustomer(...args),
       shardOf: (id) => store.shardOf(id),
-      project: async (event, decide, at) => {
-        if (unreachable.has(event.orderId)) throw down();
-        return store.project(event, decide, at);
-      },
-      projectBatch: async (events, decide, at) => {
+      project: async (events, decide, at, attempts) => {
         if (events.some((event) => unreachable.has(event.orderId))) throw down();
-        return store.projectBatch(events, decide, at);
+        return store.project(events, decide, at, attempts);
       },
     });
     oq = await startOrderQuery(config, { decorateStore });

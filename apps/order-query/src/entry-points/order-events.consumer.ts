@@ -3,7 +3,7 @@ import { SpanScope, withConsumerSpan } from '@orderflow/telemetry';
 import type { Consumer, JsMsg } from 'nats';
 import { InvalidEventError } from '../domain/errors';
 import type { UncheckedOrderEvent } from '../domain/model';
-import type { ProjectionResult, ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
+import type { ProjectionResult, ProjectOrderEvents } from '../domain/project-order-events.use-case';
 import { ProjectionStats, redeliveryDelay } from '../domain/projection';
 import type { DeadLetter } from '../infrastructure/nats/dead-letter.publisher';
 import { decodeOrderEvent } from '../infrastructure/nats/order-event.codec';
@@ -12,7 +12,7 @@ import { ReadyGroups } from './ready-groups';
 export interface OrderEventsConsumerOptions {
   /** The durable pull consumer (created at start by the NATS component). */
   openConsumer: () => Promise<Consumer>;
-  project: ProjectOrderEventBatch;
+  project: ProjectOrderEvents;
   deadLetters: { publish(letter: DeadLetter): Promise<void> };
   stats: ProjectionStats;
   logger: Logger;
@@ -147,7 +147,7 @@ export class OrderEventsConsumer implements Component {
   private async handleGroup(group: Delivery[]): Promise<void> {
     const projectable = group.filter((d) => d.event !== undefined);
     const events = projectable.map((d) => d.event as UncheckedOrderEvent);
-    // The batch use case resolves per event and does not reject; were it to, every event is retried.
+    // The use case resolves per event and does not reject; were it to, every event is retried.
     const projected = this.options.project(events).catch((error: unknown) => events.map((): ProjectionResult => ({ error })));
     const results = new Map<Delivery, Promise<ProjectionResult>>(projectable.map((d, i) => [d, projected.then((all) => all[i]!)]));
     await Promise.all(

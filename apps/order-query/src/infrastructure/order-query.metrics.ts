@@ -1,7 +1,7 @@
 import { scrapeReading } from '@orderflow/service-kit';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ProjectionLag } from '../domain/model';
-import type { ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
+import type { ProjectOrderEvents } from '../domain/project-order-events.use-case';
 import type { DeadLetter } from './nats/dead-letter.publisher';
 
 export const PROJECTION_RESULTS = ['applied', 'duplicate', 'out_of_order', 'dead_lettered'] as const;
@@ -45,7 +45,7 @@ export function createOrderQueryMetrics(registry: Registry, projectionLag: () =>
 
   return {
     /** Counts each event's decision; failures are counted when they end in a dead letter. */
-    projectBatch(inner: ProjectOrderEventBatch): ProjectOrderEventBatch {
+    projection(inner: ProjectOrderEvents): ProjectOrderEvents {
       return async (batch) => {
         const results = await inner(batch);
         for (const { decision } of results) {

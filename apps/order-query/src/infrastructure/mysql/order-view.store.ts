@@ -1,4 +1,4 @@
-import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, SqlTransaction, Statement } from '@orderflow/database';
+import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, Statement } from '@orderflow/database';
 import { ShardRouter } from '@orderflow/sharding';
 import type { AllOrdersFilter, OrderEvent, OrderItem, OrderStatus, OrderView } from '../../domain/model';
 import type { OrderShardReader, OrderViewStore } from '../../domain/ports';
@@ -42,14 +42,11 @@ function toView(row: ViewRow): OrderView {
   };
 }
 
-/** At most this many runs of one projection transaction: a lost insert race or a deadlock runs it again. */
-const ATTEMPTS = 3;
-
 /**
  * Order views on the read shards, one SqlPool per read shard: `pools[i]` is read shard i. The router
  * picks it by the bucket an order id carries, or by the customer (the same bucket: events whose id does
  * not carry the customer's bucket are refused before they get here), so an order's view and its
- * listing row share a shard. A query is one round trip; a projection two.
+ * listing row share a shard. A query is one round trip; a projection two (see `project`).
  */
 export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   constructor(
@@ -63,33 +60,49 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
     return this.pools[shard] as SqlPool;
   }
 
-  async project(event: OrderEvent, decide: (current: ProjectedState | undefined) => ProjectionDecision, projectedAt: Date): Promise<ProjectionDecision> {
-    const pool = this.pool(this.shardOf(event.orderId));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await pool.transaction((tx) => this.projectIn(tx, event, decide, projectedAt));
-      } catch (error) {
-        // Two consumers inserting version 1 at once: the loser runs again and sees a duplicate.
-        if (attempt < ATTEMPTS && (isDuplicateKey(error) || isTransientConflict(error))) continue;
-        throw error;
-      }
-    }
-  }
-
   shardOf(orderId: string): number {
     return this.router.shardForOrderId(orderId);
   }
 
-  /** No retry here: the caller falls back to `project`, event by event, which retries. */
-  async projectBatch(
+  /**
+   * Round trip 1 opens the transaction and locks every order of the events, round trip 2 writes what
+   * applies and commits. A lost insert race (two processes inserting version 1 at once: the loser then
+   * sees a duplicate) or a deadlock runs it again, up to `attempts` runs in all.
+   */
+  async project(
     events: OrderEvent[],
     decide: (stored: ReadonlyMap<string, ProjectedState>) => ProjectionDecision[],
     projectedAt: Date,
+    attempts: number,
   ): Promise<ProjectionDecision[]> {
     if (events.length === 0) return [];
     const shard = this.shardOf(events[0]!.orderId);
-    if (events.some((event) => this.shardOf(event.orderId) !== shard)) throw new Error('a projection batch must stay on one read shard');
-    return this.pool(shard).transaction((tx) => this.projectBatchIn(tx, events, decide, projectedAt));
+    if (events.some((event) => this.shardOf(event.orderId) !== shard)) throw new Error('a projection must stay on one read shard');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool(shard).transaction(async (tx) => {
+          const [locked] = await tx.run([lockViews([...new Set(events.map((e) => e.orderId))])]);
+          const decisions = decide(lockedStates(locked));
+          const writes: Statement[] = [];
+          const viewUpdates: number[] = [];
+          events.forEach((event, i) => {
+            const decision = decisions[i];
+            if (decision !== 'insert' && decision !== 'apply') return;
+            if (decision === 'apply') viewUpdates.push(writes.length);
+            writes.push(...projectionWrites(event, decision, projectedAt));
+          });
+          if (writes.length === 0) return decisions; // nothing written; the pool ends the transaction
+          const results = await tx.commitWith(writes);
+          // Committed with the writes (one round trip), so checked after: were a guarded UPDATE ever to
+          // miss under the lock, the events are projected again, which reads the rows again.
+          if (viewUpdates.some((w) => affectedRows(results[w]) !== 1)) throw new Error('an order view changed under its row lock');
+          return decisions;
+        });
+      } catch (error) {
+        if (attempt < attempts && (isDuplicateKey(error) || isTransientConflict(error))) continue;
+        throw error;
+      }
+    }
   }
 
   async get(orderId: string): Promise<OrderView | undefined> {
@@ -135,52 +148,5 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
       limit,
     ]);
     return rows.map(toView);
-  }
-
-  private async projectIn(
-    tx: SqlTransaction,
-    event: OrderEvent,
-    decide: (current: ProjectedState | undefined) => ProjectionDecision,
-    projectedAt: Date,
-  ): Promise<ProjectionDecision> {
-    // Round trip 1 (opens the transaction): the view's version, locked.
-    const [locked] = await tx.run([lockViews([event.orderId])]);
-    const decision = decide(lockedStates(locked).get(event.orderId));
-    if (decision !== 'insert' && decision !== 'apply') return decision; // nothing written; the pool ends the transaction
-
-    const writes = projectionWrites(event, decision, projectedAt);
-    // Round trip 2: both read tables and the COMMIT.
-    if (decision === 'insert') {
-      await tx.commitWith(writes);
-      return decision;
-    }
-    const [view] = await tx.run(writes);
-    if (affectedRows(view) !== 1) throw new Error(`order view ${event.orderId} changed under its row lock`);
-    return decision; // committed by the pool
-  }
-
-  /** Round trip 1 locks every order of the batch, round trip 2 writes what applies and commits. */
-  private async projectBatchIn(
-    tx: SqlTransaction,
-    events: OrderEvent[],
-    decide: (stored: ReadonlyMap<string, ProjectedState>) => ProjectionDecision[],
-    projectedAt: Date,
-  ): Promise<ProjectionDecision[]> {
-    const [locked] = await tx.run([lockViews([...new Set(events.map((e) => e.orderId))])]);
-    const decisions = decide(lockedStates(locked));
-    const writes: Statement[] = [];
-    const viewUpdates: number[] = [];
-    events.forEach((event, i) => {
-      const decision = decisions[i];
-      if (decision !== 'insert' && decision !== 'apply') return;
-      if (decision === 'apply') viewUpdates.push(writes.length);
-      writes.push(...projectionWrites(event, decision, projectedAt));
-    });
-    if (writes.length === 0) return decisions; // nothing written; the pool ends the transaction
-    const results = await tx.commitWith(writes);
-    // Committed with the writes (one round trip), so checked after: were a guarded UPDATE ever to miss
-    // under the lock, the caller projects the events again one by one, which reads the rows again.
-    if (viewUpdates.some((i) => affectedRows(results[i]) !== 1)) throw new Error('an order view changed under its row lock in a projection batch');
-    return decisions;
   }
 }
