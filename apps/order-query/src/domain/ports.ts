@@ -34,6 +34,24 @@ export interface OrderShardReader {
   listShard(shard: number, filter: AllOrdersFilter, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]>;
 }
 
+/** A message refused for good: its bytes and headers as they came, where it was, and why. */
+export interface DeadLetter {
+  data: Uint8Array;
+  /** The original headers: name, values. */
+  headers: Iterable<[string, string[]]> | undefined;
+  /** Where the message was: its subject, stream and stream sequence. */
+  subject: string;
+  stream: string;
+  streamSequence: number;
+  deliveries: number;
+  error: string;
+}
+
+/** Where dead letters are stored; resolves once one is stored. */
+export interface DeadLetters {
+  publish(letter: DeadLetter): Promise<void>;
+}
+
 /** How far the durable consumer is behind its stream. */
 export interface ConsumerProgress {
   read(): Promise<{ eventsBehind: number; oldestUnappliedAt?: Date }>;

@@ -2,7 +2,8 @@ import { decideBatch } from './batch-projection';
 import { InvalidEventError } from './errors';
 import type { OrderEvent, UncheckedOrderEvent } from './model';
 import type { Clock, OrderViewStore } from './ports';
-import { changesView, ProjectionDecision, ProjectionStats } from './projection';
+import { changesView, ProjectionStats } from './projection';
+import type { ApplyOutcome } from './settlement';
 import { validateOrderEvent } from './validation';
 
 /** Runs of an event's transaction projected alone: a lost insert race or a deadlock runs it again. */
@@ -16,9 +17,6 @@ export interface ProjectOrderEventsDeps {
   onFallback?: (error: unknown, events: number) => void;
 }
 
-
-/** Per event, the decision it got, or why it failed. */
-export type ProjectionResult = { decision: Exclude<ProjectionDecision, 'conflict'>; error?: undefined } | { decision?: undefined; error: unknown };
 
 /** An event whose order the view holds for another customer: it breaks the contract (a poison message). */
 export const conflictError = (event: OrderEvent) => new InvalidEventError(`order ${event.orderId} is projected for another customer than ${event.customerId}`);
@@ -38,11 +36,11 @@ interface Indexed {
  */
 export function createProjectOrderEvents({ store, stats, clock, onFallback }: ProjectOrderEventsDeps) {
   /** One transaction for the share; rejects when it fails. */
-  async function projectTogether(share: Indexed[], attempts: number): Promise<ProjectionResult[]> {
+  async function projectTogether(share: Indexed[], attempts: number): Promise<ApplyOutcome[]> {
     const now = clock.now();
     const events = share.map((s) => s.event);
     const decisions = await store.project(events, (stored) => decideBatch(events, stored), now, attempts);
-    return events.map((event, i): ProjectionResult => {
+    return events.map((event, i): ApplyOutcome => {
       const decision = decisions[i]!;
       if (decision === 'conflict') return { error: conflictError(event) };
       if (changesView(decision)) stats.recordApplied(event.occurredAt, now);
@@ -50,7 +48,7 @@ export function createProjectOrderEvents({ store, stats, clock, onFallback }: Pr
     });
   }
 
-  async function projectShare(share: Indexed[], results: ProjectionResult[]): Promise<void> {
+  async function projectShare(share: Indexed[], results: ApplyOutcome[]): Promise<void> {
     if (share.length > 1) {
       try {
         const together = await projectTogether(share, 1);
@@ -68,8 +66,8 @@ export function createProjectOrderEvents({ store, stats, clock, onFallback }: Pr
     }
   }
 
-  return async function projectOrderEvents(candidates: UncheckedOrderEvent[]): Promise<ProjectionResult[]> {
-    const results: ProjectionResult[] = new Array(candidates.length);
+  return async function projectOrderEvents(candidates: UncheckedOrderEvent[]): Promise<ApplyOutcome[]> {
+    const results: ApplyOutcome[] = new Array(candidates.length);
     const shares = new Map<number, Indexed[]>();
     candidates.forEach((candidate, index) => {
       let event: OrderEvent;
