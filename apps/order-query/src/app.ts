@@ -72,7 +72,11 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
     deadLetters: instrument.deadLetters(new DeadLetterPublisher(() => nats.jetStream, config.nats.deadLetterSubject)),
     stats,
     logger,
-    settlement: { maxDeliver: config.nats.maxDeliver, redeliveryDelayMs: config.projection.redeliveryDelayMs, redeliveryDelayMaxMs: config.projection.redeliveryDelayMaxMs },
+    settlement: {
+      maxDeliver: config.nats.maxDeliver,
+      redeliveryDelayMs: config.projection.redeliveryDelayMs,
+      redeliveryDelayMaxMs: config.projection.redeliveryDelayMaxMs,
+    },
     concurrency: config.projection.concurrency,
     batchSize: config.projection.batchSize,
     pullExpiresMs: config.projection.pullExpiresMs,

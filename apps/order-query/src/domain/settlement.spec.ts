@@ -35,13 +35,15 @@ describe('settling a message', () => {
   });
 
   it('when applying failed before the last delivery, then it is NAKed with the delay and the failure named', () => {
-    expect(settle({ error: new Error('connect ECONNREFUSED') }, { count: 2, event }, policy)).toEqual({ action: 'nak', delayMs: 400, failure: 'connect ECONNREFUSED' });
+    const refused = new Error('connect ECONNREFUSED');
+    expect(settle({ error: refused }, { count: 2, event }, policy)).toEqual({ action: 'nak', delayMs: 400, failure: 'connect ECONNREFUSED' });
     expect(settle({ error: 'odd' }, { count: 1, event }, policy)).toEqual({ action: 'nak', delayMs: 200, failure: 'odd' });
   });
 
   it('when applying failed on the last delivery (or after it), then it is dead-lettered with the last failure', () => {
     const error = new Error('connect ECONNREFUSED');
-    expect(settle({ error }, { count: 5, event }, policy)).toEqual({ action: 'dead-letter', reason: 'failed on all 5 deliveries, last: connect ECONNREFUSED', delayMs: 3_200 });
-    expect(settle({ error }, { count: 6, event }, policy)).toMatchObject({ action: 'dead-letter', reason: 'failed on all 6 deliveries, last: connect ECONNREFUSED' });
+    const reason = (n: number) => `failed on all ${n} deliveries, last: connect ECONNREFUSED`;
+    expect(settle({ error }, { count: 5, event }, policy)).toEqual({ action: 'dead-letter', reason: reason(5), delayMs: 3_200 });
+    expect(settle({ error }, { count: 6, event }, policy)).toMatchObject({ action: 'dead-letter', reason: reason(6) });
   });
 });

@@ -49,8 +49,9 @@ export function settle(outcome: ApplyOutcome, delivery: Delivery, policy: Settle
   if (outcome.decision) {
     if (outcome.decision !== 'out-of-order') return { action: 'ack' };
     if (!lastDelivery) return { action: 'nak', delayMs };
-    const { event } = delivery;
-    return { action: 'dead-letter', reason: `version ${event?.version} of order ${event?.orderId} never became the next version in ${delivery.count} deliveries`, delayMs };
+    const { event, count } = delivery;
+    const reason = `version ${event?.version} of order ${event?.orderId} never became the next version in ${count} deliveries`;
+    return { action: 'dead-letter', reason, delayMs };
   }
   const { error } = outcome;
   if (error instanceof InvalidEventError) return { action: 'dead-letter', reason: error.message, delayMs };

@@ -163,8 +163,8 @@ export class OrderEventsConsumer implements Component {
     if (settlement.action === 'dead-letter') return this.deadLetter(msg, settlement.reason, settlement.delayMs);
     if (settlement.failure !== undefined) {
       span.setAttribute('orderflow.projection.error', settlement.failure);
-      const deliveries = msg.info.deliveryCount;
-      this.options.logger.warn({ err: error, subject: msg.subject, seq: msg.seq, deliveries, retryInMs: settlement.delayMs }, 'event not projected; redelivery asked');
+      const context = { err: error, subject: msg.subject, seq: msg.seq, deliveries: msg.info.deliveryCount, retryInMs: settlement.delayMs };
+      this.options.logger.warn(context, 'event not projected; redelivery asked');
     }
     msg.nak(settlement.delayMs);
   }

@@ -106,7 +106,8 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   }
 
   async get(orderId: string): Promise<OrderView | undefined> {
-    const [row] = await this.pool(this.shardOf(orderId)).select<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM order_views v WHERE v.order_id = CAST(? AS UNSIGNED)`, [orderId]);
+    const sql = `SELECT ${VIEW_COLUMNS} FROM order_views v WHERE v.order_id = CAST(? AS UNSIGNED)`;
+    const [row] = await this.pool(this.shardOf(orderId)).select<ViewRow>(sql, [orderId]);
     return row ? toView(row) : undefined;
   }
 
