@@ -3,7 +3,7 @@
 // cause is fixed. Reads the same settings as order-query (NATS_SERVERS, ORDERS_STREAM, DEAD_LETTER_STREAM).
 import { connectNats } from '@orderflow/messaging';
 import { loadConfig } from '../../apps/order-query/src/config';
-import { DeadLetterQueue, formatDeadLetters } from '../../apps/order-query/src/infrastructure/dead-letter.queue';
+import { DeadLetterQueue, formatDeadLetters } from '../../apps/order-query/src/infrastructure/nats/dead-letter.queue';
 
 const USAGE = 'usage: npm run dead-letters -- list | replay --id N [--id M ...] | replay --all';
 

@@ -1,6 +1,6 @@
-import { createSequelize, createSqlPool, ensureDatabase, migrate } from '@orderflow/database';
+import { createSqlPool, ensureDatabase, migrate, SqlPool } from '@orderflow/database';
 import { loadPackageDefinition, orderQueryV1 } from '@orderflow/proto';
-import { createLogger, createMetricsRegistry, GrpcServer, Lifecycle, Logger, MetricsServer } from '@orderflow/service-kit';
+import { type Component, createLogger, createMetricsRegistry, GrpcServer, Lifecycle, type Logger, MetricsServer } from '@orderflow/service-kit';
 import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import type { Registry } from 'prom-client';
 import type { OrderQueryConfig } from './config';
@@ -9,17 +9,17 @@ import { createListAllOrders, ListAllOrders } from './domain/list-all-orders.use
 import { createOrderQueries, OrderQueries } from './domain/order-queries.use-cases';
 import { createPageCursors } from './domain/page-cursor';
 import type { OrderShardReader, OrderViewStore } from './domain/ports';
-import { createProjectOrderEvent } from './domain/project-order-event.use-case';
-import { createProjectOrderEventBatch } from './domain/project-order-event-batch.use-case';
+import { createProjectOrderEvents } from './domain/project-order-events.use-case';
 import { ProjectionStats } from './domain/projection';
 import { OrderEventsConsumer } from './entry-points/order-events.consumer';
 import { createOrderQueryGrpcHandler } from './entry-points/order-query.grpc-handler';
-import { DeadLetterPublisher } from './infrastructure/dead-letter.publisher';
-import { JetStreamConsumerProgress } from './infrastructure/jetstream.consumer-progress';
-import { READ_SHARD_MIGRATIONS } from './infrastructure/migrations/0001-create-read-shard';
+import { READ_SHARD_MIGRATIONS } from './infrastructure/mysql/migrations/0001-create-read-shard';
+import { MysqlOrderViewStore } from './infrastructure/mysql/order-view.store';
+import { DeadLetterPublisher } from './infrastructure/nats/dead-letter.publisher';
+import { JetStreamConsumerProgress } from './infrastructure/nats/jetstream.consumer-progress';
+import { decodeOrderEvent } from './infrastructure/nats/order-event.codec';
+import { OrderStreamConnection } from './infrastructure/nats/order-stream.connection';
 import { createOrderQueryMetrics } from './infrastructure/order-query.metrics';
-import { OrderStreamConnection } from './infrastructure/order-stream.connection';
-import { SequelizeOrderViewStore } from './infrastructure/sequelize.order-view-store';
 
 export interface OrderQueryApp {
   lifecycle: Lifecycle;
@@ -28,7 +28,7 @@ export interface OrderQueryApp {
   getProjectionLag: GetProjectionLag;
   consumer: OrderEventsConsumer;
   stats: ProjectionStats;
-  store: SequelizeOrderViewStore;
+  store: MysqlOrderViewStore;
   grpc: GrpcServer;
   logger: Logger;
   /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
@@ -47,36 +47,36 @@ export interface OrderQueryOptions {
 export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQueryOptions = {}): OrderQueryApp {
   const logger = options.logger ?? createLogger('order-query', config.logLevel);
   const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
-  const shards = config.shards.map((target) => createSequelize(target, { max: config.poolMax, acquireTimeoutMs: 5_000 }));
-  const sqlShards = config.shards.map((target) => createSqlPool(target, { max: config.poolMax }));
-  const store = new SequelizeOrderViewStore(shards, router, sqlShards);
+  // One pool per read shard serves every query and the projection.
+  const pools = config.shards.map((target) => createSqlPool(target, { max: config.poolMax }));
+  const store = new MysqlOrderViewStore(pools, router);
   const clock = { now: () => new Date() };
   const stats = new ProjectionStats();
-
   const nats = new OrderStreamConnection(config.nats, logger);
   const metrics = createMetricsRegistry();
-  // getProjectionLag is made below; the lag gauges call it only when scraped.
+  // The lag gauges call getProjectionLag (made below) only when scraped.
   const instrument = createOrderQueryMetrics(metrics, () => getProjectionLag());
-  const projectionStore = options.decorateStore?.(store) ?? store;
-  const project = instrument.projectBatch(
-    createProjectOrderEventBatch({
-      store: projectionStore,
-      stats,
-      clock,
-      projectOne: createProjectOrderEvent({ store: projectionStore, stats, clock }),
-      // Expected now and then (two processes inserting one order); the events are then projected one by one.
-      onFallback: (error, events) => logger.debug({ err: error, events }, 'projection batch failed; projecting its events one by one'),
-    }),
-  );
+
   const consumer = new OrderEventsConsumer({
-    openConsumer: () => nats.connection.jetstream().consumers.get(config.nats.stream, config.nats.consumer),
-    project,
-    deadLetters: instrument.deadLetters(new DeadLetterPublisher(() => nats.connection.jetstream(), config.nats.deadLetterSubject)),
+    openConsumer: () => nats.openConsumer(),
+    decode: decodeOrderEvent,
+    project: instrument.projection(
+      createProjectOrderEvents({
+        store: options.decorateStore?.(store) ?? store,
+        stats,
+        clock,
+        // Expected now and then (two processes inserting one order); the events are then projected one by one.
+        onFallback: (error, events) => logger.debug({ err: error, events }, 'projection batch failed; projecting its events one by one'),
+      }),
+    ),
+    deadLetters: instrument.deadLetters(new DeadLetterPublisher(() => nats.jetStream, config.nats.deadLetterSubject)),
     stats,
     logger,
-    maxDeliver: config.nats.maxDeliver,
-    redeliveryDelayMs: config.projection.redeliveryDelayMs,
-    redeliveryDelayMaxMs: config.projection.redeliveryDelayMaxMs,
+    settlement: {
+      maxDeliver: config.nats.maxDeliver,
+      redeliveryDelayMs: config.projection.redeliveryDelayMs,
+      redeliveryDelayMaxMs: config.projection.redeliveryDelayMaxMs,
+    },
     concurrency: config.projection.concurrency,
     batchSize: config.projection.batchSize,
     pullExpiresMs: config.projection.pullExpiresMs,
@@ -86,11 +86,8 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
   const cursors = createPageCursors(config.cursorSecret);
   const queries = createOrderQueries({ store, cursors, clock, readWaitMaxMs: config.readWaitMaxMs });
   const listAllOrders = createListAllOrders({ reader: options.decorateShardReader?.(store) ?? store, cursors });
-  const getProjectionLag = createGetProjectionLag({
-    progress: new JetStreamConsumerProgress(() => nats.manager, config.nats.stream, config.nats.consumer),
-    stats,
-    clock,
-  });
+  const progress = new JetStreamConsumerProgress(() => nats.manager, config.nats.stream, config.nats.consumer);
+  const getProjectionLag = createGetProjectionLag({ progress, stats, clock });
   const grpc = new GrpcServer({
     host: config.grpc.host,
     port: config.grpc.port,
@@ -106,27 +103,27 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
     metrics,
   });
 
-  const lifecycle = new Lifecycle([
-    ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),
-    {
-      name: 'read-shards',
-      start: async () => {
-        await forEachShard(router, async (shard) => {
-          const target = config.shards[shard]!;
-          if (config.migrateOnStart) {
-            await ensureDatabase(target);
-            await migrate(target, READ_SHARD_MIGRATIONS);
-          }
-          await shards[shard]!.authenticate();
-        });
-      },
-      stop: async () => {
-        await Promise.all([...shards.map((db) => db.close()), ...sqlShards.map((pool) => pool.end())]);
-      },
-    },
-    nats,
-    consumer,
-    grpc,
-  ]);
+  const metricsServer = config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : [];
+  const lifecycle = new Lifecycle([...metricsServer, readShards(config, router, pools), nats, consumer, grpc]);
   return { lifecycle, queries, listAllOrders, getProjectionLag, consumer, stats, store, grpc, logger, metrics };
+}
+
+/** At start: migrates every read shard (when configured) and checks it answers; at stop: closes the pools. */
+function readShards(config: OrderQueryConfig, router: ShardRouter, pools: SqlPool[]): Component {
+  return {
+    name: 'read-shards',
+    start: async () => {
+      await forEachShard(router, async (shard) => {
+        const target = config.shards[shard]!;
+        if (config.migrateOnStart) {
+          await ensureDatabase(target);
+          await migrate(target, READ_SHARD_MIGRATIONS);
+        }
+        await pools[shard]!.ping();
+      });
+    },
+    stop: async () => {
+      await Promise.all(pools.map((pool) => pool.end()));
+    },
+  };
 }

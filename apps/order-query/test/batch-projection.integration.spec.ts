@@ -5,7 +5,7 @@ import type { Msg, Subscription } from 'nats';
 import type { OrderQueryConfig } from '../src/config';
 import type { OrderViewStore } from '../src/domain/ports';
 import type { ProjectionDecision } from '../src/domain/projection';
-import { DEAD_LETTER_HEADERS } from '../src/infrastructure/dead-letter.publisher';
+import { DEAD_LETTER_HEADERS } from '../src/infrastructure/nats/dead-letter.publisher';
 import { actor, cleanUp, EventFeed, orderHistory, queryConfig, ReadShards, RunningOrderQuery, sleep, startOrderQuery, waitFor } from './support';
 
 interface Batch {
@@ -24,9 +24,12 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
   let shards: ReadShards;
   let deadLetters: Msg[];
   let deadLetterSubscription: Subscription;
-  /** Every batch transaction that committed, and every event projected alone (the fallback). */
+  /**
+   * Every projection transaction that committed, and the events of every one that failed (a failed
+   * share of several events is then projected one event at a time: the fallback).
+   */
   const batches: Batch[] = [];
-  const alone: string[] = [];
+  const failed: string[] = [];
   /** While closed, batches wait before their transaction: the groups in flight keep their slots. */
   const gate = { closed: undefined as Promise<void> | undefined, open: () => undefined as void, held: 0 };
   const blockers = new Set<string>();
@@ -41,17 +44,16 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
       get: (id) => store.get(id),
       listByCustomer: (...args) => store.listByCustomer(...args),
       shardOf: (id) => store.shardOf(id),
-      project: (event, decide, at) => {
-        alone.push(event.eventId);
-        return store.project(event, decide, at);
-      },
-      projectBatch: async (events, decide, at) => {
+      project: async (events, decide, at, attempts) => {
         if (gate.closed) {
           gate.held++;
           await gate.closed;
           gate.held--;
         }
-        const decisions = await store.projectBatch(events, decide, at);
+        const decisions = await store.project(events, decide, at, attempts).catch((error: unknown) => {
+          failed.push(...events.map((e) => e.eventId));
+          throw error;
+        });
         batches.push({ shard: store.shardOf(events[0]!.orderId), events: events.map(({ eventId, orderId, version }) => ({ eventId, orderId, version })), decisions });
         return decisions;
       },
@@ -71,7 +73,7 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
 
   beforeEach(() => {
     batches.length = 0;
-    alone.length = 0;
+    failed.length = 0;
   });
 
   const consumerInfo = async () => (await feed.nc.jetstreamManager()).consumers.info(config.nats.stream, config.nats.consumer);
@@ -139,7 +141,7 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
 
     // Batched: groups of at most PROJECTION_BATCH_MAX (64), one transaction per shard's share, every shard used.
     const burst = burstBatches();
-    expect(alone).toEqual([]);
+    expect(failed).toEqual([]);
     expect(burst.reduce((sum, b) => sum + b.events.length, 0)).toBe(240);
     const shardCount = config.shards.length;
     expect(burst.length).toBeLessThanOrEqual(shardCount * Math.ceil(240 / 64) + shardCount * CONCURRENCY);
@@ -172,7 +174,7 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     expect(gina.events.filter((e) => e.orderId === a1!.orderId).map((e) => e.version)).toEqual([1, 2, 3, 1]);
     expect(gina.decisions.filter((_, i) => gina.events[i]!.orderId === a1!.orderId)).toEqual(['insert', 'apply', 'apply', 'duplicate']);
     expect(decisionsOf(b3!.eventId)[0]).toBe('out-of-order');
-    expect(alone).toEqual([]);
+    expect(failed).toEqual([]);
     expect((await oq.api.getOrder({ orderId: a1!.orderId, actor: actor('gina') })).order).toEqual(a3!.order);
     await sleep(300); // redelivered after its NAK delay, still out of order
     expect((await viewOf(b1!.orderId))?.version).toBe(1);
@@ -220,6 +222,6 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     expect((await oq.api.getOrder({ orderId: owned!.orderId, actor: actor('iris') })).order).toMatchObject({ customerId: 'iris', version: 1, status: orderV1.OrderStatus.ORDER_STATUS_RESERVED });
     for (const events of histories) expect((await viewOf(events[0]!.orderId))?.version).toBe(2);
     expect(burstBatches().some((b) => b.events.length > 1)).toBe(true);
-    expect(alone).toEqual([]);
+    expect(failed).toEqual([]);
   });
 });

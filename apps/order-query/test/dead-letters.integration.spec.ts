@@ -4,7 +4,7 @@ import { orderV1 } from '@orderflow/proto';
 import { workspaceRoot } from '@orderflow/stack';
 import type { OrderQueryConfig } from '../src/config';
 import type { OrderViewStore } from '../src/domain/ports';
-import { DeadLetterQueue } from '../src/infrastructure/dead-letter.queue';
+import { DeadLetterQueue } from '../src/infrastructure/nats/dead-letter.queue';
 import { actor, caughtUp, cleanUp, EventFeed, orderHistory, queryConfig, RunningOrderQuery, startOrderQuery, waitFor } from './support';
 
 /** `npm run dead-letters -- <args>` from the workspace root, with the run's NATS settings as order-query has them. */
@@ -42,13 +42,9 @@ describe('dead letters: listed, and replayed once their cause is fixed (real Mar
       get: (id) => store.get(id),
       listByCustomer: (...args) => store.listByCustomer(...args),
       shardOf: (id) => store.shardOf(id),
-      project: async (event, decide, at) => {
-        if (unreachable.has(event.orderId)) throw down();
-        return store.project(event, decide, at);
-      },
-      projectBatch: async (events, decide, at) => {
+      project: async (events, decide, at, attempts) => {
         if (events.some((event) => unreachable.has(event.orderId))) throw down();
-        return store.projectBatch(events, decide, at);
+        return store.project(events, decide, at, attempts);
       },
     });
     oq = await startOrderQuery(config, { decorateStore });

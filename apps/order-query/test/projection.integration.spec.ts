@@ -3,7 +3,7 @@ import { orderV1 } from '@orderflow/proto';
 import type { Msg, Subscription } from 'nats';
 import type { OrderQueryConfig } from '../src/config';
 import type { OrderViewStore } from '../src/domain/ports';
-import { DEAD_LETTER_HEADERS } from '../src/infrastructure/dead-letter.publisher';
+import { DEAD_LETTER_HEADERS } from '../src/infrastructure/nats/dead-letter.publisher';
 import { actor, caughtUp, cleanUp, EventFeed, orderHistory, queryConfig, ReadShards, RunningOrderQuery, sleep, startOrderQuery, waitFor } from './support';
 
 const S = orderV1.OrderStatus;
@@ -24,10 +24,7 @@ describe('order-query projecting the ORDERS stream (real MariaDB x2 and NATS Jet
   let shards: ReadShards;
   let deadLetters: Msg[];
   let deadLetterSubscription: Subscription;
-  /**
-   * Event ids whose projection "crashes" after its commit, before the ack: JetStream redelivers them.
-   * A batch that crashes sends its events down the one-event path, which crashes too (once).
-   */
+  /** Event ids whose projection "crashes" once after its commit, before the ack: JetStream redelivers them. */
   const crashAfterCommit = new Set<string>();
 
   beforeAll(async () => {
@@ -39,14 +36,9 @@ describe('order-query projecting the ORDERS stream (real MariaDB x2 and NATS Jet
       get: (id) => store.get(id),
       listByCustomer: (...args) => store.listByCustomer(...args),
       shardOf: (id) => store.shardOf(id),
-      project: async (event, decide, at) => {
-        const decision = await store.project(event, decide, at);
-        if (crashAfterCommit.delete(event.eventId)) throw new Error('simulated crash between commit and ack');
-        return decision;
-      },
-      projectBatch: async (events, decide, at) => {
-        const decisions = await store.projectBatch(events, decide, at);
-        if (events.some((event) => crashAfterCommit.has(event.eventId))) throw new Error('simulated crash between commit and ack');
+      project: async (events, decide, at, attempts) => {
+        const decisions = await store.project(events, decide, at, attempts);
+        if (events.filter((event) => crashAfterCommit.delete(event.eventId)).length > 0) throw new Error('simulated crash between commit and ack');
         return decisions;
       },
     });
@@ -205,13 +197,9 @@ describe('order-query when an event keeps failing (MAX_DELIVER 3)', () => {
       get: (id) => store.get(id),
       listByCustomer: (...args) => store.listByCustomer(...args),
       shardOf: (id) => store.shardOf(id),
-      project: async (event, decide, at) => {
-        if (unreachable.has(event.orderId)) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-        return store.project(event, decide, at);
-      },
-      projectBatch: async (events, decide, at) => {
+      project: async (events, decide, at, attempts) => {
         if (events.some((event) => unreachable.has(event.orderId))) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-        return store.projectBatch(events, decide, at);
+        return store.project(events, decide, at, attempts);
       },
     });
     oq = await startOrderQuery(config, { decorateStore });

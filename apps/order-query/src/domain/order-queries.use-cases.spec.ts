@@ -30,9 +30,8 @@ function harness(readWaitMaxMs = 1_000) {
   const views = new Map<string, OrderView>();
   let reads = 0;
   const store: OrderViewStore = {
-    project: async () => 'duplicate',
     shardOf: () => 0,
-    projectBatch: async (events) => events.map(() => 'duplicate'),
+    project: async (events) => events.map(() => 'duplicate'),
     get: async (id) => {
       reads++;
       return views.get(id);

@@ -1,4 +1,4 @@
-import { changesView, decideProjection, ProjectionStats, redeliveryDelay } from './projection';
+import { changesView, decideProjection, ProjectionStats } from './projection';
 
 const at = (version: number, customerId = 'alice') => ({ version, customerId });
 
@@ -21,12 +21,6 @@ describe('the projection rule', () => {
 
   it('when the decision is insert or apply, then the view changes; otherwise it does not', () => {
     expect(['insert', 'apply', 'duplicate', 'out-of-order', 'conflict'].filter((d) => changesView(d as never))).toEqual(['insert', 'apply']);
-  });
-});
-
-describe('redelivery delay', () => {
-  it('when deliveries repeat, then the delay doubles from the base up to the ceiling', () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 50].map((n) => redeliveryDelay(n, 200, 5_000))).toEqual([200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
   });
 });
 

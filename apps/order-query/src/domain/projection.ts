@@ -30,12 +30,6 @@ export function decideProjection(current: ProjectedState | undefined, event: Pro
 /** Whether the state changed, i.e. the event counts as applied. */
 export const changesView = (decision: ProjectionDecision): boolean => decision === 'insert' || decision === 'apply';
 
-/** NAK delay for the n-th delivery (1-based): base, 2 x base, 4 x base, ... up to max. */
-export function redeliveryDelay(deliveryCount: number, baseMs: number, maxMs: number): number {
-  const exponent = Math.min(Math.max(deliveryCount - 1, 0), 30);
-  return Math.min(maxMs, baseMs * 2 ** exponent);
-}
-
 /** What this process has done since it started; read by GetProjectionLag. */
 export class ProjectionStats {
   eventsApplied = 0;

@@ -3,23 +3,24 @@ import { SpanScope, withConsumerSpan } from '@orderflow/telemetry';
 import type { Consumer, JsMsg } from 'nats';
 import { InvalidEventError } from '../domain/errors';
 import type { UncheckedOrderEvent } from '../domain/model';
-import type { ProjectionResult, ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
-import { ProjectionStats, redeliveryDelay } from '../domain/projection';
-import type { DeadLetter } from '../infrastructure/dead-letter.publisher';
-import { decodeOrderEvent } from '../infrastructure/order-event.codec';
+import type { DeadLetters } from '../domain/ports';
+import type { ProjectOrderEvents } from '../domain/project-order-events.use-case';
+import type { ProjectionStats } from '../domain/projection';
+import { ApplyOutcome, settle, Settlement, SettlementPolicy } from '../domain/settlement';
+import { OrderedDispatcher } from './ordered-dispatcher';
 import { ReadyGroups } from './ready-groups';
 
 export interface OrderEventsConsumerOptions {
   /** The durable pull consumer (created at start by the NATS component). */
   openConsumer: () => Promise<Consumer>;
-  project: ProjectOrderEventBatch;
-  deadLetters: { publish(letter: DeadLetter): Promise<void> };
+  /** Message bytes -> an event to validate; throws InvalidEventError for bytes that are no event. */
+  decode: (data: Uint8Array) => UncheckedOrderEvent;
+  project: ProjectOrderEvents;
+  deadLetters: DeadLetters;
   stats: ProjectionStats;
   logger: Logger;
-  /** The consumer's max_deliver: the delivery with this count is the last one JetStream makes. */
-  maxDeliver: number;
-  redeliveryDelayMs: number;
-  redeliveryDelayMaxMs: number;
+  /** max_deliver and the NAK delays. */
+  settlement: SettlementPolicy;
   /** Groups of events processed at once. */
   concurrency: number;
   /** Messages asked for per pull. */
@@ -30,48 +31,35 @@ export interface OrderEventsConsumerOptions {
   groupMax: number;
 }
 
-type Delivery = { msg: JsMsg; event: UncheckedOrderEvent; invalid?: undefined } | { msg: JsMsg; event?: undefined; invalid: InvalidEventError };
+type Received = { msg: JsMsg; event: UncheckedOrderEvent; invalid?: undefined } | { msg: JsMsg; event?: undefined; invalid: InvalidEventError };
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-function decode(msg: JsMsg): Delivery {
-  try {
-    return { msg, event: decodeOrderEvent(msg.data) };
-  } catch (error) {
-    return { msg, invalid: error instanceof InvalidEventError ? error : new InvalidEventError(messageOf(error)) };
-  }
-}
-
 /**
- * Pulls the ORDERS stream one bounded pull at a time (up to `batchSize` messages, open at most
- * `pullExpiresMs`), each read to its end: the server has then let go of it. A pull left open when its
- * subscriber goes away is not safe on nats-server 2.9: it can still hand that pull the next events,
- * which nobody reads and which then wait out ack_wait (30 s). So stop() never cuts a pull short; it
- * stops asking for more and projects what the open pull still brings.
+ * The entry point of the ORDERS stream: pulls, hands groups of events to the projection through an
+ * ordered dispatcher, and settles each message as the settlement decision (src/domain/settlement.ts) says.
  *
- * Projects in groups: the messages already buffered when a group starts (up to
- * `groupMax`; one if only one is there) are projected together, one transaction per read shard, and
- * each message is then settled alone. Up to `concurrency` groups at once; events of one order one
- * after another, in arrival order (the version rule would sort them out anyway, at the price of a NAK).
+ * Pulls one bounded pull at a time (up to `batchSize` messages, open at most `pullExpiresMs`), each read
+ * to its end: the server has then let go of it. A pull left open when its subscriber goes away is not
+ * safe on nats-server 2.9: it can still hand that pull the next events, which nobody reads and which then
+ * wait out ack_wait (30 s). So stop() never cuts a pull short; it stops asking for more and projects what
+ * the open pull still brings.
  *
- * Per event: applied, or already applied -> ack. An earlier version missing -> NAK with a growing
- * delay, so it comes back after its predecessor. A poison message (undecodable, or breaking the event
- * contract) -> published to the dead-letter subject, counted, then terminated. Any other failure
- * (a shard down) -> NAK with the growing delay; on the last delivery JetStream will make, the event is
- * dead-lettered too, so it is kept rather than silently dropped.
+ * The messages already buffered when a group starts (up to `groupMax`; one if only one is there) are
+ * projected together, one transaction per read shard, and each message is then settled alone. Up to
+ * `concurrency` groups at once; events of one order one after another, in arrival order (the version
+ * rule would sort them out anyway, at the price of a NAK).
  */
 export class OrderEventsConsumer implements Component {
   readonly name = 'order-events-consumer';
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
-  private readonly tasks = new Set<Promise<void>>();
-  /** The last group in flight of each order; a later group holding that order runs after it. */
-  private readonly chains = new Map<string, Promise<void>>();
-  private inFlight = 0;
-  private readonly slotWaiters: (() => void)[] = [];
+  private readonly dispatcher: OrderedDispatcher;
 
-  constructor(private readonly options: OrderEventsConsumerOptions) {}
+  constructor(private readonly options: OrderEventsConsumerOptions) {
+    this.dispatcher = new OrderedDispatcher(options.concurrency, (error) => options.logger.error({ err: error }, 'could not settle a group of events'));
+  }
 
   async start(): Promise<void> {
     if (this.running) return;
@@ -88,7 +76,7 @@ export class OrderEventsConsumer implements Component {
     this.running = false;
     this.wake?.();
     await this.loop;
-    await Promise.all(this.tasks);
+    await this.dispatcher.drain();
   }
 
   private async run(): Promise<void> {
@@ -102,16 +90,20 @@ export class OrderEventsConsumer implements Component {
           const groups = new ReadyGroups(messages[Symbol.asyncIterator](), this.options.groupMax);
           for (;;) {
             // A slot first, then the group: while every slot is busy, messages gather and the next group is larger.
-            await this.acquireSlot();
+            await this.dispatcher.acquire();
             let dispatched = false;
             try {
               const group = await groups.next();
               if (!group) break;
               failures = 0;
-              this.dispatch(group.map(decode));
+              const received = group.map((msg) => this.receive(msg));
+              this.dispatcher.dispatch(
+                received.flatMap((r) => (r.event ? [r.event.orderId] : [])),
+                () => this.handleGroup(received),
+              );
               dispatched = true;
             } finally {
-              if (!dispatched) this.releaseSlot();
+              if (!dispatched) this.dispatcher.release();
             }
           }
         }
@@ -123,45 +115,33 @@ export class OrderEventsConsumer implements Component {
     }
   }
 
-  /**
-   * Per-order ordering across groups: a group starts once every group in flight that holds one of its
-   * orders has finished. Waits only point to earlier groups, so they never form a circle, and groups
-   * without a shared order still run side by side.
-   */
-  private dispatch(group: Delivery[]): void {
-    const orders = [...new Set(group.flatMap((d) => (d.event ? [d.event.orderId] : [])))];
-    const before = orders.flatMap((orderId) => this.chains.get(orderId) ?? []);
-    const task = Promise.all(before)
-      .then(() => this.handleGroup(group))
-      .catch((error: unknown) => this.options.logger.error({ err: error, events: group.length }, 'could not settle a group of events'));
-    for (const orderId of orders) this.chains.set(orderId, task);
-    this.tasks.add(task);
-    void task.finally(() => {
-      this.tasks.delete(task);
-      for (const orderId of orders) if (this.chains.get(orderId) === task) this.chains.delete(orderId);
-      this.releaseSlot();
-    });
+  private receive(msg: JsMsg): Received {
+    try {
+      return { msg, event: this.options.decode(msg.data) };
+    } catch (error) {
+      return { msg, invalid: error instanceof InvalidEventError ? error : new InvalidEventError(messageOf(error)) };
+    }
   }
 
   /** One projection for the group's events; then each message is settled on its own, in its own span. */
-  private async handleGroup(group: Delivery[]): Promise<void> {
-    const projectable = group.filter((d) => d.event !== undefined);
-    const events = projectable.map((d) => d.event as UncheckedOrderEvent);
-    // The batch use case resolves per event and does not reject; were it to, every event is retried.
-    const projected = this.options.project(events).catch((error: unknown) => events.map((): ProjectionResult => ({ error })));
-    const results = new Map<Delivery, Promise<ProjectionResult>>(projectable.map((d, i) => [d, projected.then((all) => all[i]!)]));
+  private async handleGroup(group: Received[]): Promise<void> {
+    const projectable = group.filter((r) => r.event !== undefined);
+    const events = projectable.map((r) => r.event as UncheckedOrderEvent);
+    // The use case resolves per event and does not reject; were it to, every event is retried.
+    const projected = this.options.project(events).catch((error: unknown) => events.map((): ApplyOutcome => ({ error })));
+    const outcomes = new Map<Received, Promise<ApplyOutcome>>(projectable.map((r, i) => [r, projected.then((all) => all[i]!)]));
     await Promise.all(
-      group.map((d) =>
-        this.handle(d, results.get(d) ?? Promise.resolve({ error: d.invalid }))
+      group.map((r) =>
+        this.handle(r, outcomes.get(r) ?? Promise.resolve({ error: r.invalid }))
           // ack/nak throw when the connection is gone; the message is then redelivered after ack_wait.
-          .catch((error: unknown) => this.options.logger.error({ err: error, subject: d.msg.subject, seq: d.msg.seq }, 'could not settle an event')),
+          .catch((error: unknown) => this.options.logger.error({ err: error, subject: r.msg.subject, seq: r.msg.seq }, 'could not settle an event')),
       ),
     );
   }
 
   /** In a span that continues the trace the outbox relay put in the message's headers. */
-  private handle(delivery: Delivery, result: Promise<ProjectionResult>): Promise<void> {
-    const { msg } = delivery;
+  private handle(received: Received, outcome: Promise<ApplyOutcome>): Promise<void> {
+    const { msg } = received;
     const attributes = {
       'messaging.system': 'nats',
       'messaging.operation.type': 'process',
@@ -169,30 +149,24 @@ export class OrderEventsConsumer implements Component {
       'messaging.message.id': msg.headers?.get('Nats-Msg-Id') ?? '',
       'messaging.nats.delivery_count': msg.info.deliveryCount,
     };
-    return withConsumerSpan(`process ${msg.subject}`, msg.headers, attributes, (span) => this.settle(delivery, result, span));
+    return withConsumerSpan(`process ${msg.subject}`, msg.headers, attributes, async (span) => {
+      const applied = await outcome;
+      const settlement = settle(applied, { count: msg.info.deliveryCount, event: received.event }, this.options.settlement);
+      return this.settleAs(settlement, msg, applied, span);
+    });
   }
 
-  /** Every outcome ends in ack, nak or term. */
-  private async settle({ msg, event }: Delivery, result: Promise<ProjectionResult>, span: SpanScope): Promise<void> {
-    const deliveries = msg.info.deliveryCount;
-    const lastDelivery = deliveries >= this.options.maxDeliver;
-    const retryIn = redeliveryDelay(deliveries, this.options.redeliveryDelayMs, this.options.redeliveryDelayMaxMs);
-    try {
-      const { decision, error } = await result;
-      if (!decision) throw error;
-      span.setAttribute('orderflow.projection.decision', decision);
-      if (decision !== 'out-of-order') return msg.ack();
-      if (lastDelivery) {
-        return await this.deadLetter(msg, `version ${event?.version} of order ${event?.orderId} never became the next version in ${deliveries} deliveries`, retryIn);
-      }
-      msg.nak(retryIn);
-    } catch (error) {
-      if (error instanceof InvalidEventError) return await this.deadLetter(msg, error.message, retryIn);
-      if (lastDelivery) return await this.deadLetter(msg, `failed on all ${deliveries} deliveries, last: ${messageOf(error)}`, retryIn);
-      span.setAttribute('orderflow.projection.error', messageOf(error));
-      this.options.logger.warn({ err: error, subject: msg.subject, seq: msg.seq, deliveries, retryInMs: retryIn }, 'event not projected; redelivery asked');
-      msg.nak(retryIn);
+  /** Every settlement ends in ack, nak or term. */
+  private async settleAs(settlement: Settlement, msg: JsMsg, { decision, error }: ApplyOutcome, span: SpanScope): Promise<void> {
+    if (decision) span.setAttribute('orderflow.projection.decision', decision);
+    if (settlement.action === 'ack') return msg.ack();
+    if (settlement.action === 'dead-letter') return this.deadLetter(msg, settlement.reason, settlement.delayMs);
+    if (settlement.failure !== undefined) {
+      span.setAttribute('orderflow.projection.error', settlement.failure);
+      const context = { err: error, subject: msg.subject, seq: msg.seq, deliveries: msg.info.deliveryCount, retryInMs: settlement.delayMs };
+      this.options.logger.warn(context, 'event not projected; redelivery asked');
     }
+    msg.nak(settlement.delayMs);
   }
 
   private async deadLetter(msg: JsMsg, error: string, retryIn: number): Promise<void> {
@@ -208,16 +182,6 @@ export class OrderEventsConsumer implements Component {
     this.options.stats.recordDeadLettered();
     this.options.logger.warn({ subject: msg.subject, seq: msg.seq, deliveries: letter.deliveries, error }, 'event dead-lettered');
     msg.term();
-  }
-
-  private async acquireSlot(): Promise<void> {
-    while (this.inFlight >= this.options.concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    this.inFlight++;
-  }
-
-  private releaseSlot(): void {
-    this.inFlight--;
-    this.slotWaiters.shift()?.();
   }
 
   private pause(ms: number): Promise<void> {

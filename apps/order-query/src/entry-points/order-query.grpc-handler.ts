@@ -4,7 +4,7 @@ import type { GetProjectionLag } from '../domain/get-projection-lag.use-case';
 import type { ListAllOrders } from '../domain/list-all-orders.use-case';
 import type { Actor } from '../domain/model';
 import type { OrderQueries } from '../domain/order-queries.use-cases';
-import { statusFromProto, toProtoOrder } from '../infrastructure/order-proto.mapper';
+import { statusFromProto, toProtoOrder } from './order-proto.mapper';
 import { toGrpcError } from './grpc-error.mapper';
 
 const actorOf = (actor: orderV1.Actor | undefined): Actor | undefined => actor && { customerId: actor.customerId, admin: actor.admin };

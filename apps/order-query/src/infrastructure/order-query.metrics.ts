@@ -1,8 +1,8 @@
 import { scrapeReading } from '@orderflow/service-kit';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ProjectionLag } from '../domain/model';
-import type { ProjectOrderEventBatch } from '../domain/project-order-event-batch.use-case';
-import type { DeadLetter } from './dead-letter.publisher';
+import type { DeadLetters } from '../domain/ports';
+import type { ProjectOrderEvents } from '../domain/project-order-events.use-case';
 
 export const PROJECTION_RESULTS = ['applied', 'duplicate', 'out_of_order', 'dead_lettered'] as const;
 
@@ -45,7 +45,7 @@ export function createOrderQueryMetrics(registry: Registry, projectionLag: () =>
 
   return {
     /** Counts each event's decision; failures are counted when they end in a dead letter. */
-    projectBatch(inner: ProjectOrderEventBatch): ProjectOrderEventBatch {
+    projection(inner: ProjectOrderEvents): ProjectOrderEvents {
       return async (batch) => {
         const results = await inner(batch);
         for (const { decision } of results) {
@@ -54,7 +54,7 @@ export function createOrderQueryMetrics(registry: Registry, projectionLag: () =>
         return results;
       };
     },
-    deadLetters<P extends { publish(letter: DeadLetter): Promise<void> }>(inner: P): { publish(letter: DeadLetter): Promise<void> } {
+    deadLetters(inner: DeadLetters): DeadLetters {
       return {
         publish: async (letter) => {
           await inner.publish(letter);

@@ -2,8 +2,7 @@ import { bucketForCustomer, OrderIdGenerator } from '@orderflow/sharding';
 import { InvalidEventError } from './errors';
 import type { OrderEvent, UncheckedOrderEvent } from './model';
 import type { OrderViewStore } from './ports';
-import { createProjectOrderEventBatch } from './project-order-event-batch.use-case';
-import { createProjectOrderEvent } from './project-order-event.use-case';
+import { ALONE_ATTEMPTS, createProjectOrderEvents } from './project-order-events.use-case';
 import { changesView, ProjectedState, ProjectionStats } from './projection';
 
 const ids = new OrderIdGenerator();
@@ -36,19 +35,18 @@ function history(customerId: string, versions: number, orderId = ids.next(bucket
 /** An in-memory store (two "shards" by the order id's parity): the batch rules here, the SQL against real servers. */
 function harness() {
   const views = new Map<string, ProjectedState>();
+  /** Every transaction: its events and the runs it was allowed. */
   const batches: string[][] = [];
+  const attempts: number[] = [];
+  /** Shards whose next transaction fails (once). */
   const failingShards = new Set<number>();
   const write = (event: OrderEvent) => views.set(event.orderId, { version: event.version, customerId: event.customerId });
   const store: OrderViewStore = {
     shardOf: (orderId) => Number(BigInt(orderId) % 2n),
-    project: async (event, decide) => {
-      const decision = decide(views.get(event.orderId));
-      if (changesView(decision)) write(event);
-      return decision;
-    },
-    projectBatch: async (events, decide) => {
+    project: async (events, decide, _at, runs) => {
       batches.push(events.map((e) => e.eventId));
-      if (failingShards.has(store.shardOf(events[0]!.orderId))) throw new Error('Deadlock found when trying to get lock');
+      attempts.push(runs);
+      if (failingShards.delete(store.shardOf(events[0]!.orderId))) throw new Error('Deadlock found when trying to get lock');
       const decisions = decide(new Map(views));
       events.forEach((event, i) => changesView(decisions[i]!) && write(event));
       return decisions;
@@ -59,14 +57,8 @@ function harness() {
   const stats = new ProjectionStats();
   const clock = { now: () => new Date('2026-01-01T00:00:05Z') };
   const fallbacks: number[] = [];
-  const project = createProjectOrderEventBatch({
-    store,
-    stats,
-    clock,
-    projectOne: createProjectOrderEvent({ store, stats, clock }),
-    onFallback: (_, events) => fallbacks.push(events),
-  });
-  return { views, batches, failingShards, stats, fallbacks, project };
+  const project = createProjectOrderEvents({ store, stats, clock, onFallback: (_, events) => fallbacks.push(events) });
+  return { views, batches, attempts, failingShards, stats, fallbacks, project };
 }
 
 const onShard = (shard: number, customerId: string) => {
@@ -76,7 +68,7 @@ const onShard = (shard: number, customerId: string) => {
   }
 };
 
-describe('projecting a batch of order events', () => {
+describe('projecting order events (one path: a single event is a batch of one)', () => {
   it('when a batch spans shards, then each shard gets one transaction with its events in arrival order, and results keep the batch order', async () => {
     const h = harness();
     const [a1, a2, a3] = onShard(0, 'alice');
@@ -85,6 +77,7 @@ describe('projecting a batch of order events', () => {
 
     expect(results).toEqual([{ decision: 'insert' }, { decision: 'insert' }, { decision: 'apply' }, { decision: 'apply' }, { decision: 'apply' }]);
     expect(h.batches).toEqual([[a1!.eventId, a2!.eventId, a3!.eventId], [b1!.eventId, b2!.eventId]]);
+    expect(h.attempts).toEqual([1, 1]); // a failed share falls back to its events alone, which retry
     expect(h.stats.eventsApplied).toBe(5);
     expect(h.stats.lastAppliedAt).toEqual(new Date('2026-01-01T00:00:05Z'));
   });
@@ -122,7 +115,31 @@ describe('projecting a batch of order events', () => {
 
     expect(results.map((r) => r.decision)).toEqual(['insert', 'out-of-order', 'insert', 'apply']);
     expect(h.fallbacks).toEqual([3]);
+    expect(h.batches.filter((b) => b.length === 1 && b[0] !== b1!.eventId)).toEqual([[a1!.eventId], [a3!.eventId], [a2!.eventId]]);
     expect(h.views.get(a1!.orderId)).toEqual({ version: 2, customerId: 'alice' });
     expect(h.stats.eventsApplied).toBe(3);
+  });
+
+  it('when a shard has a single event, then it is a batch of one that may run ALONE_ATTEMPTS times, with no fallback', async () => {
+    const h = harness();
+    const [a1] = history('alice', 1);
+    const results = await h.project([a1!]);
+
+    expect(results).toEqual([{ decision: 'insert' }]);
+    expect(h.batches).toEqual([[a1!.eventId]]);
+    expect(h.attempts).toEqual([ALONE_ATTEMPTS]);
+    expect(h.fallbacks).toEqual([]);
+  });
+
+  it("when a lone event's transaction fails, then that event alone gets the error and the other shard's event still applies", async () => {
+    const h = harness();
+    const [a1] = onShard(0, 'alice');
+    const [b1] = onShard(1, 'bob');
+    h.failingShards.add(0);
+    const results = await h.project([a1!, b1!]);
+
+    expect(results[0]!.error).toEqual(new Error('Deadlock found when trying to get lock'));
+    expect(results[1]).toEqual({ decision: 'insert' });
+    expect(h.stats.eventsApplied).toBe(1);
   });
 });

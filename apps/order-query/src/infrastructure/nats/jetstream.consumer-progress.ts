@@ -1,6 +1,6 @@
 import type { JetStreamManager } from 'nats';
-import { DependencyUnavailableError } from '../domain/errors';
-import type { ConsumerProgress } from '../domain/ports';
+import { DependencyUnavailableError } from '../../domain/errors';
+import type { ConsumerProgress } from '../../domain/ports';
 
 /**
  * The durable consumer's position, from JetStream: unapplied = not yet delivered (num_pending) plus

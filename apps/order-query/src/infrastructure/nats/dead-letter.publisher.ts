@@ -1,15 +1,5 @@
-import { headers as natsHeaders, JetStreamClient, MsgHdrs } from 'nats';
-
-export interface DeadLetter {
-  data: Uint8Array;
-  headers: MsgHdrs | undefined;
-  /** Where the message was: its subject, stream and stream sequence. */
-  subject: string;
-  stream: string;
-  streamSequence: number;
-  deliveries: number;
-  error: string;
-}
+import { headers as natsHeaders, JetStreamClient } from 'nats';
+import type { DeadLetter, DeadLetters } from '../../domain/ports';
 
 export const DEAD_LETTER_HEADERS = {
   subject: 'Orderflow-Original-Subject',
@@ -29,7 +19,7 @@ const headerValue = (value: string) => value.replace(/[^\x20-\x7e]+/g, ' ').slic
  * stream keeps it. The publish waits for the stream's ack, so a dead letter is stored before the
  * original is terminated; its message id (stream + sequence) keeps a repeated dead-lettering single.
  */
-export class DeadLetterPublisher {
+export class DeadLetterPublisher implements DeadLetters {
   constructor(
     private readonly jetStream: () => JetStreamClient,
     private readonly subject: string,

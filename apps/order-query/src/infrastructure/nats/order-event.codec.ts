@@ -1,7 +1,7 @@
 import { orderV1 } from '@orderflow/proto';
-import { InvalidEventError } from '../domain/errors';
-import { ORDER_EVENT_KINDS, UncheckedOrderEvent } from '../domain/model';
-import { statusFromProto } from './order-proto.mapper';
+import { InvalidEventError } from '../../domain/errors';
+import { ORDER_EVENT_KINDS, UncheckedOrderEvent } from '../../domain/model';
+import { statusFromProto } from '../../entry-points/order-proto.mapper';
 
 /** Bytes from the ORDERS stream -> an event to validate. Undecodable bytes are a poison message. */
 export function decodeOrderEvent(data: Uint8Array): UncheckedOrderEvent {

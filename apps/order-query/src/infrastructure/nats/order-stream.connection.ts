@@ -1,6 +1,6 @@
 import { connectNats, ensureStream, orderEventSubjects, ordersStream } from '@orderflow/messaging';
 import type { Component, Logger } from '@orderflow/service-kit';
-import { AckPolicy, ConsumerConfig, DeliverPolicy, JetStreamManager, nanos, NatsConnection, NatsError } from 'nats';
+import { AckPolicy, Consumer, ConsumerConfig, DeliverPolicy, JetStreamClient, JetStreamManager, nanos, NatsConnection, NatsError } from 'nats';
 
 export interface OrderStreamSettings {
   servers: string;
@@ -94,6 +94,15 @@ export class OrderStreamConnection implements Component {
   get manager(): JetStreamManager {
     if (!this.jsm) throw new Error('NATS is not connected yet');
     return this.jsm;
+  }
+
+  get jetStream(): JetStreamClient {
+    return this.connection.jetstream();
+  }
+
+  /** The durable pull consumer made at start. */
+  openConsumer(): Promise<Consumer> {
+    return this.jetStream.consumers.get(this.settings.stream, this.settings.consumer);
   }
 
   async start(): Promise<void> {

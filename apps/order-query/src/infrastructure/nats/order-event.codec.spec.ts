@@ -1,5 +1,5 @@
 import { orderV1 } from '@orderflow/proto';
-import { InvalidEventError } from '../domain/errors';
+import { InvalidEventError } from '../../domain/errors';
 import { decodeOrderEvent } from './order-event.codec';
 
 describe('order event codec', () => {

@@ -1,9 +1,9 @@
 import { rowsOf, Statement, StatementResult, toSqlDateTime } from '@orderflow/database';
-import type { OrderEvent } from '../domain/model';
-import type { ProjectedState } from '../domain/projection';
+import type { OrderEvent } from '../../domain/model';
+import type { ProjectedState } from '../../domain/projection';
 
-// The projection's SQL, shared by the one-event and the batch transactions. Ids are 64-bit: sent and
-// read as strings, compared as integers (CAST), never as strings against the BIGINT column.
+// The projection's SQL. Ids are 64-bit: sent and read as strings, compared as integers (CAST), never as
+// strings against the BIGINT column.
 
 /** Locks the orders' views (SELECT ... FOR UPDATE): read back with lockedStates. */
 export function lockViews(orderIds: string[]): Statement {

@@ -1,0 +1,153 @@
+import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, Statement } from '@orderflow/database';
+import { ShardRouter } from '@orderflow/sharding';
+import type { AllOrdersFilter, OrderEvent, OrderItem, OrderStatus, OrderView } from '../../domain/model';
+import type { OrderShardReader, OrderViewStore } from '../../domain/ports';
+import type { ProjectedState, ProjectionDecision } from '../../domain/projection';
+import { lockedStates, lockViews, projectionWrites } from './order-view.statements';
+
+/** A view row as the SqlPool returns it: BIGINTs as strings, DATETIMEs as Dates. */
+interface ViewRow {
+  order_id: string;
+  customer_id: string;
+  status: OrderStatus;
+  total_minor: number | string;
+  address: string;
+  payment_method: string;
+  version: number | string;
+  items: string;
+  created_at: Date;
+  updated_at: Date;
+  expires_at: Date;
+}
+
+// Ids are 64-bit: read them as strings, never through a JS number, and compare them as integers
+// (CAST), never as strings against a BIGINT column (MySQL would compare doubles).
+const VIEW_COLUMNS = `CAST(v.order_id AS CHAR) AS order_id, v.customer_id, v.status, v.total_minor, v.address, v.payment_method, v.version,
+  v.items, v.created_at, v.updated_at, v.expires_at`;
+
+function toView(row: ViewRow): OrderView {
+  const items = JSON.parse(row.items) as { product_id: string; quantity: number; unit_price_minor: number }[];
+  return {
+    id: row.order_id,
+    customerId: row.customer_id,
+    status: row.status,
+    items: items.map((i): OrderItem => ({ productId: i.product_id, quantity: Number(i.quantity), unitPriceMinor: Number(i.unit_price_minor) })),
+    totalMinor: Number(row.total_minor),
+    address: row.address,
+    paymentMethod: row.payment_method,
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+/**
+ * Order views on the read shards, one SqlPool per read shard: `pools[i]` is read shard i. The router
+ * picks it by the bucket an order id carries, or by the customer (the same bucket: events whose id does
+ * not carry the customer's bucket are refused before they get here), so an order's view and its
+ * listing row share a shard. A query is one round trip; a projection two (see `project`).
+ */
+export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
+  constructor(
+    private readonly pools: SqlPool[],
+    private readonly router: ShardRouter,
+  ) {
+    if (pools.length !== router.shardCount) throw new Error(`${pools.length} read shard pools for a map of ${router.shardCount} shards`);
+  }
+
+  private pool(shard: number): SqlPool {
+    return this.pools[shard] as SqlPool;
+  }
+
+  shardOf(orderId: string): number {
+    return this.router.shardForOrderId(orderId);
+  }
+
+  /**
+   * Round trip 1 opens the transaction and locks every order of the events, round trip 2 writes what
+   * applies and commits. A lost insert race (two processes inserting version 1 at once: the loser then
+   * sees a duplicate) or a deadlock runs it again, up to `attempts` runs in all.
+   */
+  async project(
+    events: OrderEvent[],
+    decide: (stored: ReadonlyMap<string, ProjectedState>) => ProjectionDecision[],
+    projectedAt: Date,
+    attempts: number,
+  ): Promise<ProjectionDecision[]> {
+    if (events.length === 0) return [];
+    const shard = this.shardOf(events[0]!.orderId);
+    if (events.some((event) => this.shardOf(event.orderId) !== shard)) throw new Error('a projection must stay on one read shard');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool(shard).transaction(async (tx) => {
+          const [locked] = await tx.run([lockViews([...new Set(events.map((e) => e.orderId))])]);
+          const decisions = decide(lockedStates(locked));
+          const writes: Statement[] = [];
+          const viewUpdates: number[] = [];
+          events.forEach((event, i) => {
+            const decision = decisions[i];
+            if (decision !== 'insert' && decision !== 'apply') return;
+            if (decision === 'apply') viewUpdates.push(writes.length);
+            writes.push(...projectionWrites(event, decision, projectedAt));
+          });
+          if (writes.length === 0) return decisions; // nothing written; the pool ends the transaction
+          const results = await tx.commitWith(writes);
+          // Committed with the writes (one round trip), so checked after: were a guarded UPDATE ever to
+          // miss under the lock, the events are projected again, which reads the rows again.
+          if (viewUpdates.some((w) => affectedRows(results[w]) !== 1)) throw new Error('an order view changed under its row lock');
+          return decisions;
+        });
+      } catch (error) {
+        if (attempt < attempts && (isDuplicateKey(error) || isTransientConflict(error))) continue;
+        throw error;
+      }
+    }
+  }
+
+  async get(orderId: string): Promise<OrderView | undefined> {
+    const sql = `SELECT ${VIEW_COLUMNS} FROM order_views v WHERE v.order_id = CAST(? AS UNSIGNED)`;
+    const [row] = await this.pool(this.shardOf(orderId)).select<ViewRow>(sql, [orderId]);
+    return row ? toView(row) : undefined;
+  }
+
+  async listByCustomer(customerId: string, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]> {
+    const rows = await this.pool(this.shardForCustomer(customerId)).select<ViewRow>(
+      `SELECT ${VIEW_COLUMNS} FROM customer_orders c JOIN order_views v ON v.order_id = c.order_id
+       WHERE c.customer_id = ? ${beforeOrderId === undefined ? '' : 'AND c.order_id < CAST(? AS UNSIGNED)'}
+       ORDER BY c.order_id DESC LIMIT ?`,
+      [customerId, ...(beforeOrderId === undefined ? [] : [beforeOrderId]), limit],
+    );
+    return rows.map(toView);
+  }
+
+  readShards(): readonly number[] {
+    return this.router.shards();
+  }
+
+  shardForCustomer(customerId: string): number {
+    return this.router.shardForCustomer(customerId);
+  }
+
+  /**
+   * A backward range scan of one index, cut at `limit`: the primary key of order_views, its
+   * (status, order_id) index, or customer_orders' (customer_id[, status], order_id), so the rows read
+   * stay close to the rows returned.
+   */
+  async listShard(shard: number, filter: AllOrdersFilter, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]> {
+    const byCustomer = filter.customerId !== undefined;
+    const t = byCustomer ? 'c' : 'v';
+    const conditions: [string, unknown][] = [
+      ...(filter.customerId === undefined ? [] : [['c.customer_id = ?', filter.customerId] as [string, unknown]]),
+      ...(filter.status === undefined ? [] : [[`${t}.status = ?`, filter.status] as [string, unknown]]),
+      ...(beforeOrderId === undefined ? [] : [[`${t}.order_id < CAST(? AS UNSIGNED)`, beforeOrderId] as [string, unknown]]),
+    ];
+    const from = byCustomer ? 'customer_orders c JOIN order_views v ON v.order_id = c.order_id' : 'order_views v';
+    const where = conditions.length > 0 ? `WHERE ${conditions.map(([sql]) => sql).join(' AND ')}` : '';
+    const rows = await this.pool(shard).select<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM ${from} ${where} ORDER BY ${t}.order_id DESC LIMIT ?`, [
+      ...conditions.map(([, value]) => value),
+      limit,
+    ]);
+    return rows.map(toView);
+  }
+}
