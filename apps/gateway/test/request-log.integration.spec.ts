@@ -9,7 +9,13 @@ import { signDevToken } from '../src/dev-token';
  * way through, one line at debug, and a failure logged once by the error handler.
  */
 describe('gateway request logging (in process, no downstream)', () => {
-  const unreachable = { ORDER_COMMAND_ADDRESS: '127.0.0.1:1', ORDER_QUERY_ADDRESS: '127.0.0.1:1', INVENTORY_ADDRESS: '127.0.0.1:1', DOWNSTREAM_DEADLINE_MS: '300', READ_YOUR_WRITES_WAIT_MS: '100' };
+  const unreachable = {
+    ORDER_COMMAND_ADDRESS: '127.0.0.1:1',
+    ORDER_QUERY_ADDRESS: '127.0.0.1:1',
+    INVENTORY_ADDRESS: '127.0.0.1:1',
+    DOWNSTREAM_DEADLINE_MS: '300',
+    READ_YOUR_WRITES_WAIT_MS: '100',
+  };
   const started: Gateway[] = [];
   afterAll(async () => {
     for (const g of started) await g.stop();
@@ -32,7 +38,11 @@ describe('gateway request logging (in process, no downstream)', () => {
     for (let i = 0; i < 3; i++) expect((await get('/healthz')).status).toBe(200);
     expect((await get('/api/products/nope')).status).toBeGreaterThanOrEqual(400);
     await new Promise((r) => setTimeout(r, 50));
-    expect(records().slice(before).filter((r) => r.level <= 30)).toEqual([]);
+    expect(
+      records()
+        .slice(before)
+        .filter((r) => r.level <= 30),
+    ).toEqual([]);
   });
 
   it('when the level is debug, then each request is one line, with its request id, and its credentials redacted', async () => {

@@ -20,7 +20,9 @@ describe('logger output', () => {
     logger.info({ orderId: '42', items: 2 }, 'order placed');
     logger.warn({ err: new Error('boom') }, 'downstream error');
     const lines = out.text().trimEnd().split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^\\[\\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\] INFO \\(order-command/${process.pid}\\): order placed \\{"orderId":"42","items":2\\}$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^\\[\\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\] INFO \\(order-command/${process.pid}\\): order placed \\{"orderId":"42","items":2\\}$`),
+    );
     expect(lines[1]).toMatch(/^\[[\d:.]+\] WARN \(order-command\/\d+\): downstream error/);
     expect(out.text()).not.toContain('hostname');
   });

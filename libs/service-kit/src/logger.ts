@@ -16,7 +16,14 @@ export function logFormatFor(output: { isTTY?: boolean } = process.stdout): LogF
  * time, the level, the process (name/pid, so replicas and the outbox relay tell apart) and the message, then the fields.
  */
 export function prettyLogStream(destination: number | NodeJS.WritableStream = 1, colorize?: boolean): NodeJS.WritableStream {
-  return pretty({ destination, sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname', ...(colorize === undefined ? {} : { colorize }) });
+  return pretty({
+    destination,
+    sync: true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'hostname',
+    ...(colorize === undefined ? {} : { colorize }),
+  });
 }
 
 export function createLogger(service: string, level: string = 'info', format: LogFormat = logFormatFor()): Logger {
