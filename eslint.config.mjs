@@ -74,6 +74,7 @@ function moduleBoundaries({ appsMayUseTooling }) {
 
 // The workspace libs that wrap drivers and transports. Domain code may import only their pure exports (plain data,
 // arithmetic, no I/O), named here; @orderflow/sharding is pure as a whole (and linted so below), so it is not listed.
+// The rule is about what the domain depends on: a value import still loads the lib's index at run time.
 const WRAPPER_LIB_MESSAGE =
   'Domain code imports only the pure exports of the libs that wrap drivers and transports (named in eslint.config.mjs): ' +
   'depend on a port (interface) declared in the domain instead.';
