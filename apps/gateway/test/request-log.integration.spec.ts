@@ -37,6 +37,7 @@ describe('gateway request logging (in process, no downstream)', () => {
     const before = records().length;
     for (let i = 0; i < 3; i++) expect((await get('/healthz')).status).toBe(200);
     expect((await get('/api/products/nope')).status).toBeGreaterThanOrEqual(400);
+    expect((await get('/no/such/route')).status).toBe(404);
     await new Promise((r) => setTimeout(r, 50));
     expect(
       records()
