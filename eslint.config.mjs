@@ -49,6 +49,55 @@ const nodeCommonJsGlobals = {
   URL: 'readonly',
 };
 
+// Type tags say what a project is, scope tags whose it is: shared code depends only on shared code, and a
+// service's code on its own scope and the shared one (order-command and order-query share scope:order).
+const SCOPES = ['gateway', 'inventory', 'order'];
+
+function moduleBoundaries({ appsMayUseTooling }) {
+  return [
+    'error',
+    {
+      enforceBuildableLibDependency: false,
+      allow: [],
+      allowCircularSelfDependency: false,
+      depConstraints: [
+        // Apps are never a dependency of anything, including other apps.
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: appsMayUseTooling ? ['type:lib', 'type:tooling'] : ['type:lib'] },
+        { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+        { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:tooling'] },
+        { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+        ...SCOPES.map((scope) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'] })),
+      ],
+    },
+  ];
+}
+
+// The workspace libs that wrap drivers and transports. Domain code may import only their pure exports (plain data,
+// arithmetic, no I/O), named here; @orderflow/sharding is pure as a whole (and linted so below), so it is not listed.
+// The rule is about what the domain depends on: a value import still loads the lib's index at run time.
+const WRAPPER_LIB_MESSAGE =
+  'Domain code imports only the pure exports of the libs that wrap drivers and transports (named in eslint.config.mjs): ' +
+  'depend on a port (interface) declared in the domain instead.';
+const wrapperLibPaths = [
+  // Sequelize and mysql2: nothing pure.
+  { name: '@orderflow/database', message: WRAPPER_LIB_MESSAGE },
+  // OpenTelemetry: nothing pure.
+  { name: '@orderflow/telemetry', message: WRAPPER_LIB_MESSAGE },
+  // NATS: the event kinds are plain data.
+  { name: '@orderflow/messaging', allowImportNames: ['ORDER_EVENT_KINDS', 'OrderEventKind'], message: WRAPPER_LIB_MESSAGE },
+  // gRPC, pino, prom-client: the retry arithmetic is pure.
+  { name: '@orderflow/service-kit', allowImportNames: ['retry', 'backoffDelay', 'RetryOptions'], message: WRAPPER_LIB_MESSAGE },
+  // gRPC and proto-loader: the generated messages are types (type-only imports), the order limits plain data.
+  {
+    name: '@orderflow/proto',
+    allowTypeImports: true,
+    allowImportNames: ['DEFAULT_ORDER_LIMITS', 'ORDER_LIMIT_CEILINGS', 'OrderLimits'],
+    message: WRAPPER_LIB_MESSAGE,
+  },
+];
+// No way around the public index either.
+const wrapperLibPatterns = [{ regex: '^@orderflow/(database|telemetry|messaging|service-kit|proto)/', message: WRAPPER_LIB_MESSAGE }];
+
 export default [
   {
     ignores: [
@@ -81,24 +130,14 @@ export default [
 
   // Project sources and tests are TypeScript; the JS files are config glue (jest.config.js requires the root
   // jest.preset.js, which belongs to no project), so the rule is scoped to TypeScript and `allow` stays empty.
+  // An app's src/ never imports tooling (libs/stack installs Debian packages); its tests and benchmarks may.
   {
     files: TS_FILES,
-    rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          allowCircularSelfDependency: false,
-          depConstraints: [
-            // Apps are never a dependency of anything, including other apps.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:tooling'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:tooling'] },
-          ],
-        },
-      ],
-    },
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ appsMayUseTooling: false }) },
+  },
+  {
+    files: ['apps/*/test/**/*.ts', 'apps/*/bench/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ appsMayUseTooling: true }) },
   },
 
   // Hexagonal rule: domain code imports no driver, no transport, no adapter.
@@ -106,6 +145,8 @@ export default [
     files: ['apps/*/src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [...driverAndTransportPatterns, ...layerPatterns] }],
+      // typescript-eslint's variant knows type-only imports (erased at run time).
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: wrapperLibPaths, patterns: wrapperLibPatterns }],
     },
   },
   // The sharding lib is pure (key -> shard arithmetic); same restriction.

@@ -27,7 +27,8 @@ describe('gateway authentication and logging (in process, no downstream)', () =>
   });
 
   async function gateway(env: Record<string, string>) {
-    const config = loadConfig({ GATEWAY_PORT: String(await freePort()), ...unreachable, ...env });
+    // debug: the one line per request (its headers, credentials redacted) is a debug line.
+    const config = loadConfig({ GATEWAY_PORT: String(await freePort()), LOG_LEVEL: 'debug', ...unreachable, ...env });
     const g = await createGateway(config, { logDestination: sink });
     await g.start();
     started.push(g);

@@ -1,6 +1,6 @@
 export { readEnv, env, ConfigError } from './config';
-export { createLogger } from './logger';
-export type { Logger } from './logger';
+export { createLogger, logFormatFor, prettyLogStream } from './logger';
+export type { Logger, LogFormat } from './logger';
 export { Lifecycle, runUntilSignal } from './lifecycle';
 export { PeriodicTask } from './periodic-task';
 export { PeriodicPurge } from './periodic-purge';

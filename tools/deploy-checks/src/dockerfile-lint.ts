@@ -1,4 +1,4 @@
-import { DockerfileParser, Instruction, JSONInstruction } from 'dockerfile-ast';
+import { DockerfileParser, From, Instruction, JSONInstruction } from 'dockerfile-ast';
 import { validate as syntaxDiagnostics } from 'dockerfile-utils';
 
 /**
@@ -46,6 +46,27 @@ function stages(instructions: Instruction[]): Instruction[][] {
   return result;
 }
 
+/** The stages of the image the last stage builds: it and the stages it is built FROM, outermost first, as one list. */
+function imageStages(all: Instruction[][]): Instruction[] {
+  const fromOf = (stage: Instruction[]) => (stage[0] instanceof From ? stage[0] : undefined);
+  const byName = new Map<string, Instruction[]>();
+  for (const stage of all) {
+    const name = fromOf(stage)?.getBuildStage();
+    if (name) byName.set(name, stage);
+  }
+  const chain: Instruction[][] = [];
+  for (let stage = all[all.length - 1]; stage && !chain.includes(stage); stage = byName.get(fromOf(stage)?.getImage() ?? '')) chain.unshift(stage);
+  return chain.flat();
+}
+
+/**
+ * The Dockerfile as a build with `--build-arg NAME=value ...` reads it: `${NAME}` and `$NAME` replaced by the
+ * values given (a build argument without a value stays as written).
+ */
+export function withBuildArgs(content: string, args: Record<string, string>): string {
+  return content.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => args[(braced ?? bare)!] ?? whole);
+}
+
 export function lintDockerfile(content: string): DockerfileProblem[] {
   const problems: DockerfileProblem[] = [];
   const report = (rule: Rule, line: number, message: string) => problems.push({ rule, line, message });
@@ -89,7 +110,8 @@ export function lintDockerfile(content: string): DockerfileProblem[] {
     }
   }
 
-  const final = all[all.length - 1] ?? [];
+  // The final stage with the stages it builds on (a last stage `FROM ${APP}` picks a stage of this file).
+  const final = imageStages(all);
   const finalLine = final[0] ? lineOf(final[0]) : 1;
   const inFinal = (keyword: string) => final.filter((i) => i.getKeyword() === keyword);
 
@@ -130,10 +152,9 @@ export function lintDockerfile(content: string): DockerfileProblem[] {
   return problems.sort((a, b) => a.line - b.line);
 }
 
-/** The final stage's instructions, for checks specific to one app's image. */
+/** The final stage's instructions, with those of the stages it is built FROM, for checks specific to one app's image. */
 export function finalStage(content: string): Instruction[] {
-  const all = stages(DockerfileParser.parse(content).getInstructions());
-  return all[all.length - 1] ?? [];
+  return imageStages(stages(DockerfileParser.parse(content).getInstructions()));
 }
 
 export const argumentsOf = args;

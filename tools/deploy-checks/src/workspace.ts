@@ -2,6 +2,7 @@ import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { withBuildArgs } from './dockerfile-lint';
 
 /** The repository root (tools/deploy-checks/src -> three levels up). */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -10,6 +11,12 @@ export const APPS = ['gateway', 'order-command', 'inventory', 'order-query'] as 
 export type App = (typeof APPS)[number];
 
 export const readText = (relative: string): string => fs.readFileSync(path.join(ROOT, relative), 'utf8');
+
+/** The one Dockerfile of the four app images (`docker build --build-arg APP=<app> .`). */
+export const DOCKERFILE = 'Dockerfile';
+
+/** The Dockerfile as `docker build --build-arg APP=<app>` reads it. */
+export const appDockerfile = (app: App): string => withBuildArgs(readText(DOCKERFILE), { APP: app });
 
 export const readYaml = <T = unknown>(relative: string): T => yaml.load(readText(relative)) as T;
 

@@ -10,7 +10,7 @@ import { App, APPS, isObject, onPath, readText, readYaml, ROOT, run } from '../s
 
 interface ComposeService {
   image?: string;
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
   command?: string[];
   environment?: Record<string, string>;
   expose?: string[];
@@ -72,9 +72,9 @@ describe('deploy/compose.yaml', () => {
     expect(valid ? [] : validate.errors?.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`)).toEqual([]);
   });
 
-  it('when the four apps are defined, then each is built from its own Dockerfile with the repository as context', () => {
+  it('when the four apps are defined, then each is built from the one Dockerfile with its name as the APP argument and the repository as context', () => {
     for (const [app, service] of appServices) {
-      expect({ app, build: service?.build }).toEqual({ app, build: { context: '..', dockerfile: `apps/${app}/Dockerfile` } });
+      expect({ app, build: service?.build }).toEqual({ app, build: { context: '..', dockerfile: 'Dockerfile', args: { APP: app } } });
     }
   });
 

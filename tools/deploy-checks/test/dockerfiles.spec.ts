@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { appConfig, unknownVariables } from '../src/app-config';
 import { dockerignore } from '../src/dockerignore';
-import { argumentsOf, finalStage, lintDockerfile, Rule, RULES } from '../src/dockerfile-lint';
-import { APPS, readText, ROOT } from '../src/workspace';
+import { argumentsOf, finalStage, lintDockerfile, Rule, RULES, withBuildArgs } from '../src/dockerfile-lint';
+import { appDockerfile, APPS, DOCKERFILE, readText, ROOT } from '../src/workspace';
 
 // A small Dockerfile that keeps every rule; each broken variant below changes one thing.
 const GOOD = `# syntax=docker/dockerfile:1
@@ -67,19 +67,49 @@ describe('the Dockerfile linter', () => {
     expect(lintDockerfile(documented)).toEqual([]);
   });
 
+  it('when the last stage is built FROM an earlier stage picked by a build argument, then the rules see that stage and the ones below it', () => {
+    const picked = `ARG APP\n${GOOD.replace('FROM node:20-bookworm-slim\n', 'FROM node:20-bookworm-slim AS runtime\n')
+      .replace(/HEALTHCHECK .*\n/, '')
+      .replace('EXPOSE 8080\n', '')
+      .replace('CMD ["node", "dist/main.js"]\n', '')}
+FROM runtime AS web
+EXPOSE 8080
+HEALTHCHECK --interval=10s CMD ["node", "health.js"]
+CMD ["node", "dist/main.js"]
+
+FROM runtime AS worker
+CMD ["node", "dist/worker.js"]
+
+FROM \${APP}
+`;
+    expect(lintDockerfile(withBuildArgs(picked, { APP: 'web' }))).toEqual([]);
+    expect(lintDockerfile(withBuildArgs(picked, { APP: 'worker' })).map((p) => p.rule)).toEqual(['healthcheck', 'expose']);
+    expect(argumentsOf(finalStage(withBuildArgs(picked, { APP: 'worker' })).find((i) => i.getKeyword() === 'USER')!)).toBe('1000:1000');
+    // Without the argument the last FROM names no image nor stage.
+    expect(lintDockerfile(picked).map((p) => p.rule)).toContain('base-image');
+  });
+
   it('when the rules are listed, then every rule has a broken example above', () => {
     expect(new Set(broken.map(([rule]) => rule))).toEqual(new Set(Object.keys(RULES)));
   });
 });
 
 describe('the app images', () => {
-  it.each(APPS)('when apps/%s/Dockerfile is linted, then it breaks no rule', (app) => {
-    const problems = lintDockerfile(readText(`apps/${app}/Dockerfile`));
+  it('when the apps are listed, then one Dockerfile at the root builds them all (no Dockerfile per app), each app from a stage of its name', () => {
+    expect(APPS.filter((app) => fs.existsSync(path.join(ROOT, 'apps', app, 'Dockerfile')))).toEqual([]);
+    const content = readText(DOCKERFILE);
+    expect(content).toMatch(/^ARG APP$/m);
+    expect(content.trimEnd()).toMatch(/\nFROM \$\{APP\}$/);
+    for (const app of APPS) expect(content).toMatch(new RegExp(`^FROM runtime AS ${app}$`, 'm'));
+  });
+
+  it.each(APPS)('when the Dockerfile is linted with APP=%s, then it breaks no rule', (app) => {
+    const problems = lintDockerfile(appDockerfile(app));
     expect(problems.map((p) => `line ${p.line} [${p.rule}] ${p.message}`)).toEqual([]);
   });
 
-  it.each(APPS)('when apps/%s/Dockerfile builds, then it bundles that app, runs the bundle with node as a non-root user, and exposes and probes its port', (app) => {
-    const content = readText(`apps/${app}/Dockerfile`);
+  it.each(APPS)('when the Dockerfile builds APP=%s, then it bundles that app, runs the bundle with node as a non-root user, and exposes and probes its port', (app) => {
+    const content = appDockerfile(app);
     const final = finalStage(content);
     const { portVariable, defaultPort } = appConfig(app);
     const all = (keyword: string) => final.filter((i) => i.getKeyword() === keyword).map(argumentsOf);
@@ -101,9 +131,9 @@ describe('the app images', () => {
     expect(unknownVariables(app, envNames)).toEqual([]);
   });
 
-  it.each(APPS)('when apps/%s/Dockerfile copies from the build context, then every source exists and .dockerignore keeps it', (app) => {
+  it.each(APPS)('when the Dockerfile with APP=%s copies from the build context, then every source exists and .dockerignore keeps it', (app) => {
     const ignore = dockerignore();
-    const sources = readText(`apps/${app}/Dockerfile`)
+    const sources = appDockerfile(app)
       .split('\n')
       .filter((line) => /^COPY (?!--from)/.test(line))
       .flatMap((line) => line.replace(/^COPY\s+(--\S+\s+)*/, '').split(/\s+/).slice(0, -1));

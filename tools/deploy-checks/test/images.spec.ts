@@ -1,6 +1,6 @@
 /**
  * The images' build and run, emulated without a Docker engine: the build stage's bundling
- * (tools/deploy-checks/build-app.mjs), then per app the final stage as its Dockerfile writes it (the
+ * (tools/deploy-checks/build-app.mjs), then per app the final stage as the Dockerfile writes it with --build-arg APP=<app> (the
  * workspace manifests, the very `npm ci --omit=dev ...` command of its final stage, the bundle), and the
  * bundles started from there: production dependencies only, as in the image.
  */
@@ -12,7 +12,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { argumentsOf, finalStage } from '../src/dockerfile-lint';
-import { App, APPS, readText, ROOT, run } from '../src/workspace';
+import { App, appDockerfile, APPS, readText, ROOT, run } from '../src/workspace';
 
 // Memory-backed when there is one: the installs write a few hundred MB.
 const scratch = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -48,7 +48,7 @@ function execute(command: string, args: string[], options: { cwd: string; env: N
 /** The final stage's ENV, as the container starts with it. */
 function imageEnv(app: App): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const instruction of finalStage(readText(`apps/${app}/Dockerfile`)).filter((i) => i.getKeyword() === 'ENV')) {
+  for (const instruction of finalStage(appDockerfile(app)).filter((i) => i.getKeyword() === 'ENV')) {
     for (const pair of argumentsOf(instruction).split(/\s+/)) {
       const [name, value] = pair.split('=');
       if (name && value !== undefined) env[name] = value;
@@ -59,12 +59,12 @@ function imageEnv(app: App): Record<string, string> {
 
 /** The `npm ci ...` of the final stage's RUN, word for word. */
 function finalInstall(app: App): string[] {
-  const install = finalStage(readText(`apps/${app}/Dockerfile`))
+  const install = finalStage(appDockerfile(app))
     .filter((i) => i.getKeyword() === 'RUN')
     .map(argumentsOf)
     .map((command) => command.split('&&').map((part) => part.trim()).find((part) => part.startsWith('npm ci')))
     .find(Boolean);
-  if (!install) throw new Error(`apps/${app}/Dockerfile: no npm ci in the final stage`);
+  if (!install) throw new Error(`Dockerfile (APP=${app}): no npm ci in the final stage`);
   return install.split(/\s+/).slice(1);
 }
 
@@ -123,7 +123,7 @@ beforeAll(async () => {
     if (installed.code !== 0) throw new Error(`${first}: npm ${npmArgs.join(' ')} failed:\n${installed.output}`);
     for (const app of apps) {
       fs.cpSync(path.join(bundles, 'apps', app), bundleDir(app), { recursive: true });
-      if (readText(`apps/${app}/Dockerfile`).includes('COPY tools/deploy-checks/grpc-health.cjs ./')) {
+      if (appDockerfile(app).includes('COPY tools/deploy-checks/grpc-health.cjs ./')) {
         fs.copyFileSync(path.join(ROOT, 'tools/deploy-checks/grpc-health.cjs'), path.join(imageRoot(app), 'grpc-health.cjs'));
       }
     }

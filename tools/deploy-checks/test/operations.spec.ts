@@ -53,7 +53,7 @@ describe('.github/workflows/ci.yml', () => {
     expect(runs).toMatch(/nx show projects --affected --type app/);
     expect(runs).toContain('node tools/deploy-checks/build-app.mjs "$app"');
     expect(runs).toMatch(/--projects=@orderflow\/deploy-checks/);
-    expect(runs).toMatch(/docker build -f "apps\/\$app\/Dockerfile"/);
+    expect(runs).toMatch(/docker build --build-arg APP="\$app" /);
   });
 
   it('when it uses actions, then each is pinned to a version', () => {

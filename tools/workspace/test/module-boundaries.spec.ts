@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { caseKey, graphWithExtraApps, LintCase, LintMessage, LintRun, lintTexts } from './support/lint';
+import { caseKey, graphWithExtraProjects, LintCase, LintMessage, LintRun, lintTexts } from './support/lint';
 import { nxProjects, workspacePackages } from './support/workspace';
 
 // Snippets are assembled from module specifiers so that this file contains no import statement of a workspace
@@ -10,11 +10,16 @@ const sideEffectImport = (specifier: string) => `import '${specifier}';\n`;
 
 // Nx reports an app dependency either through the tag constraint or, for projects typed 'application', with its own
 // "Imports of apps are forbidden"; either way under @nx/enforce-module-boundaries.
-const APP_IMPORT_REJECTED = /A project tagged with "type:app" can only depend on libs tagged with "type:lib", "type:tooling"|Imports of apps are forbidden/;
+// (In an app's src/ the constraint lists "type:lib" only; in its test/ and bench/ also "type:tooling".)
+const APP_IMPORT_REJECTED = /A project tagged with "type:app" can only depend on libs tagged with "type:lib"|Imports of apps are forbidden/;
 const LIB_TAG_REJECTED = /A project tagged with "type:lib" can only depend on libs tagged with "type:lib"|Imports of apps are forbidden/;
 
 const boundaryMessages = (messages: LintMessage[]) => messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries');
 const restrictedImportMessages = (messages: LintMessage[]) => messages.filter((m) => m.ruleId === 'no-restricted-imports');
+const wrapperLibMessages = (messages: LintMessage[]) => messages.filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports');
+const WRAPPER_LIB_REJECTED = /Domain code imports only the pure exports of the libs that wrap drivers and transports/;
+const scopeRejected = (scope: string, allowed: string[]) =>
+  `A project tagged with "scope:${scope}" can only depend on libs tagged with ${allowed.map((t) => `"scope:${t}"`).join(', ')}`;
 
 const packages = workspacePackages();
 const apps = packages.filter((p) => p.tags.includes('type:app'));
@@ -22,14 +27,22 @@ const libs = packages.filter((p) => p.tags.includes('type:lib'));
 const tooling = packages.filter((p) => p.tags.includes('type:tooling'));
 const inventory = apps.find((p) => p.name === '@orderflow/inventory') ?? apps[0];
 
-// A second app that exists only in a copy of the Nx graph (see graphWithExtraApps).
-const PROBE_APP = { name: '@orderflow/boundary-probe-app', root: 'apps/boundary-probe-app' };
+// Projects that exist only in a copy of the Nx graph (see graphWithExtraProjects): a second app, and a lib of the order
+// scope (what order-command and order-query might one day share).
+const PROBE_APP = { name: '@orderflow/boundary-probe-app', root: 'apps/boundary-probe-app', tags: ['type:app', 'scope:boundary-probe-app'] };
+const ORDER_LIB = { name: '@orderflow/order-probe-lib', root: 'libs/order-probe-lib', tags: ['type:lib', 'scope:order'] };
 
 const DRIVERS_AND_TRANSPORTS = ['sequelize', 'mysql2', 'mysql2/promise', 'ioredis', 'redlock', 'nats', '@grpc/grpc-js', '@grpc/proto-loader', 'fastify', '@fastify/cors', 'pino'];
 const ADAPTER_IMPORTS = ['../infrastructure/sequelize.inventory-store', '../entry-points/inventory.grpc-handler', '../infrastructure'];
 
 const realGraphCases = {
-  appImportsLibAndTooling: { filePath: `${inventory?.root}/src/uses-libs.ts`, code: importAll('@orderflow/proto') + importAll('@orderflow/stack') },
+  appImportsLib: { filePath: `${inventory?.root}/src/uses-libs.ts`, code: importAll('@orderflow/proto') + importAll('@orderflow/service-kit') },
+  appSourceImportsTooling: { filePath: `${inventory?.root}/src/uses-tooling.ts`, code: importAll('@orderflow/stack') },
+  appSpecImportsTooling: { filePath: `${inventory?.root}/src/domain/uses-tooling.spec.ts`, code: importAll('@orderflow/stack') },
+  appTestsImportTooling: [
+    { filePath: `${inventory?.root}/test/uses-tooling.spec.ts`, code: importAll('@orderflow/proto') + importAll('@orderflow/stack') },
+    { filePath: `${inventory?.root}/bench/uses-tooling.ts`, code: importAll('@orderflow/proto') + importAll('@orderflow/stack') },
+  ],
   appImportsLibByRelativePath: { filePath: `${inventory?.root}/src/reaches-into-lib.ts`, code: sideEffectImport('../../../libs/proto/src/index') },
   libImportsApp: { filePath: 'libs/database/src/imports-app.ts', code: importAll(inventory?.name ?? '@orderflow/inventory') },
   libImportsTooling: { filePath: 'libs/database/src/imports-tooling.ts', code: importAll('@orderflow/stack') },
@@ -38,6 +51,29 @@ const realGraphCases = {
     ...ADAPTER_IMPORTS.map((specifier) => ({ filePath: 'apps/inventory/src/domain/uses-adapter.ts', code: sideEffectImport(specifier) })),
     { filePath: 'apps/inventory/src/domain/reservations/deep.ts', code: sideEffectImport('../../entry-points/grpc-error.mapper') },
   ],
+  domainWrapperLibs: [
+    importAll('@orderflow/database'),
+    'import { Sequelize } from \'@orderflow/database\';\nexport const s = Sequelize;\n',
+    'import type { SqlPool } from \'@orderflow/database\';\nexport type P = SqlPool;\n',
+    'import { withProducerSpan } from \'@orderflow/telemetry\';\nexport const w = withProducerSpan;\n',
+    'import { JetStreamPublisher } from \'@orderflow/messaging\';\nexport const j = JetStreamPublisher;\n',
+    'import { createLogger } from \'@orderflow/service-kit\';\nexport const c = createLogger;\n',
+    'import type { Logger } from \'@orderflow/service-kit\';\nexport type L = Logger;\n',
+    'import { loadPackageDefinition } from \'@orderflow/proto\';\nexport const l = loadPackageDefinition;\n',
+    importAll('@orderflow/proto'),
+    sideEffectImport('@orderflow/database/src/sql'),
+  ].map((code) => ({ filePath: 'apps/order-command/src/domain/uses-wrapper-lib.ts', code })),
+  domainPureLibExports: [
+    'import { DEFAULT_ORDER_LIMITS, type OrderLimits } from \'@orderflow/proto\';\nexport const limits: OrderLimits = DEFAULT_ORDER_LIMITS;\n',
+    'import type { orderV1 } from \'@orderflow/proto\';\nexport type Order = orderV1.Order;\n',
+    'import { retry } from \'@orderflow/service-kit\';\nexport const r = retry;\n',
+    'import { ORDER_EVENT_KINDS, type OrderEventKind } from \'@orderflow/messaging\';\nexport const kinds: readonly OrderEventKind[] = ORDER_EVENT_KINDS;\n',
+    'import { bucketForCustomer } from \'@orderflow/sharding\';\nexport const b = bucketForCustomer;\n',
+  ].map((code) => ({ filePath: 'apps/order-command/src/domain/uses-pure-exports.ts', code })),
+  wrapperLibsOutsideDomain: {
+    filePath: 'apps/order-command/src/infrastructure/uses-wrapper-libs.ts',
+    code: importAll('@orderflow/database') + importAll('@orderflow/messaging') + importAll('@orderflow/telemetry'),
+  },
   shardingDrivers: ['mysql2/promise', 'sequelize', 'ioredis', '@grpc/grpc-js'].map((specifier) => ({ filePath: 'libs/sharding/src/uses-driver.ts', code: importAll(specifier) })),
   cleanDomain: {
     filePath: 'apps/inventory/src/domain/clean.ts',
@@ -54,6 +90,10 @@ const probeGraphCases = {
   appImportsAppByRelativePath: { filePath: `${inventory?.root}/src/reaches-into-probe-app.ts`, code: sideEffectImport(`../../${PROBE_APP.root.split('/')[1]}/src/main`) },
   libImportsProbeApp: { filePath: 'libs/database/src/imports-probe-app.ts', code: importAll(PROBE_APP.name) },
   probeAppImportsInventory: { filePath: `${PROBE_APP.root}/src/main.ts`, code: importAll(inventory?.name ?? '@orderflow/inventory') },
+  gatewayImportsOrderLib: { filePath: 'apps/gateway/src/uses-order-lib.ts', code: importAll(ORDER_LIB.name) },
+  inventoryImportsOrderLib: { filePath: 'apps/inventory/src/uses-order-lib.ts', code: importAll(ORDER_LIB.name) },
+  sharedLibImportsOrderLib: { filePath: 'libs/database/src/uses-order-lib.ts', code: importAll(ORDER_LIB.name) },
+  orderAppsImportOrderLib: ['order-command', 'order-query'].map((app) => ({ filePath: `apps/${app}/src/uses-order-lib.ts`, code: importAll(ORDER_LIB.name) })),
 };
 
 const allCases = (cases: Record<string, LintCase | LintCase[]>) => Object.values(cases).flat();
@@ -70,7 +110,7 @@ beforeAll(async () => {
   // @nx/enforce-module-boundaries reads the *cached* project graph; refresh it so it matches the workspace on disk.
   await nxProjects();
   real = await lintTexts(allCases(realGraphCases));
-  const graph = graphWithExtraApps([PROBE_APP]);
+  const graph = graphWithExtraProjects([PROBE_APP, ORDER_LIB]);
   try {
     probe = await lintTexts(allCases(probeGraphCases), graph.env);
   } finally {
@@ -100,8 +140,22 @@ describe('module boundaries (@nx/enforce-module-boundaries with type:* tags)', (
     expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringMatching(APP_IMPORT_REJECTED) })]);
   });
 
-  it('when an app imports a lib and a tooling project by package name, then nothing is reported', () => {
-    expect(messagesOf(real, realGraphCases.appImportsLibAndTooling)).toEqual([]);
+  it('when an app imports libs by package name, then nothing is reported', () => {
+    expect(messagesOf(real, realGraphCases.appImportsLib)).toEqual([]);
+  });
+
+  it('when an app\'s src/ imports a tooling project (libs/stack runs apt-get), then the import is reported', () => {
+    const messages = boundaryMessages(messagesOf(real, realGraphCases.appSourceImportsTooling));
+    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining('A project tagged with "type:app" can only depend on libs tagged with "type:lib"') })]);
+  });
+
+  it('when a unit spec beside an app\'s code imports a tooling project, then the import is reported (unit specs need no stack)', () => {
+    const messages = boundaryMessages(messagesOf(real, realGraphCases.appSpecImportsTooling));
+    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining('A project tagged with "type:app" can only depend on libs tagged with "type:lib"') })]);
+  });
+
+  it.each(realGraphCases.appTestsImportTooling.map((c) => [c.filePath, c]))('when %s imports a lib and a tooling project, then nothing is reported', (_file, c) => {
+    expect(messagesOf(real, c as LintCase)).toEqual([]);
   });
 
   it('when an app imports a lib by a relative path, then the import is reported', () => {
@@ -127,10 +181,33 @@ describe('module boundaries (@nx/enforce-module-boundaries with type:* tags)', (
     ]);
   });
 
-  it('when the workspace is read, then every project carries exactly one type tag and there is at least one lib and one tooling project', () => {
+  it('when the workspace is read, then every project carries exactly one type tag and one scope tag and there is at least one lib and one tooling project', () => {
     for (const p of packages) expect({ project: p.name, typeTags: p.tags.filter((t) => t.startsWith('type:')).length }).toEqual({ project: p.name, typeTags: 1 });
+    for (const p of packages) expect({ project: p.name, scopeTags: p.tags.filter((t) => t.startsWith('scope:')).length }).toEqual({ project: p.name, scopeTags: 1 });
+    // Libs and tooling are shared; each app's scope is one the lint rule constrains.
+    for (const p of [...libs, ...tooling]) expect({ project: p.name, tags: p.tags }).toEqual({ project: p.name, tags: expect.arrayContaining(['scope:shared']) });
+    for (const p of apps) expect({ project: p.name, scope: ['scope:gateway', 'scope:inventory', 'scope:order'].some((t) => p.tags.includes(t)) }).toEqual({ project: p.name, scope: true });
     expect(libs.length).toBeGreaterThan(0);
     expect(tooling.length).toBeGreaterThan(0);
+  });
+});
+
+describe('scopes (@nx/enforce-module-boundaries with scope:* tags)', () => {
+  it.each([
+    ['gateway', 'gatewayImportsOrderLib'],
+    ['inventory', 'inventoryImportsOrderLib'],
+  ] as const)('when the %s app imports a lib of the order scope, then the import is reported', (scope, key) => {
+    const messages = boundaryMessages(messagesOf(probe, probeGraphCases[key]));
+    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining(scopeRejected(scope, [scope, 'shared'])) })]);
+  });
+
+  it('when a shared lib imports a lib of the order scope, then the import is reported', () => {
+    const messages = boundaryMessages(messagesOf(probe, probeGraphCases.sharedLibImportsOrderLib));
+    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining(scopeRejected('shared', ['shared'])) })]);
+  });
+
+  it.each(probeGraphCases.orderAppsImportOrderLib.map((c) => [c.filePath, c]))('when %s (scope:order) imports a lib of its own scope, then nothing is reported', (_file, c) => {
+    expect(messagesOf(probe, c as LintCase)).toEqual([]);
   });
 });
 
@@ -164,6 +241,18 @@ describe('domain purity (no-restricted-imports)', () => {
 
   it('when a domain file imports only domain code and node built-ins, then nothing is reported', () => {
     expect(messagesOf(real, realGraphCases.cleanDomain)).toEqual([]);
+  });
+
+  it.each(realGraphCases.domainWrapperLibs.map((c) => [c.code.split('\n')[0], c]))('when a domain file does %s, then the import of a driver-wrapping lib is reported', (_code, c) => {
+    expect(wrapperLibMessages(messagesOf(real, c as LintCase))).toEqual([expect.objectContaining({ severity: 2, message: expect.stringMatching(WRAPPER_LIB_REJECTED) })]);
+  });
+
+  it.each(realGraphCases.domainPureLibExports.map((c) => [c.code.split('\n')[0], c]))('when a domain file does %s (pure exports only), then nothing is reported', (_code, c) => {
+    expect(messagesOf(real, c as LintCase)).toEqual([]);
+  });
+
+  it('when an infrastructure file imports the driver-wrapping libs, then nothing is reported (the ban is scoped to the domain)', () => {
+    expect(messagesOf(real, realGraphCases.wrapperLibsOutsideDomain)).toEqual([]);
   });
 
   it('when an infrastructure file imports drivers, then no-restricted-imports stays quiet (the ban is scoped to the domain)', () => {

@@ -44,12 +44,19 @@ export function lintTexts(cases: LintCase[], env: NodeJS.ProcessEnv = NX_ENV): P
   });
 }
 
+/** A project that exists only in a copy of the Nx graph (see graphWithExtraProjects). */
+export interface ProbeProject {
+  name: string;
+  root: string;
+  tags: string[];
+}
+
 /**
- * A copy of the cached Nx graph (.nx/workspace-data) with extra app projects added, for the
+ * A copy of the cached Nx graph (.nx/workspace-data) with extra projects added, for the
  * @nx/enforce-module-boundaries rule to read through NX_WORKSPACE_DATA_DIRECTORY. Lets a test prove app -> app
- * imports are rejected before a second real app exists. The caller removes `dir`.
+ * imports, or imports across scopes, are rejected before such projects exist. The caller removes `dir`.
  */
-export function graphWithExtraApps(apps: { name: string; root: string }[]): { dir: string; env: NodeJS.ProcessEnv } {
+export function graphWithExtraProjects(projects: ProbeProject[]): { dir: string; env: NodeJS.ProcessEnv } {
   const source = path.join(WORKSPACE_ROOT, '.nx', 'workspace-data');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-graph-'));
   for (const file of fs.readdirSync(source)) {
@@ -59,18 +66,17 @@ export function graphWithExtraApps(apps: { name: string; root: string }[]): { di
   const fileMapFile = path.join(dir, 'file-map.json');
   const graph = JSON.parse(fs.readFileSync(graphFile, 'utf8'));
   const fileMap = JSON.parse(fs.readFileSync(fileMapFile, 'utf8'));
-  // Same node type as the real apps get (package.json-inferred projects are 'lib' unless they set projectType).
-  const realApp = Object.values(graph.nodes as Record<string, { type: string; data: { tags?: string[] } }>).find((node) =>
-    node.data.tags?.includes('type:app'),
-  );
-  for (const { name, root } of apps) {
+  // Same node type as the real projects of that type tag get (package.json-inferred projects are 'lib' unless they set projectType).
+  const nodes = Object.values(graph.nodes as Record<string, { type: string; data: { tags?: string[] } }>);
+  const nodeTypeOf = (typeTag: string | undefined) => nodes.find((node) => typeTag && node.data.tags?.includes(typeTag))?.type ?? 'lib';
+  for (const { name, root, tags } of projects) {
     graph.nodes[name] = {
       name,
-      type: realApp?.type ?? 'lib',
+      type: nodeTypeOf(tags.find((t) => t.startsWith('type:'))),
       data: {
         root,
         name,
-        tags: ['type:app', `scope:${path.basename(root)}`],
+        tags,
         targets: {},
         implicitDependencies: [],
         metadata: { js: { packageName: name, packageMain: 'src/main.ts', isInPackageManagerWorkspaces: true } },
@@ -82,4 +88,9 @@ export function graphWithExtraApps(apps: { name: string; root: string }[]): { di
   fs.writeFileSync(graphFile, JSON.stringify(graph));
   fs.writeFileSync(fileMapFile, JSON.stringify(fileMap));
   return { dir, env: { ...NX_ENV, NX_WORKSPACE_DATA_DIRECTORY: dir } };
+}
+
+/** graphWithExtraProjects for apps tagged type:app and scope:<folder name>. */
+export function graphWithExtraApps(apps: { name: string; root: string }[]): { dir: string; env: NodeJS.ProcessEnv } {
+  return graphWithExtraProjects(apps.map((app) => ({ ...app, tags: ['type:app', `scope:${path.basename(app.root)}`] })));
 }
