@@ -11,10 +11,10 @@ import { DEFAULT_LIMITS } from './domain/validation';
 import { createInventoryGrpcHandler } from './entry-points/inventory.grpc-handler';
 import { ReservationSweeper } from './entry-points/reservation.sweeper';
 import { createReservationPurge } from './domain/reservation-retention.use-case';
-import { createInventoryMetrics } from './infrastructure/inventory.metrics';
-import { INVENTORY_MIGRATIONS } from './infrastructure/migrations/0001-create-inventory';
-import { RedlockStockLocks } from './infrastructure/redlock.stock-locks';
-import { SequelizeInventoryStore, StoreHooks } from './infrastructure/sequelize.inventory-store';
+import { createInventoryMetrics } from './infrastructure/metrics/inventory.metrics';
+import { INVENTORY_MIGRATIONS } from './infrastructure/mysql/migrations/0001-create-inventory';
+import { RedlockStockLocks } from './infrastructure/redis/redlock.stock-locks';
+import { SequelizeInventoryStore, StoreHooks } from './infrastructure/mysql/inventory.store';
 
 export interface InventoryApp {
   lifecycle: Lifecycle;

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { createSequelize, createSqlPool, rowsOf, SqlPool } from '@orderflow/database';
 import type { Sequelize } from 'sequelize';
-import { SequelizeInventoryStore } from '../src/infrastructure/sequelize.inventory-store';
+import { SequelizeInventoryStore } from '../src/infrastructure/mysql/inventory.store';
 import { RunningInventory, startInventory } from './support';
 
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);

@@ -5,7 +5,7 @@ import { createLogger } from '@orderflow/service-kit';
 import { testStack } from '@orderflow/stack';
 import { createInventoryApp, InventoryApp } from '../src/app';
 import { InventoryConfig, loadConfig } from '../src/config';
-import type { StoreHooks } from '../src/infrastructure/sequelize.inventory-store';
+import type { StoreHooks } from '../src/infrastructure/mysql/inventory.store';
 
 let counter = 0;
 

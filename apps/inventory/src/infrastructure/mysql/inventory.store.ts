@@ -1,9 +1,9 @@
 import { affectedRows, isDuplicateKey, rowsOf, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { ProductNotFoundError, ReservationNotFoundError, ReservationStateError, StockAdjustmentRefusedError, VersionConflict } from '../domain/errors';
-import type { AdjustStockCommand, Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, StockAdjustment, UpsertProductCommand } from '../domain/model';
-import type { BatchOutcome, InventoryStore, ReservationRetentionStore } from '../domain/ports';
-import { allocateInArrivalOrder, assertReservable, findPriceMismatches } from '../domain/stock';
+import { ProductNotFoundError, ReservationNotFoundError, ReservationStateError, StockAdjustmentRefusedError, VersionConflict } from '../../domain/errors';
+import type { AdjustStockCommand, Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, StockAdjustment, UpsertProductCommand } from '../../domain/model';
+import type { BatchOutcome, InventoryStore, ReservationRetentionStore } from '../../domain/ports';
+import { allocateInArrivalOrder, assertReservable, findPriceMismatches } from '../../domain/stock';
 
 interface ProductRow {
   id: string;

@@ -1,8 +1,8 @@
 import { Counter, Histogram, Registry } from 'prom-client';
-import { InventoryError } from '../domain/errors';
-import type { InventoryUseCases } from '../domain/inventory.use-cases';
-import type { Reservation } from '../domain/model';
-import type { InventoryStore, StockLocks } from '../domain/ports';
+import { InventoryError } from '../../domain/errors';
+import type { InventoryUseCases } from '../../domain/inventory.use-cases';
+import type { Reservation } from '../../domain/model';
+import type { InventoryStore, StockLocks } from '../../domain/ports';
 
 export const RESERVATION_OUTCOMES = ['reserved', 'replayed', 'insufficient_stock', 'price_changed', 'not_found', 'conflict', 'overloaded', 'unavailable', 'invalid', 'error'] as const;
 export type ReservationOutcome = (typeof RESERVATION_OUTCOMES)[number];

@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
-import { ConflictError, DependencyUnavailableError, InsufficientStockError, InvalidArgumentError, OverloadedError, ProductNotFoundError, ReservationMismatchError } from '../domain/errors';
-import type { InventoryUseCases } from '../domain/inventory.use-cases';
-import type { Reservation, ReserveCommand } from '../domain/model';
-import type { InventoryStore, StockLocks } from '../domain/ports';
+import { ConflictError, DependencyUnavailableError, InsufficientStockError, InvalidArgumentError, OverloadedError, ProductNotFoundError, ReservationMismatchError } from '../../domain/errors';
+import type { InventoryUseCases } from '../../domain/inventory.use-cases';
+import type { Reservation, ReserveCommand } from '../../domain/model';
+import type { InventoryStore, StockLocks } from '../../domain/ports';
 import { createInventoryMetrics, reservationOutcomeOf } from './inventory.metrics';
 
 const reservation = (orderId: string): Reservation => ({ orderId, status: 'RESERVED', items: [{ productId: 'p', quantity: 1 }] });
