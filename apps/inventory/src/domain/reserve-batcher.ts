@@ -2,6 +2,7 @@ import { ConflictError, InsufficientStockError, OverloadedError, PriceChangedErr
 import type { Reservation, ReserveCommand } from './model';
 import type { BatchOutcome, InventoryStore, StockLocks } from './ports';
 import { replayReserve } from './stock';
+import { allocateBatch } from './stock-allocation';
 
 interface Waiting {
   command: ReserveCommand;
@@ -88,10 +89,11 @@ export class ReserveBatcher {
     }
     const unique = [...firsts.values()];
     const productIds = [...new Set(unique.map((w) => w.command.items[0]!.productId))];
+    const commands = unique.map((w) => w.command);
     let outcomes: BatchOutcome[];
     try {
       outcomes = await this.locks.withLocks(productIds, () =>
-        this.retry.run(() => this.store.reserveBatchAttempt(unique.map((w) => w.command)), (e) => e instanceof VersionConflict),
+        this.retry.run(() => this.store.reserveBatchAttempt(commands, (snapshot) => allocateBatch(commands, snapshot)), (e) => e instanceof VersionConflict),
       );
     } catch (error) {
       const failure = error instanceof VersionConflict ? new ConflictError(`too much contention on product ${error.productId}; try again`) : error;

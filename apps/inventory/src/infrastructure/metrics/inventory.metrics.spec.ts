@@ -41,7 +41,7 @@ describe('inventory metrics decorators', () => {
         { kind: 'short', available: 0 },
       ],
     } as unknown as InventoryStore);
-    const [first, second] = await store.reserveBatchAttempt([]);
+    const [first, second] = await store.reserveBatchAttempt([], () => ({ decisions: [], takes: [], granted: [] }));
     const answers = [first, second].map((o) => (o as { reservation: Reservation }).reservation);
     const useCases = instrument.useCases({ reserve: async (input: { orderId: string }) => answers.find((r) => r.orderId === input.orderId)! } as unknown as InventoryUseCases);
     await useCases.reserve({ orderId: 'o-2' } as never);

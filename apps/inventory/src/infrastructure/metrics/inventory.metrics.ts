@@ -58,8 +58,8 @@ export function createInventoryMetrics(registry: Registry) {
           if (result.created) created.add(result.reservation);
           return result;
         },
-        reserveBatchAttempt: async (commands) => {
-          const outcomes = await inner.reserveBatchAttempt(commands);
+        reserveBatchAttempt: async (commands, allocate) => {
+          const outcomes = await inner.reserveBatchAttempt(commands, allocate);
           for (const outcome of outcomes) if (outcome.kind === 'reserved') created.add(outcome.reservation);
           return outcomes;
         },
