@@ -4,7 +4,8 @@ import type { Registry } from 'prom-client';
 import type { InventoryConfig } from './config';
 import { createInventoryUseCases, InventoryUseCases } from './domain/inventory.use-cases';
 import { createReservationPurge } from './domain/reservation-retention.use-case';
-import { DEFAULT_LIMITS } from './domain/validation';
+import type { Clock, InventoryStore, StockLocks } from './domain/ports';
+import { DEFAULT_LIMITS, InventoryLimits } from './domain/validation';
 import { createInventoryGrpcHandler } from './entry-points/inventory.grpc-handler';
 import { ReservationSweeper } from './entry-points/reservation.sweeper';
 import { createInventoryMetrics } from './infrastructure/metrics/inventory.metrics';
@@ -29,6 +30,8 @@ export interface InventoryOptions {
   /** For fault-injection tests: runs inside stock-changing transactions. */
   hooks?: StoreHooks;
   logger?: Logger;
+  /** For the benchmark's baselines (apps/inventory/bench/): replaces use cases, under the same metrics. */
+  decorateUseCases?: (useCases: InventoryUseCases, deps: { store: InventoryStore; locks: StockLocks; clock: Clock; limits: InventoryLimits }) => InventoryUseCases;
 }
 
 /** Between two purge batches, and batches per pass (at the default size, up to 50,000 reservations a minute). */
@@ -47,30 +50,29 @@ export function createInventoryApp(config: InventoryConfig, options: InventoryOp
   const rawStore = new MysqlInventoryStore(database.pool, options.hooks);
   const store = instrument.store(guardStore(rawStore));
   const locks = instrument.locks(new RedlockStockLocks(redis.clients, config.locks, (err) => logger.debug({ err }, 'lock release failed')));
-  const useCases = instrument.useCases(
-    createInventoryUseCases({
-      store,
-      locks,
-      clock,
-      limits: DEFAULT_LIMITS,
-      retry: { run: (work, retryable) => retry(work, { attempts: config.conflictRetries, baseDelayMs: 2, maxDelayMs: 50, retryable }) },
-      mode: config.reserveMode,
-      maxBatch: config.batchMax,
-      batchLanes: config.batchLanes,
-      maxQueuedPerLane: config.maxQueuedReserves,
-      optimisticRetry: { run: (work, retryable) => retry(work, { attempts: 200, baseDelayMs: 1, maxDelayMs: 20, retryable }) },
-    }),
-  );
+  const limits = DEFAULT_LIMITS;
+  const useCases = createInventoryUseCases({
+    store,
+    locks,
+    clock,
+    limits,
+    retry: { run: (work, retryable) => retry(work, { attempts: config.conflictRetries, baseDelayMs: 2, maxDelayMs: 50, retryable }) },
+    mode: config.reserveMode,
+    maxBatch: config.batchMax,
+    batchLanes: config.batchLanes,
+    maxQueuedPerLane: config.maxQueuedReserves,
+  });
+  const served = instrument.useCases(options.decorateUseCases?.(useCases, { store, locks, clock, limits }) ?? useCases);
 
   const grpc = new GrpcServer({
     host: config.grpc.host,
     port: config.grpc.port,
-    services: [{ name: 'orderflow.inventory.v1.InventoryService', definition: inventoryV1.InventoryServiceService, implementation: createInventoryGrpcHandler(useCases, logger) }],
+    services: [{ name: 'orderflow.inventory.v1.InventoryService', definition: inventoryV1.InventoryServiceService, implementation: createInventoryGrpcHandler(served, logger) }],
     reflection: loadPackageDefinition(),
     logger,
     metrics,
   });
-  const sweeper = new ReservationSweeper(useCases, logger, config.sweepIntervalMs);
+  const sweeper = new ReservationSweeper(served, logger, config.sweepIntervalMs);
   const { retentionMs, batchSize, intervalMs } = config.retention;
   const purge = createReservationPurge({ store: rawStore, clock, settings: { retentionMs, batchSize, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS } });
   // Beside the sweeper; several inventory processes may purge at once: each batch locks the rows it deletes.
@@ -78,5 +80,5 @@ export function createInventoryApp(config: InventoryConfig, options: InventoryOp
 
   const metricsServer = config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : [];
   const lifecycle = new Lifecycle([...metricsServer, database.component, redis.component, sweeper, purger, grpc]);
-  return { lifecycle, useCases, grpc, sweeper, purger, logger, metrics };
+  return { lifecycle, useCases: served, grpc, sweeper, purger, logger, metrics };
 }

@@ -1,6 +1,7 @@
-import { ConflictError, InsufficientStockError, OverloadedError, PriceChangedError, ProductNotFoundError, VersionConflict } from './errors';
+import { InsufficientStockError, OverloadedError, PriceChangedError, ProductNotFoundError, VersionConflict } from './errors';
 import type { Reservation, ReserveCommand } from './model';
 import type { BatchOutcome, InventoryStore, StockLocks } from './ports';
+import { contentionOn } from './conflict-retries';
 import { replayReserve } from './stock';
 import { allocateBatch } from './stock-allocation';
 
@@ -96,7 +97,7 @@ export class ReserveBatcher {
         this.retry.run(() => this.store.reserveBatchAttempt(commands, (snapshot) => allocateBatch(commands, snapshot)), (e) => e instanceof VersionConflict),
       );
     } catch (error) {
-      const failure = error instanceof VersionConflict ? new ConflictError(`too much contention on product ${error.productId}; try again`) : error;
+      const failure = error instanceof VersionConflict ? contentionOn(error.productId) : error;
       for (const waiting of batch) waiting.reject(failure);
       return;
     }
