@@ -51,7 +51,7 @@ export function createInventoryApp(config: InventoryConfig, options: InventoryOp
   const store = instrument.store(guardStore(rawStore));
   const locks = instrument.locks(new RedlockStockLocks(redis.clients, config.locks, (err) => logger.debug({ err }, 'lock release failed')));
   const limits = DEFAULT_LIMITS;
-  const useCases = createInventoryUseCases({
+  const ownUseCases = createInventoryUseCases({
     store,
     locks,
     clock,
@@ -62,17 +62,17 @@ export function createInventoryApp(config: InventoryConfig, options: InventoryOp
     batchLanes: config.batchLanes,
     maxQueuedPerLane: config.maxQueuedReserves,
   });
-  const served = instrument.useCases(options.decorateUseCases?.(useCases, { store, locks, clock, limits }) ?? useCases);
+  const useCases = instrument.useCases(options.decorateUseCases?.(ownUseCases, { store, locks, clock, limits }) ?? ownUseCases);
 
   const grpc = new GrpcServer({
     host: config.grpc.host,
     port: config.grpc.port,
-    services: [{ name: 'orderflow.inventory.v1.InventoryService', definition: inventoryV1.InventoryServiceService, implementation: createInventoryGrpcHandler(served, logger) }],
+    services: [{ name: 'orderflow.inventory.v1.InventoryService', definition: inventoryV1.InventoryServiceService, implementation: createInventoryGrpcHandler(useCases, logger) }],
     reflection: loadPackageDefinition(),
     logger,
     metrics,
   });
-  const sweeper = new ReservationSweeper(served, logger, config.sweepIntervalMs);
+  const sweeper = new ReservationSweeper(useCases, logger, config.sweepIntervalMs);
   const { retentionMs, batchSize, intervalMs } = config.retention;
   const purge = createReservationPurge({ store: rawStore, clock, settings: { retentionMs, batchSize, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS } });
   // Beside the sweeper; several inventory processes may purge at once: each batch locks the rows it deletes.
@@ -80,5 +80,5 @@ export function createInventoryApp(config: InventoryConfig, options: InventoryOp
 
   const metricsServer = config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : [];
   const lifecycle = new Lifecycle([...metricsServer, database.component, redis.component, sweeper, purger, grpc]);
-  return { lifecycle, useCases: served, grpc, sweeper, purger, logger, metrics };
+  return { lifecycle, useCases, grpc, sweeper, purger, logger, metrics };
 }
