@@ -134,8 +134,8 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
         await tx.run([insertReservations([command])]);
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
-        // Another call for this order got there first: report what it stored.
-        return { reservation: (await lockReservation(tx, command.orderId)) as Reservation, created: false };
+        // Another call for this order got there first (and committed: the INSERT waited for it): report what it stored.
+        return { reservation: toReservation(await tx.select<ReservationRow>(selectReservation(false), [command.orderId])) as Reservation, created: false };
       }
       await this.hooks.beforeStockWrite?.(ids);
       const results = await tx.run([...command.items.map((item) => stockUpdate(TAKE, products.get(item.productId) as Product, item.quantity)), insertItems([command])]);
