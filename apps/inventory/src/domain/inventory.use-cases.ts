@@ -6,9 +6,6 @@ import { createReserve, ReserveMode } from './reserve.use-case';
 import { createSettleReservationUseCases } from './settle-reservation.use-cases';
 import type { InventoryLimits } from './validation';
 
-export type { RetryPolicy } from './conflict-retries';
-export type { ReserveMode } from './reserve.use-case';
-
 export interface InventoryDeps {
   store: InventoryStore;
   locks: StockLocks;

@@ -1,7 +1,7 @@
 import { InsufficientStockError, OverloadedError, PriceChangedError, ProductNotFoundError, VersionConflict } from './errors';
 import type { Reservation, ReserveCommand } from './model';
 import type { BatchOutcome, InventoryStore, StockLocks } from './ports';
-import { contentionOn } from './conflict-retries';
+import { contentionOn, RetryPolicy } from './conflict-retries';
 import { replayReserve } from './stock';
 import { allocateBatch } from './stock-allocation';
 
@@ -9,10 +9,6 @@ interface Waiting {
   command: ReserveCommand;
   resolve: (reservation: Reservation) => void;
   reject: (error: unknown) => void;
-}
-
-export interface BatcherRetry {
-  run<T>(work: () => Promise<T>, retryable: (error: unknown) => boolean): Promise<T>;
 }
 
 /** The retry hint of a refusal: a full queue of the default bound drains in about that long. */
@@ -44,7 +40,7 @@ export class ReserveBatcher {
   constructor(
     private readonly store: InventoryStore,
     private readonly locks: StockLocks,
-    private readonly retry: BatcherRetry,
+    private readonly retry: RetryPolicy,
     private readonly maxBatch: number,
     private readonly lanes = 4,
     private readonly maxQueued = Number.POSITIVE_INFINITY,
