@@ -7,6 +7,7 @@ import { createReservationPurge } from './domain/reservation-retention.use-case'
 import type { Clock, InventoryStore, StockLocks } from './domain/ports';
 import { DEFAULT_LIMITS, InventoryLimits } from './domain/validation';
 import { createInventoryGrpcHandler } from './entry-points/inventory.grpc-handler';
+import { createReservationPurger } from './entry-points/reservation.purger';
 import { ReservationSweeper } from './entry-points/reservation.sweeper';
 import { createInventoryMetrics } from './infrastructure/metrics/inventory.metrics';
 import { createInventoryDatabase } from './infrastructure/mysql/inventory.database';
@@ -75,8 +76,7 @@ export function createInventoryApp(config: InventoryConfig, options: InventoryOp
   const sweeper = new ReservationSweeper(useCases, logger, config.sweepIntervalMs);
   const { retentionMs, batchSize, intervalMs } = config.retention;
   const purge = createReservationPurge({ store: rawStore, clock, settings: { retentionMs, batchSize, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS } });
-  // Beside the sweeper; several inventory processes may purge at once: each batch locks the rows it deletes.
-  const purger = new PeriodicPurge('reservation-purger', purge.purgeOnce, (r) => r.deleted, logger, intervalMs);
+  const purger = createReservationPurger(purge, logger, intervalMs);
 
   const metricsServer = config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : [];
   const lifecycle = new Lifecycle([...metricsServer, database.component, redis.component, sweeper, purger, grpc]);
