@@ -118,7 +118,7 @@ async function measureMode(mode: string, target: { host: string; port: number; u
   await dropDatabase({ ...target, database });
   const port = await freePort();
   // The modes the service ships run src/main.ts; the naive baseline runs from bench/ (optimistic-reserve.ts).
-  const entry = mode === 'optimistic' ? path.join(root, 'apps', 'inventory', 'bench', 'optimistic-inventory.server.ts') : path.join(root, 'apps', 'inventory', 'src', 'main.ts');
+  const entry = path.join(root, 'apps', 'inventory', ...(mode === 'optimistic' ? ['bench', 'optimistic-inventory.server.ts'] : ['src', 'main.ts']));
   const service = spawn(process.execPath, typescriptNodeArgs(entry, SERVICE_NODE_FLAGS), {
     env: {
       ...process.env,

@@ -27,12 +27,20 @@ export interface InventoryApp {
   metrics: Registry;
 }
 
+/** What the use cases are built from, for a decorator that builds another. */
+export interface UseCaseDeps {
+  store: InventoryStore;
+  locks: StockLocks;
+  clock: Clock;
+  limits: InventoryLimits;
+}
+
 export interface InventoryOptions {
   /** For fault-injection tests: runs inside stock-changing transactions. */
   hooks?: StoreHooks;
   logger?: Logger;
   /** For the benchmark's baselines (apps/inventory/bench/): replaces use cases, under the same metrics. */
-  decorateUseCases?: (useCases: InventoryUseCases, deps: { store: InventoryStore; locks: StockLocks; clock: Clock; limits: InventoryLimits }) => InventoryUseCases;
+  decorateUseCases?: (useCases: InventoryUseCases, deps: UseCaseDeps) => InventoryUseCases;
 }
 
 /** Between two purge batches, and batches per pass (at the default size, up to 50,000 reservations a minute). */
@@ -65,17 +73,19 @@ export function createInventoryApp(config: InventoryConfig, options: InventoryOp
   });
   const useCases = instrument.useCases(options.decorateUseCases?.(ownUseCases, { store, locks, clock, limits }) ?? ownUseCases);
 
+  const implementation = createInventoryGrpcHandler(useCases, logger);
   const grpc = new GrpcServer({
     host: config.grpc.host,
     port: config.grpc.port,
-    services: [{ name: 'orderflow.inventory.v1.InventoryService', definition: inventoryV1.InventoryServiceService, implementation: createInventoryGrpcHandler(useCases, logger) }],
+    services: [{ name: 'orderflow.inventory.v1.InventoryService', definition: inventoryV1.InventoryServiceService, implementation }],
     reflection: loadPackageDefinition(),
     logger,
     metrics,
   });
   const sweeper = new ReservationSweeper(useCases, logger, config.sweepIntervalMs);
   const { retentionMs, batchSize, intervalMs } = config.retention;
-  const purge = createReservationPurge({ store: rawStore, clock, settings: { retentionMs, batchSize, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS } });
+  const settings = { retentionMs, batchSize, pauseMs: PURGE_PAUSE_MS, maxBatchesPerPass: PURGE_MAX_BATCHES_PER_PASS };
+  const purge = createReservationPurge({ store: rawStore, clock, settings });
   const purger = createReservationPurger(purge, logger, intervalMs);
 
   const metricsServer = config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : [];

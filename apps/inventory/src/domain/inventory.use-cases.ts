@@ -22,7 +22,8 @@ export interface InventoryDeps {
 }
 
 /** The inventory use cases. Correctness comes from the store's conditional updates; locks keep conflicts rare. */
-export function createInventoryUseCases({ store, locks, clock, limits, retry, mode = 'batched', maxBatch = 256, batchLanes = 4, maxQueuedPerLane }: InventoryDeps) {
+export function createInventoryUseCases(deps: InventoryDeps) {
+  const { store, locks, clock, limits, retry, mode = 'batched', maxBatch = 256, batchLanes = 4, maxQueuedPerLane } = deps;
   const withRetries = withConflictRetries(retry);
   const batcher = new ReserveBatcher(store, locks, retry, maxBatch, batchLanes, maxQueuedPerLane);
   return {

@@ -4,7 +4,8 @@ import type { ConflictRetries } from './conflict-retries';
 import { InventoryLimits, validateAdjustStock, validateProductIds, validateUpsert } from './validation';
 
 /** The catalog side: create or update a product, read products, adjust a product's stock. */
-export function createProductUseCases({ store, locks, limits, withRetries }: { store: InventoryStore; locks: StockLocks; limits: InventoryLimits; withRetries: ConflictRetries }) {
+export function createProductUseCases(deps: { store: InventoryStore; locks: StockLocks; limits: InventoryLimits; withRetries: ConflictRetries }) {
+  const { store, locks, limits, withRetries } = deps;
   return {
     async upsertProduct(input: { id: unknown; name: unknown; priceMinor: unknown; available: unknown }) {
       const command = validateUpsert(input, limits);

@@ -19,7 +19,8 @@ function harness(available: number, options: { conflicts?: number } = {}) {
       batches.push(commands.map((c) => c.orderId));
       if (conflicts-- > 0) throw new VersionConflict('hot');
       const hot: Product = { id: 'hot', name: 'hot', priceMinor: 1, available, reserved: 0, sold: 0, received: available, version: 1 };
-      const { decisions, takes, granted } = allocate({ products: new Map([['hot', hot]]), storedOrderIds: new Set(commands.map((c) => c.orderId).filter((id) => stored.has(id))) });
+      const storedOrderIds = new Set(commands.map((c) => c.orderId).filter((id) => stored.has(id)));
+      const { decisions, takes, granted } = allocate({ products: new Map([['hot', hot]]), storedOrderIds });
       for (const take of takes) available = take.availableAfter;
       for (const command of granted) stored.set(command.orderId, reservationOf(command));
       return decisions.map((d, i) => (d.kind === 'stored' ? { kind: 'existing', reservation: stored.get(commands[i]!.orderId)! } : d));

@@ -5,7 +5,8 @@ import type { ConflictRetries } from './conflict-retries';
 import { validateOrderId } from './validation';
 
 /** How a reservation ends: Commit (sold), Release (given back), the sweeper's release of expired ones; PrepareCommit pins it first. */
-export function createSettleReservationUseCases({ store, locks, clock, withRetries }: { store: InventoryStore; locks: StockLocks; clock: Clock; withRetries: ConflictRetries }) {
+export function createSettleReservationUseCases(deps: { store: InventoryStore; locks: StockLocks; clock: Clock; withRetries: ConflictRetries }) {
+  const { store, locks, clock, withRetries } = deps;
   const releaseChecked = async (id: string, reason: string, expiredBefore?: Date): Promise<Reservation> => {
     const existing = await store.findReservation(id);
     if (existing?.status === 'RELEASED') return existing;

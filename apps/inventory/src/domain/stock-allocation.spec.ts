@@ -19,7 +19,10 @@ const reserve = (orderId: string, productId: string, quantity: number, expectedP
   expiresAt,
   expectedPrices,
 });
-const snapshot = (products: Product[], stored: string[] = []): BatchSnapshot => ({ products: new Map(products.map((p) => [p.id, p])), storedOrderIds: new Set(stored) });
+const snapshot = (products: Product[], stored: string[] = []): BatchSnapshot => ({
+  products: new Map(products.map((p) => [p.id, p])),
+  storedOrderIds: new Set(stored),
+});
 
 describe('allocateBatch', () => {
   it('when requests for one product exceed its stock, then they are granted first come first served and one that does not fit is refused alone', () => {
@@ -34,7 +37,8 @@ describe('allocateBatch', () => {
   it('when a request is granted, then its decision carries the reservation it stores, with its placement id', () => {
     const command = { ...reserve('o1', 'a', 2), placementId: 'pl-1' };
     const { decisions } = allocateBatch([command], snapshot([product('a', 5)]));
-    expect(decisions).toEqual([{ kind: 'reserved', reservation: { orderId: 'o1', status: 'RESERVED', items: [{ productId: 'a', quantity: 2 }], expiresAt, placementId: 'pl-1' } }]);
+    const reservation = { orderId: 'o1', status: 'RESERVED', items: [{ productId: 'a', quantity: 2 }], expiresAt, placementId: 'pl-1' };
+    expect(decisions).toEqual([{ kind: 'reserved', reservation }]);
   });
 
   it('when an order is already stored, then it is answered from what is stored and takes no stock', () => {
@@ -75,10 +79,13 @@ describe('allocateBatch', () => {
     expect(granted.map((c) => c.orderId)).toEqual(['o1', 'o3', 'o2']);
   });
 
-  it('when any batch is allocated, then no product gives more than it has, each take is the sum of its granted requests, and every command gets one decision', () => {
+  it('when any batch is allocated, then no product gives more than it has, each take sums its grants, and every command gets one decision', () => {
     const arbitrary = fc.record({
       stock: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 3 }),
-      requests: fc.array(fc.record({ product: fc.integer({ min: 0, max: 3 }), quantity: fc.integer({ min: 1, max: 8 }), stored: fc.boolean() }), { maxLength: 30 }),
+      requests: fc.array(
+        fc.record({ product: fc.integer({ min: 0, max: 3 }), quantity: fc.integer({ min: 1, max: 8 }), stored: fc.boolean() }),
+        { maxLength: 30 },
+      ),
     });
     fc.assert(
       fc.property(arbitrary, ({ stock, requests }) => {

@@ -43,7 +43,8 @@ describe('inventory metrics decorators', () => {
     } as unknown as InventoryStore);
     const [first, second] = await store.reserveBatchAttempt([], () => ({ decisions: [], takes: [], granted: [] }));
     const answers = [first, second].map((o) => (o as { reservation: Reservation }).reservation);
-    const useCases = instrument.useCases({ reserve: async (input: { orderId: string }) => answers.find((r) => r.orderId === input.orderId)! } as unknown as InventoryUseCases);
+    const reserve = async (input: { orderId: string }) => answers.find((r) => r.orderId === input.orderId)!;
+    const useCases = instrument.useCases({ reserve } as unknown as InventoryUseCases);
     await useCases.reserve({ orderId: 'o-2' } as never);
     await useCases.reserve({ orderId: 'o-3' } as never);
     expect(await outcomes(registry)).toEqual({ reserved: 1, replayed: 1 });

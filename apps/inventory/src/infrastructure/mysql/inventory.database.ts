@@ -7,7 +7,10 @@ import { INVENTORY_MIGRATIONS } from './migrations';
  * and applies the migrations (when asked; `migrate` opens and closes a connection of its own), then
  * checks the pool reaches the server; at stop it closes the pool.
  */
-export function createInventoryDatabase(target: MysqlTarget, options: { poolMax: number; migrateOnStart: boolean; logger: Logger }): { pool: SqlPool; component: Component } {
+export function createInventoryDatabase(
+  target: MysqlTarget,
+  options: { poolMax: number; migrateOnStart: boolean; logger: Logger },
+): { pool: SqlPool; component: Component } {
   const pool = createSqlPool(target, { max: options.poolMax });
   const component: Component = {
     name: 'mysql',

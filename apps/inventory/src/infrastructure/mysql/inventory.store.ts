@@ -1,6 +1,7 @@
 import { affectedRows, isDuplicateKey, rowsOf, SqlPool, SqlTransaction, Statement, StatementResult, toSqlDateTime } from '@orderflow/database';
 import { ProductNotFoundError, ReservationNotFoundError, ReservationStateError, StockAdjustmentRefusedError, VersionConflict } from '../../domain/errors';
-import type { AdjustStockCommand, Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand, StockAdjustment, UpsertProductCommand } from '../../domain/model';
+import type { AdjustStockCommand, Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand } from '../../domain/model';
+import type { StockAdjustment, UpsertProductCommand } from '../../domain/model';
 import type { BatchOutcome, InventoryStore, ReservationRetentionStore } from '../../domain/ports';
 import { assertReservable } from '../../domain/stock';
 import { BatchAllocation, BatchSnapshot, reservationOf, StockTake } from '../../domain/stock-allocation';
@@ -138,7 +139,8 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
         return { reservation: toReservation(await tx.select<ReservationRow>(selectReservation(false), [command.orderId])) as Reservation, created: false };
       }
       await this.hooks.beforeStockWrite?.(ids);
-      const results = await tx.run([...command.items.map((item) => stockUpdate(TAKE, products.get(item.productId) as Product, item.quantity)), insertItems([command])]);
+      const takes = command.items.map((item) => stockUpdate(TAKE, products.get(item.productId) as Product, item.quantity));
+      const results = await tx.run([...takes, insertItems([command])]);
       checkStockUpdates(results, ids);
       return { reservation: reservationOf(command), created: true };
     });
@@ -172,7 +174,8 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
     // Stored orders are rare (retries): read them one by one.
     const outcomes: BatchOutcome[] = [];
     for (const [i, decision] of decisions.entries()) {
-      outcomes.push(decision.kind === 'stored' ? { kind: 'existing', reservation: (await this.findReservation((commands[i] as ReserveCommand).orderId)) as Reservation } : decision);
+      if (decision.kind !== 'stored') outcomes.push(decision);
+      else outcomes.push({ kind: 'existing', reservation: (await this.findReservation((commands[i] as ReserveCommand).orderId)) as Reservation });
     }
     return outcomes;
   }
@@ -209,7 +212,10 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
         // Nothing held yet: record the release, so a late Reserve for this order cannot hold stock.
         try {
           await tx.commitWith([
-            { sql: "INSERT INTO reservations (order_id, status, release_reason, created_at, updated_at) VALUES (?, 'RELEASED', ?, NOW(3), NOW(3))", values: [orderId, reason] },
+            {
+              sql: "INSERT INTO reservations (order_id, status, release_reason, created_at, updated_at) VALUES (?, 'RELEASED', ?, NOW(3), NOW(3))",
+              values: [orderId, reason],
+            },
           ]);
         } catch (error) {
           if (isDuplicateKey(error)) throw new VersionConflict(orderId); // a Reserve won the race: run again
@@ -231,11 +237,17 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
       if (product.available + command.delta < 0) throw new StockAdjustmentRefusedError(product.id, command.delta, product.available);
       await this.hooks.beforeStockWrite?.([product.id]);
       // received moves with available, so available + reserved + sold = received holds.
-      const after: Product = { ...product, available: product.available + command.delta, received: product.received + command.delta, version: product.version + 1 };
+      const after: Product = {
+        ...product,
+        available: product.available + command.delta,
+        received: product.received + command.delta,
+        version: product.version + 1,
+      };
       const results = await tx.run([
         stockUpdate(ADJUST, product, command.delta),
         {
-          sql: `INSERT INTO stock_adjustments (product_id, delta, reason, actor_id, available_after, version_after, created_at) VALUES (?, ?, ?, ?, ?, ?, NOW(3))`,
+          sql: `INSERT INTO stock_adjustments (product_id, delta, reason, actor_id, available_after, version_after, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, NOW(3))`,
           values: [product.id, command.delta, command.reason, command.actorId, after.available, after.version],
         },
       ]);
@@ -256,13 +268,11 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
     let more = false;
     for (const status of ['COMMITTED', 'RELEASED'] as const) {
       const { removed, selected: count } = await this.pool.transaction(async (tx) => {
-        const ids = (
-          await tx.select<{ order_id: string }>('SELECT order_id FROM reservations WHERE status = ? AND updated_at < ? ORDER BY updated_at LIMIT ? FOR UPDATE', [
-            status,
-            toSqlDateTime(before),
-            limit,
-          ])
-        ).map((r) => r.order_id);
+        const selected = await tx.select<{ order_id: string }>(
+          'SELECT order_id FROM reservations WHERE status = ? AND updated_at < ? ORDER BY updated_at LIMIT ? FOR UPDATE',
+          [status, toSqlDateTime(before), limit],
+        );
+        const ids = selected.map((r) => r.order_id);
         if (ids.length === 0) return { removed: 0, selected: 0 };
         const [, gone] = await tx.commitWith([
           { sql: 'DELETE FROM reservation_items WHERE order_id IN (?)', values: [ids] },
@@ -277,10 +287,10 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
   }
 
   async findExpired(now: Date, limit: number): Promise<string[]> {
-    const rows = await this.pool.select<{ order_id: string }>("SELECT order_id FROM reservations WHERE status = 'RESERVED' AND expires_at < ? ORDER BY expires_at LIMIT ?", [
-      toSqlDateTime(now),
-      limit,
-    ]);
+    const rows = await this.pool.select<{ order_id: string }>(
+      "SELECT order_id FROM reservations WHERE status = 'RESERVED' AND expires_at < ? ORDER BY expires_at LIMIT ?",
+      [toSqlDateTime(now), limit],
+    );
     return rows.map((r) => r.order_id);
   }
 
@@ -317,7 +327,8 @@ const takeStatement = (take: StockTake): Statement => stockUpdate(TAKE, { id: ta
 
 /** The reservation rows of many orders: one multi-row INSERT. */
 const insertReservations = (commands: ReserveCommand[]): Statement => ({
-  sql: `INSERT INTO reservations (order_id, status, placement_id, expires_at, created_at, updated_at) VALUES ${commands.map(() => "(?, 'RESERVED', ?, ?, NOW(3), NOW(3))").join(', ')}`,
+  sql: `INSERT INTO reservations (order_id, status, placement_id, expires_at, created_at, updated_at)
+        VALUES ${commands.map(() => "(?, 'RESERVED', ?, ?, NOW(3), NOW(3))").join(', ')}`,
   values: commands.flatMap((c) => [c.orderId, c.placementId ?? null, toSqlDateTime(c.expiresAt)]),
 });
 
