@@ -1,7 +1,8 @@
 /**
  * Reserve throughput over gRPC, beside this machine's raw MySQL limit measured in the same run.
  *   npm run bench:inventory [-- --seconds 8 --concurrency 64 --modes batched,locked,optimistic]
- * Starts the dev stack if needed and, per reserve mode, an inventory process on its own database, then:
+ * Starts the dev stack if needed and, per reserve mode, an inventory process on its own database (src/main.ts
+ * for batched and locked; for optimistic, the naive baseline, optimistic-inventory.server.ts), then:
  *   hot:      every call reserves 1 unit of one product (at concurrency 16, 64 and 256);
  *   uniform:  every call reserves 1 unit of a random one of 10,000 products (at --concurrency);
  *   raw:      a plain `UPDATE ... SET available = available - 1 WHERE id = ? AND available >= 1` loop
@@ -116,14 +117,16 @@ async function measureMode(mode: string, target: { host: string; port: number; u
   const database = `orderflow_bench_inventory_${mode}`;
   await dropDatabase({ ...target, database });
   const port = await freePort();
-  const service = spawn(process.execPath, typescriptNodeArgs(path.join(root, 'apps', 'inventory', 'src', 'main.ts'), SERVICE_NODE_FLAGS), {
+  // The modes the service ships run src/main.ts; the naive baseline runs from bench/ (optimistic-reserve.ts).
+  const entry = path.join(root, 'apps', 'inventory', ...(mode === 'optimistic' ? ['bench', 'optimistic-inventory.server.ts'] : ['src', 'main.ts']));
+  const service = spawn(process.execPath, typescriptNodeArgs(entry, SERVICE_NODE_FLAGS), {
     env: {
       ...process.env,
       INVENTORY_GRPC_PORT: String(port),
       INVENTORY_MYSQL_PORT: String(target.port),
       INVENTORY_MYSQL_DATABASE: database,
       INVENTORY_REDIS: `127.0.0.1:${redisPort}`,
-      INVENTORY_RESERVE_MODE: mode,
+      ...(mode === 'optimistic' ? {} : { INVENTORY_RESERVE_MODE: mode }),
       INVENTORY_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
     },

@@ -22,8 +22,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       INVENTORY_LOCK_WAIT_MS: env.int(2_000, 0),
       INVENTORY_LOCK_RETRY_DELAY_MS: env.int(20, 1),
       INVENTORY_CONFLICT_RETRIES: env.int(8, 1),
-      /** batched (default), locked, or optimistic (the naive baseline, for benchmarks). */
-      INVENTORY_RESERVE_MODE: z.enum(['batched', 'locked', 'optimistic']).default('batched'),
+      /** batched (default) or locked (every Reserve takes its own locks and transaction); see docs/inventory.md. */
+      INVENTORY_RESERVE_MODE: z.enum(['batched', 'locked']).default('batched'),
       INVENTORY_BATCH_MAX: env.int(256, 1),
       /** Batches in flight at once: products hash to lanes; one product's requests share one lane. */
       INVENTORY_BATCH_LANES: env.int(4, 1),

@@ -1,7 +1,6 @@
 import { ServiceError, status } from '@grpc/grpc-js';
-import { createSequelize } from '@orderflow/database';
+import { createSqlPool, SqlPool } from '@orderflow/database';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { QueryTypes, Sequelize } from 'sequelize';
 import { expectConserved, inMinutes, RunningInventory, startInventory, tally, pausingStockWrites } from './support';
 
 interface AdjustmentRow {
@@ -19,25 +18,22 @@ const failure = (promise: Promise<unknown>): Promise<ServiceError> =>
 describe('inventory AdjustStock (real MariaDB and Redis)', () => {
   let a: RunningInventory;
   let b: RunningInventory;
-  let db: Sequelize;
+  let db: SqlPool;
 
   beforeAll(async () => {
     a = await startInventory();
     b = await startInventory({ env: { INVENTORY_MYSQL_DATABASE: a.config.mysql.database, INVENTORY_MIGRATE_ON_START: 'false' } });
-    db = createSequelize(a.config.mysql, { max: 2 });
+    db = createSqlPool(a.config.mysql, { max: 2 });
   });
 
   afterAll(async () => {
-    await db?.close();
+    await db?.end();
     await b?.app.lifecycle.stop();
     await a?.stop();
   });
 
   const adjustments = (productId: string) =>
-    db.query<AdjustmentRow>('SELECT product_id, delta, reason, actor_id, available_after, version_after FROM stock_adjustments WHERE product_id = :productId ORDER BY id', {
-      replacements: { productId },
-      type: QueryTypes.SELECT,
-    });
+    db.select<AdjustmentRow>('SELECT product_id, delta, reason, actor_id, available_after, version_after FROM stock_adjustments WHERE product_id = ? ORDER BY id', [productId]);
   const productOf = async (id: string) => (await a.api.getProducts({ productIds: [id] })).products[0] as inventoryV1.Product;
 
   it('when an admin adjusts stock, then available and received move by the delta and the adjustment is stored with its trimmed reason, actor and result', async () => {

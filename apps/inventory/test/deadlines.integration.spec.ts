@@ -2,7 +2,7 @@ import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { inventoryV1 } from '@orderflow/proto';
 import { testStack } from '@orderflow/stack';
 import Redis from 'ioredis';
-import { lockKey } from '../src/infrastructure/redlock.stock-locks';
+import { lockKey } from '../src/infrastructure/redis/redlock.stock-locks';
 import { inMinutes, RunningInventory, startInventory } from './support';
 
 /** The deadline of a call caps inventory's own waits (docs/operations.md, timeout chain). Real MariaDB and Redis. */

@@ -1,7 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { createSequelize, createSqlPool, rowsOf, SqlPool } from '@orderflow/database';
-import type { Sequelize } from 'sequelize';
-import { SequelizeInventoryStore } from '../src/infrastructure/sequelize.inventory-store';
+import { createSqlPool, rowsOf, SqlPool } from '@orderflow/database';
+import { MysqlInventoryStore } from '../src/infrastructure/mysql/inventory.store';
 import { RunningInventory, startInventory } from './support';
 
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);
@@ -9,18 +8,15 @@ const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);
 describe('retention purge of settled reservations (real MariaDB and Redis)', () => {
   let inv: RunningInventory;
   let pool: SqlPool;
-  let db: Sequelize;
-  let store: SequelizeInventoryStore;
+  let store: MysqlInventoryStore;
   const batchSize = 5;
 
   beforeAll(async () => {
     inv = await startInventory({ env: { INVENTORY_PURGE_INTERVAL_MS: '3600000', INVENTORY_PURGE_BATCH_SIZE: String(batchSize) } });
     pool = createSqlPool(inv.config.mysql, { max: 2 });
-    db = createSequelize(inv.config.mysql, { max: 1 });
-    store = new SequelizeInventoryStore(db, pool);
+    store = new MysqlInventoryStore(pool);
   });
   afterAll(async () => {
-    await db?.close();
     await pool?.end();
     await inv?.stop();
   });

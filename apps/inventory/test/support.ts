@@ -3,9 +3,9 @@ import { dropDatabase } from '@orderflow/database';
 import { inventoryV1 } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
 import { testStack } from '@orderflow/stack';
-import { createInventoryApp, InventoryApp } from '../src/app';
+import { createInventoryApp, InventoryApp, InventoryOptions } from '../src/app';
 import { InventoryConfig, loadConfig } from '../src/config';
-import type { StoreHooks } from '../src/infrastructure/sequelize.inventory-store';
+import type { StoreHooks } from '../src/infrastructure/mysql/inventory.store';
 
 let counter = 0;
 
@@ -64,9 +64,11 @@ export interface RunningInventory {
 }
 
 /** Boots a real inventory service (gRPC on a free port) against the test stack. */
-export async function startInventory(options: { env?: Record<string, string>; hooks?: StoreHooks } = {}): Promise<RunningInventory> {
+export async function startInventory(
+  options: { env?: Record<string, string>; hooks?: StoreHooks; decorateUseCases?: InventoryOptions['decorateUseCases'] } = {},
+): Promise<RunningInventory> {
   const config = testConfig(options.env);
-  const app = createInventoryApp(config, { hooks: options.hooks, logger: createLogger('inventory-test', 'silent') });
+  const app = createInventoryApp(config, { hooks: options.hooks, decorateUseCases: options.decorateUseCases, logger: createLogger('inventory-test', 'silent') });
   await app.lifecycle.start();
   const address = `127.0.0.1:${app.grpc.boundPort}`;
   const client = new inventoryV1.InventoryServiceClient(address, credentials.createInsecure());

@@ -1,4 +1,5 @@
 import type { AdjustStockCommand, PriceMismatch, Product, Reservation, ReserveCommand, StockAdjustment, UpsertProductCommand } from './model';
+import type { BatchAllocation, BatchSnapshot } from './stock-allocation';
 
 export type BatchOutcome =
   | { kind: 'reserved'; reservation: Reservation }
@@ -20,10 +21,11 @@ export interface InventoryStore {
   reserveAttempt(command: ReserveCommand): Promise<{ reservation: Reservation; created: boolean }>;
   /**
    * One transaction for many single-product Reserves (the hot path), of one product or several: one
-   * read, one conditional UPDATE per product for its filled total, multi-row inserts. Requests for one
-   * product are filled in the order given. Outcomes in request order.
+   * read (the products, which orders are stored), then what `allocate` decided from it: one
+   * conditional UPDATE per take, multi-row inserts of the granted reservations. Outcomes in request
+   * order; a stored order's is the reservation as stored.
    */
-  reserveBatchAttempt(commands: ReserveCommand[]): Promise<BatchOutcome[]>;
+  reserveBatchAttempt(commands: ReserveCommand[], allocate: (snapshot: BatchSnapshot) => BatchAllocation): Promise<BatchOutcome[]>;
   /** RESERVED -> COMMITTED (reserved -> sold). Returns the reservation as it is afterwards. */
   commitAttempt(orderId: string): Promise<Reservation>;
   /**

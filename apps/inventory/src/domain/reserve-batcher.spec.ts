@@ -1,8 +1,8 @@
 import { InsufficientStockError, OverloadedError, ReservationMismatchError, VersionConflict, ConflictError } from './errors';
-import type { Reservation, ReserveCommand } from './model';
+import type { Product, Reservation, ReserveCommand } from './model';
 import type { BatchOutcome, InventoryStore } from './ports';
 import { laneOf, OVERLOADED_RETRY_AFTER_MS, ReserveBatcher } from './reserve-batcher';
-import { allocateInArrivalOrder } from './stock';
+import { BatchAllocation, BatchSnapshot, reservationOf } from './stock-allocation';
 
 const expiresAt = new Date('2030-01-01T00:00:00Z');
 const command = (orderId: string, quantity = 1): ReserveCommand => ({ orderId, items: [{ productId: 'hot', quantity }], expiresAt, expectedPrices: [] });
@@ -14,22 +14,16 @@ function harness(available: number, options: { conflicts?: number } = {}) {
   let locks = 0;
   let conflicts = options.conflicts ?? 0;
   const store = {
-    reserveBatchAttempt: async (commands: ReserveCommand[]): Promise<BatchOutcome[]> => {
+    // Reads, lets the domain allocate, applies its takes and stores what it granted, as the MySQL store does.
+    reserveBatchAttempt: async (commands: ReserveCommand[], allocate: (snapshot: BatchSnapshot) => BatchAllocation): Promise<BatchOutcome[]> => {
       batches.push(commands.map((c) => c.orderId));
       if (conflicts-- > 0) throw new VersionConflict('hot');
-      const fresh = commands.filter((c) => !stored.has(c.orderId));
-      const { outcomes, total } = allocateInArrivalOrder(available, fresh.map((c) => c.items[0]!.quantity));
-      available -= total;
-      const result = new Map<string, BatchOutcome>();
-      fresh.forEach((c, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome === 'filled') {
-          const reservation: Reservation = { orderId: c.orderId, status: 'RESERVED', items: c.items, expiresAt };
-          stored.set(c.orderId, reservation);
-          result.set(c.orderId, { kind: 'reserved', reservation });
-        } else result.set(c.orderId, { kind: 'short', available: outcome.shortOf });
-      });
-      return commands.map((c) => result.get(c.orderId) ?? { kind: 'existing', reservation: stored.get(c.orderId)! });
+      const hot: Product = { id: 'hot', name: 'hot', priceMinor: 1, available, reserved: 0, sold: 0, received: available, version: 1 };
+      const storedOrderIds = new Set(commands.map((c) => c.orderId).filter((id) => stored.has(id)));
+      const { decisions, takes, granted } = allocate({ products: new Map([['hot', hot]]), storedOrderIds });
+      for (const take of takes) available = take.availableAfter;
+      for (const command of granted) stored.set(command.orderId, reservationOf(command));
+      return decisions.map((d, i) => (d.kind === 'stored' ? { kind: 'existing', reservation: stored.get(commands[i]!.orderId)! } : d));
     },
   } as unknown as InventoryStore;
   const batcher = new ReserveBatcher(

@@ -1,16 +1,14 @@
-import { ConflictError, InsufficientStockError, OverloadedError, PriceChangedError, ProductNotFoundError, VersionConflict } from './errors';
+import { InsufficientStockError, OverloadedError, PriceChangedError, ProductNotFoundError, VersionConflict } from './errors';
 import type { Reservation, ReserveCommand } from './model';
 import type { BatchOutcome, InventoryStore, StockLocks } from './ports';
+import { contentionOn, RetryPolicy } from './conflict-retries';
 import { replayReserve } from './stock';
+import { allocateBatch } from './stock-allocation';
 
 interface Waiting {
   command: ReserveCommand;
   resolve: (reservation: Reservation) => void;
   reject: (error: unknown) => void;
-}
-
-export interface BatcherRetry {
-  run<T>(work: () => Promise<T>, retryable: (error: unknown) => boolean): Promise<T>;
 }
 
 /** The retry hint of a refusal: a full queue of the default bound drains in about that long. */
@@ -42,7 +40,7 @@ export class ReserveBatcher {
   constructor(
     private readonly store: InventoryStore,
     private readonly locks: StockLocks,
-    private readonly retry: BatcherRetry,
+    private readonly retry: RetryPolicy,
     private readonly maxBatch: number,
     private readonly lanes = 4,
     private readonly maxQueued = Number.POSITIVE_INFINITY,
@@ -88,13 +86,14 @@ export class ReserveBatcher {
     }
     const unique = [...firsts.values()];
     const productIds = [...new Set(unique.map((w) => w.command.items[0]!.productId))];
+    const commands = unique.map((w) => w.command);
     let outcomes: BatchOutcome[];
     try {
       outcomes = await this.locks.withLocks(productIds, () =>
-        this.retry.run(() => this.store.reserveBatchAttempt(unique.map((w) => w.command)), (e) => e instanceof VersionConflict),
+        this.retry.run(() => this.store.reserveBatchAttempt(commands, (snapshot) => allocateBatch(commands, snapshot)), (e) => e instanceof VersionConflict),
       );
     } catch (error) {
-      const failure = error instanceof VersionConflict ? new ConflictError(`too much contention on product ${error.productId}; try again`) : error;
+      const failure = error instanceof VersionConflict ? contentionOn(error.productId) : error;
       for (const waiting of batch) waiting.reject(failure);
       return;
     }

@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
-import { ConflictError, DependencyUnavailableError, InsufficientStockError, InvalidArgumentError, OverloadedError, ProductNotFoundError, ReservationMismatchError } from '../domain/errors';
-import type { InventoryUseCases } from '../domain/inventory.use-cases';
-import type { Reservation, ReserveCommand } from '../domain/model';
-import type { InventoryStore, StockLocks } from '../domain/ports';
+import { ConflictError, DependencyUnavailableError, InsufficientStockError, InvalidArgumentError, OverloadedError, ProductNotFoundError, ReservationMismatchError } from '../../domain/errors';
+import type { InventoryUseCases } from '../../domain/inventory.use-cases';
+import type { Reservation, ReserveCommand } from '../../domain/model';
+import type { InventoryStore, StockLocks } from '../../domain/ports';
 import { createInventoryMetrics, reservationOutcomeOf } from './inventory.metrics';
 
 const reservation = (orderId: string): Reservation => ({ orderId, status: 'RESERVED', items: [{ productId: 'p', quantity: 1 }] });
@@ -41,9 +41,10 @@ describe('inventory metrics decorators', () => {
         { kind: 'short', available: 0 },
       ],
     } as unknown as InventoryStore);
-    const [first, second] = await store.reserveBatchAttempt([]);
+    const [first, second] = await store.reserveBatchAttempt([], () => ({ decisions: [], takes: [], granted: [] }));
     const answers = [first, second].map((o) => (o as { reservation: Reservation }).reservation);
-    const useCases = instrument.useCases({ reserve: async (input: { orderId: string }) => answers.find((r) => r.orderId === input.orderId)! } as unknown as InventoryUseCases);
+    const reserve = async (input: { orderId: string }) => answers.find((r) => r.orderId === input.orderId)!;
+    const useCases = instrument.useCases({ reserve } as unknown as InventoryUseCases);
     await useCases.reserve({ orderId: 'o-2' } as never);
     await useCases.reserve({ orderId: 'o-3' } as never);
     expect(await outcomes(registry)).toEqual({ reserved: 1, replayed: 1 });

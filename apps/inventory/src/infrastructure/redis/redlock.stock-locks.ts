@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { ANSWER_MARGIN_MS, cappedWaitMs } from '@orderflow/service-kit';
 import Redlock, { ExecutionError, Lock, ResourceLockedError } from 'redlock';
-import { ConflictError, DependencyUnavailableError } from '../domain/errors';
-import type { StockLocks } from '../domain/ports';
+import { ConflictError, DependencyUnavailableError } from '../../domain/errors';
+import type { StockLocks } from '../../domain/ports';
 import { KeyedMutex, LockWaitTimeout } from './keyed-mutex';
 
 export interface LockSettings {

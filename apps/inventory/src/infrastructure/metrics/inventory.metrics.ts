@@ -1,8 +1,8 @@
 import { Counter, Histogram, Registry } from 'prom-client';
-import { InventoryError } from '../domain/errors';
-import type { InventoryUseCases } from '../domain/inventory.use-cases';
-import type { Reservation } from '../domain/model';
-import type { InventoryStore, StockLocks } from '../domain/ports';
+import { InventoryError } from '../../domain/errors';
+import type { InventoryUseCases } from '../../domain/inventory.use-cases';
+import type { Reservation } from '../../domain/model';
+import type { InventoryStore, StockLocks } from '../../domain/ports';
 
 export const RESERVATION_OUTCOMES = ['reserved', 'replayed', 'insufficient_stock', 'price_changed', 'not_found', 'conflict', 'overloaded', 'unavailable', 'invalid', 'error'] as const;
 export type ReservationOutcome = (typeof RESERVATION_OUTCOMES)[number];
@@ -58,8 +58,8 @@ export function createInventoryMetrics(registry: Registry) {
           if (result.created) created.add(result.reservation);
           return result;
         },
-        reserveBatchAttempt: async (commands) => {
-          const outcomes = await inner.reserveBatchAttempt(commands);
+        reserveBatchAttempt: async (commands, allocate) => {
+          const outcomes = await inner.reserveBatchAttempt(commands, allocate);
           for (const outcome of outcomes) if (outcome.kind === 'reserved') created.add(outcome.reservation);
           return outcomes;
         },

@@ -1,0 +1,1 @@
+export { INVENTORY_MIGRATIONS } from './0001-create-inventory';
