@@ -19,7 +19,7 @@ function redis(...args: string[]): Promise<string> {
     socket.once('error', reject);
   });
 }
-/** Inventory's Redlock key for a product (apps/inventory/src/infrastructure/redlock.stock-locks.ts). */
+/** Inventory's Redlock key for a product (apps/inventory/src/infrastructure/redis/redlock.stock-locks.ts). */
 const lockKey = (productId: string) => `orderflow:inventory:lock:product:${productId}`;
 
 /** The deadline of a call to order-command caps what it does for that call (docs/operations.md, timeout chain). */

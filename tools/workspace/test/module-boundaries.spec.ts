@@ -33,7 +33,7 @@ const PROBE_APP = { name: '@orderflow/boundary-probe-app', root: 'apps/boundary-
 const ORDER_LIB = { name: '@orderflow/order-probe-lib', root: 'libs/order-probe-lib', tags: ['type:lib', 'scope:order'] };
 
 const DRIVERS_AND_TRANSPORTS = ['sequelize', 'mysql2', 'mysql2/promise', 'ioredis', 'redlock', 'nats', '@grpc/grpc-js', '@grpc/proto-loader', 'fastify', '@fastify/cors', 'pino'];
-const ADAPTER_IMPORTS = ['../infrastructure/sequelize.inventory-store', '../entry-points/inventory.grpc-handler', '../infrastructure'];
+const ADAPTER_IMPORTS = ['../infrastructure/mysql/inventory.store', '../entry-points/inventory.grpc-handler', '../infrastructure'];
 
 const realGraphCases = {
   appImportsLib: { filePath: `${inventory?.root}/src/uses-libs.ts`, code: importAll('@orderflow/proto') + importAll('@orderflow/service-kit') },
