@@ -46,7 +46,7 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   const { orderCommand, orderQuery, inventory, deadlineMs } = config.downstream;
   const downstream = createDownstream({ orderCommand, orderQuery, inventory }, deadlineMs);
   const metrics = createMetrics(async () => {
-    const lag = await downstream.projectionLag({});
+    const lag = await downstream.projectionLag({}, undefined); // a metrics scrape, not a request
     return { eventsBehind: lag.eventsBehind, secondsBehind: lag.secondsBehind };
   });
   let shuttingDown = false;

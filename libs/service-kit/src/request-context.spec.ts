@@ -21,10 +21,16 @@ const unary = (path: string) => ({
 type Req = { fail?: boolean };
 type Res = { seen?: string; downstreamSeen?: string };
 interface RelayClient extends grpc.Client {
-  relay(request: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, callback: (error: grpc.ServiceError | null, response: Res) => void): grpc.ClientUnaryCall;
+  relay(
+    request: Req,
+    metadata: grpc.Metadata,
+    options: Partial<grpc.CallOptions>,
+    callback: (error: grpc.ServiceError | null, response: Res) => void,
+  ): grpc.ClientUnaryCall;
 }
 const definition: grpc.ServiceDefinition = { relay: unary('/test.v1.RelayService/Relay') };
-const RelayClient = grpc.makeGenericClientConstructor(definition, 'RelayService') as unknown as new (target: string, creds: grpc.ChannelCredentials) => RelayClient;
+type RelayClientConstructor = new (target: string, creds: grpc.ChannelCredentials) => RelayClient;
+const RelayClient = grpc.makeGenericClientConstructor(definition, 'RelayService') as unknown as RelayClientConstructor;
 
 /** Log lines as parsed objects, from a pino logger like createLogger's (with the request id mixin). */
 function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {

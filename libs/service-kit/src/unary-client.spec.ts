@@ -9,11 +9,17 @@ function fakeClient(outcomes: ('ok' | 'cut' | 'refused')[], ready = true) {
   const sent: Sent[] = [];
   const client = {
     sent,
-    echo(request: { n: number }, metadata: Metadata, options: Partial<CallOptions>, callback: (error: ServiceError | null, response: { n: number }) => void): ClientUnaryCall {
+    echo(
+      request: { n: number },
+      metadata: Metadata,
+      options: Partial<CallOptions>,
+      callback: (error: ServiceError | null, response: { n: number }) => void,
+    ): ClientUnaryCall {
       sent.push({ request, requestId: metadata.get('x-request-id')[0] as string | undefined, deadline: options.deadline as Date });
       const outcome = outcomes.shift() ?? 'ok';
       const error = (code: status) => Object.assign(new Error(outcome), { code, details: outcome, metadata: new Metadata() }) as ServiceError;
-      setImmediate(() => (outcome === 'ok' ? callback(null, { n: request.n + 1 }) : callback(outcome === 'cut' ? error(status.UNAVAILABLE) : error(status.FAILED_PRECONDITION), { n: 0 })));
+      const failure = outcome === 'cut' ? error(status.UNAVAILABLE) : error(status.FAILED_PRECONDITION);
+      setImmediate(() => (outcome === 'ok' ? callback(null, { n: request.n + 1 }) : callback(failure, { n: 0 })));
       return {} as ClientUnaryCall;
     },
     waitForReady(_deadline: Date, callback: (error?: Error) => void) {

@@ -4,10 +4,11 @@ import { repeatIfCutOff } from './grpc-client';
 import { currentRequestId, REQUEST_ID_KEY } from './request-context';
 
 /** The full overload of a generated client method (ts-proto, outputServices=grpc-js): request, metadata, options, callback. */
-type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (error: ServiceError | null, response: Res) => void) => ClientUnaryCall;
+type Callback<Res> = (error: ServiceError | null, response: Res) => void;
+type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: Callback<Res>) => ClientUnaryCall;
 
 /** [request, response] of a generated unary method (its last overload, which TypeScript infers from, is the full one). */
-type SignatureOf<M> = M extends (request: infer Req, metadata: Metadata, options: Partial<CallOptions>, callback: (error: ServiceError | null, response: infer Res) => void) => ClientUnaryCall
+type SignatureOf<M> = M extends (request: infer Req, metadata: Metadata, options: Partial<CallOptions>, callback: Callback<infer Res>) => ClientUnaryCall
   ? [Req, Res]
   : never;
 

@@ -57,12 +57,14 @@ describe('gRPC error -> problem+json', () => {
   });
 
   it('when a downstream sends a reason this gateway does not know yet (a newer replica), then its status decides', () => {
-    expect(problemFromGrpc(grpcError(status.FAILED_PRECONDITION, 'x', 'some-future-reason')).body()).toMatchObject({ type: '/problems/invalid-transition', status: 409 });
+    const error = grpcError(status.FAILED_PRECONDITION, 'x', 'some-future-reason');
+    expect(problemFromGrpc(error).body()).toMatchObject({ type: '/problems/invalid-transition', status: 409 });
   });
 
   it('when products are unknown, then the problem names them from the structured details', () => {
     const error = grpcError(status.NOT_FOUND, 'unknown products: a, b', 'unknown-product', (m) => errorDetails.setProductIds(m, ['a', 'b']));
-    expect(problemFromGrpc(error).body()).toMatchObject({ type: '/problems/unknown-product', status: 422, detail: 'unknown products: a, b', products: ['a', 'b'] });
+    const body = problemFromGrpc(error).body();
+    expect(body).toMatchObject({ type: '/problems/unknown-product', status: 422, detail: 'unknown products: a, b', products: ['a', 'b'] });
   });
 
   it.each([
