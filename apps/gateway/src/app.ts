@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { Component } from '@orderflow/service-kit';
+import { type Component, isRequestId } from '@orderflow/service-kit';
 import { nameActiveSpan } from '@orderflow/telemetry';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance } from 'fastify';
@@ -26,8 +26,6 @@ export interface Gateway extends Component {
   /** The port it listens on, after start(). */
   port: number;
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Node lowercases header names: a headers schema names them as documented (Idempotency-Key), checked lowercased. */
 function lowerCaseHeaderNames(schema: { properties?: Record<string, unknown>; required?: string[] } & object) {
@@ -71,7 +69,8 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      // The caller's id when well-formed (the one rule every service applies to x-request-id), else ours.
+      return isRequestId(given) ? given : randomUUID();
     },
     // Bodies are validated strictly (a "5" is not a number); path and query strings are coerced.
     ajv: { customOptions: { allErrors: true } },

@@ -54,7 +54,9 @@ describe('x-request-id from the REST request to every service’s log lines (fou
     expect(lines.filter((l) => l.line.includes(requestId) && l.json?.reqId !== requestId)).toEqual([]);
   });
 
-  it('when a request comes without X-Request-Id, then the gateway makes one, answers with it and sends it downstream', async () => {
+  it('when a request comes without X-Request-Id, or with one that is not well-formed, then the gateway makes one, answers with it and sends it downstream', async () => {
+    const malformed = await t.http('GET', '/api/products/rid-lamp', { headers: { 'x-request-id': 'not a request id' } });
+    expect(malformed.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const answer = await t.http('GET', '/api/products/rid-lamp');
     expect(answer.status).toBe(200);
     const requestId = answer.headers.get('x-request-id')!;
