@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { logFormatFor, prettyLogStream, type Component } from '@orderflow/service-kit';
+import { type Component, isRequestId, logFormatFor, prettyLogStream } from '@orderflow/service-kit';
 import { nameActiveSpan } from '@orderflow/telemetry';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
@@ -26,8 +26,6 @@ export interface Gateway extends Component {
   /** The port it listens on, after start(). */
   port: number;
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Node lowercases header names: a headers schema names them as documented (Idempotency-Key), checked lowercased. */
 function lowerCaseHeaderNames(schema: { properties?: Record<string, unknown>; required?: string[] } & object) {
@@ -60,7 +58,7 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   const { orderCommand, orderQuery, inventory, deadlineMs } = config.downstream;
   const downstream = createDownstream({ orderCommand, orderQuery, inventory }, deadlineMs);
   const metrics = createMetrics(async () => {
-    const lag = await downstream.projectionLag({});
+    const lag = await downstream.projectionLag({}, undefined); // a metrics scrape, not a request
     return { eventsBehind: lag.eventsBehind, secondsBehind: lag.secondsBehind };
   });
   let shuttingDown = false;
@@ -88,7 +86,8 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      // The caller's id when well-formed (the one rule every service applies to x-request-id), else ours.
+      return isRequestId(given) ? given : randomUUID();
     },
     // Bodies are validated strictly (a "5" is not a number); path and query strings are coerced.
     ajv: { customOptions: { allErrors: true } },

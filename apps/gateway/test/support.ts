@@ -23,7 +23,7 @@ export interface TestSystem {
 }
 
 /** The four services as processes on the test stack, with databases and a stream of their own. */
-export async function startTestSystem(env: Record<string, string> = {}, options: Pick<SystemOptions, 'supervision' | 'replicas'> = {}): Promise<TestSystem> {
+export async function startTestSystem(env: Record<string, string> = {}, options: Pick<SystemOptions, 'supervision' | 'replicas' | 'onOutput'> = {}): Promise<TestSystem> {
   const stack = testStack.info();
   const tag = `gw${process.pid}_${++counter}`;
   const system = await startSystem({ stack, tag, env: { LOG_LEVEL: 'warn', ...env }, stdio: 'inherit', ...options });

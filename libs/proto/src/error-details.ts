@@ -4,7 +4,8 @@ import { CurrentPrice, PriceChanged } from './generated/orderflow/order/v1/order
 
 /**
  * Error details that travel in gRPC trailing metadata, shared by the servers that set them and the
- * clients that read them. The reason is a short machine-readable word; details are protobuf messages.
+ * clients that read them. The reason is a short machine-readable word (the union in error-contract.ts,
+ * which servers write through); details are protobuf messages or JSON. The keys are the wire format.
  */
 export const ERROR_REASON_KEY = 'orderflow-error-reason';
 export const INSUFFICIENT_STOCK_KEY = 'orderflow-insufficient-stock-bin';

@@ -4,5 +4,7 @@ export * as orderV1 from './order-v1';
 export { Timestamp } from './generated/google/protobuf/timestamp';
 export { PROTO_ROOT, DESCRIPTOR_SET_PATH, protoFiles, loadPackageDefinition } from './descriptors';
 export * as errorDetails from './error-details';
+export * as errorContract from './error-contract';
+export type { ErrorDetails, ErrorReason } from './error-contract';
 export * as orderQueryV1 from './generated/orderflow/order_query/v1/order_query_service';
 export { DEFAULT_ORDER_LIMITS, ORDER_LIMIT_CEILINGS, type OrderLimits } from './order-limits';

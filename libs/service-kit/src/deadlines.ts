@@ -1,22 +1,27 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ConfigError } from './config';
+import { currentCallContext, runInCallContext } from './request-context';
 
-/**
- * The deadline of the gRPC call being served, carried through its async work (use cases included,
- * without them knowing gRPC), so that every call it makes and every wait it does ends before its
- * caller gives up: deadlines propagate hop to hop (docs/operations.md, "Timeout chain").
+/*
+ * The deadline of the gRPC call being served is carried through its async work (use cases included,
+ * without them knowing gRPC; request-context.ts), so that every call it makes and every wait it does
+ * ends before its caller gives up: deadlines propagate hop to hop (docs/operations.md, "Timeout chain").
  */
-const current = new AsyncLocalStorage<{ deadline?: Date }>();
+
+/** A gRPC deadline as a date; undefined for none (undefined, Infinity, or not a time). */
+export function deadlineDate(deadline: Date | number | undefined): Date | undefined {
+  const at = deadline === undefined || deadline === Infinity ? undefined : new Date(deadline);
+  return at && !Number.isNaN(at.getTime()) ? at : undefined;
+}
 
 /** Runs `work` with `deadline` (undefined or Infinity: none) as the current call's deadline. */
 export function runWithDeadline<T>(deadline: Date | number | undefined, work: () => T): T {
-  const at = deadline === undefined || deadline === Infinity ? undefined : new Date(deadline);
-  return current.run(at && !Number.isNaN(at.getTime()) ? { deadline: at } : {}, work);
+  const at = deadlineDate(deadline);
+  return runInCallContext(at ? { deadline: at } : {}, work);
 }
 
 /** The deadline of the call being served, if any (undefined in background work such as sweepers). */
 export function currentDeadline(): Date | undefined {
-  return current.getStore()?.deadline;
+  return currentCallContext()?.deadline;
 }
 
 /** A deadline for an outgoing call: `ms` from now, but never later than the call being served. */

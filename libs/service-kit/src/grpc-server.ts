@@ -3,7 +3,7 @@ import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Registry } from 'prom-client';
-import { grpcServerMetrics } from './grpc-metrics';
+import { grpcServerMetrics, splitMethodPath } from './grpc-metrics';
 import type { Component } from './lifecycle';
 import type { Logger } from './logger';
 
@@ -47,8 +47,9 @@ export class GrpcServer implements Component {
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });
     this.health.addToServer(this.server);
     new ReflectionService(options.reflection).addToServer(this.server);
+    const logCalls = options.logger.isLevelEnabled('debug');
     for (const service of options.services) {
-      this.server.addService(service.definition, service.implementation);
+      this.server.addService(service.definition, logCalls ? withCallLog(service, options.logger) : service.implementation);
       this.health.setStatus(service.name, 'NOT_SERVING');
     }
   }
@@ -88,4 +89,26 @@ export class GrpcServer implements Component {
       });
     });
   }
+}
+
+/**
+ * At debug level, one line per unary call served (method, status, milliseconds), written as it answers:
+ * inside the call's context (grpc-unary.ts), so with its request id. Nothing is wrapped at other levels.
+ */
+function withCallLog(service: GrpcServiceBinding, logger: Logger): grpc.UntypedServiceImplementation {
+  const wrapped: grpc.UntypedServiceImplementation = { ...service.implementation };
+  for (const [name, definition] of Object.entries(service.definition)) {
+    const handler = service.implementation[name] as grpc.handleUnaryCall<unknown, unknown> | undefined;
+    if (definition.requestStream || definition.responseStream || typeof handler !== 'function') continue;
+    const { method } = splitMethodPath(definition.path);
+    wrapped[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const started = performance.now();
+      handler(call, (error, ...answer) => {
+        const code = error ? (error.code ?? grpc.status.UNKNOWN) : grpc.status.OK;
+        logger.debug({ method, code: grpc.status[code] ?? String(code), ms: Math.round((performance.now() - started) * 10) / 10 }, 'gRPC call');
+        callback(error, ...answer);
+      });
+    };
+  }
+  return wrapped;
 }

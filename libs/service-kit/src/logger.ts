@@ -1,5 +1,6 @@
 import pino from 'pino';
 import pretty from 'pino-pretty';
+import { requestIdMixin } from './request-context';
 
 export type Logger = pino.Logger;
 
@@ -27,6 +28,6 @@ export function prettyLogStream(destination: number | NodeJS.WritableStream = 1,
 }
 
 export function createLogger(service: string, level: string = 'info', format: LogFormat = logFormatFor()): Logger {
-  const options = { name: service, level, redact: ['authorization', 'req.headers.authorization', '*.password'] };
+  const options = { name: service, level, redact: ['authorization', 'req.headers.authorization', '*.password'], mixin: requestIdMixin };
   return format === 'pretty' ? pino(options, prettyLogStream()) : pino(options);
 }

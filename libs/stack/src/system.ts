@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -43,6 +44,8 @@ export interface SystemOptions {
   logLevel?: string;
   /** Where service output goes: inherit (a terminal) or ignore. */
   stdio?: 'inherit' | 'ignore';
+  /** When given, service output (stdout and stderr) comes here instead, line by line, with the unit's name (`orderCommand`). */
+  onOutput?: (unit: string, line: string) => void;
   /** Node flags for every service process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
   nodeFlags?: string[];
   /**
@@ -221,8 +224,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const child = spawn(process.execPath, typescriptNodeArgs(path.join(root, service.entry), [...SERVICE_NODE_FLAGS, ...(options.nodeFlags ?? [])]), {
       cwd: root,
       env: { ...process.env, ...env, ...service.env(own, replicaMetricsPorts[replica]!, replicas) },
-      stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'],
+      stdio: ['ignore', options.onOutput ? 'pipe' : (options.stdio ?? 'inherit'), options.onOutput ? 'pipe' : (options.stdio ?? 'inherit')],
     });
+    const onOutput = options.onOutput;
+    if (onOutput) for (const output of [child.stdout, child.stderr]) if (output) createInterface({ input: output }).on('line', (line) => onOutput(unit, line));
     children.set(unit, child);
     child.once('exit', (code, signal) => {
       if (halting.has(child) || !up.has(child)) return;

@@ -33,7 +33,7 @@ export function adminRoutes(downstream: Downstream, schemas: ReturnType<typeof r
         customerId: request.query.customer_id ?? '',
         pageSize: request.query.page_size ?? 20,
         pageToken: request.query.page_token ?? '',
-      });
+      }, request.id);
       return { orders: orders.map(presentOrder), next_page_token: nextPageToken };
     });
   };

@@ -49,15 +49,15 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
    * up to readWaitMs for the projection; if it is still behind (or down, or has not the order yet),
    * the command side, which has every write.
    */
-  const readOrder = async (orderId: string, who: ReturnType<typeof actor>): Promise<orderV1.Order> => {
+  const readOrder = async (orderId: string, who: ReturnType<typeof actor>, requestId: string): Promise<orderV1.Order> => {
     const minVersion = recentWrites.versionOf(orderId);
     try {
-      const { order } = await downstream.getOrder({ orderId, actor: who, minVersion, waitMs: minVersion > 0 ? readWaitMs : 0 });
+      const { order } = await downstream.getOrder({ orderId, actor: who, minVersion, waitMs: minVersion > 0 ? readWaitMs : 0 }, requestId);
       if (order!.version >= minVersion) return order!;
     } catch (error) {
       if (!isMissingOrDown(error)) throw error;
     }
-    return (await downstream.getOrderFromCommand({ orderId, actor: who })).order!;
+    return (await downstream.getOrderFromCommand({ orderId, actor: who }, requestId)).order!;
   };
   return async (app: FastifyInstance) => {
     app.post<{ Body: PlaceOrderBody }>('/api/orders', { schema: schemas.placeOrder, config: { auth: 'customer' } }, async (request, reply) => {
@@ -79,7 +79,7 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
           items,
           address: request.body.address,
           paymentMethod: request.body.payment_method,
-        });
+        }, request.id);
         written(order!);
         // A replay under the gateway's own key is this request's order, first answered to a call cut off.
         if (!replayed || clientKey === undefined) metrics.ordersPlaced.inc();
@@ -93,26 +93,26 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
 
     app.get<IdParams>('/api/orders/:id', { schema: schemas.getOrder, config: { auth: 'customer' } }, async (request) => {
       const principal = principalOf(request);
-      return presentOrder(await readOrder(request.params.id, actor(principal)));
+      return presentOrder(await readOrder(request.params.id, actor(principal), request.id));
     });
 
     app.get<IdParams>('/api/orders/:id/history', { schema: schemas.getOrderHistory, config: { auth: 'customer' } }, async (request) => {
       const principal = principalOf(request);
-      return presentOrderHistory(await downstream.getOrderHistory({ orderId: request.params.id, actor: actor(principal) }));
+      return presentOrderHistory(await downstream.getOrderHistory({ orderId: request.params.id, actor: actor(principal) }, request.id));
     });
 
     app.get<{ Querystring: { page_size?: number; page_token?: string } }>('/api/orders', { schema: schemas.listOrders, config: { auth: 'customer' } }, async (request) => {
       const principal = principalOf(request);
       const pageToken = request.query.page_token ?? '';
       const pageSize = request.query.page_size ?? 20;
-      const list = (size: number) => downstream.listOrders({ customerId: principal.customerId, pageSize: size, pageToken });
+      const list = (size: number) => downstream.listOrders({ customerId: principal.customerId, pageSize: size, pageToken }, request.id);
       let { orders, nextPageToken } = await list(pageSize);
       // Read-your-writes on the first page: the customer's own recent writes through this gateway show.
       const unseen = pageToken ? [] : unseenWrites(orders, nextPageToken !== '', recentWrites.ofCustomer(principal.customerId));
       if (unseen.length > 0) {
         const who = actor(principal);
         const missing = unseen.filter((w) => !orders.some((o) => o.id === w.orderId)).length;
-        const fresher = await Promise.all(unseen.map((w) => readOrder(w.orderId, who).catch((error: unknown) => (isMissingOrDown(error) ? undefined : Promise.reject(error)))));
+        const fresher = await Promise.all(unseen.map((w) => readOrder(w.orderId, who, request.id).catch((error: unknown) => (isMissingOrDown(error) ? undefined : Promise.reject(error)))));
         // The projection has had its wait. List again, leaving room for the orders it still lacks (the
         // page token then points just below what is listed: no gap), and mend what is still behind.
         ({ orders, nextPageToken } = await list(Math.max(1, pageSize - missing)));
@@ -129,10 +129,10 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
         const orderId = request.params.id;
         const call =
           action === 'cancel'
-            ? () => downstream.cancelOrder({ orderId, actor: actor(principal) })
+            ? () => downstream.cancelOrder({ orderId, actor: actor(principal) }, request.id)
             : action === 'pay'
-              ? () => downstream.payOrder({ orderId, actor: actor(principal, false) }) // the owner pays; an admin is not the owner
-              : () => downstream.shipOrder({ orderId, actor: actor(principal) }); // the route is admin-only
+              ? () => downstream.payOrder({ orderId, actor: actor(principal, false) }, request.id) // the owner pays; an admin is not the owner
+              : () => downstream.shipOrder({ orderId, actor: actor(principal) }, request.id); // the route is admin-only
         const { order } = await call();
         metrics.orderTransitions.inc({ action });
         return presentOrder(written(order!));

@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { errorDetails } from '@orderflow/proto';
+import { errorContract, errorDetails } from '@orderflow/proto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROBLEM_TYPES, problemFromGrpc } from './problems';
@@ -27,6 +27,44 @@ describe('gRPC error -> problem+json', () => {
     [status.UNAVAILABLE, 'unavailable', 503],
   ])('when a downstream says %s with reason %s, then the HTTP status is %s', (code, reason, http) => {
     expect(problemFromGrpc(grpcError(code, 'x', reason)).status).toBe(http);
+  });
+
+  it('when any reason of the error contract arrives with its status, then it has the problem type it has always had', () => {
+    const types = Object.fromEntries(
+      errorContract.ERROR_REASONS.map((reason) => [reason, problemFromGrpc(grpcError(errorContract.ERROR_REASON_STATUS[reason], 'x', reason)).body().type]),
+    );
+    expect(types).toEqual({
+      'invalid-argument': '/problems/invalid-request',
+      'invalid-page-token': '/problems/invalid-page-token',
+      'not-found': '/problems/not-found',
+      'unknown-product': '/problems/unknown-product',
+      'insufficient-stock': '/problems/insufficient-stock',
+      'stock-adjustment-refused': '/problems/stock-adjustment-refused',
+      'price-changed': '/problems/price-changed',
+      'reservation-state': '/problems/invalid-transition',
+      'invalid-transition': '/problems/invalid-transition',
+      'order-expired': '/problems/order-expired',
+      'idempotency-key-reused': '/problems/idempotency-key-reused',
+      'reservation-mismatch': '/problems/invalid-transition',
+      'idempotency-key-in-flight': '/problems/idempotency-key-in-flight',
+      conflict: '/problems/idempotency-key-in-flight',
+      forbidden: '/problems/forbidden',
+      'permission-denied': '/problems/forbidden',
+      overloaded: '/problems/overloaded',
+      'too-many-requests': '/problems/too-many-requests',
+      unavailable: '/problems/unavailable',
+    });
+  });
+
+  it('when a downstream sends a reason this gateway does not know yet (a newer replica), then its status decides', () => {
+    const error = grpcError(status.FAILED_PRECONDITION, 'x', 'some-future-reason');
+    expect(problemFromGrpc(error).body()).toMatchObject({ type: '/problems/invalid-transition', status: 409 });
+  });
+
+  it('when products are unknown, then the problem names them from the structured details', () => {
+    const error = grpcError(status.NOT_FOUND, 'unknown products: a, b', 'unknown-product', (m) => errorDetails.setProductIds(m, ['a', 'b']));
+    const body = problemFromGrpc(error).body();
+    expect(body).toMatchObject({ type: '/problems/unknown-product', status: 422, detail: 'unknown products: a, b', products: ['a', 'b'] });
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { errorDetails } from '@orderflow/proto';
+import { errorContract, errorDetails, type ErrorReason } from '@orderflow/proto';
 import { fromMinorUnits } from '../../domain/money';
 
 export interface FieldError {
@@ -27,8 +27,13 @@ export class Problem extends Error {
 export const validationProblem = (errors: FieldError[]) =>
   new Problem(400, 'invalid-request', 'Your request is not valid', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
 
-/** Every problem type the API returns, for GET /problems/{slug} and the OpenAPI description. */
-export const PROBLEM_TYPES: Record<string, { status: number; title: string; description: string }> = {
+interface ProblemType {
+  status: number;
+  title: string;
+  description: string;
+}
+
+const TYPES = {
   'invalid-request': { status: 400, title: 'Your request is not valid', description: 'A field is missing, malformed or out of its limits; `errors` names each one.' },
   'invalid-page-token': { status: 400, title: 'The page token is not valid', description: 'page_token must be a next_page_token this API returned to you, unchanged.' },
   unauthorized: { status: 401, title: 'Authentication required', description: 'Send Authorization: Bearer <JWT>, signed with the configured key and not expired.' },
@@ -56,15 +61,20 @@ export const PROBLEM_TYPES: Record<string, { status: number; title: string; desc
   },
   timeout: { status: 504, title: 'Downstream timeout', description: 'A service behind the gateway did not answer in time. The outcome is unknown: retry with the same Idempotency-Key.' },
   internal: { status: 500, title: 'Internal error', description: 'Something unexpected failed; it was logged.' },
-};
+} satisfies Record<string, ProblemType>;
+
+export type ProblemSlug = keyof typeof TYPES;
+
+/** Every problem type the API returns, for GET /problems/{slug} and the OpenAPI description. */
+export const PROBLEM_TYPES: Record<string, ProblemType> = TYPES;
 
 const problem = (slug: string, detail: string, extra: Record<string, unknown> = {}) => {
   const type = PROBLEM_TYPES[slug] ?? PROBLEM_TYPES.internal!;
   return new Problem(type.status, PROBLEM_TYPES[slug] ? slug : 'internal', type.title, detail, extra);
 };
 
-/** When a downstream gave no reason: gRPC status -> problem type. */
-const BY_CODE: Partial<Record<GrpcStatus, string>> = {
+/** When a downstream gave no reason (or one this gateway does not know yet): gRPC status -> problem type. */
+const BY_CODE: Partial<Record<GrpcStatus, ProblemSlug>> = {
   [GrpcStatus.INVALID_ARGUMENT]: 'invalid-request',
   [GrpcStatus.NOT_FOUND]: 'not-found',
   [GrpcStatus.ALREADY_EXISTS]: 'invalid-transition',
@@ -78,19 +88,47 @@ const BY_CODE: Partial<Record<GrpcStatus, string>> = {
   [GrpcStatus.DEADLINE_EXCEEDED]: 'timeout',
 };
 
-/** Reasons the services send in metadata that name a problem type of another slug. */
-const BY_REASON: Record<string, string> = {
-  'invalid-argument': 'invalid-request',
-  forbidden: 'forbidden',
-};
+/**
+ * The problem type of every reason of the error contract (libs/proto): a reason added there is a
+ * compile error here until it has one.
+ */
+export function problemSlugOf(reason: ErrorReason): ProblemSlug {
+  switch (reason) {
+    case 'invalid-argument':
+      return 'invalid-request';
+    case 'invalid-page-token':
+    case 'not-found':
+    case 'unknown-product':
+    case 'insufficient-stock':
+    case 'stock-adjustment-refused':
+    case 'price-changed':
+    case 'invalid-transition':
+    case 'order-expired':
+    case 'idempotency-key-in-flight':
+    case 'idempotency-key-reused':
+    case 'forbidden':
+    case 'too-many-requests':
+    case 'overloaded':
+    case 'unavailable':
+      return reason;
+    // Reasons with no problem type of their own read as their status does.
+    case 'reservation-state':
+    case 'reservation-mismatch':
+      return 'invalid-transition';
+    case 'conflict':
+      return 'idempotency-key-in-flight';
+    case 'permission-denied':
+      return 'forbidden';
+  }
+}
 
 /**
  * The one table from gRPC errors to HTTP problems: the downstream's reason (trailing metadata) first,
  * then its status code. Details the services attach (shortages, prices, field violations) are kept.
  */
 export function problemFromGrpc(error: ServiceError): Problem {
-  const reason = errorDetails.errorReason(error.metadata);
-  const slug = (reason && (BY_REASON[reason] ?? (PROBLEM_TYPES[reason] ? reason : undefined))) ?? BY_CODE[error.code as GrpcStatus] ?? 'internal';
+  const reason = errorContract.reasonOf(error);
+  const slug = (reason && problemSlugOf(reason)) ?? BY_CODE[error.code as GrpcStatus] ?? 'internal';
   const detail = slug === 'internal' ? 'internal error' : error.details || error.message;
   switch (slug) {
     case 'insufficient-stock':

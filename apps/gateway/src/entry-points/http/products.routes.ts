@@ -16,7 +16,7 @@ export function productsRoutes(downstream: Downstream, schemas: ReturnType<typeo
       const invalid = textProblems({ name: request.body.name });
       if (priceMinor === undefined) invalid.push({ field: 'price', message: 'must have at most 2 decimal places' });
       if (invalid.length > 0 || priceMinor === undefined) throw validationProblem(invalid);
-      const { product, created } = await downstream.upsertProduct({ id: request.params.id, name: request.body.name, priceMinor, available: request.body.stock });
+      const { product, created } = await downstream.upsertProduct({ id: request.params.id, name: request.body.name, priceMinor, available: request.body.stock }, request.id);
       return reply.code(created ? 201 : 200).send(presentProduct(product!));
     });
 
@@ -25,12 +25,12 @@ export function productsRoutes(downstream: Downstream, schemas: ReturnType<typeo
       const { delta, reason } = request.body;
       const errors = [...(delta === 0 ? [{ field: 'delta', message: 'must not be 0' }] : []), ...(reason.trim() === '' ? [{ field: 'reason', message: 'must not be blank' }] : [])];
       if (errors.length > 0) throw validationProblem(errors);
-      const { product } = await downstream.adjustStock({ productId: request.params.id, delta, reason, actorId: principal.customerId });
+      const { product } = await downstream.adjustStock({ productId: request.params.id, delta, reason, actorId: principal.customerId }, request.id);
       return presentProduct(product!);
     });
 
     app.get<IdParams>('/api/products/:id', { schema: schemas.getProduct, config: { auth: 'public' } }, async (request) => {
-      const { products } = await downstream.getProducts({ productIds: [request.params.id] });
+      const { products } = await downstream.getProducts({ productIds: [request.params.id] }, request.id);
       const [product] = products;
       if (!product) throw problem('not-found', `product ${request.params.id} not found`);
       return presentProduct(product);
