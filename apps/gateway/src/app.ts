@@ -50,10 +50,10 @@ class RequestLog extends LogController {
   }
 }
 
-/** Composition root of the REST gateway, shared by main.ts and the tests. */
 /** Draining ends early once no request came for this long (nothing more to hand a Connection: close). */
 const DRAIN_QUIET_MS = 250;
 
+/** Composition root of the REST gateway, shared by main.ts and the tests. */
 export async function createGateway(config: GatewayConfig, options: { logDestination?: NodeJS.WritableStream } = {}): Promise<Gateway> {
   const { orderCommand, orderQuery, inventory, deadlineMs } = config.downstream;
   const downstream = createDownstream({ orderCommand, orderQuery, inventory }, deadlineMs);
