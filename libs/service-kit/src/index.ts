@@ -5,6 +5,7 @@ export { Lifecycle, runUntilSignal } from './lifecycle';
 export { PeriodicTask } from './periodic-task';
 export { PeriodicPurge } from './periodic-purge';
 export { eventStreamSettings, eventStreamVariables } from './config';
+export { PeriodicSweep } from './periodic-sweep';
 export type { Component } from './lifecycle';
 export { GrpcServer } from './grpc-server';
 export { unaryHandlers } from './grpc-unary';
