@@ -99,7 +99,8 @@ type EventStreamEnv = z.infer<z.ZodObject<ReturnType<typeof eventStreamVariables
 export function eventStreamSettings(e: EventStreamEnv) {
   if (e.ORDERS_STREAM_MAX_AGE_MS > 0 && e.ORDERS_STREAM_MAX_AGE_MS < e.ORDERS_STREAM_DUPLICATE_WINDOW_MS) {
     throw new ConfigError([
-      `ORDERS_STREAM_MAX_AGE_MS: ${e.ORDERS_STREAM_MAX_AGE_MS} is shorter than ORDERS_STREAM_DUPLICATE_WINDOW_MS (${e.ORDERS_STREAM_DUPLICATE_WINDOW_MS}); 0 means no age limit`,
+      `ORDERS_STREAM_MAX_AGE_MS: ${e.ORDERS_STREAM_MAX_AGE_MS} is shorter than ` +
+        `ORDERS_STREAM_DUPLICATE_WINDOW_MS (${e.ORDERS_STREAM_DUPLICATE_WINDOW_MS}); 0 means no age limit`,
     ]);
   }
   return {
