@@ -1,6 +1,6 @@
 import { ORDERS_MAX_AGE_MS, ORDERS_MAX_BYTES } from '@orderflow/messaging';
 import { DEFAULT_ORDER_LIMITS, ORDER_LIMIT_CEILINGS } from '@orderflow/proto';
-import { checkTimeoutChain, ConfigError, env, readEnv } from '@orderflow/service-kit';
+import { checkTimeoutChain, env, eventStreamSettings, eventStreamVariables, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
 /** What one process runs: the gRPC API, the outbox relay, the sweeper (expiry, abandoned placements, settlement). */
@@ -54,18 +54,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
        * to check the timeout chain at start; set it once for both). Calls carry their actual deadline.
        */
       DOWNSTREAM_DEADLINE_MS: env.int(5_000, 10),
-      NATS_SERVERS: env.string('127.0.0.1:14222'),
-      ORDERS_STREAM: env.string('ORDERS'),
-      ORDER_EVENT_SUBJECT_PREFIX: env.string('orders.v1'),
-      ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
-      /**
-       * Bounds of the ORDERS stream (the oldest events go first): far beyond every consumer's recovery horizon.
-       * 0 = no limit. order-command and order-query must agree, or each start changes the stream back.
-       */
-      ORDERS_STREAM_MAX_AGE_MS: env.int(ORDERS_MAX_AGE_MS, 0),
-      ORDERS_STREAM_MAX_BYTES: env.int(ORDERS_MAX_BYTES, 0),
-      /** Copies of the ORDERS stream in a NATS cluster: 1 on one server, 3 in production. */
-      ORDERS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+      ...eventStreamVariables({ maxAgeMs: ORDERS_MAX_AGE_MS, maxBytes: ORDERS_MAX_BYTES }),
       /** Order limits: the gateway reads the same two variables (libs/proto order-limits.ts). */
       MAX_ITEMS: env.int(DEFAULT_ORDER_LIMITS.maxItems, 1, ORDER_LIMIT_CEILINGS.maxItems),
       MAX_QUANTITY: env.int(DEFAULT_ORDER_LIMITS.maxQuantity, 1, ORDER_LIMIT_CEILINGS.maxQuantity),
@@ -92,9 +81,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     },
     source,
   );
-  if (e.ORDERS_STREAM_MAX_AGE_MS > 0 && e.ORDERS_STREAM_MAX_AGE_MS < e.ORDERS_STREAM_DUPLICATE_WINDOW_MS) {
-    throw new ConfigError([`ORDERS_STREAM_MAX_AGE_MS: ${e.ORDERS_STREAM_MAX_AGE_MS} is shorter than ORDERS_STREAM_DUPLICATE_WINDOW_MS (${e.ORDERS_STREAM_DUPLICATE_WINDOW_MS}); 0 means no age limit`]);
-  }
+  const stream = eventStreamSettings(e);
   checkTimeoutChain([
     {
       inner: ['IDEMPOTENCY_WAIT_MS', e.IDEMPOTENCY_WAIT_MS],
@@ -120,15 +107,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     shardMap: e.ORDER_SHARD_MAP,
     poolMax: e.ORDER_MYSQL_POOL_MAX,
     inventory: { address: e.INVENTORY_ADDRESS, deadlineMs: e.INVENTORY_DEADLINE_MS },
-    nats: {
-      servers: e.NATS_SERVERS,
-      stream: e.ORDERS_STREAM,
-      subjectPrefix: e.ORDER_EVENT_SUBJECT_PREFIX,
-      duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
-      maxAgeMs: e.ORDERS_STREAM_MAX_AGE_MS,
-      maxBytes: e.ORDERS_STREAM_MAX_BYTES === 0 ? -1 : e.ORDERS_STREAM_MAX_BYTES,
-      replicas: e.ORDERS_STREAM_REPLICAS,
-    },
+    nats: stream,
     limits: { ...DEFAULT_ORDER_LIMITS, maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY },
     paymentWindowMs: e.PAYMENT_WINDOW_MS,
     reservationGraceMs: e.RESERVATION_GRACE_MS,

@@ -7,35 +7,26 @@ import mysql from 'mysql2/promise';
 import type { Order, OrderEventRecord } from '../src/domain/model';
 import { encodeOrderEvent } from '../src/infrastructure/event-codec';
 import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/mysql/migrations';
-import { customer, InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
+import { customer, orderCommandRun } from './support';
 
 const S = orderV1.OrderStatus;
 const K = orderV1.ActorKind;
 const PAYMENT_WINDOW_MS = 3_000;
 
 describe('order history: who changed an order, when and why (real MariaDB x2 and the inventory process)', () => {
-  let inventory: InventoryProcess;
-  let oc: RunningOrderCommand;
-  beforeAll(async () => {
-    inventory = await startInventoryProcess();
-    oc = await startOrderCommand(orderCommandConfig(inventory.address, { PAYMENT_WINDOW_MS: String(PAYMENT_WINDOW_MS), RESERVATION_GRACE_MS: '60000' }));
-    await inventory.api.upsertProduct({ id: 'hist-p', name: 'H', priceMinor: 300, available: 1_000 });
-  });
-  afterAll(async () => {
-    await oc?.stop();
-    await inventory?.stop();
-  });
+  const run = orderCommandRun({ PAYMENT_WINDOW_MS: String(PAYMENT_WINDOW_MS), RESERVATION_GRACE_MS: '60000' });
+  beforeAll(() => run.inventory.api.upsertProduct({ id: 'hist-p', name: 'H', priceMinor: 300, available: 1_000 }));
 
   const place = async (customerId: string, idempotencyKey = '') =>
-    (await oc.api.placeOrder({ customerId, idempotencyKey, items: [{ productId: 'hist-p', quantity: 1, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' })).order!;
-  const history = (orderId: string, actor: orderV1.Actor) => oc.api.getOrderHistory({ orderId, actor });
+    (await run.oc.api.placeOrder({ customerId, idempotencyKey, items: [{ productId: 'hist-p', quantity: 1, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' })).order!;
+  const history = (orderId: string, actor: orderV1.Actor) => run.oc.api.getOrderHistory({ orderId, actor });
   /** [version, status, actor kind, actor id, reason] per entry. */
   const rowsOf = (entries: orderV1.OrderHistoryEntry[]) => entries.map((e) => [e.version, e.status, e.actorKind, e.actorId, e.reason]);
 
   it('when an order is placed, paid by its customer and shipped by an admin, then its history holds the three changes in order, with who and why', async () => {
     const order = await place('hana');
-    await oc.api.payOrder({ orderId: order.id, actor: customer('hana') });
-    await oc.api.shipOrder({ orderId: order.id, actor: customer('ops-1', true) });
+    await run.oc.api.payOrder({ orderId: order.id, actor: customer('hana') });
+    await run.oc.api.shipOrder({ orderId: order.id, actor: customer('ops-1', true) });
 
     const { orderId, entries } = await history(order.id, customer('hana'));
 
@@ -52,8 +43,8 @@ describe('order history: who changed an order, when and why (real MariaDB x2 and
 
   it('when an order placed with an idempotency key is cancelled by its customer, then the history says so (a retry adds nothing)', async () => {
     const order = await place('ines', `key-${randomUUID()}`);
-    await oc.api.cancelOrder({ orderId: order.id, actor: customer('ines') });
-    await oc.api.cancelOrder({ orderId: order.id, actor: customer('ines') });
+    await run.oc.api.cancelOrder({ orderId: order.id, actor: customer('ines') });
+    await run.oc.api.cancelOrder({ orderId: order.id, actor: customer('ines') });
 
     expect(rowsOf((await history(order.id, customer('ines'))).entries)).toEqual([
       [1, S.ORDER_STATUS_RESERVED, K.ACTOR_KIND_CUSTOMER, 'ines', 'placed'],
@@ -63,7 +54,7 @@ describe('order history: who changed an order, when and why (real MariaDB x2 and
 
   it('when an admin cancels an order, then the history names the admin', async () => {
     const order = await place('joel');
-    await oc.api.cancelOrder({ orderId: order.id, actor: customer('ops-2', true) });
+    await run.oc.api.cancelOrder({ orderId: order.id, actor: customer('ops-2', true) });
 
     expect(rowsOf((await history(order.id, customer('joel'))).entries)).toEqual([
       [1, S.ORDER_STATUS_RESERVED, K.ACTOR_KIND_CUSTOMER, 'joel', 'placed'],
@@ -74,7 +65,7 @@ describe('order history: who changed an order, when and why (real MariaDB x2 and
   it('when the payment window passes and the sweeper expires an order, then the history says the system did it, with no id', async () => {
     const order = await place('kira');
     await new Promise((r) => setTimeout(r, PAYMENT_WINDOW_MS + 100));
-    await oc.app.sweeper.sweep();
+    await run.oc.app.sweeper.sweep();
 
     const { entries } = await history(order.id, customer('kira'));
     expect(rowsOf(entries)).toEqual([
@@ -97,12 +88,12 @@ describe('order history: who changed an order, when and why (real MariaDB x2 and
   });
 
   it('when a keyed placement was refused (the order is FAILED, internal), then its history is NOT_FOUND, even for an admin', async () => {
-    const refused = await oc.api
+    const refused = await run.oc.api
       .placeOrder({ customerId: 'milo', idempotencyKey: 'too-many', items: [{ productId: 'hist-p', quantity: 1_000, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' })
       .catch((e) => e);
     expect(errorDetails.errorReason(refused.metadata)).toBe('insufficient-stock');
     const failedIds: string[] = [];
-    for (const shard of oc.config.shards) {
+    for (const shard of run.oc.config.shards) {
       const connection = await mysql.createConnection(shard);
       try {
         const [rows] = await connection.query(`SELECT CAST(id AS CHAR) AS id FROM orders WHERE customer_id = 'milo' AND status = 'FAILED'`);

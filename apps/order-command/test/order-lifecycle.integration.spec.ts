@@ -1,33 +1,24 @@
 import { status } from '@grpc/grpc-js';
 import { connectNats } from '@orderflow/messaging';
 import { errorDetails, orderV1 } from '@orderflow/proto';
-import { customer, InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
+import { customer, orderCommandRun } from './support';
 
 const S = orderV1.OrderStatus;
 
 describe('order state changes (real MariaDB x2, NATS and the inventory process)', () => {
-  let inventory: InventoryProcess;
-  let oc: RunningOrderCommand;
-  beforeAll(async () => {
-    inventory = await startInventoryProcess();
-    oc = await startOrderCommand(orderCommandConfig(inventory.address, { PAYMENT_WINDOW_MS: '1500', RESERVATION_GRACE_MS: '60000' }));
-  });
-  afterAll(async () => {
-    await oc?.stop();
-    await inventory?.stop();
-  });
+  const run = orderCommandRun({ PAYMENT_WINDOW_MS: '1500', RESERVATION_GRACE_MS: '60000' });
 
-  const stockOf = async (id: string) => (await inventory.api.getProducts({ productIds: [id] })).products[0]!;
+  const stockOf = async (id: string) => (await run.inventory.api.getProducts({ productIds: [id] })).products[0]!;
   async function placed(customerId: string, productId: string, quantity = 2) {
-    await inventory.api.upsertProduct({ id: productId, name: productId, priceMinor: 300, available: 10 });
-    const { order } = await oc.api.placeOrder({ customerId, idempotencyKey: '', items: [{ productId, quantity, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' });
+    await run.inventory.api.upsertProduct({ id: productId, name: productId, priceMinor: 300, available: 10 });
+    const { order } = await run.oc.api.placeOrder({ customerId, idempotencyKey: '', items: [{ productId, quantity, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' });
     return order!;
   }
 
   it('when an order is cancelled twice, then it is CANCELLED once, version 2, and its stock is released exactly once', async () => {
     const order = await placed('ivy', 'cancel-p');
-    const first = await oc.api.cancelOrder({ orderId: order.id, actor: customer('ivy') });
-    const second = await oc.api.cancelOrder({ orderId: order.id, actor: customer('ivy') });
+    const first = await run.oc.api.cancelOrder({ orderId: order.id, actor: customer('ivy') });
+    const second = await run.oc.api.cancelOrder({ orderId: order.id, actor: customer('ivy') });
     expect(first.order).toMatchObject({ status: S.ORDER_STATUS_CANCELLED, version: 2 });
     expect(second.order).toEqual(first.order);
     expect(await stockOf('cancel-p')).toMatchObject({ available: 10, reserved: 0, sold: 0 });
@@ -35,23 +26,23 @@ describe('order state changes (real MariaDB x2, NATS and the inventory process)'
 
   it('when an order is paid and shipped, then stock is sold once and each step bumps the version', async () => {
     const order = await placed('jack', 'pay-p', 3);
-    const paid = await oc.api.payOrder({ orderId: order.id, actor: customer('jack') });
+    const paid = await run.oc.api.payOrder({ orderId: order.id, actor: customer('jack') });
     expect(paid.order).toMatchObject({ status: S.ORDER_STATUS_PAID, version: 2 });
-    expect((await oc.api.payOrder({ orderId: order.id, actor: customer('jack') })).order).toEqual(paid.order);
+    expect((await run.oc.api.payOrder({ orderId: order.id, actor: customer('jack') })).order).toEqual(paid.order);
     expect(await stockOf('pay-p')).toMatchObject({ available: 7, reserved: 0, sold: 3 });
-    const shipped = await oc.api.shipOrder({ orderId: order.id, actor: customer('admin-1', true) });
+    const shipped = await run.oc.api.shipOrder({ orderId: order.id, actor: customer('admin-1', true) });
     expect(shipped.order).toMatchObject({ status: S.ORDER_STATUS_SHIPPED, version: 3 });
   });
 
   it('when a transition is not allowed, then it is FAILED_PRECONDITION invalid-transition and changes nothing', async () => {
     const order = await placed('kate', 'wrong-p');
-    const ship = await oc.api.shipOrder({ orderId: order.id, actor: customer('admin-1', true) }).catch((e) => e);
+    const ship = await run.oc.api.shipOrder({ orderId: order.id, actor: customer('admin-1', true) }).catch((e) => e);
     expect(ship.code).toBe(status.FAILED_PRECONDITION);
     expect(errorDetails.errorReason(ship.metadata)).toBe('invalid-transition');
-    await oc.api.cancelOrder({ orderId: order.id, actor: customer('kate') });
-    const pay = await oc.api.payOrder({ orderId: order.id, actor: customer('kate') }).catch((e) => e);
+    await run.oc.api.cancelOrder({ orderId: order.id, actor: customer('kate') });
+    const pay = await run.oc.api.payOrder({ orderId: order.id, actor: customer('kate') }).catch((e) => e);
     expect(pay.code).toBe(status.FAILED_PRECONDITION);
-    const after = await oc.api.getOrder({ orderId: order.id, actor: customer('kate') });
+    const after = await run.oc.api.getOrder({ orderId: order.id, actor: customer('kate') });
     expect(after.order).toMatchObject({ status: S.ORDER_STATUS_CANCELLED, version: 2 });
     expect(await stockOf('wrong-p')).toMatchObject({ available: 10, reserved: 0, sold: 0 });
   });
@@ -59,15 +50,15 @@ describe('order state changes (real MariaDB x2, NATS and the inventory process)'
   it("when another customer reads or changes an order, then it is NOT_FOUND; a customer cannot ship", async () => {
     const order = await placed('liam', 'owner-p');
     for (const call of [
-      () => oc.api.getOrder({ orderId: order.id, actor: customer('mallory') }),
-      () => oc.api.cancelOrder({ orderId: order.id, actor: customer('mallory') }),
-      () => oc.api.payOrder({ orderId: order.id, actor: customer('mallory') }),
+      () => run.oc.api.getOrder({ orderId: order.id, actor: customer('mallory') }),
+      () => run.oc.api.cancelOrder({ orderId: order.id, actor: customer('mallory') }),
+      () => run.oc.api.payOrder({ orderId: order.id, actor: customer('mallory') }),
     ]) {
       expect((await call().catch((e) => e)).code).toBe(status.NOT_FOUND);
     }
-    expect((await oc.api.shipOrder({ orderId: order.id, actor: customer('liam') }).catch((e) => e)).code).toBe(status.PERMISSION_DENIED);
-    expect((await oc.api.getOrder({ orderId: 'not-an-id', actor: customer('liam') }).catch((e) => e)).code).toBe(status.INVALID_ARGUMENT);
-    expect((await oc.api.getOrder({ orderId: order.id, actor: customer('admin-1', true) })).order?.id).toBe(order.id);
+    expect((await run.oc.api.shipOrder({ orderId: order.id, actor: customer('liam') }).catch((e) => e)).code).toBe(status.PERMISSION_DENIED);
+    expect((await run.oc.api.getOrder({ orderId: 'not-an-id', actor: customer('liam') }).catch((e) => e)).code).toBe(status.INVALID_ARGUMENT);
+    expect((await run.oc.api.getOrder({ orderId: order.id, actor: customer('admin-1', true) })).order?.id).toBe(order.id);
     expect(await stockOf('owner-p')).toMatchObject({ reserved: 2 });
   });
 
@@ -75,11 +66,11 @@ describe('order state changes (real MariaDB x2, NATS and the inventory process)'
     for (let i = 0; i < 5; i++) {
       const order = await placed(`race-${i}`, `race-p-${i}`);
       const [cancel, pay] = await Promise.allSettled([
-        oc.api.cancelOrder({ orderId: order.id, actor: customer(`race-${i}`) }),
-        oc.api.payOrder({ orderId: order.id, actor: customer(`race-${i}`) }),
+        run.oc.api.cancelOrder({ orderId: order.id, actor: customer(`race-${i}`) }),
+        run.oc.api.payOrder({ orderId: order.id, actor: customer(`race-${i}`) }),
       ]);
       expect([cancel.status, pay.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
-      const final = (await oc.api.getOrder({ orderId: order.id, actor: customer(`race-${i}`) })).order!;
+      const final = (await run.oc.api.getOrder({ orderId: order.id, actor: customer(`race-${i}`) })).order!;
       const stock = await stockOf(`race-p-${i}`);
       if (final.status === S.ORDER_STATUS_PAID) expect(stock).toMatchObject({ available: 8, reserved: 0, sold: 2 });
       else expect(stock).toMatchObject({ available: 10, reserved: 0, sold: 0 });
@@ -89,32 +80,32 @@ describe('order state changes (real MariaDB x2, NATS and the inventory process)'
   it('when the payment window passes, then the sweeper expires the order once, releases its stock once, and pay is refused', async () => {
     const order = await placed('nina', 'expire-p', 4);
     const kept = await placed('omar', 'expire-kept', 1);
-    await oc.api.payOrder({ orderId: kept.id, actor: customer('omar') });
+    await run.oc.api.payOrder({ orderId: kept.id, actor: customer('omar') });
     await new Promise((r) => setTimeout(r, 1600));
-    const sweeps = await Promise.all([oc.app.sweeper.sweep(), oc.app.sweeper.sweep()]);
+    const sweeps = await Promise.all([run.oc.app.sweeper.sweep(), run.oc.app.sweeper.sweep()]);
     expect(sweeps[0].expired + sweeps[1].expired).toBeGreaterThanOrEqual(1);
-    const expired = (await oc.api.getOrder({ orderId: order.id, actor: customer('nina') })).order!;
+    const expired = (await run.oc.api.getOrder({ orderId: order.id, actor: customer('nina') })).order!;
     expect(expired).toMatchObject({ status: S.ORDER_STATUS_EXPIRED, version: 2 });
     expect(await stockOf('expire-p')).toMatchObject({ available: 10, reserved: 0, sold: 0 });
-    expect((await oc.api.payOrder({ orderId: order.id, actor: customer('nina') }).catch((e) => e)).code).toBe(status.FAILED_PRECONDITION);
-    expect((await oc.api.getOrder({ orderId: kept.id, actor: customer('omar') })).order?.status).toBe(S.ORDER_STATUS_PAID);
-    expect((await oc.app.sweeper.sweep()).expired).toBe(0);
+    expect((await run.oc.api.payOrder({ orderId: order.id, actor: customer('nina') }).catch((e) => e)).code).toBe(status.FAILED_PRECONDITION);
+    expect((await run.oc.api.getOrder({ orderId: kept.id, actor: customer('omar') })).order?.status).toBe(S.ORDER_STATUS_PAID);
+    expect((await run.oc.app.sweeper.sweep()).expired).toBe(0);
   });
 
   it('when orders change, then the stream holds each event once, in version order per order, with the order after the change', async () => {
     const order = await placed('pia', 'events-p');
-    await oc.api.payOrder({ orderId: order.id, actor: customer('pia') });
-    await oc.api.shipOrder({ orderId: order.id, actor: customer('admin-1', true) });
-    const nc = await connectNats({ servers: oc.config.nats.servers, name: 'test-reader' });
+    await run.oc.api.payOrder({ orderId: order.id, actor: customer('pia') });
+    await run.oc.api.shipOrder({ orderId: order.id, actor: customer('admin-1', true) });
+    const nc = await connectNats({ servers: run.oc.config.nats.servers, name: 'test-reader' });
     try {
       const jsm = await nc.jetstreamManager();
       const deadline = Date.now() + 10_000;
       let events: orderV1.OrderEvent[] = [];
       while (Date.now() < deadline) {
-        const info = await jsm.streams.info(oc.config.nats.stream);
+        const info = await jsm.streams.info(run.oc.config.nats.stream);
         events = [];
         for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-          const message = await jsm.streams.getMessage(oc.config.nats.stream, { seq });
+          const message = await jsm.streams.getMessage(run.oc.config.nats.stream, { seq });
           const event = orderV1.OrderEvent.decode(message.data);
           if (event.orderId === order.id) events.push(event);
         }

@@ -8,31 +8,22 @@ import { TcpProxy, testStack } from '@orderflow/stack';
 import type { Order } from '../src/domain/model';
 import type { OrderRepository } from '../src/domain/ports';
 import { ShardedOrderIds } from '../src/infrastructure/order-ids';
-import { InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
+import { orderCommandConfig, orderCommandRun, startInventoryProcess, startOrderCommand } from './support';
 
 describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory process)', () => {
-  let inventory: InventoryProcess;
-  let oc: RunningOrderCommand;
-  beforeAll(async () => {
-    inventory = await startInventoryProcess();
-    oc = await startOrderCommand(orderCommandConfig(inventory.address));
-  });
-  afterAll(async () => {
-    await oc?.stop();
-    await inventory?.stop();
-  });
+  const run = orderCommandRun();
 
-  const product = (id: string, available: number, priceMinor = 1000) => inventory.api.upsertProduct({ id, name: id, priceMinor, available });
-  const stockOf = async (id: string) => (await inventory.api.getProducts({ productIds: [id] })).products[0]!;
+  const product = (id: string, available: number, priceMinor = 1000) => run.inventory.api.upsertProduct({ id, name: id, priceMinor, available });
+  const stockOf = async (id: string) => (await run.inventory.api.getProducts({ productIds: [id] })).products[0]!;
   const place = (customerId: string, items: { productId: string; quantity: number; unitPriceMinor: number }[], idempotencyKey = '') =>
-    oc.api.placeOrder({ customerId, idempotencyKey, items, address: '1 Main St', paymentMethod: 'card' });
+    run.oc.api.placeOrder({ customerId, idempotencyKey, items, address: '1 Main St', paymentMethod: 'card' });
 
   it('when many customers order, then each order lands on the shard its id names, on both MariaDB servers, and nowhere else', async () => {
     await product('shard-p', 10_000, 500);
     const customers = Array.from({ length: 40 }, (_, i) => `shard-customer-${i}`);
     const placed = await Promise.all(customers.map((c) => place(c, [{ productId: 'shard-p', quantity: 1, unitPriceMinor: 500 }])));
-    const router = new ShardRouter(shardMapFromConfig(undefined, oc.config.shards.length));
-    const dbs = oc.config.shards.map((s) => createSqlPool(s, { max: 1 }));
+    const router = new ShardRouter(shardMapFromConfig(undefined, run.oc.config.shards.length));
+    const dbs = run.oc.config.shards.map((s) => createSqlPool(s, { max: 1 }));
     try {
       const serversUsed = new Set<number>();
       for (const [i, { order }] of placed.entries()) {
@@ -42,7 +33,7 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
           dbs.map((db) => db.select<{ n: string }>('SELECT COUNT(*) AS n FROM orders WHERE id = ?', [order!.id])),
         );
         expect(found.map(([row]) => Number(row!.n))).toEqual(dbs.map((_, s) => (s === shard ? 1 : 0)));
-        serversUsed.add(oc.config.shards[shard]!.port);
+        serversUsed.add(run.oc.config.shards[shard]!.port);
       }
       expect(serversUsed).toEqual(new Set(testStack.info().mysql.map((m) => m.port)));
     } finally {
@@ -62,13 +53,13 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     expect(order).toMatchObject({ customerId: 'alice', status: orderV1.OrderStatus.ORDER_STATUS_RESERVED, totalMinor: 2499, version: 1 });
     expect(order!.expiresAt!.getTime()).toBeGreaterThan(Date.now());
     expect(await stockOf('place-a')).toMatchObject({ available: 8, reserved: 2 });
-    const read = await oc.api.getOrder({ orderId: order!.id, actor: { customerId: 'alice', admin: false } });
+    const read = await run.oc.api.getOrder({ orderId: order!.id, actor: { customerId: 'alice', admin: false } });
     expect(read.order).toEqual(order);
   });
 
   it('when the API and the relay run in separate processes, then a placement wakes the relay over NATS at once', async () => {
     // The relay polls only every minute: the event can reach the stream in time only by the wake-up.
-    const base = orderCommandConfig(inventory.address, { OUTBOX_POLL_INTERVAL_MS: '60000' });
+    const base = orderCommandConfig(run.inventory.address, { OUTBOX_POLL_INTERVAL_MS: '60000' });
     const relayOnly = await startOrderCommand({ ...base, roles: ['relay'] });
     const apiOnly = await startOrderCommand({ ...base, roles: ['api', 'sweeper'] });
     const nc = await connectNats({ servers: base.nats.servers, name: 'wake-test' });
@@ -112,14 +103,14 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     };
     // One customer: every write goes to one shard, so they queue behind each other and share transactions.
     const taken = event('gc-customer');
-    expect(await oc.app.repository.insertPlaced(taken)).toBe(true);
+    expect(await run.oc.app.repository.insertPlaced(taken)).toBe(true);
     const burst = Array.from({ length: 40 }, () => event('gc-customer'));
     burst.splice(20, 0, event('gc-customer', taken.order.id)); // the same id again, in the middle
-    const stored = await Promise.all(burst.map((e) => oc.app.repository.insertPlaced(e)));
+    const stored = await Promise.all(burst.map((e) => run.oc.app.repository.insertPlaced(e)));
     expect(stored.filter((s) => !s)).toHaveLength(1);
     expect(stored[20]).toBe(false);
     for (const e of [taken, ...burst.filter((_, i) => i !== 20)]) {
-      expect(await oc.app.repository.get(e.order.id)).toMatchObject({ id: e.order.id, status: 'RESERVED', version: 1, items: [{ productId: 'gc-p', quantity: 1, unitPriceMinor: 100 }] });
+      expect(await run.oc.app.repository.get(e.order.id)).toMatchObject({ id: e.order.id, status: 'RESERVED', version: 1, items: [{ productId: 'gc-p', quantity: 1, unitPriceMinor: 100 }] });
     }
   });
 
@@ -153,7 +144,7 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
 
   it('when the payment method and address are free text in any script, then they are stored trimmed and returned as sent', async () => {
     await product('free-text-p', 10, 9950);
-    const { order } = await oc.api.placeOrder({
+    const { order } = await run.oc.api.placeOrder({
       customerId: 'freetext',
       idempotencyKey: '',
       items: [{ productId: 'free-text-p', quantity: 2, unitPriceMinor: 9950 }],
@@ -161,13 +152,13 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
       paymentMethod: '信用卡 💳',
     });
     expect(order).toMatchObject({ address: '配送地址', paymentMethod: '信用卡 💳' });
-    expect((await oc.api.getOrder({ orderId: order!.id, actor: { customerId: 'freetext', admin: false } })).order).toMatchObject({ address: '配送地址', paymentMethod: '信用卡 💳' });
+    expect((await run.oc.api.getOrder({ orderId: order!.id, actor: { customerId: 'freetext', admin: false } })).order).toMatchObject({ address: '配送地址', paymentMethod: '信用卡 💳' });
     // 64 characters (emoji are two UTF-16 units each, one character each, as MySQL counts them) fit; 65 do not.
     const longest = await place('freetext', [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }]).then(() =>
-      oc.api.placeOrder({ customerId: 'freetext', idempotencyKey: '', items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }], address: 'A', paymentMethod: '💳'.repeat(64) }),
+      run.oc.api.placeOrder({ customerId: 'freetext', idempotencyKey: '', items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }], address: 'A', paymentMethod: '💳'.repeat(64) }),
     );
     expect(longest.order!.paymentMethod).toBe('💳'.repeat(64));
-    const error = await oc.api
+    const error = await run.oc.api
       .placeOrder({ customerId: 'freetext', idempotencyKey: '', items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }], address: 'A', paymentMethod: '💳'.repeat(65) })
       .catch((e) => e);
     expect(error.code).toBe(status.INVALID_ARGUMENT);
@@ -184,7 +175,7 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
   });
 
   it('when the body is malformed, then it is INVALID_ARGUMENT naming every bad field', async () => {
-    const error = await oc.api
+    const error = await run.oc.api
       .placeOrder({ customerId: 'dave', idempotencyKey: '', items: [{ productId: 'x y', quantity: 0, unitPriceMinor: -1 }], address: '', paymentMethod: '   ' })
       .catch((e) => e);
     expect(error.code).toBe(status.INVALID_ARGUMENT);

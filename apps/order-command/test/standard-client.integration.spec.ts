@@ -2,28 +2,19 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { workspaceRoot } from '@orderflow/stack';
-import { InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
+import { orderCommandRun } from './support';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 const root = workspaceRoot();
 const buf = path.join(root, 'node_modules', '.bin', 'buf');
 const healthProto = path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto', 'health', 'v1', 'health.proto');
 
 describe('order-command called by standard gRPC tools (buf curl through server reflection)', () => {
-  let inventory: InventoryProcess;
-  let oc: RunningOrderCommand;
-  beforeAll(async () => {
-    inventory = await startInventoryProcess();
-    oc = await startOrderCommand(orderCommandConfig(inventory.address));
-  });
-  afterAll(async () => {
-    await oc?.stop();
-    await inventory?.stop();
-  });
+  const run = orderCommandRun();
 
   const curl = async (method: string, body: unknown, extra: string[] = []) => {
-    const url = `http://127.0.0.1:${oc.app.grpc.boundPort}/${method}`;
-    const { stdout } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...extra, '-d', JSON.stringify(body), url], { cwd: root });
+    const url = `http://127.0.0.1:${run.oc.app.grpc.boundPort}/${method}`;
+    const { stdout } = await exec(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...extra, '-d', JSON.stringify(body), url], { cwd: root });
     return JSON.parse(stdout);
   };
 
@@ -32,7 +23,7 @@ describe('order-command called by standard gRPC tools (buf curl through server r
   });
 
   it('when buf curl places and pays an order, then the JSON answers carry the order', async () => {
-    await inventory.api.upsertProduct({ id: 'curl-p', name: 'Curl', priceMinor: 4200, available: 5 });
+    await run.inventory.api.upsertProduct({ id: 'curl-p', name: 'Curl', priceMinor: 4200, available: 5 });
     const placed = await curl('orderflow.order.v1.OrderCommandService/PlaceOrder', {
       customer_id: 'curl-customer',
       idempotency_key: 'curl-1',

@@ -150,4 +150,26 @@ export async function startOrderCommand(config: OrderCommandConfig, options: Ord
   };
 }
 
+export interface OrderCommandRun {
+  inventory: InventoryProcess;
+  oc: RunningOrderCommand;
+}
+
+/**
+ * For a describe block: before its tests, an inventory process and a real order-command of its own
+ * (orderCommandConfig(address, env), with `options`); after them, both stopped and their data dropped.
+ */
+export function orderCommandRun(env: Record<string, string> = {}, options: OrderCommandOptions = {}): OrderCommandRun {
+  const run = {} as OrderCommandRun;
+  beforeAll(async () => {
+    run.inventory = await startInventoryProcess();
+    run.oc = await startOrderCommand(orderCommandConfig(run.inventory.address, env), options);
+  });
+  afterAll(async () => {
+    await run.oc?.stop();
+    await run.inventory?.stop();
+  });
+  return run;
+}
+
 export const customer = (actor: string, admin = false): orderV1.Actor => ({ customerId: actor, admin });

@@ -3,7 +3,7 @@ import { Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { testStack } from '@orderflow/stack';
 import type { OrderRepository } from '../src/domain/ports';
-import { InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
+import { orderCommandRun } from './support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,15 +24,14 @@ const lockKey = (productId: string) => `orderflow:inventory:lock:product:${produ
 
 /** The deadline of a call to order-command caps what it does for that call (docs/operations.md, timeout chain). */
 describe('the caller\'s deadline reaches order-command (real MariaDB x2, NATS and the inventory process)', () => {
-  let inventory: InventoryProcess;
-  let oc: RunningOrderCommand;
   /** The first placement with this key stays in flight (its completion is held back) until released. */
   let holdKey = '';
   let releaseHeld: () => void = () => undefined;
-
-  beforeAll(async () => {
-    inventory = await startInventoryProcess();
-    oc = await startOrderCommand(orderCommandConfig(inventory.address), {
+  // Released before the service stops: a held placement would keep it from stopping.
+  afterAll(() => releaseHeld());
+  const run = orderCommandRun(
+    {},
+    {
       decorateRepository: (repository: OrderRepository): OrderRepository =>
         Object.assign(Object.create(repository) as OrderRepository, {
           completePlacement: async (...args: Parameters<OrderRepository['completePlacement']>) => {
@@ -40,24 +39,19 @@ describe('the caller\'s deadline reaches order-command (real MariaDB x2, NATS an
             return repository.completePlacement(...args);
           },
         }),
-    });
-  });
-  afterAll(async () => {
-    releaseHeld();
-    await oc?.stop();
-    await inventory?.stop();
-  });
+    },
+  );
 
   /** PlaceOrder with a deadline of our choosing, as the gateway sends it. */
   const placeWithin = (deadlineMs: number, request: orderV1.PlaceOrderRequest) =>
     new Promise<orderV1.PlaceOrderResponse>((resolve, reject) =>
-      oc.api.client.placeOrder(request, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) }, (error: ServiceError | null, response: orderV1.PlaceOrderResponse) =>
+      run.oc.api.client.placeOrder(request, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) }, (error: ServiceError | null, response: orderV1.PlaceOrderResponse) =>
         error ? reject(error) : resolve(response),
       ),
     );
 
   it('when a duplicate arrives while the first call with its key is still running, then it is told idempotency-key-in-flight before its own deadline, not left to time out', async () => {
-    await inventory.api.upsertProduct({ id: 'chain-p', name: 'chain-p', priceMinor: 300, available: 10 });
+    await run.inventory.api.upsertProduct({ id: 'chain-p', name: 'chain-p', priceMinor: 300, available: 10 });
     const request: orderV1.PlaceOrderRequest = { customerId: 'tess', idempotencyKey: 'chain-key', items: [{ productId: 'chain-p', quantity: 1, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' };
     holdKey = 'chain-key';
     const first = placeWithin(30_000, request);
@@ -73,7 +67,7 @@ describe('the caller\'s deadline reaches order-command (real MariaDB x2, NATS an
   });
 
   it('when inventory waits for a lock longer than the caller of order-command allows, then the caller\'s deadline reaches inventory and the answer is UNAVAILABLE (nothing changed) before it, not a timeout', async () => {
-    for (const id of ['locked-a', 'locked-b']) await inventory.api.upsertProduct({ id, name: id, priceMinor: 300, available: 10 });
+    for (const id of ['locked-a', 'locked-b']) await run.inventory.api.upsertProduct({ id, name: id, priceMinor: 300, available: 10 });
     // Another holder has one product's lock for longer than any of these calls lasts.
     expect(await redis('SET', lockKey('locked-a'), 'someone-else', 'PX', '10000')).toMatch(/OK/);
     try {
@@ -87,7 +81,7 @@ describe('the caller\'s deadline reaches order-command (real MariaDB x2, NATS an
       }).catch((e: ServiceError) => e);
       expect((refused as ServiceError).code).toBe(status.UNAVAILABLE);
       expect(errorDetails.errorReason((refused as ServiceError).metadata)).toBe('unavailable');
-      const { products } = await inventory.api.getProducts({ productIds: ['locked-a', 'locked-b'] });
+      const { products } = await run.inventory.api.getProducts({ productIds: ['locked-a', 'locked-b'] });
       expect(products.map((p) => [p.id, p.available, p.reserved])).toEqual([['locked-a', 10, 0], ['locked-b', 10, 0]]);
     } finally {
       await redis('DEL', lockKey('locked-a'));

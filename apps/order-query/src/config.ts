@@ -1,5 +1,5 @@
 import { ORDERS_MAX_AGE_MS, ORDERS_MAX_BYTES } from '@orderflow/messaging';
-import { ConfigError, env, readEnv } from '@orderflow/service-kit';
+import { ConfigError, env, eventStreamSettings, eventStreamVariables, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
 const DEFAULT_READ_SHARDS = [
@@ -8,19 +8,6 @@ const DEFAULT_READ_SHARDS = [
   '127.0.0.1:13306/orderflow_read_2',
   '127.0.0.1:13307/orderflow_read_3',
 ].join(',');
-
-/** A concrete NATS subject: dot-separated tokens, no wildcards or spaces. */
-const subject = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((value) => /^[^.*>\s]+(\.[^.*>\s]+)*$/.test(value), 'must be dot-separated tokens without wildcards or spaces');
-
-const streamName = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((value) => /^[^.*>\s/\\]+$/.test(value), 'must have no dots, wildcards, slashes or spaces');
 
 /** The only reader of process.env for order-query. Defaults match `npm start`'s dev stack. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
@@ -38,22 +25,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       READ_MYSQL_USER: env.string('orderflow'),
       READ_MYSQL_PASSWORD: env.string('orderflow'),
       READ_MYSQL_POOL_MAX: env.int(8, 1),
-      NATS_SERVERS: env.string('127.0.0.1:14222'),
-      ORDERS_STREAM: streamName('ORDERS'),
-      ORDER_EVENT_SUBJECT_PREFIX: subject('orders.v1'),
-      ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
-      /**
-       * Bounds of the ORDERS stream (the oldest events go first): far beyond every consumer's recovery horizon.
-       * 0 = no limit. order-command and order-query must agree, or each start changes the stream back.
-       */
-      ORDERS_STREAM_MAX_AGE_MS: env.int(ORDERS_MAX_AGE_MS, 0),
-      ORDERS_STREAM_MAX_BYTES: env.int(ORDERS_MAX_BYTES, 0),
-      /** Copies of the ORDERS stream in a NATS cluster: 1 on one server, 3 in production. */
-      ORDERS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+      ...eventStreamVariables({ maxAgeMs: ORDERS_MAX_AGE_MS, maxBytes: ORDERS_MAX_BYTES }),
       /** The durable consumer's name: every order-query process shares it (and so the work). */
-      ORDERS_CONSUMER: streamName('order-query'),
-      DEAD_LETTER_SUBJECT: subject('orders.deadletter.v1'),
-      DEAD_LETTER_STREAM: streamName('ORDERS_DLQ'),
+      ORDERS_CONSUMER: env.natsName('order-query'),
+      DEAD_LETTER_SUBJECT: env.natsSubject('orders.deadletter.v1'),
+      DEAD_LETTER_STREAM: env.natsName('ORDERS_DLQ'),
       MAX_DELIVER: env.int(60, 2),
       ACK_WAIT_MS: env.int(30_000, 1000),
       /** First NAK delay (out-of-order or transient failure); doubles with every delivery, up to the max. */
@@ -83,9 +59,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     },
     source,
   );
-  if (e.ORDERS_STREAM_MAX_AGE_MS > 0 && e.ORDERS_STREAM_MAX_AGE_MS < e.ORDERS_STREAM_DUPLICATE_WINDOW_MS) {
-    throw new ConfigError([`ORDERS_STREAM_MAX_AGE_MS: ${e.ORDERS_STREAM_MAX_AGE_MS} is shorter than ORDERS_STREAM_DUPLICATE_WINDOW_MS (${e.ORDERS_STREAM_DUPLICATE_WINDOW_MS}); 0 means no age limit`]);
-  }
+  const stream = eventStreamSettings(e);
   // A dead letter the ORDERS stream captured would be consumed (and dead-lettered) again.
   if (e.DEAD_LETTER_SUBJECT === e.ORDER_EVENT_SUBJECT_PREFIX || e.DEAD_LETTER_SUBJECT.startsWith(`${e.ORDER_EVENT_SUBJECT_PREFIX}.`)) {
     throw new ConfigError([`DEAD_LETTER_SUBJECT: "${e.DEAD_LETTER_SUBJECT}" is inside the event subjects "${e.ORDER_EVENT_SUBJECT_PREFIX}.>"`]);
@@ -97,13 +71,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     shardMap: e.READ_SHARD_MAP,
     poolMax: e.READ_MYSQL_POOL_MAX,
     nats: {
-      servers: e.NATS_SERVERS,
-      stream: e.ORDERS_STREAM,
-      subjectPrefix: e.ORDER_EVENT_SUBJECT_PREFIX,
-      duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
-      maxAgeMs: e.ORDERS_STREAM_MAX_AGE_MS,
-      maxBytes: e.ORDERS_STREAM_MAX_BYTES === 0 ? -1 : e.ORDERS_STREAM_MAX_BYTES,
-      replicas: e.ORDERS_STREAM_REPLICAS,
+      ...stream,
       consumer: e.ORDERS_CONSUMER,
       deadLetterSubject: e.DEAD_LETTER_SUBJECT,
       deadLetterStream: e.DEAD_LETTER_STREAM,

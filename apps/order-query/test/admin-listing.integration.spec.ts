@@ -2,9 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { OrderEventKind } from '@orderflow/messaging';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
-import type { OrderQueryConfig } from '../src/config';
-import type { OrderShardReader } from '../src/domain/ports';
-import { actor, caughtUp, cleanUp, EventFeed, orderHistory, queryConfig, RunningOrderQuery, startOrderQuery } from './support';
+import { actor, caughtUp, orderHistory, orderQueryRun } from './support';
 
 const { OrderStatus } = orderV1;
 const byIdDescending = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
@@ -14,19 +12,13 @@ const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject
 const STORIES: OrderEventKind[][] = [['placed'], ['placed', 'paid'], ['placed', 'paid', 'shipped'], ['placed', 'cancelled'], ['placed', 'expired']];
 
 describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS JetStream)', () => {
-  let config: OrderQueryConfig;
-  let feed: EventFeed;
-  let oq: RunningOrderQuery;
   /** Every shard read the admin listing made: which shard, the limit asked, the rows returned. */
   const reads: { shard: number; limit: number; rows: number }[] = [];
   /** The last event of every order: the order as projected. */
   const orders: orderV1.Order[] = [];
   const customers = Array.from({ length: 24 }, (_, i) => `admin-list-${i}`);
-
-  beforeAll(async () => {
-    config = queryConfig();
-    feed = await EventFeed.open(config);
-    const decorateShardReader = (reader: OrderShardReader): OrderShardReader => ({
+  const run = orderQueryRun({}, () => ({
+    decorateShardReader: (reader) => ({
       readShards: () => reader.readShards(),
       shardForCustomer: (customerId) => reader.shardForCustomer(customerId),
       listShard: async (shard, filter, before, limit) => {
@@ -34,8 +26,10 @@ describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS
         reads.push({ shard, limit, rows: rows.length });
         return rows;
       },
-    });
-    oq = await startOrderQuery(config, { decorateShardReader });
+    }),
+  }));
+
+  beforeAll(async () => {
     const events: orderV1.OrderEvent[] = [];
     customers.forEach((customer, c) => {
       for (let i = 0; i < 5; i++) {
@@ -44,15 +38,9 @@ describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS
         orders.push(history[history.length - 1]!.order!);
       }
     });
-    await feed.publishAll(events);
-    await caughtUp(oq.api);
+    await run.feed.publishAll(events);
+    await caughtUp(run.oq.api);
   }, 60_000);
-
-  afterAll(async () => {
-    await oq?.stop();
-    await feed?.close();
-    if (config) await cleanUp(config);
-  });
 
   const admin = actor('ops-1', true);
 
@@ -62,7 +50,7 @@ describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS
     let pageToken = '';
     do {
       reads.length = 0;
-      const page = await oq.api.listAllOrders({ ...request, actor: admin, pageToken });
+      const page = await run.oq.api.listAllOrders({ ...request, actor: admin, pageToken });
       readsPerPage.push([...reads]);
       pages.push(page.orders);
       pageToken = page.nextPageToken;
@@ -72,7 +60,7 @@ describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS
   }
 
   it('when the customers spread over the read shards, then the test data really spans every shard', () => {
-    const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
+    const router = new ShardRouter(shardMapFromConfig(run.config.shardMap || undefined, run.config.shards.length));
     expect(new Set(customers.map((c) => router.shardForCustomer(c)))).toEqual(new Set([0, 1, 2, 3]));
   });
 
@@ -81,8 +69,8 @@ describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS
     const { pages, readsPerPage } = await pageThrough({ pageSize: 7 }, async (page) => {
       // A new order while the admin pages: it sorts before every page already read, so it never shows up in this run.
       if (page === 2) {
-        await feed.publishAll(orderHistory('admin-list-late'));
-        await caughtUp(oq.api);
+        await run.feed.publishAll(orderHistory('admin-list-late'));
+        await caughtUp(run.oq.api);
       }
     });
     expect(pages.flat().map((o) => o.id)).toEqual(expected);
@@ -94,7 +82,7 @@ describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS
     }
     // The whole listing was read in pages: never more than page size + 1 rows from a shard at a time.
     expect(readsPerPage.flat().reduce((sum, r) => sum + r.rows, 0)).toBeLessThanOrEqual(readsPerPage.length * 4 * 8);
-    const fresh = await oq.api.listAllOrders({ actor: admin, pageSize: 1 });
+    const fresh = await run.oq.api.listAllOrders({ actor: admin, pageSize: 1 });
     expect(fresh.orders[0]!.customerId).toBe('admin-list-late');
   });
 
@@ -113,7 +101,7 @@ describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS
   });
 
   it("when an admin filters by customer (and status), then only that customer's shard is read and only its orders come", async () => {
-    const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
+    const router = new ShardRouter(shardMapFromConfig(run.config.shardMap || undefined, run.config.shards.length));
     const customer = customers[5]!;
     const mine = orders.filter((o) => o.customerId === customer);
     const all = await pageThrough({ customerId: customer, pageSize: 2 });
@@ -128,22 +116,22 @@ describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS
   });
 
   it('when the actor is not an admin, then it is PERMISSION_DENIED, even with otherwise bad arguments', async () => {
-    const error = await failure(oq.api.listAllOrders({ actor: actor(customers[0]!), pageSize: 1_000 }));
+    const error = await failure(run.oq.api.listAllOrders({ actor: actor(customers[0]!), pageSize: 1_000 }));
     expect({ code: error.code, reason: errorDetails.errorReason(error.metadata) }).toEqual({ code: status.PERMISSION_DENIED, reason: 'permission-denied' });
   });
 
   it('when a token is tampered with, malformed, or reused with other filters, then it is INVALID_ARGUMENT invalid-page-token', async () => {
-    const { nextPageToken } = await oq.api.listAllOrders({ actor: admin, pageSize: 3 });
+    const { nextPageToken } = await run.oq.api.listAllOrders({ actor: admin, pageSize: 3 });
     const i = Math.floor(nextPageToken.length / 2);
     const flipped = nextPageToken.slice(0, i) + (nextPageToken[i] === 'A' ? 'B' : 'A') + nextPageToken.slice(i + 1);
     for (const request of [{ pageToken: flipped }, { pageToken: 'garbage' }, { pageToken: nextPageToken, status: OrderStatus.ORDER_STATUS_PAID }]) {
-      const error = await failure(oq.api.listAllOrders({ ...request, actor: admin, pageSize: 3 }));
+      const error = await failure(run.oq.api.listAllOrders({ ...request, actor: admin, pageSize: 3 }));
       expect({ code: error.code, reason: errorDetails.errorReason(error.metadata) }).toEqual({ code: status.INVALID_ARGUMENT, reason: 'invalid-page-token' });
     }
   });
 
   it('when a filter or the page size is bad, then it is INVALID_ARGUMENT naming each field', async () => {
-    const error = await failure(oq.api.listAllOrders({ actor: admin, status: 42 as orderV1.OrderStatus, customerId: 'not a customer', pageSize: 101 }));
+    const error = await failure(run.oq.api.listAllOrders({ actor: admin, status: 42 as orderV1.OrderStatus, customerId: 'not a customer', pageSize: 101 }));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(errorDetails.readFieldViolations(error.metadata).map((v) => v.field)).toEqual(['status', 'customer_id', 'page_size']);
   });

@@ -1,12 +1,10 @@
 import { orderEventSubject } from '@orderflow/messaging';
 import { orderV1 } from '@orderflow/proto';
 import { bucketForCustomer } from '@orderflow/sharding';
-import type { Msg, Subscription } from 'nats';
-import type { OrderQueryConfig } from '../src/config';
-import type { OrderViewStore } from '../src/domain/ports';
+import type { Msg } from 'nats';
 import type { ProjectionDecision } from '../src/domain/projection';
 import { DEAD_LETTER_HEADERS } from '../src/infrastructure/nats/dead-letter.publisher';
-import { actor, cleanUp, EventFeed, orderHistory, queryConfig, ReadShards, RunningOrderQuery, sleep, startOrderQuery, waitFor } from './support';
+import { actor, orderHistory, orderQueryRun, ReadShards, sleep, waitFor, withProject } from './support';
 
 interface Batch {
   shard: number;
@@ -18,12 +16,8 @@ interface Batch {
 const CONCURRENCY = 4;
 
 describe('order-query projecting bursts of events in batches (real MariaDB x2 and NATS JetStream)', () => {
-  let config: OrderQueryConfig;
-  let feed: EventFeed;
-  let oq: RunningOrderQuery;
   let shards: ReadShards;
   let deadLetters: Msg[];
-  let deadLetterSubscription: Subscription;
   /**
    * Every projection transaction that committed, and the events of every one that failed (a failed
    * share of several events is then projected one event at a time: the fallback).
@@ -34,17 +28,12 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
   const gate = { closed: undefined as Promise<void> | undefined, open: () => undefined as void, held: 0 };
   const blockers = new Set<string>();
 
-  beforeAll(async () => {
-    // Pulls large enough for a whole burst: the consumer asks for more only as it reads its buffer.
-    config = queryConfig({ PROJECTION_CONCURRENCY: String(CONCURRENCY), PROJECTION_BATCH_SIZE: '512' });
-    feed = await EventFeed.open(config);
-    deadLetters = [];
-    deadLetterSubscription = feed.nc.subscribe(config.nats.deadLetterSubject, { callback: (error, msg) => !error && deadLetters.push(msg) });
-    const decorateStore = (store: OrderViewStore): OrderViewStore => ({
-      get: (id) => store.get(id),
-      listByCustomer: (...args) => store.listByCustomer(...args),
-      shardOf: (id) => store.shardOf(id),
-      project: async (events, decide, at, attempts) => {
+  // Open before the service stops: batches held at the gate would keep it from stopping.
+  afterAll(() => gate.open());
+  // Pulls large enough for a whole burst: the consumer asks for more only as it reads its buffer.
+  const run = orderQueryRun({ PROJECTION_CONCURRENCY: String(CONCURRENCY), PROJECTION_BATCH_SIZE: '512' }, () => ({
+    decorateStore: (store) =>
+      withProject(store, async (events, decide, at, attempts) => {
         if (gate.closed) {
           gate.held++;
           await gate.closed;
@@ -56,27 +45,22 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
         });
         batches.push({ shard: store.shardOf(events[0]!.orderId), events: events.map(({ eventId, orderId, version }) => ({ eventId, orderId, version })), decisions });
         return decisions;
-      },
-    });
-    oq = await startOrderQuery(config, { decorateStore });
-    shards = new ReadShards(config);
+      }),
+  }));
+
+  beforeAll(() => {
+    deadLetters = run.feed.deadLetters();
+    shards = new ReadShards(run.config);
   });
 
-  afterAll(async () => {
-    gate.open();
-    await oq?.stop();
-    deadLetterSubscription?.unsubscribe();
-    await feed?.close();
-    await shards?.close();
-    if (config) await cleanUp(config);
-  });
+  afterAll(() => shards?.close());
 
   beforeEach(() => {
     batches.length = 0;
     failed.length = 0;
   });
 
-  const consumerInfo = async () => (await feed.nc.jetstreamManager()).consumers.info(config.nats.stream, config.nats.consumer);
+  const consumerInfo = async () => (await run.feed.nc.jetstreamManager()).consumers.info(run.config.nats.stream, run.config.nats.consumer);
 
   /**
    * Publishes while every slot is held by a group waiting at the gate, waits until the consumer has
@@ -88,7 +72,7 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     for (let i = 0; i < CONCURRENCY; i++) {
       const [blocker] = orderHistory(`blocker-${i}`, ['placed']);
       blockers.add(blocker!.eventId);
-      await feed.publish(blocker!);
+      await run.feed.publish(blocker!);
       await waitFor(async () => gate.held === i + 1, `group ${i + 1} held at the gate`);
     }
     const published = await publish();
@@ -103,8 +87,8 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
   /** Every message in the stream delivered and acknowledged (or terminated): nothing pending, the ack floor at the end. */
   const fullyConsumed = () =>
     waitFor(async () => {
-      const jsm = await feed.nc.jetstreamManager();
-      const [stream, consumer] = await Promise.all([jsm.streams.info(config.nats.stream), consumerInfo()]);
+      const jsm = await run.feed.nc.jetstreamManager();
+      const [stream, consumer] = await Promise.all([jsm.streams.info(run.config.nats.stream), consumerInfo()]);
       return consumer.num_pending === 0 && consumer.num_ack_pending === 0 && consumer.ack_floor.stream_seq === stream.state.last_seq;
     }, 'every message acknowledged');
 
@@ -121,17 +105,17 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
   it('when a burst of versions 1 to 3 of many orders arrives at once, then every order ends at version 3, every message is acked, and the events shared transactions on every read shard', async () => {
     const histories = Array.from({ length: 80 }, (_, i) => orderHistory(`burst-${i}`, ['placed', 'paid', 'shipped']));
     const burstOrders = new Set(histories.map((events) => events[0]!.orderId));
-    const applied = oq.app.stats.eventsApplied;
+    const applied = run.oq.app.stats.eventsApplied;
     // Interleaved across orders, as relays on several shards would publish them.
     await publishAsBurst(async () => {
-      for (let version = 0; version < 3; version++) await feed.publishAll(histories.map((events) => events[version]!));
+      for (let version = 0; version < 3; version++) await run.feed.publishAll(histories.map((events) => events[version]!));
       return 240;
     });
 
     await waitFor(async () => (await views()).flat().filter((v) => burstOrders.has(v.order_id) && v.version === 3).length === 80, 'every order at version 3');
     await fullyConsumed();
 
-    expect(oq.app.stats.eventsApplied - applied).toBe(240 + CONCURRENCY);
+    expect(run.oq.app.stats.eventsApplied - applied).toBe(240 + CONCURRENCY);
     const perShard = (await views()).map((rows) => rows.filter((v) => burstOrders.has(v.order_id)));
     expect(perShard.flat()).toHaveLength(80);
     expect(perShard.flat().every((v) => v.status === 'SHIPPED')).toBe(true);
@@ -143,27 +127,27 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     const burst = burstBatches();
     expect(failed).toEqual([]);
     expect(burst.reduce((sum, b) => sum + b.events.length, 0)).toBe(240);
-    const shardCount = config.shards.length;
+    const shardCount = run.config.shards.length;
     expect(burst.length).toBeLessThanOrEqual(shardCount * Math.ceil(240 / 64) + shardCount * CONCURRENCY);
     expect(Math.max(...burst.map((b) => b.events.length))).toBeGreaterThan(8);
     expect(Math.max(...burst.map((b) => b.events.length))).toBeLessThanOrEqual(64);
     expect(new Set(burst.map((b) => b.shard)).size).toBe(shardCount);
-    for (const b of burst) expect(b.events.every((e) => oq.app.store.shardOf(e.orderId) === b.shard)).toBe(true);
+    for (const b of burst) expect(b.events.every((e) => run.oq.app.store.shardOf(e.orderId) === b.shard)).toBe(true);
   });
 
   it('when one group holds versions 1, 2 and 3 of an order, a repeat of version 1 and a version 3 whose version 2 is missing, then the chain applies, the repeat is a duplicate and the gap waits', async () => {
     const [a1, a2, a3] = orderHistory('gina', ['placed', 'paid', 'shipped']);
     const [b1, b2, b3] = orderHistory('hugo', ['placed', 'paid', 'shipped']);
-    await feed.publish(b1!);
+    await run.feed.publish(b1!);
     await waitFor(async () => (await viewOf(b1!.orderId))?.version === 1, "hugo's order at version 1");
     await fullyConsumed();
     batches.length = 0;
-    const applied = oq.app.stats.eventsApplied;
+    const applied = run.oq.app.stats.eventsApplied;
 
     await publishAsBurst(async () => {
-      for (const event of [a1!, a2!, a3!]) await feed.publish(event);
-      await feed.publish(a1!, `${a1!.eventId}-again`); // a re-send JetStream does not recognise
-      await feed.publish(b3!);
+      for (const event of [a1!, a2!, a3!]) await run.feed.publish(event);
+      await run.feed.publish(a1!, `${a1!.eventId}-again`); // a re-send JetStream does not recognise
+      await run.feed.publish(b3!);
       return 5;
     });
     await waitFor(async () => (await viewOf(a1!.orderId))?.version === 3, "gina's order at version 3");
@@ -175,21 +159,21 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     expect(gina.decisions.filter((_, i) => gina.events[i]!.orderId === a1!.orderId)).toEqual(['insert', 'apply', 'apply', 'duplicate']);
     expect(decisionsOf(b3!.eventId)[0]).toBe('out-of-order');
     expect(failed).toEqual([]);
-    expect((await oq.api.getOrder({ orderId: a1!.orderId, actor: actor('gina') })).order).toEqual(a3!.order);
+    expect((await run.oq.api.getOrder({ orderId: a1!.orderId, actor: actor('gina') })).order).toEqual(a3!.order);
     await sleep(300); // redelivered after its NAK delay, still out of order
     expect((await viewOf(b1!.orderId))?.version).toBe(1);
 
-    await feed.publish(b2!);
+    await run.feed.publish(b2!);
     await waitFor(async () => (await viewOf(b1!.orderId))?.version === 3, "hugo's order at version 3 once version 2 came");
     await fullyConsumed();
-    expect(oq.app.stats.eventsApplied - applied).toBe(5 + CONCURRENCY);
+    expect(run.oq.app.stats.eventsApplied - applied).toBe(5 + CONCURRENCY);
     expect(deadLetters).toEqual([]);
   });
 
   it('when poison messages are inside a burst, then they alone are dead-lettered and the other events apply', async () => {
-    const deadBefore = oq.app.stats.eventsDeadLettered;
+    const deadBefore = run.oq.app.stats.eventsDeadLettered;
     const [owned] = orderHistory('iris', ['placed']);
-    await feed.publish(owned!);
+    await run.feed.publish(owned!);
     await waitFor(async () => (await viewOf(owned!.orderId))?.version === 1, "iris's order projected");
     await fullyConsumed();
     // Another customer in the same bucket: the event is valid on its own, but the order is iris's.
@@ -202,11 +186,11 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     const poison: number[] = [];
 
     await publishAsBurst(async () => {
-      await feed.publishAll(histories.map((events) => events[0]!));
-      poison.push((await feed.publishRaw(orderEventSubject('placed', config.nats.subjectPrefix), Uint8Array.of(0xff, 0xff, 0xff))).seq);
-      poison.push((await feed.publish(invalid!)).seq);
-      poison.push((await feed.publish(conflicting!)).seq);
-      await feed.publishAll(histories.map((events) => events[1]!));
+      await run.feed.publishAll(histories.map((events) => events[0]!));
+      poison.push((await run.feed.publishRaw(orderEventSubject('placed', run.config.nats.subjectPrefix), Uint8Array.of(0xff, 0xff, 0xff))).seq);
+      poison.push((await run.feed.publish(invalid!)).seq);
+      poison.push((await run.feed.publish(conflicting!)).seq);
+      await run.feed.publishAll(histories.map((events) => events[1]!));
       return 27;
     });
 
@@ -218,8 +202,8 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     expect([...bySequence.keys()].sort((a, b) => a - b)).toEqual(poison);
     expect(bySequence.get(poison[1]!)!.headers?.get(DEAD_LETTER_HEADERS.error)).toContain('is not an order id');
     expect(bySequence.get(poison[2]!)!.headers?.get(DEAD_LETTER_HEADERS.error)).toContain(`order ${owned!.orderId} is projected for another customer than ${thief}`);
-    expect(oq.app.stats.eventsDeadLettered - deadBefore).toBe(3);
-    expect((await oq.api.getOrder({ orderId: owned!.orderId, actor: actor('iris') })).order).toMatchObject({ customerId: 'iris', version: 1, status: orderV1.OrderStatus.ORDER_STATUS_RESERVED });
+    expect(run.oq.app.stats.eventsDeadLettered - deadBefore).toBe(3);
+    expect((await run.oq.api.getOrder({ orderId: owned!.orderId, actor: actor('iris') })).order).toMatchObject({ customerId: 'iris', version: 1, status: orderV1.OrderStatus.ORDER_STATUS_RESERVED });
     for (const events of histories) expect((await viewOf(events[0]!.orderId))?.version).toBe(2);
     expect(burstBatches().some((b) => b.events.length > 1)).toBe(true);
     expect(failed).toEqual([]);

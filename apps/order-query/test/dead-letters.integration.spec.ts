@@ -3,9 +3,8 @@ import { orderEventSubject } from '@orderflow/messaging';
 import { orderV1 } from '@orderflow/proto';
 import { workspaceRoot } from '@orderflow/stack';
 import type { OrderQueryConfig } from '../src/config';
-import type { OrderViewStore } from '../src/domain/ports';
 import { DeadLetterQueue } from '../src/infrastructure/nats/dead-letter.queue';
-import { actor, caughtUp, cleanUp, EventFeed, orderHistory, queryConfig, RunningOrderQuery, startOrderQuery, waitFor } from './support';
+import { actor, caughtUp, orderHistory, orderQueryRun, waitFor, withProject } from './support';
 
 /** `npm run dead-letters -- <args>` from the workspace root, with the run's NATS settings as order-query has them. */
 function deadLettersCommand(config: OrderQueryConfig, args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
@@ -27,41 +26,27 @@ function deadLettersCommand(config: OrderQueryConfig, args: string[]): Promise<{
 }
 
 describe('dead letters: listed, and replayed once their cause is fixed (real MariaDB x2 and NATS, MAX_DELIVER 3)', () => {
-  let config: OrderQueryConfig;
-  let feed: EventFeed;
-  let oq: RunningOrderQuery;
   let queue: DeadLetterQueue;
   /** Orders whose read shard "is down": every projection of them fails as a lost connection would. */
   const unreachable = new Set<string>();
-
-  beforeAll(async () => {
-    config = queryConfig({ MAX_DELIVER: '3', REDELIVERY_DELAY_MS: '20' });
-    feed = await EventFeed.open(config);
-    const down = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    const decorateStore = (store: OrderViewStore): OrderViewStore => ({
-      get: (id) => store.get(id),
-      listByCustomer: (...args) => store.listByCustomer(...args),
-      shardOf: (id) => store.shardOf(id),
-      project: async (events, decide, at, attempts) => {
+  const down = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  const run = orderQueryRun({ MAX_DELIVER: '3', REDELIVERY_DELAY_MS: '20' }, () => ({
+    decorateStore: (store) =>
+      withProject(store, async (events, decide, at, attempts) => {
         if (events.some((event) => unreachable.has(event.orderId))) throw down();
         return store.project(events, decide, at, attempts);
-      },
-    });
-    oq = await startOrderQuery(config, { decorateStore });
-    queue = new DeadLetterQueue(feed.nc, { deadLetterStream: config.nats.deadLetterStream, ordersStream: config.nats.stream });
-  });
+      }),
+  }));
 
-  afterAll(async () => {
-    await oq?.stop();
-    await feed?.close();
-    if (config) await cleanUp(config);
+  beforeAll(() => {
+    queue = new DeadLetterQueue(run.feed.nc, { deadLetterStream: run.config.nats.deadLetterStream, ordersStream: run.config.nats.stream });
   });
 
   it('when a read shard outage outlasts every delivery, then the command lists the events; once the shard is back, replay --all projects them and empties the dead-letter stream', async () => {
     const [placed, paid] = orderHistory('wren', ['placed', 'paid']);
     unreachable.add(placed!.orderId);
-    await feed.publish(placed!);
-    await feed.publish(paid!);
+    await run.feed.publish(placed!);
+    await run.feed.publish(paid!);
     const letters = await waitFor(async () => {
       const listed = await queue.list();
       return listed.length === 2 && listed;
@@ -71,9 +56,9 @@ describe('dead letters: listed, and replayed once their cause is fixed (real Mar
       [placed!.orderId, 'placed', 1, 3],
     ]);
     expect(letters.every((l) => l.reason.includes('failed on all 3 deliveries, last: connect ECONNREFUSED'))).toBe(true);
-    expect(letters.map((l) => l.originalSubject).sort()).toEqual([orderEventSubject('paid', config.nats.subjectPrefix), orderEventSubject('placed', config.nats.subjectPrefix)]);
+    expect(letters.map((l) => l.originalSubject).sort()).toEqual([orderEventSubject('paid', run.config.nats.subjectPrefix), orderEventSubject('placed', run.config.nats.subjectPrefix)]);
 
-    const listed = await deadLettersCommand(config, ['list']);
+    const listed = await deadLettersCommand(run.config, ['list']);
     expect(listed).toMatchObject({ code: 0, stderr: '' });
     const lines = listed.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^id\s+order\s+event\s+version\s+deliveries\s+when\s+reason$/);
@@ -82,44 +67,44 @@ describe('dead letters: listed, and replayed once their cause is fixed (real Mar
     );
 
     // Still down: the order is not on the read side.
-    await expect(oq.api.getOrder({ orderId: placed!.orderId, actor: actor('wren') })).rejects.toMatchObject({ code: 5 });
+    await expect(run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('wren') })).rejects.toMatchObject({ code: 5 });
 
     unreachable.clear(); // the cause is fixed
-    const replayed = await deadLettersCommand(config, ['replay', '--all']);
+    const replayed = await deadLettersCommand(run.config, ['replay', '--all']);
     expect(replayed).toMatchObject({ code: 0 });
-    expect(replayed.stdout).toContain(`dead letter ${letters[0]!.id}: replayed to ${config.nats.stream}`);
+    expect(replayed.stdout).toContain(`dead letter ${letters[0]!.id}: replayed to ${run.config.nats.stream}`);
 
     const view = await waitFor(async () => {
-      const found = await oq.api.getOrder({ orderId: placed!.orderId, actor: actor('wren') }).catch(() => undefined);
+      const found = await run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('wren') }).catch(() => undefined);
       return found?.order?.version === 2 && found.order;
     }, 'the replayed order at version 2');
     expect(view.status).toBe(orderV1.OrderStatus.ORDER_STATUS_PAID);
     expect(await queue.list()).toEqual([]);
-    expect((await deadLettersCommand(config, ['list'])).stdout.trim()).toBe('no dead letters');
-    expect(await caughtUp(oq.api)).toMatchObject({ eventsBehind: 0 });
+    expect((await deadLettersCommand(run.config, ['list'])).stdout.trim()).toBe('no dead letters');
+    expect(await caughtUp(run.oq.api)).toMatchObject({ eventsBehind: 0 });
   });
 
   it('when an event is replayed twice (the removal was lost), then the second copy is dropped by the stream and the view stays at its version', async () => {
     const [placed] = orderHistory('yara', ['placed']);
     unreachable.add(placed!.orderId);
-    await feed.publish(placed!);
+    await run.feed.publish(placed!);
     const [letter] = await waitFor(async () => {
       const listed = (await queue.list()).filter((l) => l.orderId === placed!.orderId);
       return listed.length === 1 && listed;
     }, 'one dead letter');
     unreachable.clear();
     // Publish the replay as replay() would, without removing the dead letter: as if the process died there.
-    const first = await feed.nc.jetstream().publish(letter!.originalSubject, orderV1.OrderEvent.encode(placed!).finish(), { msgID: `replay:${config.nats.deadLetterStream}:${letter!.id}` });
+    const first = await run.feed.nc.jetstream().publish(letter!.originalSubject, orderV1.OrderEvent.encode(placed!).finish(), { msgID: `replay:${run.config.nats.deadLetterStream}:${letter!.id}` });
     const [result] = await queue.replay([letter!.id]);
     expect(result).toEqual({ id: letter!.id, sequence: first.seq });
     expect((await queue.list()).filter((l) => l.orderId === placed!.orderId)).toEqual([]);
-    await waitFor(async () => (await oq.api.getOrder({ orderId: placed!.orderId, actor: actor('yara') }).catch(() => undefined))?.order?.version === 1, 'the replayed order');
-    expect(await caughtUp(oq.api)).toMatchObject({ eventsBehind: 0 });
+    await waitFor(async () => (await run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('yara') }).catch(() => undefined))?.order?.version === 1, 'the replayed order');
+    expect(await caughtUp(run.oq.api)).toMatchObject({ eventsBehind: 0 });
   });
 
   it('when a dead letter is garbage, then it is listed with what its headers say, and an unknown id is refused by name with a failing exit code', async () => {
-    const subject = orderEventSubject('placed', config.nats.subjectPrefix);
-    await feed.publishRaw(subject, new Uint8Array([0xff, 0x01, 0x02]));
+    const subject = orderEventSubject('placed', run.config.nats.subjectPrefix);
+    await run.feed.publishRaw(subject, new Uint8Array([0xff, 0x01, 0x02]));
     const [letter] = await waitFor(async () => {
       const listed = (await queue.list()).filter((l) => l.orderId === undefined);
       return listed.length === 1 && listed;
@@ -128,10 +113,10 @@ describe('dead letters: listed, and replayed once their cause is fixed (real Mar
     expect([letter!.orderId, letter!.version]).toEqual([undefined, undefined]);
     expect(letter!.reason).toContain('not an orderflow.order.v1.OrderEvent');
 
-    const refused = await deadLettersCommand(config, ['replay', '--id', '999999']);
+    const refused = await deadLettersCommand(run.config, ['replay', '--id', '999999']);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('dead letter 999999: NOT replayed: no such dead letter');
-    const usage = await deadLettersCommand(config, ['replay']);
+    const usage = await deadLettersCommand(run.config, ['replay']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('usage: npm run dead-letters');
   });

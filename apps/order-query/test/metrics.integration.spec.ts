@@ -1,27 +1,15 @@
 import { orderEventSubject } from '@orderflow/messaging';
 import { orderV1 } from '@orderflow/proto';
 import { freePort, MetricsScrape, scrapeMetrics } from '@orderflow/stack';
-import type { OrderQueryConfig } from '../src/config';
-import { caughtUp, cleanUp, EventFeed, orderHistory, queryConfig, RunningOrderQuery, startOrderQuery, waitFor } from './support';
+import { caughtUp, orderHistory, orderQueryRun, waitFor } from './support';
 
 describe('order-query /metrics after real events (MariaDB x2, NATS JetStream)', () => {
-  let config: OrderQueryConfig;
-  let feed: EventFeed;
-  let oq: RunningOrderQuery;
   let url: string;
-
-  beforeAll(async () => {
+  // Two deliveries at most, so an event whose predecessor never comes is dead-lettered quickly.
+  const run = orderQueryRun(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}/metrics`;
-    // Two deliveries at most, so an event whose predecessor never comes is dead-lettered quickly.
-    config = queryConfig({ ORDER_QUERY_METRICS_PORT: String(port), MAX_DELIVER: '2' });
-    feed = await EventFeed.open(config);
-    oq = await startOrderQuery(config);
-  });
-  afterAll(async () => {
-    await oq?.stop();
-    await feed?.close();
-    if (config) await cleanUp(config);
+    return { ORDER_QUERY_METRICS_PORT: String(port), MAX_DELIVER: '2' };
   });
 
   const result = (metrics: MetricsScrape, name: string) => metrics.value('orderflow_projection_events_total', { result: name });
@@ -29,11 +17,11 @@ describe('order-query /metrics after real events (MariaDB x2, NATS JetStream)', 
   it('when events apply, repeat, arrive out of order or are poison, then each result, the dead letters and the lag are exposed', async () => {
     const [placed, paid] = orderHistory('nora', ['placed', 'paid']);
     const [, , gap] = orderHistory('olga', ['placed', 'paid', 'shipped']);
-    await feed.publish(placed!);
-    await feed.publish(paid!);
-    await feed.publish(placed!, `${placed!.eventId}-again`); // a re-send JetStream does not recognise: a duplicate for the projection
-    await feed.publish(gap!); // version 3 of an order with no version 1: out of order, then dead-lettered
-    await feed.publishRaw(orderEventSubject('placed', config.nats.subjectPrefix), Uint8Array.of(0xff, 0xff, 0xff)); // poison
+    await run.feed.publish(placed!);
+    await run.feed.publish(paid!);
+    await run.feed.publish(placed!, `${placed!.eventId}-again`); // a re-send JetStream does not recognise: a duplicate for the projection
+    await run.feed.publish(gap!); // version 3 of an order with no version 1: out of order, then dead-lettered
+    await run.feed.publishRaw(orderEventSubject('placed', run.config.nats.subjectPrefix), Uint8Array.of(0xff, 0xff, 0xff)); // poison
 
     const metrics = await waitFor(async () => {
       const m = await scrapeMetrics(url);
@@ -46,11 +34,11 @@ describe('order-query /metrics after real events (MariaDB x2, NATS JetStream)', 
     });
     expect(metrics.value('orderflow_projection_dead_letters_total')).toBe(2);
 
-    await caughtUp(oq.api);
+    await caughtUp(run.oq.api);
     const settled = await scrapeMetrics(url);
     expect(settled.value('orderflow_projection_lag_events')).toBe(0);
     expect(settled.value('orderflow_projection_lag_seconds')).toBe(0);
     expect(settled.value('orderflow_grpc_server_handled_total', { grpc_service: 'orderflow.order_query.v1.OrderQueryService', grpc_method: 'GetProjectionLag', grpc_code: 'OK' })).toBeGreaterThan(0);
-    expect((await oq.api.getOrder({ orderId: placed!.orderId, actor: { customerId: 'nora', admin: false } })).order?.status).toBe(orderV1.OrderStatus.ORDER_STATUS_PAID);
+    expect((await run.oq.api.getOrder({ orderId: placed!.orderId, actor: { customerId: 'nora', admin: false } })).order?.status).toBe(orderV1.OrderStatus.ORDER_STATUS_PAID);
   });
 });

@@ -1,45 +1,30 @@
 import { status } from '@grpc/grpc-js';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { ShardRouter, shardMapFromConfig } from '@orderflow/sharding';
-import type { OrderQueryConfig } from '../src/config';
-import { actor, caughtUp, cleanUp, EventFeed, orderHistory, queryConfig, ReadShards, RunningOrderQuery, sleep, startOrderQuery, waitFor } from './support';
+import { actor, caughtUp, orderHistory, orderQueryRun, ReadShards, sleep, waitFor } from './support';
 
 const byIdDescending = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
 
 describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStream)', () => {
-  let config: OrderQueryConfig;
-  let feed: EventFeed;
-  let oq: RunningOrderQuery;
-
-  beforeAll(async () => {
-    config = queryConfig();
-    feed = await EventFeed.open(config);
-    oq = await startOrderQuery(config);
-  });
-
-  afterAll(async () => {
-    await oq?.stop();
-    await feed?.close();
-    if (config) await cleanUp(config);
-  });
+  const run = orderQueryRun();
 
   const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected the call to fail')), (error) => error);
 
   async function projected(events: orderV1.OrderEvent[]): Promise<void> {
-    await feed.publishAll(events);
-    await caughtUp(oq.api);
+    await run.feed.publishAll(events);
+    await caughtUp(run.oq.api);
   }
 
   describe('GetOrder', () => {
     it("when the owner or an admin asks, then they get the order; another customer gets NOT_FOUND, as for an order that does not exist", async () => {
       const [placed] = orderHistory('ann', ['placed']);
       await projected([placed!]);
-      const get = (who: orderV1.Actor) => oq.api.getOrder({ orderId: placed!.orderId, actor: who });
+      const get = (who: orderV1.Actor) => run.oq.api.getOrder({ orderId: placed!.orderId, actor: who });
 
       expect((await get(actor('ann'))).order).toEqual(placed!.order);
       expect((await get(actor('ops-1', true))).order).toEqual(placed!.order);
       const other = await failure(get(actor('ben')));
-      const missing = await failure(oq.api.getOrder({ orderId: orderHistory('ann')[0]!.orderId, actor: actor('ann') }));
+      const missing = await failure(run.oq.api.getOrder({ orderId: orderHistory('ann')[0]!.orderId, actor: actor('ann') }));
       for (const error of [other, missing]) {
         expect(error.code).toBe(status.NOT_FOUND);
         expect(errorDetails.errorReason(error.metadata)).toBe('not-found');
@@ -47,10 +32,10 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
     });
 
     it('when the order id or the actor is malformed, then it is INVALID_ARGUMENT naming the field', async () => {
-      const badId = await failure(oq.api.getOrder({ orderId: '12ab', actor: actor('ann') }));
+      const badId = await failure(run.oq.api.getOrder({ orderId: '12ab', actor: actor('ann') }));
       expect(badId.code).toBe(status.INVALID_ARGUMENT);
       expect(errorDetails.readFieldViolations(badId.metadata).map((v) => v.field)).toEqual(['order_id']);
-      const noActor = await failure(oq.api.getOrder({ orderId: '123' }));
+      const noActor = await failure(run.oq.api.getOrder({ orderId: '123' }));
       expect(noActor.code).toBe(status.INVALID_ARGUMENT);
       expect(errorDetails.readFieldViolations(noActor.metadata).map((v) => v.field)).toEqual(['actor.customer_id']);
     });
@@ -59,9 +44,9 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
       const [placed, paid] = orderHistory('cid', ['placed', 'paid']);
       await projected([placed!]);
       const started = Date.now();
-      const call = oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 2, waitMs: 3_000 });
+      const call = run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 2, waitMs: 3_000 });
       await sleep(300);
-      await feed.publish(paid!);
+      await run.feed.publish(paid!);
 
       expect((await call).order).toEqual(paid!.order);
       const took = Date.now() - started;
@@ -73,14 +58,14 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
       const [placed] = orderHistory('cid', ['placed']);
       await projected([placed!]);
       const started = Date.now();
-      expect((await oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 3, waitMs: 200 })).order).toMatchObject({ version: 1 });
+      expect((await run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 3, waitMs: 200 })).order).toMatchObject({ version: 1 });
       expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     });
 
     it("when the wait for min_version is longer than the caller's deadline, then the call answers with the version it has before the deadline, not DEADLINE_EXCEEDED", async () => {
       const [placed] = orderHistory('cid', ['placed']);
       await projected([placed!]);
-      const answer = await oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 3, waitMs: 5_000 }, 1_000);
+      const answer = await run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 3, waitMs: 5_000 }, 1_000);
       expect(answer.order).toMatchObject({ version: 1 });
     });
   });
@@ -100,7 +85,7 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
       const pages: string[][] = [];
       let token = '';
       do {
-        const page = await oq.api.listOrders({ customerId: customer, pageSize: 10, pageToken: token });
+        const page = await run.oq.api.listOrders({ customerId: customer, pageSize: 10, pageToken: token });
         pages.push(page.orders.map((o) => o.id));
         expect(page.orders.every((o) => o.customerId === customer)).toBe(true);
         token = page.nextPageToken;
@@ -110,13 +95,13 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
 
       expect(pages.map((p) => p.length)).toEqual([10, 10, 10, 10, 5]);
       expect(pages.flat()).toEqual(all);
-      const fresh = await oq.api.listOrders({ customerId: customer, pageSize: 100 });
+      const fresh = await run.oq.api.listOrders({ customerId: customer, pageSize: 100 });
       expect(fresh.orders).toHaveLength(46);
       expect(fresh.nextPageToken).toBe('');
     });
 
     it('when a token is tampered with, malformed, or minted for another customer, then it is INVALID_ARGUMENT invalid-page-token', async () => {
-      const { nextPageToken } = await oq.api.listOrders({ customerId: customer, pageSize: 5 });
+      const { nextPageToken } = await run.oq.api.listOrders({ customerId: customer, pageSize: 5 });
       const i = Math.floor(nextPageToken.length / 2);
       const flipped = nextPageToken.slice(0, i) + (nextPageToken[i] === 'A' ? 'B' : 'A') + nextPageToken.slice(i + 1);
       const attempts = [
@@ -125,17 +110,17 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
         { customerId: 'eve-lists', pageToken: nextPageToken },
       ];
       for (const request of attempts) {
-        const error = await failure(oq.api.listOrders({ ...request, pageSize: 5 }));
+        const error = await failure(run.oq.api.listOrders({ ...request, pageSize: 5 }));
         expect({ code: error.code, reason: errorDetails.errorReason(error.metadata) }).toEqual({ code: status.INVALID_ARGUMENT, reason: 'invalid-page-token' });
       }
-      const tooBig = await failure(oq.api.listOrders({ customerId: customer, pageSize: 101 }));
+      const tooBig = await failure(run.oq.api.listOrders({ customerId: customer, pageSize: 101 }));
       expect(errorDetails.readFieldViolations(tooBig.metadata).map((v) => v.field)).toEqual(['page_size']);
     });
 
     it("when a customer's orders are listed, then they are read from the customer's shard, the only one holding them", async () => {
-      const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
+      const router = new ShardRouter(shardMapFromConfig(run.config.shardMap || undefined, run.config.shards.length));
       const home = router.shardForCustomer(customer);
-      const shards = new ReadShards(config);
+      const shards = new ReadShards(run.config);
       try {
         const counts = await shards.rows<{ views: number; listed: number }>(
           `SELECT (SELECT COUNT(*) FROM order_views WHERE customer_id = :customer) AS views, (SELECT COUNT(*) FROM customer_orders WHERE customer_id = :customer) AS listed`,
@@ -145,7 +130,7 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
         expect(perShard[home]).toEqual([46, 46]);
         expect(perShard.filter((_, shard) => shard !== home).flat()).toEqual([0, 0, 0, 0, 0, 0]);
         // The shards span both servers, so routing is proven across real server boundaries.
-        expect(new Set(config.shards.map((s) => s.port)).size).toBe(2);
+        expect(new Set(run.config.shards.map((s) => s.port)).size).toBe(2);
       } finally {
         await shards.close();
       }
@@ -153,7 +138,7 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
   });
 
   it('when nothing is behind, then the projection lag says so', async () => {
-    await waitFor(async () => (await oq.api.getProjectionLag({})).eventsBehind === 0, 'no lag');
-    expect(await oq.api.getProjectionLag({})).toMatchObject({ eventsBehind: 0, secondsBehind: 0, eventsDeadLettered: 0 });
+    await waitFor(async () => (await run.oq.api.getProjectionLag({})).eventsBehind === 0, 'no lag');
+    expect(await run.oq.api.getProjectionLag({})).toMatchObject({ eventsBehind: 0, secondsBehind: 0, eventsDeadLettered: 0 });
   });
 });

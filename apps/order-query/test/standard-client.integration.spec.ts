@@ -2,32 +2,19 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { workspaceRoot } from '@orderflow/stack';
-import type { OrderQueryConfig } from '../src/config';
-import { caughtUp, cleanUp, EventFeed, orderHistory, queryConfig, RunningOrderQuery, startOrderQuery } from './support';
+import { caughtUp, orderHistory, orderQueryRun } from './support';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 const root = workspaceRoot();
 const buf = path.join(root, 'node_modules', '.bin', 'buf');
 const healthProto = path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto', 'health', 'v1', 'health.proto');
 
 describe('order-query called by standard gRPC tools (buf curl through server reflection)', () => {
-  let config: OrderQueryConfig;
-  let feed: EventFeed;
-  let oq: RunningOrderQuery;
-  beforeAll(async () => {
-    config = queryConfig();
-    feed = await EventFeed.open(config);
-    oq = await startOrderQuery(config);
-  });
-  afterAll(async () => {
-    await oq?.stop();
-    await feed?.close();
-    if (config) await cleanUp(config);
-  });
+  const run = orderQueryRun();
 
   const curl = async (method: string, body: unknown, extra: string[] = []) => {
-    const url = `http://127.0.0.1:${oq.app.grpc.boundPort}/${method}`;
-    const { stdout } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...extra, '-d', JSON.stringify(body), url], { cwd: root });
+    const url = `http://127.0.0.1:${run.oq.app.grpc.boundPort}/${method}`;
+    const { stdout } = await exec(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...extra, '-d', JSON.stringify(body), url], { cwd: root });
     return JSON.parse(stdout);
   };
 
@@ -37,8 +24,8 @@ describe('order-query called by standard gRPC tools (buf curl through server ref
 
   it("when buf curl lists a customer's orders, then the JSON answer carries them, 64-bit ids intact", async () => {
     const [placed, paid] = orderHistory('curl-customer', ['placed', 'paid']);
-    await feed.publishAll([placed!, paid!]);
-    await caughtUp(oq.api);
+    await run.feed.publishAll([placed!, paid!]);
+    await caughtUp(run.oq.api);
 
     const listed = await curl('orderflow.order_query.v1.OrderQueryService/ListOrders', { customer_id: 'curl-customer', page_size: 5 });
     expect(listed.orders).toEqual([

@@ -6,9 +6,11 @@ import { orderQueryV1, orderV1 } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
 import { bucketForCustomer, OrderIdGenerator } from '@orderflow/sharding';
 import { testStack } from '@orderflow/stack';
+import type { Msg } from 'nats';
 import { QueryTypes, Sequelize } from 'sequelize';
 import { createOrderQueryApp, OrderQueryApp, OrderQueryOptions } from '../src/app';
 import { loadConfig, OrderQueryConfig } from '../src/config';
+import type { OrderViewStore } from '../src/domain/ports';
 
 type NatsConnection = Awaited<ReturnType<typeof connectNats>>;
 
@@ -88,6 +90,43 @@ export async function startOrderQuery(config: OrderQueryConfig, options: OrderQu
     },
   };
 }
+
+export interface OrderQueryRun {
+  config: OrderQueryConfig;
+  feed: EventFeed;
+  oq: RunningOrderQuery;
+}
+
+/**
+ * For a describe block: before its tests, a run of its own (queryConfig(env)), an event feed on its stream and a
+ * real order-query started with `options` (asked once the feed is open); after them, everything stopped and
+ * dropped. `env` may be a function, for settings known only then (a free port).
+ */
+export function orderQueryRun(
+  env: Record<string, string> | (() => Promise<Record<string, string>>) = {},
+  options: (run: Omit<OrderQueryRun, 'oq'>) => OrderQueryOptions = () => ({}),
+): OrderQueryRun {
+  const run = {} as OrderQueryRun;
+  beforeAll(async () => {
+    run.config = queryConfig(typeof env === 'function' ? await env() : env);
+    run.feed = await EventFeed.open(run.config);
+    run.oq = await startOrderQuery(run.config, options(run));
+  });
+  afterAll(async () => {
+    await run.oq?.stop();
+    await run.feed?.close();
+    if (run.config) await cleanUp(run.config);
+  });
+  return run;
+}
+
+/** The store with its projection replaced by `project` (which may call the store's own); the rest passes through. */
+export const withProject = (store: OrderViewStore, project: OrderViewStore['project']): OrderViewStore => ({
+  get: (id) => store.get(id),
+  listByCustomer: (...args) => store.listByCustomer(...args),
+  shardOf: (id) => store.shardOf(id),
+  project,
+});
 
 /** Drops the run's read databases and deletes its streams (and with them the durable consumer). */
 export async function cleanUp(config: OrderQueryConfig): Promise<void> {
@@ -179,6 +218,13 @@ export class EventFeed {
 
   async publishAll(events: orderV1.OrderEvent[]): Promise<void> {
     await Promise.all(events.map((event) => this.publish(event)));
+  }
+
+  /** Every dead letter published from now on, until the feed closes. */
+  deadLetters(): Msg[] {
+    const messages: Msg[] = [];
+    this.nc.subscribe(this.config.nats.deadLetterSubject, { callback: (error, msg) => !error && messages.push(msg) });
+    return messages;
   }
 
   close(): Promise<void> {

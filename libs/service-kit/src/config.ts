@@ -44,6 +44,18 @@ export const env = {
           return { host: match[1] as string, port: Number(match[2]) };
         }),
       ),
+  /** A concrete NATS subject: dot-separated tokens, no wildcards or spaces. */
+  natsSubject: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .refine((value) => /^[^.*>\s]+(\.[^.*>\s]+)*$/.test(value), 'must be dot-separated tokens without wildcards or spaces'),
+  /** A JetStream stream or consumer name. */
+  natsName: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .refine((value) => /^[^.*>\s/\\]+$/.test(value), 'must have no dots, wildcards, slashes or spaces'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Comma-separated "host:port/database" list: one entry per shard, the index is the shard number. */
   shardList: (fallback: string) =>
@@ -61,3 +73,44 @@ export const env = {
         }),
       ),
 };
+
+/**
+ * The variables of the order event stream. order-command publishes to it and order-query consumes it, and
+ * both declare the stream at start: they read the same variables with the same defaults, or each start
+ * would change the stream back. `bounds`: the stream's default limits (libs/messaging).
+ */
+export function eventStreamVariables(bounds: { maxAgeMs: number; maxBytes: number }) {
+  return {
+    NATS_SERVERS: env.string('127.0.0.1:14222'),
+    ORDERS_STREAM: env.natsName('ORDERS'),
+    ORDER_EVENT_SUBJECT_PREFIX: env.natsSubject('orders.v1'),
+    ORDERS_STREAM_DUPLICATE_WINDOW_MS: env.int(2 * 3600_000, 1000),
+    /** Bounds of the stream (the oldest events go first): far beyond every consumer's recovery horizon. 0 = no limit. */
+    ORDERS_STREAM_MAX_AGE_MS: env.int(bounds.maxAgeMs, 0),
+    ORDERS_STREAM_MAX_BYTES: env.int(bounds.maxBytes, 0),
+    /** Copies of the stream in a NATS cluster: 1 on one server, 3 in production. */
+    ORDERS_STREAM_REPLICAS: env.int(1, 1, 5),
+  };
+}
+
+type EventStreamEnv = z.infer<z.ZodObject<ReturnType<typeof eventStreamVariables>>>;
+
+/** The stream settings from its variables; an age limit shorter than the duplicate window is refused. */
+export function eventStreamSettings(e: EventStreamEnv) {
+  if (e.ORDERS_STREAM_MAX_AGE_MS > 0 && e.ORDERS_STREAM_MAX_AGE_MS < e.ORDERS_STREAM_DUPLICATE_WINDOW_MS) {
+    throw new ConfigError([
+      `ORDERS_STREAM_MAX_AGE_MS: ${e.ORDERS_STREAM_MAX_AGE_MS} is shorter than ` +
+        `ORDERS_STREAM_DUPLICATE_WINDOW_MS (${e.ORDERS_STREAM_DUPLICATE_WINDOW_MS}); 0 means no age limit`,
+    ]);
+  }
+  return {
+    servers: e.NATS_SERVERS,
+    stream: e.ORDERS_STREAM,
+    subjectPrefix: e.ORDER_EVENT_SUBJECT_PREFIX,
+    duplicateWindowMs: e.ORDERS_STREAM_DUPLICATE_WINDOW_MS,
+    maxAgeMs: e.ORDERS_STREAM_MAX_AGE_MS,
+    /** -1: no byte limit (JetStream's word for it). */
+    maxBytes: e.ORDERS_STREAM_MAX_BYTES === 0 ? -1 : e.ORDERS_STREAM_MAX_BYTES,
+    replicas: e.ORDERS_STREAM_REPLICAS,
+  };
+}

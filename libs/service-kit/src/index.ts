@@ -4,6 +4,8 @@ export type { Logger, LogFormat } from './logger';
 export { Lifecycle, runUntilSignal } from './lifecycle';
 export { PeriodicTask } from './periodic-task';
 export { PeriodicPurge } from './periodic-purge';
+export { eventStreamSettings, eventStreamVariables } from './config';
+export { PeriodicSweep } from './periodic-sweep';
 export type { Component } from './lifecycle';
 export { GrpcServer } from './grpc-server';
 export { unaryHandlers } from './grpc-unary';

@@ -1,26 +1,15 @@
-import { Component, Logger, PeriodicTask } from '@orderflow/service-kit';
+import { Logger, PeriodicSweep } from '@orderflow/service-kit';
 import type { InventoryUseCases } from '../domain/inventory.use-cases';
 
 /** Safety net: gives back reservations whose payment window passed without a Commit or Release. */
-export class ReservationSweeper implements Component {
-  readonly name = 'reservation-sweeper';
-  private readonly task: PeriodicTask;
-
+export class ReservationSweeper extends PeriodicSweep<number> {
   constructor(
     private readonly useCases: InventoryUseCases,
     private readonly logger: Logger,
     intervalMs: number,
     private readonly batchSize = 100,
   ) {
-    this.task = new PeriodicTask(this.name, intervalMs, () => this.sweep());
-  }
-
-  start(): Promise<void> {
-    return this.task.start();
-  }
-
-  stop(): Promise<void> {
-    return this.task.stop();
+    super('reservation-sweeper', intervalMs);
   }
 
   /** One pass; releases in batches until nothing expired is left. */

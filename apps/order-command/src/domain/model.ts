@@ -1,34 +1,22 @@
+import type { OrderEventKind } from '@orderflow/messaging';
+import type { OrderSnapshot } from '@orderflow/proto';
+
+export type { OrderEventKind };
+
 /** PENDING and FAILED are internal: a placement in progress or given up. Callers never see them. */
 export type OrderStatus = 'PENDING' | 'RESERVED' | 'PAID' | 'SHIPPED' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
 
 export const VISIBLE_STATUSES: readonly OrderStatus[] = ['RESERVED', 'PAID', 'SHIPPED', 'CANCELLED', 'EXPIRED'];
 
-export interface OrderItem {
-  productId: string;
-  quantity: number;
-  unitPriceMinor: number;
-}
+/** The order as the contract carries it (libs/proto), with order-command's own statuses. */
+export type Order = OrderSnapshot<OrderStatus>;
 
-export interface Order {
-  id: string;
-  customerId: string;
-  status: OrderStatus;
-  items: OrderItem[];
-  totalMinor: number;
-  address: string;
-  paymentMethod: string;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-  expiresAt: Date;
-}
+export type OrderItem = Order['items'][number];
 
 export interface Actor {
   customerId: string;
   admin: boolean;
 }
-
-export type OrderEventKind = 'placed' | 'paid' | 'cancelled' | 'shipped' | 'expired';
 
 /** Who made a change: a customer or an admin (by id), or the system (the expiry sweeper; no id). */
 export interface ChangedBy {

@@ -1,24 +1,11 @@
 import { InvalidTransitionError, OrderNotFoundError } from './errors';
-import type { Actor, Order, OrderStatus } from './model';
+import type { Order, OrderStatus } from './model';
+import { anOrder, customer, NOW } from './order.fixtures';
 import { cancel, expire, pay } from './order.aggregate';
 import { createOrderChange } from './order-change';
 import type { OrderRepository } from './ports';
 
-const NOW = new Date('2026-01-01T00:00:00Z');
-const customer: Actor = { customerId: 'c', admin: false };
-const stored = (status: OrderStatus, version = 1): Order => ({
-  id: '1',
-  customerId: 'c',
-  status,
-  items: [],
-  totalMinor: 0,
-  address: 'a',
-  paymentMethod: 'card',
-  version,
-  createdAt: NOW,
-  updatedAt: NOW,
-  expiresAt: new Date('2026-01-01T00:15:00Z'),
-});
+const stored = (status: OrderStatus, version = 1): Order => anOrder(status, { version });
 
 /** One order in memory; with `raced`, someone else moved it there first and the guarded UPDATE matches nothing. */
 function harness(initial: Order | undefined, options: { raced?: OrderStatus } = {}) {

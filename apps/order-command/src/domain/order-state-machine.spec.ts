@@ -1,24 +1,11 @@
 import { InvalidTransitionError, OrderExpiredError } from './errors';
 import type { Order, OrderStatus } from './model';
+import { anOrder, NOW as now, STATUSES } from './order.fixtures';
 import { checkTransition, Transition, TRANSITIONS } from './order-state-machine';
 
-const now = new Date('2026-01-01T00:00:00Z');
-const order = (status: OrderStatus, expiresAt = new Date('2026-01-01T00:15:00Z')): Order => ({
-  id: '1',
-  customerId: 'c',
-  status,
-  items: [],
-  totalMinor: 0,
-  address: 'a',
-  paymentMethod: 'card',
-  version: 1,
-  createdAt: now,
-  updatedAt: now,
-  expiresAt,
-});
+const order = (status: OrderStatus, expiresAt?: Date): Order => anOrder(status, expiresAt && { expiresAt });
 
 const ALLOWED: Record<Transition, OrderStatus[]> = { pay: ['RESERVED'], cancel: ['RESERVED'], ship: ['PAID'], expire: ['RESERVED'] };
-const STATUSES: OrderStatus[] = ['PENDING', 'RESERVED', 'PAID', 'SHIPPED', 'CANCELLED', 'EXPIRED', 'FAILED'];
 
 describe('order state machine', () => {
   for (const transition of Object.keys(TRANSITIONS) as Transition[]) {

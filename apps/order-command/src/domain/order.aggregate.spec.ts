@@ -1,25 +1,12 @@
 import { InvalidTransitionError, OrderExpiredError } from './errors';
-import type { Actor, Order, OrderStatus } from './model';
+import type { Order, OrderStatus } from './model';
 import { cancel, expire, newOrder, OrderChange, pay, place, ship } from './order.aggregate';
+import { admin, anOrder, customer, NOW as now, STATUSES } from './order.fixtures';
 import { TRANSITIONS } from './order-state-machine';
 
-const now = new Date('2026-01-01T00:00:00Z');
-const customer: Actor = { customerId: 'c', admin: false };
-const admin: Actor = { customerId: 'ops', admin: true };
-const order = (status: OrderStatus, expiresAt = new Date('2026-01-01T00:15:00Z')): Order => ({
-  id: '1',
-  customerId: 'c',
-  status,
-  items: [{ productId: 'p', quantity: 2, unitPriceMinor: 150 }],
-  totalMinor: 300,
-  address: 'a',
-  paymentMethod: 'card',
-  version: 1,
-  createdAt: now,
-  updatedAt: now,
-  expiresAt,
-});
-const STATUSES: OrderStatus[] = ['PENDING', 'RESERVED', 'PAID', 'SHIPPED', 'CANCELLED', 'EXPIRED', 'FAILED'];
+/** The fixture order with one line, so events are seen to carry the items and the total. */
+const order = (status: OrderStatus, expiresAt?: Date): Order =>
+  anOrder(status, { items: [{ productId: 'p', quantity: 2, unitPriceMinor: 150 }], totalMinor: 300, ...(expiresAt && { expiresAt }) });
 
 /** Each named change, who makes it, the status it leaves from, and the history note its event carries. */
 const CHANGES = [

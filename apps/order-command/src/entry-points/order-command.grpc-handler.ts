@@ -1,9 +1,9 @@
-import { orderV1 } from '@orderflow/proto';
+import { orderToProto as toProtoOrder, orderV1 } from '@orderflow/proto';
 import { type Logger, unaryHandlers } from '@orderflow/service-kit';
 import type { Actor, Order } from '../domain/model';
 import type { OrderLifecycle } from '../domain/order-lifecycle.use-cases';
 import type { PlaceOrder } from '../domain/place-order.use-case';
-import { toProtoHistoryEntry, toProtoOrder } from '../infrastructure/order-proto.mapper';
+import { toProtoHistoryEntry } from './order-proto.mapper';
 import { toGrpcError } from './grpc-error.mapper';
 
 const actorOf = (actor: orderV1.Actor | undefined): Actor => ({ customerId: actor?.customerId ?? '', admin: actor?.admin ?? false });

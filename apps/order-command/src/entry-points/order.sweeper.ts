@@ -1,4 +1,4 @@
-import { Component, Logger, PeriodicTask } from '@orderflow/service-kit';
+import { Logger, PeriodicSweep } from '@orderflow/service-kit';
 import type { OrderLifecycle } from '../domain/order-lifecycle.use-cases';
 
 /**
@@ -6,25 +6,14 @@ import type { OrderLifecycle } from '../domain/order-lifecycle.use-cases';
  * died mid-way, and retry Commit/Release calls inventory still owes. Safe to run in many processes:
  * every step is a guarded UPDATE, and inventory calls are idempotent.
  */
-export class OrderSweeper implements Component {
-  readonly name = 'order-sweeper';
-  private readonly task: PeriodicTask;
-
+export class OrderSweeper extends PeriodicSweep<{ expired: number; abandoned: number; settled: number }> {
   constructor(
     private readonly lifecycle: OrderLifecycle,
     private readonly logger: Logger,
     intervalMs: number,
     private readonly batchSize = 100,
   ) {
-    this.task = new PeriodicTask(this.name, intervalMs, () => this.sweep());
-  }
-
-  start(): Promise<void> {
-    return this.task.start();
-  }
-
-  stop(): Promise<void> {
-    return this.task.stop();
+    super('order-sweeper', intervalMs);
   }
 
   /**

@@ -1,7 +1,6 @@
 import { orderEventSubject } from '@orderflow/messaging';
-import { orderV1 } from '@orderflow/proto';
+import { orderToProto, orderV1 } from '@orderflow/proto';
 import type { OrderEventRecord } from '../domain/model';
-import { toProtoOrder } from './order-proto.mapper';
 
 /** An event as the outbox stores it: the NATS subject and the protobuf-encoded OrderEvent. */
 export function encodeOrderEvent(event: OrderEventRecord, subjectPrefix: string): { subject: string; payload: Buffer } {
@@ -11,7 +10,7 @@ export function encodeOrderEvent(event: OrderEventRecord, subjectPrefix: string)
     customerId: event.order.customerId,
     version: event.order.version,
     occurredAt: event.occurredAt,
-    order: toProtoOrder(event.order),
+    order: orderToProto(event.order),
     [event.kind]: event.kind === 'cancelled' ? { cancelledBy: event.changedBy.kind === 'ADMIN' ? 'admin' : 'customer' } : {},
   };
   return { subject: orderEventSubject(event.kind, subjectPrefix), payload: Buffer.from(orderV1.OrderEvent.encode(message).finish()) };

@@ -1,7 +1,7 @@
-import { orderV1 } from '@orderflow/proto';
+import { orderFromProto, orderToProto, orderV1 } from '@orderflow/proto';
 import { InsufficientStockError, OrderError, PriceChangedError, UnknownProductError } from '../domain/errors';
+import type { Order } from '../domain/model';
 import type { StoredOutcome } from '../domain/ports';
-import { fromProtoOrder, toProtoOrder } from './order-proto.mapper';
 
 type StoredJson =
   | { kind: 'order'; order: string }
@@ -13,7 +13,7 @@ type StoredJson =
 export function encodeOutcome(outcome: StoredOutcome): Buffer {
   let json: StoredJson;
   if (outcome.kind === 'order') {
-    json = { kind: 'order', order: Buffer.from(orderV1.Order.encode(toProtoOrder(outcome.order)).finish()).toString('base64') };
+    json = { kind: 'order', order: Buffer.from(orderV1.Order.encode(orderToProto(outcome.order)).finish()).toString('base64') };
   } else if (outcome.error instanceof InsufficientStockError) {
     json = { kind: 'error', reason: 'insufficient-stock', shortages: outcome.error.shortages };
   } else if (outcome.error instanceof PriceChangedError) {
@@ -28,7 +28,7 @@ export function encodeOutcome(outcome: StoredOutcome): Buffer {
 
 export function decodeOutcome(stored: Buffer): StoredOutcome {
   const json = JSON.parse(stored.toString('utf8')) as StoredJson;
-  if (json.kind === 'order') return { kind: 'order', order: fromProtoOrder(orderV1.Order.decode(Buffer.from(json.order, 'base64'))) };
+  if (json.kind === 'order') return { kind: 'order', order: storedOrder(orderV1.Order.decode(Buffer.from(json.order, 'base64'))) };
   switch (json.reason) {
     case 'insufficient-stock':
       return { kind: 'error', error: new InsufficientStockError(json.shortages) };
@@ -37,4 +37,10 @@ export function decodeOutcome(stored: Buffer): StoredOutcome {
     case 'unknown-product':
       return { kind: 'error', error: new UnknownProductError(json.productIds) };
   }
+}
+
+/** An order this code stored itself: its times are set; a status the contract does not know reads as FAILED. */
+function storedOrder(order: orderV1.Order): Order {
+  const read = orderFromProto(order);
+  return { ...read, status: read.status ?? 'FAILED', createdAt: read.createdAt as Date, updatedAt: read.updatedAt as Date, expiresAt: read.expiresAt as Date };
 }

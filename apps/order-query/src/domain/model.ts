@@ -1,32 +1,20 @@
+import type { OrderEventKind } from '@orderflow/messaging';
+import type { OrderSnapshot, OrderStatusName, UncheckedOrderSnapshot } from '@orderflow/proto';
+
+export type { OrderEventKind };
+
 /** The statuses a projected order can have (the command side never publishes PENDING or FAILED). */
-export type OrderStatus = 'RESERVED' | 'PAID' | 'SHIPPED' | 'CANCELLED' | 'EXPIRED';
+export type OrderStatus = OrderStatusName;
 
 export const ORDER_STATUSES: readonly OrderStatus[] = ['RESERVED', 'PAID', 'SHIPPED', 'CANCELLED', 'EXPIRED'];
 
-export type OrderEventKind = 'placed' | 'paid' | 'cancelled' | 'shipped' | 'expired';
+/**
+ * The read model: the whole order as the read side keeps it, denormalized, items included. It is the order
+ * snapshot the events carry (libs/proto), as of the last event applied.
+ */
+export type OrderView = OrderSnapshot;
 
-export const ORDER_EVENT_KINDS: readonly OrderEventKind[] = ['placed', 'paid', 'cancelled', 'shipped', 'expired'];
-
-export interface OrderItem {
-  productId: string;
-  quantity: number;
-  unitPriceMinor: number;
-}
-
-/** The whole order as the read side keeps it: denormalized, items included. */
-export interface OrderView {
-  id: string;
-  customerId: string;
-  status: OrderStatus;
-  items: OrderItem[];
-  totalMinor: number;
-  address: string;
-  paymentMethod: string;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-  expiresAt: Date;
-}
+export type OrderItem = OrderView['items'][number];
 
 /** A validated order event: the order as it is after the change, at `version`. */
 export interface OrderEvent {
@@ -47,14 +35,7 @@ export interface UncheckedOrderEvent {
   customerId: string;
   version: number;
   occurredAt: Date | undefined;
-  order:
-    | (Omit<OrderView, 'status' | 'createdAt' | 'updatedAt' | 'expiresAt'> & {
-        status: OrderStatus | undefined;
-        createdAt: Date | undefined;
-        updatedAt: Date | undefined;
-        expiresAt: Date | undefined;
-      })
-    | undefined;
+  order: UncheckedOrderSnapshot | undefined;
 }
 
 export interface Actor {

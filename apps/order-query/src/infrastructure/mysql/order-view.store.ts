@@ -1,44 +1,28 @@
 import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, Statement } from '@orderflow/database';
 import { ShardRouter } from '@orderflow/sharding';
-import type { AllOrdersFilter, OrderEvent, OrderItem, OrderStatus, OrderView } from '../../domain/model';
+import type { AllOrdersFilter, OrderEvent, OrderItem, OrderView } from '../../domain/model';
 import type { OrderShardReader, OrderViewStore } from '../../domain/ports';
 import type { ProjectedState, ProjectionDecision } from '../../domain/projection';
 import { lockedStates, lockViews, projectionWrites } from './order-view.statements';
 
-/** A view row as the SqlPool returns it: BIGINTs as strings, DATETIMEs as Dates. */
-interface ViewRow {
-  order_id: string;
-  customer_id: string;
-  status: OrderStatus;
-  total_minor: number | string;
-  address: string;
-  payment_method: string;
-  version: number | string;
-  items: string;
-  created_at: Date;
-  updated_at: Date;
-  expires_at: Date;
-}
+/**
+ * A view row as the SqlPool returns it: the view itself under its own names (VIEW_COLUMNS aliases the
+ * columns), but for what the driver hands over as it is stored: BIGINTs as strings, the items as JSON.
+ */
+type ViewRow = Omit<OrderView, 'totalMinor' | 'version' | 'items'> & { totalMinor: number | string; version: number | string; items: string };
 
 // Ids are 64-bit: read them as strings, never through a JS number, and compare them as integers
 // (CAST), never as strings against a BIGINT column (MySQL would compare doubles).
-const VIEW_COLUMNS = `CAST(v.order_id AS CHAR) AS order_id, v.customer_id, v.status, v.total_minor, v.address, v.payment_method, v.version,
-  v.items, v.created_at, v.updated_at, v.expires_at`;
+const VIEW_COLUMNS = `CAST(v.order_id AS CHAR) AS id, v.customer_id AS customerId, v.status, v.total_minor AS totalMinor, v.address,
+  v.payment_method AS paymentMethod, v.version, v.items, v.created_at AS createdAt, v.updated_at AS updatedAt, v.expires_at AS expiresAt`;
 
 function toView(row: ViewRow): OrderView {
   const items = JSON.parse(row.items) as { product_id: string; quantity: number; unit_price_minor: number }[];
   return {
-    id: row.order_id,
-    customerId: row.customer_id,
-    status: row.status,
+    ...row,
     items: items.map((i): OrderItem => ({ productId: i.product_id, quantity: Number(i.quantity), unitPriceMinor: Number(i.unit_price_minor) })),
-    totalMinor: Number(row.total_minor),
-    address: row.address,
-    paymentMethod: row.payment_method,
+    totalMinor: Number(row.totalMinor),
     version: Number(row.version),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    expiresAt: row.expires_at,
   };
 }
 

@@ -1,7 +1,7 @@
-import { orderV1 } from '@orderflow/proto';
+import { ORDER_EVENT_KINDS } from '@orderflow/messaging';
+import { orderFromProto, orderV1 } from '@orderflow/proto';
 import { InvalidEventError } from '../../domain/errors';
-import { ORDER_EVENT_KINDS, UncheckedOrderEvent } from '../../domain/model';
-import { statusFromProto } from '../../entry-points/order-proto.mapper';
+import type { UncheckedOrderEvent } from '../../domain/model';
 
 /** Bytes from the ORDERS stream -> an event to validate. Undecodable bytes are a poison message. */
 export function decodeOrderEvent(data: Uint8Array): UncheckedOrderEvent {
@@ -19,18 +19,6 @@ export function decodeOrderEvent(data: Uint8Array): UncheckedOrderEvent {
     customerId: message.customerId,
     version: message.version,
     occurredAt: message.occurredAt,
-    order: order && {
-      id: order.id,
-      customerId: order.customerId,
-      status: statusFromProto(order.status),
-      items: order.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPriceMinor: i.unitPriceMinor })),
-      totalMinor: order.totalMinor,
-      address: order.address,
-      paymentMethod: order.paymentMethod,
-      version: order.version,
-      createdAt: order.createdAt,
-      updatedAt: order.updatedAt,
-      expiresAt: order.expiresAt,
-    },
+    order: order && orderFromProto(order),
   };
 }
