@@ -17,7 +17,19 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { ms, perSecond, percentile, rawOrderTransaction, rawSingleRowUpdate, renderChart, RestResult, runOrderLoad, Series } from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
-import { BoxCpu, cpuMsPerOperation, DEV_PORTS, dropSystemData, RunningSystem, startStack, startSystem, systemEnv, typescriptNodeArgs, withBoxCpu, workspaceRoot } from '@orderflow/stack';
+import {
+  BoxCpu,
+  cpuMsPerOperation,
+  DEV_PORTS,
+  dropSystemData,
+  RunningSystem,
+  startStack,
+  startSystem,
+  systemEnv,
+  typescriptNodeArgs,
+  withBoxCpu,
+  workspaceRoot,
+} from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
@@ -32,10 +44,14 @@ const WARM_UP_SECONDS = arg('--warm-up', 3);
 function runGrpcBench(): unknown {
   const reportFile = path.join(root, 'reports', 'bench-inventory.json');
   if (!process.argv.includes('--skip-grpc')) {
-    const result = spawnSync(process.execPath, [...typescriptNodeArgs(path.join(root, 'tools', 'scripts', 'bench-inventory.ts')), '--seconds', String(Math.min(SECONDS, 8))], {
-      cwd: root,
-      stdio: 'inherit',
-    });
+    const result = spawnSync(
+      process.execPath,
+      [...typescriptNodeArgs(path.join(root, 'tools', 'scripts', 'bench-inventory.ts')), '--seconds', String(Math.min(SECONDS, 8))],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    );
     if (result.status !== 0) throw new Error('bench:inventory failed');
   }
   return fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : undefined;
@@ -44,9 +60,12 @@ function runGrpcBench(): unknown {
 async function seed(inventoryAddress: string, run: string): Promise<void> {
   const client = new inventoryV1.InventoryServiceClient(inventoryAddress, credentials.createInsecure());
   const upsert = (request: inventoryV1.UpsertProductRequest) =>
-    new Promise<void>((resolve, reject) => client.upsertProduct(request, new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (e) => (e ? reject(e) : resolve())));
+    new Promise<void>((resolve, reject) =>
+      client.upsertProduct(request, new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (e) => (e ? reject(e) : resolve())),
+    );
   for (const c of [64, 256]) await upsert({ id: `flash-${run}-${c}`, name: 'Flash sale', priceMinor: 999, available: FLASH_STOCK });
-  for (let i = 0; i < UNIFORM_PRODUCTS; i += 250) await Promise.all(Array.from({ length: 250 }, (_, j) => upsert({ id: `uni-${i + j}`, name: 'Uniform', priceMinor: 500, available: 1_000_000_000 })));
+  for (let i = 0; i < UNIFORM_PRODUCTS; i += 250)
+    await Promise.all(Array.from({ length: 250 }, (_, j) => upsert({ id: `uni-${i + j}`, name: 'Uniform', priceMinor: 500, available: 1_000_000_000 })));
   client.close();
 }
 
@@ -58,14 +77,18 @@ function shardPools(spec: string): mysql.Pool[] {
 }
 
 /** Invariant 2 and the read-side lag: each 201 once on its shard, and once projected with its status and total. */
-async function checkOrders(env: Record<string, string>, created: string[]): Promise<{ onShard: boolean; projected: number; lagP50: number; lagP99: number; converged: boolean }> {
+async function checkOrders(
+  env: Record<string, string>,
+  created: string[],
+): Promise<{ onShard: boolean; projected: number; lagP50: number; lagP99: number; converged: boolean }> {
   const router = new ShardRouter(shardMapFromConfig(undefined, env.ORDER_SHARDS!.split(',').length));
   const orders = shardPools(env.ORDER_SHARDS!);
   const reads = shardPools(env.READ_SHARDS!);
   try {
     let onShard = true;
     const byShard = new Map<number, string[]>();
-    for (const id of created) byShard.set(router.shardForBucket(decodeOrderId(id).bucket), [...(byShard.get(router.shardForBucket(decodeOrderId(id).bucket)) ?? []), id]);
+    for (const id of created)
+      byShard.set(router.shardForBucket(decodeOrderId(id).bucket), [...(byShard.get(router.shardForBucket(decodeOrderId(id).bucket)) ?? []), id]);
     for (const [shard, ids] of byShard) {
       for (let i = 0; i < ids.length; i += 1000) {
         const chunk = ids.slice(i, i + 1000);
@@ -104,8 +127,18 @@ async function checkOrders(env: Record<string, string>, created: string[]): Prom
  * in flight when the load stops complete on the server but their 201 is not counted by autocannon, so
  * the orders table on the shards, not the 201 count, is the reference.)
  */
-async function checkStock(env: Record<string, string>, productId: string, created: number): Promise<{ conserved: boolean; held: number; stored: number; ok: boolean }> {
-  const connection = await mysql.createConnection({ host: env.INVENTORY_MYSQL_HOST, port: Number(env.INVENTORY_MYSQL_PORT), user: 'orderflow', password: 'orderflow', database: env.INVENTORY_MYSQL_DATABASE });
+async function checkStock(
+  env: Record<string, string>,
+  productId: string,
+  created: number,
+): Promise<{ conserved: boolean; held: number; stored: number; ok: boolean }> {
+  const connection = await mysql.createConnection({
+    host: env.INVENTORY_MYSQL_HOST,
+    port: Number(env.INVENTORY_MYSQL_PORT),
+    user: 'orderflow',
+    password: 'orderflow',
+    database: env.INVENTORY_MYSQL_DATABASE,
+  });
   const [rows] = await connection.query('SELECT available, reserved, sold, received FROM products WHERE id = ?', [productId]);
   await connection.end();
   const p = (rows as { available: number; reserved: number; sold: number; received: number }[])[0]!;
@@ -135,7 +168,10 @@ async function main(): Promise<void> {
     | undefined;
 
   const stack = await startStack({ profile: 'dev', log: () => undefined });
-  const running = await fetch(`http://127.0.0.1:${DEV_PORTS.gateway}/readyz`).then((r) => r.ok, () => false);
+  const running = await fetch(`http://127.0.0.1:${DEV_PORTS.gateway}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   let system: RunningSystem | undefined;
   let env: Record<string, string>;
   if (running) {
@@ -153,33 +189,47 @@ async function main(): Promise<void> {
     const tokens = Array.from({ length: 5000 }, (_, i) => signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, `bench-${run}-${i}`, { ttlSeconds: 3600 }));
     const uniformOrder = () => ({
       token: tokens[Math.floor(Math.random() * tokens.length)]!,
-      body: { items: [{ product_id: `uni-${Math.floor(Math.random() * UNIFORM_PRODUCTS)}`, quantity: 1, unit_price: 5 }], address: 'Bench St', payment_method: 'card' },
+      body: {
+        items: [{ product_id: `uni-${Math.floor(Math.random() * UNIFORM_PRODUCTS)}`, quantity: 1, unit_price: 5 }],
+        address: 'Bench St',
+        payment_method: 'card',
+      },
     });
     // Warm-up, not reported: the services' first seconds of orders run unoptimized code (JIT), which
     // made the first scenario look ~2x dearer per order than the same load a minute later. Its 201s
     // are still checked by invariant 2.
-    const warmUp = WARM_UP_SECONDS > 0 ? await runOrderLoad({ name: 'warm-up', url, concurrency: 64, seconds: WARM_UP_SECONDS, next: uniformOrder }) : { created: 0, createdIds: [] };
+    const warmUp =
+      WARM_UP_SECONDS > 0
+        ? await runOrderLoad({ name: 'warm-up', url, concurrency: 64, seconds: WARM_UP_SECONDS, next: uniformOrder })
+        : { created: 0, createdIds: [] };
     let n = 0;
     const rest: (RestResult & { boxCpu: BoxCpu })[] = [];
     for (const c of [64, 256]) {
       rest.push(
-        await withBoxCpu(() => runOrderLoad({
-          name: `REST flash sale, c=${c}`,
-          url,
-          concurrency: c,
-          seconds: SECONDS,
-          next: () => ({ token: tokens[n++ % tokens.length]!, body: { items: [{ product_id: `flash-${run}-${c}`, quantity: 1, unit_price: 9.99 }], address: 'Bench St', payment_method: 'card' } }),
-        })),
+        await withBoxCpu(() =>
+          runOrderLoad({
+            name: `REST flash sale, c=${c}`,
+            url,
+            concurrency: c,
+            seconds: SECONDS,
+            next: () => ({
+              token: tokens[n++ % tokens.length]!,
+              body: { items: [{ product_id: `flash-${run}-${c}`, quantity: 1, unit_price: 9.99 }], address: 'Bench St', payment_method: 'card' },
+            }),
+          }),
+        ),
       );
     }
     rest.push(
-      await withBoxCpu(() => runOrderLoad({
-        name: 'REST uniform, c=64',
-        url,
-        concurrency: 64,
-        seconds: SECONDS,
-        next: uniformOrder,
-      })),
+      await withBoxCpu(() =>
+        runOrderLoad({
+          name: 'REST uniform, c=64',
+          url,
+          concurrency: 64,
+          seconds: SECONDS,
+          next: uniformOrder,
+        }),
+      ),
     );
 
     const m0 = stack.mysql[0]!;
@@ -189,7 +239,8 @@ async function main(): Promise<void> {
       await withBoxCpu(() => rawOrderTransaction(stack.mysql, 64, SECONDS)),
     ];
     /** The whole box's CPU per operation while a phase ran, and how busy the box was. */
-    const cpuPer = (boxCpu: BoxCpu, operations: number) => `box CPU ${ms(cpuMsPerOperation(boxCpu, operations))}/op at ${(boxCpu.busyShare * 100).toFixed(0)}% busy`;
+    const cpuPer = (boxCpu: BoxCpu, operations: number) =>
+      `box CPU ${ms(cpuMsPerOperation(boxCpu, operations))}/op at ${(boxCpu.busyShare * 100).toFixed(0)}% busy`;
     const requestsOf = (r: RestResult) => Object.values(r.statuses).reduce((a, b) => a + b, 0);
 
     const stock = await Promise.all([64, 256].map((c, i) => checkStock(env, `flash-${run}-${c}`, rest[i]!.created)));
@@ -203,12 +254,19 @@ async function main(): Promise<void> {
       );
     }
     console.log('== raw limits, same run');
-    for (const r of raw) console.log(`${r.name.padEnd(50)} c=${String(r.concurrency).padEnd(4)} ${perSecond(r.perSecond).padStart(9)}  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ${cpuPer(r.boxCpu, r.operations)}`);
+    for (const r of raw)
+      console.log(
+        `${r.name.padEnd(50)} c=${String(r.concurrency).padEnd(4)} ${perSecond(r.perSecond).padStart(9)}  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ${cpuPer(r.boxCpu, r.operations)}`,
+      );
     console.log('== invariants');
     stock.forEach((s, i) =>
-      console.log(`1. flash c=${[64, 256][i]}: ${s.ok ? 'OK' : 'VIOLATED'} (stock ${FLASH_STOCK}; conserved ${s.conserved}; held ${s.held} = in stored orders ${s.stored}; 201s counted ${rest[i]!.created})`),
+      console.log(
+        `1. flash c=${[64, 256][i]}: ${s.ok ? 'OK' : 'VIOLATED'} (stock ${FLASH_STOCK}; conserved ${s.conserved}; held ${s.held} = in stored orders ${s.stored}; 201s counted ${rest[i]!.created})`,
+      ),
     );
-    console.log(`2. ${orders.onShard && orders.converged ? 'OK' : 'VIOLATED'}: ${warmUp.created + rest.reduce((s, r) => s + r.created, 0)} orders answered 201 (${warmUp.created} in the warm-up), each once on its shard: ${orders.onShard}; projected: ${orders.projected}`);
+    console.log(
+      `2. ${orders.onShard && orders.converged ? 'OK' : 'VIOLATED'}: ${warmUp.created + rest.reduce((s, r) => s + r.created, 0)} orders answered 201 (${warmUp.created} in the warm-up), each once on its shard: ${orders.onShard}; projected: ${orders.projected}`,
+    );
     console.log(`read-side lag (event -> projected): p50 ${ms(orders.lagP50)}, p99 ${ms(orders.lagP99)}`);
 
     const at = (mode: string, c: number) => grpc?.modes.find((m) => m.mode === mode)?.hot[grpc.hotConcurrency.indexOf(c)];
@@ -218,33 +276,67 @@ async function main(): Promise<void> {
     const line = (label: string, value: string, ok: boolean) => console.log(`${ok ? 'met  ' : 'SHORT'} ${label.padEnd(62)} ${value}`);
     if (grpc) {
       const batched = at('batched', 64)?.perSecond ?? 0;
-      line('hot Reserve/s (gRPC, batched, c=64) >= raw one-row UPDATE', `${(batched / rawHot64).toFixed(2)}x (${Math.round(batched)} vs ${Math.round(rawHot64)})`, batched >= rawHot64);
+      line(
+        'hot Reserve/s (gRPC, batched, c=64) >= raw one-row UPDATE',
+        `${(batched / rawHot64).toFixed(2)}x (${Math.round(batched)} vs ${Math.round(rawHot64)})`,
+        batched >= rawHot64,
+      );
       const floor = grpc.floor?.[grpc.hotConcurrency.indexOf(64)]?.perSecond;
-      if (floor) console.log(`      (the gRPC floor, Reserve answered with no work, c=64: ${Math.round(floor)}/s = ${(floor / rawHot64).toFixed(2)}x raw; batched is ${(batched / floor).toFixed(2)}x of it)`);
+      if (floor)
+        console.log(
+          `      (the gRPC floor, Reserve answered with no work, c=64: ${Math.round(floor)}/s = ${(floor / rawHot64).toFixed(2)}x raw; batched is ${(batched / floor).toFixed(2)}x of it)`,
+        );
       const locked = at('locked', 64)?.perSecond ?? 1;
       const optimistic = at('optimistic', 64)?.perSecond ?? 1;
       line('batched >= 5x per-request locking', `${(batched / locked).toFixed(1)}x`, batched >= 5 * locked);
       line('batched >= 10x naive optimistic retry', `${(batched / optimistic).toFixed(1)}x`, batched >= 10 * optimistic);
     }
-    line('flash sale: zero oversell', stock.every((s) => s.ok) ? 'zero' : 'VIOLATED', stock.every((s) => s.ok));
+    line(
+      'flash sale: zero oversell',
+      stock.every((s) => s.ok) ? 'zero' : 'VIOLATED',
+      stock.every((s) => s.ok),
+    );
     line('flash sale p99 <= 250 ms at c=256', ms(rest[1]!.p99Ms), rest[1]!.p99Ms <= 250);
-    line('uniform REST orders/s >= 40% of the bare order transaction', `${((uniform.createdPerSecond / raw[2]!.perSecond) * 100).toFixed(0)}% (${Math.round(uniform.createdPerSecond)} vs ${Math.round(raw[2]!.perSecond)})`, uniform.createdPerSecond >= 0.4 * raw[2]!.perSecond);
+    line(
+      'uniform REST orders/s >= 40% of the bare order transaction',
+      `${((uniform.createdPerSecond / raw[2]!.perSecond) * 100).toFixed(0)}% (${Math.round(uniform.createdPerSecond)} vs ${Math.round(raw[2]!.perSecond)})`,
+      uniform.createdPerSecond >= 0.4 * raw[2]!.perSecond,
+    );
     const orderCpuMs = cpuMsPerOperation(uniform.boxCpu, requestsOf(uniform));
     const bareCpuMs = cpuMsPerOperation(raw[2]!.boxCpu, raw[2]!.operations);
-    console.log(`      (box CPU per order: ${ms(orderCpuMs)} through REST, ${ms(bareCpuMs)} for the bare transaction; 40% at the same busy share needs <= ${ms(bareCpuMs * 2.5)})`);
+    console.log(
+      `      (box CPU per order: ${ms(orderCpuMs)} through REST, ${ms(bareCpuMs)} for the bare transaction; 40% at the same busy share needs <= ${ms(bareCpuMs * 2.5)})`,
+    );
     line('read-side lag p99 <= 100 ms', ms(orders.lagP99), orders.lagP99 <= 100);
 
     const series: Series[] = [
-      ...(grpc?.modes ?? []).map((m) => ({ name: `Reserve gRPC, ${m.mode}`, points: m.hot.map((h, i) => ({ concurrency: grpc!.hotConcurrency[i]!, perSecond: h.perSecond, p99Ms: h.p99Ms })) })),
-      ...(grpc?.floor ? [{ name: 'gRPC floor (no work)', points: grpc.floor.map((f, i) => ({ concurrency: grpc.hotConcurrency[i]!, perSecond: f.perSecond, p99Ms: f.p99Ms })) }] : []),
-      { name: 'REST flash sale (requests)', points: rest.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.requestsPerSecond, p99Ms: r.p99Ms })) },
+      ...(grpc?.modes ?? []).map((m) => ({
+        name: `Reserve gRPC, ${m.mode}`,
+        points: m.hot.map((h, i) => ({ concurrency: grpc!.hotConcurrency[i]!, perSecond: h.perSecond, p99Ms: h.p99Ms })),
+      })),
+      ...(grpc?.floor
+        ? [
+            {
+              name: 'gRPC floor (no work)',
+              points: grpc.floor.map((f, i) => ({ concurrency: grpc.hotConcurrency[i]!, perSecond: f.perSecond, p99Ms: f.p99Ms })),
+            },
+          ]
+        : []),
+      {
+        name: 'REST flash sale (requests)',
+        points: rest.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.requestsPerSecond, p99Ms: r.p99Ms })),
+      },
       { name: 'raw one-row UPDATE', points: raw.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.perSecond, p99Ms: r.p99Ms })) },
     ];
     fs.writeFileSync(path.join(root, 'docs', 'benchmarks-chart.svg'), renderChart(series, 'Orderflow: hot product, throughput and p99 against concurrency'));
     fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
     fs.writeFileSync(
       path.join(root, 'reports', 'bench.json'),
-      JSON.stringify({ seconds: SECONDS, rest: rest.map((r) => Object.fromEntries(Object.entries(r).filter(([key]) => key !== 'createdIds'))), raw, stock, orders, grpc }, null, 2),
+      JSON.stringify(
+        { seconds: SECONDS, rest: rest.map((r) => Object.fromEntries(Object.entries(r).filter(([key]) => key !== 'createdIds'))), raw, stock, orders, grpc },
+        null,
+        2,
+      ),
     );
     console.log('\nwrote reports/bench.json and docs/benchmarks-chart.svg');
   } finally {

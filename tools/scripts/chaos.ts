@@ -22,8 +22,49 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CHAOS_SYSTEM_ENV, ChaosTarget, Episode, formatAlerts, formatCheck, formatFailures, formatMarkdownTable, formatTable, isService, parseFaults, pidListeningOn, runChaos, ServerName, ServiceName } from '@orderflow/chaos';
-import { AlertRecorder, DEV_METRICS_PORTS, DEV_PORTS, dropSystemData, ensurePackages, MetricsPorts, PROFILES, PROMETHEUS_PACKAGES, recordAlerts, RunningPrometheus, RunningSystem, ServerWatch, stackInfo, stackStatus, startPrometheus, startStack, startSystem, stopStack, SupervisorEvent, systemEnv, SystemOptions, SystemPorts, systemScrapeJobs, watchStack, workspaceRoot } from '@orderflow/stack';
+import {
+  CHAOS_SYSTEM_ENV,
+  ChaosTarget,
+  Episode,
+  formatAlerts,
+  formatCheck,
+  formatFailures,
+  formatMarkdownTable,
+  formatTable,
+  isService,
+  parseFaults,
+  pidListeningOn,
+  runChaos,
+  ServerName,
+  ServiceName,
+} from '@orderflow/chaos';
+import {
+  AlertRecorder,
+  DEV_METRICS_PORTS,
+  DEV_PORTS,
+  dropSystemData,
+  ensurePackages,
+  MetricsPorts,
+  PROFILES,
+  PROMETHEUS_PACKAGES,
+  recordAlerts,
+  RunningPrometheus,
+  RunningSystem,
+  ServerWatch,
+  stackInfo,
+  stackStatus,
+  startPrometheus,
+  startStack,
+  startSystem,
+  stopStack,
+  SupervisorEvent,
+  systemEnv,
+  SystemOptions,
+  SystemPorts,
+  systemScrapeJobs,
+  watchStack,
+  workspaceRoot,
+} from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
 
@@ -70,7 +111,8 @@ function onSupervisorEvent(event: SupervisorEvent): void {
   if (event.kind === 'gave-up' || event.kind === 'stopped') abort?.(new Error(`${event.name}: ${event.message}`));
 }
 
-const serverPort = (ports: { mysql: number; redis: number; nats: number }, server: ServerName) => (server === 'mariadb' ? ports.mysql : server === 'redis' ? ports.redis : ports.nats);
+const serverPort = (ports: { mysql: number; redis: number; nats: number }, server: ServerName) =>
+  server === 'mariadb' ? ports.mysql : server === 'redis' ? ports.redis : ports.nats;
 
 /** The pid of the service process a fault hits: replica 0 (with replicas, one gateway worker). */
 const servicePid = (system: RunningSystem, service: ServiceName) => system.pid(service, 0);
@@ -78,7 +120,9 @@ const servicePid = (system: RunningSystem, service: ServiceName) => system.pid(s
 async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPorts, 'gateway'>; metricsPorts: MetricsPorts[] }> {
   const profile = PROFILES[PROFILE]!;
   const wasRunning = (await stackStatus(PROFILE)).some((s) => s.running);
-  log(`starting the ${PROFILE} stack (MariaDB ${profile.mysqlPorts.join(', ')}, Redis ${profile.redisPorts.slice(0, REDIS).join(', ')}, NATS ${profile.natsPort})${wasRunning ? ': some of it was running already and is left running' : ''}`);
+  log(
+    `starting the ${PROFILE} stack (MariaDB ${profile.mysqlPorts.join(', ')}, Redis ${profile.redisPorts.slice(0, REDIS).join(', ')}, NATS ${profile.natsPort})${wasRunning ? ': some of it was running already and is left running' : ''}`,
+  );
   if (!wasRunning) cleanups.push({ what: 'the chaos stack', stage: 2, run: () => stopStack({ profile: PROFILE, log: () => undefined }) });
   const stack = await startStack({ profile: PROFILE, redisCount: REDIS, log: () => undefined });
   // The same watcher `npm start` runs: a killed server is started again on its data and port.
@@ -94,14 +138,22 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
     supervision: { onEvent: onSupervisorEvent },
     replicas: REPLICAS,
   };
-  log(`starting the services (tag ${tag}; ${Object.entries(CHAOS_SYSTEM_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})`);
+  log(
+    `starting the services (tag ${tag}; ${Object.entries(CHAOS_SYSTEM_ENV)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')})`,
+  );
   const starting = startSystem(systemOptions);
-  cleanups.push({ what: 'the services', stage: 0, run: async () => {
-    const system = await starting.catch(() => undefined);
-    if (!system) return;
-    await system.stop();
-    await dropSystemData(system.env);
-  } });
+  cleanups.push({
+    what: 'the services',
+    stage: 0,
+    run: async () => {
+      const system = await starting.catch(() => undefined);
+      if (!system) return;
+      await system.stop();
+      await dropSystemData(system.env);
+    },
+  });
   const system = await starting;
   const ports = { mysql: profile.mysqlPorts[0]!, redis: profile.redisPorts[0]!, nats: profile.natsPort };
   return {
@@ -123,11 +175,16 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
 
 async function useRunning(): Promise<{ target: ChaosTarget; ports: Pick<SystemPorts, 'gateway'>; metricsPorts: MetricsPorts[] }> {
   const url = `http://127.0.0.1:${DEV_PORTS.gateway}`;
-  const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200, () => false);
+  const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
+    (r) => r.status === 200,
+    () => false,
+  );
   if (!ready) throw new Error(`no running system: ${url}/readyz does not answer 200 (start one with npm start)`);
   const dev = PROFILES.dev!;
   const ports = { mysql: dev.mysqlPorts[0]!, redis: dev.redisPorts[0]!, nats: dev.natsPort };
-  log(`using the running system at ${url} (processes found by their ports: services ${Object.values(DEV_PORTS).join(', ')}; MariaDB ${ports.mysql}, Redis ${ports.redis}, NATS ${ports.nats})`);
+  log(
+    `using the running system at ${url} (processes found by their ports: services ${Object.values(DEV_PORTS).join(', ')}; MariaDB ${ports.mysql}, Redis ${ports.redis}, NATS ${ports.nats})`,
+  );
   return {
     target: {
       url,
@@ -165,7 +222,9 @@ async function main(): Promise<number> {
       token: (customer, options) => signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, customer, options),
       log,
       alertEpisodes: recorder ? async () => (await recorder!.stop()) as Episode[] : undefined,
-      alertInstanceNames: Object.fromEntries([['gateway', ports.gateway] as const, ...Object.entries(metricsPorts)].map(([name, port]) => [`127.0.0.1:${port}`, name])),
+      alertInstanceNames: Object.fromEntries(
+        [['gateway', ports.gateway] as const, ...Object.entries(metricsPorts)].map(([name, port]) => [`127.0.0.1:${port}`, name]),
+      ),
       replicas: REPLICAS, // what a service fault may cost (faultAllowance)
       // A running system has the default PENDING_TIMEOUT_MS (30 s): wait longer for it to settle.
       settleTimeoutMs: AGAINST_RUNNING ? 180_000 : 90_000,

@@ -13,10 +13,22 @@ const pkg = new Map();
 for (const [id, us] of self) {
   const { callFrame } = byId.get(id);
   const url = callFrame.url.replace(/^file:\/\//, '');
-  const where = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/apps/') || url.includes('/libs/') ? url.replace(/.*\/(apps|libs)\//, '$1/') : url.startsWith('node:') ? url : url || '(native/gc/idle)');
+  const where =
+    /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+    (url.includes('/apps/') || url.includes('/libs/') ? url.replace(/.*\/(apps|libs)\//, '$1/') : url.startsWith('node:') ? url : url || '(native/gc/idle)');
   const key = `${callFrame.functionName || '(anonymous)'}  ${where}:${callFrame.lineNumber + 1}`;
   fn.set(key, (fn.get(key) ?? 0) + us);
-  const group = callFrame.functionName === '(idle)' ? '(idle)' : callFrame.functionName === '(garbage collector)' ? '(gc)' : callFrame.functionName === '(program)' ? '(program)' : where.split('/').slice(0, url.includes('node_modules') ? 1 : 2).join('/');
+  const group =
+    callFrame.functionName === '(idle)'
+      ? '(idle)'
+      : callFrame.functionName === '(garbage collector)'
+        ? '(gc)'
+        : callFrame.functionName === '(program)'
+          ? '(program)'
+          : where
+              .split('/')
+              .slice(0, url.includes('node_modules') ? 1 : 2)
+              .join('/');
   pkg.set(group, (pkg.get(group) ?? 0) + us);
 }
 const busy = total - (pkg.get('(idle)') ?? 0);

@@ -39,7 +39,10 @@ async function main(): Promise<number> {
       return 0;
     }
     const results = request.ids === 'all' ? await queue.replayAll() : await queue.replay(request.ids);
-    for (const r of results) console.log(r.error ? `dead letter ${r.id}: NOT replayed: ${r.error}` : `dead letter ${r.id}: replayed to ${config.nats.stream} as sequence ${r.sequence}, removed`);
+    for (const r of results)
+      console.log(
+        r.error ? `dead letter ${r.id}: NOT replayed: ${r.error}` : `dead letter ${r.id}: replayed to ${config.nats.stream} as sequence ${r.sequence}, removed`,
+      );
     if (results.length === 0) console.log('no dead letters');
     return results.some((r) => r.error) ? 1 : 0;
   } finally {

@@ -42,7 +42,16 @@ function sample(): Map<string, number> {
       // order-command's relay runs as a process of its own (ORDER_COMMAND_ROLES=relay).
       const app = entry && /(^|\0)ORDER_COMMAND_ROLES=relay(\0|$)/.test(readEnviron(pid)) ? `${entry} (relay)` : entry;
       const group =
-        app ?? (Number(pid) === process.pid ? 'load generator (autocannon)' : /mariadbd/.test(cmd) ? `mariadbd ${/--port=(\d+)/.exec(cmd)?.[1] ?? ''}` : /redis-server/.test(cmd) ? 'redis' : /nats-server/.test(cmd) ? 'nats' : undefined);
+        app ??
+        (Number(pid) === process.pid
+          ? 'load generator (autocannon)'
+          : /mariadbd/.test(cmd)
+            ? `mariadbd ${/--port=(\d+)/.exec(cmd)?.[1] ?? ''}`
+            : /redis-server/.test(cmd)
+              ? 'redis'
+              : /nats-server/.test(cmd)
+                ? 'nats'
+                : undefined);
       if (group) groups.set(group, (groups.get(group) ?? 0) + ticks);
     } catch {
       // the process went away
@@ -53,11 +62,19 @@ function sample(): Map<string, number> {
 
 async function main(): Promise<void> {
   const stack = await startStack({ profile: 'dev', log: () => undefined });
-  const system = await startSystem({ stack, tag: `cpu${process.pid}`, stdio: 'ignore', logLevel: 'warn', nodeFlags: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [] });
+  const system = await startSystem({
+    stack,
+    tag: `cpu${process.pid}`,
+    stdio: 'ignore',
+    logLevel: 'warn',
+    nodeFlags: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+  });
   try {
     const client = new inventoryV1.InventoryServiceClient(system.env.INVENTORY_ADDRESS!, credentials.createInsecure());
     const upsert = (id: string, available: number) =>
-      new Promise<void>((resolve, reject) => client.upsertProduct({ id, name: 'p', priceMinor: 500, available }, new Metadata(), (e) => (e ? reject(e) : resolve())));
+      new Promise<void>((resolve, reject) =>
+        client.upsertProduct({ id, name: 'p', priceMinor: 500, available }, new Metadata(), (e) => (e ? reject(e) : resolve())),
+      );
     if (FLASH) await upsert('flash', 3000);
     else for (let i = 0; i < PRODUCTS; i += 200) await Promise.all(Array.from({ length: 200 }, (_, j) => upsert(`p${i + j}`, 1e9)));
     client.close();
@@ -72,7 +89,11 @@ async function main(): Promise<void> {
       seconds: SECONDS,
       next: () => ({
         token: tokens[Math.floor(Math.random() * tokens.length)]!,
-        body: { items: [{ product_id: FLASH ? 'flash' : `p${Math.floor(Math.random() * PRODUCTS)}`, quantity: 1, unit_price: 5 }], address: 'A', payment_method: 'card' },
+        body: {
+          items: [{ product_id: FLASH ? 'flash' : `p${Math.floor(Math.random() * PRODUCTS)}`, quantity: 1, unit_price: 5 }],
+          address: 'A',
+          payment_method: 'card',
+        },
       }),
     });
     // Let the relay and the projection finish what the load left them.
@@ -81,7 +102,9 @@ async function main(): Promise<void> {
     const after = sample();
     const boxAfter = boxTicks();
     const requests = Object.values(result.statuses).reduce((a, b) => a + b, 0);
-    console.log(`${FLASH ? 'flash' : 'uniform'} c=${CONCURRENCY}: ${result.created} orders created (${Math.round(result.createdPerSecond)}/s), ${requests} requests, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`);
+    console.log(
+      `${FLASH ? 'flash' : 'uniform'} c=${CONCURRENCY}: ${result.created} orders created (${Math.round(result.createdPerSecond)}/s), ${requests} requests, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
+    );
     console.log(`CPU over ${wall.toFixed(1)} s wall (load + 3 s drain), per request:`);
     let total = 0;
     const rows = [...after].map(([group, ticks]) => [group, (ticks - (before.get(group) ?? 0)) / TICKS] as const).sort((a, b) => b[1] - a[1]);
@@ -92,7 +115,9 @@ async function main(): Promise<void> {
     console.log(`  ${'total of these processes'.padEnd(30)} ${total.toFixed(2).padStart(6)} s  ${((total / requests) * 1e3).toFixed(3)} ms/request`);
     const busy = boxAfter.busy - boxBefore.busy;
     const all = boxAfter.total - boxBefore.total;
-    console.log(`  box (/proc/stat, kernel and steal included): ${((busy / all) * 100).toFixed(0)}% busy, ${((busy / TICKS / requests) * 1e3).toFixed(3)} ms/request`);
+    console.log(
+      `  box (/proc/stat, kernel and steal included): ${((busy / all) * 100).toFixed(0)}% busy, ${((busy / TICKS / requests) * 1e3).toFixed(3)} ms/request`,
+    );
   } finally {
     await system.stop();
     await dropSystemData(system.env).catch((error: unknown) => console.warn(`could not drop the run's databases and streams: ${String(error)}`));

@@ -40,7 +40,13 @@ async function shutdown(code: number, why?: string): Promise<void> {
   console.log(`\n${why ? `${why}: ` : ''}stopping the services and the stack...`);
   // Supervision ends first (Ctrl-C reaches the services too: their exits are not crashes). A system
   // still starting is waited for (or its failure), so its processes are stopped as well.
-  await Promise.all([serverWatch?.stop(), system?.then((s) => s.stop(), () => undefined)]);
+  await Promise.all([
+    serverWatch?.stop(),
+    system?.then(
+      (s) => s.stop(),
+      () => undefined,
+    ),
+  ]);
   await stopStack({ profile: 'dev' });
   process.exit(code);
 }
@@ -68,7 +74,14 @@ async function main(): Promise<void> {
   const redisCount = Number(process.env.ORDERFLOW_REDIS_COUNT ?? '1');
   const stack = await startStack({ profile: 'dev', redisCount });
   serverWatch = watchStack({ profile: 'dev', redisCount, onEvent: onSupervisorEvent });
-  system = startSystem({ stack, ports: DEV_PORTS, metricsPorts: DEV_METRICS_PORTS, logLevel: process.env.LOG_LEVEL ?? 'info', supervision: { onEvent: onSupervisorEvent }, replicas });
+  system = startSystem({
+    stack,
+    ports: DEV_PORTS,
+    metricsPorts: DEV_METRICS_PORTS,
+    logLevel: process.env.LOG_LEVEL ?? 'info',
+    supervision: { onEvent: onSupervisorEvent },
+    replicas,
+  });
   const { gatewayUrl: url, replicaPorts } = await system;
   const each = (key: keyof (typeof replicaPorts)[number]) => replicaPorts.map((p) => `:${p[key]}`).join(' ');
   await seedCatalog(`127.0.0.1:${DEV_PORTS.inventory}`);
@@ -79,8 +92,12 @@ A service or server that dies is restarted (the supervisor logs it); a crash loo
   API        ${url}/api
   docs       ${url}/docs   (OpenAPI: ${url}/openapi.json)
   services   order-command ${each('orderCommand')}, inventory ${each('inventory')}, order-query ${each('orderQuery')} (gRPC, health + reflection);
-             order-command's outbox relay runs as its own process (health on ${each('orderRelay')})${replicas > 1 ? `;
-             ${replicas} replicas of each: callers spread their calls over them, the gateway runs ${replicas} workers on :${DEV_PORTS.gateway}` : ''}
+             order-command's outbox relay runs as its own process (health on ${each('orderRelay')})${
+               replicas > 1
+                 ? `;
+             ${replicas} replicas of each: callers spread their calls over them, the gateway runs ${replicas} workers on :${DEV_PORTS.gateway}`
+                 : ''
+             }
   metrics    ${url}/metrics, and GET /metrics on :${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.orderRelay} (outbox relay), :${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)${replicas > 1 ? ', each 10 higher per replica' : ''}
 
 Place an order as demo-customer, with the seed's own example body (token valid 24 h;

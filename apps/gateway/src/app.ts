@@ -95,7 +95,9 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   const strict = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
   const coercing = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is 415
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(httpPart === 'headers' ? lowerCaseHeaderNames(schema as object) : schema));
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(httpPart === 'headers' ? lowerCaseHeaderNames(schema as object) : schema),
+  );
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -122,14 +124,23 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
         title: 'Orderflow API',
         version: '1.0.0',
         description:
-          'Orders and products. Money is a decimal with at most 2 places. Errors are RFC 9457 application/problem+json; GET a problem\'s `type` for what it means. ' +
+          "Orders and products. Money is a decimal with at most 2 places. Errors are RFC 9457 application/problem+json; GET a problem's `type` for what it means. " +
           'Authentication and authorisation come before the body is read: without a token any protected operation is 401, a customer on an admin operation 403. ' +
           `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, address 1-${config.limits.maxAddressLength} characters, payment_method 1-${config.limits.maxPaymentMethodLength} characters (free text), page_size 1-${config.limits.maxPageSize}, path parameters 100 characters (longer: 414). ` +
           `Backpressure: any request may be refused 429 (over the per-customer rate limit, or a product too busy) or 503 (the gateway overloaded), with Retry-After in seconds; nothing was changed.`,
       },
       servers: [{ url: '/', description: 'This gateway' }],
       tags: TAGS,
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT whose `sub` is the customer id; roles containing "admin" make an admin.' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'A JWT whose `sub` is the customer id; roles containing "admin" make an admin.',
+          },
+        },
+      },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transformObject: (document) => finishDocument('openapiObject' in document ? document.openapiObject : document.swaggerObject),

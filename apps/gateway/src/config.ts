@@ -57,7 +57,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     {
       inner: ['READ_YOUR_WRITES_WAIT_MS', e.READ_YOUR_WRITES_WAIT_MS],
       outer: ['DOWNSTREAM_DEADLINE_MS', e.DOWNSTREAM_DEADLINE_MS],
-      why: 'order-query waits for the projection inside the gateway\'s call to it, which must leave time for the fallback read',
+      why: "order-query waits for the projection inside the gateway's call to it, which must leave time for the fallback read",
     },
   ]);
   return {

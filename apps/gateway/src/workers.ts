@@ -53,4 +53,3 @@ export function runWorkers(count: number, logger: Logger): void {
   process.on('SIGINT', () => stop('SIGINT'));
   for (let i = 0; i < count; i++) fork();
 }
-

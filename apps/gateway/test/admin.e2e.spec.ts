@@ -21,7 +21,10 @@ describe('admin views through the REST API: all orders across shards, stock adju
     for (const [c, customer] of customers.entries()) {
       const token = t.token(customer);
       for (let i = 0; i < 5; i++) {
-        const r = await t.http('POST', '/api/orders', { token, body: { items: [{ product_id: 'adm-p', quantity: 1, unit_price: 2 }], address: 'A', payment_method: 'card' } });
+        const r = await t.http('POST', '/api/orders', {
+          token,
+          body: { items: [{ product_id: 'adm-p', quantity: 1, unit_price: 2 }], address: 'A', payment_method: 'card' },
+        });
         expect(r.status).toBe(201);
         let status = 'RESERVED';
         if ((c + i) % 3 === 1) status = (await t.http('POST', `/api/orders/${r.body.id}/pay`, { token })).body.status;
@@ -88,7 +91,10 @@ describe('admin views through the REST API: all orders across shards, stock adju
     it('when an admin filters by status, by customer, or both, then exactly the matching orders come, newest first', async () => {
       const expectPaged = async (query: string, wanted: (o: PlacedOrder) => boolean) => {
         const { pages } = await pageThrough(`page_size=3&${query}`);
-        const expected = placed.filter(wanted).map((o) => o.id).sort(byIdDescending);
+        const expected = placed
+          .filter(wanted)
+          .map((o) => o.id)
+          .sort(byIdDescending);
         expect(expected.length).toBeGreaterThan(0);
         expect(pages.flat().map((o) => o.id)).toEqual(expected);
       };
@@ -112,7 +118,9 @@ describe('admin views through the REST API: all orders across shards, stock adju
       }
       // A customer's own listing token is no admin token either.
       const own = await t.http('GET', '/api/orders?page_size=1', { token: t.token('adm-alice') });
-      expect((await t.http('GET', `/api/admin/orders?page_size=1&page_token=${encodeURIComponent(own.body.next_page_token)}`, { token: admin })).status).toBe(400);
+      expect((await t.http('GET', `/api/admin/orders?page_size=1&page_token=${encodeURIComponent(own.body.next_page_token)}`, { token: admin })).status).toBe(
+        400,
+      );
     });
   });
 
@@ -123,7 +131,10 @@ describe('admin views through the REST API: all orders across shards, stock adju
       await t.http('PUT', '/api/products/adm-s1', { token: admin, body: { name: 'S1', price: 1, stock: 5 } });
       expect((await t.http('POST', '/api/products/adm-s1/stock', { body: { delta: 'x' } })).status).toBe(401);
       expect((await adjust('adm-s1', { delta: 'x' }, t.token('adm-alice'))).body).toMatchObject({ status: 403, type: '/problems/forbidden' });
-      expect((await t.http('POST', '/api/products/adm-s1/stock', { token: t.token('adm-alice'), raw: '{not json', headers: { 'content-type': 'application/json' } })).status).toBe(403);
+      expect(
+        (await t.http('POST', '/api/products/adm-s1/stock', { token: t.token('adm-alice'), raw: '{not json', headers: { 'content-type': 'application/json' } }))
+          .status,
+      ).toBe(403);
       expect((await t.http('GET', '/api/products/adm-s1')).body.available).toBe(5);
     });
 
@@ -173,7 +184,10 @@ describe('admin views through the REST API: all orders across shards, stock adju
       const [orders, adjustments] = await Promise.all([
         Promise.all(
           Array.from({ length: 20 }, (_, i) =>
-            t.http('POST', '/api/orders', { token: t.token(`adm-racer-${i}`), body: { items: [{ product_id: 'adm-race', quantity: 1, unit_price: 1 }], address: 'A', payment_method: 'card' } }),
+            t.http('POST', '/api/orders', {
+              token: t.token(`adm-racer-${i}`),
+              body: { items: [{ product_id: 'adm-race', quantity: 1, unit_price: 1 }], address: 'A', payment_method: 'card' },
+            }),
           ),
         ),
         Promise.all(deltas.map((delta, i) => adjust('adm-race', { delta, reason: `race ${i}` }))),

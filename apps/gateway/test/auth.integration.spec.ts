@@ -20,7 +20,13 @@ function rs256(privateKey: string, kid: string, claims: object): string {
 describe('gateway authentication and logging (in process, no downstream)', () => {
   const lines: string[] = [];
   const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) });
-  const unreachable = { ORDER_COMMAND_ADDRESS: '127.0.0.1:1', ORDER_QUERY_ADDRESS: '127.0.0.1:1', INVENTORY_ADDRESS: '127.0.0.1:1', DOWNSTREAM_DEADLINE_MS: '300', READ_YOUR_WRITES_WAIT_MS: '100' };
+  const unreachable = {
+    ORDER_COMMAND_ADDRESS: '127.0.0.1:1',
+    ORDER_QUERY_ADDRESS: '127.0.0.1:1',
+    INVENTORY_ADDRESS: '127.0.0.1:1',
+    DOWNSTREAM_DEADLINE_MS: '300',
+    READ_YOUR_WRITES_WAIT_MS: '100',
+  };
   const started: Gateway[] = [];
   afterAll(async () => {
     for (const g of started) await g.stop();

@@ -123,7 +123,9 @@ describe('backpressure through the REST API (all four services, real servers)', 
     const order = { items: [{ product_id: 'bp-hot', quantity: 1, unit_price: 5 }], address: 'A', payment_method: 'card' };
     const results = await Promise.all(
       Array.from({ length: 120 }, (_, i) =>
-        t.http('POST', '/api/orders', { token: t.token(`bp-buyer-${i}`), body: order, headers: i % 2 ? { 'idempotency-key': `bp-key-${i}` } : {} }).then((r) => ({ i, r })),
+        t
+          .http('POST', '/api/orders', { token: t.token(`bp-buyer-${i}`), body: order, headers: i % 2 ? { 'idempotency-key': `bp-key-${i}` } : {} })
+          .then((r) => ({ i, r })),
       ),
     );
     const placed = results.filter(({ r }) => r.status === 201);
@@ -135,17 +137,30 @@ describe('backpressure through the REST API (all four services, real servers)', 
     // The source of truth: only the placed orders exist, each once, RESERVED; only their keys; only their stock.
     const rows = (
       await Promise.all(
-        orderShards.map((db) => db.query<{ customer_id: string; status: string }>("SELECT customer_id, status FROM orders WHERE customer_id LIKE 'bp-buyer-%'", { type: QueryTypes.SELECT })),
+        orderShards.map((db) =>
+          db.query<{ customer_id: string; status: string }>("SELECT customer_id, status FROM orders WHERE customer_id LIKE 'bp-buyer-%'", {
+            type: QueryTypes.SELECT,
+          }),
+        ),
       )
     ).flat();
     expect(rows.map((row) => `${row.customer_id} ${row.status}`).sort()).toEqual(placed.map(({ i }) => `bp-buyer-${i} RESERVED`).sort());
     const keys = (
-      await Promise.all(orderShards.map((db) => db.query<{ customer_id: string }>("SELECT customer_id FROM idempotency_keys WHERE customer_id LIKE 'bp-buyer-%'", { type: QueryTypes.SELECT })))
+      await Promise.all(
+        orderShards.map((db) =>
+          db.query<{ customer_id: string }>("SELECT customer_id FROM idempotency_keys WHERE customer_id LIKE 'bp-buyer-%'", { type: QueryTypes.SELECT }),
+        ),
+      )
     ).flat();
     // Every placement has a key (the client's, or the gateway's own): one per placed order, none for a refused one.
     expect(keys.map((k) => k.customer_id).sort()).toEqual(placed.map(({ i }) => `bp-buyer-${i}`).sort());
     const stock = async () =>
-      (await inventoryDb.query<{ available: number; reserved: number; sold: number; received: number }>("SELECT available, reserved, sold, received FROM products WHERE id = 'bp-hot'", { type: QueryTypes.SELECT }))[0]!;
+      (
+        await inventoryDb.query<{ available: number; reserved: number; sold: number; received: number }>(
+          "SELECT available, reserved, sold, received FROM products WHERE id = 'bp-hot'",
+          { type: QueryTypes.SELECT },
+        )
+      )[0]!;
     expect(await stock()).toEqual({ available: 10_000 - placed.length, reserved: placed.length, sold: 0, received: 10_000 });
     const [reservations] = await inventoryDb.query<{ n: number }>('SELECT COUNT(*) AS n FROM reservations', { type: QueryTypes.SELECT });
     expect(Number(reservations!.n)).toBe(placed.length);

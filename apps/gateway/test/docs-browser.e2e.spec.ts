@@ -14,7 +14,16 @@ describe('Swagger UI at /docs in headless Chromium', () => {
   it('when /docs is opened, then Swagger UI renders offline and lists every order operation', async () => {
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -25,7 +34,14 @@ describe('Swagger UI at /docs in headless Chromium', () => {
       await page.goto(`${t.url}/docs`, { waitUntil: 'networkidle' });
       await page.waitForSelector('.opblock', { timeout: 20_000 });
       const operations = await page.$$eval('.opblock-summary', (nodes) => nodes.map((n) => n.textContent?.replace(/\s+/g, ' ').trim() ?? ''));
-      for (const op of ['POST/api/orders', 'GET/api/orders', 'GET/api/orders/{id}', 'POST/api/orders/{id}/cancel', 'POST/api/orders/{id}/pay', 'POST/api/orders/{id}/ship']) {
+      for (const op of [
+        'POST/api/orders',
+        'GET/api/orders',
+        'GET/api/orders/{id}',
+        'POST/api/orders/{id}/cancel',
+        'POST/api/orders/{id}/pay',
+        'POST/api/orders/{id}/ship',
+      ]) {
         expect(operations.some((text) => text.replace(/\s/g, '').startsWith(op))).toBe(true);
       }
       expect(await page.title()).toMatch(/Swagger UI/i);

@@ -39,7 +39,14 @@ describe('fuzzing POST /api/orders (fast-check, real system)', () => {
   );
   // A valid order is the one thing that may change stock; the generators above exclude it by design:
   // every body carries at least one invalid field (`customer_id`, or an `extra` item field) or misses one.
-  const invalidBody = body.filter((b) => 'customer_id' in b || !('items' in b) || !('address' in b) || !('payment_method' in b) || (Array.isArray(b.items) && b.items.some((i) => typeof i === 'object' && i !== null && 'extra' in i)));
+  const invalidBody = body.filter(
+    (b) =>
+      'customer_id' in b ||
+      !('items' in b) ||
+      !('address' in b) ||
+      !('payment_method' in b) ||
+      (Array.isArray(b.items) && b.items.some((i) => typeof i === 'object' && i !== null && 'extra' in i)),
+  );
 
   it('when 300 malformed bodies are posted, then every answer is a 4xx problem naming fields, and stock never changes', async () => {
     const before = await stock();
@@ -58,7 +65,23 @@ describe('fuzzing POST /api/orders (fast-check, real system)', () => {
 
   // Junk paths: route words, ids too long or malformed, bad percent-encodings, random segments.
   const segment = fc.oneof(
-    fc.constantFrom('api', 'orders', 'products', 'problems', 'pay', 'ship', 'cancel', 'fuzz-a', '1', '%zz', '%', '%2F', '..', '12345678901234567890123', 'x'.repeat(120)),
+    fc.constantFrom(
+      'api',
+      'orders',
+      'products',
+      'problems',
+      'pay',
+      'ship',
+      'cancel',
+      'fuzz-a',
+      '1',
+      '%zz',
+      '%',
+      '%2F',
+      '..',
+      '12345678901234567890123',
+      'x'.repeat(120),
+    ),
     fc.string({ maxLength: 12 }).map(encodeURIComponent),
   );
   const junkPath = fc.array(segment, { minLength: 1, maxLength: 5 }).map((parts) => `/${parts.join('/')}`);
@@ -78,11 +101,15 @@ describe('fuzzing POST /api/orders (fast-check, real system)', () => {
 
   it('when raw bytes that are not JSON are posted, then every answer is a 4xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 200 }), fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'), async (raw, type) => {
-        const r = await t.http('POST', '/api/orders', { token, raw, headers: { 'content-type': type } });
-        expect(r.status).toBeGreaterThanOrEqual(400);
-        expect(r.status).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'),
+        async (raw, type) => {
+          const r = await t.http('POST', '/api/orders', { token, raw, headers: { 'content-type': type } });
+          expect(r.status).toBeGreaterThanOrEqual(400);
+          expect(r.status).toBeLessThan(500);
+        },
+      ),
       { numRuns: 150 },
     );
   }, 60_000);

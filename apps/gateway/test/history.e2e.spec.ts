@@ -18,7 +18,10 @@ describe('GET /api/orders/{id}/history through the gateway (all four services, r
   afterAll(() => t?.stop());
 
   const place = async (token: string) => {
-    const r = await t.http('POST', '/api/orders', { token, body: { items: [{ product_id: 'lamp', quantity: 1, unit_price: 10 }], address: '1 Main St', payment_method: 'card' } });
+    const r = await t.http('POST', '/api/orders', {
+      token,
+      body: { items: [{ product_id: 'lamp', quantity: 1, unit_price: 10 }], address: '1 Main St', payment_method: 'card' },
+    });
     expect(r.status).toBe(201);
     return r.body.id as string;
   };
@@ -51,7 +54,7 @@ describe('GET /api/orders/{id}/history through the gateway (all four services, r
     expect(times[1]).toBeLessThan(times[2]);
   });
 
-  it('when an admin cancels a customer\'s order, then the history names the admin and says so', async () => {
+  it("when an admin cancels a customer's order, then the history names the admin and says so", async () => {
     const id = await place(alice);
     expect((await t.http('POST', `/api/orders/${id}/cancel`, { token: admin })).status).toBe(200);
 
@@ -86,7 +89,9 @@ describe('GET /api/orders/{id}/history through the gateway (all four services, r
     problemOf(await historyOf(id, bob), 404);
     const asAdmin = await historyOf(id, admin);
     expect(asAdmin.status).toBe(200);
-    expect(asAdmin.body.entries).toEqual([{ version: 1, status: 'RESERVED', occurred_at: expect.any(String), actor: { kind: 'customer', id: 'alice' }, reason: 'placed' }]);
+    expect(asAdmin.body.entries).toEqual([
+      { version: 1, status: 'RESERVED', occurred_at: expect.any(String), actor: { kind: 'customer', id: 'alice' }, reason: 'placed' },
+    ]);
   });
 
   it('when the id is malformed, then it is a 400 problem naming it; without a token it is 401; an unknown order is 404', async () => {

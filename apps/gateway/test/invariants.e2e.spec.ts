@@ -31,13 +31,24 @@ describe('invariants through the REST API (all four services, real servers)', ()
   });
 
   const stock = async (id: string) =>
-    (await inventoryDb.query<{ available: number; reserved: number; sold: number; received: number }>('SELECT available, reserved, sold, received FROM products WHERE id = :id', { replacements: { id }, type: QueryTypes.SELECT }))[0]!;
-  const body = (productId: string, price: number, quantity = 1) => ({ items: [{ product_id: productId, quantity, unit_price: price }], address: 'A', payment_method: 'card' });
+    (
+      await inventoryDb.query<{ available: number; reserved: number; sold: number; received: number }>(
+        'SELECT available, reserved, sold, received FROM products WHERE id = :id',
+        { replacements: { id }, type: QueryTypes.SELECT },
+      )
+    )[0]!;
+  const body = (productId: string, price: number, quantity = 1) => ({
+    items: [{ product_id: productId, quantity, unit_price: price }],
+    address: 'A',
+    payment_method: 'card',
+  });
 
   it('1. when 1,000 concurrent orders hit one product with stock 50, then exactly 50 succeed, the rest are 409, and stock is conserved', async () => {
     await t.http('PUT', '/api/products/flash', { token: admin, body: { name: 'Flash', price: 5, stock: 50 } });
     const tokens = Array.from({ length: 200 }, (_, i) => t.token(`flash-${i}`));
-    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => t.http('POST', '/api/orders', { token: tokens[i % 200], body: body('flash', 5) })));
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => t.http('POST', '/api/orders', { token: tokens[i % 200], body: body('flash', 5) })),
+    );
     const statuses = results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
     expect(statuses).toEqual({ 201: 50, 409: 950 });
     // This file runs a short payment window (for invariant 4), so some of the 50 may have expired already:
@@ -49,10 +60,13 @@ describe('invariants through the REST API (all four services, real servers)', ()
         { type: QueryTypes.SELECT, transaction },
       ),
       s: (
-        await inventoryDb.query<{ available: number; reserved: number; sold: number; received: number }>("SELECT available, reserved, sold, received FROM products WHERE id = 'flash'", {
-          type: QueryTypes.SELECT,
-          transaction,
-        })
+        await inventoryDb.query<{ available: number; reserved: number; sold: number; received: number }>(
+          "SELECT available, reserved, sold, received FROM products WHERE id = 'flash'",
+          {
+            type: QueryTypes.SELECT,
+            transaction,
+          },
+        )
       )[0]!,
     }));
     const okIds = results.filter((r) => r.status === 201).map((r) => r.body.id as string);
@@ -64,27 +78,49 @@ describe('invariants through the REST API (all four services, real servers)', ()
 
   it('2. when orders are answered 201, then each exists exactly once on its own shard and, once drained, exactly once in the read side with the same status and total; nothing else appears', async () => {
     await t.http('PUT', '/api/products/inv2', { token: admin, body: { name: 'I2', price: 3.25, stock: 10_000 } });
-    const placed = await Promise.all(Array.from({ length: 60 }, (_, i) => t.http('POST', '/api/orders', { token: t.token(`inv2-${i % 15}`), body: body('inv2', 3.25, 1 + (i % 3)) })));
+    const placed = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => t.http('POST', '/api/orders', { token: t.token(`inv2-${i % 15}`), body: body('inv2', 3.25, 1 + (i % 3)) })),
+    );
     expect(placed.every((r) => r.status === 201)).toBe(true);
     const orders = placed.map((r) => r.body);
     // Change some of them, so the read side must follow more than one event per order.
-    await Promise.all(orders.slice(0, 20).map((o) => t.http('POST', `/api/orders/${o.id}/${Number(o.id) % 2 ? 'pay' : 'cancel'}`, { token: t.token(o.customer_id) })));
+    await Promise.all(
+      orders.slice(0, 20).map((o) => t.http('POST', `/api/orders/${o.id}/${Number(o.id) % 2 ? 'pay' : 'cancel'}`, { token: t.token(o.customer_id) })),
+    );
     const expected = new Map<string, { status: string; total: number }>();
     for (const o of orders) expected.set(o.id, (await t.http('GET', `/api/orders/${o.id}`, { token: admin })).body);
 
     for (const o of orders) {
       const shard = router.shardForBucket(decodeOrderId(o.id).bucket);
-      const counts = await Promise.all(orderShards.map((db) => db.query<{ n: number }>("SELECT COUNT(*) AS n FROM orders WHERE id = :id AND status NOT IN ('PENDING','FAILED')", { replacements: { id: o.id }, type: QueryTypes.SELECT })));
+      const counts = await Promise.all(
+        orderShards.map((db) =>
+          db.query<{ n: number }>("SELECT COUNT(*) AS n FROM orders WHERE id = :id AND status NOT IN ('PENDING','FAILED')", {
+            replacements: { id: o.id },
+            type: QueryTypes.SELECT,
+          }),
+        ),
+      );
       expect(counts.map(([c]) => Number(c!.n))).toEqual(orderShards.map((_, i) => (i === shard ? 1 : 0)));
     }
     const ids = new Set(orders.map((o) => o.id));
-    const views = await eventually(async () => {
-      const rows = (
-        await Promise.all(readShards.map((db) => db.query<{ id: string; status: string; total_minor: number; customer_id: string }>("SELECT CAST(order_id AS CHAR) AS id, status, total_minor, customer_id FROM order_views WHERE customer_id LIKE 'inv2-%'", { type: QueryTypes.SELECT })))
-      ).flat();
-      const settled = rows.length === ids.size && rows.every((r) => expected.get(r.id)?.status === r.status);
-      return settled ? rows : undefined;
-    }, 20_000, 'the read side to converge');
+    const views = await eventually(
+      async () => {
+        const rows = (
+          await Promise.all(
+            readShards.map((db) =>
+              db.query<{ id: string; status: string; total_minor: number; customer_id: string }>(
+                "SELECT CAST(order_id AS CHAR) AS id, status, total_minor, customer_id FROM order_views WHERE customer_id LIKE 'inv2-%'",
+                { type: QueryTypes.SELECT },
+              ),
+            ),
+          )
+        ).flat();
+        const settled = rows.length === ids.size && rows.every((r) => expected.get(r.id)?.status === r.status);
+        return settled ? rows : undefined;
+      },
+      20_000,
+      'the read side to converge',
+    );
     expect(new Set(views.map((v) => v.id))).toEqual(ids);
     for (const v of views) expect(Number(v.total_minor) / 100).toBe(expected.get(v.id)!.total);
   }, 120_000);
@@ -110,10 +146,14 @@ describe('invariants through the REST API (all four services, real servers)', ()
     await Promise.all(toCancel.map((o) => Promise.all([1, 2].map(() => t.http('POST', `/api/orders/${o.body.id}/cancel`, { token })))));
     await Promise.all(toPay.map((o) => Promise.all([1, 2].map(() => t.http('POST', `/api/orders/${o.body.id}/pay`, { token })))));
     // The sweeper expires the rest after the 8 s payment window.
-    await eventually(async () => {
-      const states = await Promise.all(toExpire.map((o) => t.http('GET', `/api/orders/${o.body.id}`, { token })));
-      return states.every((s) => s.body.status === 'EXPIRED') ? true : undefined;
-    }, 25_000, 'expiry');
+    await eventually(
+      async () => {
+        const states = await Promise.all(toExpire.map((o) => t.http('GET', `/api/orders/${o.body.id}`, { token })));
+        return states.every((s) => s.body.status === 'EXPIRED') ? true : undefined;
+      },
+      25_000,
+      'expiry',
+    );
     await eventually(async () => ((await stock('inv4')).reserved === 0 ? true : undefined), 10_000, 'stock settled');
     expect(await stock('inv4')).toMatchObject({ available: 24, reserved: 0, sold: 6, received: 30 });
     const reservations = await inventoryDb.query<{ status: string; n: number }>(
@@ -128,7 +168,11 @@ describe('invariants through the REST API (all four services, real servers)', ()
     const owner = t.token('inv6-owner');
     const intruder = t.token('inv6-intruder');
     const placed = (await t.http('POST', '/api/orders', { token: owner, body: body('inv6', 1) })).body;
-    for (const [method, path] of [['GET', ''], ['POST', '/cancel'], ['POST', '/pay']] as const) {
+    for (const [method, path] of [
+      ['GET', ''],
+      ['POST', '/cancel'],
+      ['POST', '/pay'],
+    ] as const) {
       expect((await t.http(method, `/api/orders/${placed.id}${path}`, { token: intruder })).status).toBe(404);
     }
     const listed = await t.http('GET', '/api/orders?page_size=100', { token: intruder });

@@ -62,8 +62,10 @@ export async function openApiResponseChecker(document: object): Promise<Check> {
     const operation = api.matchOperation({ method: exchange.method.toLowerCase(), path: pathname, query, headers: {} }) as Operation | undefined;
     if (!operation) {
       if (UNDOCUMENTED.some((pattern) => pattern.test(pathname))) return [];
-      if (exchange.status < 400 || exchange.status >= 500) return [`${exchange.status} for a path that is no operation of the document (expected a 4xx problem)`];
-      if (mediaType !== 'application/problem+json') return [`media type ${mediaType || '(none)'}, not application/problem+json, for a path that is no operation`];
+      if (exchange.status < 400 || exchange.status >= 500)
+        return [`${exchange.status} for a path that is no operation of the document (expected a 4xx problem)`];
+      if (mediaType !== 'application/problem+json')
+        return [`media type ${mediaType || '(none)'}, not application/problem+json, for a path that is no operation`];
       const parsed = parse(mediaType, exchange.text);
       return parsed.error ? [parsed.error] : bodyErrors(problemSchema, parsed.value);
     }
@@ -75,7 +77,10 @@ export async function openApiResponseChecker(document: object): Promise<Check> {
       if (exchange.text) problems.push(`a body was sent but the response documents none`);
     } else {
       const content = documented.content[mediaType];
-      if (!content) problems.push(`media type ${mediaType || '(none)'} is not documented for ${exchange.status} (documented: ${Object.keys(documented.content).join(', ')})`);
+      if (!content)
+        problems.push(
+          `media type ${mediaType || '(none)'} is not documented for ${exchange.status} (documented: ${Object.keys(documented.content).join(', ')})`,
+        );
       else if (content.schema) {
         const parsed = parse(mediaType, exchange.text);
         problems.push(...(parsed.error ? [parsed.error] : bodyErrors(content.schema, parsed.value)));
@@ -83,7 +88,8 @@ export async function openApiResponseChecker(document: object): Promise<Check> {
     }
     const headers = Object.fromEntries(exchange.headers.entries());
     const documentedHeaders = new Set(Object.keys((documented as { headers?: object }).headers ?? {}).map((name) => name.toLowerCase()));
-    for (const name of Object.keys(headers)) if (!TRANSPORT_HEADERS.has(name) && !documentedHeaders.has(name)) problems.push(`header ${name} is sent but not documented for ${exchange.status}`);
+    for (const name of Object.keys(headers))
+      if (!TRANSPORT_HEADERS.has(name) && !documentedHeaders.has(name)) problems.push(`header ${name} is sent but not documented for ${exchange.status}`);
     const headerCheck = api.validator.validateResponseHeaders(headers, operation, { statusCode: exchange.status, setMatchType: SetMatchType.Superset });
     for (const e of headerCheck.errors ?? []) problems.push(`header${e.instancePath.replace(/^\/headers/, '')} ${e.message}`);
     return problems.map((p) => `${operation.operationId}: ${p}`);
@@ -94,6 +100,8 @@ export async function openApiResponseChecker(document: object): Promise<Check> {
 export function assertDocumented(check: Check, exchange: Exchange): void {
   const problems = check(exchange);
   if (problems.length > 0) {
-    throw new Error(`${exchange.method} ${exchange.path} -> ${exchange.status} does not match /openapi.json:\n  ${problems.join('\n  ')}\n  body: ${exchange.text.slice(0, 300)}`);
+    throw new Error(
+      `${exchange.method} ${exchange.path} -> ${exchange.status} does not match /openapi.json:\n  ${problems.join('\n  ')}\n  body: ${exchange.text.slice(0, 300)}`,
+    );
   }
 }

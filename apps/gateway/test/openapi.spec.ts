@@ -28,7 +28,13 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
   const admin = signDevToken(DEV_JWT_SECRET, 'ops', { admin: true });
 
   beforeAll(async () => {
-    const unreachable = { ORDER_COMMAND_ADDRESS: '127.0.0.1:1', ORDER_QUERY_ADDRESS: '127.0.0.1:1', INVENTORY_ADDRESS: '127.0.0.1:1', DOWNSTREAM_DEADLINE_MS: '300', READ_YOUR_WRITES_WAIT_MS: '100' };
+    const unreachable = {
+      ORDER_COMMAND_ADDRESS: '127.0.0.1:1',
+      ORDER_QUERY_ADDRESS: '127.0.0.1:1',
+      INVENTORY_ADDRESS: '127.0.0.1:1',
+      DOWNSTREAM_DEADLINE_MS: '300',
+      READ_YOUR_WRITES_WAIT_MS: '100',
+    };
     gateway = await createGateway(loadConfig({ GATEWAY_PORT: String(await freePort()), LOG_LEVEL: 'silent', ...unreachable }));
     await gateway.start();
     base = `http://127.0.0.1:${gateway.port}`;
@@ -57,7 +63,10 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
       env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
       timeout: 60_000,
     });
-    const report = JSON.parse(run.stdout) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string; location: { pointer: string }[] }[] };
+    const report = JSON.parse(run.stdout) as {
+      totals: { errors: number; warnings: number };
+      problems: { ruleId: string; message: string; location: { pointer: string }[] }[];
+    };
     const found = report.problems.map((p) => `${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`);
     expect(found).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
@@ -70,16 +79,25 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
       for (const [method, operation] of Object.entries<any>(operations)) {
         security[`${method.toUpperCase()} ${url}`] = operation.security;
         for (const [status, response] of Object.entries<any>(operation.responses)) {
-          if (Number(status) >= 400) expect([operation.operationId, status, Object.keys(response.content)]).toEqual([operation.operationId, status, ['application/problem+json']]);
+          if (Number(status) >= 400)
+            expect([operation.operationId, status, Object.keys(response.content)]).toEqual([operation.operationId, status, ['application/problem+json']]);
           expect([operation.operationId, status, response.headers['X-Request-Id']?.required]).toEqual([operation.operationId, status, true]);
         }
       }
     }
     const bearer = [{ bearerAuth: [] }];
-    expect(security).toMatchObject({ 'GET /api/products/{id}': [], 'PUT /api/products/{id}': bearer, 'POST /api/orders': bearer, 'GET /problems/{slug}': [], 'GET /healthz': [] });
+    expect(security).toMatchObject({
+      'GET /api/products/{id}': [],
+      'PUT /api/products/{id}': bearer,
+      'POST /api/orders': bearer,
+      'GET /problems/{slug}': [],
+      'GET /healthz': [],
+    });
     expect(document.paths['/api/orders/{id}/ship'].post.responses).toHaveProperty('403');
     expect(document.paths['/api/orders/{id}/pay'].post.responses).not.toHaveProperty('403');
-    expect(document.paths['/api/orders'].post.parameters).toEqual([expect.objectContaining({ in: 'header', name: 'Idempotency-Key', schema: expect.objectContaining({ maxLength: 255 }) })]);
+    expect(document.paths['/api/orders'].post.parameters).toEqual([
+      expect.objectContaining({ in: 'header', name: 'Idempotency-Key', schema: expect.objectContaining({ maxLength: 255 }) }),
+    ]);
     expect(Object.keys(document.paths['/api/orders'].post.responses['201'].headers).sort()).toEqual(['Idempotency-Replayed', 'Location', 'X-Request-Id']);
   });
 
@@ -90,7 +108,11 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
 
   it('when a path parameter has a bad percent-encoding, then it is 400 problem+json naming the path, as documented', async () => {
     const r = await call('GET', '/api/products/%zz');
-    expect([r.status, r.type, r.body.errors]).toEqual([400, 'application/problem+json', [{ field: 'path', message: expect.stringContaining('not a valid URL') }]]);
+    expect([r.status, r.type, r.body.errors]).toEqual([
+      400,
+      'application/problem+json',
+      [{ field: 'path', message: expect.stringContaining('not a valid URL') }],
+    ]);
   });
 
   it('when the request headers are larger than Node accepts, then it is 431 problem+json', async () => {
@@ -103,7 +125,11 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
       request.on('error', reject);
       request.end();
     });
-    expect([answer.status, answer.type, JSON.parse(answer.body)]).toEqual([431, 'application/problem+json', expect.objectContaining({ type: '/problems/headers-too-large', status: 431 })]);
+    expect([answer.status, answer.type, JSON.parse(answer.body)]).toEqual([
+      431,
+      'application/problem+json',
+      expect.objectContaining({ type: '/problems/headers-too-large', status: 431 }),
+    ]);
   });
 
   it('when an unknown route or a malformed URL is asked, then the answer is a problem+json 4xx', async () => {
@@ -156,17 +182,25 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
     expect(check({ method: 'GET', path: '/api/products/p', status: 404, headers: headers('application/json'), text: problem })).toEqual([
       expect.stringContaining('media type application/json is not documented for 404'),
     ]);
-    expect(check({ method: 'GET', path: '/api/products/p', status: 409, headers: headers('application/problem+json'), text: problem })).toEqual([expect.stringContaining('status 409 is not documented')]);
+    expect(check({ method: 'GET', path: '/api/products/p', status: 409, headers: headers('application/problem+json'), text: problem })).toEqual([
+      expect.stringContaining('status 409 is not documented'),
+    ]);
     expect(check({ method: 'GET', path: '/api/products/p', status: 200, headers: headers('application/json'), text: '{"id":"p"}' })).toEqual([
       expect.stringContaining("must have required property 'name'"),
     ]);
     const product = '{"id":"p","name":"P","price":1,"available":1}';
-    expect(check({ method: 'GET', path: '/api/products/p', status: 200, headers: new Headers({ 'content-type': 'application/json' }), text: product })).toEqual([
-      expect.stringContaining('x-request-id'),
-    ]);
-    expect(check({ method: 'GET', path: '/api/products/p', status: 200, headers: new Headers({ 'content-type': 'application/json', 'x-request-id': 'r1', 'x-secret': '1' }), text: product })).toEqual([
-      expect.stringContaining('header x-secret is sent but not documented for 200'),
-    ]);
+    expect(check({ method: 'GET', path: '/api/products/p', status: 200, headers: new Headers({ 'content-type': 'application/json' }), text: product })).toEqual(
+      [expect.stringContaining('x-request-id')],
+    );
+    expect(
+      check({
+        method: 'GET',
+        path: '/api/products/p',
+        status: 200,
+        headers: new Headers({ 'content-type': 'application/json', 'x-request-id': 'r1', 'x-secret': '1' }),
+        text: product,
+      }),
+    ).toEqual([expect.stringContaining('header x-secret is sent but not documented for 200')]);
   });
 
   describe('the route contract', () => {
@@ -187,8 +221,16 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
 
     it('when a route documents an error response that is not problem+json, then registering it fails', () => {
       const response = { 200: success('ok', { type: 'string' }), 409: success('conflict', { type: 'object' }) };
-      expect(() => build().get('/x', { config: { auth: 'public' }, schema: { ...documented, response } }, async () => 'x')).toThrow(/409 must be problemResponse/);
-      expect(() => build().get('/y', { config: { auth: 'public' }, schema: { ...documented, response: { 200: success('ok', { type: 'string' }), 409: problemResponse('conflict') } } }, async () => 'x')).not.toThrow();
+      expect(() => build().get('/x', { config: { auth: 'public' }, schema: { ...documented, response } }, async () => 'x')).toThrow(
+        /409 must be problemResponse/,
+      );
+      expect(() =>
+        build().get(
+          '/y',
+          { config: { auth: 'public' }, schema: { ...documented, response: { 200: success('ok', { type: 'string' }), 409: problemResponse('conflict') } } },
+          async () => 'x',
+        ),
+      ).not.toThrow();
     });
   });
 });

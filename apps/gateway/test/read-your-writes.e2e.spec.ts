@@ -23,10 +23,12 @@ describe('read-your-writes with a slow projection (all four services, real serve
     const stale: string[] = [];
     const expectFresh = async (what: string, id: string, status: string, version: number) => {
       const got = await t.http('GET', `/api/orders/${id}`, { token });
-      if (got.status !== 200 || got.body.status !== status || got.body.version !== version) stale.push(`${what}: GET ${id} answered ${got.status} ${got.body.status} v${got.body.version}, not ${status} v${version}`);
+      if (got.status !== 200 || got.body.status !== status || got.body.version !== version)
+        stale.push(`${what}: GET ${id} answered ${got.status} ${got.body.status} v${got.body.version}, not ${status} v${version}`);
       const listed = await t.http('GET', '/api/orders?page_size=5', { token });
       const entry = listed.body.orders?.find((o: { id: string }) => o.id === id);
-      if (listed.status !== 200 || entry?.status !== status || entry?.version !== version) stale.push(`${what}: listing shows ${id} as ${entry ? `${entry.status} v${entry.version}` : 'missing'}, not ${status} v${version}`);
+      if (listed.status !== 200 || entry?.status !== status || entry?.version !== version)
+        stale.push(`${what}: listing shows ${id} as ${entry ? `${entry.status} v${entry.version}` : 'missing'}, not ${status} v${version}`);
       if (listed.body.orders?.length > 5) stale.push(`${what}: the listing holds ${listed.body.orders.length} orders, page_size 5`);
     };
     for (let i = 0; i < count; i++) {

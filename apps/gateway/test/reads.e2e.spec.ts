@@ -10,7 +10,8 @@ describe('reads through the REST API: read-your-writes and paging', () => {
   }, 180_000);
   afterAll(() => t?.stop());
 
-  const place = (token: string) => t.http('POST', '/api/orders', { token, body: { items: [{ product_id: 'page-p', quantity: 1, unit_price: 1.5 }], address: 'A', payment_method: 'card' } });
+  const place = (token: string) =>
+    t.http('POST', '/api/orders', { token, body: { items: [{ product_id: 'page-p', quantity: 1, unit_price: 1.5 }], address: 'A', payment_method: 'card' } });
 
   it('when an order is read right after it was placed, then it is there every time (read-your-writes)', async () => {
     const token = t.token('ryw-customer');
@@ -28,7 +29,11 @@ describe('reads through the REST API: read-your-writes and paging', () => {
     const token = t.token('pager');
     const ids: string[] = [];
     for (let i = 0; i < 57; i++) ids.push((await place(token)).body.id);
-    await eventually(async () => ((await t.http('GET', '/api/orders?page_size=100', { token })).body.orders.length === 57 ? true : undefined), 15_000, 'projection');
+    await eventually(
+      async () => ((await t.http('GET', '/api/orders?page_size=100', { token })).body.orders.length === 57 ? true : undefined),
+      15_000,
+      'projection',
+    );
     const seen: string[] = [];
     let pageToken = '';
     for (let page = 0; page < 20; page++) {
@@ -44,7 +49,7 @@ describe('reads through the REST API: read-your-writes and paging', () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
-  it("when a page token from another customer is used, then it is 400", async () => {
+  it('when a page token from another customer is used, then it is 400', async () => {
     const token = t.token('pager');
     const first = await t.http('GET', '/api/orders?page_size=5', { token });
     expect(first.body.next_page_token).toBeTruthy();

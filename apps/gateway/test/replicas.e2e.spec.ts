@@ -18,7 +18,8 @@ describe('two replicas of every service: kill -9 of one under load (real process
     t = await startTestSystem({ PAYMENT_WINDOW_MS: '600000' }, { replicas: 2 });
     admin = t.token('rep-admin', { admin: true });
     // A product per customer: this is about failover, not one hot product's lock (the flash-sale tests' subject).
-    for (let c = 0; c < CUSTOMERS; c++) expect((await t.http('PUT', `/api/products/rep-p${c}`, { token: admin, body: { name: 'Replicated', price: 3, stock: 1_000_000 } })).status).toBe(201);
+    for (let c = 0; c < CUSTOMERS; c++)
+      expect((await t.http('PUT', `/api/products/rep-p${c}`, { token: admin, body: { name: 'Replicated', price: 3, stock: 1_000_000 } })).status).toBe(201);
   }, 240_000);
   afterAll(async () => {
     await t?.stop();
@@ -65,7 +66,14 @@ describe('two replicas of every service: kill -9 of one under load (real process
     expect(before).toBeDefined();
     process.kill(before, 'SIGKILL');
     // Supervision starts another; the fault window lasts until it serves again.
-    await eventually(async () => { const now = t.system.pid(service, 1); return now !== undefined && now !== before ? now : undefined; }, 60_000, `${service} replica 1 back`);
+    await eventually(
+      async () => {
+        const now = t.system.pid(service, 1);
+        return now !== undefined && now !== before ? now : undefined;
+      },
+      60_000,
+      `${service} replica 1 back`,
+    );
   };
 
   it('when /metrics is scraped on the shared port, then every scrape reports all the workers: the orders placed through either', async () => {
@@ -93,7 +101,8 @@ describe('two replicas of every service: kill -9 of one under load (real process
       const outcomes = await running;
       expect(outcomes.failures).toEqual([]);
       expect(outcomes.placed.length).toBeGreaterThan(0);
-      for (const { id, customer } of outcomes.placed.slice(-20)) expect((await t.http('GET', `/api/orders/${id}`, { token: t.token(customer) })).status).toBe(200);
+      for (const { id, customer } of outcomes.placed.slice(-20))
+        expect((await t.http('GET', `/api/orders/${id}`, { token: t.token(customer) })).status).toBe(200);
     },
     120_000,
   );
@@ -107,7 +116,11 @@ describe('two replicas of every service: kill -9 of one under load (real process
     process.kill(before, 'SIGTERM');
     // It drains within DRAIN_IDLE_MS and the in-flight requests, not the 25 s shutdown limit.
     await eventually(async () => (isAlive(before) ? undefined : true), 6_000, 'the stopped worker gone');
-    await eventually(async () => (t.system.processes().filter((p) => p.service === 'gateway').length === 2 && t.system.pid('gateway', 0) !== before ? true : undefined), 60_000, 'a new gateway worker');
+    await eventually(
+      async () => (t.system.processes().filter((p) => p.service === 'gateway').length === 2 && t.system.pid('gateway', 0) !== before ? true : undefined),
+      60_000,
+      'a new gateway worker',
+    );
     done();
     const outcomes = await running;
     expect(outcomes.failures).toEqual([]);
@@ -121,19 +134,37 @@ describe('two replicas of every service: kill -9 of one under load (real process
     const orderShards = t.env.ORDER_SHARDS!.split(',').map(connect);
     const readShards = t.env.READ_SHARDS!.split(',').map(connect);
     try {
-      const all = async <T extends object>(shards: Sequelize[], sql: string) => (await Promise.all(shards.map((db) => db.query<T>(sql, { type: QueryTypes.SELECT })))).flat();
-      await eventually(async () => ((await all<{ n: number }>(orderShards, 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL')).every((r) => Number(r.n) === 0) ? true : undefined), 30_000, 'every outbox row sent');
-      const commandSide = new Map((await all<{ id: string; version: number }>(orderShards, "SELECT CAST(id AS CHAR) AS id, version FROM orders WHERE status <> 'FAILED' AND status <> 'PENDING'")).map((r) => [r.id, Number(r.version)]));
+      const all = async <T extends object>(shards: Sequelize[], sql: string) =>
+        (await Promise.all(shards.map((db) => db.query<T>(sql, { type: QueryTypes.SELECT })))).flat();
+      await eventually(
+        async () =>
+          (await all<{ n: number }>(orderShards, 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL')).every((r) => Number(r.n) === 0) ? true : undefined,
+        30_000,
+        'every outbox row sent',
+      );
+      const commandSide = new Map(
+        (
+          await all<{ id: string; version: number }>(
+            orderShards,
+            "SELECT CAST(id AS CHAR) AS id, version FROM orders WHERE status <> 'FAILED' AND status <> 'PENDING'",
+          )
+        ).map((r) => [r.id, Number(r.version)]),
+      );
       expect([...placedIds].filter((id) => !commandSide.has(id))).toEqual([]);
       await eventually(
         async () => {
-          const views = new Map((await all<{ id: string; version: number }>(readShards, 'SELECT CAST(order_id AS CHAR) AS id, version FROM order_views')).map((r) => [r.id, Number(r.version)]));
+          const views = new Map(
+            (await all<{ id: string; version: number }>(readShards, 'SELECT CAST(order_id AS CHAR) AS id, version FROM order_views')).map((r) => [
+              r.id,
+              Number(r.version),
+            ]),
+          );
           return [...commandSide].every(([id, version]) => views.get(id) === version) ? true : undefined;
         },
         // Events a killed order-query process had pulled come back after ack_wait (30 s); a later event of
         // the same order meanwhile waits its turn with a growing redelivery delay: about a minute in all.
         90_000,
-        'the read side at every order\'s version',
+        "the read side at every order's version",
       );
     } finally {
       await Promise.all([...orderShards, ...readShards].map((db) => db.close()));

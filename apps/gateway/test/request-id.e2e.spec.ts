@@ -46,11 +46,23 @@ describe('x-request-id from the REST request to every service’s log lines (fou
     expect(placed.status).toBe(201);
     expect(placed.headers.get('x-request-id')).toBe(requestId);
 
-    await eventually(async () => (linesOf('inventory', requestId).some((l) => l.method === 'Reserve') ? true : undefined), 10_000, 'inventory’s line for Reserve');
+    await eventually(
+      async () => (linesOf('inventory', requestId).some((l) => l.method === 'Reserve') ? true : undefined),
+      10_000,
+      'inventory’s line for Reserve',
+    );
     // The gateway writes its line when the response has been sent: it may reach us after the answer.
     await eventually(async () => (linesOf('gateway', requestId).length > 0 ? true : undefined), 10_000, 'the gateway’s line for the request');
-    expect(linesOf('orderCommand', requestId).filter((l) => l.msg === 'gRPC call').map((l) => [l.method, l.code])).toEqual([['PlaceOrder', 'OK']]);
-    expect(linesOf('inventory', requestId).filter((l) => l.msg === 'gRPC call').map((l) => [l.method, l.code])).toEqual([['Reserve', 'OK']]);
+    expect(
+      linesOf('orderCommand', requestId)
+        .filter((l) => l.msg === 'gRPC call')
+        .map((l) => [l.method, l.code]),
+    ).toEqual([['PlaceOrder', 'OK']]);
+    expect(
+      linesOf('inventory', requestId)
+        .filter((l) => l.msg === 'gRPC call')
+        .map((l) => [l.method, l.code]),
+    ).toEqual([['Reserve', 'OK']]);
     // Wherever the id shows up, it is the line's reqId (not only somewhere in a message).
     expect(lines.filter((l) => l.line.includes(requestId) && l.json?.reqId !== requestId)).toEqual([]);
   });
@@ -62,10 +74,14 @@ describe('x-request-id from the REST request to every service’s log lines (fou
     expect(answer.status).toBe(200);
     const requestId = answer.headers.get('x-request-id')!;
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
-    const served = await eventually(async () => {
-      const found = linesOf('inventory', requestId).filter((l) => l.msg === 'gRPC call');
-      return found.length > 0 ? found : undefined;
-    }, 10_000, 'inventory’s line for GetProducts');
+    const served = await eventually(
+      async () => {
+        const found = linesOf('inventory', requestId).filter((l) => l.msg === 'gRPC call');
+        return found.length > 0 ? found : undefined;
+      },
+      10_000,
+      'inventory’s line for GetProducts',
+    );
     expect(served.map((l) => l.method)).toEqual(['GetProducts']);
   });
 });

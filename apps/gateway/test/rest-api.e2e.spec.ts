@@ -12,7 +12,11 @@ describe('REST API through the gateway (all four services, real servers)', () =>
     admin = t.token('ops-admin', { admin: true });
     alice = t.token('alice');
     bob = t.token('bob');
-    for (const [id, price, stock] of [['mug', 12.5, 100], ['tee', 25, 5], ['rare', 99.99, 1]] as const) {
+    for (const [id, price, stock] of [
+      ['mug', 12.5, 100],
+      ['tee', 25, 5],
+      ['rare', 99.99, 1],
+    ] as const) {
       expect((await t.http('PUT', `/api/products/${id}`, { token: admin, body: { name: id, price, stock } })).status).toBe(201);
     }
   }, 180_000);
@@ -21,7 +25,9 @@ describe('REST API through the gateway (all four services, real servers)', () =>
   const order = (items = [{ product_id: 'mug', quantity: 2, unit_price: 12.5 }]) => ({ items, address: '1 Main St', payment_method: 'card' });
   const problemOf = (r: { headers: Headers; body: any }) => {
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(r.body).toEqual(expect.objectContaining({ type: expect.any(String), title: expect.any(String), status: expect.any(Number), detail: expect.any(String) }));
+    expect(r.body).toEqual(
+      expect.objectContaining({ type: expect.any(String), title: expect.any(String), status: expect.any(Number), detail: expect.any(String) }),
+    );
     return r.body;
   };
 
@@ -51,10 +57,18 @@ describe('REST API through the gateway (all four services, real servers)', () =>
     it('when the body is invalid, then it is 400 listing every bad field', async () => {
       const r = await t.http('POST', '/api/orders', {
         token: alice,
-        body: { items: [{ product_id: 'mug', quantity: 0, unit_price: -1 }, { quantity: 'two', unit_price: 1.234 }], payment_method: 42 },
+        body: {
+          items: [
+            { product_id: 'mug', quantity: 0, unit_price: -1 },
+            { quantity: 'two', unit_price: 1.234 },
+          ],
+          payment_method: 42,
+        },
       });
       expect(r.status).toBe(400);
-      const fields = problemOf(r).errors.map((e: { field: string }) => e.field).sort();
+      const fields = problemOf(r)
+        .errors.map((e: { field: string }) => e.field)
+        .sort();
       expect(fields).toEqual(['address', 'items[0].quantity', 'items[0].unit_price', 'items[1].product_id', 'items[1].quantity', 'payment_method'].sort());
     });
 
@@ -127,7 +141,7 @@ describe('REST API through the gateway (all four services, real servers)', () =>
   });
 
   describe('GET /api/orders/{id} and GET /api/orders', () => {
-    it("when the owner or an admin reads an order, then it is 200; another customer gets 404, as for a missing order", async () => {
+    it('when the owner or an admin reads an order, then it is 200; another customer gets 404, as for a missing order', async () => {
       const placed = (await t.http('POST', '/api/orders', { token: bob, body: order() })).body;
       expect((await t.http('GET', `/api/orders/${placed.id}`, { token: bob })).body).toMatchObject({ id: placed.id, customer_id: 'bob' });
       expect((await t.http('GET', `/api/orders/${placed.id}`, { token: admin })).status).toBe(200);
@@ -139,7 +153,7 @@ describe('REST API through the gateway (all four services, real servers)', () =>
       expect((await t.http('GET', `/api/orders/${placed.id}`)).status).toBe(401);
     });
 
-    it("when a customer lists, then only their own orders come back, newest first", async () => {
+    it('when a customer lists, then only their own orders come back, newest first', async () => {
       const carol = t.token('carol');
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await t.http('POST', '/api/orders', { token: carol, body: order() })).body.id);
@@ -213,7 +227,11 @@ describe('REST API through the gateway (all four services, real servers)', () =>
       expect((await t.http('GET', '/api/products/nothing-here')).status).toBe(404);
       const bad = await t.http('PUT', '/api/products/lamp', { token: admin, body: { name: '', price: -2, stock: 1.5 } });
       expect(bad.status).toBe(400);
-      expect(problemOf(bad).errors.map((e: { field: string }) => e.field).sort()).toEqual(['name', 'price', 'stock']);
+      expect(
+        problemOf(bad)
+          .errors.map((e: { field: string }) => e.field)
+          .sort(),
+      ).toEqual(['name', 'price', 'stock']);
     });
   });
 
@@ -225,7 +243,13 @@ describe('REST API through the gateway (all four services, real servers)', () =>
       expect(ready.body.checks).toEqual({ orderCommand: 'SERVING', orderQuery: 'SERVING', inventory: 'SERVING' });
       const metrics = await t.http('GET', '/metrics');
       expect(metrics.status).toBe(200);
-      for (const name of ['orderflow_http_requests_total', 'orderflow_http_request_duration_seconds', 'orderflow_orders_placed_total', 'orderflow_projection_lag_seconds', 'orderflow_projection_lag_events']) {
+      for (const name of [
+        'orderflow_http_requests_total',
+        'orderflow_http_request_duration_seconds',
+        'orderflow_orders_placed_total',
+        'orderflow_projection_lag_seconds',
+        'orderflow_projection_lag_events',
+      ]) {
         expect(metrics.body).toContain(name);
       }
       expect(metrics.body).toMatch(/orderflow_orders_placed_total [1-9]/);
@@ -236,8 +260,16 @@ describe('REST API through the gateway (all four services, real servers)', () =>
       expect(spec.openapi).toMatch(/^3\./);
       expect(Object.keys(spec.paths)).toEqual(
         expect.arrayContaining([
-          '/api/orders', '/api/orders/{id}', '/api/orders/{id}/history', '/api/orders/{id}/cancel', '/api/orders/{id}/pay', '/api/orders/{id}/ship',
-          '/api/products/{id}', '/api/products/{id}/stock', '/api/admin/orders', '/problems/{slug}',
+          '/api/orders',
+          '/api/orders/{id}',
+          '/api/orders/{id}/history',
+          '/api/orders/{id}/cancel',
+          '/api/orders/{id}/pay',
+          '/api/orders/{id}/ship',
+          '/api/products/{id}',
+          '/api/products/{id}/stock',
+          '/api/admin/orders',
+          '/problems/{slug}',
         ]),
       );
       expect(Object.keys(spec.paths['/api/orders'])).toEqual(expect.arrayContaining(['get', 'post']));

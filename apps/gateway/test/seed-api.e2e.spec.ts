@@ -67,21 +67,29 @@ describe("the seed's API as its clients send it (all four services, real servers
     const r = await post(JSON.stringify({ items, address: 'A', payment_method: 'card' }));
     expect(r.status).toBe(201);
     expect(r.body.items).toHaveLength(55);
-    const beyond = await post(JSON.stringify({ items: [{ product_id: 'product-uuid', quantity: 2001, unit_price: 99.5 }], address: 'A', payment_method: 'card' }));
+    const beyond = await post(
+      JSON.stringify({ items: [{ product_id: 'product-uuid', quantity: 2001, unit_price: 99.5 }], address: 'A', payment_method: 'card' }),
+    );
     expect(beyond.status).toBe(400);
     expect(beyond.body.errors.map((e: { field: string }) => e.field)).toEqual(['items[0].quantity']);
   });
 
   it('when a price has a third decimal place, at any amount, then it is 400 naming it', async () => {
     for (const unitPrice of [99.501, 999_999.001]) {
-      const r = await post(JSON.stringify({ items: [{ product_id: 'product-uuid', quantity: 1, unit_price: unitPrice }], address: 'A', payment_method: 'card' }));
+      const r = await post(
+        JSON.stringify({ items: [{ product_id: 'product-uuid', quantity: 1, unit_price: unitPrice }], address: 'A', payment_method: 'card' }),
+      );
       expect(r.status).toBe(400);
       expect(r.body.errors).toEqual([{ field: 'items[0].unit_price', message: 'must have at most 2 decimal places' }]);
     }
   });
 
   it('when address and payment_method are arbitrary text of any plane, then each answer is 201 with the text back trimmed, or 400 naming the field: never a 5xx', async () => {
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ maxLength: 10 }).map((s) => `${s}\ud83d`));
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.string({ maxLength: 10 }).map((s) => `${s}\ud83d`),
+    );
     await fc.assert(
       fc.asyncProperty(text, text, async (address, method) => {
         const r = await post(JSON.stringify({ items: [{ product_id: 'product-uuid', quantity: 1, unit_price: 99.5 }], address, payment_method: method }));

@@ -23,8 +23,13 @@ describe('a killed service process is restarted (all four services, real servers
   });
 
   const order = { items: [{ product_id: 'sup-p', quantity: 1, unit_price: 2 }], address: 'A', payment_method: 'card' };
-  const readyz = () => fetch(`${t.url}/readyz`).then(async (r) => ({ status: r.status, body: (await r.json()) as { checks?: Record<string, string> } }), () => undefined);
-  const restartedAgain = (name: keyof SystemPorts, restart: number) => eventually(async () => events.find((e) => e.kind === 'restarted' && e.name === name && e.restart === restart), 90_000, `${name} restart ${restart}`);
+  const readyz = () =>
+    fetch(`${t.url}/readyz`).then(
+      async (r) => ({ status: r.status, body: (await r.json()) as { checks?: Record<string, string> } }),
+      () => undefined,
+    );
+  const restartedAgain = (name: keyof SystemPorts, restart: number) =>
+    eventually(async () => events.find((e) => e.kind === 'restarted' && e.name === name && e.restart === restart), 90_000, `${name} restart ${restart}`);
 
   it('when inventory is killed with SIGKILL, then /readyz answers 503 naming it, the supervisor restarts it, /readyz answers 200 again and orders can be placed again', async () => {
     const customer = t.token('sup-alice');
@@ -32,25 +37,35 @@ describe('a killed service process is restarted (all four services, real servers
     const before = t.system.pid('inventory')!;
     process.kill(before, 'SIGKILL');
 
-    const down = await eventually(async () => {
-      const r = await readyz();
-      return r?.status === 503 ? r : undefined;
-    }, 10_000, '/readyz 503');
+    const down = await eventually(
+      async () => {
+        const r = await readyz();
+        return r?.status === 503 ? r : undefined;
+      },
+      10_000,
+      '/readyz 503',
+    );
     expect(down.body.checks?.inventory).not.toBe('SERVING');
 
     await restartedAgain('inventory', 1);
-    expect(events.find((e) => e.kind === 'crashed' && e.name === 'inventory')?.message).toBe('supervisor: inventory died (signal SIGKILL); restart 1 in 2000 ms');
+    expect(events.find((e) => e.kind === 'crashed' && e.name === 'inventory')?.message).toBe(
+      'supervisor: inventory died (signal SIGKILL); restart 1 in 2000 ms',
+    );
     const after = t.system.pid('inventory');
     expect(after).toBeDefined();
     expect(after).not.toBe(before);
     await eventually(async () => ((await readyz())?.status === 200 ? true : undefined), 60_000, '/readyz 200');
     // order-command's channel to inventory reconnects on its next call; a 503 meanwhile is allowed, nothing else.
     const statuses: number[] = [];
-    await eventually(async () => {
-      const placed = await t.http('POST', '/api/orders', { token: customer, body: order });
-      statuses.push(placed.status);
-      return placed.status === 201 ? true : undefined;
-    }, 30_000, 'an order placed after the restart');
+    await eventually(
+      async () => {
+        const placed = await t.http('POST', '/api/orders', { token: customer, body: order });
+        statuses.push(placed.status);
+        return placed.status === 201 ? true : undefined;
+      },
+      30_000,
+      'an order placed after the restart',
+    );
     expect(statuses.filter((s) => s !== 201 && s !== 503)).toEqual([]);
   }, 180_000);
 

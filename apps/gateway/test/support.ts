@@ -16,14 +16,21 @@ export interface TestSystem {
   url: string;
   token(customerId: string, options?: { admin?: boolean; ttlSeconds?: number }): string;
   /** Every response is checked against the gateway's own /openapi.json: one that differs fails the test. */
-  http<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<HttpResult<T>>;
+  http<T = any>(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<HttpResult<T>>;
   /** Direct SQL on one of this system's databases (to check invariants from the source of truth). */
   env: Record<string, string>;
   stop(): Promise<void>;
 }
 
 /** The four services as processes on the test stack, with databases and a stream of their own. */
-export async function startTestSystem(env: Record<string, string> = {}, options: Pick<SystemOptions, 'supervision' | 'replicas' | 'onOutput'> = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  env: Record<string, string> = {},
+  options: Pick<SystemOptions, 'supervision' | 'replicas' | 'onOutput'> = {},
+): Promise<TestSystem> {
   const stack = testStack.info();
   const tag = `gw${process.pid}_${++counter}`;
   const system = await startSystem({ stack, tag, env: { LOG_LEVEL: 'warn', ...env }, stdio: 'inherit', ...options });

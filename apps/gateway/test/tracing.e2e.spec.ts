@@ -63,13 +63,21 @@ describe('tracing one order across gateway, gRPC, the outbox, NATS and the proje
     expect(placed.status).toBe(201);
 
     // The gateway's server span carries the request id; its trace is the order's.
-    const gatewaySpan = await eventually(async () => receiver.spans.find((s) => s.attributes['orderflow.request_id'] === requestId), 30_000, 'the gateway span');
+    const gatewaySpan = await eventually(
+      async () => receiver.spans.find((s) => s.attributes['orderflow.request_id'] === requestId),
+      30_000,
+      'the gateway span',
+    );
     const spans = await traceWithProjection(gatewaySpan.traceId);
 
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['gateway', 'order-command', 'inventory', 'order-query']));
     expect(gatewaySpan).toMatchObject({ service: 'gateway', kind: SERVER, name: 'POST /api/orders', parentSpanId: undefined });
 
-    const placeOrder = one(spans, 'PlaceOrder server span', (s) => s.service === 'order-command' && s.kind === SERVER && s.name.endsWith('OrderCommandService/PlaceOrder'));
+    const placeOrder = one(
+      spans,
+      'PlaceOrder server span',
+      (s) => s.service === 'order-command' && s.kind === SERVER && s.name.endsWith('OrderCommandService/PlaceOrder'),
+    );
     const reserve = one(spans, 'Reserve server span', (s) => s.service === 'inventory' && s.kind === SERVER && s.name.endsWith('InventoryService/Reserve'));
     const publish = one(spans, 'relay publish span', (s) => s.service === 'order-command' && s.kind === PRODUCER);
     const project = one(spans, 'projection span', (s) => s.service === 'order-query' && s.kind === CONSUMER);

@@ -71,12 +71,15 @@ interface ModeResult {
 /** A client of `server` (listening on `port`) once it answers; fails if the server exits first. */
 async function readyClient(server: ChildProcess, port: number): Promise<inventoryV1.InventoryServiceClient> {
   const client = new inventoryV1.InventoryServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
-  for (let ready = false; !ready; ) {
+  for (let ready = false; !ready;) {
     if (server.exitCode !== null || server.signalCode !== null) {
       client.close();
       throw new Error(`the server on port ${port} exited before it answered`);
     }
-    ready = await call((m, o, cb) => client.getProducts({ productIds: ['x'] }, m, o, cb)).then(() => true, () => false);
+    ready = await call((m, o, cb) => client.getProducts({ productIds: ['x'] }, m, o, cb)).then(
+      () => true,
+      () => false,
+    );
     if (!ready) await new Promise((r) => setTimeout(r, 300));
   }
   return client;
@@ -86,7 +89,18 @@ let reserved = 0;
 /** One Reserve of 1 unit of a product, under a new order id, as the benchmark sends it to every server. */
 const reserveCall = (client: inventoryV1.InventoryServiceClient) => (productId: string) =>
   call((m, o, cb) =>
-    client.reserve({ orderId: `bench-${process.pid}-${reserved++}`, items: [{ productId, quantity: 1 }], expiresAt: new Date(Date.now() + 3600_000), expectedPrices: [], placementId: '' }, m, o, cb),
+    client.reserve(
+      {
+        orderId: `bench-${process.pid}-${reserved++}`,
+        items: [{ productId, quantity: 1 }],
+        expiresAt: new Date(Date.now() + 3600_000),
+        expectedPrices: [],
+        placementId: '',
+      },
+      m,
+      o,
+      cb,
+    ),
   );
 
 /** The gRPC floor (grpc-floor.server.ts) at each hot concurrency: the same calls, answered with no work. */
@@ -137,7 +151,9 @@ async function measureMode(mode: string, target: { host: string; port: number; u
     await call((m, o, cb) => client.upsertProduct({ id: 'bench-hot', name: 'hot', priceMinor: 100, available: 1_000_000_000 }, m, o, cb));
     for (let i = 0; i < PRODUCTS; i += 200) {
       await Promise.all(
-        Array.from({ length: 200 }, (_, j) => call((m, o, cb) => client.upsertProduct({ id: `bench-${i + j}`, name: 'uniform', priceMinor: 100, available: 1_000_000 }, m, o, cb))),
+        Array.from({ length: 200 }, (_, j) =>
+          call((m, o, cb) => client.upsertProduct({ id: `bench-${i + j}`, name: 'uniform', priceMinor: 100, available: 1_000_000 }, m, o, cb)),
+        ),
       );
     }
     const reserve = reserveCall(client);
@@ -146,7 +162,9 @@ async function measureMode(mode: string, target: { host: string; port: number; u
       hot.push(await drive(`${mode}: Reserve, one hot product, c=${concurrency}`, concurrency, SECONDS * 1000, () => reserve('bench-hot')));
       console.log(formatRow(hot.at(-1)!));
     }
-    const uniform = await drive(`${mode}: Reserve, uniform ${PRODUCTS} products, c=${CONCURRENCY}`, CONCURRENCY, SECONDS * 1000, () => reserve(`bench-${Math.floor(Math.random() * PRODUCTS)}`));
+    const uniform = await drive(`${mode}: Reserve, uniform ${PRODUCTS} products, c=${CONCURRENCY}`, CONCURRENCY, SECONDS * 1000, () =>
+      reserve(`bench-${Math.floor(Math.random() * PRODUCTS)}`),
+    );
     console.log(formatRow(uniform));
     return { mode, hot, uniform };
   } finally {
@@ -170,13 +188,19 @@ async function main(): Promise<void> {
   const byMode = Object.fromEntries(modes.map((m) => [m.mode, m]));
   console.log('\nratios at concurrency 64 (targets: batched >= 1.0x raw one-row UPDATE, >= 5x locked, >= 10x optimistic)');
   for (const m of modes) {
-    console.log(`  ${m.mode.padEnd(10)} hot ${at64(m).perSecond.toFixed(0).padStart(6)}/s = ${(at64(m).perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE; uniform ${(m.uniform.perSecond / rawUniform!.perSecond).toFixed(2)}x raw random-row UPDATE`);
+    console.log(
+      `  ${m.mode.padEnd(10)} hot ${at64(m).perSecond.toFixed(0).padStart(6)}/s = ${(at64(m).perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE; uniform ${(m.uniform.perSecond / rawUniform!.perSecond).toFixed(2)}x raw random-row UPDATE`,
+    );
   }
   const floor64 = floor[HOT_CONCURRENCY.indexOf(64)]!;
-  console.log(`  gRPC floor ${floor64.perSecond.toFixed(0).padStart(6)}/s = ${(floor64.perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE: no Reserve over grpc-js on this box can pass it`);
+  console.log(
+    `  gRPC floor ${floor64.perSecond.toFixed(0).padStart(6)}/s = ${(floor64.perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE: no Reserve over grpc-js on this box can pass it`,
+  );
   if (byMode.batched) console.log(`  batched / gRPC floor hot: ${(at64(byMode.batched).perSecond / floor64.perSecond).toFixed(2)}x`);
-  if (byMode.batched && byMode.locked) console.log(`  batched / locked hot:     ${(at64(byMode.batched).perSecond / at64(byMode.locked).perSecond).toFixed(1)}x`);
-  if (byMode.batched && byMode.optimistic) console.log(`  batched / optimistic hot: ${(at64(byMode.batched).perSecond / at64(byMode.optimistic).perSecond).toFixed(1)}x`);
+  if (byMode.batched && byMode.locked)
+    console.log(`  batched / locked hot:     ${(at64(byMode.batched).perSecond / at64(byMode.locked).perSecond).toFixed(1)}x`);
+  if (byMode.batched && byMode.optimistic)
+    console.log(`  batched / optimistic hot: ${(at64(byMode.batched).perSecond / at64(byMode.optimistic).perSecond).toFixed(1)}x`);
   fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
   fs.writeFileSync(
     path.join(root, 'reports', 'bench-inventory.json'),

@@ -14,7 +14,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       INVENTORY_MYSQL_PORT: env.port(13306),
       INVENTORY_MYSQL_USER: env.string('orderflow'),
       INVENTORY_MYSQL_PASSWORD: env.string('orderflow'),
-      INVENTORY_MYSQL_DATABASE: z.string().regex(/^[A-Za-z0-9_]+$/).default('orderflow_inventory'),
+      INVENTORY_MYSQL_DATABASE: z
+        .string()
+        .regex(/^[A-Za-z0-9_]+$/)
+        .default('orderflow_inventory'),
       INVENTORY_MYSQL_POOL_MAX: env.int(16, 1),
       /** One host:port per independent Redis master; Redlock needs a majority of them. */
       INVENTORY_REDIS: env.hostPorts('127.0.0.1:16379'),

@@ -13,7 +13,10 @@ interface AdjustmentRow {
 }
 
 const failure = (promise: Promise<unknown>): Promise<ServiceError> =>
-  promise.then(() => Promise.reject(new Error('expected the call to fail')), (error: ServiceError) => error);
+  promise.then(
+    () => Promise.reject(new Error('expected the call to fail')),
+    (error: ServiceError) => error,
+  );
 
 describe('inventory AdjustStock (real MariaDB and Redis)', () => {
   let a: RunningInventory;
@@ -33,7 +36,10 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
   });
 
   const adjustments = (productId: string) =>
-    db.select<AdjustmentRow>('SELECT product_id, delta, reason, actor_id, available_after, version_after FROM stock_adjustments WHERE product_id = ? ORDER BY id', [productId]);
+    db.select<AdjustmentRow>(
+      'SELECT product_id, delta, reason, actor_id, available_after, version_after FROM stock_adjustments WHERE product_id = ? ORDER BY id',
+      [productId],
+    );
   const productOf = async (id: string) => (await a.api.getProducts({ productIds: [id] })).products[0] as inventoryV1.Product;
 
   it('when an admin adjusts stock, then available and received move by the delta and the adjustment is stored with its trimmed reason, actor and result', async () => {
@@ -47,7 +53,14 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
     expect(await productOf('adj-lamp')).toEqual(down.product);
     const rows = await adjustments('adj-lamp');
     expect(rows.map((r) => ({ ...r, delta: Number(r.delta), available_after: Number(r.available_after), version_after: Number(r.version_after) }))).toEqual([
-      { product_id: 'adj-lamp', delta: 15, reason: 'Lieferung eingetroffen – 入荷 🚚', actor_id: 'ops@example.com', available_after: 25, version_after: up.product!.version },
+      {
+        product_id: 'adj-lamp',
+        delta: 15,
+        reason: 'Lieferung eingetroffen – 入荷 🚚',
+        actor_id: 'ops@example.com',
+        available_after: 25,
+        version_after: up.product!.version,
+      },
       { product_id: 'adj-lamp', delta: -4, reason: 'damaged', actor_id: 'ops-2', available_after: 21, version_after: down.product!.version },
     ]);
   });
@@ -65,7 +78,11 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
     expect(await adjustments('adj-held')).toEqual([]);
 
     // Exactly down to zero is allowed.
-    expect((await a.api.adjustStock({ productId: 'adj-held', delta: -2, reason: 'recount', actorId: 'ops' })).product).toMatchObject({ available: 0, reserved: 3, received: 3 });
+    expect((await a.api.adjustStock({ productId: 'adj-held', delta: -2, reason: 'recount', actorId: 'ops' })).product).toMatchObject({
+      available: 0,
+      reserved: 3,
+      received: 3,
+    });
   });
 
   it('when the product is unknown or the input is bad, then it is NOT_FOUND or INVALID_ARGUMENT naming each field, and nothing is stored', async () => {
@@ -81,7 +98,7 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
     const ids = ['adj-race-0', 'adj-race-1', 'adj-race-2'];
     for (const id of ids) await a.api.upsertProduct({ id, name: id, priceMinor: 100, available: 30 });
     let seed = 7;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     /** Runs the adjustments, half on each instance; the deltas that were applied, per product. */
     const adjustAll = async (deltas: { productId: string; delta: number }[], label: string) => {
       const results = await Promise.allSettled(deltas.map((d, i) => (i % 2 ? a : b).api.adjustStock({ ...d, reason: `${label} ${i}`, actorId: 'ops' })));
@@ -92,7 +109,13 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
     const orders = Array.from({ length: 240 }, (_, i) => ({
       orderId: `adj-race-order-${i}`,
       // Mostly single-product (the batched path), some multi-product (the locked path).
-      items: i % 5 === 0 ? [{ productId: ids[0] as string, quantity: 1 }, { productId: ids[1 + (i % 2)] as string, quantity: 1 + rand(2) }] : [{ productId: ids[i % 3] as string, quantity: 1 + rand(3) }],
+      items:
+        i % 5 === 0
+          ? [
+              { productId: ids[0] as string, quantity: 1 },
+              { productId: ids[1 + (i % 2)] as string, quantity: 1 + rand(2) },
+            ]
+          : [{ productId: ids[i % 3] as string, quantity: 1 + rand(3) }],
       expiresAt: inMinutes(10),
     }));
     const [first, reserved] = await Promise.all([adjustAll(deltas, 'race'), tally(orders.map((order, i) => (i % 2 ? b : a).api.reserve(order)))]);
@@ -107,7 +130,10 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
     const reservations = reserved.ok.map((r) => r.reservation!);
     const [settled, second] = await Promise.all([
       tally(reservations.map((r, i) => (i % 3 === 0 ? a.api.release({ orderId: r.orderId, reason: 'cancelled' }) : b.api.commit({ orderId: r.orderId })))),
-      adjustAll(Array.from({ length: 30 }, (_, i) => ({ productId: ids[i % 3] as string, delta: i % 2 ? -1 : 2 })), 'later'),
+      adjustAll(
+        Array.from({ length: 30 }, (_, i) => ({ productId: ids[i % 3] as string, delta: i % 2 ? -1 : 2 })),
+        'later',
+      ),
     ]);
     expect(settled.codes).toEqual({});
 
@@ -122,7 +148,10 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
       expect(p.received).toBe(30 + mine.reduce((sum, d) => sum + d, 0));
       expect(p.available).toBeGreaterThanOrEqual(0);
       // The held stock is exactly what the answered reservations hold: the committed ones sold, the released ones back.
-      const sold = reservations.flatMap((r, i) => (i % 3 === 0 ? [] : r.items)).filter((item) => item.productId === p.id).reduce((sum, item) => sum + item.quantity, 0);
+      const sold = reservations
+        .flatMap((r, i) => (i % 3 === 0 ? [] : r.items))
+        .filter((item) => item.productId === p.id)
+        .reduce((sum, item) => sum + item.quantity, 0);
       expect({ reserved: p.reserved, sold: p.sold }).toEqual({ reserved: 0, sold });
     }
   });
@@ -137,7 +166,9 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
       await x.api.upsertProduct({ id: 'adj-paused', name: 'Paused', priceMinor: 100, available: 10 });
       const results = await Promise.allSettled([
         ...Array.from({ length: 8 }, (_, i) => (i % 2 ? x : y).api.adjustStock({ productId: 'adj-paused', delta: 3, reason: 'restock', actorId: 'ops' })),
-        ...Array.from({ length: 8 }, (_, i) => (i % 2 ? y : x).api.reserve({ orderId: `adj-paused-${i}`, items: [{ productId: 'adj-paused', quantity: 2 }], expiresAt: inMinutes(10) })),
+        ...Array.from({ length: 8 }, (_, i) =>
+          (i % 2 ? y : x).api.reserve({ orderId: `adj-paused-${i}`, items: [{ productId: 'adj-paused', quantity: 2 }], expiresAt: inMinutes(10) }),
+        ),
       ]);
       expect(seen.maxInside).toBeGreaterThan(1); // the lock really did expire under a paused holder
       const adjustedOk = results.slice(0, 8).filter((r) => r.status === 'fulfilled').length;

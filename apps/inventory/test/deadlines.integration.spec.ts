@@ -6,7 +6,7 @@ import { lockKey } from '../src/infrastructure/redis/redlock.stock-locks';
 import { inMinutes, RunningInventory, startInventory } from './support';
 
 /** The deadline of a call caps inventory's own waits (docs/operations.md, timeout chain). Real MariaDB and Redis. */
-describe('inventory under its caller\'s deadline', () => {
+describe("inventory under its caller's deadline", () => {
   let inv: RunningInventory;
   let redis: Redis[];
   beforeAll(async () => {
@@ -18,7 +18,7 @@ describe('inventory under its caller\'s deadline', () => {
     await inv.stop();
   });
 
-  it('when a Reserve waits for a lock held elsewhere and its caller gives it less than INVENTORY_LOCK_WAIT_MS, then it is ABORTED before the caller\'s deadline and holds nothing', async () => {
+  it("when a Reserve waits for a lock held elsewhere and its caller gives it less than INVENTORY_LOCK_WAIT_MS, then it is ABORTED before the caller's deadline and holds nothing", async () => {
     await inv.api.upsertProduct({ id: 'held-1', name: 'Held', priceMinor: 100, available: 5 });
     // Another holder has the product's lock (on every Redis master) for longer than the call lasts.
     for (const client of redis) await client.set(lockKey('held-1'), 'someone-else', 'PX', 10_000);

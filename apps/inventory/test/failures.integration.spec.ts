@@ -53,7 +53,10 @@ describe('inventory when Redis or MySQL goes away (real servers behind a TCP pro
       const deadline = Date.now() + 15_000;
       let product;
       while (!product) {
-        product = await inv.api.getProducts({ productIds: ['m-down'] }).then((r) => r.products[0], () => undefined);
+        product = await inv.api.getProducts({ productIds: ['m-down'] }).then(
+          (r) => r.products[0],
+          () => undefined,
+        );
         if (Date.now() > deadline) throw new Error('inventory did not recover after MySQL came back');
         if (!product) await new Promise((r) => setTimeout(r, 200));
       }

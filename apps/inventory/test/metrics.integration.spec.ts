@@ -27,7 +27,14 @@ describe('inventory /metrics after real calls (MariaDB, Redis)', () => {
     expect(await reserve('m-order-3', 'm-nothing', 1)).not.toBe('ok'); // not_found
     expect(await reserve('', 'm-lamp', 1)).not.toBe('ok'); // invalid
     // Two products: the locked path.
-    await inventory.api.reserve({ orderId: 'm-order-4', items: [{ productId: 'm-lamp', quantity: 1 }, { productId: 'm-desk', quantity: 1 }], expiresAt: inMinutes(10) });
+    await inventory.api.reserve({
+      orderId: 'm-order-4',
+      items: [
+        { productId: 'm-lamp', quantity: 1 },
+        { productId: 'm-desk', quantity: 1 },
+      ],
+      expiresAt: inMinutes(10),
+    });
 
     const metrics: MetricsScrape = await scrapeMetrics(url);
     const outcome = (name: string) => metrics.value('orderflow_inventory_reservations_total', { outcome: name });
@@ -43,8 +50,17 @@ describe('inventory /metrics after real calls (MariaDB, Redis)', () => {
     expect(metrics.value('orderflow_inventory_lock_wait_seconds_count')).toBeGreaterThanOrEqual(3); // 2 upserts, the reserves that got to the lock
 
     const reserveCalls = (code: string) =>
-      metrics.value('orderflow_grpc_server_handled_total', { grpc_service: 'orderflow.inventory.v1.InventoryService', grpc_method: 'Reserve', grpc_code: code });
-    expect({ ok: reserveCalls('OK'), short: reserveCalls('FAILED_PRECONDITION'), unknown: reserveCalls('NOT_FOUND'), bad: reserveCalls('INVALID_ARGUMENT') }).toEqual({
+      metrics.value('orderflow_grpc_server_handled_total', {
+        grpc_service: 'orderflow.inventory.v1.InventoryService',
+        grpc_method: 'Reserve',
+        grpc_code: code,
+      });
+    expect({
+      ok: reserveCalls('OK'),
+      short: reserveCalls('FAILED_PRECONDITION'),
+      unknown: reserveCalls('NOT_FOUND'),
+      bad: reserveCalls('INVALID_ARGUMENT'),
+    }).toEqual({
       ok: 3,
       short: 1,
       unknown: 1,

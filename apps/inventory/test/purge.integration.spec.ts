@@ -24,13 +24,17 @@ describe('retention purge of settled reservations (real MariaDB and Redis)', () 
   const sql = async <T>(statement: string, values: unknown[] = []) => rowsOf<T>((await pool.run([{ sql: statement, values }]))[0]);
   const age = (orderIds: string[], days: number) => sql(`UPDATE reservations SET updated_at = NOW(3) - INTERVAL ? DAY WHERE order_id IN (?)`, [days, orderIds]);
   const reservationsOf = async (prefix: string) =>
-    (await sql<{ order_id: string; status: string }>(`SELECT order_id, status FROM reservations WHERE order_id LIKE ? ORDER BY order_id`, [`${prefix}%`])).map((r) => `${r.order_id}:${r.status}`);
-  const itemsOf = async (prefix: string) => Number((await sql<{ n: string | number }>(`SELECT COUNT(*) AS n FROM reservation_items WHERE order_id LIKE ?`, [`${prefix}%`]))[0]!.n);
+    (await sql<{ order_id: string; status: string }>(`SELECT order_id, status FROM reservations WHERE order_id LIKE ? ORDER BY order_id`, [`${prefix}%`])).map(
+      (r) => `${r.order_id}:${r.status}`,
+    );
+  const itemsOf = async (prefix: string) =>
+    Number((await sql<{ n: string | number }>(`SELECT COUNT(*) AS n FROM reservation_items WHERE order_id LIKE ?`, [`${prefix}%`]))[0]!.n);
   const stock = async (id: string) => {
     const p = (await inv.api.getProducts({ productIds: [id] })).products[0]!;
     return { available: p.available, reserved: p.reserved, sold: p.sold };
   };
-  const reserve = (orderId: string, productId: string, quantity = 1) => inv.api.reserve({ orderId, items: [{ productId, quantity }], expiresAt: inMinutes(10) });
+  const reserve = (orderId: string, productId: string, quantity = 1) =>
+    inv.api.reserve({ orderId, items: [{ productId, quantity }], expiresAt: inMinutes(10) });
 
   it('when committed and released reservations are older than the retention, then they and their items go; recent ones and any still RESERVED stay, and stock does not move', async () => {
     await inv.api.upsertProduct({ id: 'purge-1', name: 'purge-1', priceMinor: 100, available: 100 });

@@ -9,7 +9,9 @@ describe('two inventory replicas and one hot product (real MariaDB and Redis)', 
   let b: RunningInventory;
   beforeAll(async () => {
     a = await startInventory({ env: { INVENTORY_RESERVE_MODE: 'batched' } });
-    b = await startInventory({ env: { INVENTORY_RESERVE_MODE: 'batched', INVENTORY_MYSQL_DATABASE: a.config.mysql.database, INVENTORY_MIGRATE_ON_START: 'false' } });
+    b = await startInventory({
+      env: { INVENTORY_RESERVE_MODE: 'batched', INVENTORY_MYSQL_DATABASE: a.config.mysql.database, INVENTORY_MIGRATE_ON_START: 'false' },
+    });
     await a.api.upsertProduct({ id: 'fair', name: 'Hot', priceMinor: 100, available: 10_000_000 });
   });
   afterAll(async () => {

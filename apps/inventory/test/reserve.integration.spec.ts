@@ -2,8 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
 import { expectConserved, inMinutes, RunningInventory, startInventory } from './support';
 
-const { RESERVATION_STATUS_RESERVED: RESERVED, RESERVATION_STATUS_COMMITTED: COMMITTED, RESERVATION_STATUS_RELEASED: RELEASED } =
-  inventoryV1.ReservationStatus;
+const { RESERVATION_STATUS_RESERVED: RESERVED, RESERVATION_STATUS_COMMITTED: COMMITTED, RESERVATION_STATUS_RELEASED: RELEASED } = inventoryV1.ReservationStatus;
 
 describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redis)', () => {
   let inv: RunningInventory;
@@ -29,11 +28,24 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     await product('sum-2', 10);
     const { reservation } = await inv.api.reserve({
       orderId: 'o-sum',
-      items: [{ productId: 'sum-2', quantity: 1 }, { productId: 'sum-1', quantity: 2 }, { productId: 'sum-1', quantity: 3 }],
+      items: [
+        { productId: 'sum-2', quantity: 1 },
+        { productId: 'sum-1', quantity: 2 },
+        { productId: 'sum-1', quantity: 3 },
+      ],
       expiresAt: inMinutes(10),
     });
-    expect(reservation).toMatchObject({ status: RESERVED, items: [{ productId: 'sum-1', quantity: 5 }, { productId: 'sum-2', quantity: 1 }] });
-    expect((await get('sum-1', 'sum-2')).map((p) => [p.id, p.available, p.reserved])).toEqual([['sum-1', 5, 5], ['sum-2', 9, 1]]);
+    expect(reservation).toMatchObject({
+      status: RESERVED,
+      items: [
+        { productId: 'sum-1', quantity: 5 },
+        { productId: 'sum-2', quantity: 1 },
+      ],
+    });
+    expect((await get('sum-1', 'sum-2')).map((p) => [p.id, p.available, p.reserved])).toEqual([
+      ['sum-1', 5, 5],
+      ['sum-2', 9, 1],
+    ]);
   });
 
   it('when one item is short, then nothing is reserved and the error names each short product with what is available', async () => {
@@ -41,7 +53,15 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     await product('aon-2', 1);
     await product('aon-3', 0);
     const error = await inv.api
-      .reserve({ orderId: 'o-aon', items: [{ productId: 'aon-1', quantity: 5 }, { productId: 'aon-2', quantity: 2 }, { productId: 'aon-3', quantity: 1 }], expiresAt: inMinutes(10) })
+      .reserve({
+        orderId: 'o-aon',
+        items: [
+          { productId: 'aon-1', quantity: 5 },
+          { productId: 'aon-2', quantity: 2 },
+          { productId: 'aon-3', quantity: 1 },
+        ],
+        expiresAt: inMinutes(10),
+      })
       .catch((e) => e);
     expect(error.code).toBe(status.FAILED_PRECONDITION);
     expect(errorDetails.readInsufficientStock(error.metadata)).toEqual([
@@ -53,14 +73,29 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     // The refused order id is not burnt: once stock allows, the same id reserves.
     await product('aon-2', 5);
     await product('aon-3', 5);
-    const retried = await inv.api.reserve({ orderId: 'o-aon', items: [{ productId: 'aon-1', quantity: 5 }, { productId: 'aon-2', quantity: 2 }, { productId: 'aon-3', quantity: 1 }], expiresAt: inMinutes(10) });
+    const retried = await inv.api.reserve({
+      orderId: 'o-aon',
+      items: [
+        { productId: 'aon-1', quantity: 5 },
+        { productId: 'aon-2', quantity: 2 },
+        { productId: 'aon-3', quantity: 1 },
+      ],
+      expiresAt: inMinutes(10),
+    });
     expect(retried.reservation?.status).toBe(RESERVED);
   });
 
   it('when a product is unknown, then Reserve is NOT_FOUND naming it and nothing changes', async () => {
     await product('nf-1', 3);
     const error = await inv.api
-      .reserve({ orderId: 'o-nf', items: [{ productId: 'nf-1', quantity: 1 }, { productId: 'nf-missing', quantity: 1 }], expiresAt: inMinutes(10) })
+      .reserve({
+        orderId: 'o-nf',
+        items: [
+          { productId: 'nf-1', quantity: 1 },
+          { productId: 'nf-missing', quantity: 1 },
+        ],
+        expiresAt: inMinutes(10),
+      })
       .catch((e) => e);
     expect(error.code).toBe(status.NOT_FOUND);
     expect(error.details).toContain('nf-missing');
@@ -117,14 +152,25 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     await product('price-1', 10, 500);
     await product('price-2', 10, 700);
     const single = await inv.api
-      .reserve({ orderId: 'o-price-1', items: [{ productId: 'price-1', quantity: 1 }], expiresAt: inMinutes(10), expectedPrices: [{ productId: 'price-1', unitPriceMinor: 450 }] })
+      .reserve({
+        orderId: 'o-price-1',
+        items: [{ productId: 'price-1', quantity: 1 }],
+        expiresAt: inMinutes(10),
+        expectedPrices: [{ productId: 'price-1', unitPriceMinor: 450 }],
+      })
       .catch((e) => e);
     const several = await inv.api
       .reserve({
         orderId: 'o-price-2',
-        items: [{ productId: 'price-1', quantity: 1 }, { productId: 'price-2', quantity: 1 }],
+        items: [
+          { productId: 'price-1', quantity: 1 },
+          { productId: 'price-2', quantity: 1 },
+        ],
         expiresAt: inMinutes(10),
-        expectedPrices: [{ productId: 'price-1', unitPriceMinor: 500 }, { productId: 'price-2', unitPriceMinor: 650 }],
+        expectedPrices: [
+          { productId: 'price-1', unitPriceMinor: 500 },
+          { productId: 'price-2', unitPriceMinor: 650 },
+        ],
       })
       .catch((e) => e);
     for (const [error, mismatch] of [
@@ -135,9 +181,17 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
       expect(errorDetails.errorReason(error.metadata)).toBe('price-changed');
       expect(errorDetails.readPriceMismatches(error.metadata)).toEqual([mismatch]);
     }
-    expect((await get('price-1', 'price-2')).map((p) => [p.available, p.reserved])).toEqual([[10, 0], [10, 0]]);
+    expect((await get('price-1', 'price-2')).map((p) => [p.available, p.reserved])).toEqual([
+      [10, 0],
+      [10, 0],
+    ]);
     // The same orders at the right prices go through.
-    await inv.api.reserve({ orderId: 'o-price-1', items: [{ productId: 'price-1', quantity: 1 }], expiresAt: inMinutes(10), expectedPrices: [{ productId: 'price-1', unitPriceMinor: 500 }] });
+    await inv.api.reserve({
+      orderId: 'o-price-1',
+      items: [{ productId: 'price-1', quantity: 1 }],
+      expiresAt: inMinutes(10),
+      expectedPrices: [{ productId: 'price-1', unitPriceMinor: 500 }],
+    });
     expect((await get('price-1'))[0]).toMatchObject({ available: 9, reserved: 1 });
   });
 
@@ -145,7 +199,12 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     await product('price-hot', 50, 900);
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
-        inv.api.reserve({ orderId: `o-ph-${i}`, items: [{ productId: 'price-hot', quantity: 1 }], expiresAt: inMinutes(10), expectedPrices: [{ productId: 'price-hot', unitPriceMinor: i % 4 === 0 ? 800 : 900 }] }),
+        inv.api.reserve({
+          orderId: `o-ph-${i}`,
+          items: [{ productId: 'price-hot', quantity: 1 }],
+          expiresAt: inMinutes(10),
+          expectedPrices: [{ productId: 'price-hot', unitPriceMinor: i % 4 === 0 ? 800 : 900 }],
+        }),
       ),
     );
     const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, errorDetails.errorReason((r.reason as { metadata: never }).metadata)]] : []));

@@ -16,7 +16,9 @@ describe('inventory as a process, called by standard gRPC tools', () => {
   let service: ChildProcess;
   const url = (method: string) => `http://127.0.0.1:${port}/${method}`;
   const curl = async (method: string, body: unknown, extra: string[] = []) => {
-    const { stdout } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...extra, '-d', JSON.stringify(body), url(method)], { cwd: root });
+    const { stdout } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...extra, '-d', JSON.stringify(body), url(method)], {
+      cwd: root,
+    });
     return JSON.parse(stdout);
   };
 
@@ -36,7 +38,9 @@ describe('inventory as a process, called by standard gRPC tools', () => {
     });
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const health = await curl('grpc.health.v1.Health/Check', {}, ['--schema', path.join(healthProto, 'proto', 'health', 'v1', 'health.proto')]).catch(() => undefined);
+      const health = await curl('grpc.health.v1.Health/Check', {}, ['--schema', path.join(healthProto, 'proto', 'health', 'v1', 'health.proto')]).catch(
+        () => undefined,
+      );
       if (health?.status === 'SERVING') break;
       if (Date.now() > deadline) throw new Error('inventory did not become healthy');
       await new Promise((r) => setTimeout(r, 250));

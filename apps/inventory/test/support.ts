@@ -28,7 +28,12 @@ export function testConfig(env: Record<string, string> = {}): InventoryConfig {
   });
 }
 
-type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: { deadline: Date },
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
 
 /** A promise-returning view of the generated client, with a deadline on every call. */
 export function promisify(client: inventoryV1.InventoryServiceClient) {
@@ -68,7 +73,11 @@ export async function startInventory(
   options: { env?: Record<string, string>; hooks?: StoreHooks; decorateUseCases?: InventoryOptions['decorateUseCases'] } = {},
 ): Promise<RunningInventory> {
   const config = testConfig(options.env);
-  const app = createInventoryApp(config, { hooks: options.hooks, decorateUseCases: options.decorateUseCases, logger: createLogger('inventory-test', 'silent') });
+  const app = createInventoryApp(config, {
+    hooks: options.hooks,
+    decorateUseCases: options.decorateUseCases,
+    logger: createLogger('inventory-test', 'silent'),
+  });
   await app.lifecycle.start();
   const address = `127.0.0.1:${app.grpc.boundPort}`;
   const client = new inventoryV1.InventoryServiceClient(address, credentials.createInsecure());

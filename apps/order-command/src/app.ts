@@ -84,7 +84,10 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   // Entry points and the use cases they drive.
   const relay = new OutboxRelay({
     store: outboxStore,
-    publisher: new JetStreamEventPublisher(() => nats.jetStream, () => counters.outboxPublished.inc()),
+    publisher: new JetStreamEventPublisher(
+      () => nats.jetStream,
+      () => counters.outboxPublished.inc(),
+    ),
     logger,
     ...config.outbox,
     hooks: options.relayHooks,

@@ -37,14 +37,20 @@ describe('order-command config', () => {
     expect(config.inventory.deadlineMs).toBeLessThan(5_000);
   });
 
-  it('when IDEMPOTENCY_WAIT_MS is not shorter than the gateway\'s DOWNSTREAM_DEADLINE_MS, then start-up fails naming both', () => {
+  it("when IDEMPOTENCY_WAIT_MS is not shorter than the gateway's DOWNSTREAM_DEADLINE_MS, then start-up fails naming both", () => {
     expect(() => loadConfig({ IDEMPOTENCY_WAIT_MS: '5000', DOWNSTREAM_DEADLINE_MS: '5000' })).toThrow(ConfigError);
-    expect(() => loadConfig({ IDEMPOTENCY_WAIT_MS: '5000', DOWNSTREAM_DEADLINE_MS: '5000' })).toThrow(/IDEMPOTENCY_WAIT_MS \(5000 ms\) must be shorter than DOWNSTREAM_DEADLINE_MS \(5000 ms\)/);
+    expect(() => loadConfig({ IDEMPOTENCY_WAIT_MS: '5000', DOWNSTREAM_DEADLINE_MS: '5000' })).toThrow(
+      /IDEMPOTENCY_WAIT_MS \(5000 ms\) must be shorter than DOWNSTREAM_DEADLINE_MS \(5000 ms\)/,
+    );
     expect(() => loadConfig({ IDEMPOTENCY_WAIT_MS: '5000', DOWNSTREAM_DEADLINE_MS: '8000' })).not.toThrow();
   });
 
-  it('when INVENTORY_DEADLINE_MS outlasts the gateway\'s deadline or PENDING_TIMEOUT_MS, then start-up fails naming both', () => {
-    expect(() => loadConfig({ INVENTORY_DEADLINE_MS: '6000' })).toThrow(/INVENTORY_DEADLINE_MS \(6000 ms\) must be shorter than DOWNSTREAM_DEADLINE_MS \(5000 ms\)/);
-    expect(() => loadConfig({ INVENTORY_DEADLINE_MS: '3000', PENDING_TIMEOUT_MS: '2000' })).toThrow(/INVENTORY_DEADLINE_MS \(3000 ms\) must be shorter than PENDING_TIMEOUT_MS \(2000 ms\)/);
+  it("when INVENTORY_DEADLINE_MS outlasts the gateway's deadline or PENDING_TIMEOUT_MS, then start-up fails naming both", () => {
+    expect(() => loadConfig({ INVENTORY_DEADLINE_MS: '6000' })).toThrow(
+      /INVENTORY_DEADLINE_MS \(6000 ms\) must be shorter than DOWNSTREAM_DEADLINE_MS \(5000 ms\)/,
+    );
+    expect(() => loadConfig({ INVENTORY_DEADLINE_MS: '3000', PENDING_TIMEOUT_MS: '2000' })).toThrow(
+      /INVENTORY_DEADLINE_MS \(3000 ms\) must be shorter than PENDING_TIMEOUT_MS \(2000 ms\)/,
+    );
   });
 });

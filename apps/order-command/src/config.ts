@@ -11,10 +11,20 @@ const roleList = z
   .string()
   .default(ORDER_COMMAND_ROLES.join(','))
   .transform((value, ctx) => {
-    const roles = [...new Set(value.split(',').map((r) => r.trim()).filter(Boolean))];
+    const roles = [
+      ...new Set(
+        value
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean),
+      ),
+    ];
     const unknown = roles.filter((r) => !(ORDER_COMMAND_ROLES as readonly string[]).includes(r));
     if (roles.length === 0 || unknown.length > 0) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must list one or more of ${ORDER_COMMAND_ROLES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `must list one or more of ${ORDER_COMMAND_ROLES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+      });
       return z.NEVER;
     }
     return roles as OrderCommandRole[];

@@ -150,7 +150,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
   const keyOf = (customerId: string, key: string) => a.app.repository.findIdempotency(customerId, key);
   const reason = (error: unknown) => errorDetails.errorReason((error as ServiceError).metadata);
 
-  it('when the replica placing an order is killed (SIGKILL) after reserving, then the repeat on another replica takes the placement over at once: one order, the dead claim FAILED with its release, inventory holding the new order\'s units', async () => {
+  it("when the replica placing an order is killed (SIGKILL) after reserving, then the repeat on another replica takes the placement over at once: one order, the dead claim FAILED with its release, inventory holding the new order's units", async () => {
     await product('killed-p', 10);
     const child: ChildProcess = spawn(process.execPath, typescriptNodeArgs(path.join(__dirname, 'fixtures', 'stalling-order-command.ts')), {
       env: { ...process.env, ...env, ORDER_COMMAND_ROLES: 'api', ORDER_MIGRATE_ON_START: 'false' },
@@ -200,7 +200,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     }
   });
 
-  it('when the owner of a claim is alive and slow, then a duplicate on another replica still gets idempotency-key-in-flight, and the first call\'s order stands', async () => {
+  it("when the owner of a claim is alive and slow, then a duplicate on another replica still gets idempotency-key-in-flight, and the first call's order stands", async () => {
     await product('slow-p', 10);
     const complete = new Gates();
     complete.hold('key-sam');
@@ -227,7 +227,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     }
   });
 
-  it('when the owner is alive but its lock connection is gone (taken for dead) and the takeover fails its claim first, then the owner\'s completion is refused: one order, the owner\'s stock given back', async () => {
+  it("when the owner is alive but its lock connection is gone (taken for dead) and the takeover fails its claim first, then the owner's completion is refused: one order, the owner's stock given back", async () => {
     await product('lost-lock-p', 10);
     const complete = new Gates();
     complete.hold('key-lee');
@@ -257,7 +257,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     }
   });
 
-  it('when the owner taken for dead completes its order just before the takeover\'s guarded fail, then nothing is failed: the repeat replays the owner\'s order', async () => {
+  it("when the owner taken for dead completes its order just before the takeover's guarded fail, then nothing is failed: the repeat replays the owner's order", async () => {
     await product('late-fail-p', 10);
     const complete = new Gates();
     complete.hold('key-lou');
@@ -286,7 +286,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     }
   });
 
-  it('when takeovers race their owners\' completions on many keys at once, then each key ends with exactly one order and stock held once per key', async () => {
+  it("when takeovers race their owners' completions on many keys at once, then each key ends with exactly one order and stock held once per key", async () => {
     await product('race-p', 100);
     const complete = new Gates();
     const keys = Array.from({ length: 12 }, (_, i) => i);
@@ -343,7 +343,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     }
   });
 
-  it('when the server drops an instance\'s lock connection (KILL), then the instance takes its lock again on a new connection and still names itself on claims; once stopped, it is gone', async () => {
+  it("when the server drops an instance's lock connection (KILL), then the instance takes its lock again on a new connection and still names itself on claims; once stopped, it is gone", async () => {
     const b = await startReplicaB({});
     try {
       const shard = new ShardRouter(shardMapFromConfig(undefined, env.ORDER_SHARDS!.split(',').length)).shardForCustomer('kai');

@@ -25,14 +25,26 @@ describe('order-command /metrics after real calls (MariaDB x2, NATS and the inve
     for (;;) {
       const metrics = await scrapeMetrics(url);
       if (check(metrics)) return metrics;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${metrics.text.split('\n').filter((l) => l.startsWith('orderflow_')).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}:\n${metrics.text
+            .split('\n')
+            .filter((l) => l.startsWith('orderflow_'))
+            .join('\n')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
 
   it('when an order is placed, relayed, then cancelled while inventory is down, then backlog, published events and owed settlements follow', async () => {
     await inventory.api.upsertProduct({ id: 'metrics-p', name: 'P', priceMinor: 500, available: 10 });
-    const { order } = await oc.api.placeOrder({ customerId: 'mia', idempotencyKey: '', items: [{ productId: 'metrics-p', quantity: 1, unitPriceMinor: 500 }], address: 'A', paymentMethod: 'card' });
+    const { order } = await oc.api.placeOrder({
+      customerId: 'mia',
+      idempotencyKey: '',
+      items: [{ productId: 'metrics-p', quantity: 1, unitPriceMinor: 500 }],
+      address: 'A',
+      paymentMethod: 'card',
+    });
 
     let metrics = await scrapeMetrics(url);
     expect(metrics.value('orderflow_outbox_backlog')).toBe(1);
@@ -48,7 +60,10 @@ describe('order-command /metrics after real calls (MariaDB x2, NATS and the inve
     inventoryStopped = true;
     await oc.api.cancelOrder({ orderId: order!.id, actor: customer('mia') });
     // The counter moves on the JetStream ack, the backlog when the mark commits a moment later: wait for both.
-    metrics = await until('the cancel event to be published and marked sent', (m) => m.value('orderflow_outbox_published_total') === 2 && m.value('orderflow_outbox_backlog') === 0);
+    metrics = await until(
+      'the cancel event to be published and marked sent',
+      (m) => m.value('orderflow_outbox_published_total') === 2 && m.value('orderflow_outbox_backlog') === 0,
+    );
     expect(metrics.value('orderflow_order_settlements_pending')).toBe(1);
     expect(metrics.value('orderflow_grpc_server_handled_total', { grpc_method: 'CancelOrder', grpc_code: 'OK' })).toBe(1);
   });

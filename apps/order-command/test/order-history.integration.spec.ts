@@ -18,7 +18,15 @@ describe('order history: who changed an order, when and why (real MariaDB x2 and
   beforeAll(() => run.inventory.api.upsertProduct({ id: 'hist-p', name: 'H', priceMinor: 300, available: 1_000 }));
 
   const place = async (customerId: string, idempotencyKey = '') =>
-    (await run.oc.api.placeOrder({ customerId, idempotencyKey, items: [{ productId: 'hist-p', quantity: 1, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' })).order!;
+    (
+      await run.oc.api.placeOrder({
+        customerId,
+        idempotencyKey,
+        items: [{ productId: 'hist-p', quantity: 1, unitPriceMinor: 300 }],
+        address: 'A',
+        paymentMethod: 'card',
+      })
+    ).order!;
   const history = (orderId: string, actor: orderV1.Actor) => run.oc.api.getOrderHistory({ orderId, actor });
   /** [version, status, actor kind, actor id, reason] per entry. */
   const rowsOf = (entries: orderV1.OrderHistoryEntry[]) => entries.map((e) => [e.version, e.status, e.actorKind, e.actorId, e.reason]);
@@ -89,7 +97,13 @@ describe('order history: who changed an order, when and why (real MariaDB x2 and
 
   it('when a keyed placement was refused (the order is FAILED, internal), then its history is NOT_FOUND, even for an admin', async () => {
     const refused = await run.oc.api
-      .placeOrder({ customerId: 'milo', idempotencyKey: 'too-many', items: [{ productId: 'hist-p', quantity: 1_000, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' })
+      .placeOrder({
+        customerId: 'milo',
+        idempotencyKey: 'too-many',
+        items: [{ productId: 'hist-p', quantity: 1_000, unitPriceMinor: 300 }],
+        address: 'A',
+        paymentMethod: 'card',
+      })
       .catch((e) => e);
     expect(errorDetails.errorReason(refused.metadata)).toBe('insufficient-stock');
     const failedIds: string[] = [];
@@ -147,10 +161,18 @@ describe('migration 0003-order-history-actor on a shard with history written bef
             sql: `INSERT INTO order_history (order_id, version, status, event_id, occurred_at) VALUES (?, ?, ?, ?, ?)`,
             values: [event.order.id, event.order.version, event.order.status, event.eventId, toSqlDateTime(now)],
           },
-          { sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES (?, ?, ?, ?, ?)`, values: [event.eventId, event.order.id, subject, payload, toSqlDateTime(now)] },
+          {
+            sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES (?, ?, ?, ?, ?)`,
+            values: [event.eventId, event.order.id, subject, payload, toSqlDateTime(now)],
+          },
         ]);
       };
-      const event = (id: string, kind: OrderEventRecord['kind'], status: Order['status'], version: number) => ({ eventId: randomUUID(), kind, order: order(id, status, version), occurredAt: now });
+      const event = (id: string, kind: OrderEventRecord['kind'], status: Order['status'], version: number) => ({
+        eventId: randomUUID(),
+        kind,
+        order: order(id, status, version),
+        occurredAt: now,
+      });
       await write(event('1', 'placed', 'RESERVED', 1));
       await write(event('1', 'paid', 'PAID', 2));
       await write(event('1', 'shipped', 'SHIPPED', 3));

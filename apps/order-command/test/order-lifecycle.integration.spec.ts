@@ -11,7 +11,13 @@ describe('order state changes (real MariaDB x2, NATS and the inventory process)'
   const stockOf = async (id: string) => (await run.inventory.api.getProducts({ productIds: [id] })).products[0]!;
   async function placed(customerId: string, productId: string, quantity = 2) {
     await run.inventory.api.upsertProduct({ id: productId, name: productId, priceMinor: 300, available: 10 });
-    const { order } = await run.oc.api.placeOrder({ customerId, idempotencyKey: '', items: [{ productId, quantity, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' });
+    const { order } = await run.oc.api.placeOrder({
+      customerId,
+      idempotencyKey: '',
+      items: [{ productId, quantity, unitPriceMinor: 300 }],
+      address: 'A',
+      paymentMethod: 'card',
+    });
     return order!;
   }
 
@@ -47,7 +53,7 @@ describe('order state changes (real MariaDB x2, NATS and the inventory process)'
     expect(await stockOf('wrong-p')).toMatchObject({ available: 10, reserved: 0, sold: 0 });
   });
 
-  it("when another customer reads or changes an order, then it is NOT_FOUND; a customer cannot ship", async () => {
+  it('when another customer reads or changes an order, then it is NOT_FOUND; a customer cannot ship', async () => {
     const order = await placed('liam', 'owner-p');
     for (const call of [
       () => run.oc.api.getOrder({ orderId: order.id, actor: customer('mallory') }),
@@ -112,7 +118,13 @@ describe('order state changes (real MariaDB x2, NATS and the inventory process)'
         if (events.length >= 3) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(events.map((e) => [e.version, e.order?.status, Object.keys(e).find((k) => ['placed', 'paid', 'shipped'].includes(k) && e[k as keyof orderV1.OrderEvent])])).toEqual([
+      expect(
+        events.map((e) => [
+          e.version,
+          e.order?.status,
+          Object.keys(e).find((k) => ['placed', 'paid', 'shipped'].includes(k) && e[k as keyof orderV1.OrderEvent]),
+        ]),
+      ).toEqual([
         [1, S.ORDER_STATUS_RESERVED, 'placed'],
         [2, S.ORDER_STATUS_PAID, 'paid'],
         [3, S.ORDER_STATUS_SHIPPED, 'shipped'],

@@ -79,7 +79,9 @@ async function insertEvents(shard: number, count: number): Promise<string[]> {
     ).finish();
     values.push(eventId, orderId, orderEventSubject('placed', PREFIX), Buffer.from(payload));
   });
-  await pools[shard]!.run([{ sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES ${eventIds.map(() => '(?, ?, ?, ?, NOW(3))').join(', ')}`, values }]);
+  await pools[shard]!.run([
+    { sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES ${eventIds.map(() => '(?, ?, ?, ?, NOW(3))').join(', ')}`, values },
+  ]);
   return eventIds;
 }
 
@@ -156,7 +158,7 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
     for (const target of targets) await dropDatabase(target);
   });
 
-  it('when rows are in both shards\' outboxes, then the relay publishes each exactly once and marks each sent', async () => {
+  it("when rows are in both shards' outboxes, then the relay publishes each exactly once and marks each sent", async () => {
     const inserted = [...(await insertEvents(0, 30)), ...(await insertEvents(1, 20))];
     const publisher = new CountingPublisher(new JetStreamPublisher(await openConnection()));
     const relay = createRelay({ publisher });

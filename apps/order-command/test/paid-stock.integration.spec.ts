@@ -61,18 +61,35 @@ describe('a paid order keeps its stock when inventory is unreachable past the re
     cutBeforePaidIsStored = false;
     await proxy.restore();
     // Order-command's channel to inventory is working again before the next test.
-    await eventually(() => oc.api.getOrder({ orderId: '1', actor: customer('probe') }), async () => {
-      await inventory.api.upsertProduct({ id: 'probe', name: 'probe', priceMinor: 1, available: 1 });
-      const probe = await oc.api.placeOrder({ customerId: 'probe', idempotencyKey: '', items: [{ productId: 'probe', quantity: 1, unitPriceMinor: 1 }], address: 'A', paymentMethod: 'card' }).catch(() => undefined);
-      if (probe) await oc.api.cancelOrder({ orderId: probe.order!.id, actor: customer('probe') });
-      return probe !== undefined;
-    });
+    await eventually(
+      () => oc.api.getOrder({ orderId: '1', actor: customer('probe') }),
+      async () => {
+        await inventory.api.upsertProduct({ id: 'probe', name: 'probe', priceMinor: 1, available: 1 });
+        const probe = await oc.api
+          .placeOrder({
+            customerId: 'probe',
+            idempotencyKey: '',
+            items: [{ productId: 'probe', quantity: 1, unitPriceMinor: 1 }],
+            address: 'A',
+            paymentMethod: 'card',
+          })
+          .catch(() => undefined);
+        if (probe) await oc.api.cancelOrder({ orderId: probe.order!.id, actor: customer('probe') });
+        return probe !== undefined;
+      },
+    );
   });
 
   const stockOf = async (id: string) => (await inventory.api.getProducts({ productIds: [id] })).products[0]!;
   async function placed(customerId: string, productId: string, quantity: number) {
     await inventory.api.upsertProduct({ id: productId, name: productId, priceMinor: 300, available: 10 });
-    const { order } = await oc.api.placeOrder({ customerId, idempotencyKey: '', items: [{ productId, quantity, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' });
+    const { order } = await oc.api.placeOrder({
+      customerId,
+      idempotencyKey: '',
+      items: [{ productId, quantity, unitPriceMinor: 300 }],
+      address: 'A',
+      paymentMethod: 'card',
+    });
     return order!;
   }
   /** Past the order's expiry plus the grace, and a few of inventory's sweeps after that. */
@@ -89,7 +106,10 @@ describe('a paid order keeps its stock when inventory is unreachable past the re
     expect(await stockOf('paid-cut-p')).toMatchObject({ available: 7, reserved: 3, sold: 0 });
 
     await proxy.restore();
-    await eventually(() => oc.app.sweeper.sweep(), async () => (await stockOf('paid-cut-p')).sold === 3);
+    await eventually(
+      () => oc.app.sweeper.sweep(),
+      async () => (await stockOf('paid-cut-p')).sold === 3,
+    );
     expect(await stockOf('paid-cut-p')).toMatchObject({ available: 7, reserved: 0, sold: 3 });
     expect((await oc.api.getOrder({ orderId: order.id, actor: customer('paula') })).order).toMatchObject({ status: S.ORDER_STATUS_PAID });
   });
@@ -104,7 +124,10 @@ describe('a paid order keeps its stock when inventory is unreachable past the re
 
     await pastTheGrace(order);
     await proxy.restore();
-    await eventually(() => oc.app.sweeper.sweep(), async () => (await oc.app.repository.countUnsettled()) === 0);
+    await eventually(
+      () => oc.app.sweeper.sweep(),
+      async () => (await oc.app.repository.countUnsettled()) === 0,
+    );
     expect((await oc.api.getOrder({ orderId: order.id, actor: customer('quinn') })).order).toMatchObject({ status: S.ORDER_STATUS_EXPIRED });
     expect(await stockOf('pay-cut-p')).toMatchObject({ available: 10, reserved: 0, sold: 0 });
   });

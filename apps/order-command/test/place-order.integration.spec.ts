@@ -29,9 +29,7 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
       for (const [i, { order }] of placed.entries()) {
         const shard = router.shardForBucket(decodeOrderId(order!.id).bucket);
         expect(shard).toBe(router.shardForCustomer(customers[i]!));
-        const found = await Promise.all(
-          dbs.map((db) => db.select<{ n: string }>('SELECT COUNT(*) AS n FROM orders WHERE id = ?', [order!.id])),
-        );
+        const found = await Promise.all(dbs.map((db) => db.select<{ n: string }>('SELECT COUNT(*) AS n FROM orders WHERE id = ?', [order!.id])));
         expect(found.map(([row]) => Number(row!.n))).toEqual(dbs.map((_, s) => (s === shard ? 1 : 0)));
         serversUsed.add(run.oc.config.shards[shard]!.port);
       }
@@ -66,7 +64,13 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     try {
       await product('wake-p', 5);
       const started = Date.now();
-      const placed = await apiOnly.api.placeOrder({ customerId: 'wendy', idempotencyKey: '', items: [{ productId: 'wake-p', quantity: 1, unitPriceMinor: 1000 }], address: 'A', paymentMethod: 'card' });
+      const placed = await apiOnly.api.placeOrder({
+        customerId: 'wendy',
+        idempotencyKey: '',
+        items: [{ productId: 'wake-p', quantity: 1, unitPriceMinor: 1000 }],
+        address: 'A',
+        paymentMethod: 'card',
+      });
       expect(placed.order?.status).toBe(orderV1.OrderStatus.ORDER_STATUS_RESERVED);
       const jsm = await nc.jetstreamManager();
       while ((await jsm.streams.info(base.nats.stream)).state.messages < 1) {
@@ -74,7 +78,9 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
         await new Promise((r) => setTimeout(r, 20));
       }
       // The relay process serves health only, not the order API.
-      expect((await relayOnly.api.placeOrder({ customerId: 'wendy', idempotencyKey: '', items: [], address: 'A', paymentMethod: 'card' }).catch((e) => e)).code).toBe(status.UNIMPLEMENTED);
+      expect(
+        (await relayOnly.api.placeOrder({ customerId: 'wendy', idempotencyKey: '', items: [], address: 'A', paymentMethod: 'card' }).catch((e) => e)).code,
+      ).toBe(status.UNIMPLEMENTED);
     } finally {
       await nc.close();
       await apiOnly.stop({ keepData: true });
@@ -99,7 +105,14 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
         updatedAt: now,
         expiresAt: new Date(now.getTime() + 60_000),
       };
-      return { eventId: randomUUID(), kind: 'placed' as const, order, occurredAt: now, changedBy: { kind: 'CUSTOMER' as const, id: customerId }, reason: 'placed' };
+      return {
+        eventId: randomUUID(),
+        kind: 'placed' as const,
+        order,
+        occurredAt: now,
+        changedBy: { kind: 'CUSTOMER' as const, id: customerId },
+        reason: 'placed',
+      };
     };
     // One customer: every write goes to one shard, so they queue behind each other and share transactions.
     const taken = event('gc-customer');
@@ -110,7 +123,12 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     expect(stored.filter((s) => !s)).toHaveLength(1);
     expect(stored[20]).toBe(false);
     for (const e of [taken, ...burst.filter((_, i) => i !== 20)]) {
-      expect(await run.oc.app.repository.get(e.order.id)).toMatchObject({ id: e.order.id, status: 'RESERVED', version: 1, items: [{ productId: 'gc-p', quantity: 1, unitPriceMinor: 100 }] });
+      expect(await run.oc.app.repository.get(e.order.id)).toMatchObject({
+        id: e.order.id,
+        status: 'RESERVED',
+        version: 1,
+        items: [{ productId: 'gc-p', quantity: 1, unitPriceMinor: 100 }],
+      });
     }
   });
 
@@ -152,14 +170,29 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
       paymentMethod: '信用卡 💳',
     });
     expect(order).toMatchObject({ address: '配送地址', paymentMethod: '信用卡 💳' });
-    expect((await run.oc.api.getOrder({ orderId: order!.id, actor: { customerId: 'freetext', admin: false } })).order).toMatchObject({ address: '配送地址', paymentMethod: '信用卡 💳' });
+    expect((await run.oc.api.getOrder({ orderId: order!.id, actor: { customerId: 'freetext', admin: false } })).order).toMatchObject({
+      address: '配送地址',
+      paymentMethod: '信用卡 💳',
+    });
     // 64 characters (emoji are two UTF-16 units each, one character each, as MySQL counts them) fit; 65 do not.
     const longest = await place('freetext', [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }]).then(() =>
-      run.oc.api.placeOrder({ customerId: 'freetext', idempotencyKey: '', items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }], address: 'A', paymentMethod: '💳'.repeat(64) }),
+      run.oc.api.placeOrder({
+        customerId: 'freetext',
+        idempotencyKey: '',
+        items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }],
+        address: 'A',
+        paymentMethod: '💳'.repeat(64),
+      }),
     );
     expect(longest.order!.paymentMethod).toBe('💳'.repeat(64));
     const error = await run.oc.api
-      .placeOrder({ customerId: 'freetext', idempotencyKey: '', items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }], address: 'A', paymentMethod: '💳'.repeat(65) })
+      .placeOrder({
+        customerId: 'freetext',
+        idempotencyKey: '',
+        items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }],
+        address: 'A',
+        paymentMethod: '💳'.repeat(65),
+      })
       .catch((e) => e);
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(errorDetails.readFieldViolations(error.metadata).map((v) => v.field)).toEqual(['payment_method']);
@@ -248,7 +281,13 @@ describe('PlaceOrder when the shard write fails after stock was reserved', () =>
     try {
       await inventory.api.upsertProduct({ id: 'fail-p', name: 'F', priceMinor: 100, available: 10 });
       cutNext = true;
-      const request = { customerId: 'hank', idempotencyKey: 'key-hank', items: [{ productId: 'fail-p', quantity: 4, unitPriceMinor: 100 }], address: 'A', paymentMethod: 'card' };
+      const request = {
+        customerId: 'hank',
+        idempotencyKey: 'key-hank',
+        items: [{ productId: 'fail-p', quantity: 4, unitPriceMinor: 100 }],
+        address: 'A',
+        paymentMethod: 'card',
+      };
       const error = await oc.api.placeOrder(request).catch((e) => e);
       expect(error.code).toBe(status.UNAVAILABLE);
       expect((await inventory.api.getProducts({ productIds: ['fail-p'] })).products[0]).toMatchObject({ available: 10, reserved: 0 });
@@ -291,7 +330,13 @@ describe('PlaceOrder when the shard write fails after stock was reserved', () =>
     try {
       await inventory.api.upsertProduct({ id: 'fail-unkeyed', name: 'F', priceMinor: 100, available: 10 });
       const error = await oc.api
-        .placeOrder({ customerId: 'ivy', idempotencyKey: '', items: [{ productId: 'fail-unkeyed', quantity: 3, unitPriceMinor: 100 }], address: 'A', paymentMethod: 'card' })
+        .placeOrder({
+          customerId: 'ivy',
+          idempotencyKey: '',
+          items: [{ productId: 'fail-unkeyed', quantity: 3, unitPriceMinor: 100 }],
+          address: 'A',
+          paymentMethod: 'card',
+        })
         .catch((e) => e);
       expect(error.code).toBe(status.UNAVAILABLE);
       expect((await inventory.api.getProducts({ productIds: ['fail-unkeyed'] })).products[0]).toMatchObject({ available: 10, reserved: 0 });

@@ -13,7 +13,9 @@ describe('retention purge of idempotency keys and published outbox rows (real Ma
   beforeAll(async () => {
     inventory = await startInventoryProcess();
     // No relay: the test decides which outbox rows count as published. The purger runs only when asked.
-    oc = await startOrderCommand(orderCommandConfig(inventory.address, { ORDER_PURGE_INTERVAL_MS: '3600000', ORDER_PURGE_BATCH_SIZE: String(batchSize) }), { relay: false });
+    oc = await startOrderCommand(orderCommandConfig(inventory.address, { ORDER_PURGE_INTERVAL_MS: '3600000', ORDER_PURGE_BATCH_SIZE: String(batchSize) }), {
+      relay: false,
+    });
     pools = oc.config.shards.map((s) => createSqlPool(s, { max: 2 }));
     router = new ShardRouter(shardMapFromConfig(undefined, oc.config.shards.length));
     await inventory.api.upsertProduct({ id: 'purge-p', name: 'purge-p', priceMinor: 1000, available: 10_000 });
@@ -25,13 +27,23 @@ describe('retention purge of idempotency keys and published outbox rows (real Ma
   });
 
   const place = (customerId: string, idempotencyKey: string) =>
-    oc.api.placeOrder({ customerId, idempotencyKey, items: [{ productId: 'purge-p', quantity: 1, unitPriceMinor: 1000 }], address: '1 Main St', paymentMethod: 'card' });
+    oc.api.placeOrder({
+      customerId,
+      idempotencyKey,
+      items: [{ productId: 'purge-p', quantity: 1, unitPriceMinor: 1000 }],
+      address: '1 Main St',
+      paymentMethod: 'card',
+    });
   const shardOf = (customerId: string) => pools[router.shardForCustomer(customerId)]!;
   const sql = async <T>(pool: SqlPool, statement: string, values: unknown[] = []) => rowsOf<T>((await pool.run([{ sql: statement, values }]))[0]);
   const keysOf = async (customerId: string) =>
-    (await sql<{ idempotency_key: string; state: string }>(shardOf(customerId), `SELECT idempotency_key, state FROM idempotency_keys WHERE customer_id = ? ORDER BY idempotency_key`, [customerId])).map(
-      (r) => `${r.idempotency_key}:${r.state}`,
-    );
+    (
+      await sql<{ idempotency_key: string; state: string }>(
+        shardOf(customerId),
+        `SELECT idempotency_key, state FROM idempotency_keys WHERE customer_id = ? ORDER BY idempotency_key`,
+        [customerId],
+      )
+    ).map((r) => `${r.idempotency_key}:${r.state}`);
   const insertKey = (customerId: string, key: string, state: 'DONE' | 'IN_FLIGHT', ageHours: number) =>
     sql(
       shardOf(customerId),
@@ -73,7 +85,9 @@ describe('retention purge of idempotency keys and published outbox rows (real Ma
     const ids = orders.map((o) => o.order!.id);
     const shardOfOrder = (id: string) => pools[router.shardForOrderId(id)]!;
     const [oldSent, recentSent, oldUnsent] = ids;
-    await sql(shardOfOrder(oldSent!), `UPDATE outbox SET sent_at = NOW(3) - INTERVAL 2 DAY, created_at = NOW(3) - INTERVAL 2 DAY WHERE order_id = ?`, [oldSent]);
+    await sql(shardOfOrder(oldSent!), `UPDATE outbox SET sent_at = NOW(3) - INTERVAL 2 DAY, created_at = NOW(3) - INTERVAL 2 DAY WHERE order_id = ?`, [
+      oldSent,
+    ]);
     await sql(shardOfOrder(recentSent!), `UPDATE outbox SET sent_at = NOW(3) - INTERVAL 1 HOUR WHERE order_id = ?`, [recentSent]);
     await sql(shardOfOrder(oldUnsent!), `UPDATE outbox SET created_at = NOW(3) - INTERVAL 30 DAY WHERE order_id = ?`, [oldUnsent]);
 
@@ -104,7 +118,10 @@ describe('retention purge of idempotency keys and published outbox rows (real Ma
   it('when the purge deletes, then MariaDB plans it on an index range, not a table scan', async () => {
     const pool = pools[0]!;
     const plan = async (statement: string) => (await sql<{ type: string; key: string | null }>(pool, `EXPLAIN ${statement}`, [new Date(0), batchSize]))[0]!;
-    expect(await plan(`DELETE FROM idempotency_keys WHERE state = 'DONE' AND created_at < ? ORDER BY created_at LIMIT ?`)).toMatchObject({ type: 'range', key: 'idempotency_keys_state_created' });
+    expect(await plan(`DELETE FROM idempotency_keys WHERE state = 'DONE' AND created_at < ? ORDER BY created_at LIMIT ?`)).toMatchObject({
+      type: 'range',
+      key: 'idempotency_keys_state_created',
+    });
     expect(await plan(`DELETE FROM outbox WHERE sent_at < ? ORDER BY sent_at LIMIT ?`)).toMatchObject({ type: 'range', key: 'outbox_unsent' });
   });
 

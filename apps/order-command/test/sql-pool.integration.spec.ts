@@ -27,7 +27,10 @@ describe('SqlPool (libs/database) on a real MariaDB (multi-statement round trips
       { sql: 'UPDATE t SET n = n + 1 WHERE id = ? AND n = ?', values: [1, 999] },
     ]);
     expect(affectedRows(insert)).toBe(2);
-    expect(rowsOf(select)).toEqual([{ id: '1', n: 10 }, { id: '2', n: 20 }]);
+    expect(rowsOf(select)).toEqual([
+      { id: '1', n: 10 },
+      { id: '2', n: 20 },
+    ]);
     expect(affectedRows(update)).toBe(0);
   });
 
@@ -51,12 +54,18 @@ describe('SqlPool (libs/database) on a real MariaDB (multi-statement round trips
   it('when a statement fails in the middle of a round trip, then nothing of the transaction is stored and the connection is reusable', async () => {
     await pool.run([{ sql: 'INSERT INTO t (id, n) VALUES (1, 1)' }]);
     const attempt = pool.transaction((tx) =>
-      tx.commitWith([{ sql: 'INSERT INTO t (id, n) VALUES (2, 2)' }, { sql: 'INSERT INTO t (id, n) VALUES (1, 1)' }, { sql: 'INSERT INTO t (id, n) VALUES (3, 3)' }]),
+      tx.commitWith([
+        { sql: 'INSERT INTO t (id, n) VALUES (2, 2)' },
+        { sql: 'INSERT INTO t (id, n) VALUES (1, 1)' },
+        { sql: 'INSERT INTO t (id, n) VALUES (3, 3)' },
+      ]),
     );
     expect(isDuplicateKey(await attempt.catch((e: unknown) => e))).toBe(true);
     expect(await count()).toBe(1);
     // Every connection of the pool still works, and none is stuck in the failed transaction.
-    await Promise.all(Array.from({ length: 8 }, (_, i) => pool.transaction((tx) => tx.commitWith([{ sql: 'INSERT INTO t (id, n) VALUES (?, 0)', values: [100 + i] }]))));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => pool.transaction((tx) => tx.commitWith([{ sql: 'INSERT INTO t (id, n) VALUES (?, 0)', values: [100 + i] }]))),
+    );
     expect(await count()).toBe(9);
   });
 
@@ -72,7 +81,7 @@ describe('SqlPool (libs/database) on a real MariaDB (multi-statement round trips
 
   it('when values carry SQL, then they are escaped, not run', async () => {
     await pool.run([{ sql: 'INSERT INTO t (id, n) VALUES (?, ?)', values: [1, 1] }]);
-    await expect(pool.run([{ sql: 'SELECT * FROM t WHERE id = ?', values: ["1; DELETE FROM t"] }])).resolves.toBeDefined();
+    await expect(pool.run([{ sql: 'SELECT * FROM t WHERE id = ?', values: ['1; DELETE FROM t'] }])).resolves.toBeDefined();
     expect(await count()).toBe(1);
   });
 });

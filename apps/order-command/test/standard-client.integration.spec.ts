@@ -19,7 +19,9 @@ describe('order-command called by standard gRPC tools (buf curl through server r
   };
 
   it('when the standard health check is asked, then the service is SERVING', async () => {
-    expect(await curl('grpc.health.v1.Health/Check', { service: 'orderflow.order.v1.OrderCommandService' }, ['--schema', healthProto])).toEqual({ status: 'SERVING' });
+    expect(await curl('grpc.health.v1.Health/Check', { service: 'orderflow.order.v1.OrderCommandService' }, ['--schema', healthProto])).toEqual({
+      status: 'SERVING',
+    });
   });
 
   it('when buf curl places and pays an order, then the JSON answers carry the order', async () => {

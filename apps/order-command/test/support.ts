@@ -12,7 +12,12 @@ import { loadConfig, OrderCommandConfig } from '../src/config';
 const root = workspaceRoot();
 let counter = 0;
 
-type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: { deadline: Date },
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
 
 function caller(client: object) {
   return <Req, Res>(method: unknown) =>
@@ -62,7 +67,12 @@ export async function startInventoryProcess(env: Record<string, string> = {}): P
     release: call<inventoryV1.ReleaseRequest, inventoryV1.ReleaseResponse>(client.release),
   };
   const deadline = Date.now() + 60_000;
-  while (!(await api.getProducts({ productIds: ['probe'] }).then(() => true, () => false))) {
+  while (
+    !(await api.getProducts({ productIds: ['probe'] }).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('inventory process did not start');
     await new Promise((r) => setTimeout(r, 200));
   }

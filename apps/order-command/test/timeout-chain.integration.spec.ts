@@ -23,7 +23,7 @@ function redis(...args: string[]): Promise<string> {
 const lockKey = (productId: string) => `orderflow:inventory:lock:product:${productId}`;
 
 /** The deadline of a call to order-command caps what it does for that call (docs/operations.md, timeout chain). */
-describe('the caller\'s deadline reaches order-command (real MariaDB x2, NATS and the inventory process)', () => {
+describe("the caller's deadline reaches order-command (real MariaDB x2, NATS and the inventory process)", () => {
   /** The first placement with this key stays in flight (its completion is held back) until released. */
   let holdKey = '';
   let releaseHeld: () => void = () => undefined;
@@ -45,14 +45,23 @@ describe('the caller\'s deadline reaches order-command (real MariaDB x2, NATS an
   /** PlaceOrder with a deadline of our choosing, as the gateway sends it. */
   const placeWithin = (deadlineMs: number, request: orderV1.PlaceOrderRequest) =>
     new Promise<orderV1.PlaceOrderResponse>((resolve, reject) =>
-      run.oc.api.client.placeOrder(request, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) }, (error: ServiceError | null, response: orderV1.PlaceOrderResponse) =>
-        error ? reject(error) : resolve(response),
+      run.oc.api.client.placeOrder(
+        request,
+        new Metadata(),
+        { deadline: new Date(Date.now() + deadlineMs) },
+        (error: ServiceError | null, response: orderV1.PlaceOrderResponse) => (error ? reject(error) : resolve(response)),
       ),
     );
 
   it('when a duplicate arrives while the first call with its key is still running, then it is told idempotency-key-in-flight before its own deadline, not left to time out', async () => {
     await run.inventory.api.upsertProduct({ id: 'chain-p', name: 'chain-p', priceMinor: 300, available: 10 });
-    const request: orderV1.PlaceOrderRequest = { customerId: 'tess', idempotencyKey: 'chain-key', items: [{ productId: 'chain-p', quantity: 1, unitPriceMinor: 300 }], address: 'A', paymentMethod: 'card' };
+    const request: orderV1.PlaceOrderRequest = {
+      customerId: 'tess',
+      idempotencyKey: 'chain-key',
+      items: [{ productId: 'chain-p', quantity: 1, unitPriceMinor: 300 }],
+      address: 'A',
+      paymentMethod: 'card',
+    };
     holdKey = 'chain-key';
     const first = placeWithin(30_000, request);
     await sleep(300); // the first call has claimed the key
@@ -66,7 +75,7 @@ describe('the caller\'s deadline reaches order-command (real MariaDB x2, NATS an
     expect((await placeWithin(5_000, request)).order).toEqual(placed.order);
   });
 
-  it('when inventory waits for a lock longer than the caller of order-command allows, then the caller\'s deadline reaches inventory and the answer is UNAVAILABLE (nothing changed) before it, not a timeout', async () => {
+  it("when inventory waits for a lock longer than the caller of order-command allows, then the caller's deadline reaches inventory and the answer is UNAVAILABLE (nothing changed) before it, not a timeout", async () => {
     for (const id of ['locked-a', 'locked-b']) await run.inventory.api.upsertProduct({ id, name: id, priceMinor: 300, available: 10 });
     // Another holder has one product's lock for longer than any of these calls lasts.
     expect(await redis('SET', lockKey('locked-a'), 'someone-else', 'PX', '10000')).toMatch(/OK/);
@@ -75,14 +84,20 @@ describe('the caller\'s deadline reaches order-command (real MariaDB x2, NATS an
       const refused = await placeWithin(1_500, {
         customerId: 'uma',
         idempotencyKey: '',
-        items: [{ productId: 'locked-a', quantity: 1, unitPriceMinor: 300 }, { productId: 'locked-b', quantity: 1, unitPriceMinor: 300 }],
+        items: [
+          { productId: 'locked-a', quantity: 1, unitPriceMinor: 300 },
+          { productId: 'locked-b', quantity: 1, unitPriceMinor: 300 },
+        ],
         address: 'A',
         paymentMethod: 'card',
       }).catch((e: ServiceError) => e);
       expect((refused as ServiceError).code).toBe(status.UNAVAILABLE);
       expect(errorDetails.errorReason((refused as ServiceError).metadata)).toBe('unavailable');
       const { products } = await run.inventory.api.getProducts({ productIds: ['locked-a', 'locked-b'] });
-      expect(products.map((p) => [p.id, p.available, p.reserved])).toEqual([['locked-a', 10, 0], ['locked-b', 10, 0]]);
+      expect(products.map((p) => [p.id, p.available, p.reserved])).toEqual([
+        ['locked-a', 10, 0],
+        ['locked-b', 10, 0],
+      ]);
     } finally {
       await redis('DEL', lockKey('locked-a'));
     }

@@ -5,8 +5,20 @@ describe('order-query configuration', () => {
   it('when nothing is set, then the dev stack defaults apply', () => {
     const config = loadConfig({});
     expect(config.grpc).toEqual({ host: '127.0.0.1', port: 50053 });
-    expect(config.shards.map((s) => `${s.port}/${s.database}`)).toEqual(['13306/orderflow_read_0', '13307/orderflow_read_1', '13306/orderflow_read_2', '13307/orderflow_read_3']);
-    expect(config.nats).toMatchObject({ stream: 'ORDERS', subjectPrefix: 'orders.v1', consumer: 'order-query', deadLetterSubject: 'orders.deadletter.v1', maxDeliver: 60, ackWaitMs: 30_000 });
+    expect(config.shards.map((s) => `${s.port}/${s.database}`)).toEqual([
+      '13306/orderflow_read_0',
+      '13307/orderflow_read_1',
+      '13306/orderflow_read_2',
+      '13307/orderflow_read_3',
+    ]);
+    expect(config.nats).toMatchObject({
+      stream: 'ORDERS',
+      subjectPrefix: 'orders.v1',
+      consumer: 'order-query',
+      deadLetterSubject: 'orders.deadletter.v1',
+      maxDeliver: 60,
+      ackWaitMs: 30_000,
+    });
     expect(config.cursorSecret).toBe('orderflow-dev-cursor-secret');
     expect(config.projection).toMatchObject({ concurrency: 16, batchSize: 128, pullExpiresMs: 1000, batchMax: 64 });
   });

@@ -6,7 +6,11 @@ import { actor, caughtUp, orderHistory, orderQueryRun } from './support';
 
 const { OrderStatus } = orderV1;
 const byIdDescending = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
-const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected the call to fail')), (error) => error);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => Promise.reject(new Error('expected the call to fail')),
+    (error) => error,
+  );
 
 // Five life stories, so every status is present on every shard.
 const STORIES: OrderEventKind[][] = [['placed'], ['placed', 'paid'], ['placed', 'paid', 'shipped'], ['placed', 'cancelled'], ['placed', 'expired']];
@@ -91,7 +95,10 @@ describe('order-query ListAllOrders across read shards (real MariaDB x2 and NATS
       [OrderStatus.ORDER_STATUS_PAID, 5],
       [OrderStatus.ORDER_STATUS_SHIPPED, 10],
     ] as const) {
-      const expected = orders.filter((o) => o.status === wanted).map((o) => o.id).sort(byIdDescending);
+      const expected = orders
+        .filter((o) => o.status === wanted)
+        .map((o) => o.id)
+        .sort(byIdDescending);
       const { pages, readsPerPage } = await pageThrough({ status: wanted, pageSize: count });
       expect(expected.length).toBeGreaterThan(count);
       expect(pages.flat().map((o) => o.id)).toEqual(expected);

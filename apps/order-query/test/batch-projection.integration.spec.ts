@@ -43,7 +43,11 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
           failed.push(...events.map((e) => e.eventId));
           throw error;
         });
-        batches.push({ shard: store.shardOf(events[0]!.orderId), events: events.map(({ eventId, orderId, version }) => ({ eventId, orderId, version })), decisions });
+        batches.push({
+          shard: store.shardOf(events[0]!.orderId),
+          events: events.map(({ eventId, orderId, version }) => ({ eventId, orderId, version })),
+          decisions,
+        });
         return decisions;
       }),
   }));
@@ -96,9 +100,9 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
   const burstBatches = () => batches.filter((b) => !b.events.some((e) => blockers.has(e.eventId)));
 
   const views = async () =>
-    (await shards.rows<{ order_id: string; status: string; version: number }>('SELECT CAST(order_id AS CHAR) AS order_id, status, version FROM order_views')).map((rows, shard) =>
-      rows.map((row) => ({ ...row, shard, version: Number(row.version) })),
-    );
+    (
+      await shards.rows<{ order_id: string; status: string; version: number }>('SELECT CAST(order_id AS CHAR) AS order_id, status, version FROM order_views')
+    ).map((rows, shard) => rows.map((row) => ({ ...row, shard, version: Number(row.version) })));
   const viewOf = async (orderId: string) => (await views()).flat().find((v) => v.order_id === orderId);
   const decisionsOf = (eventId: string) => batches.flatMap((b) => b.events.flatMap((e, i) => (e.eventId === eventId ? [b.decisions[i]] : [])));
 
@@ -120,7 +124,9 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     expect(perShard.flat()).toHaveLength(80);
     expect(perShard.flat().every((v) => v.status === 'SHIPPED')).toBe(true);
     expect(perShard.map((rows) => rows.length).every((n) => n > 0)).toBe(true); // all four read shards
-    const listing = (await shards.rows<{ n: number }>("SELECT COUNT(*) AS n FROM customer_orders WHERE customer_id LIKE 'burst-%' AND version = 3 AND status = 'SHIPPED'")).flat();
+    const listing = (
+      await shards.rows<{ n: number }>("SELECT COUNT(*) AS n FROM customer_orders WHERE customer_id LIKE 'burst-%' AND version = 3 AND status = 'SHIPPED'")
+    ).flat();
     expect(listing.reduce((sum, row) => sum + Number(row.n), 0)).toBe(80);
 
     // Batched: groups of at most PROJECTION_BATCH_MAX (64), one transaction per shard's share, every shard used.
@@ -201,9 +207,15 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     const bySequence = new Map(deadLetters.map((msg) => [Number(msg.headers?.get(DEAD_LETTER_HEADERS.sequence)), msg]));
     expect([...bySequence.keys()].sort((a, b) => a - b)).toEqual(poison);
     expect(bySequence.get(poison[1]!)!.headers?.get(DEAD_LETTER_HEADERS.error)).toContain('is not an order id');
-    expect(bySequence.get(poison[2]!)!.headers?.get(DEAD_LETTER_HEADERS.error)).toContain(`order ${owned!.orderId} is projected for another customer than ${thief}`);
+    expect(bySequence.get(poison[2]!)!.headers?.get(DEAD_LETTER_HEADERS.error)).toContain(
+      `order ${owned!.orderId} is projected for another customer than ${thief}`,
+    );
     expect(run.oq.app.stats.eventsDeadLettered - deadBefore).toBe(3);
-    expect((await run.oq.api.getOrder({ orderId: owned!.orderId, actor: actor('iris') })).order).toMatchObject({ customerId: 'iris', version: 1, status: orderV1.OrderStatus.ORDER_STATUS_RESERVED });
+    expect((await run.oq.api.getOrder({ orderId: owned!.orderId, actor: actor('iris') })).order).toMatchObject({
+      customerId: 'iris',
+      version: 1,
+      status: orderV1.OrderStatus.ORDER_STATUS_RESERVED,
+    });
     for (const events of histories) expect((await viewOf(events[0]!.orderId))?.version).toBe(2);
     expect(burstBatches().some((b) => b.events.length > 1)).toBe(true);
     expect(failed).toEqual([]);

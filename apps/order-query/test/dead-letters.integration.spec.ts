@@ -56,15 +56,21 @@ describe('dead letters: listed, and replayed once their cause is fixed (real Mar
       [placed!.orderId, 'placed', 1, 3],
     ]);
     expect(letters.every((l) => l.reason.includes('failed on all 3 deliveries, last: connect ECONNREFUSED'))).toBe(true);
-    expect(letters.map((l) => l.originalSubject).sort()).toEqual([orderEventSubject('paid', run.config.nats.subjectPrefix), orderEventSubject('placed', run.config.nats.subjectPrefix)]);
+    expect(letters.map((l) => l.originalSubject).sort()).toEqual([
+      orderEventSubject('paid', run.config.nats.subjectPrefix),
+      orderEventSubject('placed', run.config.nats.subjectPrefix),
+    ]);
 
     const listed = await deadLettersCommand(run.config, ['list']);
     expect(listed).toMatchObject({ code: 0, stderr: '' });
     const lines = listed.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^id\s+order\s+event\s+version\s+deliveries\s+when\s+reason$/);
-    expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 5)).sort()).toEqual(
-      letters.map((l) => [String(l.id), placed!.orderId, l.eventType!, String(l.version), '3']).sort(),
-    );
+    expect(
+      lines
+        .slice(1)
+        .map((line) => line.split(/\s+/).slice(0, 5))
+        .sort(),
+    ).toEqual(letters.map((l) => [String(l.id), placed!.orderId, l.eventType!, String(l.version), '3']).sort());
 
     // Still down: the order is not on the read side.
     await expect(run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('wren') })).rejects.toMatchObject({ code: 5 });
@@ -94,11 +100,16 @@ describe('dead letters: listed, and replayed once their cause is fixed (real Mar
     }, 'one dead letter');
     unreachable.clear();
     // Publish the replay as replay() would, without removing the dead letter: as if the process died there.
-    const first = await run.feed.nc.jetstream().publish(letter!.originalSubject, orderV1.OrderEvent.encode(placed!).finish(), { msgID: `replay:${run.config.nats.deadLetterStream}:${letter!.id}` });
+    const first = await run.feed.nc
+      .jetstream()
+      .publish(letter!.originalSubject, orderV1.OrderEvent.encode(placed!).finish(), { msgID: `replay:${run.config.nats.deadLetterStream}:${letter!.id}` });
     const [result] = await queue.replay([letter!.id]);
     expect(result).toEqual({ id: letter!.id, sequence: first.seq });
     expect((await queue.list()).filter((l) => l.orderId === placed!.orderId)).toEqual([]);
-    await waitFor(async () => (await run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('yara') }).catch(() => undefined))?.order?.version === 1, 'the replayed order');
+    await waitFor(
+      async () => (await run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('yara') }).catch(() => undefined))?.order?.version === 1,
+      'the replayed order',
+    );
     expect(await caughtUp(run.oq.api)).toMatchObject({ eventsBehind: 0 });
   });
 

@@ -38,7 +38,15 @@ describe('order-query /metrics after real events (MariaDB x2, NATS JetStream)', 
     const settled = await scrapeMetrics(url);
     expect(settled.value('orderflow_projection_lag_events')).toBe(0);
     expect(settled.value('orderflow_projection_lag_seconds')).toBe(0);
-    expect(settled.value('orderflow_grpc_server_handled_total', { grpc_service: 'orderflow.order_query.v1.OrderQueryService', grpc_method: 'GetProjectionLag', grpc_code: 'OK' })).toBeGreaterThan(0);
-    expect((await run.oq.api.getOrder({ orderId: placed!.orderId, actor: { customerId: 'nora', admin: false } })).order?.status).toBe(orderV1.OrderStatus.ORDER_STATUS_PAID);
+    expect(
+      settled.value('orderflow_grpc_server_handled_total', {
+        grpc_service: 'orderflow.order_query.v1.OrderQueryService',
+        grpc_method: 'GetProjectionLag',
+        grpc_code: 'OK',
+      }),
+    ).toBeGreaterThan(0);
+    expect((await run.oq.api.getOrder({ orderId: placed!.orderId, actor: { customerId: 'nora', admin: false } })).order?.status).toBe(
+      orderV1.OrderStatus.ORDER_STATUS_PAID,
+    );
   });
 });

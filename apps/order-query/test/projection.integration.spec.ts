@@ -44,7 +44,12 @@ describe('order-query projecting the ORDERS stream (real MariaDB x2 and NATS Jet
       )
     ).flat();
   const listingRows = async (orderId: string) =>
-    (await shards.rows<{ status: string; total_minor: number; version: number }>(`SELECT status, total_minor, version FROM customer_orders WHERE order_id = CAST(:id AS UNSIGNED)`, { id: orderId })).flat();
+    (
+      await shards.rows<{ status: string; total_minor: number; version: number }>(
+        `SELECT status, total_minor, version FROM customer_orders WHERE order_id = CAST(:id AS UNSIGNED)`,
+        { id: orderId },
+      )
+    ).flat();
   const projectedVersion = (orderId: string, customerId: string, version: number) =>
     waitFor(async () => {
       const { order } = await run.oq.api.getOrder({ orderId, actor: actor(customerId) });

@@ -8,7 +8,11 @@ const byIdDescending = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : Bi
 describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStream)', () => {
   const run = orderQueryRun();
 
-  const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected the call to fail')), (error) => error);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => Promise.reject(new Error('expected the call to fail')),
+      (error) => error,
+    );
 
   async function projected(events: orderV1.OrderEvent[]): Promise<void> {
     await run.feed.publishAll(events);
@@ -16,7 +20,7 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
   }
 
   describe('GetOrder', () => {
-    it("when the owner or an admin asks, then they get the order; another customer gets NOT_FOUND, as for an order that does not exist", async () => {
+    it('when the owner or an admin asks, then they get the order; another customer gets NOT_FOUND, as for an order that does not exist', async () => {
       const [placed] = orderHistory('ann', ['placed']);
       await projected([placed!]);
       const get = (who: orderV1.Actor) => run.oq.api.getOrder({ orderId: placed!.orderId, actor: who });

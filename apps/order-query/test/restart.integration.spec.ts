@@ -28,7 +28,10 @@ describe('order-query restarted, and two instances on one durable consumer (real
   });
 
   const versionOf = (oq: RunningOrderQuery, event: orderV1.OrderEvent) =>
-    oq.api.getOrder({ orderId: event.orderId, actor: actor(event.customerId) }).then(({ order }) => order!.version, () => 0);
+    oq.api.getOrder({ orderId: event.orderId, actor: actor(event.customerId) }).then(
+      ({ order }) => order!.version,
+      () => 0,
+    );
 
   it('when the service stops, events arrive, and a new instance starts on the same durable and databases, then it applies only the new events', async () => {
     const { config, feed } = await setUp();
@@ -67,7 +70,8 @@ describe('order-query restarted, and two instances on one durable consumer (real
 
     const shards = new ReadShards(config);
     try {
-      const views = async () => (await shards.rows<{ order_id: string; version: number }>('SELECT CAST(order_id AS CHAR) AS order_id, version FROM order_views')).flat();
+      const views = async () =>
+        (await shards.rows<{ order_id: string; version: number }>('SELECT CAST(order_id AS CHAR) AS order_id, version FROM order_views')).flat();
       await waitFor(async () => (await views()).filter((v) => Number(v.version) === 3).length === 40, 'every order at version 3');
       await caughtUp(a.api);
 

@@ -19,7 +19,9 @@ describe('order-query called by standard gRPC tools (buf curl through server ref
   };
 
   it('when the standard health check is asked, then the service is SERVING', async () => {
-    expect(await curl('grpc.health.v1.Health/Check', { service: 'orderflow.order_query.v1.OrderQueryService' }, ['--schema', healthProto])).toEqual({ status: 'SERVING' });
+    expect(await curl('grpc.health.v1.Health/Check', { service: 'orderflow.order_query.v1.OrderQueryService' }, ['--schema', healthProto])).toEqual({
+      status: 'SERVING',
+    });
   });
 
   it("when buf curl lists a customer's orders, then the JSON answer carries them, 64-bit ids intact", async () => {

@@ -43,7 +43,12 @@ export function queryConfig(env: Record<string, string> = {}): OrderQueryConfig 
   });
 }
 
-type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: { deadline: Date },
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
 
 export function queryApi(address: string) {
   const client = new orderQueryV1.OrderQueryServiceClient(address, credentials.createInsecure());
@@ -262,10 +267,14 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, wh
 
 /** Until the consumer has acknowledged everything in the stream. */
 export const caughtUp = (api: QueryApi, timeoutMs?: number) =>
-  waitFor(async () => {
-    const lag = await api.getProjectionLag({});
-    return lag.eventsBehind === 0 && lag;
-  }, 'the projection to catch up', timeoutMs);
+  waitFor(
+    async () => {
+      const lag = await api.getProjectionLag({});
+      return lag.eventsBehind === 0 && lag;
+    },
+    'the projection to catch up',
+    timeoutMs,
+  );
 
 export const actor = (customerId: string, admin = false): orderV1.Actor => ({ customerId, admin });
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

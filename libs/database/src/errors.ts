@@ -1,19 +1,11 @@
 import { ConnectionError, TimeoutError } from 'sequelize';
 
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-  'ER_CON_COUNT_ERROR',
-  'ER_SERVER_SHUTDOWN',
-]);
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN']);
 
 /** Whether a database error means "the server is not reachable now" (so: UNAVAILABLE, try later). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof ConnectionError || error instanceof TimeoutError) return true;
-  const code = (error as { parent?: { code?: string }; original?: { code?: string }; code?: string } | undefined);
+  const code = error as { parent?: { code?: string }; original?: { code?: string }; code?: string } | undefined;
   const value = code?.parent?.code ?? code?.original?.code ?? code?.code;
   return value !== undefined && UNAVAILABLE_CODES.has(value);
 }

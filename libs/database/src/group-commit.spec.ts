@@ -47,7 +47,12 @@ describe('GroupCommitter', () => {
     const { pool, transactions, finishRoundTrip } = fakePool((statements) => (statements.some((s) => s.sql === 'dup') ? duplicate() : undefined));
     const committer = new GroupCommitter(pool);
     const first = committer.commit([{ sql: 'a' }]);
-    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'dup' }]), committer.commit([{ sql: 'c' }])].map((p) => p.then(() => 'ok', (e: Error) => e.message));
+    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'dup' }]), committer.commit([{ sql: 'c' }])].map((p) =>
+      p.then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+    );
     await finishRoundTrip();
     await first;
     for (let i = 0; i < 3; i++) await finishRoundTrip();
@@ -59,7 +64,12 @@ describe('GroupCommitter', () => {
     const { pool, finishRoundTrip } = fakePool((statements) => (statements.length > 1 ? new Error('connection lost') : undefined));
     const committer = new GroupCommitter(pool);
     const first = committer.commit([{ sql: 'a' }]);
-    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'c' }])].map((p) => p.then(() => 'ok', (e: Error) => e.message));
+    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'c' }])].map((p) =>
+      p.then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+    );
     await finishRoundTrip();
     await first;
     await finishRoundTrip();

@@ -34,7 +34,10 @@ describe('stream configuration', () => {
   it('when the ORDERS bounds are asked for, then they keep a week and at most 1 GiB', () => {
     expect(ORDERS_MAX_AGE_MS).toBe(604_800_000);
     expect(ORDERS_MAX_BYTES).toBe(1_073_741_824);
-    expect(streamConfig({ ...base, maxAgeMs: ORDERS_MAX_AGE_MS, maxBytes: ORDERS_MAX_BYTES })).toMatchObject({ max_age: 604_800_000_000_000, max_bytes: 1_073_741_824 });
+    expect(streamConfig({ ...base, maxAgeMs: ORDERS_MAX_AGE_MS, maxBytes: ORDERS_MAX_BYTES })).toMatchObject({
+      max_age: 604_800_000_000_000,
+      max_bytes: 1_073_741_824,
+    });
   });
 
   it.each<[string, Partial<StreamOptions>, RegExp]>([

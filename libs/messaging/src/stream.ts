@@ -46,8 +46,10 @@ export function streamConfig(options: StreamOptions): Partial<StreamConfig> & Pi
   }
   if (!Number.isInteger(duplicateWindowMs) || duplicateWindowMs <= 0) throw new Error(`stream ${name}: duplicateWindowMs must be a positive integer`);
   if (!Number.isInteger(maxAgeMs) || maxAgeMs < 0) throw new Error(`stream ${name}: maxAgeMs must be a non-negative integer`);
-  if (maxAgeMs > 0 && maxAgeMs < duplicateWindowMs) throw new Error(`stream ${name}: maxAgeMs (${maxAgeMs}) must be at least duplicateWindowMs (${duplicateWindowMs})`);
-  if (!Number.isSafeInteger(maxBytes) || (maxBytes !== -1 && maxBytes <= 0)) throw new Error(`stream ${name}: maxBytes must be -1 (no limit) or a positive integer`);
+  if (maxAgeMs > 0 && maxAgeMs < duplicateWindowMs)
+    throw new Error(`stream ${name}: maxAgeMs (${maxAgeMs}) must be at least duplicateWindowMs (${duplicateWindowMs})`);
+  if (!Number.isSafeInteger(maxBytes) || (maxBytes !== -1 && maxBytes <= 0))
+    throw new Error(`stream ${name}: maxBytes must be -1 (no limit) or a positive integer`);
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new Error(`stream ${name}: replicas must be 1 to 5`);
   return {
     name,
@@ -87,10 +89,7 @@ function isStreamNotFound(error: unknown): boolean {
  * Creates the stream, or brings an existing one to these settings. Idempotent, so every service that
  * publishes or consumes may call it at start.
  */
-export async function ensureStream(
-  nc: NatsConnection,
-  options: StreamOptions,
-): Promise<{ action: 'created' | 'updated' | 'unchanged'; changes: string[] }> {
+export async function ensureStream(nc: NatsConnection, options: StreamOptions): Promise<{ action: 'created' | 'updated' | 'unchanged'; changes: string[] }> {
   const wanted = streamConfig(options);
   const jsm: JetStreamManager = await nc.jetstreamManager();
   let current: StreamConfig;

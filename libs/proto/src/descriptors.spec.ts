@@ -4,7 +4,14 @@ import { loadPackageDefinition, PROTO_ROOT, protoFiles } from './descriptors';
 describe('proto descriptors', () => {
   it('when the package definition is loaded, then it names every versioned service', () => {
     const definition = loadPackageDefinition();
-    expect(Object.keys(definition)).toEqual(expect.arrayContaining(['orderflow.inventory.v1.InventoryService', 'orderflow.order.v1.OrderCommandService', 'orderflow.order.v1.OrderEvent', 'orderflow.order_query.v1.OrderQueryService']));
+    expect(Object.keys(definition)).toEqual(
+      expect.arrayContaining([
+        'orderflow.inventory.v1.InventoryService',
+        'orderflow.order.v1.OrderCommandService',
+        'orderflow.order.v1.OrderEvent',
+        'orderflow.order_query.v1.OrderQueryService',
+      ]),
+    );
   });
 
   it('when any message is inspected, then none has a map field (maps break server reflection)', () => {

@@ -10,7 +10,10 @@ describe('readEnv', () => {
   it('when variables are set, then they are parsed into typed values', () => {
     expect(readEnv(shape, { PORT: '7000', REDIS: 'a:1,b:2', FLAG: 'true' })).toEqual({
       PORT: 7000,
-      REDIS: [{ host: 'a', port: 1 }, { host: 'b', port: 2 }],
+      REDIS: [
+        { host: 'a', port: 1 },
+        { host: 'b', port: 2 },
+      ],
       FLAG: true,
     });
   });

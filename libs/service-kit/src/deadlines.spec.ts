@@ -5,7 +5,15 @@ import { unaryHandlers } from './grpc-unary';
 
 const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) };
 const definition: ServiceDefinition = {
-  whatDeadline: { path: '/test.Deadlines/WhatDeadline', requestStream: false, responseStream: false, requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
+  whatDeadline: {
+    path: '/test.Deadlines/WhatDeadline',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
 };
 
 describe('deadlines', () => {
@@ -18,15 +26,24 @@ describe('deadlines', () => {
         return { deadline: currentDeadline()?.getTime() ?? null, capped: cappedDeadline(60_000).getTime() };
       }),
     });
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     const Client = makeGenericClientConstructor(definition, 'Deadlines');
     const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as {
-      whatDeadline: (req: object, md: Metadata, options: { deadline: Date }, cb: (e: Error | null, res: { deadline: number | null; capped: number }) => void) => void;
+      whatDeadline: (
+        req: object,
+        md: Metadata,
+        options: { deadline: Date },
+        cb: (e: Error | null, res: { deadline: number | null; capped: number }) => void,
+      ) => void;
       close(): void;
     };
     try {
       const deadline = new Date(Date.now() + 4_000);
-      const answer = await new Promise<{ deadline: number | null; capped: number }>((resolve, reject) => client.whatDeadline({}, new Metadata(), { deadline }, (e, res) => (e ? reject(e) : resolve(res))));
+      const answer = await new Promise<{ deadline: number | null; capped: number }>((resolve, reject) =>
+        client.whatDeadline({}, new Metadata(), { deadline }, (e, res) => (e ? reject(e) : resolve(res))),
+      );
       // The deadline travels as a relative timeout (grpc-timeout), so it arrives within a few ms of the sent one.
       expect(Math.abs(answer.deadline! - deadline.getTime())).toBeLessThan(200);
       expect(answer.capped).toBe(answer.deadline);
@@ -63,6 +80,8 @@ describe('deadlines', () => {
       }
     })() as ConfigError;
     expect(refusal).toBeInstanceOf(ConfigError);
-    expect(refusal.problems).toEqual(['IDEMPOTENCY_WAIT_MS (5000 ms) must be shorter than DOWNSTREAM_DEADLINE_MS (5000 ms): a duplicate must get 409, not 504']);
+    expect(refusal.problems).toEqual([
+      'IDEMPOTENCY_WAIT_MS (5000 ms) must be shorter than DOWNSTREAM_DEADLINE_MS (5000 ms): a duplicate must get 409, not 504',
+    ]);
   });
 });

@@ -39,7 +39,10 @@ function channelTarget(addresses: string): string {
   if (list.length === 0) throw new Error('no gRPC address given');
   if (list.length === 1) return list[0]!;
   const notIp = list.filter((a) => !IP_ADDRESS.test(a));
-  if (notIp.length > 0) throw new Error(`a list of gRPC addresses must be IP:port (got ${notIp.join(', ')}); for names, give one DNS name that resolves to every replica (dns:///name:port)`);
+  if (notIp.length > 0)
+    throw new Error(
+      `a list of gRPC addresses must be IP:port (got ${notIp.join(', ')}); for names, give one DNS name that resolves to every replica (dns:///name:port)`,
+    );
   return `${list.some((a) => a.startsWith('[')) ? 'ipv6' : 'ipv4'}:${list.join(',')}`;
 }
 /** How long a repeat waits for a ready connection after a cut-off. */

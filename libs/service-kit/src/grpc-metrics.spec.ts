@@ -45,7 +45,10 @@ async function counts(registry: Registry): Promise<Record<string, number>> {
 
 async function observations(registry: Registry, method: string): Promise<number> {
   const metric = await registry.getSingleMetric('orderflow_grpc_server_handling_seconds')!.get();
-  return metric.values.find((v) => (v as { metricName?: string }).metricName === 'orderflow_grpc_server_handling_seconds_count' && v.labels.grpc_method === method)?.value ?? 0;
+  return (
+    metric.values.find((v) => (v as { metricName?: string }).metricName === 'orderflow_grpc_server_handling_seconds_count' && v.labels.grpc_method === method)
+      ?.value ?? 0
+  );
 }
 
 describe('grpcServerMetrics', () => {
@@ -101,7 +104,9 @@ describe('GrpcServer with a metrics registry', () => {
     const health = new Health(`127.0.0.1:${server.boundPort}`, grpc.credentials.createInsecure());
     try {
       const code = await new Promise<grpc.status>((resolve) =>
-        (health as unknown as { check: (r: object, cb: (e: grpc.ServiceError | null) => void) => void }).check({}, (error) => resolve(error ? error.code : grpc.status.OK)),
+        (health as unknown as { check: (r: object, cb: (e: grpc.ServiceError | null) => void) => void }).check({}, (error) =>
+          resolve(error ? error.code : grpc.status.OK),
+        ),
       );
       expect(code).toBe(grpc.status.OK);
       expect(await counts(registry)).toEqual({ 'grpc.health.v1.Health/Check OK': 1 });
@@ -114,7 +119,10 @@ describe('GrpcServer with a metrics registry', () => {
 
 describe('splitMethodPath', () => {
   it('when given a gRPC method path, then it names the service and the method', () => {
-    expect(splitMethodPath('/orderflow.inventory.v1.InventoryService/Reserve')).toEqual({ service: 'orderflow.inventory.v1.InventoryService', method: 'Reserve' });
+    expect(splitMethodPath('/orderflow.inventory.v1.InventoryService/Reserve')).toEqual({
+      service: 'orderflow.inventory.v1.InventoryService',
+      method: 'Reserve',
+    });
     expect(splitMethodPath('weird')).toEqual({ service: 'unknown', method: 'weird' });
   });
 });

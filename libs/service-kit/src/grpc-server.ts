@@ -61,9 +61,7 @@ export class GrpcServer implements Component {
   async start(): Promise<void> {
     const { host, port } = this.options;
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
+      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.setServing(true);
     this.options.logger.info({ port: this.port }, 'gRPC server listening');

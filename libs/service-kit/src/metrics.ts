@@ -26,10 +26,12 @@ export function scrapeReading<T>(read: () => Promise<T>, timeoutMs = SCRAPE_READ
   return () =>
     (inFlight ??= new Promise<T | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
-      read().then(
-        (value) => resolve(value),
-        () => resolve(undefined),
-      ).finally(() => clearTimeout(timer));
+      read()
+        .then(
+          (value) => resolve(value),
+          () => resolve(undefined),
+        )
+        .finally(() => clearTimeout(timer));
     }).finally(() => (inFlight = undefined)));
 }
 

@@ -11,7 +11,13 @@ describe('PeriodicPurge', () => {
   it('when a pass deletes rows, then it is logged with its counts; when it deletes none, then nothing is logged', async () => {
     const { lines, logger } = recordingLogger();
     let deleted = 3;
-    const purge = new PeriodicPurge('test-purge', async () => ({ deleted, batches: 1 }), (r) => r.deleted, logger, 60_000);
+    const purge = new PeriodicPurge(
+      'test-purge',
+      async () => ({ deleted, batches: 1 }),
+      (r) => r.deleted,
+      logger,
+      60_000,
+    );
     await expect(purge.purge()).resolves.toEqual({ deleted: 3, batches: 1 });
     deleted = 0;
     await purge.purge();
@@ -21,10 +27,16 @@ describe('PeriodicPurge', () => {
   it('when a pass fails, then it is logged and the next pass runs as usual', async () => {
     const { lines, logger } = recordingLogger();
     let fail = true;
-    const purge = new PeriodicPurge('test-purge', async () => {
-      if (fail) throw new Error('shard down');
-      return { deleted: 1, batches: 1 };
-    }, (r) => r.deleted, logger, 60_000);
+    const purge = new PeriodicPurge(
+      'test-purge',
+      async () => {
+        if (fail) throw new Error('shard down');
+        return { deleted: 1, batches: 1 };
+      },
+      (r) => r.deleted,
+      logger,
+      60_000,
+    );
     await expect(purge.purge()).resolves.toBeUndefined();
     fail = false;
     await expect(purge.purge()).resolves.toEqual({ deleted: 1, batches: 1 });

@@ -72,10 +72,7 @@ export function encodeOrderId(parts: OrderIdParts): string {
   checkInteger(parts, 'timestampMs', timestampMs, ORDER_ID_EPOCH_MS, MAX_ORDER_ID_TIMESTAMP_MS);
   checkInteger(parts, 'bucket', bucket, 0, BUCKET_COUNT - 1);
   checkInteger(parts, 'sequence', sequence, 0, MAX_SEQUENCE);
-  const value =
-    (BigInt(timestampMs - ORDER_ID_EPOCH_MS) << BigInt(BUCKET_BITS + SEQUENCE_BITS)) |
-    (BigInt(bucket) << BigInt(SEQUENCE_BITS)) |
-    BigInt(sequence);
+  const value = (BigInt(timestampMs - ORDER_ID_EPOCH_MS) << BigInt(BUCKET_BITS + SEQUENCE_BITS)) | (BigInt(bucket) << BigInt(SEQUENCE_BITS)) | BigInt(sequence);
   return value.toString();
 }
 

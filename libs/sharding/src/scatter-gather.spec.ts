@@ -19,9 +19,7 @@ describe('scatterGather', () => {
     const perShard = fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 30 });
     await fc.assert(
       fc.asyncProperty(fc.array(perShard, { minLength: 1, maxLength: 8 }), fc.option(fc.nat(120), { nil: undefined }), async (shardTimes, limit) => {
-        const rows = shardTimes.map((times, shard) =>
-          [...times].sort((a, b) => b - a).map((createdAt, position) => ({ createdAt, shard, position })),
-        );
+        const rows = shardTimes.map((times, shard) => [...times].sort((a, b) => b - a).map((createdAt, position) => ({ createdAt, shard, position })));
         const asked: (number | undefined)[] = [];
         const merged = await scatterGather(
           shardsOf(rows.length),
@@ -70,12 +68,7 @@ describe('scatterGather', () => {
 describe('forEachShard', () => {
   it('when every shard succeeds, then the results come back in shard order', async () => {
     const router = new ShardRouter(evenShardMap(4));
-    await expect(forEachShard(router, async (shard) => `migrated ${shard}`)).resolves.toEqual([
-      'migrated 0',
-      'migrated 1',
-      'migrated 2',
-      'migrated 3',
-    ]);
+    await expect(forEachShard(router, async (shard) => `migrated ${shard}`)).resolves.toEqual(['migrated 0', 'migrated 1', 'migrated 2', 'migrated 3']);
   });
 
   it('when shards fail, then an aggregate error names each failing shard and its cause, after all shards finished', async () => {

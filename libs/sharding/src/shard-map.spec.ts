@@ -18,9 +18,9 @@ const mapArb = fc.integer({ min: 1, max: 16 }).chain((shardCount) =>
     .uniqueArray(fc.integer({ min: 1, max: BUCKET_COUNT - 1 }), { maxLength: 20 })
     .chain((cuts) => {
       const edges = [0, ...cuts.sort((a, b) => a - b), BUCKET_COUNT];
-      return fc.tuple(...edges.slice(1).map(() => fc.integer({ min: 0, max: shardCount - 1 }))).map((shards) =>
-        shards.map((shard, i) => ({ from: edges[i]!, to: edges[i + 1]! - 1, shard })),
-      );
+      return fc
+        .tuple(...edges.slice(1).map(() => fc.integer({ min: 0, max: shardCount - 1 })))
+        .map((shards) => shards.map((shard, i) => ({ from: edges[i]!, to: edges[i + 1]! - 1, shard })));
     })
     .map((ranges) => ({ ranges, shardCount })),
 );
@@ -69,9 +69,7 @@ describe('parseShardMap', () => {
   });
 
   it('when a shard index is not below the shard count, then it is out of range', () => {
-    expect(problemsOf(() => parseShardMap('0-511:0,512-1023:2', 2))).toEqual([
-      { kind: 'shard-out-of-range', message: '"512-1023:2": shard 2 is not in 0..1' },
-    ]);
+    expect(problemsOf(() => parseShardMap('0-511:0,512-1023:2', 2))).toEqual([{ kind: 'shard-out-of-range', message: '"512-1023:2": shard 2 is not in 0..1' }]);
   });
 
   it('when a bucket is past the last bucket, then it is out of range', () => {
@@ -113,16 +111,22 @@ describe('parseShardMap', () => {
   it('when any random spec is parsed, then it either maps every bucket to a shard in range or throws ShardMapError', () => {
     const entry = fc.tuple(fc.nat(1100), fc.nat(1100), fc.nat(3)).map(([a, b, s]) => `${a}-${b}:${s}`);
     fc.assert(
-      fc.property(fc.oneof(fc.array(entry, { maxLength: 5 }).map((e) => e.join(',')), fc.string()), (spec) => {
-        let map: ShardMap;
-        try {
-          map = parseShardMap(spec, 3);
-        } catch (error) {
-          expect(error).toBeInstanceOf(ShardMapError);
-          return;
-        }
-        for (let b = 0; b < BUCKET_COUNT; b++) expect([0, 1, 2]).toContain(map.shardForBucket(b));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.array(entry, { maxLength: 5 }).map((e) => e.join(',')),
+          fc.string(),
+        ),
+        (spec) => {
+          let map: ShardMap;
+          try {
+            map = parseShardMap(spec, 3);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ShardMapError);
+            return;
+          }
+          for (let b = 0; b < BUCKET_COUNT; b++) expect([0, 1, 2]).toContain(map.shardForBucket(b));
+        },
+      ),
     );
   });
 });

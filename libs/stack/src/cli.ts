@@ -17,7 +17,9 @@ export async function stackCli(args: string[]): Promise<number> {
     case 'up': {
       const redisCount = Number(option(args, '--redis') ?? '1');
       const info = await startStack({ profile, redisCount });
-      console.log(`stack "${profile}" is up: MySQL ${info.mysql.map((m) => m.port).join(', ')}; Redis ${info.redis.map((r) => r.port).join(', ')}; NATS ${info.nats.servers}`);
+      console.log(
+        `stack "${profile}" is up: MySQL ${info.mysql.map((m) => m.port).join(', ')}; Redis ${info.redis.map((r) => r.port).join(', ')}; NATS ${info.nats.servers}`,
+      );
       return 0;
     }
     case 'down':
@@ -26,7 +28,8 @@ export async function stackCli(args: string[]): Promise<number> {
       return 0;
     case 'status': {
       const status = await stackStatus(profile);
-      for (const s of status) console.log(`${s.name.padEnd(10)} ${(s.running ? 'running' : 'stopped').padEnd(8)} port ${s.port}${s.pid ? `  pid ${s.pid}` : ''}`);
+      for (const s of status)
+        console.log(`${s.name.padEnd(10)} ${(s.running ? 'running' : 'stopped').padEnd(8)} port ${s.port}${s.pid ? `  pid ${s.pid}` : ''}`);
       return status.some((s) => s.running) ? 0 : 3;
     }
     default:

@@ -27,8 +27,7 @@ export function parseMetrics(text: string): MetricsScrape {
   return {
     text,
     samples,
-    value: (name, labels = {}) =>
-      samples.find((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value))?.value,
+    value: (name, labels = {}) => samples.find((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value))?.value,
   };
 }
 

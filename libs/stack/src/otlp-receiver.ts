@@ -23,7 +23,10 @@ interface KeyValue {
   value?: AnyValue;
 }
 interface ExportTraceServiceRequest {
-  resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number; attributes?: KeyValue[] }[] }[] }[];
+  resourceSpans?: {
+    resource?: { attributes?: KeyValue[] };
+    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number; attributes?: KeyValue[] }[] }[];
+  }[];
 }
 
 const plain = (value: AnyValue | undefined): string | number | boolean =>

@@ -147,7 +147,10 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       await stop();
       throw new Error(`prometheus exited before it was ready (is Debian's prometheus package installed?):\n${output}`);
     }
-    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       const output = fs.readFileSync(logFile, 'utf8').slice(-2_000);

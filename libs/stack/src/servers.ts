@@ -86,31 +86,30 @@ export class MariaDbServer extends LocalServer {
     if (fresh) {
       fs.rmSync(this.dataDir, { recursive: true, force: true });
       // --no-defaults must come first, or Debian's /etc/mysql settings apply.
-      run('mariadb-install-db', [
-        '--no-defaults',
-        `--datadir=${this.dataDir}`,
-        '--user=root',
-        '--auth-root-authentication-method=normal',
-        '--skip-test-db',
-      ]);
+      run('mariadb-install-db', ['--no-defaults', `--datadir=${this.dataDir}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db']);
     }
-    spawnDetached('mariadbd', [
-      '--no-defaults',
-      '--user=root',
-      `--datadir=${this.dataDir}`,
-      `--socket=${this.socket}`,
-      `--pid-file=${this.pidFile}`,
-      `--port=${this.port}`,
-      '--bind-address=127.0.0.1',
-      '--skip-name-resolve',
-      '--character-set-server=utf8mb4',
-      '--collation-server=utf8mb4_unicode_ci',
-      '--max-connections=1000',
-      // Commits reach the OS at once and the disk within a second: a killed mariadbd loses nothing,
-      // only a machine crash could lose the last second. A local-stack trade; production keeps 1.
-      '--innodb-flush-log-at-trx-commit=2',
-      `--log-error=${this.logFile}`,
-    ], path.join(this.dir, 'stdout.log'), this.pidFile);
+    spawnDetached(
+      'mariadbd',
+      [
+        '--no-defaults',
+        '--user=root',
+        `--datadir=${this.dataDir}`,
+        `--socket=${this.socket}`,
+        `--pid-file=${this.pidFile}`,
+        `--port=${this.port}`,
+        '--bind-address=127.0.0.1',
+        '--skip-name-resolve',
+        '--character-set-server=utf8mb4',
+        '--collation-server=utf8mb4_unicode_ci',
+        '--max-connections=1000',
+        // Commits reach the OS at once and the disk within a second: a killed mariadbd loses nothing,
+        // only a machine crash could lose the last second. A local-stack trade; production keeps 1.
+        '--innodb-flush-log-at-trx-commit=2',
+        `--log-error=${this.logFile}`,
+      ],
+      path.join(this.dir, 'stdout.log'),
+      this.pidFile,
+    );
     await waitFor(this.name, () => this.socketReady(), 120_000, this.logFile);
     // Under --skip-name-resolve TCP clients are '127.0.0.1', not 'localhost'.
     this.sql(
@@ -139,14 +138,22 @@ export class MariaDbServer extends LocalServer {
 export class RedisServer extends LocalServer {
   protected async launch(): Promise<void> {
     run('redis-server', [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', 'no',
-      '--dir', this.dir,
-      '--pidfile', this.pidFile,
-      '--logfile', this.logFile,
-      '--daemonize', 'yes',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+      '--pidfile',
+      this.pidFile,
+      '--logfile',
+      this.logFile,
+      '--daemonize',
+      'yes',
     ]);
   }
 
@@ -157,14 +164,12 @@ export class RedisServer extends LocalServer {
 
 export class NatsServer extends LocalServer {
   protected async launch(): Promise<void> {
-    spawnDetached('nats-server', [
-      '-js',
-      '-sd', path.join(this.dir, 'jetstream'),
-      '-a', '127.0.0.1',
-      '-p', String(this.port),
-      '-P', this.pidFile,
-      '-l', this.logFile,
-    ], path.join(this.dir, 'stdout.log'), this.pidFile);
+    spawnDetached(
+      'nats-server',
+      ['-js', '-sd', path.join(this.dir, 'jetstream'), '-a', '127.0.0.1', '-p', String(this.port), '-P', this.pidFile, '-l', this.logFile],
+      path.join(this.dir, 'stdout.log'),
+      this.pidFile,
+    );
   }
 
   protected async ready(): Promise<boolean> {

@@ -52,7 +52,10 @@ describe('Supervisor', () => {
     supervisor.crashed('inventory', 'signal SIGKILL', async () => void starts++);
     await until(() => events.some((e) => e.kind === 'restarted'));
     expect(starts).toBe(1);
-    expect(events.map((e) => e.message)).toEqual(['supervisor: inventory died (signal SIGKILL); restart 1 in 5 ms', 'supervisor: inventory is back (restart 1)']);
+    expect(events.map((e) => e.message)).toEqual([
+      'supervisor: inventory died (signal SIGKILL); restart 1 in 5 ms',
+      'supervisor: inventory is back (restart 1)',
+    ]);
   });
 
   it('when restarts keep failing, then they count as crashes until the crash loop gives up, naming the unit and the last cause', async () => {
@@ -66,7 +69,9 @@ describe('Supervisor', () => {
     await until(() => events.some((e) => e.kind === 'gave-up'));
     expect(starts).toBe(2);
     expect(events.at(-1)).toMatchObject({ kind: 'gave-up', name: 'gateway', crashes: 3 });
-    expect(events.at(-1)!.message).toBe('supervisor: gateway crashed 3 times within 60 s (last: restart failed: gateway exited (code 1) while starting); a crash loop, giving up');
+    expect(events.at(-1)!.message).toBe(
+      'supervisor: gateway crashed 3 times within 60 s (last: restart failed: gateway exited (code 1) while starting); a crash loop, giving up',
+    );
   });
 
   it('when crashes are spread wider than the window on its clock, then each is restarted after the base delay and it never gives up', async () => {
@@ -78,7 +83,12 @@ describe('Supervisor', () => {
       await until(() => !supervisor.restarting('inventory'));
       clock += 60_000;
     }
-    expect(events.filter((e) => e.kind === 'crashed').map((e) => (e.kind === 'crashed' ? [e.restart, e.delayMs] : []))).toEqual([[1, 5], [2, 5], [3, 5], [4, 5]]);
+    expect(events.filter((e) => e.kind === 'crashed').map((e) => (e.kind === 'crashed' ? [e.restart, e.delayMs] : []))).toEqual([
+      [1, 5],
+      [2, 5],
+      [3, 5],
+      [4, 5],
+    ]);
     expect(events.some((e) => e.kind === 'gave-up')).toBe(false);
   });
 

@@ -85,12 +85,25 @@ export class Supervisor {
     this.crashTimes.set(name, crashTimes);
     if (decision.action === 'give-up') {
       const seconds = Math.round(this.policy.crashWindowMs / 1000);
-      this.onEvent({ kind: 'gave-up', name, how, crashes: decision.recentCrashes, message: `supervisor: ${name} crashed ${decision.recentCrashes} times within ${seconds} s (last: ${how}); a crash loop, giving up` });
+      this.onEvent({
+        kind: 'gave-up',
+        name,
+        how,
+        crashes: decision.recentCrashes,
+        message: `supervisor: ${name} crashed ${decision.recentCrashes} times within ${seconds} s (last: ${how}); a crash loop, giving up`,
+      });
       return;
     }
     const count = (this.restarts.get(name) ?? 0) + 1;
     this.restarts.set(name, count);
-    this.onEvent({ kind: 'crashed', name, how, restart: count, delayMs: decision.delayMs, message: `supervisor: ${name} died (${how}); restart ${count} in ${decision.delayMs} ms` });
+    this.onEvent({
+      kind: 'crashed',
+      name,
+      how,
+      restart: count,
+      delayMs: decision.delayMs,
+      message: `supervisor: ${name} died (${how}); restart ${count} in ${decision.delayMs} ms`,
+    });
     let release!: () => void;
     const done = new Promise<void>((resolve) => (release = resolve));
     const entry: Pending = { done, release };

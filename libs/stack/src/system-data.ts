@@ -6,7 +6,11 @@ import { connect } from 'nats';
  * runs of tests and tools do not pile up on a stack.
  */
 export async function dropSystemData(env: Record<string, string>): Promise<void> {
-  const databases = [...env.ORDER_SHARDS!.split(','), ...env.READ_SHARDS!.split(','), `${env.INVENTORY_MYSQL_HOST}:${env.INVENTORY_MYSQL_PORT}/${env.INVENTORY_MYSQL_DATABASE}`];
+  const databases = [
+    ...env.ORDER_SHARDS!.split(','),
+    ...env.READ_SHARDS!.split(','),
+    `${env.INVENTORY_MYSQL_HOST}:${env.INVENTORY_MYSQL_PORT}/${env.INVENTORY_MYSQL_DATABASE}`,
+  ];
   for (const entry of databases) {
     const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(entry)!;
     const connection = await mysql.createConnection({ host, port: Number(port), user: 'orderflow', password: 'orderflow' });

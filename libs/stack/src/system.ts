@@ -86,11 +86,16 @@ const addresses = (replicaPorts: SystemPorts[], service: keyof SystemPorts) => r
  * The services' shared environment. Addresses list every replica in `replicaPorts` (by default the one
  * set of `ports`); the listening ports are those of the first replica (each process overrides its own).
  */
-export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metricsPorts?: MetricsPorts, replicaPorts: SystemPorts[] = [ports]): Record<string, string> {
+export function systemEnv(
+  stack: StackInfo,
+  ports: SystemPorts,
+  tag = '',
+  metricsPorts?: MetricsPorts,
+  replicaPorts: SystemPorts[] = [ports],
+): Record<string, string> {
   const [m0, m1] = stack.mysql;
   const named = (base: string) => (tag ? `${base}_${tag}` : base);
-  const spread = (prefix: string) =>
-    [0, 1, 2, 3].map((i) => `${(i % 2 ? m1 : m0)!.host}:${(i % 2 ? m1 : m0)!.port}/${named(prefix)}_${i}`).join(',');
+  const spread = (prefix: string) => [0, 1, 2, 3].map((i) => `${(i % 2 ? m1 : m0)!.host}:${(i % 2 ? m1 : m0)!.port}/${named(prefix)}_${i}`).join(',');
   const subjectPrefix = tag ? `t${tag}.orders.v1` : 'orders.v1';
   return {
     GATEWAY_PORT: String(ports.gateway),
@@ -128,18 +133,30 @@ export function systemEnv(stack: StackInfo, ports: SystemPorts, tag = '', metric
  * the relay over NATS after each commit).
  */
 const SERVICES: { name: keyof SystemPorts; entry: string; env: (ports: SystemPorts, metrics: MetricsPorts, replicas: number) => Record<string, string> }[] = [
-  { name: 'inventory', entry: 'apps/inventory/src/main.ts', env: (p, m) => ({ INVENTORY_GRPC_PORT: String(p.inventory), INVENTORY_METRICS_PORT: String(m.inventory) }) },
+  {
+    name: 'inventory',
+    entry: 'apps/inventory/src/main.ts',
+    env: (p, m) => ({ INVENTORY_GRPC_PORT: String(p.inventory), INVENTORY_METRICS_PORT: String(m.inventory) }),
+  },
   {
     name: 'orderCommand',
     entry: 'apps/order-command/src/main.ts',
-    env: (p, m) => ({ ORDER_COMMAND_ROLES: 'api,sweeper', ORDER_COMMAND_GRPC_PORT: String(p.orderCommand), ORDER_COMMAND_METRICS_PORT: String(m.orderCommand) }),
+    env: (p, m) => ({
+      ORDER_COMMAND_ROLES: 'api,sweeper',
+      ORDER_COMMAND_GRPC_PORT: String(p.orderCommand),
+      ORDER_COMMAND_METRICS_PORT: String(m.orderCommand),
+    }),
   },
   {
     name: 'orderRelay',
     entry: 'apps/order-command/src/main.ts',
     env: (p, m) => ({ ORDER_COMMAND_ROLES: 'relay', ORDER_COMMAND_GRPC_PORT: String(p.orderRelay), ORDER_COMMAND_METRICS_PORT: String(m.orderRelay) }),
   },
-  { name: 'orderQuery', entry: 'apps/order-query/src/main.ts', env: (p, m) => ({ ORDER_QUERY_GRPC_PORT: String(p.orderQuery), ORDER_QUERY_METRICS_PORT: String(m.orderQuery) }) },
+  {
+    name: 'orderQuery',
+    entry: 'apps/order-query/src/main.ts',
+    env: (p, m) => ({ ORDER_QUERY_GRPC_PORT: String(p.orderQuery), ORDER_QUERY_METRICS_PORT: String(m.orderQuery) }),
+  },
   // One process whatever the replicas: its workers share the HTTP port (node:cluster) and it restarts them.
   { name: 'gateway', entry: 'apps/gateway/src/main.ts', env: (p, _m, replicas) => ({ GATEWAY_PORT: String(p.gateway), GATEWAY_WORKERS: String(replicas) }) },
 ];
@@ -168,7 +185,16 @@ const HEALTH_PROTO = require.resolve('grpc-health-check/proto/health/v1/health.p
 
 async function grpcServing(address: string): Promise<boolean> {
   const definition = grpc.loadPackageDefinition(protoLoader.loadSync(HEALTH_PROTO, { keepCase: true, enums: String })) as unknown as {
-    grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => grpc.Client & { check: (r: object, o: object, cb: (e: Error | null, r: { status: string }) => void) => void } } } };
+    grpc: {
+      health: {
+        v1: {
+          Health: new (
+            a: string,
+            c: grpc.ChannelCredentials,
+          ) => grpc.Client & { check: (r: object, o: object, cb: (e: Error | null, r: { status: string }) => void) => void };
+        };
+      };
+    };
   };
   const client = new definition.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
   try {
@@ -181,7 +207,10 @@ async function grpcServing(address: string): Promise<boolean> {
 }
 
 async function httpReady(url: string): Promise<boolean> {
-  return fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+  return fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
 }
 
 /**
@@ -195,7 +224,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   /** The gRPC services' ports of one replica: the given ones shifted by 10 per replica, or free ones. */
   const grpcPorts = async (fixed: MetricsPorts | undefined, replica: number): Promise<MetricsPorts> => {
     const port = async (key: keyof MetricsPorts) => (fixed ? fixed[key] + 10 * replica : freePort());
-    return { orderCommand: await port('orderCommand'), orderRelay: await port('orderRelay'), inventory: await port('inventory'), orderQuery: await port('orderQuery') };
+    return {
+      orderCommand: await port('orderCommand'),
+      orderRelay: await port('orderRelay'),
+      inventory: await port('inventory'),
+      orderQuery: await port('orderQuery'),
+    };
   };
   const gatewayPort = options.ports?.gateway ?? (await freePort());
   const replicaPorts: SystemPorts[] = [];
@@ -257,7 +291,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await exited;
     clearTimeout(timer);
   };
-  const units = SERVICES.flatMap(({ name }) => Array.from({ length: processCount(name, replicas) }, (_, replica) => ({ name, replica, unit: unitName(name, replica) })));
+  const units = SERVICES.flatMap(({ name }) =>
+    Array.from({ length: processCount(name, replicas) }, (_, replica) => ({ name, replica, unit: unitName(name, replica) })),
+  );
   const livePid = (unit: string) => {
     const child = children.get(unit);
     return child && !gone(child) ? child.pid : undefined;
@@ -293,10 +329,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     },
     processes() {
       return [
-        ...units.filter((u) => u.name !== 'gateway').flatMap(({ name, replica, unit }) => {
-          const pid = livePid(unit);
-          return pid === undefined ? [] : [{ service: name, replica, pid }];
-        }),
+        ...units
+          .filter((u) => u.name !== 'gateway')
+          .flatMap(({ name, replica, unit }) => {
+            const pid = livePid(unit);
+            return pid === undefined ? [] : [{ service: name, replica, pid }];
+          }),
         ...gatewayPids().map((pid, replica) => ({ service: 'gateway' as const, replica, pid })),
       ];
     },

@@ -29,7 +29,11 @@ describe('watching the stack servers (real Redis and MariaDB processes of our ow
     return liveness.state === 'running' ? liveness.pid : undefined;
   };
   const watch = (server: Server, events: SupervisorEvent[]) =>
-    watchServers([server], new Supervisor({ policy: { backoffBaseMs: 50, backoffCapMs: 200, crashWindowMs: 60_000, crashLimit: 2 }, onEvent: (e) => events.push(e) }), 100);
+    watchServers(
+      [server],
+      new Supervisor({ policy: { backoffBaseMs: 50, backoffCapMs: 200, crashWindowMs: 60_000, crashLimit: 2 }, onEvent: (e) => events.push(e) }),
+      100,
+    );
 
   it('when a Redis server is killed, then it is restarted on its port with a fresh pid, and a third kill within the window is a crash loop that is not restarted', async () => {
     const redis = new RedisServer('redis-w', await freePort(), path.join(dir, 'redis-w'));
@@ -94,7 +98,10 @@ describe('watching the stack servers (real Redis and MariaDB processes of our ow
       await until('the restart', () => events.some((e) => e.kind === 'restarted'));
       expect(runningPid(nats)).not.toBe(before);
       expect(await probe(nats.port)).toMatch(/^INFO .*"jetstream":true/);
-      expect(events.map((e) => e.message)).toEqual([`supervisor: nats-w died (pid ${before} is gone); restart 1 in 50 ms`, 'supervisor: nats-w is back (restart 1)']);
+      expect(events.map((e) => e.message)).toEqual([
+        `supervisor: nats-w died (pid ${before} is gone); restart 1 in 50 ms`,
+        'supervisor: nats-w is back (restart 1)',
+      ]);
     } finally {
       await watcher.stop();
     }
@@ -105,7 +112,11 @@ describe('watching the stack servers (real Redis and MariaDB processes of our ow
     started.push(mariadb);
     await mariadb.start();
     const sql = (statements: string) =>
-      execFileSync('mariadb', ['--no-defaults', '-h', '127.0.0.1', '-P', String(mariadb.port), `-u${MYSQL_USER}`, `-p${MYSQL_PASSWORD}`, '-N', '-e', statements], { encoding: 'utf8' }).trim();
+      execFileSync(
+        'mariadb',
+        ['--no-defaults', '-h', '127.0.0.1', '-P', String(mariadb.port), `-u${MYSQL_USER}`, `-p${MYSQL_PASSWORD}`, '-N', '-e', statements],
+        { encoding: 'utf8' },
+      ).trim();
     sql('CREATE DATABASE watched; CREATE TABLE watched.t (id INT PRIMARY KEY, note VARCHAR(20)); INSERT INTO watched.t VALUES (1, "kept")');
     const events: SupervisorEvent[] = [];
     const watcher = watch(mariadb, events);

@@ -11,7 +11,12 @@ describe('the local stack (real MariaDB, Redis and NATS processes)', () => {
     expect(lines.filter((l) => l.includes('already running'))).toHaveLength(2 + TEST_REDIS_COUNT + 1);
     const after = await stackStatus('test');
     expect(after.map((s) => [s.name, s.pid])).toEqual(before.map((s) => [s.name, s.pid]));
-    expect(after.filter((s) => s.running).map((s) => s.name).sort()).toEqual(['mariadb-0', 'mariadb-1', 'nats', 'redis-0', 'redis-1', 'redis-2']);
+    expect(
+      after
+        .filter((s) => s.running)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['mariadb-0', 'mariadb-1', 'nats', 'redis-0', 'redis-1', 'redis-2']);
   });
 
   it('when the servers are probed, then each speaks its protocol on its port and listens on loopback only', async () => {
@@ -19,9 +24,13 @@ describe('the local stack (real MariaDB, Redis and NATS processes)', () => {
     for (const redis of info.redis) expect(await probe(redis.port, 'PING\r\n')).toMatch(/^\+PONG/);
     expect(await probe(Number(info.nats.servers.split(':')[1]))).toMatch(/^INFO .*"jetstream":true/);
     for (const mysql of info.mysql) {
-      const version = execFileSync('mariadb', ['--no-defaults', '-h', mysql.host, '-P', String(mysql.port), `-u${mysql.user}`, `-p${mysql.password}`, '-N', '-e', 'SELECT @@version'], {
-        encoding: 'utf8',
-      });
+      const version = execFileSync(
+        'mariadb',
+        ['--no-defaults', '-h', mysql.host, '-P', String(mysql.port), `-u${mysql.user}`, `-p${mysql.password}`, '-N', '-e', 'SELECT @@version'],
+        {
+          encoding: 'utf8',
+        },
+      );
       expect(version).toMatch(/MariaDB/);
     }
     // /proc/net/tcp: local address as hex IP:port, state 0A = LISTEN. 0100007F is 127.0.0.1.

@@ -33,7 +33,13 @@ export interface SpanScope {
   setAttribute(key: string, value: string | number | boolean): void;
 }
 
-async function inSpan<T>(name: string, kind: SpanKind, parent: Context, attributes: Attributes, work: (span: SpanScope, active: Context) => Promise<T>): Promise<T> {
+async function inSpan<T>(
+  name: string,
+  kind: SpanKind,
+  parent: Context,
+  attributes: Attributes,
+  work: (span: SpanScope, active: Context) => Promise<T>,
+): Promise<T> {
   const span = tracer().startSpan(name, { kind, attributes }, parent);
   const active = trace.setSpan(parent, span);
   try {
@@ -67,7 +73,12 @@ export function withProducerSpan<T>(
 }
 
 /** Runs `work` in a CONSUMER span that continues the trace carried by a message's headers. */
-export function withConsumerSpan<T>(name: string, headers: HeaderReader | undefined, attributes: Attributes, work: (span: SpanScope) => Promise<T>): Promise<T> {
+export function withConsumerSpan<T>(
+  name: string,
+  headers: HeaderReader | undefined,
+  attributes: Attributes,
+  work: (span: SpanScope) => Promise<T>,
+): Promise<T> {
   const parent = headers ? propagation.extract(ROOT_CONTEXT, headers, readerGetter) : ROOT_CONTEXT;
   return inSpan(name, SpanKind.CONSUMER, parent, attributes, (span) => work(span));
 }

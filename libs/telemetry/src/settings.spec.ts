@@ -48,7 +48,12 @@ describe('tracingSettings', () => {
 
   it('when values are bad, then every bad variable is named', () => {
     try {
-      tracingSettings('x', { OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_TRACES_SAMPLER: 'sometimes', OTEL_BSP_SCHEDULE_DELAY: 'soon' });
+      tracingSettings('x', {
+        OTEL_TRACES_EXPORTER: 'jaeger',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_TRACES_SAMPLER: 'sometimes',
+        OTEL_BSP_SCHEDULE_DELAY: 'soon',
+      });
       throw new Error('expected a TracingConfigError');
     } catch (error) {
       expect(error).toBeInstanceOf(TracingConfigError);

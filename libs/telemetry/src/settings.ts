@@ -36,13 +36,18 @@ export function tracingSettings(defaultServiceName: string, env: NodeJS.ProcessE
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
 
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((e) => e.trim()).filter(Boolean);
-  for (const name of exporters) if (!['otlp', 'console', 'none'].includes(name)) problems.push(`OTEL_TRACES_EXPORTER: "${name}" is not one of otlp, console, none`);
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const name of exporters)
+    if (!['otlp', 'console', 'none'].includes(name)) problems.push(`OTEL_TRACES_EXPORTER: "${name}" is not one of otlp, console, none`);
   if (exporters.length > 1 && !exporters.includes('none')) problems.push('OTEL_TRACES_EXPORTER: one exporter at a time (otlp or console)');
   const chosen = exporters.length > 0 ? exporters[0] : present(endpoint) || present(tracesEndpoint) ? 'otlp' : 'none';
 
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
-  if (protocol !== 'http/protobuf' && protocol !== 'http/json') problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: "${protocol}" is not supported (http/protobuf or http/json)`);
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json')
+    problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: "${protocol}" is not supported (http/protobuf or http/json)`);
 
   const url = present(tracesEndpoint) ? tracesEndpoint : `${(present(endpoint) ? endpoint : DEFAULT_OTLP_HTTP).replace(/\/+$/, '')}/v1/traces`;
   try {
@@ -57,7 +62,8 @@ export function tracingSettings(defaultServiceName: string, env: NodeJS.ProcessE
   if (!(ratio >= 0 && ratio <= 1)) problems.push(`OTEL_TRACES_SAMPLER_ARG: "${env.OTEL_TRACES_SAMPLER_ARG}" is not a ratio from 0 to 1`);
 
   const scheduleDelayMs = present(env.OTEL_BSP_SCHEDULE_DELAY) ? Number(env.OTEL_BSP_SCHEDULE_DELAY) : 5_000;
-  if (!Number.isInteger(scheduleDelayMs) || scheduleDelayMs < 0) problems.push(`OTEL_BSP_SCHEDULE_DELAY: "${env.OTEL_BSP_SCHEDULE_DELAY}" is not a whole number of milliseconds`);
+  if (!Number.isInteger(scheduleDelayMs) || scheduleDelayMs < 0)
+    problems.push(`OTEL_BSP_SCHEDULE_DELAY: "${env.OTEL_BSP_SCHEDULE_DELAY}" is not a whole number of milliseconds`);
 
   if (problems.length > 0) throw new TracingConfigError(problems);
   const disabled = env.OTEL_SDK_DISABLED === 'true' || chosen === 'none' || exporters.includes('none');

@@ -33,7 +33,11 @@ const UNTRACED_HTTP_PATHS = /^\/(metrics|healthz|readyz)(\?|$)/;
 const UNTRACED_GRPC_METHODS = ['Check', 'Watch', 'ServerReflectionInfo'];
 
 function sampler({ name, ratio }: TracingSettings['sampler']): Sampler {
-  const root = name.endsWith('always_off') ? new AlwaysOffSampler() : name.endsWith('traceidratio') ? new TraceIdRatioBasedSampler(ratio) : new AlwaysOnSampler();
+  const root = name.endsWith('always_off')
+    ? new AlwaysOffSampler()
+    : name.endsWith('traceidratio')
+      ? new TraceIdRatioBasedSampler(ratio)
+      : new AlwaysOnSampler();
   return name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
 }
 

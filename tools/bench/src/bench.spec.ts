@@ -22,7 +22,18 @@ describe('bench helpers', () => {
   });
 
   it('when p99 spans orders of magnitude, then the p99 axis is logarithmic with a tick at each power of ten', () => {
-    const svg = renderChart([{ name: 'naive', points: [{ concurrency: 64, perSecond: 100, p99Ms: 12_000 }, { concurrency: 256, perSecond: 90, p99Ms: 40 }] }], 'test');
+    const svg = renderChart(
+      [
+        {
+          name: 'naive',
+          points: [
+            { concurrency: 64, perSecond: 100, p99Ms: 12_000 },
+            { concurrency: 256, perSecond: 90, p99Ms: 40 },
+          ],
+        },
+      ],
+      'test',
+    );
     const ticks = [...svg.matchAll(/text-anchor="end" font-size="11">(\d+)</g)].map((m) => Number(m[1]));
     expect(ticks.slice(5)).toEqual([1, 10, 100, 1000, 10000, 100000]); // the first five are the linear throughput axis
     expect(svg).toContain('p99 latency (log scale)');

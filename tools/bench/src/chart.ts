@@ -48,7 +48,8 @@ function panel(
     ...concurrencies.map((c) => `<text x="${x(c)}" y="${bottom + 18}" text-anchor="middle" font-size="12">${c}</text>`),
     `<text x="${(left + right) / 2}" y="${bottom + 38}" text-anchor="middle" font-size="12">concurrency</text>`,
     ...ticks.map(
-      (v) => `<line x1="${left}" y1="${y(v)}" x2="${right}" y2="${y(v)}" stroke="#eee"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${Math.round(v)}</text>`,
+      (v) =>
+        `<line x1="${left}" y1="${y(v)}" x2="${right}" y2="${y(v)}" stroke="#eee"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${Math.round(v)}</text>`,
     ),
     `<text x="${x0 + 14}" y="${(top + bottom) / 2}" transform="rotate(-90 ${x0 + 14} ${(top + bottom) / 2})" text-anchor="middle" font-size="12">${unit}</text>`,
   ];
@@ -56,7 +57,10 @@ function panel(
     const color = COLORS[i % COLORS.length];
     const points = [...s.points].sort((a, b) => a.concurrency - b.concurrency);
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map((p) => `${x(p.concurrency)},${y(value(p))}`).join(' ')}"/>`);
-    for (const p of points) parts.push(`<circle cx="${x(p.concurrency)}" cy="${y(value(p))}" r="3.5" fill="${color}"><title>${s.name}, c=${p.concurrency}: ${Math.round(value(p))} ${unit}</title></circle>`);
+    for (const p of points)
+      parts.push(
+        `<circle cx="${x(p.concurrency)}" cy="${y(value(p))}" r="3.5" fill="${color}"><title>${s.name}, c=${p.concurrency}: ${Math.round(value(p))} ${unit}</title></circle>`,
+      );
   });
   return parts.join('\n');
 }

@@ -33,7 +33,14 @@ async function loop(name: string, concurrency: number, seconds: number, op: () =
     }),
   );
   latencies.sort((a, b) => a - b);
-  return { name, concurrency, operations: latencies.length, perSecond: latencies.length / ((performance.now() - started) / 1000), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    name,
+    concurrency,
+    operations: latencies.length,
+    perSecond: latencies.length / ((performance.now() - started) / 1000),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 }
 
 async function freshDatabase(target: MysqlTarget, database: string): Promise<mysql.Pool> {
@@ -66,7 +73,9 @@ export async function rawOrderTransaction(targets: MysqlTarget[], concurrency: n
   for (const pool of pools) {
     await pool.query(`CREATE TABLE orders (id BIGINT UNSIGNED PRIMARY KEY, customer_id VARCHAR(64), status VARCHAR(16), total_minor BIGINT, address VARCHAR(500),
       payment_method VARCHAR(32), version INT, created_at DATETIME(3), updated_at DATETIME(3), expires_at DATETIME(3), KEY (customer_id, id)) ENGINE=InnoDB`);
-    await pool.query('CREATE TABLE order_items (order_id BIGINT UNSIGNED, line_no SMALLINT, product_id VARCHAR(64), quantity INT, unit_price_minor BIGINT, PRIMARY KEY (order_id, line_no)) ENGINE=InnoDB');
+    await pool.query(
+      'CREATE TABLE order_items (order_id BIGINT UNSIGNED, line_no SMALLINT, product_id VARCHAR(64), quantity INT, unit_price_minor BIGINT, PRIMARY KEY (order_id, line_no)) ENGINE=InnoDB',
+    );
     await pool.query(`CREATE TABLE outbox (id BIGINT AUTO_INCREMENT PRIMARY KEY, event_id CHAR(36), order_id BIGINT UNSIGNED, subject VARCHAR(128), payload MEDIUMBLOB,
       created_at DATETIME(3), sent_at DATETIME(3) NULL, UNIQUE KEY (event_id), KEY (sent_at, id)) ENGINE=InnoDB`);
   }
@@ -79,7 +88,10 @@ export async function rawOrderTransaction(targets: MysqlTarget[], concurrency: n
       await connection.query('START TRANSACTION');
       await connection.execute("INSERT INTO orders VALUES (?, 'bench', 'RESERVED', 3000, 'A', 'card', 1, NOW(3), NOW(3), NOW(3))", [orderId]);
       for (let line = 1; line <= 3; line++) await connection.execute('INSERT INTO order_items VALUES (?, ?, ?, 1, 1000)', [orderId, line, `p${line}`]);
-      await connection.execute("INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES (UUID(), ?, 'orders.v1.placed', ?, NOW(3))", [orderId, payload]);
+      await connection.execute("INSERT INTO outbox (event_id, order_id, subject, payload, created_at) VALUES (UUID(), ?, 'orders.v1.placed', ?, NOW(3))", [
+        orderId,
+        payload,
+      ]);
       await connection.query('COMMIT');
     } finally {
       connection.release();

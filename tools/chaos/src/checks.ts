@@ -107,7 +107,7 @@ export function checkAcknowledgedNotLost(operations: readonly Operation[], api: 
   const unreadable = [...acked.keys()].filter((id) => api.readable.get(id) !== true);
   const unlisted = [...acked.entries()].filter(([id, op]) => !api.listed.get(op.customer)?.has(id)).map(([id]) => id);
   return {
-    name: 'no acknowledged order lost: each 201 is readable by its owner and in its owner\'s listing',
+    name: "no acknowledged order lost: each 201 is readable by its owner and in its owner's listing",
     pass: unreadable.length === 0 && unlisted.length === 0 && acked.size > 0,
     detail: `${acked.size} orders answered 201; not readable by the owner: ${unreadable.length}${sample(unreadable)}; missing from the owner's listing: ${unlisted.length}${sample(unlisted)}`,
   };
@@ -169,7 +169,17 @@ export function productFigures(stockAdded: ReadonlyMap<string, number>, snapshot
       if (order.status === 'RESERVED') heldReserved += quantity;
       else heldSold += quantity;
     }
-    return { id, added, available: row.available, reserved: row.reserved, sold: row.sold, received: row.received, held: heldReserved + heldSold, heldReserved, heldSold };
+    return {
+      id,
+      added,
+      available: row.available,
+      reserved: row.reserved,
+      sold: row.sold,
+      received: row.received,
+      held: heldReserved + heldSold,
+      heldReserved,
+      heldSold,
+    };
   });
 }
 
@@ -182,7 +192,12 @@ export function checkStock(stockAdded: ReadonlyMap<string, number>, snapshot: Sn
   return productFigures(stockAdded, snapshot).map((p) => {
     const taken = p.added - p.available;
     const pass =
-      taken === p.held && p.available >= 0 && p.available + p.reserved + p.sold === p.added && p.reserved === p.heldReserved && p.sold === p.heldSold && p.received === p.added;
+      taken === p.held &&
+      p.available >= 0 &&
+      p.available + p.reserved + p.sold === p.added &&
+      p.reserved === p.heldReserved &&
+      p.sold === p.heldSold &&
+      p.received === p.added;
     return {
       name: `stock of ${p.id}: added - available = held by orders; available >= 0; available + reserved + sold = added`,
       pass,
@@ -241,7 +256,10 @@ export function checkRecovered(stats: readonly WindowStats[]): CheckResult {
   return {
     name: 'every fault recovered without manual steps',
     pass: stuck.length === 0,
-    detail: stuck.length === 0 ? `${stats.length} faults, each recovered (slowest ${Math.max(0, ...stats.map((s) => s.recoveredAfterS ?? 0)).toFixed(1)} s)` : `not recovered: ${stuck.join(', ')}`,
+    detail:
+      stuck.length === 0
+        ? `${stats.length} faults, each recovered (slowest ${Math.max(0, ...stats.map((s) => s.recoveredAfterS ?? 0)).toFixed(1)} s)`
+        : `not recovered: ${stuck.join(', ')}`,
   };
 }
 

@@ -4,8 +4,19 @@ describe('parseFaults', () => {
   it('when no list or "all" is given, then every kill -9 comes first, then every graceful restart of a service', () => {
     expect(parseFaults(undefined)).toBe(ALL_FAULTS);
     expect(parseFaults('all').map((f) => f.name)).toEqual([
-      'kill:gateway', 'kill:orderCommand', 'kill:orderRelay', 'kill:inventory', 'kill:orderQuery', 'kill:mariadb', 'kill:redis', 'kill:nats',
-      'term:gateway', 'term:orderCommand', 'term:orderRelay', 'term:inventory', 'term:orderQuery',
+      'kill:gateway',
+      'kill:orderCommand',
+      'kill:orderRelay',
+      'kill:inventory',
+      'kill:orderQuery',
+      'kill:mariadb',
+      'kill:redis',
+      'kill:nats',
+      'term:gateway',
+      'term:orderCommand',
+      'term:orderRelay',
+      'term:inventory',
+      'term:orderQuery',
     ]);
   });
 

@@ -95,7 +95,11 @@ export class RestLoad {
       Array.from({ length: Math.min(concurrency, places.length) }, async () => {
         while (next < places.length) {
           const op = places[next++]!;
-          await this.send(this.options.customers.find((c) => c.id === op.customer)!, op, true);
+          await this.send(
+            this.options.customers.find((c) => c.id === op.customer)!,
+            op,
+            true,
+          );
         }
       }),
     );
@@ -125,9 +129,21 @@ export class RestLoad {
       op.kind === 'place'
         ? await call(this.options.url, { method: 'POST', path: '/api/orders', token: customer.token, body: op.body, idempotencyKey: op.key, timeoutMs }, retry)
         : // Every POST carries a key (the issue's rule); pay and cancel are idempotent transitions whatever the gateway makes of it.
-          await call(this.options.url, { method: 'POST', path: `/api/orders/${op.orderId}/${op.kind}`, token: customer.token, idempotencyKey: op.key, timeoutMs }, retry);
+          await call(
+            this.options.url,
+            { method: 'POST', path: `/api/orders/${op.orderId}/${op.kind}`, token: customer.token, idempotencyKey: op.key, timeoutMs },
+            retry,
+          );
     // The ledger keeps the answer's figures, not its body.
-    op.attempts.push({ sentAt: answer.sentAt, endedAt: answer.endedAt, retry, status: answer.status, problemType: answer.problemType, orderId: answer.orderId, error: answer.error });
+    op.attempts.push({
+      sentAt: answer.sentAt,
+      endedAt: answer.endedAt,
+      retry,
+      status: answer.status,
+      problemType: answer.problemType,
+      orderId: answer.orderId,
+      error: answer.error,
+    });
     if (op.kind === 'place' && answer.status === 201 && answer.orderId && op.attempts.filter((a) => a.status === 201).length === 1) {
       this.reserved.set(customer.id, [...(this.reserved.get(customer.id) ?? []), answer.orderId]);
     }

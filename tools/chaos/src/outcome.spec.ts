@@ -28,7 +28,9 @@ describe('transportError', () => {
 
   it('when undici failed on the socket, then the error code of its cause names it', () => {
     expect(transportError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } }))).toBe('ECONNRESET');
-    expect(transportError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'UND_ERR_SOCKET', message: 'other side closed' } }))).toBe('UND_ERR_SOCKET');
+    expect(transportError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'UND_ERR_SOCKET', message: 'other side closed' } }))).toBe(
+      'UND_ERR_SOCKET',
+    );
   });
 
   it('when there is no code, then the message is kept, short', () => {

@@ -16,7 +16,7 @@ describe('listeningInodes', () => {
   });
 });
 
-describe('pidListeningOn (this machine\'s /proc)', () => {
+describe("pidListeningOn (this machine's /proc)", () => {
   it('when this process listens on a port, then its pid is found; when nothing does, then none', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -2,8 +2,30 @@ import { formatAlerts, formatCheck, formatFailures, formatMarkdownTable, formatT
 import type { WindowStats } from './ledger';
 
 const stats: WindowStats[] = [
-  { fault: 'kill:orderCommand', requests: 1234, ok2xx: 1000, client4xx: 30, server5xx: 150, transportErrors: 54, failures: { '503 /problems/unavailable': 150, ECONNREFUSED: 4, timeout: 50 }, firstCreatedAfterFaultS: 3.14159, recoveredAfterS: 3.5, unknownBefore: 204, unknownAfter: 0 },
-  { fault: 'term:gateway', requests: 99, ok2xx: 90, client4xx: 0, server5xx: 0, transportErrors: 9, failures: {}, unknownBefore: 9, alerts: ['OrderflowTargetDown{127.0.0.1:1} fired +1 s, resolved +4 s'] },
+  {
+    fault: 'kill:orderCommand',
+    requests: 1234,
+    ok2xx: 1000,
+    client4xx: 30,
+    server5xx: 150,
+    transportErrors: 54,
+    failures: { '503 /problems/unavailable': 150, ECONNREFUSED: 4, timeout: 50 },
+    firstCreatedAfterFaultS: 3.14159,
+    recoveredAfterS: 3.5,
+    unknownBefore: 204,
+    unknownAfter: 0,
+  },
+  {
+    fault: 'term:gateway',
+    requests: 99,
+    ok2xx: 90,
+    client4xx: 0,
+    server5xx: 0,
+    transportErrors: 9,
+    failures: {},
+    unknownBefore: 9,
+    alerts: ['OrderflowTargetDown{127.0.0.1:1} fired +1 s, resolved +4 s'],
+  },
 ];
 
 describe('report', () => {
@@ -17,7 +39,9 @@ describe('report', () => {
 
   it('when formatted as Markdown, then it is a table with a header separator', () => {
     const lines = formatMarkdownTable(stats).split('\n');
-    expect(lines[0]).toBe('| fault | requests | 2xx | 4xx | 5xx | transport errors | s to first 201 | s to recovered | unknown before retries | unknown after |');
+    expect(lines[0]).toBe(
+      '| fault | requests | 2xx | 4xx | 5xx | transport errors | s to first 201 | s to recovered | unknown before retries | unknown after |',
+    );
     expect(lines[1]).toBe('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     expect(lines[3]).toBe('| term:gateway | 99 | 90 | 0 | 0 | 9 | - | - | 9 | - |');
   });

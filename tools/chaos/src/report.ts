@@ -5,7 +5,18 @@ import type { WindowStats } from './ledger';
 
 const seconds = (s: number | undefined) => (s === undefined ? '-' : s.toFixed(1));
 
-const COLUMNS = ['fault', 'requests', '2xx', '4xx', '5xx', 'transport errors', 's to first 201', 's to recovered', 'unknown before retries', 'unknown after'] as const;
+const COLUMNS = [
+  'fault',
+  'requests',
+  '2xx',
+  '4xx',
+  '5xx',
+  'transport errors',
+  's to first 201',
+  's to recovered',
+  'unknown before retries',
+  'unknown after',
+] as const;
 
 function rows(stats: readonly WindowStats[]): string[][] {
   return stats.map((s) => [
@@ -26,7 +37,14 @@ function rows(stats: readonly WindowStats[]): string[][] {
 export function formatTable(stats: readonly WindowStats[]): string {
   const all = [[...COLUMNS], ...rows(stats)];
   const widths = COLUMNS.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return all
+    .map((r) =>
+      r
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatMarkdownTable(stats: readonly WindowStats[]): string {
@@ -41,7 +59,10 @@ export function formatAlerts(stats: readonly WindowStats[]): string {
 
 /** What the 5xx and transport errors of each window were. */
 export function formatFailures(stats: readonly WindowStats[]): string {
-  const kinds = (s: WindowStats) => Object.entries(s.failures ?? {}).sort(([, a], [, b]) => b - a).map(([what, n]) => `${n} x ${what}`);
+  const kinds = (s: WindowStats) =>
+    Object.entries(s.failures ?? {})
+      .sort(([, a], [, b]) => b - a)
+      .map(([what, n]) => `${n} x ${what}`);
   return stats.map((s) => `${s.fault.padEnd(20)} ${kinds(s).join(', ') || 'none'}`).join('\n');
 }
 

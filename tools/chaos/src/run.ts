@@ -74,15 +74,20 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const sleepUntil = (t: number) => sleep(Math.max(0, t - Date.now()));
 
 async function readyz(url: string): Promise<boolean> {
-  return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.status === 200, () => false);
+  return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) }).then(
+    (r) => r.status === 200,
+    () => false,
+  );
 }
 
 /** Runs `task` over `items`, `concurrency` at a time. */
 async function eachLimited<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await task(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
 }
 
 /**
@@ -97,7 +102,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const runId = Date.now().toString(36);
   const prefix = `chaos-${runId}-`;
   const admin = options.token(`${prefix}admin`, { admin: true, ttlSeconds: 6 * 3600 });
-  const customers: Customer[] = Array.from({ length: options.clients }, (_, i) => ({ id: `${prefix}c${i}`, token: options.token(`${prefix}c${i}`, { ttlSeconds: 6 * 3600 }) }));
+  const customers: Customer[] = Array.from({ length: options.clients }, (_, i) => ({
+    id: `${prefix}c${i}`,
+    token: options.token(`${prefix}c${i}`, { ttlSeconds: 6 * 3600 }),
+  }));
   const scarce = options.scarceStock ?? 40;
   const catalog = [
     { id: `${prefix}scarce`, price: 4.75, stock: scarce },
@@ -111,7 +119,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // The catalog, while everything is up: each PUT is retried until definite (PUT is idempotent).
   for (const p of catalog) {
     for (let tries = 0; ; tries++) {
-      const a = await call(url, { method: 'PUT', path: `/api/products/${p.id}`, token: admin, body: { name: `Chaos ${p.id}`, price: p.price, stock: p.stock }, timeoutMs: 10_000 });
+      const a = await call(url, {
+        method: 'PUT',
+        path: `/api/products/${p.id}`,
+        token: admin,
+        body: { name: `Chaos ${p.id}`, price: p.price, stock: p.stock },
+        timeoutMs: 10_000,
+      });
       if (a.status === 200 || a.status === 201) break;
       if (classify(a) === 'definite' || tries > 20) throw new Error(`PUT /api/products/${p.id}: ${a.status ?? a.error}`);
       await sleep(500);
@@ -129,7 +143,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const startedAt = Date.now();
     const restock = options.restock ?? 20;
     const reason = `chaos ${runId} restock ${i}`;
-    const added = await call(url, { method: 'POST', path: `/api/products/${prefix}scarce/stock`, token: admin, body: { delta: restock, reason }, timeoutMs: 8_000 });
+    const added = await call(url, {
+      method: 'POST',
+      path: `/api/products/${prefix}scarce/stock`,
+      token: admin,
+      body: { delta: restock, reason },
+      timeoutMs: 8_000,
+    });
     if (added.status === 200 || added.status === 201) stockAdded.set(`${prefix}scarce`, stockAdded.get(`${prefix}scarce`)! + restock);
     else if (classify(added) === 'unknown') uncertainRestocks.push({ product: `${prefix}scarce`, reason, delta: restock });
     else log(`restock ${i} refused: ${added.status}`);
@@ -144,7 +164,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     } else {
       process.kill(before, fault.kind === 'kill' ? 'SIGKILL' : 'SIGTERM');
       window.faultAt = Date.now();
-      log(`${fault.name}: ${fault.kind === 'kill' ? 'SIGKILL' : 'SIGTERM'} to pid ${before} at +${((window.faultAt - startedAt) / 1000).toFixed(1)} s of the window`);
+      log(
+        `${fault.name}: ${fault.kind === 'kill' ? 'SIGKILL' : 'SIGTERM'} to pid ${before} at +${((window.faultAt - startedAt) / 1000).toFixed(1)} s of the window`,
+      );
       const until = window.faultAt + (options.recoveryTimeoutMs ?? 120_000);
       while (Date.now() < until) {
         const now = target.pidOf(fault.unit);
@@ -166,7 +188,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const unknown = mine.filter((op) => !definiteAnswer(op)).length;
     await load.retryUnknown(mine, Date.now() + (options.retryTimeoutMs ?? 90_000));
     window.unknownAfterRetries = mine.filter((op) => !definiteAnswer(op)).length;
-    log(`${fault.name}: window ${((window.endedAt - startedAt) / 1000).toFixed(1)} s, ${mine.length} operations, ${unknown} unknown, ${window.unknownAfterRetries} after the retries`);
+    log(
+      `${fault.name}: window ${((window.endedAt - startedAt) / 1000).toFixed(1)} s, ${mine.length} operations, ${unknown} unknown, ${window.unknownAfterRetries} after the retries`,
+    );
   }
   await load.pause();
   // Anything still unknown (a window's retries ran out) gets one more round, now that all is quiet.
@@ -192,7 +216,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const settleUntil = Date.now() + (options.settleTimeoutMs ?? 90_000);
     let snapshot: Snapshot;
     for (;;) {
-      snapshot = await readSnapshot(dbs, prefix, catalog.map((p) => p.id));
+      snapshot = await readSnapshot(
+        dbs,
+        prefix,
+        catalog.map((p) => p.id),
+      );
       const moving = unsettled(snapshot);
       if (moving.length === 0) break;
       if (Date.now() > settleUntil) {
@@ -221,7 +249,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
-async function statsWithAlerts(windows: FaultWindow[], load: RestLoad, episodes?: () => Promise<Episode[]>, names?: Record<string, string>): Promise<WindowStats[]> {
+async function statsWithAlerts(
+  windows: FaultWindow[],
+  load: RestLoad,
+  episodes?: () => Promise<Episode[]>,
+  names?: Record<string, string>,
+): Promise<WindowStats[]> {
   const seen = episodes ? await episodes() : undefined;
   return windows.map((w) => windowStats({ ...w, alerts: seen ? alertsOfWindow(w, seen, names) : undefined }, load.operations));
 }
@@ -264,7 +297,14 @@ async function placeAtEnd(url: string, admin: string, prefix: string, customers:
   await call(url, { method: 'PUT', path: `/api/products/${id}`, token: admin, body: { name: 'Chaos end', price: 1, stock: 1_000 }, timeoutMs: 8_000 });
   const answers = await Promise.all(
     customers.map((c, i) =>
-      call(url, { method: 'POST', path: '/api/orders', token: c.token, idempotencyKey: `${prefix}end-${i}`, body: { items: [{ product_id: id, quantity: 1, unit_price: 1 }], address: 'Chaos Street 1', payment_method: 'card' }, timeoutMs: 8_000 }),
+      call(url, {
+        method: 'POST',
+        path: '/api/orders',
+        token: c.token,
+        idempotencyKey: `${prefix}end-${i}`,
+        body: { items: [{ product_id: id, quantity: 1, unit_price: 1 }], address: 'Chaos Street 1', payment_method: 'card' },
+        timeoutMs: 8_000,
+      }),
     ),
   );
   return { statuses: answers.map((a) => a.status ?? a.error ?? 'none'), slowestMs: Math.max(...answers.map((a) => a.endedAt - a.sentAt)) };

@@ -9,7 +9,8 @@ export interface Databases {
   close(): Promise<void>;
 }
 
-const pool = (host: string, port: number, database: string) => mysql.createPool({ host, port, user: 'orderflow', password: 'orderflow', database, connectionLimit: 2 });
+const pool = (host: string, port: number, database: string) =>
+  mysql.createPool({ host, port, user: 'orderflow', password: 'orderflow', database, connectionLimit: 2 });
 const pools = (spec: string) =>
   spec.split(',').map((entry) => {
     const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(entry)!;
@@ -47,9 +48,18 @@ export async function readSnapshot(dbs: Databases, customerPrefix: string, produ
       [like],
     );
     const itemsOf = new Map<string, OrderRow['items']>();
-    for (const item of items) itemsOf.set(item.order_id, [...(itemsOf.get(item.order_id) ?? []), { productId: item.product_id, quantity: Number(item.quantity) }]);
+    for (const item of items)
+      itemsOf.set(item.order_id, [...(itemsOf.get(item.order_id) ?? []), { productId: item.product_id, quantity: Number(item.quantity) }]);
     for (const o of found) {
-      orders.push({ id: o.id, customer: o.customer_id, status: o.status, version: Number(o.version), items: itemsOf.get(o.id) ?? [], stockAction: o.stock_action, stockSettled: Number(o.settled) === 1 });
+      orders.push({
+        id: o.id,
+        customer: o.customer_id,
+        status: o.status,
+        version: Number(o.version),
+        items: itemsOf.get(o.id) ?? [],
+        stockAction: o.stock_action,
+        stockSettled: Number(o.settled) === 1,
+      });
     }
     for (const k of await rows<{ customer_id: string; idempotency_key: string; order_id: string; state: string }>(
       shard,
@@ -77,7 +87,11 @@ export async function readSnapshot(dbs: Databases, customerPrefix: string, produ
     }
   }
   const products = (
-    await rows<{ id: string; available: number; reserved: number; sold: number; received: number }>(dbs.inventory, 'SELECT id, available, reserved, sold, received FROM products WHERE id IN (?)', [productIds])
+    await rows<{ id: string; available: number; reserved: number; sold: number; received: number }>(
+      dbs.inventory,
+      'SELECT id, available, reserved, sold, received FROM products WHERE id IN (?)',
+      [productIds],
+    )
   ).map<StockRow>((p) => ({ id: p.id, available: Number(p.available), reserved: Number(p.reserved), sold: Number(p.sold), received: Number(p.received) }));
   return { orders, views, keys, products, outboxRows, unsentOutbox };
 }

@@ -92,7 +92,8 @@ export function lintDockerfile(content: string): DockerfileProblem[] {
     const keyword = instruction.getKeyword();
     const text = args(instruction);
     if (keyword === 'ADD' && /(^|\s)(https?|ftp|git):\/\/|(^|\s)git@/.test(text)) report('add-url', lineOf(instruction), `ADD ${text}`);
-    if (keyword === 'RUN' && /\bnpm\s+(install|i|add)\b/.test(text)) report('npm-ci', lineOf(instruction), 'npm install: use npm ci, which installs exactly the lock file');
+    if (keyword === 'RUN' && /\bnpm\s+(install|i|add)\b/.test(text))
+      report('npm-ci', lineOf(instruction), 'npm install: use npm ci, which installs exactly the lock file');
     if (keyword === 'ENV' || keyword === 'ARG') {
       for (const name of text.split(/\s+/).map((pair) => pair.split('=')[0] ?? '')) {
         if (SECRET_NAME.test(name)) report('secret-in-image', lineOf(instruction), `${keyword} ${name}: pass secrets at run time, not in the image`);

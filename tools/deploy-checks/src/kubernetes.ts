@@ -22,7 +22,7 @@ export function requireKubectl(): void {
   if (!onPath('kubectl')) {
     throw new Error(
       'kubectl is not on the PATH. The Kubernetes checks render deploy/k8s with `kubectl kustomize` (offline). ' +
-        'Install kubectl (https://kubernetes.io/docs/tasks/tools/; it is not in Debian bookworm\'s archive) and run again.',
+        "Install kubectl (https://kubernetes.io/docs/tasks/tools/; it is not in Debian bookworm's archive) and run again.",
     );
   }
 }
@@ -66,7 +66,10 @@ export function schemaProblems(object: K8sObject): string[] {
 export function strictProblems(objects: K8sObject[]): string[] {
   const fileName = path.join(__dirname, '__rendered_manifests__.ts');
   const source = objects
-    .map((o, i) => `import type { I${o.kind} as T${i} } from ${JSON.stringify(`kubernetes-models/${o.apiVersion}/${o.kind}`)};\nexport const o${i}: T${i} = ${JSON.stringify(o, null, 1)};\n`)
+    .map(
+      (o, i) =>
+        `import type { I${o.kind} as T${i} } from ${JSON.stringify(`kubernetes-models/${o.apiVersion}/${o.kind}`)};\nexport const o${i}: T${i} = ${JSON.stringify(o, null, 1)};\n`,
+    )
     .join('');
   const options: ts.CompilerOptions = {
     strict: true,

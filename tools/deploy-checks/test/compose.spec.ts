@@ -43,7 +43,7 @@ function composeCommand(): string[] {
     if (install.status === 0 && onPath('docker-compose')) return ['docker-compose'];
     throw new Error(`apt-get install docker-compose failed:\n${install.stdout}${install.stderr}`);
   }
-  throw new Error('docker-compose is missing: install Debian\'s package (apt-get install docker-compose) or Docker Compose v2, then run again');
+  throw new Error("docker-compose is missing: install Debian's package (apt-get install docker-compose) or Docker Compose v2, then run again");
 }
 
 describe('deploy/compose.yaml', () => {
@@ -96,7 +96,11 @@ describe('deploy/compose.yaml', () => {
   });
 
   it('when a container dies, then Docker restarts it: every service has restart unless-stopped (docs/operations.md, What restarts what)', () => {
-    expect(Object.entries(services).filter(([, s]) => s.restart !== 'unless-stopped').map(([name]) => name)).toEqual([]);
+    expect(
+      Object.entries(services)
+        .filter(([, s]) => s.restart !== 'unless-stopped')
+        .map(([name]) => name),
+    ).toEqual([]);
   });
 
   it('when the stateless services run, then the gateway, order-query and order-command are replicated', () => {
@@ -107,7 +111,7 @@ describe('deploy/compose.yaml', () => {
     for (const [app, service] of appServices) expect({ app, ports: service?.ports }).toEqual({ app, ports: undefined });
   });
 
-  it('when the timeout chain is set, then each caller\'s deadline reaches the service it calls with the same value, and every wait is shorter', () => {
+  it("when the timeout chain is set, then each caller's deadline reaches the service it calls with the same value, and every wait is shorter", () => {
     const env = (app: App) => services[app]?.environment ?? {};
     const value = (app: App, variable: string) => Number(env(app)[variable] ?? numericDefault(app, variable));
     expect(env('gateway').DOWNSTREAM_DEADLINE_MS).toMatch(/^\d+$/);
@@ -173,7 +177,8 @@ describe('deploy/compose.yaml', () => {
       for (const endpoint of endpointsOf(service.environment ?? {})) {
         const target = services[endpoint.host];
         if (!target) problems.push(`${name} ${endpoint.variable}: no service "${endpoint.host}"`);
-        else if (!(target.expose ?? []).includes(String(endpoint.port))) problems.push(`${name} ${endpoint.variable}: ${endpoint.host} does not expose ${endpoint.port}`);
+        else if (!(target.expose ?? []).includes(String(endpoint.port)))
+          problems.push(`${name} ${endpoint.variable}: ${endpoint.host} does not expose ${endpoint.port}`);
       }
     }
     expect(problems).toEqual([]);
@@ -198,7 +203,8 @@ describe('deploy/compose.yaml', () => {
         if (!/SECRET|PASSWORD|TOKEN|PRIVATE_KEY/.test(variable)) continue;
         const match = /^\$\{([A-Z_]+)(?::-(.*))?\}$/.exec(String(value));
         if (!match) problems.push(`${name} ${variable}: a literal value; use \${${variable}:-<documented dev default>}`);
-        else if (match[2] !== undefined && !documented.has(match[2])) problems.push(`${name} ${variable}: default "${match[2]}" is not a documented dev default`);
+        else if (match[2] !== undefined && !documented.has(match[2]))
+          problems.push(`${name} ${variable}: default "${match[2]}" is not a documented dev default`);
       }
     }
     expect(problems).toEqual([]);

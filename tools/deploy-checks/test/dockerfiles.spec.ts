@@ -38,7 +38,11 @@ const broken: [Rule, string, string][] = [
   ['npm-ci', 'npm install', GOOD.replace('RUN npm ci\n', 'RUN npm install\n')],
   ['pipefail', 'a pipe without pipefail', GOOD.replace('RUN node build.mjs', 'RUN node build.mjs | tee build.log')],
   ['final-omit-dev', 'dev dependencies in the final stage', GOOD.replace('RUN npm ci --omit=dev', 'RUN npm ci')],
-  ['final-omit-dev', 'node_modules copied from the build stage', GOOD.replace('COPY --from=build /app/dist ./dist', 'COPY --from=build /app/node_modules ./node_modules')],
+  [
+    'final-omit-dev',
+    'node_modules copied from the build stage',
+    GOOD.replace('COPY --from=build /app/dist ./dist', 'COPY --from=build /app/node_modules ./node_modules'),
+  ],
   ['healthcheck', 'no HEALTHCHECK', GOOD.replace(/HEALTHCHECK .*\n/, '')],
   ['healthcheck', 'a shell-form HEALTHCHECK', GOOD.replace('CMD ["node", "health.js"]', 'CMD node health.js')],
   ['expose', 'no EXPOSE', GOOD.replace('EXPOSE 8080\n', '')],
@@ -108,48 +112,72 @@ describe('the app images', () => {
     expect(problems.map((p) => `line ${p.line} [${p.rule}] ${p.message}`)).toEqual([]);
   });
 
-  it.each(APPS)('when the Dockerfile builds APP=%s, then it bundles that app, runs the bundle with node as a non-root user, and exposes and probes its port', (app) => {
-    const content = appDockerfile(app);
-    const final = finalStage(content);
-    const { portVariable, defaultPort } = appConfig(app);
-    const all = (keyword: string) => final.filter((i) => i.getKeyword() === keyword).map(argumentsOf);
+  it.each(APPS)(
+    'when the Dockerfile builds APP=%s, then it bundles that app, runs the bundle with node as a non-root user, and exposes and probes its port',
+    (app) => {
+      const content = appDockerfile(app);
+      const final = finalStage(content);
+      const { portVariable, defaultPort } = appConfig(app);
+      const all = (keyword: string) => final.filter((i) => i.getKeyword() === keyword).map(argumentsOf);
 
-    expect(content).toMatch(new RegExp(`^RUN node tools/deploy-checks/build-app\\.mjs ${app}$`, 'm'));
-    expect(all('CMD')).toEqual([`["node", "--enable-source-maps", "--max-semi-space-size=32", "dist/apps/${app}/main.js"]`]);
-    expect(all('EXPOSE').join(' ').split(/\s+/)).toContain(String(defaultPort));
-    expect(all('USER')).toEqual(['1000:1000']);
-    // Production dependencies of the app and of every workspace lib (the bundle inlines the libs, not their dependencies).
-    const install = all('RUN').find((r) => /npm ci --omit=dev/.test(r)) ?? '';
-    expect(install).toMatch(new RegExp(`-w apps/${app}( |$)`));
-    expect(install).toMatch(/-w libs( |$)/);
-    const healthcheck = all('HEALTHCHECK').join(' ');
-    if (app === 'gateway') expect(healthcheck).toContain('/healthz');
-    else expect(healthcheck).toContain(`"grpc-health.cjs", "${portVariable}", "${defaultPort}"`);
-    // The service must listen beyond the container's loopback, and every variable the image sets is one the app reads.
-    expect(all('ENV').join(' ')).toMatch(new RegExp(`${portVariable.replace(/_PORT$/, '_HOST')}=0\\.0\\.0\\.0`));
-    const envNames = all('ENV').flatMap((e) => e.split(/\s+/).map((pair) => pair.split('=')[0] ?? ''));
-    expect(unknownVariables(app, envNames)).toEqual([]);
-  });
+      expect(content).toMatch(new RegExp(`^RUN node tools/deploy-checks/build-app\\.mjs ${app}$`, 'm'));
+      expect(all('CMD')).toEqual([`["node", "--enable-source-maps", "--max-semi-space-size=32", "dist/apps/${app}/main.js"]`]);
+      expect(all('EXPOSE').join(' ').split(/\s+/)).toContain(String(defaultPort));
+      expect(all('USER')).toEqual(['1000:1000']);
+      // Production dependencies of the app and of every workspace lib (the bundle inlines the libs, not their dependencies).
+      const install = all('RUN').find((r) => /npm ci --omit=dev/.test(r)) ?? '';
+      expect(install).toMatch(new RegExp(`-w apps/${app}( |$)`));
+      expect(install).toMatch(/-w libs( |$)/);
+      const healthcheck = all('HEALTHCHECK').join(' ');
+      if (app === 'gateway') expect(healthcheck).toContain('/healthz');
+      else expect(healthcheck).toContain(`"grpc-health.cjs", "${portVariable}", "${defaultPort}"`);
+      // The service must listen beyond the container's loopback, and every variable the image sets is one the app reads.
+      expect(all('ENV').join(' ')).toMatch(new RegExp(`${portVariable.replace(/_PORT$/, '_HOST')}=0\\.0\\.0\\.0`));
+      const envNames = all('ENV').flatMap((e) => e.split(/\s+/).map((pair) => pair.split('=')[0] ?? ''));
+      expect(unknownVariables(app, envNames)).toEqual([]);
+    },
+  );
 
   it.each(APPS)('when the Dockerfile with APP=%s copies from the build context, then every source exists and .dockerignore keeps it', (app) => {
     const ignore = dockerignore();
     const sources = appDockerfile(app)
       .split('\n')
       .filter((line) => /^COPY (?!--from)/.test(line))
-      .flatMap((line) => line.replace(/^COPY\s+(--\S+\s+)*/, '').split(/\s+/).slice(0, -1));
+      .flatMap((line) =>
+        line
+          .replace(/^COPY\s+(--\S+\s+)*/, '')
+          .split(/\s+/)
+          .slice(0, -1),
+      );
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources.filter((s) => s !== '.')) {
       expect({ source, exists: fs.existsSync(path.join(ROOT, source)), ignored: ignore.ignores(source) }).toEqual({ source, exists: true, ignored: false });
     }
     // What the bundling reads at build time, beyond the sources: tsconfigs and the reflection descriptor set.
-    for (const needed of ['tsconfig.base.json', `apps/${app}/tsconfig.json`, `apps/${app}/src/main.ts`, 'libs/proto/src/generated/descriptor-set.binpb', 'package-lock.json']) {
+    for (const needed of [
+      'tsconfig.base.json',
+      `apps/${app}/tsconfig.json`,
+      `apps/${app}/src/main.ts`,
+      'libs/proto/src/generated/descriptor-set.binpb',
+      'package-lock.json',
+    ]) {
       expect({ needed, ignored: ignore.ignores(needed) }).toEqual({ needed, ignored: false });
     }
   });
 
   it('when the build context is sent, then .dockerignore leaves out dependencies, git, local stacks, build output and tests', () => {
     const ignore = dockerignore();
-    for (const path of ['node_modules/fastify', 'apps/gateway/node_modules/ajv', '.git/HEAD', '.stack/dev/mysql-0', 'dist/apps/gateway/main.js', '.nx/cache', 'apps/gateway/test/rest-api.e2e.spec.ts', 'libs/sharding/src/bucket.spec.ts', 'deploy/compose.yaml']) {
+    for (const path of [
+      'node_modules/fastify',
+      'apps/gateway/node_modules/ajv',
+      '.git/HEAD',
+      '.stack/dev/mysql-0',
+      'dist/apps/gateway/main.js',
+      '.nx/cache',
+      'apps/gateway/test/rest-api.e2e.spec.ts',
+      'libs/sharding/src/bucket.spec.ts',
+      'deploy/compose.yaml',
+    ]) {
       expect({ path, ignored: ignore.ignores(path) }).toEqual({ path, ignored: true });
     }
   });

@@ -62,7 +62,12 @@ function finalInstall(app: App): string[] {
   const install = finalStage(appDockerfile(app))
     .filter((i) => i.getKeyword() === 'RUN')
     .map(argumentsOf)
-    .map((command) => command.split('&&').map((part) => part.trim()).find((part) => part.startsWith('npm ci')))
+    .map((command) =>
+      command
+        .split('&&')
+        .map((part) => part.trim())
+        .find((part) => part.startsWith('npm ci')),
+    )
     .find(Boolean);
   if (!install) throw new Error(`Dockerfile (APP=${app}): no npm ci in the final stage`);
   return install.split(/\s+/).slice(1);
@@ -134,7 +139,7 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('the app bundles in their images', () => {
-  it.each(APPS)('when %s is bundled, then every package it leaves external resolves from the image\'s production dependencies', (app) => {
+  it.each(APPS)("when %s is bundled, then every package it leaves external resolves from the image's production dependencies", (app) => {
     const meta = JSON.parse(fs.readFileSync(path.join(bundleDir(app), 'build-meta.json'), 'utf8')) as { externals: string[] };
     expect(meta.externals.length).toBeGreaterThan(0);
     const probe = `for (const name of ${JSON.stringify(meta.externals)}) require.resolve(name); console.log('ok')`;
@@ -143,7 +148,7 @@ describe('the app bundles in their images', () => {
     expect(resolved.stdout.trim()).toBe('ok');
   });
 
-  it.each(APPS)('when %s is bundled, then the descriptor set reflection reads lies where the bundle\'s __dirname points', (app) => {
+  it.each(APPS)("when %s is bundled, then the descriptor set reflection reads lies where the bundle's __dirname points", (app) => {
     const beside = fs.readFileSync(path.join(bundleDir(app), 'generated', 'descriptor-set.binpb'));
     expect(beside.equals(fs.readFileSync(path.join(ROOT, 'libs/proto/src/generated/descriptor-set.binpb')))).toBe(true);
   });
@@ -213,7 +218,10 @@ describe('the app bundles in their images', () => {
       child.stderr?.on('data', (chunk) => (output += chunk));
       const deadline = Date.now() + 20_000;
       for (;;) {
-        const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+        const up = await fetch(`${base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (up) break;
         if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the bundled gateway did not start:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -241,7 +249,8 @@ describe('the app bundles in their images', () => {
       await fetch(`${base}/api/products/desk-lamp`);
       const deadline = Date.now() + 5_000;
       // The gRPC span ends first; the HTTP span when the answer is sent (after the gateway's repeat of the failed call).
-      while (!(output.includes('InventoryService/GetProducts') && output.includes("'GET /api/products/:id'")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (!(output.includes('InventoryService/GetProducts') && output.includes("'GET /api/products/:id'")) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       expect(output).toContain("'GET /api/products/:id'");
       expect(output).toContain('grpc.orderflow.inventory.v1.InventoryService/GetProducts');
     });
@@ -278,9 +287,13 @@ describe('the gRPC HEALTHCHECK script in the service images', () => {
   afterAll(() => server.forceShutdown());
 
   const check = (portValue: string) =>
-    execute(process.execPath, ['grpc-health.cjs', 'PROBE_PORT', '1'], { cwd: imageRoot('inventory'), timeoutMs: 10_000, env: { PATH: process.env.PATH, PROBE_PORT: portValue } });
+    execute(process.execPath, ['grpc-health.cjs', 'PROBE_PORT', '1'], {
+      cwd: imageRoot('inventory'),
+      timeoutMs: 10_000,
+      env: { PATH: process.env.PATH, PROBE_PORT: portValue },
+    });
 
-  it('when the server is SERVING, then the check exits 0 (with the image\'s production dependencies only)', async () => {
+  it("when the server is SERVING, then the check exits 0 (with the image's production dependencies only)", async () => {
     health.setStatus('', 'SERVING');
     expect(await check(String(port))).toMatchObject({ code: 0 });
   });

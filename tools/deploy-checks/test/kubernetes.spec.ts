@@ -19,7 +19,11 @@ interface Container {
   image: string;
   args?: string[];
   ports?: { name?: string; containerPort: number }[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; configMapKeyRef?: { name: string } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; configMapKeyRef?: { name: string } };
+  }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string; optional?: boolean } }[];
   readinessProbe?: Record<string, unknown>;
   livenessProbe?: Record<string, unknown>;
@@ -34,7 +38,13 @@ interface PodSpec {
   volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string } }[];
 }
 interface Workload extends K8sObject {
-  spec: { replicas?: number; serviceName?: string; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec }; volumeClaimTemplates?: unknown[] };
+  spec: {
+    replicas?: number;
+    serviceName?: string;
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+    volumeClaimTemplates?: unknown[];
+  };
 }
 interface ServiceObject extends K8sObject {
   spec: { clusterIP?: string; selector?: Record<string, string>; ports: { name?: string; port: number }[] };
@@ -96,7 +106,9 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
 
   it('when it is applied, then everything lives in the orderflow Namespace it creates', () => {
     expect(find(overlay, 'Namespace', 'orderflow')).toBeDefined();
-    const stray = objectsOf(overlay).filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'orderflow').map(nameOf);
+    const stray = objectsOf(overlay)
+      .filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'orderflow')
+      .map(nameOf);
     expect(stray).toEqual([]);
   });
 
@@ -147,12 +159,18 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
       const targets = workloads(overlay).filter((w) => matches(budget.spec.selector.matchLabels, w.spec.template.metadata.labels));
       expect({ budget: nameOf(budget), targets: targets.length }).toEqual({ budget: nameOf(budget), targets: 1 });
     }
-    const covered = budgets.flatMap((b) => workloads(overlay).filter((w) => matches(b.spec.selector.matchLabels, w.spec.template.metadata.labels)).map(nameOf));
+    const covered = budgets.flatMap((b) =>
+      workloads(overlay)
+        .filter((w) => matches(b.spec.selector.matchLabels, w.spec.template.metadata.labels))
+        .map(nameOf),
+    );
     expect(covered).toEqual(expect.arrayContaining([...APPS.map((a) => `Deployment/${a}`), 'StatefulSet/nats']));
   });
 
   it('when load grows, then autoscaling/v2 HorizontalPodAutoscalers scale the gateway and order-query Deployments', () => {
-    const autoscalers = ofKind<K8sObject & { spec: { scaleTargetRef: { apiVersion: string; kind: string; name: string }; minReplicas: number; maxReplicas: number } }>(overlay, 'HorizontalPodAutoscaler');
+    const autoscalers = ofKind<
+      K8sObject & { spec: { scaleTargetRef: { apiVersion: string; kind: string; name: string }; minReplicas: number; maxReplicas: number } }
+    >(overlay, 'HorizontalPodAutoscaler');
     expect(autoscalers.map((h) => h.spec.scaleTargetRef.name).sort()).toEqual(['gateway', 'order-query']);
     for (const hpa of autoscalers) {
       expect(hpa.apiVersion).toBe('autoscaling/v2');
@@ -196,7 +214,7 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     }
   });
 
-  it('when the timeout chain is set, then each caller\'s deadline comes from one ConfigMap shared with the service it calls, and every wait is shorter', () => {
+  it("when the timeout chain is set, then each caller's deadline comes from one ConfigMap shared with the service it calls, and every wait is shorter", () => {
     const settings = (app: App) => {
       const container = appContainer(overlay, app) as Container;
       const maps = (container.envFrom ?? []).map((s) => s.configMapRef?.name ?? '');
@@ -207,7 +225,8 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
       ['DOWNSTREAM_DEADLINE_MS', 'downstream-deadline', ['gateway', 'order-command']],
       ['INVENTORY_DEADLINE_MS', 'inventory-deadline', ['order-command', 'inventory']],
     ] as const) {
-      for (const app of apps) expect({ app, variable, fromOneConfigMap: settings(app).maps.some((m) => m.startsWith(map)) }).toEqual({ app, variable, fromOneConfigMap: true });
+      for (const app of apps)
+        expect({ app, variable, fromOneConfigMap: settings(app).maps.some((m) => m.startsWith(map)) }).toEqual({ app, variable, fromOneConfigMap: true });
       expect(settings(apps[1]).env[variable]).toBe(settings(apps[0]).env[variable]);
     }
     expect(value('order-command', 'IDEMPOTENCY_WAIT_MS')).toBeLessThan(value('gateway', 'DOWNSTREAM_DEADLINE_MS'));
@@ -219,7 +238,11 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     const limits = (app: string) => {
       const container = appContainer(overlay, app) as Container;
       const env = environment(overlay, container);
-      return { fromOneConfigMap: (container.envFrom ?? []).some((s) => s.configMapRef?.name.startsWith('order-limits')), MAX_ITEMS: env.MAX_ITEMS, MAX_QUANTITY: env.MAX_QUANTITY };
+      return {
+        fromOneConfigMap: (container.envFrom ?? []).some((s) => s.configMapRef?.name.startsWith('order-limits')),
+        MAX_ITEMS: env.MAX_ITEMS,
+        MAX_QUANTITY: env.MAX_QUANTITY,
+      };
     };
     expect(limits('gateway')).toEqual({ fromOneConfigMap: true, MAX_ITEMS: expect.stringMatching(/^\d+$/), MAX_QUANTITY: expect.stringMatching(/^\d+$/) });
     expect(limits('order-command')).toEqual(limits('gateway'));
@@ -234,7 +257,8 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
         if (why) problems.push(`${app} ${endpoint.variable}=${endpoint.host}:${endpoint.port}: ${why}`);
       }
       for (const name of unknownVariables(app, Object.keys(env))) problems.push(`${app}: ${name} is read by nothing`);
-      for (const [name, value] of Object.entries(env)) if (/_HOST$/.test(name) && !/MYSQL/.test(name) && value !== '0.0.0.0') problems.push(`${app}: ${name}=${value} (must listen on 0.0.0.0 in a pod)`);
+      for (const [name, value] of Object.entries(env))
+        if (/_HOST$/.test(name) && !/MYSQL/.test(name) && value !== '0.0.0.0') problems.push(`${app}: ${name}=${value} (must listen on 0.0.0.0 in a pod)`);
     }
     expect(problems).toEqual([]);
   });
@@ -243,13 +267,17 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     const problems: string[] = [];
     for (const workload of workloads(overlay)) {
       const spec = workload.spec.template.spec;
-      const configMaps = [...spec.containers.flatMap((c) => (c.envFrom ?? []).map((e) => e.configMapRef?.name)), ...(spec.volumes ?? []).map((v) => v.configMap?.name)];
+      const configMaps = [
+        ...spec.containers.flatMap((c) => (c.envFrom ?? []).map((e) => e.configMapRef?.name)),
+        ...(spec.volumes ?? []).map((v) => v.configMap?.name),
+      ];
       for (const name of configMaps) if (name && !find(overlay, 'ConfigMap', name)) problems.push(`${nameOf(workload)}: ConfigMap ${name} is not rendered`);
       for (const ref of spec.containers.flatMap((c) => (c.env ?? []).map((e) => e.valueFrom?.secretKeyRef)).filter(Boolean)) {
         const secret = find(overlay, 'Secret', ref?.name ?? '');
         const external = overlay === 'prod' && EXTERNAL_SECRETS.includes(ref?.name ?? '');
         if (!secret && !external && !ref?.optional) problems.push(`${nameOf(workload)}: Secret ${ref?.name} is neither rendered nor expected from outside`);
-        if (secret && !Object.keys(secret.data ?? {}).includes(ref?.key ?? '')) problems.push(`${nameOf(workload)}: Secret ${ref?.name} has no key ${ref?.key}`);
+        if (secret && !Object.keys(secret.data ?? {}).includes(ref?.key ?? ''))
+          problems.push(`${nameOf(workload)}: Secret ${ref?.name} has no key ${ref?.key}`);
       }
     }
     expect(problems).toEqual([]);
@@ -258,7 +286,10 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
   it('when every replica opens its pools (autoscalers at their maximum), then no MariaDB server is asked for more than its max_connections', () => {
     const mysql = find<Workload>(overlay, 'StatefulSet', 'mysql');
     const maxConnections = Number(/--max-connections=(\d+)/.exec((mysql?.spec.template.spec.containers[0]?.args ?? []).join(' '))?.[1] ?? 151);
-    const hpaMax = (app: string) => ofKind<K8sObject & { spec: { scaleTargetRef: { name: string }; maxReplicas: number } }>(overlay, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.name === app)?.spec.maxReplicas;
+    const hpaMax = (app: string) =>
+      ofKind<K8sObject & { spec: { scaleTargetRef: { name: string }; maxReplicas: number } }>(overlay, 'HorizontalPodAutoscaler').find(
+        (h) => h.spec.scaleTargetRef.name === app,
+      )?.spec.maxReplicas;
     const perServer = new Map<string, number>();
     const pools: [App, string, (env: Record<string, string>) => string[]][] = [
       ['order-command', 'ORDER_MYSQL_POOL_MAX', (env) => shardsOf(env.ORDER_SHARDS ?? '').map((s) => s.host)],
@@ -299,7 +330,12 @@ describe('the dev overlay', () => {
 
 describe('the prod overlay', () => {
   it('when it is rendered, then no Secret carries a value: they come from the secret manager named in its kustomization', () => {
-    for (const secret of ofKind('prod', 'Secret')) expect({ secret: nameOf(secret), data: secret.data, stringData: secret.stringData }).toEqual({ secret: nameOf(secret), data: undefined, stringData: undefined });
+    for (const secret of ofKind('prod', 'Secret'))
+      expect({ secret: nameOf(secret), data: secret.data, stringData: secret.stringData }).toEqual({
+        secret: nameOf(secret),
+        data: undefined,
+        stringData: undefined,
+      });
     const kustomization = readText('deploy/k8s/overlays/prod/kustomization.yaml');
     for (const name of EXTERNAL_SECRETS) expect(kustomization).toContain(name);
   });
@@ -319,11 +355,16 @@ describe('the prod overlay', () => {
       const request = (d?: Workload) => cpu(d?.spec.template.spec.containers[0]?.resources?.requests?.cpu);
       expect(request(prod)).toBeGreaterThan(request(dev));
     }
-    for (const hpa of ofKind<K8sObject & { spec: { minReplicas: number } }>('prod', 'HorizontalPodAutoscaler')) expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(3);
+    for (const hpa of ofKind<K8sObject & { spec: { minReplicas: number } }>('prod', 'HorizontalPodAutoscaler'))
+      expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(3);
   });
 
   it('when the objects are compared with dev, then prod has the same kinds and names apart from the dev-only Secrets', () => {
-    const names = (overlay: string) => objectsOf(overlay).filter((o) => o.kind !== 'Secret').map((o) => `${o.kind}/${o.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`).sort();
+    const names = (overlay: string) =>
+      objectsOf(overlay)
+        .filter((o) => o.kind !== 'Secret')
+        .map((o) => `${o.kind}/${o.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`)
+        .sort();
     expect(names('prod')).toEqual(names('dev'));
   });
 });

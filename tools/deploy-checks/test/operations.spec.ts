@@ -34,7 +34,12 @@ describe('.github/workflows/ci.yml', () => {
     expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push']);
     for (const [name, job] of Object.entries(workflow.jobs)) {
       expect({ name, steps: job.steps.length > 0, timeout: typeof job['timeout-minutes'] }).toEqual({ name, steps: true, timeout: 'number' });
-      for (const step of job.steps) expect({ name, step: step.name ?? step.uses, has: Boolean(step.uses) !== Boolean(step.run) }).toEqual({ name, step: step.name ?? step.uses, has: true });
+      for (const step of job.steps)
+        expect({ name, step: step.name ?? step.uses, has: Boolean(step.uses) !== Boolean(step.run) }).toEqual({
+          name,
+          step: step.name ?? step.uses,
+          has: true,
+        });
     }
   });
 
@@ -49,7 +54,7 @@ describe('.github/workflows/ci.yml', () => {
     expect(affectedRuns).toMatch(/ORDERFLOW_TEST_STACK|npm run stack -- up --profile test/);
   });
 
-  it('when apps are affected, then each is bundled with the images\' own bundler, and the deployment checks always run', () => {
+  it("when apps are affected, then each is bundled with the images' own bundler, and the deployment checks always run", () => {
     expect(runs).toMatch(/nx show projects --affected --type app/);
     expect(runs).toContain('node tools/deploy-checks/build-app.mjs "$app"');
     expect(runs).toMatch(/--projects=@orderflow\/deploy-checks/);
@@ -77,10 +82,11 @@ describe('deploy/prometheus/alerts.yaml', () => {
         }
       }
     };
-    for (const root of ['apps', 'libs']) for (const project of fs.readdirSync(path.join(ROOT, root))) {
-      const src = path.join(ROOT, root, project, 'src');
-      if (fs.existsSync(src)) walk(src);
-    }
+    for (const root of ['apps', 'libs'])
+      for (const project of fs.readdirSync(path.join(ROOT, root))) {
+        const src = path.join(ROOT, root, project, 'src');
+        if (fs.existsSync(src)) walk(src);
+      }
     return names;
   })();
 
@@ -127,7 +133,9 @@ describe('deploy/prometheus/alerts.yaml', () => {
   });
 
   it('when Prometheus runs in compose, then it loads these rules and scrapes each service under its own job name and metrics port', () => {
-    const config = readYaml<{ rule_files: string[]; scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; port: number }[] }[] }>('deploy/prometheus/prometheus.yml');
+    const config = readYaml<{ rule_files: string[]; scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; port: number }[] }[] }>(
+      'deploy/prometheus/prometheus.yml',
+    );
     const compose = readYaml<{ services: Record<string, { volumes?: string[]; expose?: string[] }> }>('deploy/compose.yaml');
     expect(compose.services.prometheus?.volumes).toContain('./prometheus/alerts.yaml:/etc/prometheus/alerts.yaml:ro');
     expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yaml']);
@@ -157,6 +165,7 @@ describe('docs/operations.md', () => {
   });
 
   it('when the page links within the repository, then every linked file exists', () => {
-    for (const [, target] of doc.matchAll(/\]\(([^)#:]+)(#[^)]*)?\)/g)) expect({ target, exists: fs.existsSync(path.join(ROOT, 'docs', target ?? '')) }).toEqual({ target, exists: true });
+    for (const [, target] of doc.matchAll(/\]\(([^)#:]+)(#[^)]*)?\)/g))
+      expect({ target, exists: fs.existsSync(path.join(ROOT, 'docs', target ?? '')) }).toEqual({ target, exists: true });
   });
 });

@@ -40,7 +40,9 @@ describe('deploy/prometheus with promtool', () => {
   it('when promtool checks prometheus.yml with its rule files where compose mounts them from, then the config and the rules are valid', () => {
     // The config names the rule files by their path in the container; compose mounts them from deploy/.
     const config = readYaml<{ rule_files: string[] }>(CONFIG);
-    const mounts = readYaml<{ services: { prometheus: { volumes: string[] } } }>('deploy/compose.yaml').services.prometheus.volumes.map((volume) => volume.split(':'));
+    const mounts = readYaml<{ services: { prometheus: { volumes: string[] } } }>('deploy/compose.yaml').services.prometheus.volumes.map((volume) =>
+      volume.split(':'),
+    );
     const ruleFiles = config.rule_files.map((inContainer) => {
       const mount = mounts.find(([, target]) => target === inContainer);
       expect({ inContainer, mounted: Boolean(mount) }).toEqual({ inContainer, mounted: true });
@@ -61,7 +63,7 @@ describe('deploy/prometheus with promtool', () => {
     expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
   });
 
-  it('when an alert\'s threshold is changed, then its unit test fails naming the alert', () => {
+  it("when an alert's threshold is changed, then its unit test fails naming the alert", () => {
     fs.writeFileSync(path.join(scratch, 'alerts.yaml'), readText(ALERTS).replace('[5m])) > 0.01', '[5m])) > 0.5'));
     fs.copyFileSync(path.join(ROOT, ALERT_TESTS), path.join(scratch, 'alerts.test.yaml'));
     expect(fs.readFileSync(path.join(scratch, 'alerts.yaml'), 'utf8')).not.toBe(readText(ALERTS));

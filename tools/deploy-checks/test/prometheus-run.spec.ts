@@ -50,7 +50,7 @@ describe('alerts.yaml in a private Prometheus', () => {
     expect((await prometheus!.alertRules()).sort()).toEqual([...alertNames].sort());
   });
 
-  it('when order-query\'s lag gauge reads 12 s, then OrderflowProjectionLagHigh fires, and when it reads 0, then it resolves', async () => {
+  it("when order-query's lag gauge reads 12 s, then OrderflowProjectionLagHigh fires, and when it reads 0, then it resolves", async () => {
     expect(await prometheus!.alerts()).toEqual([]);
     const recorder = recordAlerts(prometheus!, 200);
     lagSeconds = 12;
@@ -60,12 +60,20 @@ describe('alerts.yaml in a private Prometheus', () => {
     await prometheus!.waitForAlert('OrderflowProjectionLagHigh', 'inactive');
 
     const episodes = await recorder.stop();
-    expect(episodes).toEqual([{ alert: 'OrderflowProjectionLagHigh', labels: { severity: 'page' }, activeAt: expect.any(Date), firedAt: expect.any(Date), resolvedAt: expect.any(Date) }]);
+    expect(episodes).toEqual([
+      {
+        alert: 'OrderflowProjectionLagHigh',
+        labels: { severity: 'page' },
+        activeAt: expect.any(Date),
+        firedAt: expect.any(Date),
+        resolvedAt: expect.any(Date),
+      },
+    ]);
     const [episode] = episodes;
     expect(episode!.resolvedAt!.getTime()).toBeGreaterThanOrEqual(episode!.firedAt!.getTime());
   });
 
-  it('when order-query\'s metrics endpoint stops answering, then OrderflowTargetDown fires for that instance, and resolves once it is back', async () => {
+  it("when order-query's metrics endpoint stops answering, then OrderflowTargetDown fires for that instance, and resolves once it is back", async () => {
     await close();
     const [firing] = await prometheus!.waitForAlert('OrderflowTargetDown', 'firing', { labels: { job: 'order-query' } });
     expect(firing?.labels.instance).toBe(`127.0.0.1:${port}`);
@@ -83,13 +91,16 @@ describe('alerts.yaml in a private Prometheus', () => {
   });
 });
 
-describe('the local system\'s scrape jobs (systemScrapeJobs)', () => {
+describe("the local system's scrape jobs (systemScrapeJobs)", () => {
   const jobs = systemScrapeJobs(DEV_PORTS, DEV_METRICS_PORTS);
 
   it('when they are listed, then they carry the job names of deploy/prometheus/prometheus.yml, the relay as an order-command instance', () => {
     const deployed = readYaml<{ scrape_configs: { job_name: string }[] }>('deploy/prometheus/prometheus.yml').scrape_configs.map((s) => s.job_name);
     expect(jobs.map((j) => j.job).sort()).toEqual(deployed.sort());
-    expect(jobs.find((j) => j.job === 'order-command')?.targets).toEqual([`127.0.0.1:${DEV_METRICS_PORTS.orderCommand}`, `127.0.0.1:${DEV_METRICS_PORTS.orderRelay}`]);
+    expect(jobs.find((j) => j.job === 'order-command')?.targets).toEqual([
+      `127.0.0.1:${DEV_METRICS_PORTS.orderCommand}`,
+      `127.0.0.1:${DEV_METRICS_PORTS.orderRelay}`,
+    ]);
     expect(jobs.find((j) => j.job === 'gateway')?.targets).toEqual([`127.0.0.1:${DEV_PORTS.gateway}`]);
   });
 
@@ -98,7 +109,10 @@ describe('the local system\'s scrape jobs (systemScrapeJobs)', () => {
     try {
       fs.writeFileSync(path.join(dir, 'prometheus.yml'), prometheusConfig(jobs, [path.join(ROOT, ALERTS)], 1));
       const result = run('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')]);
-      expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: expect.stringContaining(`SUCCESS: ${alertNames.length} rules found`) });
+      expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({
+        status: 0,
+        output: expect.stringContaining(`SUCCESS: ${alertNames.length} rules found`),
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

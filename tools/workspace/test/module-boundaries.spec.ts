@@ -32,7 +32,19 @@ const inventory = apps.find((p) => p.name === '@orderflow/inventory') ?? apps[0]
 const PROBE_APP = { name: '@orderflow/boundary-probe-app', root: 'apps/boundary-probe-app', tags: ['type:app', 'scope:boundary-probe-app'] };
 const ORDER_LIB = { name: '@orderflow/order-probe-lib', root: 'libs/order-probe-lib', tags: ['type:lib', 'scope:order'] };
 
-const DRIVERS_AND_TRANSPORTS = ['sequelize', 'mysql2', 'mysql2/promise', 'ioredis', 'redlock', 'nats', '@grpc/grpc-js', '@grpc/proto-loader', 'fastify', '@fastify/cors', 'pino'];
+const DRIVERS_AND_TRANSPORTS = [
+  'sequelize',
+  'mysql2',
+  'mysql2/promise',
+  'ioredis',
+  'redlock',
+  'nats',
+  '@grpc/grpc-js',
+  '@grpc/proto-loader',
+  'fastify',
+  '@fastify/cors',
+  'pino',
+];
 const ADAPTER_IMPORTS = ['../infrastructure/mysql/inventory.store', '../entry-points/inventory.grpc-handler', '../infrastructure'];
 
 const realGraphCases = {
@@ -53,28 +65,31 @@ const realGraphCases = {
   ],
   domainWrapperLibs: [
     importAll('@orderflow/database'),
-    'import { Sequelize } from \'@orderflow/database\';\nexport const s = Sequelize;\n',
-    'import type { SqlPool } from \'@orderflow/database\';\nexport type P = SqlPool;\n',
-    'import { withProducerSpan } from \'@orderflow/telemetry\';\nexport const w = withProducerSpan;\n',
-    'import { JetStreamPublisher } from \'@orderflow/messaging\';\nexport const j = JetStreamPublisher;\n',
-    'import { createLogger } from \'@orderflow/service-kit\';\nexport const c = createLogger;\n',
-    'import type { Logger } from \'@orderflow/service-kit\';\nexport type L = Logger;\n',
-    'import { loadPackageDefinition } from \'@orderflow/proto\';\nexport const l = loadPackageDefinition;\n',
+    "import { Sequelize } from '@orderflow/database';\nexport const s = Sequelize;\n",
+    "import type { SqlPool } from '@orderflow/database';\nexport type P = SqlPool;\n",
+    "import { withProducerSpan } from '@orderflow/telemetry';\nexport const w = withProducerSpan;\n",
+    "import { JetStreamPublisher } from '@orderflow/messaging';\nexport const j = JetStreamPublisher;\n",
+    "import { createLogger } from '@orderflow/service-kit';\nexport const c = createLogger;\n",
+    "import type { Logger } from '@orderflow/service-kit';\nexport type L = Logger;\n",
+    "import { loadPackageDefinition } from '@orderflow/proto';\nexport const l = loadPackageDefinition;\n",
     importAll('@orderflow/proto'),
     sideEffectImport('@orderflow/database/src/sql'),
   ].map((code) => ({ filePath: 'apps/order-command/src/domain/uses-wrapper-lib.ts', code })),
   domainPureLibExports: [
-    'import { DEFAULT_ORDER_LIMITS, type OrderLimits } from \'@orderflow/proto\';\nexport const limits: OrderLimits = DEFAULT_ORDER_LIMITS;\n',
-    'import type { orderV1 } from \'@orderflow/proto\';\nexport type Order = orderV1.Order;\n',
-    'import { retry } from \'@orderflow/service-kit\';\nexport const r = retry;\n',
-    'import { ORDER_EVENT_KINDS, type OrderEventKind } from \'@orderflow/messaging\';\nexport const kinds: readonly OrderEventKind[] = ORDER_EVENT_KINDS;\n',
-    'import { bucketForCustomer } from \'@orderflow/sharding\';\nexport const b = bucketForCustomer;\n',
+    "import { DEFAULT_ORDER_LIMITS, type OrderLimits } from '@orderflow/proto';\nexport const limits: OrderLimits = DEFAULT_ORDER_LIMITS;\n",
+    "import type { orderV1 } from '@orderflow/proto';\nexport type Order = orderV1.Order;\n",
+    "import { retry } from '@orderflow/service-kit';\nexport const r = retry;\n",
+    "import { ORDER_EVENT_KINDS, type OrderEventKind } from '@orderflow/messaging';\nexport const kinds: readonly OrderEventKind[] = ORDER_EVENT_KINDS;\n",
+    "import { bucketForCustomer } from '@orderflow/sharding';\nexport const b = bucketForCustomer;\n",
   ].map((code) => ({ filePath: 'apps/order-command/src/domain/uses-pure-exports.ts', code })),
   wrapperLibsOutsideDomain: {
     filePath: 'apps/order-command/src/infrastructure/uses-wrapper-libs.ts',
     code: importAll('@orderflow/database') + importAll('@orderflow/messaging') + importAll('@orderflow/telemetry'),
   },
-  shardingDrivers: ['mysql2/promise', 'sequelize', 'ioredis', '@grpc/grpc-js'].map((specifier) => ({ filePath: 'libs/sharding/src/uses-driver.ts', code: importAll(specifier) })),
+  shardingDrivers: ['mysql2/promise', 'sequelize', 'ioredis', '@grpc/grpc-js'].map((specifier) => ({
+    filePath: 'libs/sharding/src/uses-driver.ts',
+    code: importAll(specifier),
+  })),
   cleanDomain: {
     filePath: 'apps/inventory/src/domain/clean.ts',
     code:
@@ -87,7 +102,10 @@ const realGraphCases = {
 };
 const probeGraphCases = {
   appImportsAppByName: { filePath: `${inventory?.root}/src/imports-probe-app.ts`, code: importAll(PROBE_APP.name) },
-  appImportsAppByRelativePath: { filePath: `${inventory?.root}/src/reaches-into-probe-app.ts`, code: sideEffectImport(`../../${PROBE_APP.root.split('/')[1]}/src/main`) },
+  appImportsAppByRelativePath: {
+    filePath: `${inventory?.root}/src/reaches-into-probe-app.ts`,
+    code: sideEffectImport(`../../${PROBE_APP.root.split('/')[1]}/src/main`),
+  },
   libImportsProbeApp: { filePath: 'libs/database/src/imports-probe-app.ts', code: importAll(PROBE_APP.name) },
   probeAppImportsInventory: { filePath: `${PROBE_APP.root}/src/main.ts`, code: importAll(inventory?.name ?? '@orderflow/inventory') },
   gatewayImportsOrderLib: { filePath: 'apps/gateway/src/uses-order-lib.ts', code: importAll(ORDER_LIB.name) },
@@ -144,19 +162,32 @@ describe('module boundaries (@nx/enforce-module-boundaries with type:* tags)', (
     expect(messagesOf(real, realGraphCases.appImportsLib)).toEqual([]);
   });
 
-  it('when an app\'s src/ imports a tooling project (libs/stack runs apt-get), then the import is reported', () => {
+  it("when an app's src/ imports a tooling project (libs/stack runs apt-get), then the import is reported", () => {
     const messages = boundaryMessages(messagesOf(real, realGraphCases.appSourceImportsTooling));
-    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining('A project tagged with "type:app" can only depend on libs tagged with "type:lib"') })]);
+    expect(messages).toEqual([
+      expect.objectContaining({
+        severity: 2,
+        message: expect.stringContaining('A project tagged with "type:app" can only depend on libs tagged with "type:lib"'),
+      }),
+    ]);
   });
 
-  it('when a unit spec beside an app\'s code imports a tooling project, then the import is reported (unit specs need no stack)', () => {
+  it("when a unit spec beside an app's code imports a tooling project, then the import is reported (unit specs need no stack)", () => {
     const messages = boundaryMessages(messagesOf(real, realGraphCases.appSpecImportsTooling));
-    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining('A project tagged with "type:app" can only depend on libs tagged with "type:lib"') })]);
+    expect(messages).toEqual([
+      expect.objectContaining({
+        severity: 2,
+        message: expect.stringContaining('A project tagged with "type:app" can only depend on libs tagged with "type:lib"'),
+      }),
+    ]);
   });
 
-  it.each(realGraphCases.appTestsImportTooling.map((c) => [c.filePath, c]))('when %s imports a lib and a tooling project, then nothing is reported', (_file, c) => {
-    expect(messagesOf(real, c as LintCase)).toEqual([]);
-  });
+  it.each(realGraphCases.appTestsImportTooling.map((c) => [c.filePath, c]))(
+    'when %s imports a lib and a tooling project, then nothing is reported',
+    (_file, c) => {
+      expect(messagesOf(real, c as LintCase)).toEqual([]);
+    },
+  );
 
   it('when an app imports a lib by a relative path, then the import is reported', () => {
     const messages = boundaryMessages(messagesOf(real, realGraphCases.appImportsLibByRelativePath));
@@ -177,16 +208,26 @@ describe('module boundaries (@nx/enforce-module-boundaries with type:* tags)', (
   it('when a lib imports a tooling project, then the import is reported', () => {
     const messages = boundaryMessages(messagesOf(real, realGraphCases.libImportsTooling));
     expect(messages).toEqual([
-      expect.objectContaining({ severity: 2, message: expect.stringContaining('A project tagged with "type:lib" can only depend on libs tagged with "type:lib"') }),
+      expect.objectContaining({
+        severity: 2,
+        message: expect.stringContaining('A project tagged with "type:lib" can only depend on libs tagged with "type:lib"'),
+      }),
     ]);
   });
 
   it('when the workspace is read, then every project carries exactly one type tag and one scope tag and there is at least one lib and one tooling project', () => {
-    for (const p of packages) expect({ project: p.name, typeTags: p.tags.filter((t) => t.startsWith('type:')).length }).toEqual({ project: p.name, typeTags: 1 });
-    for (const p of packages) expect({ project: p.name, scopeTags: p.tags.filter((t) => t.startsWith('scope:')).length }).toEqual({ project: p.name, scopeTags: 1 });
+    for (const p of packages)
+      expect({ project: p.name, typeTags: p.tags.filter((t) => t.startsWith('type:')).length }).toEqual({ project: p.name, typeTags: 1 });
+    for (const p of packages)
+      expect({ project: p.name, scopeTags: p.tags.filter((t) => t.startsWith('scope:')).length }).toEqual({ project: p.name, scopeTags: 1 });
     // Libs and tooling are shared; each app's scope is one the lint rule constrains.
-    for (const p of [...libs, ...tooling]) expect({ project: p.name, tags: p.tags }).toEqual({ project: p.name, tags: expect.arrayContaining(['scope:shared']) });
-    for (const p of apps) expect({ project: p.name, scope: ['scope:gateway', 'scope:inventory', 'scope:order'].some((t) => p.tags.includes(t)) }).toEqual({ project: p.name, scope: true });
+    for (const p of [...libs, ...tooling])
+      expect({ project: p.name, tags: p.tags }).toEqual({ project: p.name, tags: expect.arrayContaining(['scope:shared']) });
+    for (const p of apps)
+      expect({ project: p.name, scope: ['scope:gateway', 'scope:inventory', 'scope:order'].some((t) => p.tags.includes(t)) }).toEqual({
+        project: p.name,
+        scope: true,
+      });
     expect(libs.length).toBeGreaterThan(0);
     expect(tooling.length).toBeGreaterThan(0);
   });
@@ -206,9 +247,12 @@ describe('scopes (@nx/enforce-module-boundaries with scope:* tags)', () => {
     expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining(scopeRejected('shared', ['shared'])) })]);
   });
 
-  it.each(probeGraphCases.orderAppsImportOrderLib.map((c) => [c.filePath, c]))('when %s (scope:order) imports a lib of its own scope, then nothing is reported', (_file, c) => {
-    expect(messagesOf(probe, c as LintCase)).toEqual([]);
-  });
+  it.each(probeGraphCases.orderAppsImportOrderLib.map((c) => [c.filePath, c]))(
+    'when %s (scope:order) imports a lib of its own scope, then nothing is reported',
+    (_file, c) => {
+      expect(messagesOf(probe, c as LintCase)).toEqual([]);
+    },
+  );
 });
 
 describe('domain purity (no-restricted-imports)', () => {
@@ -243,13 +287,21 @@ describe('domain purity (no-restricted-imports)', () => {
     expect(messagesOf(real, realGraphCases.cleanDomain)).toEqual([]);
   });
 
-  it.each(realGraphCases.domainWrapperLibs.map((c) => [c.code.split('\n')[0], c]))('when a domain file does %s, then the import of a driver-wrapping lib is reported', (_code, c) => {
-    expect(wrapperLibMessages(messagesOf(real, c as LintCase))).toEqual([expect.objectContaining({ severity: 2, message: expect.stringMatching(WRAPPER_LIB_REJECTED) })]);
-  });
+  it.each(realGraphCases.domainWrapperLibs.map((c) => [c.code.split('\n')[0], c]))(
+    'when a domain file does %s, then the import of a driver-wrapping lib is reported',
+    (_code, c) => {
+      expect(wrapperLibMessages(messagesOf(real, c as LintCase))).toEqual([
+        expect.objectContaining({ severity: 2, message: expect.stringMatching(WRAPPER_LIB_REJECTED) }),
+      ]);
+    },
+  );
 
-  it.each(realGraphCases.domainPureLibExports.map((c) => [c.code.split('\n')[0], c]))('when a domain file does %s (pure exports only), then nothing is reported', (_code, c) => {
-    expect(messagesOf(real, c as LintCase)).toEqual([]);
-  });
+  it.each(realGraphCases.domainPureLibExports.map((c) => [c.code.split('\n')[0], c]))(
+    'when a domain file does %s (pure exports only), then nothing is reported',
+    (_code, c) => {
+      expect(messagesOf(real, c as LintCase)).toEqual([]);
+    },
+  );
 
   it('when an infrastructure file imports the driver-wrapping libs, then nothing is reported (the ban is scoped to the domain)', () => {
     expect(messagesOf(real, realGraphCases.wrapperLibsOutsideDomain)).toEqual([]);

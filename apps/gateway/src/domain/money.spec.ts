@@ -17,7 +17,13 @@ describe('money', () => {
   });
 
   it('when a third decimal place comes with a large amount, then it is refused all the same (the tolerance does not grow)', () => {
-    expect([999_999.001, 100_000.005, 123_456.789, 0.30000000000000004, 1e-7].map(toMinorUnits)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([999_999.001, 100_000.005, 123_456.789, 0.30000000000000004, 1e-7].map(toMinorUnits)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 99_999_999 }), fc.integer({ min: 1, max: 9 }), (minor, thousandth) => {
         expect(toMinorUnits(Number(`${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}${thousandth}`))).toBeUndefined();

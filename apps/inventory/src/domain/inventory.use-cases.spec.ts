@@ -65,7 +65,16 @@ describe('inventory use cases', () => {
 
   it('when a product is unknown, then it is named and nothing is locked', async () => {
     const { cases, locked } = useCases(fakeStore([product('a', 5)]));
-    const error = await cases.reserve({ orderId: 'o', items: [{ productId: 'a', quantity: 1 }, { productId: 'zz', quantity: 1 }], expiresAt: later }).catch((e) => e);
+    const error = await cases
+      .reserve({
+        orderId: 'o',
+        items: [
+          { productId: 'a', quantity: 1 },
+          { productId: 'zz', quantity: 1 },
+        ],
+        expiresAt: later,
+      })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(ProductNotFoundError);
     expect(error.productIds).toEqual(['zz']);
     expect(locked).toEqual([]);
@@ -73,7 +82,15 @@ describe('inventory use cases', () => {
 
   it('when products are locked, then the keys are the sorted, summed product ids', async () => {
     const { cases, locked } = useCases(fakeStore([product('a', 5), product('b', 5)]));
-    await cases.reserve({ orderId: 'o', items: [{ productId: 'b', quantity: 1 }, { productId: 'a', quantity: 1 }, { productId: 'b', quantity: 1 }], expiresAt: later });
+    await cases.reserve({
+      orderId: 'o',
+      items: [
+        { productId: 'b', quantity: 1 },
+        { productId: 'a', quantity: 1 },
+        { productId: 'b', quantity: 1 },
+      ],
+      expiresAt: later,
+    });
     expect(locked).toEqual([['a', 'b']]);
   });
 
@@ -87,7 +104,10 @@ describe('inventory use cases', () => {
 
   it('when a concurrent call stored other items for the order first, then this call is refused as a mismatch', async () => {
     const store = fakeStore([product('a', 5)], {
-      reserveAttempt: async (command) => ({ reservation: { orderId: command.orderId, status: 'RESERVED', items: [{ productId: 'a', quantity: 3 }] }, created: false }),
+      reserveAttempt: async (command) => ({
+        reservation: { orderId: command.orderId, status: 'RESERVED', items: [{ productId: 'a', quantity: 3 }] },
+        created: false,
+      }),
     });
     const { cases } = useCases(store);
     await expect(cases.reserve({ orderId: 'o', items: [{ productId: 'a', quantity: 1 }], expiresAt: later })).rejects.toBeInstanceOf(ReservationMismatchError);
@@ -122,7 +142,12 @@ describe('AdjustStock', () => {
   it('when one expired reservation cannot be released, then it fails alone: it is reported and the others are released', async () => {
     const released: string[] = [];
     const failures: string[] = [];
-    const expired = (id: string): Reservation => ({ orderId: id, status: 'RESERVED', items: [{ productId: 'a', quantity: 1 }], expiresAt: new Date(now.getTime() - 1) });
+    const expired = (id: string): Reservation => ({
+      orderId: id,
+      status: 'RESERVED',
+      items: [{ productId: 'a', quantity: 1 }],
+      expiresAt: new Date(now.getTime() - 1),
+    });
     const store = fakeStore([product('a', 5)], {
       findReservation: async (id) => expired(id),
       findExpired: async () => ['x1', 'x2', 'x3'],

@@ -39,7 +39,9 @@ describe('settled reservation purge', () => {
     expect(big.left()).toBe(70);
     const stopped = fakeStore(100);
     let stopping = false;
-    await createReservationPurge({ store: stopped.store, clock: { now: () => now }, settings, sleep: async () => void (stopping = true) }).purgeOnce(() => !stopping);
+    await createReservationPurge({ store: stopped.store, clock: { now: () => now }, settings, sleep: async () => void (stopping = true) }).purgeOnce(
+      () => !stopping,
+    );
     expect(stopped.calls).toHaveLength(1);
   });
 });

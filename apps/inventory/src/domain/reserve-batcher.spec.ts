@@ -67,7 +67,11 @@ describe('ReserveBatcher', () => {
 
   it('when one order comes twice in a batch, then it is reserved once; the same items replay, other items are refused', async () => {
     const h = harness(10);
-    const [first, again, other] = await Promise.allSettled([h.batcher.reserve(command('x', 2)), h.batcher.reserve(command('x', 2)), h.batcher.reserve(command('x', 3))]);
+    const [first, again, other] = await Promise.allSettled([
+      h.batcher.reserve(command('x', 2)),
+      h.batcher.reserve(command('x', 2)),
+      h.batcher.reserve(command('x', 3)),
+    ]);
     expect(first.status).toBe('fulfilled');
     expect(again).toEqual(first);
     expect((other as PromiseRejectedResult).reason).toBeInstanceOf(ReservationMismatchError);
@@ -97,7 +101,9 @@ describe('ReserveBatcher', () => {
       },
     } as unknown as InventoryStore;
     const batcher = new ReserveBatcher(store, { withLocks: async (ids, work) => (locked.push([...ids].sort()), work()) }, { run: (work) => work() }, 100, 2);
-    const calls = [...'abcdefgh'].flatMap((p) => [1, 2, 3].map((n) => ({ orderId: `${p}${n}`, items: [{ productId: p, quantity: 1 }], expiresAt, expectedPrices: [] })));
+    const calls = [...'abcdefgh'].flatMap((p) =>
+      [1, 2, 3].map((n) => ({ orderId: `${p}${n}`, items: [{ productId: p, quantity: 1 }], expiresAt, expectedPrices: [] })),
+    );
     const results = await Promise.allSettled(calls.map((c) => batcher.reserve(c)));
     // Two lanes: each starts with the first request alone, the next batch takes everything queued behind it,
     // products mixed, under one lock over its products.
@@ -139,7 +145,9 @@ describe('ReserveBatcher', () => {
   });
 
   it('when maxQueued is below 1, then the batcher refuses to be built', () => {
-    expect(() => new ReserveBatcher({} as InventoryStore, { withLocks: async (_ids, work) => work() }, { run: (work) => work() }, 10, 1, 0)).toThrow(RangeError);
+    expect(() => new ReserveBatcher({} as InventoryStore, { withLocks: async (_ids, work) => work() }, { run: (work) => work() }, 10, 1, 0)).toThrow(
+      RangeError,
+    );
   });
 
   it('when a product id is hashed to a lane, then the lane is stable and within range', () => {

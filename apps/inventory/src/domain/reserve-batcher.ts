@@ -90,7 +90,10 @@ export class ReserveBatcher {
     let outcomes: BatchOutcome[];
     try {
       outcomes = await this.locks.withLocks(productIds, () =>
-        this.retry.run(() => this.store.reserveBatchAttempt(commands, (snapshot) => allocateBatch(commands, snapshot)), (e) => e instanceof VersionConflict),
+        this.retry.run(
+          () => this.store.reserveBatchAttempt(commands, (snapshot) => allocateBatch(commands, snapshot)),
+          (e) => e instanceof VersionConflict,
+        ),
       );
     } catch (error) {
       const failure = error instanceof VersionConflict ? contentionOn(error.productId) : error;

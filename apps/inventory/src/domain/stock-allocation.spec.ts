@@ -82,10 +82,9 @@ describe('allocateBatch', () => {
   it('when any batch is allocated, then no product gives more than it has, each take sums its grants, and every command gets one decision', () => {
     const arbitrary = fc.record({
       stock: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 3 }),
-      requests: fc.array(
-        fc.record({ product: fc.integer({ min: 0, max: 3 }), quantity: fc.integer({ min: 1, max: 8 }), stored: fc.boolean() }),
-        { maxLength: 30 },
-      ),
+      requests: fc.array(fc.record({ product: fc.integer({ min: 0, max: 3 }), quantity: fc.integer({ min: 1, max: 8 }), stored: fc.boolean() }), {
+        maxLength: 30,
+      }),
     });
     fc.assert(
       fc.property(arbitrary, ({ stock, requests }) => {

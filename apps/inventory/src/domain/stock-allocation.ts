@@ -70,7 +70,10 @@ export function allocateBatch(commands: ReserveCommand[], { products, storedOrde
       if (mismatches.length > 0) byOrder.set(command.orderId, { kind: 'price-changed', mismatches });
       return mismatches.length === 0;
     });
-    const { outcomes, total } = allocateInArrivalOrder(product.available, priced.map((c) => itemOf(c).quantity));
+    const { outcomes, total } = allocateInArrivalOrder(
+      product.available,
+      priced.map((c) => itemOf(c).quantity),
+    );
     priced.forEach((command, i) => {
       const outcome = outcomes[i] as 'filled' | { shortOf: number };
       if (outcome === 'filled') {

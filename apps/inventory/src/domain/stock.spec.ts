@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { InsufficientStockError, PriceChangedError, ProductNotFoundError, ReservationMismatchError, ReservationStateError, ReservationTakenError } from './errors';
+import {
+  InsufficientStockError,
+  PriceChangedError,
+  ProductNotFoundError,
+  ReservationMismatchError,
+  ReservationStateError,
+  ReservationTakenError,
+} from './errors';
 import type { Product, Reservation } from './model';
 import { allocateInArrivalOrder, assertReservable, findPriceMismatches, replayReserve } from './stock';
 
@@ -7,10 +14,16 @@ const product = (id: string, priceMinor: number): Product => ({ id, name: id, pr
 
 describe('findPriceMismatches', () => {
   it('when an expected price differs from the product price, then only that product is named, with both prices', () => {
-    const products = new Map([['a', product('a', 100)], ['b', product('b', 250)]]);
-    expect(findPriceMismatches(products, [{ productId: 'a', unitPriceMinor: 100 }, { productId: 'b', unitPriceMinor: 200 }])).toEqual([
-      { productId: 'b', expectedUnitPriceMinor: 200, currentUnitPriceMinor: 250 },
+    const products = new Map([
+      ['a', product('a', 100)],
+      ['b', product('b', 250)],
     ]);
+    expect(
+      findPriceMismatches(products, [
+        { productId: 'a', unitPriceMinor: 100 },
+        { productId: 'b', unitPriceMinor: 200 },
+      ]),
+    ).toEqual([{ productId: 'b', expectedUnitPriceMinor: 200, currentUnitPriceMinor: 250 }]);
     expect(findPriceMismatches(products, [])).toEqual([]);
   });
 });
@@ -20,9 +33,13 @@ describe('assertReservable', () => {
 
   it('when a Reserve has several problems, then an unknown product wins, then a changed price, then short stock', () => {
     const item = (productId: string, quantity: number) => ({ productId, quantity });
-    expect(() => assertReservable(products, { items: [item('a', 9), item('x', 1)], expectedPrices: [{ productId: 'a', unitPriceMinor: 1 }] })).toThrow(ProductNotFoundError);
+    expect(() => assertReservable(products, { items: [item('a', 9), item('x', 1)], expectedPrices: [{ productId: 'a', unitPriceMinor: 1 }] })).toThrow(
+      ProductNotFoundError,
+    );
     expect(() => assertReservable(products, { items: [item('a', 9)], expectedPrices: [{ productId: 'a', unitPriceMinor: 1 }] })).toThrow(PriceChangedError);
-    expect(() => assertReservable(products, { items: [item('a', 9)], expectedPrices: [{ productId: 'a', unitPriceMinor: 100 }] })).toThrow(InsufficientStockError);
+    expect(() => assertReservable(products, { items: [item('a', 9)], expectedPrices: [{ productId: 'a', unitPriceMinor: 100 }] })).toThrow(
+      InsufficientStockError,
+    );
     expect(() => assertReservable(products, { items: [item('a', 5)], expectedPrices: [] })).not.toThrow();
   });
 });

@@ -1,4 +1,11 @@
-import { InsufficientStockError, PriceChangedError, ProductNotFoundError, ReservationMismatchError, ReservationStateError, ReservationTakenError } from './errors';
+import {
+  InsufficientStockError,
+  PriceChangedError,
+  ProductNotFoundError,
+  ReservationMismatchError,
+  ReservationStateError,
+  ReservationTakenError,
+} from './errors';
 import type { ExpectedPrice, PriceMismatch, Product, Reservation, ReservationItem, ReserveCommand, StockShortage } from './model';
 
 /**

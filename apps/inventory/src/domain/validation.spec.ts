@@ -16,25 +16,56 @@ function violations(fn: () => unknown): string[] {
 
 describe('reserve validation', () => {
   it('when items repeat a product, then they are summed and sorted by product id', () => {
-    expect(normalizeItems([{ productId: 'b', quantity: 1 }, { productId: 'a', quantity: 2 }, { productId: 'b', quantity: 4 }])).toEqual([
+    expect(
+      normalizeItems([
+        { productId: 'b', quantity: 1 },
+        { productId: 'a', quantity: 2 },
+        { productId: 'b', quantity: 4 },
+      ]),
+    ).toEqual([
       { productId: 'a', quantity: 2 },
       { productId: 'b', quantity: 5 },
     ]);
   });
 
   it('when the request is valid, then the command carries the normalized items and the expiry', () => {
-    const command = validateReserve({ orderId: '123', items: [{ productId: 'p', quantity: 1 }, { productId: 'p', quantity: 1 }], expiresAt: later }, DEFAULT_LIMITS, now);
+    const command = validateReserve(
+      {
+        orderId: '123',
+        items: [
+          { productId: 'p', quantity: 1 },
+          { productId: 'p', quantity: 1 },
+        ],
+        expiresAt: later,
+      },
+      DEFAULT_LIMITS,
+      now,
+    );
     expect(command).toEqual({ orderId: '123', items: [{ productId: 'p', quantity: 2 }], expiresAt: later, expectedPrices: [] });
   });
 
   it('when expected prices and a placement id come with it, then the command carries them', () => {
     const command = validateReserve(
-      { orderId: '123', items: [{ productId: 'p', quantity: 1 }], expiresAt: later, expectedPrices: [{ productId: 'p', unitPriceMinor: 250 }], placementId: 'c0ffee-1' },
+      {
+        orderId: '123',
+        items: [{ productId: 'p', quantity: 1 }],
+        expiresAt: later,
+        expectedPrices: [{ productId: 'p', unitPriceMinor: 250 }],
+        placementId: 'c0ffee-1',
+      },
       DEFAULT_LIMITS,
       now,
     );
-    expect(command).toEqual({ orderId: '123', items: [{ productId: 'p', quantity: 1 }], expiresAt: later, expectedPrices: [{ productId: 'p', unitPriceMinor: 250 }], placementId: 'c0ffee-1' });
-    expect(validateReserve({ orderId: '1', items: [{ productId: 'p', quantity: 1 }], expiresAt: later, placementId: '' }, DEFAULT_LIMITS, now)).not.toHaveProperty('placementId');
+    expect(command).toEqual({
+      orderId: '123',
+      items: [{ productId: 'p', quantity: 1 }],
+      expiresAt: later,
+      expectedPrices: [{ productId: 'p', unitPriceMinor: 250 }],
+      placementId: 'c0ffee-1',
+    });
+    expect(
+      validateReserve({ orderId: '1', items: [{ productId: 'p', quantity: 1 }], expiresAt: later, placementId: '' }, DEFAULT_LIMITS, now),
+    ).not.toHaveProperty('placementId');
   });
 
   it('when an expected price is for a product not reserved, negative, or the placement id is malformed, then each is named', () => {
@@ -44,7 +75,10 @@ describe('reserve validation', () => {
           orderId: '1',
           items: [{ productId: 'p', quantity: 1 }],
           expiresAt: later,
-          expectedPrices: [{ productId: 'q', unitPriceMinor: 1 }, { productId: 'p', unitPriceMinor: -1 }],
+          expectedPrices: [
+            { productId: 'q', unitPriceMinor: 1 },
+            { productId: 'p', unitPriceMinor: -1 },
+          ],
           placementId: 'has spaces',
         },
         DEFAULT_LIMITS,
@@ -57,16 +91,40 @@ describe('reserve validation', () => {
   it('when several fields are bad, then every one of them is named', () => {
     expect(
       violations(() =>
-        validateReserve({ orderId: ' ', items: [{ productId: '', quantity: 1.5 }, { productId: 'ok', quantity: 0 }], expiresAt: now }, DEFAULT_LIMITS, now),
+        validateReserve(
+          {
+            orderId: ' ',
+            items: [
+              { productId: '', quantity: 1.5 },
+              { productId: 'ok', quantity: 0 },
+            ],
+            expiresAt: now,
+          },
+          DEFAULT_LIMITS,
+          now,
+        ),
       ),
     ).toEqual(['order_id', 'items[0].product_id', 'items[0].quantity', 'items[1].quantity', 'expires_at']);
   });
 
   it('when items of one product sum past the quantity limit, then the summed quantity is refused', () => {
     const limits = { ...DEFAULT_LIMITS, maxQuantity: 5 };
-    expect(violations(() => validateReserve({ orderId: 'o', items: [{ productId: 'p', quantity: 3 }, { productId: 'p', quantity: 3 }], expiresAt: later }, limits, now))).toEqual([
-      'items(p).quantity',
-    ]);
+    expect(
+      violations(() =>
+        validateReserve(
+          {
+            orderId: 'o',
+            items: [
+              { productId: 'p', quantity: 3 },
+              { productId: 'p', quantity: 3 },
+            ],
+            expiresAt: later,
+          },
+          limits,
+          now,
+        ),
+      ),
+    ).toEqual(['items(p).quantity']);
   });
 
   it('when there are more items than the limit, then items is refused', () => {

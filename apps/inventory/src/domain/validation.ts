@@ -47,9 +47,7 @@ export function validateOrderId(orderId: unknown): string {
 export function normalizeItems(items: ReservationItem[]): ReservationItem[] {
   const totals = new Map<string, number>();
   for (const item of items) totals.set(item.productId, (totals.get(item.productId) ?? 0) + item.quantity);
-  return [...totals.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([productId, quantity]) => ({ productId, quantity }));
+  return [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([productId, quantity]) => ({ productId, quantity }));
 }
 
 export interface ReserveInput {
@@ -131,7 +129,10 @@ const CONTROL = /\p{Cc}/u;
 export const MAX_REASON_CHARACTERS = 200;
 
 /** The reason is trimmed; its length counts characters (code points), not UTF-16 units. */
-export function validateAdjustStock(input: { productId: unknown; delta: unknown; reason: unknown; actorId: unknown }, limits: InventoryLimits): AdjustStockCommand {
+export function validateAdjustStock(
+  input: { productId: unknown; delta: unknown; reason: unknown; actorId: unknown },
+  limits: InventoryLimits,
+): AdjustStockCommand {
   const violations: FieldViolation[] = [];
   checkId(input.productId, 'product_id', violations);
   if (checkWhole(input.delta, 'delta', -limits.maxStock, limits.maxStock, violations) && input.delta === 0) {

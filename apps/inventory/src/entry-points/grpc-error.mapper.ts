@@ -1,7 +1,15 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { errorContract, type ErrorDetails, type ErrorReason } from '@orderflow/proto';
 import type { Logger } from '@orderflow/service-kit';
-import { InsufficientStockError, InvalidArgumentError, InventoryError, OverloadedError, PriceChangedError, ProductNotFoundError, StockAdjustmentRefusedError } from '../domain/errors';
+import {
+  InsufficientStockError,
+  InvalidArgumentError,
+  InventoryError,
+  OverloadedError,
+  PriceChangedError,
+  ProductNotFoundError,
+  StockAdjustmentRefusedError,
+} from '../domain/errors';
 
 /** The structured details of an inventory error, as the contract carries them. */
 function detailsOf(error: InventoryError): ErrorDetails {

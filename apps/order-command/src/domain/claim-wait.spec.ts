@@ -5,7 +5,15 @@ import type { ClaimOwners, IdempotencyRecord, InventoryPort, OrderRepository } f
 const claim = (orderId: string, owner?: string): IdempotencyRecord => ({ fingerprint: 'f', orderId, state: 'IN_FLIGHT', ...(owner ? { owner } : {}) });
 
 /** The key as a mutable cell, owners whose liveness the test decides, and a log of what was done. */
-function harness(options: { alive?: (owner: string) => boolean | Promise<boolean>; failPlacement?: () => boolean; waitMs?: number; checkEveryMs?: number; noOwners?: boolean } = {}) {
+function harness(
+  options: {
+    alive?: (owner: string) => boolean | Promise<boolean>;
+    failPlacement?: () => boolean;
+    waitMs?: number;
+    checkEveryMs?: number;
+    noOwners?: boolean;
+  } = {},
+) {
   let key: IdempotencyRecord | undefined = claim('o1', 'dead-or-alive');
   const calls: string[] = [];
   const asked: string[] = [];
@@ -43,7 +51,7 @@ function harness(options: { alive?: (owner: string) => boolean | Promise<boolean
 }
 
 describe('a duplicate of a keyed call in flight (claim wait)', () => {
-  it('when the claim\'s owner is gone, then at once its order fails with a release owed, its stock goes back, and the key is free for a fresh placement', async () => {
+  it("when the claim's owner is gone, then at once its order fails with a release owed, its stock goes back, and the key is free for a fresh placement", async () => {
     const { wait, calls, asked } = harness({ alive: () => false });
     const started = Date.now();
     await expect(wait(claim('o1', 'dead'))).resolves.toBeUndefined();
@@ -112,7 +120,7 @@ describe('a duplicate of a keyed call in flight (claim wait)', () => {
   });
 });
 
-describe('a finished call\'s stored answer (replayStored)', () => {
+describe("a finished call's stored answer (replayStored)", () => {
   it('when the body is the same, then the stored order is replayed', () => {
     const order = { id: 'o1' } as never;
     expect(replayStored({ ...claim('o1'), state: 'DONE', outcome: { kind: 'order', order } }, 'f')).toEqual({ order, replayed: true });

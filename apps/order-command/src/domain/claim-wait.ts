@@ -66,7 +66,12 @@ export function createClaimWait({ repository, inventory, owners, log, settings, 
     }
   };
 
-  return async function awaitFirstCall(customerId: string, key: string, first: IdempotencyRecord, fingerprint: string): Promise<{ order: Order; replayed: true } | undefined> {
+  return async function awaitFirstCall(
+    customerId: string,
+    key: string,
+    first: IdempotencyRecord,
+    fingerprint: string,
+  ): Promise<{ order: Order; replayed: true } | undefined> {
     if (first.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
     // Answer idempotency-key-in-flight before the caller's deadline, never after it.
     const deadline = Date.now() + (waits ? waits.cap(settings.inFlightWaitMs) : settings.inFlightWaitMs);

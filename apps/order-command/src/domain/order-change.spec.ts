@@ -74,7 +74,14 @@ describe('a status change (changeOrder)', () => {
   it('when the preparation fails, then nothing is stored and its error is the answer', async () => {
     const { changeOrder, calls } = harness(stored('RESERVED'));
     const error = new Error('inventory unreachable');
-    await expect(changeOrder('1', customer, (o, now) => pay(o, customer, now), () => Promise.reject(error))).rejects.toBe(error);
+    await expect(
+      changeOrder(
+        '1',
+        customer,
+        (o, now) => pay(o, customer, now),
+        () => Promise.reject(error),
+      ),
+    ).rejects.toBe(error);
     expect(calls).toEqual(['get visible']);
   });
 

@@ -43,8 +43,7 @@ export function place(order: Order, now: Date): { order: Order; event: OrderEven
  * its event, built from the order as the change left it (its version is the database's).
  */
 export type OrderChange =
-  | { kind: 'already'; order: Order }
-  | { kind: 'apply'; transition: Transition; spec: TransitionSpec; event: (after: Order) => OrderEventRecord };
+  { kind: 'already'; order: Order } | { kind: 'apply'; transition: Transition; spec: TransitionSpec; event: (after: Order) => OrderEventRecord };
 
 /** RESERVED -> PAID before `expiresAt` (OrderExpiredError at or after it); inventory is owed a COMMIT. */
 export const pay = (order: Order, actor: Actor, now: Date): OrderChange => decide(order, 'pay', actor, now);

@@ -1,4 +1,11 @@
-import { DependencyUnavailableError, IdempotencyKeyReusedError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError } from './errors';
+import {
+  DependencyUnavailableError,
+  IdempotencyKeyReusedError,
+  InsufficientStockError,
+  InventoryOverloadedError,
+  OrderIdTakenError,
+  PriceChangedError,
+} from './errors';
 import type { Order } from './model';
 import type { ClaimResult, IdempotencyRecord, InventoryPort, OrderRepository } from './ports';
 import { createPlaceOrder } from './place-order.use-case';
@@ -56,7 +63,8 @@ function harness(inventory: Partial<InventoryPort> = {}, overrides: Partial<Orde
     reserve: async (orderId, items) => {
       calls.push(`reserve ${orderId}`);
       const changed = items.filter((i) => i.unitPriceMinor !== 100);
-      if (changed.length > 0) throw new PriceChangedError(changed.map((i) => ({ productId: i.productId, requestedUnitPriceMinor: i.unitPriceMinor, currentUnitPriceMinor: 100 })));
+      if (changed.length > 0)
+        throw new PriceChangedError(changed.map((i) => ({ productId: i.productId, requestedUnitPriceMinor: i.unitPriceMinor, currentUnitPriceMinor: 100 })));
       const short = items.filter((i) => i.quantity > 10);
       if (short.length > 0) throw new InsufficientStockError(short.map((i) => ({ productId: i.productId, requested: i.quantity, available: 10 })));
     },
@@ -90,7 +98,14 @@ describe('PlaceOrder rules', () => {
     const { placeOrder, calls, orders } = harness();
     const { order, replayed } = await placeOrder(request(undefined, 3));
     expect(replayed).toBe(false);
-    expect(order).toMatchObject({ id: '1', status: 'RESERVED', version: 1, totalMinor: 300, address: '1 Main St', expiresAt: new Date('2026-01-01T00:01:00Z') });
+    expect(order).toMatchObject({
+      id: '1',
+      status: 'RESERVED',
+      version: 1,
+      totalMinor: 300,
+      address: '1 Main St',
+      expiresAt: new Date('2026-01-01T00:01:00Z'),
+    });
     // Created when asked, updated (the event's time) when the stock was held.
     expect([order.createdAt, order.updatedAt]).toEqual([new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:01Z')]);
     expect(calls).toEqual(['reserve 1', 'insert 1', 'notify']);
@@ -98,7 +113,9 @@ describe('PlaceOrder rules', () => {
   });
 
   it('when inventory refuses for stock, then the order fails without a release and the refusal is stored under the key', async () => {
-    const { placeOrder, keys, calls } = harness({ reserve: async () => Promise.reject(new InsufficientStockError([{ productId: 'p', requested: 1, available: 0 }])) });
+    const { placeOrder, keys, calls } = harness({
+      reserve: async () => Promise.reject(new InsufficientStockError([{ productId: 'p', requested: 1, available: 0 }])),
+    });
     await expect(placeOrder(request('k'))).rejects.toBeInstanceOf(InsufficientStockError);
     expect(calls).toEqual(['fail 1 owesRelease=false stored=error']);
     expect(keys.get('c1/k')?.state).toBe('DONE');
@@ -142,7 +159,10 @@ describe('PlaceOrder rules', () => {
   });
 
   it('when even the release fails, then a keyed order owes a release for the settler, and an unkeyed one leaves nothing stored', async () => {
-    const unreachable = { reserve: async () => Promise.reject(new DependencyUnavailableError('inventory')), release: async () => Promise.reject(new DependencyUnavailableError('inventory')) };
+    const unreachable = {
+      reserve: async () => Promise.reject(new DependencyUnavailableError('inventory')),
+      release: async () => Promise.reject(new DependencyUnavailableError('inventory')),
+    };
     const keyed = harness(unreachable);
     await expect(keyed.placeOrder(request('k'))).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(keyed.calls).toEqual(['fail 1 owesRelease=true stored=none']);
@@ -204,7 +224,10 @@ describe('PlaceOrder rules', () => {
     expect(stored.calls).toEqual(['reserve 1', 'notify']);
 
     // The shard cannot even be read: the reservation is left to its expiry rather than risk a stored order without stock.
-    const unknown = harness({}, { insertPlaced: async () => Promise.reject(new Error('connection lost')), get: async () => Promise.reject(new Error('still down')) });
+    const unknown = harness(
+      {},
+      { insertPlaced: async () => Promise.reject(new Error('connection lost')), get: async () => Promise.reject(new Error('still down')) },
+    );
     await expect(unknown.placeOrder(request())).rejects.toThrow('connection lost');
     expect(unknown.calls).toEqual(['reserve 1']);
   });

@@ -56,9 +56,11 @@ export function createPlacementCompensation({ repository, inventory, log }: Plac
   /** Stock may be held for this keyed placement: give it back, or leave it to the settler; fail the claim and free its key. */
   const abandon = async (order: Order, key: string | undefined, error: unknown) => {
     const released = await release(order.id);
-    await repository.failPlacement(order.id, order.customerId, { idempotencyKey: key, owesRelease: !released }).catch((failError: unknown) =>
-      log.error({ err: failError, orderId: order.id, cause: error }, 'could not mark a failed placement; the pending sweeper will'),
-    );
+    await repository
+      .failPlacement(order.id, order.customerId, { idempotencyKey: key, owesRelease: !released })
+      .catch((failError: unknown) =>
+        log.error({ err: failError, orderId: order.id, cause: error }, 'could not mark a failed placement; the pending sweeper will'),
+      );
   };
 
   /** The order as stored, or undefined when the shard cannot tell (a few tries: a dropped pool connection fails once). */

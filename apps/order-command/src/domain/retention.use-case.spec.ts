@@ -8,12 +8,14 @@ const now = new Date('2026-12-01T12:00:00Z');
 function fakeStore(keys: number, outbox: number) {
   const calls: { kind: string; before: Date; limit: number; deleted: number }[] = [];
   const left = { keys, outbox };
-  const take = (kind: 'keys' | 'outbox') => async (before: Date, limit: number): Promise<PurgeBatch> => {
-    const deleted = Math.min(limit, left[kind]);
-    left[kind] -= deleted;
-    calls.push({ kind, before, limit, deleted });
-    return { deleted, more: deleted === limit };
-  };
+  const take =
+    (kind: 'keys' | 'outbox') =>
+    async (before: Date, limit: number): Promise<PurgeBatch> => {
+      const deleted = Math.min(limit, left[kind]);
+      left[kind] -= deleted;
+      calls.push({ kind, before, limit, deleted });
+      return { deleted, more: deleted === limit };
+    };
   const store: RetentionStore = { purgeIdempotencyKeys: take('keys'), purgeSentOutbox: take('outbox') };
   return { store, calls, left };
 }
@@ -27,7 +29,12 @@ describe('retention purge', () => {
     const purge = createRetentionPurge({ store, clock: { now: () => now }, settings, sleep: async (ms) => void pauses.push(ms) });
 
     await expect(purge.purgeOnce()).resolves.toEqual({ idempotencyKeys: 25, outbox: 3, batches: 4 });
-    expect(calls.map((c) => [c.kind, c.deleted])).toEqual([['keys', 10], ['keys', 10], ['keys', 5], ['outbox', 3]]);
+    expect(calls.map((c) => [c.kind, c.deleted])).toEqual([
+      ['keys', 10],
+      ['keys', 10],
+      ['keys', 5],
+      ['outbox', 3],
+    ]);
     expect(calls.every((c) => c.limit === 10)).toBe(true);
     expect(calls[0]!.before).toEqual(new Date(now.getTime() - 24 * HOUR));
     expect(calls[3]!.before).toEqual(new Date(now.getTime() - 48 * HOUR));

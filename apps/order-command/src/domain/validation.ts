@@ -40,7 +40,8 @@ export function validatePlaceOrder(input: PlaceOrderCommand, limits: OrderLimits
   }
   (input.items ?? []).forEach((item, i) => {
     if (typeof item.productId !== 'string' || !ID.test(item.productId)) violations.push({ field: `items[${i}].product_id`, description: ID_RULE });
-    if (!whole(item.quantity, 1, limits.maxQuantity)) violations.push({ field: `items[${i}].quantity`, description: `must be a whole number from 1 to ${limits.maxQuantity}` });
+    if (!whole(item.quantity, 1, limits.maxQuantity))
+      violations.push({ field: `items[${i}].quantity`, description: `must be a whole number from 1 to ${limits.maxQuantity}` });
     if (!whole(item.unitPriceMinor, 0, limits.maxUnitPriceMinor)) {
       violations.push({ field: `items[${i}].unit_price`, description: `must be from 0 to ${limits.maxUnitPriceMinor / 100} with at most 2 decimal places` });
     }

@@ -76,8 +76,25 @@ describe('OrderSweeper', () => {
     const { sweeper, done, warnings } = harness();
     const result = await sweeper.sweep();
     expect(result).toEqual({ expired: 2, abandoned: 2, settled: 2 });
-    expect(done).toEqual(['expired e1', 'settled e1', 'expired e3', 'settled e3', 'failed a1', 'settled a1', 'failed a3', 'settled a3', 'settled s1', 'settled s3']);
+    expect(done).toEqual([
+      'expired e1',
+      'settled e1',
+      'expired e3',
+      'settled e3',
+      'failed a1',
+      'settled a1',
+      'failed a3',
+      'settled a3',
+      'settled s1',
+      'settled s3',
+    ]);
     // Each failure is logged with the order it concerns.
-    expect(warnings).toEqual(expect.arrayContaining([expect.objectContaining({ orderId: 'e2' }), expect.objectContaining({ orderId: 'a2' }), expect.objectContaining({ orderId: 's2' })]));
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ orderId: 'e2' }),
+        expect.objectContaining({ orderId: 'a2' }),
+        expect.objectContaining({ orderId: 's2' }),
+      ]),
+    );
   });
 });

@@ -171,7 +171,9 @@ export class OutboxRelay implements Component {
       } catch (error) {
         const progressed = error instanceof OutboxPublishError && error.published > 0;
         failures = progressed ? 0 : failures + 1;
-        const retryInMs = progressed ? 0 : Math.max(BACKOFF_BASE_MS, backoffDelay(failures - 1, { baseDelayMs: BACKOFF_BASE_MS, maxDelayMs: this.maxBackoffMs }));
+        const retryInMs = progressed
+          ? 0
+          : Math.max(BACKOFF_BASE_MS, backoffDelay(failures - 1, { baseDelayMs: BACKOFF_BASE_MS, maxDelayMs: this.maxBackoffMs }));
         const cause = error instanceof OutboxPublishError ? error.cause : error;
         this.logger.warn(
           { err: cause, shard, failures, retryInMs, ...(error instanceof OutboxPublishError ? { published: error.published, failed: error.failed } : {}) },

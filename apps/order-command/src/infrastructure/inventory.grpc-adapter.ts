@@ -1,7 +1,15 @@
 import { credentials, ServiceError, status } from '@grpc/grpc-js';
 import { errorContract, errorDetails, inventoryV1 } from '@orderflow/proto';
 import { grpcChannel, unaryCaller } from '@orderflow/service-kit';
-import { DependencyUnavailableError, InsufficientStockError, InventoryOverloadedError, OrderIdTakenError, PriceChangedError, ReservationReleasedError, UnknownProductError } from '../domain/errors';
+import {
+  DependencyUnavailableError,
+  InsufficientStockError,
+  InventoryOverloadedError,
+  OrderIdTakenError,
+  PriceChangedError,
+  ReservationReleasedError,
+  UnknownProductError,
+} from '../domain/errors';
 import type { OrderItem } from '../domain/model';
 import type { InventoryPort } from '../domain/ports';
 
@@ -26,7 +34,12 @@ export class InventoryGrpcAdapter implements InventoryPort {
     this.client = new inventoryV1.InventoryServiceClient(target, credentials.createInsecure(), options);
     const call = unaryCaller(this.client, { deadlineMs, isCutOff: errorDetails.isCutOff });
     const repeatable = { repeatIfCutOff: true };
-    this.calls = { reserve: call('reserve', repeatable), prepareCommit: call('prepareCommit', repeatable), commit: call('commit', repeatable), release: call('release', repeatable) };
+    this.calls = {
+      reserve: call('reserve', repeatable),
+      prepareCommit: call('prepareCommit', repeatable),
+      commit: call('commit', repeatable),
+      release: call('release', repeatable),
+    };
   }
 
   close(): void {
@@ -45,7 +58,8 @@ export class InventoryGrpcAdapter implements InventoryPort {
   private mapError(error: ServiceError): Error {
     if (errorContract.reasonOf(error) === 'insufficient-stock') return new InsufficientStockError(errorDetails.readInsufficientStock(error.metadata));
     // Refused at once, before anything was held: passed on so the caller backs off.
-    if (error.code === status.RESOURCE_EXHAUSTED) return new InventoryOverloadedError(errorDetails.readRetryAfterMs(error.metadata) ?? DEFAULT_RETRY_AFTER_MS, error.details || undefined);
+    if (error.code === status.RESOURCE_EXHAUSTED)
+      return new InventoryOverloadedError(errorDetails.readRetryAfterMs(error.metadata) ?? DEFAULT_RETRY_AFTER_MS, error.details || undefined);
     if (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED || error.code === status.ABORTED || error.code === status.CANCELLED) {
       return new DependencyUnavailableError('inventory', error);
     }

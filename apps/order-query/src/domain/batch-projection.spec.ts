@@ -10,7 +10,11 @@ describe('the projection rule over a batch', () => {
   });
 
   it('when a version repeats in the batch or is already stored, then it is a duplicate', () => {
-    expect(decideBatch([event('1', 1), event('1', 1), event('2', 2)], stored({ 2: { version: 3, customerId: 'alice' } }))).toEqual(['insert', 'duplicate', 'duplicate']);
+    expect(decideBatch([event('1', 1), event('1', 1), event('2', 2)], stored({ 2: { version: 3, customerId: 'alice' } }))).toEqual([
+      'insert',
+      'duplicate',
+      'duplicate',
+    ]);
   });
 
   it('when a version comes before its predecessor in the batch, then it is out of order and the predecessor still applies', () => {
@@ -22,7 +26,10 @@ describe('the projection rule over a batch', () => {
   });
 
   it('when an event names another customer than the stored view or an earlier event, then it is a conflict and changes nothing', () => {
-    const decisions = decideBatch([event('1', 2, 'bob'), event('2', 1), event('2', 2, 'bob'), event('2', 2)], stored({ 1: { version: 1, customerId: 'alice' } }));
+    const decisions = decideBatch(
+      [event('1', 2, 'bob'), event('2', 1), event('2', 2, 'bob'), event('2', 2)],
+      stored({ 1: { version: 1, customerId: 'alice' } }),
+    );
     expect(decisions).toEqual(['conflict', 'insert', 'conflict', 'apply']);
   });
 

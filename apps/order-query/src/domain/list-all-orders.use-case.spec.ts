@@ -12,7 +12,19 @@ const byIdDescending = (a: OrderView, b: OrderView) => (BigInt(b.id) > BigInt(a.
 
 function view(customerId: string, status: OrderStatus): OrderView {
   const now = new Date();
-  return { id: ids.next(bucketForCustomer(customerId)), customerId, status, items: [], totalMinor: 1, address: 'A', paymentMethod: 'card', version: 1, createdAt: now, updatedAt: now, expiresAt: now };
+  return {
+    id: ids.next(bucketForCustomer(customerId)),
+    customerId,
+    status,
+    items: [],
+    totalMinor: 1,
+    address: 'A',
+    paymentMethod: 'card',
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: now,
+  };
 }
 
 /** Three in-memory shards; records how many rows each shard returned per call. */
@@ -37,7 +49,14 @@ function harness(orders: OrderView[]) {
 }
 
 const admin = { customerId: 'ops', admin: true };
-const query = (overrides: Partial<ListAllOrdersQuery> = {}): ListAllOrdersQuery => ({ actor: admin, status: undefined, customerId: '', pageSize: 0, pageToken: '', ...overrides });
+const query = (overrides: Partial<ListAllOrdersQuery> = {}): ListAllOrdersQuery => ({
+  actor: admin,
+  status: undefined,
+  customerId: '',
+  pageSize: 0,
+  pageToken: '',
+  ...overrides,
+});
 
 async function pageThrough(list: ReturnType<typeof harness>['listAllOrders'], base: ListAllOrdersQuery): Promise<OrderView[][]> {
   const pages: OrderView[][] = [];
@@ -59,18 +78,21 @@ describe('ListAllOrders', () => {
     ['a status', { status: 'PAID' }],
     ['a customer', { customerId: 'cid' }],
     ['a customer and a status', { customerId: 'ann', status: 'RESERVED' }],
-  ])('when an admin pages through with %s, then every matching order comes once, newest first, each shard reading at most page size + 1 rows per page', async (_, filter) => {
-    const { listAllOrders, reads } = harness(orders);
-    const pages = await pageThrough(listAllOrders, query({ ...filter, pageSize: 7 }));
-    const expected = orders
-      .filter((o) => (!('status' in filter) || o.status === filter.status) && (!('customerId' in filter) || o.customerId === filter.customerId))
-      .sort(byIdDescending);
-    expect(expected.length).toBeGreaterThan(7);
-    expect(pages.flat().map((o) => o.id)).toEqual(expected.map((o) => o.id));
-    expect(pages.slice(0, -1).every((page) => page.length === 7)).toBe(true);
-    expect(reads.every((read) => read.limit === 8 && read.rows <= 8)).toBe(true);
-    if ('customerId' in filter) expect(new Set(reads.map((read) => read.shard))).toEqual(new Set([shardOf(filter.customerId as string)]));
-  });
+  ])(
+    'when an admin pages through with %s, then every matching order comes once, newest first, each shard reading at most page size + 1 rows per page',
+    async (_, filter) => {
+      const { listAllOrders, reads } = harness(orders);
+      const pages = await pageThrough(listAllOrders, query({ ...filter, pageSize: 7 }));
+      const expected = orders
+        .filter((o) => (!('status' in filter) || o.status === filter.status) && (!('customerId' in filter) || o.customerId === filter.customerId))
+        .sort(byIdDescending);
+      expect(expected.length).toBeGreaterThan(7);
+      expect(pages.flat().map((o) => o.id)).toEqual(expected.map((o) => o.id));
+      expect(pages.slice(0, -1).every((page) => page.length === 7)).toBe(true);
+      expect(reads.every((read) => read.limit === 8 && read.rows <= 8)).toBe(true);
+      if ('customerId' in filter) expect(new Set(reads.map((read) => read.shard))).toEqual(new Set([shardOf(filter.customerId as string)]));
+    },
+  );
 
   it('when the actor is not an admin, then it is refused before anything is read', async () => {
     const { listAllOrders, reads } = harness(orders);

@@ -42,14 +42,20 @@ function harness(readWaitMaxMs = 1_000) {
         .sort(byIdDescending)
         .slice(0, limit),
   };
-  const queries = createOrderQueries({ store, cursors: createPageCursors('unit-test-cursor-secret'), clock: { now: () => new Date() }, readWaitMaxMs, pollIntervalMs: 5 });
+  const queries = createOrderQueries({
+    store,
+    cursors: createPageCursors('unit-test-cursor-secret'),
+    clock: { now: () => new Date() },
+    readWaitMaxMs,
+    pollIntervalMs: 5,
+  });
   return { views, queries, reads: () => reads };
 }
 
 const alice = { customerId: 'alice', admin: false };
 
 describe('GetOrder', () => {
-  it("when the owner or an admin asks, then they get the order; another customer gets not-found", async () => {
+  it('when the owner or an admin asks, then they get the order; another customer gets not-found', async () => {
     const { views, queries } = harness();
     const order = view('alice');
     views.set(order.id, order);
@@ -108,7 +114,12 @@ describe('ListOrders', () => {
       pages++;
     } while (token);
     expect(pages).toBe(3);
-    expect(seen).toEqual([...views.values()].filter((v) => v.customerId === 'alice').sort(byIdDescending).map((v) => v.id));
+    expect(seen).toEqual(
+      [...views.values()]
+        .filter((v) => v.customerId === 'alice')
+        .sort(byIdDescending)
+        .map((v) => v.id),
+    );
   });
 
   it('when exactly a page is left, then there is no empty page after it', async () => {

@@ -20,7 +20,7 @@ describe('page cursors', () => {
     }
   });
 
-  it("when a token minted for one customer is used for another, then it is refused", () => {
+  it('when a token minted for one customer is used for another, then it is refused', () => {
     expect(() => cursors.decode(cursors.encode(cursor), 'bob')).toThrow(InvalidPageTokenError);
   });
 
@@ -58,12 +58,18 @@ describe('admin listing page cursors', () => {
 
   it('when a token is used with other filters, then it is refused', () => {
     const token = cursors.encodeAllOrders(allCursor);
-    for (const other of [{}, { status: 'PAID' as const }, { customerId: 'alice' }, { status: 'SHIPPED' as const, customerId: 'alice' }, { status: 'PAID' as const, customerId: 'bob' }]) {
+    for (const other of [
+      {},
+      { status: 'PAID' as const },
+      { customerId: 'alice' },
+      { status: 'SHIPPED' as const, customerId: 'alice' },
+      { status: 'PAID' as const, customerId: 'bob' },
+    ]) {
       expect(() => cursors.decodeAllOrders(token, other)).toThrow(InvalidPageTokenError);
     }
   });
 
-  it("when any single character of a token is changed, then it is refused", () => {
+  it('when any single character of a token is changed, then it is refused', () => {
     const token = cursors.encodeAllOrders(allCursor);
     for (let i = 0; i < token.length; i++) {
       const tampered = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);

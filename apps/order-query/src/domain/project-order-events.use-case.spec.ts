@@ -76,7 +76,10 @@ describe('projecting order events (one path: a single event is a batch of one)',
     const results = await h.project([a1!, b1!, a2!, b2!, a3!]);
 
     expect(results).toEqual([{ decision: 'insert' }, { decision: 'insert' }, { decision: 'apply' }, { decision: 'apply' }, { decision: 'apply' }]);
-    expect(h.batches).toEqual([[a1!.eventId, a2!.eventId, a3!.eventId], [b1!.eventId, b2!.eventId]]);
+    expect(h.batches).toEqual([
+      [a1!.eventId, a2!.eventId, a3!.eventId],
+      [b1!.eventId, b2!.eventId],
+    ]);
     expect(h.attempts).toEqual([1, 1]); // a failed share falls back to its events alone, which retry
     expect(h.stats.eventsApplied).toBe(5);
     expect(h.stats.lastAppliedAt).toEqual(new Date('2026-01-01T00:00:05Z'));

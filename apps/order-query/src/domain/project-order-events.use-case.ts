@@ -17,7 +17,6 @@ export interface ProjectOrderEventsDeps {
   onFallback?: (error: unknown, events: number) => void;
 }
 
-
 /** An event whose order the view holds for another customer: it breaks the contract (a poison message). */
 export const conflictError = (event: OrderEvent) => new InvalidEventError(`order ${event.orderId} is projected for another customer than ${event.customerId}`);
 

@@ -23,10 +23,7 @@ export interface Delivery {
  * the event failed (not when it merely waits for its predecessor); 'dead-letter' carries the NAK delay to
  * use if the dead letter cannot be stored.
  */
-export type Settlement =
-  | { action: 'ack' }
-  | { action: 'nak'; delayMs: number; failure?: string }
-  | { action: 'dead-letter'; reason: string; delayMs: number };
+export type Settlement = { action: 'ack' } | { action: 'nak'; delayMs: number; failure?: string } | { action: 'dead-letter'; reason: string; delayMs: number };
 
 /** NAK delay for the n-th delivery (1-based): base, 2 x base, 4 x base, ... up to max. */
 export function redeliveryDelay(deliveryCount: number, baseMs: number, maxMs: number): number {

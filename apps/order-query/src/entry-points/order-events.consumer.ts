@@ -170,7 +170,15 @@ export class OrderEventsConsumer implements Component {
   }
 
   private async deadLetter(msg: JsMsg, error: string, retryIn: number): Promise<void> {
-    const letter = { data: msg.data, headers: msg.headers, subject: msg.subject, stream: msg.info.stream, streamSequence: msg.seq, deliveries: msg.info.deliveryCount, error };
+    const letter = {
+      data: msg.data,
+      headers: msg.headers,
+      subject: msg.subject,
+      stream: msg.info.stream,
+      streamSequence: msg.seq,
+      deliveries: msg.info.deliveryCount,
+      error,
+    };
     try {
       await this.options.deadLetters.publish(letter);
     } catch (publishError) {

@@ -19,13 +19,23 @@ export interface OrderQueryUseCases {
 }
 
 /** Thin adapter: proto in, use case, proto out; every error through the one mapper. */
-export function createOrderQueryGrpcHandler({ queries, listAllOrders, getProjectionLag }: OrderQueryUseCases, logger: Logger): orderQueryV1.OrderQueryServiceServer {
+export function createOrderQueryGrpcHandler(
+  { queries, listAllOrders, getProjectionLag }: OrderQueryUseCases,
+  logger: Logger,
+): orderQueryV1.OrderQueryServiceServer {
   const unary = unaryHandlers((error, method) => toGrpcError(error, logger, method));
 
   return {
     getOrder: unary('GetOrder', async (req: orderQueryV1.GetOrderRequest) => ({
       // The wait for min_version ends before the caller's deadline, so it gets the version there is, not DEADLINE_EXCEEDED.
-      order: orderToProto(await queries.getOrder({ orderId: req.orderId, actor: actorOf(req.actor), minVersion: req.minVersion, waitMs: cappedWaitMs(req.waitMs, ANSWER_MARGIN_MS) })),
+      order: orderToProto(
+        await queries.getOrder({
+          orderId: req.orderId,
+          actor: actorOf(req.actor),
+          minVersion: req.minVersion,
+          waitMs: cappedWaitMs(req.waitMs, ANSWER_MARGIN_MS),
+        }),
+      ),
     })),
     listOrders: unary('ListOrders', async (req: orderQueryV1.ListOrdersRequest) => {
       const page = await queries.listOrders({ customerId: req.customerId, pageSize: req.pageSize, pageToken: req.pageToken });

@@ -21,7 +21,11 @@ export function createOrderQueryMetrics(registry: Registry, projectionLag: () =>
     registers: [registry],
   });
   for (const result of PROJECTION_RESULTS) events.inc({ result }, 0);
-  const deadLetters = new Counter({ name: 'orderflow_projection_dead_letters_total', help: 'Order events moved to the dead-letter subject', registers: [registry] });
+  const deadLetters = new Counter({
+    name: 'orderflow_projection_dead_letters_total',
+    help: 'Order events moved to the dead-letter subject',
+    registers: [registry],
+  });
 
   // A scrape collects both lag gauges at once: they share one GetProjectionLag (a JetStream consumer
   // info), and a NATS that does not answer within 0.5 s reads as unknown (-1), not as a failed scrape.

@@ -93,7 +93,7 @@ export function dependentsClosure(changed: string, packages: WorkspacePackage[])
   const names = new Set(packages.map((p) => p.name));
   const dependsOn = new Map(packages.map((p) => [p.name, workspaceDependenciesOf(p, names)]));
   const affected = new Set([changed]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [name, deps] of dependsOn) {
       if (!affected.has(name) && [...deps].some((d) => affected.has(d))) {

@@ -27,13 +27,16 @@ export function adminRoutes(downstream: Downstream, schemas: ReturnType<typeof r
   return async (app: FastifyInstance) => {
     app.get<{ Querystring: ListAllOrdersQuery }>('/api/admin/orders', { schema: schemas.listAllOrders, config: { auth: 'admin' } }, async (request) => {
       const principal = principalOf(request);
-      const { orders, nextPageToken } = await downstream.listAllOrders({
-        actor: { customerId: principal.customerId, admin: principal.admin },
-        status: request.query.status ? STATUS[request.query.status] : orderV1.OrderStatus.ORDER_STATUS_UNSPECIFIED,
-        customerId: request.query.customer_id ?? '',
-        pageSize: request.query.page_size ?? 20,
-        pageToken: request.query.page_token ?? '',
-      }, request.id);
+      const { orders, nextPageToken } = await downstream.listAllOrders(
+        {
+          actor: { customerId: principal.customerId, admin: principal.admin },
+          status: request.query.status ? STATUS[request.query.status] : orderV1.OrderStatus.ORDER_STATUS_UNSPECIFIED,
+          customerId: request.query.customer_id ?? '',
+          pageSize: request.query.page_size ?? 20,
+          pageToken: request.query.page_token ?? '',
+        },
+        request.id,
+      );
       return { orders: orders.map(presentOrder), next_page_token: nextPageToken };
     });
   };

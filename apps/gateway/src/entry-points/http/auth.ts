@@ -19,7 +19,11 @@ export function jwksKeyStore(url: string, ttlMs = 5 * 60_000) {
     const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
     if (!response.ok) throw new Error(`JWKS ${url} answered ${response.status}`);
     const body = (await response.json()) as { keys?: (JsonWebKey & { kid?: string })[] };
-    keys = new Map((body.keys ?? []).filter((k) => k.kid).map((k) => [k.kid as string, createPublicKey({ key: k, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()]));
+    keys = new Map(
+      (body.keys ?? [])
+        .filter((k) => k.kid)
+        .map((k) => [k.kid as string, createPublicKey({ key: k, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()]),
+    );
     fetchedAt = Date.now();
   };
   return async (kid: string | undefined): Promise<string> => {
@@ -32,7 +36,11 @@ export function jwksKeyStore(url: string, ttlMs = 5 * 60_000) {
 
 /** Registers JWT verification: HS256 with JWT_SECRET, or RS256 with a PEM key or a JWKS URL. */
 export async function registerAuth(app: FastifyInstance, config: GatewayConfig['jwt']): Promise<void> {
-  const verify = { algorithms: [config.algorithm], ...(config.issuer ? { allowedIss: config.issuer } : {}), ...(config.audience ? { allowedAud: config.audience } : {}) };
+  const verify = {
+    algorithms: [config.algorithm],
+    ...(config.issuer ? { allowedIss: config.issuer } : {}),
+    ...(config.audience ? { allowedAud: config.audience } : {}),
+  };
   if (config.algorithm === 'HS256') {
     await app.register(fastifyJwt, { secret: config.secret, verify });
   } else if (config.publicKey) {
@@ -42,7 +50,10 @@ export async function registerAuth(app: FastifyInstance, config: GatewayConfig['
     await app.register(fastifyJwt, {
       secret: (_request: FastifyRequest, token: unknown, callback: (error: Error | null, key?: string) => void) => {
         const kid = (token as { header?: { kid?: string } }).header?.kid;
-        keyFor(kid).then((key) => callback(null, key), (error: Error) => callback(error));
+        keyFor(kid).then(
+          (key) => callback(null, key),
+          (error: Error) => callback(error),
+        );
       },
       verify,
     } as never);

@@ -55,7 +55,10 @@ export function installRateLimit(app: FastifyInstance, settings: GatewayConfig['
     metrics.requestsRateLimited.inc();
     const seconds = retryAfterSeconds(taken.retryAfterMs);
     reply.header('retry-after', String(seconds));
-    throw problem('too-many-requests', `over the rate limit of ${settings.ratePerSecond} requests per second (bursts of ${settings.rateBurst}); retry in ${seconds} s`);
+    throw problem(
+      'too-many-requests',
+      `over the rate limit of ${settings.ratePerSecond} requests per second (bursts of ${settings.rateBurst}); retry in ${seconds} s`,
+    );
   });
 }
 

@@ -29,7 +29,8 @@ function fieldName(path: string, context: string | undefined): string {
 function fieldErrors(errors: AjvError[], context: string | undefined): FieldError[] {
   return errors.map((e) => {
     const base = fieldName(e.instancePath, context);
-    if (e.keyword === 'required') return { field: base === 'body' ? (e.params.missingProperty as string) : `${base}.${e.params.missingProperty}`, message: 'is required' };
+    if (e.keyword === 'required')
+      return { field: base === 'body' ? (e.params.missingProperty as string) : `${base}.${e.params.missingProperty}`, message: 'is required' };
     if (e.keyword === 'additionalProperties') {
       const name = e.params.additionalProperty as string;
       return { field: base === 'body' || base === 'query' ? name : `${base}.${name}`, message: 'is not allowed' };

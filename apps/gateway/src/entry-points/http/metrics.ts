@@ -22,12 +22,35 @@ export function createMetrics(projectionLag: () => Promise<{ eventsBehind: numbe
       registers: [registry],
     }),
     ordersPlaced: new Counter({ name: 'orderflow_orders_placed_total', help: 'Orders placed (201), replays excluded', registers: [registry] }),
-    ordersRejected: new Counter({ name: 'orderflow_orders_rejected_total', help: 'PlaceOrder refusals by problem type', labelNames: ['type'], registers: [registry] }),
-    orderTransitions: new Counter({ name: 'orderflow_order_transitions_total', help: 'Successful pay/cancel/ship calls', labelNames: ['action'], registers: [registry] }),
-    requestsRateLimited: new Counter({ name: 'orderflow_http_requests_rate_limited_total', help: 'Requests refused 429 by the per-customer rate limit', registers: [registry] }),
-    requestsShed: new Counter({ name: 'orderflow_http_requests_shed_total', help: 'Requests shed 503 because MAX_IN_FLIGHT_REQUESTS were in progress', registers: [registry] }),
+    ordersRejected: new Counter({
+      name: 'orderflow_orders_rejected_total',
+      help: 'PlaceOrder refusals by problem type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    orderTransitions: new Counter({
+      name: 'orderflow_order_transitions_total',
+      help: 'Successful pay/cancel/ship calls',
+      labelNames: ['action'],
+      registers: [registry],
+    }),
+    requestsRateLimited: new Counter({
+      name: 'orderflow_http_requests_rate_limited_total',
+      help: 'Requests refused 429 by the per-customer rate limit',
+      registers: [registry],
+    }),
+    requestsShed: new Counter({
+      name: 'orderflow_http_requests_shed_total',
+      help: 'Requests shed 503 because MAX_IN_FLIGHT_REQUESTS were in progress',
+      registers: [registry],
+    }),
     requestsInFlight: new Gauge({ name: 'orderflow_http_requests_in_flight', help: 'Requests in progress (ops routes excluded)', registers: [registry] }),
-    downstreamErrors: new Counter({ name: 'orderflow_downstream_errors_total', help: 'gRPC errors from downstream services by problem type', labelNames: ['type'], registers: [registry] }),
+    downstreamErrors: new Counter({
+      name: 'orderflow_downstream_errors_total',
+      help: 'gRPC errors from downstream services by problem type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: 'orderflow_projection_lag_events',

@@ -71,15 +71,18 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
       if (invalid.length > 0) throw validationProblem(invalid);
       try {
         const clientKey = request.headers['idempotency-key'] as string | undefined;
-        const { order, replayed } = await downstream.placeOrder({
-          customerId: principal.customerId, // always from the token, never from the body
-          // Every placement has a key, so a call cut off (a replica died) is repeated without making a
-          // second order: the client's key, or one of the gateway's own for this request.
-          idempotencyKey: clientKey ?? internalIdempotencyKey(),
-          items,
-          address: request.body.address,
-          paymentMethod: request.body.payment_method,
-        }, request.id);
+        const { order, replayed } = await downstream.placeOrder(
+          {
+            customerId: principal.customerId, // always from the token, never from the body
+            // Every placement has a key, so a call cut off (a replica died) is repeated without making a
+            // second order: the client's key, or one of the gateway's own for this request.
+            idempotencyKey: clientKey ?? internalIdempotencyKey(),
+            items,
+            address: request.body.address,
+            paymentMethod: request.body.payment_method,
+          },
+          request.id,
+        );
         written(order!);
         // A replay under the gateway's own key is this request's order, first answered to a call cut off.
         if (!replayed || clientKey === undefined) metrics.ordersPlaced.inc();
@@ -101,46 +104,53 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
       return presentOrderHistory(await downstream.getOrderHistory({ orderId: request.params.id, actor: actor(principal) }, request.id));
     });
 
-    app.get<{ Querystring: { page_size?: number; page_token?: string } }>('/api/orders', { schema: schemas.listOrders, config: { auth: 'customer' } }, async (request) => {
-      const principal = principalOf(request);
-      const pageToken = request.query.page_token ?? '';
-      const pageSize = request.query.page_size ?? 20;
-      const list = (size: number) => downstream.listOrders({ customerId: principal.customerId, pageSize: size, pageToken }, request.id);
-      let { orders, nextPageToken } = await list(pageSize);
-      // Read-your-writes on the first page: the customer's own recent writes through this gateway show.
-      const unseen = pageToken ? [] : unseenWrites(orders, nextPageToken !== '', recentWrites.ofCustomer(principal.customerId));
-      if (unseen.length > 0) {
-        const who = actor(principal);
-        const missing = unseen.filter((w) => !orders.some((o) => o.id === w.orderId)).length;
-        const fresher = await Promise.all(unseen.map((w) => readOrder(w.orderId, who, request.id).catch((error: unknown) => (isMissingOrDown(error) ? undefined : Promise.reject(error)))));
-        // The projection has had its wait. List again, leaving room for the orders it still lacks (the
-        // page token then points just below what is listed: no gap), and mend what is still behind.
-        ({ orders, nextPageToken } = await list(Math.max(1, pageSize - missing)));
-        const stillUnseen = new Set(unseenWrites(orders, nextPageToken !== '', unseen).map((w) => w.orderId));
-        orders = withFresher(orders, fresher.filter((o): o is orderV1.Order => o !== undefined && stillUnseen.has(o.id)), pageSize - orders.length);
-      }
-      return { orders: orders.map(presentOrder), next_page_token: nextPageToken };
-    });
-
-    const transition =
-      (action: 'cancel' | 'pay' | 'ship') =>
-      async (request: FastifyRequest<IdParams>) => {
+    app.get<{ Querystring: { page_size?: number; page_token?: string } }>(
+      '/api/orders',
+      { schema: schemas.listOrders, config: { auth: 'customer' } },
+      async (request) => {
         const principal = principalOf(request);
-        const orderId = request.params.id;
-        const call =
-          action === 'cancel'
-            ? () => downstream.cancelOrder({ orderId, actor: actor(principal) }, request.id)
-            : action === 'pay'
-              ? () => downstream.payOrder({ orderId, actor: actor(principal, false) }, request.id) // the owner pays; an admin is not the owner
-              : () => downstream.shipOrder({ orderId, actor: actor(principal) }, request.id); // the route is admin-only
-        const { order } = await call();
-        metrics.orderTransitions.inc({ action });
-        return presentOrder(written(order!));
-      };
+        const pageToken = request.query.page_token ?? '';
+        const pageSize = request.query.page_size ?? 20;
+        const list = (size: number) => downstream.listOrders({ customerId: principal.customerId, pageSize: size, pageToken }, request.id);
+        let { orders, nextPageToken } = await list(pageSize);
+        // Read-your-writes on the first page: the customer's own recent writes through this gateway show.
+        const unseen = pageToken ? [] : unseenWrites(orders, nextPageToken !== '', recentWrites.ofCustomer(principal.customerId));
+        if (unseen.length > 0) {
+          const who = actor(principal);
+          const missing = unseen.filter((w) => !orders.some((o) => o.id === w.orderId)).length;
+          const fresher = await Promise.all(
+            unseen.map((w) => readOrder(w.orderId, who, request.id).catch((error: unknown) => (isMissingOrDown(error) ? undefined : Promise.reject(error)))),
+          );
+          // The projection has had its wait. List again, leaving room for the orders it still lacks (the
+          // page token then points just below what is listed: no gap), and mend what is still behind.
+          ({ orders, nextPageToken } = await list(Math.max(1, pageSize - missing)));
+          const stillUnseen = new Set(unseenWrites(orders, nextPageToken !== '', unseen).map((w) => w.orderId));
+          orders = withFresher(
+            orders,
+            fresher.filter((o): o is orderV1.Order => o !== undefined && stillUnseen.has(o.id)),
+            pageSize - orders.length,
+          );
+        }
+        return { orders: orders.map(presentOrder), next_page_token: nextPageToken };
+      },
+    );
+
+    const transition = (action: 'cancel' | 'pay' | 'ship') => async (request: FastifyRequest<IdParams>) => {
+      const principal = principalOf(request);
+      const orderId = request.params.id;
+      const call =
+        action === 'cancel'
+          ? () => downstream.cancelOrder({ orderId, actor: actor(principal) }, request.id)
+          : action === 'pay'
+            ? () => downstream.payOrder({ orderId, actor: actor(principal, false) }, request.id) // the owner pays; an admin is not the owner
+            : () => downstream.shipOrder({ orderId, actor: actor(principal) }, request.id); // the route is admin-only
+      const { order } = await call();
+      metrics.orderTransitions.inc({ action });
+      return presentOrder(written(order!));
+    };
 
     app.post<IdParams>('/api/orders/:id/cancel', { schema: schemas.cancelOrder, config: { auth: 'customer' } }, transition('cancel'));
     app.post<IdParams>('/api/orders/:id/pay', { schema: schemas.payOrder, config: { auth: 'customer' } }, transition('pay'));
     app.post<IdParams>('/api/orders/:id/ship', { schema: schemas.shipOrder, config: { auth: 'admin' } }, transition('ship'));
   };
 }
-

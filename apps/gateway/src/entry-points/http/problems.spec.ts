@@ -79,8 +79,11 @@ describe('gRPC error -> problem+json', () => {
     expect(problemFromGrpc(grpcError(code, 'x')).status).toBe(http);
   });
 
-  it('when UNAVAILABLE comes with the service\'s own reason, then it is unavailable (nothing changed); without one (the call was cut off), outcome-unknown', () => {
-    expect(problemFromGrpc(grpcError(status.UNAVAILABLE, 'inventory is unavailable', 'unavailable')).body()).toMatchObject({ type: '/problems/unavailable', status: 503 });
+  it("when UNAVAILABLE comes with the service's own reason, then it is unavailable (nothing changed); without one (the call was cut off), outcome-unknown", () => {
+    expect(problemFromGrpc(grpcError(status.UNAVAILABLE, 'inventory is unavailable', 'unavailable')).body()).toMatchObject({
+      type: '/problems/unavailable',
+      status: 503,
+    });
     const cut = problemFromGrpc(grpcError(status.UNAVAILABLE, 'Connection dropped'));
     expect(cut.body()).toMatchObject({ type: '/problems/outcome-unknown', status: 503 });
     expect(PROBLEM_TYPES['outcome-unknown']!.description).not.toMatch(/nothing was changed/);
@@ -90,7 +93,11 @@ describe('gRPC error -> problem+json', () => {
     const error = grpcError(status.FAILED_PRECONDITION, 'insufficient stock', 'insufficient-stock', (m) =>
       errorDetails.setInsufficientStock(m, [{ productId: 'p', requested: 3, available: 1 }]),
     );
-    expect(problemFromGrpc(error).body()).toMatchObject({ type: '/problems/insufficient-stock', status: 409, products: [{ product_id: 'p', requested: 3, available: 1 }] });
+    expect(problemFromGrpc(error).body()).toMatchObject({
+      type: '/problems/insufficient-stock',
+      status: 409,
+      products: [{ product_id: 'p', requested: 3, available: 1 }],
+    });
   });
 
   it('when a price changed, then the problem carries the current price as a decimal', () => {

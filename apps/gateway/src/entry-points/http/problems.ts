@@ -34,13 +34,29 @@ interface ProblemType {
 }
 
 const TYPES = {
-  'invalid-request': { status: 400, title: 'Your request is not valid', description: 'A field is missing, malformed or out of its limits; `errors` names each one.' },
-  'invalid-page-token': { status: 400, title: 'The page token is not valid', description: 'page_token must be a next_page_token this API returned to you, unchanged.' },
-  unauthorized: { status: 401, title: 'Authentication required', description: 'Send Authorization: Bearer <JWT>, signed with the configured key and not expired.' },
+  'invalid-request': {
+    status: 400,
+    title: 'Your request is not valid',
+    description: 'A field is missing, malformed or out of its limits; `errors` names each one.',
+  },
+  'invalid-page-token': {
+    status: 400,
+    title: 'The page token is not valid',
+    description: 'page_token must be a next_page_token this API returned to you, unchanged.',
+  },
+  unauthorized: {
+    status: 401,
+    title: 'Authentication required',
+    description: 'Send Authorization: Bearer <JWT>, signed with the configured key and not expired.',
+  },
   forbidden: { status: 403, title: 'Not allowed', description: 'The operation needs the admin role.' },
   'not-found': { status: 404, title: 'Not found', description: 'No such resource, or not yours to see.' },
   'insufficient-stock': { status: 409, title: 'Not enough stock', description: '`products` names each short product with what is available.' },
-  'stock-adjustment-refused': { status: 409, title: 'Not enough stock to remove', description: 'A negative delta larger than the available stock; `products` has what is available. Nothing changed.' },
+  'stock-adjustment-refused': {
+    status: 409,
+    title: 'Not enough stock to remove',
+    description: 'A negative delta larger than the available stock; `products` has what is available. Nothing changed.',
+  },
   'price-changed': { status: 409, title: 'A price has changed', description: '`current_prices` has the catalog price of each item whose unit_price differed.' },
   'invalid-transition': { status: 409, title: 'Not possible in the order’s state', description: 'The order is in a state that does not allow this change.' },
   'order-expired': { status: 409, title: 'The order expired', description: 'The payment window closed; the stock was released.' },
@@ -50,16 +66,37 @@ const TYPES = {
   'request-timeout': { status: 408, title: 'Request timeout', description: 'The request did not arrive completely in time.' },
   'uri-too-long': { status: 414, title: 'URI too long', description: 'A path parameter is longer than the gateway accepts (100 characters).' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', description: 'Send application/json.' },
-  'too-many-requests': { status: 429, title: 'Too many requests', description: 'Over your rate limit, or a product is too busy; nothing was changed. Retry after the Retry-After header’s seconds.' },
-  'headers-too-large': { status: 431, title: 'Request headers too large', description: 'The request headers are larger than the server accepts (16 KiB in all).' },
-  overloaded: { status: 503, title: 'Overloaded', description: 'The gateway has too many requests in progress; nothing was done. Retry after the Retry-After header’s seconds.' },
-  unavailable: { status: 503, title: 'Service unavailable', description: 'A service behind the gateway said it cannot do this now (something it depends on is unreachable); nothing was changed. Retry later.' },
+  'too-many-requests': {
+    status: 429,
+    title: 'Too many requests',
+    description: 'Over your rate limit, or a product is too busy; nothing was changed. Retry after the Retry-After header’s seconds.',
+  },
+  'headers-too-large': {
+    status: 431,
+    title: 'Request headers too large',
+    description: 'The request headers are larger than the server accepts (16 KiB in all).',
+  },
+  overloaded: {
+    status: 503,
+    title: 'Overloaded',
+    description: 'The gateway has too many requests in progress; nothing was done. Retry after the Retry-After header’s seconds.',
+  },
+  unavailable: {
+    status: 503,
+    title: 'Service unavailable',
+    description: 'A service behind the gateway said it cannot do this now (something it depends on is unreachable); nothing was changed. Retry later.',
+  },
   'outcome-unknown': {
     status: 503,
     title: 'Outcome unknown',
-    description: 'The call to a service behind the gateway was cut off before it answered (a connection dropped, a process died): the change may have been made. Retry with the same Idempotency-Key, or read the resource, before repeating it without one.',
+    description:
+      'The call to a service behind the gateway was cut off before it answered (a connection dropped, a process died): the change may have been made. Retry with the same Idempotency-Key, or read the resource, before repeating it without one.',
   },
-  timeout: { status: 504, title: 'Downstream timeout', description: 'A service behind the gateway did not answer in time. The outcome is unknown: retry with the same Idempotency-Key.' },
+  timeout: {
+    status: 504,
+    title: 'Downstream timeout',
+    description: 'A service behind the gateway did not answer in time. The outcome is unknown: retry with the same Idempotency-Key.',
+  },
   internal: { status: 500, title: 'Internal error', description: 'Something unexpected failed; it was logged.' },
 } satisfies Record<string, ProblemType>;
 
@@ -138,9 +175,11 @@ export function problemFromGrpc(error: ServiceError): Problem {
       });
     case 'price-changed': {
       // The service's message quotes minor units; the REST detail quotes money as the API does.
-      const prices = errorDetails
-        .readPriceChanged(error.metadata)
-        .map((p) => ({ product_id: p.productId, unit_price: fromMinorUnits(p.currentUnitPriceMinor), requested_unit_price: fromMinorUnits(p.requestedUnitPriceMinor) }));
+      const prices = errorDetails.readPriceChanged(error.metadata).map((p) => ({
+        product_id: p.productId,
+        unit_price: fromMinorUnits(p.currentUnitPriceMinor),
+        requested_unit_price: fromMinorUnits(p.requestedUnitPriceMinor),
+      }));
       const quoted = prices.map((p) => `${p.product_id} costs ${p.unit_price.toFixed(2)}, not ${p.requested_unit_price.toFixed(2)}`).join('; ');
       return problem(slug, prices.length > 0 ? `the price changed: ${quoted}` : detail, { current_prices: prices });
     }

@@ -25,9 +25,17 @@ interface HeaderDoc {
 
 /** Response headers the gateway sends; every response carries X-Request-Id. */
 export const RESPONSE_HEADERS = {
-  requestId: { type: 'string', description: 'The request id: the caller’s X-Request-Id when well-formed (1-128 of [A-Za-z0-9._:-]), else a generated UUID.', 'x-required': true },
+  requestId: {
+    type: 'string',
+    description: 'The request id: the caller’s X-Request-Id when well-formed (1-128 of [A-Za-z0-9._:-]), else a generated UUID.',
+    'x-required': true,
+  },
   location: { type: 'string', description: 'The new order’s URL (/api/orders/{id}).', pattern: '^/api/orders/[0-9]{1,20}$', 'x-required': true },
-  idempotencyReplayed: { type: 'string', enum: ['true'], description: 'Present when this answer is the stored answer to an earlier request with the same Idempotency-Key.' },
+  idempotencyReplayed: {
+    type: 'string',
+    enum: ['true'],
+    description: 'Present when this answer is the stored answer to an earlier request with the same Idempotency-Key.',
+  },
   retryAfter: { type: 'string', description: 'Seconds to wait before retrying, when the gateway knows.' },
 } satisfies Record<string, HeaderDoc>;
 
@@ -67,7 +75,8 @@ export function standardProblems(route: { method: string; schema: Record<string,
   const { schema, auth } = route;
   const hasBody = METHODS_WITH_BODY.has(route.method);
   const out: Record<number, string> = {};
-  if (schema.params || schema.querystring || schema.headers || hasBody) out[400] = 'invalid-request: a malformed path, query, header or body; `errors` names each field.';
+  if (schema.params || schema.querystring || schema.headers || hasBody)
+    out[400] = 'invalid-request: a malformed path, query, header or body; `errors` names each field.';
   if (auth !== 'public') out[401] = 'unauthorized: no token, or one that is expired or not signed by the configured key.';
   if (auth === 'admin') out[403] = 'forbidden: the operation needs the admin role (checked before the body is read).';
   if (schema.params) {
@@ -79,7 +88,8 @@ export function standardProblems(route: { method: string; schema: Record<string,
   out[431] = 'headers-too-large: the request headers are larger than the server accepts (16 KiB in all).';
   out[500] = 'internal: something unexpected failed; it was logged.';
   if (route.downstream) {
-    out[503] = 'unavailable: a service behind the gateway said it cannot do this now; nothing was changed. Or outcome-unknown: the call to it was cut off before it answered; the change may have been made (retry with the same Idempotency-Key).';
+    out[503] =
+      'unavailable: a service behind the gateway said it cannot do this now; nothing was changed. Or outcome-unknown: the call to it was cut off before it answered; the change may have been made (retry with the same Idempotency-Key).';
     out[504] = 'timeout: a service behind the gateway did not answer in time; the outcome is unknown (retry with the same Idempotency-Key).';
   }
   return out;
@@ -101,22 +111,31 @@ export function enforceRouteContract(app: FastifyInstance): void {
     const schema = (route.schema ?? {}) as Record<string, unknown> & { response?: Record<string, ResponseDoc> };
     route[DONE] = true;
     if (schema.hide) return;
-    for (const key of ['operationId', 'summary', 'tags'] as const) if (!schema[key]) throw new Error(`route ${where}: its schema needs ${key} (it is documented in /openapi.json)`);
+    for (const key of ['operationId', 'summary', 'tags'] as const)
+      if (!schema[key]) throw new Error(`route ${where}: its schema needs ${key} (it is documented in /openapi.json)`);
     const declared = schema.response ?? {};
     for (const [status, response] of Object.entries(declared)) {
       if (!response.content) throw new Error(`route ${where}: response ${status} must be declared with success() or problemResponse()`);
-      if (Number(status) >= 400 && Object.keys(response.content).join() !== PROBLEM_MEDIA_TYPE) throw new Error(`route ${where}: response ${status} must be problemResponse() (application/problem+json)`);
+      if (Number(status) >= 400 && Object.keys(response.content).join() !== PROBLEM_MEDIA_TYPE)
+        throw new Error(`route ${where}: response ${status} must be problemResponse() (application/problem+json)`);
     }
     const standard = Object.entries(standardProblems({ method: String(route.method), schema, auth, downstream: route.config?.downstream !== false }));
     const response: Record<string, ResponseDoc> = {};
-    const added = standard.filter(([status]) => !declared[status]).map(([status, text]) => [status, problemResponse(text, STANDARD_PROBLEM_HEADERS[status])] as const);
+    const added = standard
+      .filter(([status]) => !declared[status])
+      .map(([status, text]) => [status, problemResponse(text, STANDARD_PROBLEM_HEADERS[status])] as const);
     for (const [status, doc] of [...Object.entries(declared), ...added]) response[status] = { ...doc, headers: { ...EVERY_RESPONSE_HEADERS, ...doc.headers } };
     const ordered = Object.fromEntries(Object.entries(response).sort(([a], [b]) => Number(a) - Number(b)));
     route.schema = { ...schema, security: auth === 'public' ? [] : [{ bearerAuth: [] }], response: ordered };
   });
 }
 
-type Doc = { paths?: Record<string, Record<string, { responses?: Record<string, { headers?: Record<string, { schema?: Record<string, unknown>; required?: boolean }> }> }>> };
+type Doc = {
+  paths?: Record<
+    string,
+    Record<string, { responses?: Record<string, { headers?: Record<string, { schema?: Record<string, unknown>; required?: boolean }> }> }>
+  >;
+};
 
 /** The last touch on the generated document: headers marked `x-required` become `required: true`. */
 export function finishDocument<T>(document: T): T {

@@ -26,16 +26,24 @@ export const problemSchema = {
       items: {
         anyOf: [
           { type: 'string' },
-          { type: 'object', properties: { product_id: { type: 'string' }, requested: { type: 'integer' }, available: { type: 'integer' } }, required: ['product_id', 'requested', 'available'] },
+          {
+            type: 'object',
+            properties: { product_id: { type: 'string' }, requested: { type: 'integer' }, available: { type: 'integer' } },
+            required: ['product_id', 'requested', 'available'],
+          },
         ],
       },
     },
     current_prices: {
       type: 'array',
       description: 'price-changed: the catalog price of each item whose unit_price differed.',
-      items: { type: 'object', properties: { product_id: { type: 'string' }, unit_price: { type: 'number' }, requested_unit_price: { type: 'number' } }, required: ['product_id', 'unit_price', 'requested_unit_price'] },
+      items: {
+        type: 'object',
+        properties: { product_id: { type: 'string' }, unit_price: { type: 'number' }, requested_unit_price: { type: 'number' } },
+        required: ['product_id', 'unit_price', 'requested_unit_price'],
+      },
     },
-    checks: { type: 'object', description: 'GET /readyz: each downstream service\'s state.', additionalProperties: { type: 'string' } },
+    checks: { type: 'object', description: "GET /readyz: each downstream service's state.", additionalProperties: { type: 'string' } },
   },
   required: ['type', 'title', 'status', 'detail'],
 } as const;
@@ -71,7 +79,12 @@ export const orderSchema = {
 export const productSchema = {
   $id: 'Product',
   type: 'object',
-  properties: { id: { type: 'string' }, name: { type: 'string' }, price: { type: 'number' }, available: { type: 'integer', description: 'Stock that can be ordered now.' } },
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    price: { type: 'number' },
+    available: { type: 'integer', description: 'Stock that can be ordered now.' },
+  },
   required: ['id', 'name', 'price', 'available'],
 } as const;
 
@@ -168,15 +181,22 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
         },
       },
       response: {
-        201: success('The order, RESERVED.', { $ref: 'Order#' }, { headers: { Location: RESPONSE_HEADERS.location, 'Idempotency-Replayed': RESPONSE_HEADERS.idempotencyReplayed } }),
-        409: conflict('insufficient-stock (`products` names each short product), price-changed (`current_prices`), or idempotency-key-in-flight (the first request with this key is still running).'),
+        201: success(
+          'The order, RESERVED.',
+          { $ref: 'Order#' },
+          { headers: { Location: RESPONSE_HEADERS.location, 'Idempotency-Replayed': RESPONSE_HEADERS.idempotencyReplayed } },
+        ),
+        409: conflict(
+          'insufficient-stock (`products` names each short product), price-changed (`current_prices`), or idempotency-key-in-flight (the first request with this key is still running).',
+        ),
         422: problemResponse('422 unknown-product (`products` names them) or idempotency-key-reused (the key was used with another body).'),
       },
     },
     getOrder: {
       operationId: 'getOrder',
       summary: 'Read an order (owner or admin)',
-      description: "Another customer's order is 404, as a missing one. Read-your-writes: after a 201, or a 200 from pay, cancel or ship through this gateway, the order shows that change.",
+      description:
+        "Another customer's order is 404, as a missing one. Read-your-writes: after a 201, or a 200 from pay, cancel or ship through this gateway, the order shows that change.",
       tags: ['orders'],
       params: orderIdParams,
       response: { 200: order('The order.') },
@@ -184,14 +204,19 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
     listOrders: {
       operationId: 'listOrders',
       summary: "List the caller's orders, newest first",
-      description: "Read from the read side, which follows the writes; the first page shows the caller's own recent changes through this gateway at once (read-your-writes). Page with next_page_token.",
+      description:
+        "Read from the read side, which follows the writes; the first page shows the caller's own recent changes through this gateway at once (read-your-writes). Page with next_page_token.",
       tags: ['orders'],
       querystring: {
         type: 'object',
         additionalProperties: false,
         properties: {
           page_size: { type: 'integer', minimum: 1, maximum: limits.maxPageSize, default: 20 },
-          page_token: { type: 'string', maxLength: 1024, description: 'A next_page_token from the previous page, unchanged (another one is 400 invalid-page-token).' },
+          page_token: {
+            type: 'string',
+            maxLength: 1024,
+            description: 'A next_page_token from the previous page, unchanged (another one is 400 invalid-page-token).',
+          },
         },
       },
       response: {
@@ -221,7 +246,10 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
         'a SHIPPED, CANCELLED or EXPIRED order is 409 invalid-transition, and a RESERVED order past `expires_at` is 409 order-expired.',
       tags: ['orders'],
       params: orderIdParams,
-      response: { 200: order('The order, PAID.'), 409: conflict('invalid-transition (the order is SHIPPED, CANCELLED or EXPIRED) or order-expired (the payment window closed).') },
+      response: {
+        200: order('The order, PAID.'),
+        409: conflict('invalid-transition (the order is SHIPPED, CANCELLED or EXPIRED) or order-expired (the payment window closed).'),
+      },
     },
     shipOrder: {
       operationId: 'shipOrder',
@@ -256,7 +284,10 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
                     properties: { kind: { type: 'string', enum: ['customer', 'admin', 'system'] }, id: { type: 'string' } },
                     required: ['kind'],
                   },
-                  reason: { type: 'string', description: 'For example placed, paid, cancelled by the customer, cancelled by an admin, shipped, payment window expired.' },
+                  reason: {
+                    type: 'string',
+                    description: 'For example placed, paid, cancelled by the customer, cancelled by an admin, shipped, payment window expired.',
+                  },
                 },
                 required: ['version', 'status', 'occurred_at', 'actor', 'reason'],
               },
@@ -276,7 +307,11 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
         type: 'object',
         additionalProperties: false,
         required: ['name', 'price', 'stock'],
-        properties: { name: { type: 'string', minLength: 1, maxLength: 200, description: freeText(200) }, price: money, stock: { type: 'integer', minimum: 0, maximum: 1_000_000_000 } },
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 200, description: freeText(200) },
+          price: money,
+          stock: { type: 'integer', minimum: 0, maximum: 1_000_000_000 },
+        },
       },
       response: { 200: success('Updated.', { $ref: 'Product#' }), 201: success('Created.', { $ref: 'Product#' }) },
     },
@@ -304,7 +339,10 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
           reason: { type: 'string', minLength: 1, maxLength: 200, description: 'Why, in any script; 1-200 characters after trimming.' },
         },
       },
-      response: { 200: success('The product, with its new available stock.', { $ref: 'Product#' }), 409: conflict('stock-adjustment-refused: the delta would take available below 0 (`products` says what is available).') },
+      response: {
+        200: success('The product, with its new available stock.', { $ref: 'Product#' }),
+        409: conflict('stock-adjustment-refused: the delta would take available below 0 (`products` says what is available).'),
+      },
     },
     listAllOrders: {
       operationId: 'listAllOrders',

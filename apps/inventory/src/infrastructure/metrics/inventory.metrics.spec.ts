@@ -1,5 +1,13 @@
 import { Registry } from 'prom-client';
-import { ConflictError, DependencyUnavailableError, InsufficientStockError, InvalidArgumentError, OverloadedError, ProductNotFoundError, ReservationMismatchError } from '../../domain/errors';
+import {
+  ConflictError,
+  DependencyUnavailableError,
+  InsufficientStockError,
+  InvalidArgumentError,
+  OverloadedError,
+  ProductNotFoundError,
+  ReservationMismatchError,
+} from '../../domain/errors';
 import type { InventoryUseCases } from '../../domain/inventory.use-cases';
 import type { Reservation, ReserveCommand } from '../../domain/model';
 import type { InventoryStore, StockLocks } from '../../domain/ports';

@@ -4,7 +4,18 @@ import type { InventoryUseCases } from '../../domain/inventory.use-cases';
 import type { Reservation } from '../../domain/model';
 import type { InventoryStore, StockLocks } from '../../domain/ports';
 
-export const RESERVATION_OUTCOMES = ['reserved', 'replayed', 'insufficient_stock', 'price_changed', 'not_found', 'conflict', 'overloaded', 'unavailable', 'invalid', 'error'] as const;
+export const RESERVATION_OUTCOMES = [
+  'reserved',
+  'replayed',
+  'insufficient_stock',
+  'price_changed',
+  'not_found',
+  'conflict',
+  'overloaded',
+  'unavailable',
+  'invalid',
+  'error',
+] as const;
 export type ReservationOutcome = (typeof RESERVATION_OUTCOMES)[number];
 
 const OUTCOME_BY_KIND: Record<InventoryError['kind'], ReservationOutcome> = {

@@ -167,7 +167,10 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
           throw isDuplicateKey(error) ? new VersionConflict((takes[0] as StockTake).productId) : error;
         });
         // A lost race (the lock expired, another writer): the pool rolls back, the caller retries on fresh data.
-        checkStockUpdates(results, takes.map((t) => t.productId));
+        checkStockUpdates(
+          results,
+          takes.map((t) => t.productId),
+        );
       }
       return decisions;
     }); // Round trip 3: COMMIT (by the pool).

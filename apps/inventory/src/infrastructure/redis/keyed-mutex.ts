@@ -8,7 +8,11 @@ export class KeyedMutex {
   /** Acquires every key in sorted order (no deadlock between overlapping key sets). */
   async acquire(keys: string[], timeoutMs: number): Promise<() => void> {
     const releases: (() => void)[] = [];
-    const releaseAll = () => releases.splice(0).reverse().forEach((release) => release());
+    const releaseAll = () =>
+      releases
+        .splice(0)
+        .reverse()
+        .forEach((release) => release());
     try {
       for (const key of [...new Set(keys)].sort()) releases.push(await this.acquireOne(key, timeoutMs));
     } catch (error) {

@@ -17,7 +17,16 @@ export function createRedisMasters(masters: { host: string; port: number }[], lo
     },
     stop: async () => {
       // quit() waits for a reply; a client that is not connected just stops reconnecting.
-      await Promise.all(clients.map((c) => (c.status === 'ready' ? c.quit().then(() => undefined, () => c.disconnect()) : c.disconnect())));
+      await Promise.all(
+        clients.map((c) =>
+          c.status === 'ready'
+            ? c.quit().then(
+                () => undefined,
+                () => c.disconnect(),
+              )
+            : c.disconnect(),
+        ),
+      );
     },
   };
   return { clients, component };

@@ -80,7 +80,5 @@ export class RedlockStockLocks implements StockLocks {
 /** Whether any vote against the lock was an error talking to Redis rather than "already locked". */
 async function redisFailed(error: ExecutionError): Promise<boolean> {
   const stats = await Promise.allSettled(error.attempts);
-  return stats.some(
-    (s) => s.status === 'rejected' || [...s.value.votesAgainst.values()].some((e) => !(e instanceof ResourceLockedError)),
-  );
+  return stats.some((s) => s.status === 'rejected' || [...s.value.votesAgainst.values()].some((e) => !(e instanceof ResourceLockedError)));
 }

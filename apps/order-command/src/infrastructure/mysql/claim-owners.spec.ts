@@ -8,7 +8,7 @@ describe('claim owner lock names', () => {
     expect(names[2]).toBe(`orderflow.claim-owner.2.${id}`);
   });
 
-  it('when the instance id is as long as the column allows (32) on shard 9999, then the name still fits MariaDB\'s 64 characters', () => {
+  it("when the instance id is as long as the column allows (32) on shard 9999, then the name still fits MariaDB's 64 characters", () => {
     expect(claimOwnerLockName(9999, 'x'.repeat(32)).length).toBeLessThanOrEqual(64);
     expect(() => claimOwnerLockName(0, 'x'.repeat(64))).toThrow(/longer than 64/);
   });

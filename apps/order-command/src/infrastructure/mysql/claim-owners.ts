@@ -43,7 +43,10 @@ export class ClaimOwnerLocks implements ClaimOwners, Component {
 
   async start(): Promise<void> {
     await Promise.all(this.locks.map((lock) => lock.start()));
-    this.logger.info({ instanceId: this.instanceId, shardsHeld: this.locks.filter((lock) => lock.held).length, shards: this.locks.length }, 'claim owner locks taken');
+    this.logger.info(
+      { instanceId: this.instanceId, shardsHeld: this.locks.filter((lock) => lock.held).length, shards: this.locks.length },
+      'claim owner locks taken',
+    );
   }
 
   async stop(): Promise<void> {

@@ -63,7 +63,11 @@ export class InstanceLock implements Component {
     try {
       if (this.connection) {
         // A generous timeout: giving up on a slow but live connection would free the lock for nothing.
-        const [rows] = await this.connection.query<mysql.RowDataPacket[]>({ sql: 'SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', values: [this.lockName], timeout: CHECK_TIMEOUT_MS });
+        const [rows] = await this.connection.query<mysql.RowDataPacket[]>({
+          sql: 'SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine',
+          values: [this.lockName],
+          timeout: CHECK_TIMEOUT_MS,
+        });
         if (Number(rows[0]?.mine) === 1) return;
         this.logger.warn({ lock: this.lockName }, 'instance lock no longer held on its connection; taking it again');
         await this.drop();
@@ -76,7 +80,14 @@ export class InstanceLock implements Component {
   }
 
   private async acquire(): Promise<void> {
-    const connection = await mysql.createConnection({ host: this.target.host, port: this.target.port, user: this.target.user, password: this.target.password, connectTimeout: 5_000, enableKeepAlive: true });
+    const connection = await mysql.createConnection({
+      host: this.target.host,
+      port: this.target.port,
+      user: this.target.user,
+      password: this.target.password,
+      connectTimeout: 5_000,
+      enableKeepAlive: true,
+    });
     // A connection that drops (server restart, network) frees the lock: stop claiming to hold it at once.
     const lost = () => {
       if (this.connection !== connection) return;

@@ -121,11 +121,7 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     try {
       // One round trip, shared under load: the order (its id's unique key first, so a taken id stops
       // there), items, history, outbox, COMMIT.
-      await placements.commit([
-        orderStatement(order),
-        itemsStatement(order.id, order.items),
-        ...this.eventStatements(event),
-      ]);
+      await placements.commit([orderStatement(order), itemsStatement(order.id, order.items), ...this.eventStatements(event)]);
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;
@@ -138,7 +134,10 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     return this.forOrder(order.id).transaction(async (tx) => {
       // Round trip 1: the guard (only a PENDING claim completes; the sweeper may have failed it).
       const [guard] = await tx.run([
-        { sql: `UPDATE orders SET status = 'RESERVED', version = 1, updated_at = ? WHERE id = ? AND status = 'PENDING'`, values: [toSqlDateTime(order.updatedAt), order.id] },
+        {
+          sql: `UPDATE orders SET status = 'RESERVED', version = 1, updated_at = ? WHERE id = ? AND status = 'PENDING'`,
+          values: [toSqlDateTime(order.updatedAt), order.id],
+        },
       ]);
       if (affectedRows(guard) !== 1) return false; // rolled back by the pool
       // Round trip 2: items, history, outbox (and the stored answer), and the COMMIT.
@@ -151,7 +150,11 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     });
   }
 
-  async failPlacement(orderId: string, customerId: string, options: { idempotencyKey?: string; outcome?: StoredOutcome; owesRelease: boolean }): Promise<boolean> {
+  async failPlacement(
+    orderId: string,
+    customerId: string,
+    options: { idempotencyKey?: string; outcome?: StoredOutcome; owesRelease: boolean },
+  ): Promise<boolean> {
     return this.forOrder(orderId).transaction(async (tx) => {
       // Round trip 1: the guard.
       const [guard] = await tx.run([
@@ -290,7 +293,9 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
 
   /** One bounded, autocommitted DELETE per shard, the shards in parallel. */
   private async purgeEveryShard(sql: string, before: Date, limit: number): Promise<PurgeBatch> {
-    const counts = await forEachShard(this.router, async (shard) => affectedRows((await (this.pools[shard] as SqlPool).run([{ sql, values: [toSqlDateTime(before), limit] }]))[0]));
+    const counts = await forEachShard(this.router, async (shard) =>
+      affectedRows((await (this.pools[shard] as SqlPool).run([{ sql, values: [toSqlDateTime(before), limit] }]))[0]),
+    );
     return { deleted: counts.reduce((a, b) => a + b, 0), more: counts.some((n) => n >= limit) };
   }
 
@@ -311,7 +316,10 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
         sql: `INSERT INTO order_history (order_id, version, status, event_id, occurred_at, actor_kind, actor_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         values: [event.order.id, event.order.version, event.order.status, event.eventId, at, event.changedBy.kind, event.changedBy.id ?? null, event.reason],
       },
-      { sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at, traceparent) VALUES (?, ?, ?, ?, ?, ?)`, values: [event.eventId, event.order.id, subject, payload, at, traceparent] },
+      {
+        sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at, traceparent) VALUES (?, ?, ?, ?, ?, ?)`,
+        values: [event.eventId, event.order.id, subject, payload, at, traceparent],
+      },
     ];
   }
 }
@@ -321,7 +329,18 @@ function orderStatement(order: Order): Statement {
   return {
     sql: `INSERT INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    values: [order.id, order.customerId, order.status, order.totalMinor, order.address, order.paymentMethod, order.version, toSqlDateTime(order.createdAt), toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt)],
+    values: [
+      order.id,
+      order.customerId,
+      order.status,
+      order.totalMinor,
+      order.address,
+      order.paymentMethod,
+      order.version,
+      toSqlDateTime(order.createdAt),
+      toSqlDateTime(order.updatedAt),
+      toSqlDateTime(order.expiresAt),
+    ],
   };
 }
 

@@ -29,7 +29,20 @@ export function projectionWrites(event: OrderEvent, decision: 'insert' | 'apply'
   const { order } = event;
   const createdAt = toSqlDateTime(order.createdAt);
   const items = JSON.stringify(order.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price_minor: i.unitPriceMinor })));
-  const common = [order.status, order.totalMinor, order.address, order.paymentMethod, order.version, createdAt, toSqlDateTime(order.updatedAt), toSqlDateTime(order.expiresAt), items, event.eventId, toSqlDateTime(event.occurredAt), toSqlDateTime(projectedAt)];
+  const common = [
+    order.status,
+    order.totalMinor,
+    order.address,
+    order.paymentMethod,
+    order.version,
+    createdAt,
+    toSqlDateTime(order.updatedAt),
+    toSqlDateTime(order.expiresAt),
+    items,
+    event.eventId,
+    toSqlDateTime(event.occurredAt),
+    toSqlDateTime(projectedAt),
+  ];
   if (decision === 'insert') {
     return [
       {

@@ -16,7 +16,10 @@ const entry = (overrides: Partial<DeadLetterEntry>): DeadLetterEntry => ({
 
 describe('dead letter table', () => {
   it('when there are dead letters, then each is one line under a header, columns aligned, the reason last and whole', () => {
-    const table = formatDeadLetters([entry({}), entry({ id: 12, orderId: undefined, version: undefined, deliveries: 1, reason: 'not an orderflow.order.v1.OrderEvent: index out of range' })]);
+    const table = formatDeadLetters([
+      entry({}),
+      entry({ id: 12, orderId: undefined, version: undefined, deliveries: 1, reason: 'not an orderflow.order.v1.OrderEvent: index out of range' }),
+    ]);
     expect(table.split('\n')).toEqual([
       'id  order                event   version  deliveries  when                      reason',
       '1   7311528741191680001  placed  1        60          2026-12-06T11:00:00.000Z  failed on all 60 deliveries, last: connect ECONNREFUSED',

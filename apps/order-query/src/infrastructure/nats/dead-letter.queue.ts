@@ -146,7 +146,15 @@ export function formatDeadLetters(entries: DeadLetterEntry[]): string {
   if (entries.length === 0) return 'no dead letters';
   const rows = [
     ['id', 'order', 'event', 'version', 'deliveries', 'when', 'reason'],
-    ...entries.map((e) => [String(e.id), e.orderId ?? '?', e.eventType ?? '?', e.version === undefined ? '?' : String(e.version), String(e.deliveries), e.at.toISOString(), e.reason]),
+    ...entries.map((e) => [
+      String(e.id),
+      e.orderId ?? '?',
+      e.eventType ?? '?',
+      e.version === undefined ? '?' : String(e.version),
+      String(e.deliveries),
+      e.at.toISOString(),
+      e.reason,
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   // The reason, last, is not padded: it may be long.

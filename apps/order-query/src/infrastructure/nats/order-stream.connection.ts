@@ -24,7 +24,9 @@ const DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 3600_000;
 const DEAD_LETTER_DUPLICATE_WINDOW_MS = 10 * 60_000;
 
 /** The durable pull consumer every order-query process shares: explicit acks, bounded redelivery, from the start. */
-export function durableConsumerConfig(settings: Pick<OrderStreamSettings, 'consumer' | 'subjectPrefix' | 'ackWaitMs' | 'maxDeliver'>): Partial<ConsumerConfig> & {
+export function durableConsumerConfig(
+  settings: Pick<OrderStreamSettings, 'consumer' | 'subjectPrefix' | 'ackWaitMs' | 'maxDeliver'>,
+): Partial<ConsumerConfig> & {
   durable_name: string;
 } {
   return {
@@ -67,7 +69,11 @@ export async function ensureDurableConsumer(
   }
   const changes = (['ack_wait', 'max_deliver', 'filter_subject'] as const).filter((key) => current[key] !== wanted[key]);
   if (changes.length === 0) return { action: 'unchanged', changes };
-  await jsm.consumers.update(stream, wanted.durable_name, { ack_wait: wanted.ack_wait, max_deliver: wanted.max_deliver, filter_subject: wanted.filter_subject });
+  await jsm.consumers.update(stream, wanted.durable_name, {
+    ack_wait: wanted.ack_wait,
+    max_deliver: wanted.max_deliver,
+    filter_subject: wanted.filter_subject,
+  });
   return { action: 'updated', changes };
 }
 
@@ -109,7 +115,17 @@ export class OrderStreamConnection implements Component {
     const s = this.settings;
     const nc = await connectNats({ servers: s.servers, name: 'order-query' });
     try {
-      await ensureStream(nc, ordersStream({ name: s.stream, prefix: s.subjectPrefix, duplicateWindowMs: s.duplicateWindowMs, maxAgeMs: s.maxAgeMs, maxBytes: s.maxBytes, replicas: s.replicas }));
+      await ensureStream(
+        nc,
+        ordersStream({
+          name: s.stream,
+          prefix: s.subjectPrefix,
+          duplicateWindowMs: s.duplicateWindowMs,
+          maxAgeMs: s.maxAgeMs,
+          maxBytes: s.maxBytes,
+          replicas: s.replicas,
+        }),
+      );
       await ensureStream(nc, {
         name: s.deadLetterStream,
         subjects: [s.deadLetterSubject],

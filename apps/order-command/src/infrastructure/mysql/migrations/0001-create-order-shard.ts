@@ -79,4 +79,3 @@ export const createOrderShard: Migration = {
     for (const table of ['outbox', 'idempotency_keys', 'order_history', 'order_items', 'orders']) await qi.dropTable(table);
   },
 };
-

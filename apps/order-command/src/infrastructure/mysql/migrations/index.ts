@@ -7,4 +7,11 @@ import { addPurgeIndexes } from './0005-purge-indexes';
 import { addClaimOwner } from './0006-claim-owner';
 
 /** Every order-shard migration, applied in name order on every shard. Add new ones here. */
-export const ORDER_SHARD_MIGRATIONS: Migration[] = [createOrderShard, addOutboxTraceparent, addOrderHistoryActor, widenPaymentMethod, addPurgeIndexes, addClaimOwner];
+export const ORDER_SHARD_MIGRATIONS: Migration[] = [
+  createOrderShard,
+  addOutboxTraceparent,
+  addOrderHistoryActor,
+  widenPaymentMethod,
+  addPurgeIndexes,
+  addClaimOwner,
+];
