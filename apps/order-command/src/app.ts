@@ -21,7 +21,7 @@ import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc
 import { OutboxRelay, OutboxRelayHooks } from './entry-points/outbox.relay';
 import { OrderSweeper } from './entry-points/order.sweeper';
 import { createRetentionPurger } from './entry-points/retention.purger';
-import { InventoryGrpcAdapter } from './infrastructure/inventory.grpc-adapter';
+import { InventoryGrpcAdapter } from './infrastructure/grpc/inventory.grpc-adapter';
 import { ClaimOwnerLocks, newInstanceId } from './infrastructure/mysql/claim-owners';
 import { MysqlOrderRepository } from './infrastructure/mysql/order.repository';
 import { OrderShards } from './infrastructure/mysql/order-shards';

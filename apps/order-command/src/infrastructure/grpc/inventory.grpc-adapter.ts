@@ -9,9 +9,9 @@ import {
   PriceChangedError,
   ReservationReleasedError,
   UnknownProductError,
-} from '../domain/errors';
-import type { OrderItem } from '../domain/model';
-import type { InventoryPort } from '../domain/ports';
+} from '../../domain/errors';
+import type { OrderItem } from '../../domain/model';
+import type { InventoryPort } from '../../domain/ports';
 
 /** The retry hint when inventory's RESOURCE_EXHAUSTED carries none. */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
