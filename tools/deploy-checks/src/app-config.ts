@@ -19,10 +19,20 @@ export function appConfig(app: App): AppConfigFacts {
   const start = source.indexOf('readEnv(');
   if (start < 0) throw new Error(`apps/${app}/src/config.ts: no readEnv( call`);
   const block = source.slice(start, source.indexOf('source,', start));
-  const variables = new Set([...block.matchAll(/^\s+([A-Z][A-Z0-9_]*):\s/gm)].map((m) => m[1] as string));
+  const variables = new Set([...variableNames(block), ...[...block.matchAll(/^\s+\.\.\.(\w+)\(/gm)].flatMap((m) => sharedVariables(m[1] as string))]);
   const port = /^\s+((?:GATEWAY|[A-Z_]+_GRPC)_PORT):\s*env\.port\((\d+)\)/m.exec(block);
   if (!port) throw new Error(`apps/${app}/src/config.ts: no GATEWAY_PORT or *_GRPC_PORT with env.port(default)`);
   return { variables, portVariable: port[1] as string, defaultPort: Number(port[2]) };
+}
+
+const variableNames = (block: string) => [...block.matchAll(/^\s+([A-Z][A-Z0-9_]*):\s/gm)].map((m) => m[1] as string);
+
+/** The variables of a group several apps spread into their readEnv (`...eventStreamVariables(...)`), from libs/service-kit's config.ts. */
+function sharedVariables(group: string): string[] {
+  const source = readText('libs/service-kit/src/config.ts');
+  const start = source.indexOf(`export function ${group}(`);
+  if (start < 0) throw new Error(`libs/service-kit/src/config.ts: no function ${group} (spread into an app's readEnv)`);
+  return variableNames(source.slice(start, source.indexOf('\n}\n', start)));
 }
 
 /** The default of an `env.int(...)` or `env.port(...)` variable of an app's config.ts. */

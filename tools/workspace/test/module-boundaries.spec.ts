@@ -45,6 +45,9 @@ const DRIVERS_AND_TRANSPORTS = [
   '@fastify/cors',
   'pino',
 ];
+// The scope of the workspace's packages, spelled apart in the sample sources below so this file's own
+// dependencies (read from its import statements by support/workspace.ts) stay what it really imports.
+const ORDERFLOW = '@orderflow';
 const ADAPTER_IMPORTS = ['../infrastructure/mysql/inventory.store', '../entry-points/inventory.grpc-handler', '../infrastructure'];
 
 const realGraphCases = {
@@ -65,22 +68,22 @@ const realGraphCases = {
   ],
   domainWrapperLibs: [
     importAll('@orderflow/database'),
-    "import { Sequelize } from '@orderflow/database';\nexport const s = Sequelize;\n",
-    "import type { SqlPool } from '@orderflow/database';\nexport type P = SqlPool;\n",
-    "import { withProducerSpan } from '@orderflow/telemetry';\nexport const w = withProducerSpan;\n",
-    "import { JetStreamPublisher } from '@orderflow/messaging';\nexport const j = JetStreamPublisher;\n",
-    "import { createLogger } from '@orderflow/service-kit';\nexport const c = createLogger;\n",
-    "import type { Logger } from '@orderflow/service-kit';\nexport type L = Logger;\n",
-    "import { loadPackageDefinition } from '@orderflow/proto';\nexport const l = loadPackageDefinition;\n",
+    `import { Sequelize } from '${ORDERFLOW}/database';\nexport const s = Sequelize;\n`,
+    `import type { SqlPool } from '${ORDERFLOW}/database';\nexport type P = SqlPool;\n`,
+    `import { withProducerSpan } from '${ORDERFLOW}/telemetry';\nexport const w = withProducerSpan;\n`,
+    `import { JetStreamPublisher } from '${ORDERFLOW}/messaging';\nexport const j = JetStreamPublisher;\n`,
+    `import { createLogger } from '${ORDERFLOW}/service-kit';\nexport const c = createLogger;\n`,
+    `import type { Logger } from '${ORDERFLOW}/service-kit';\nexport type L = Logger;\n`,
+    `import { loadPackageDefinition } from '${ORDERFLOW}/proto';\nexport const l = loadPackageDefinition;\n`,
     importAll('@orderflow/proto'),
     sideEffectImport('@orderflow/database/src/sql'),
   ].map((code) => ({ filePath: 'apps/order-command/src/domain/uses-wrapper-lib.ts', code })),
   domainPureLibExports: [
-    "import { DEFAULT_ORDER_LIMITS, type OrderLimits } from '@orderflow/proto';\nexport const limits: OrderLimits = DEFAULT_ORDER_LIMITS;\n",
-    "import type { orderV1 } from '@orderflow/proto';\nexport type Order = orderV1.Order;\n",
-    "import { retry } from '@orderflow/service-kit';\nexport const r = retry;\n",
-    "import { ORDER_EVENT_KINDS, type OrderEventKind } from '@orderflow/messaging';\nexport const kinds: readonly OrderEventKind[] = ORDER_EVENT_KINDS;\n",
-    "import { bucketForCustomer } from '@orderflow/sharding';\nexport const b = bucketForCustomer;\n",
+    `import { DEFAULT_ORDER_LIMITS, type OrderLimits } from '${ORDERFLOW}/proto';\nexport const limits: OrderLimits = DEFAULT_ORDER_LIMITS;\n`,
+    `import type { orderV1 } from '${ORDERFLOW}/proto';\nexport type Order = orderV1.Order;\n`,
+    `import { retry } from '${ORDERFLOW}/service-kit';\nexport const r = retry;\n`,
+    `import { ORDER_EVENT_KINDS, type OrderEventKind } from '${ORDERFLOW}/messaging';\nexport const kinds: readonly OrderEventKind[] = ORDER_EVENT_KINDS;\n`,
+    `import { bucketForCustomer } from '${ORDERFLOW}/sharding';\nexport const b = bucketForCustomer;\n`,
   ].map((code) => ({ filePath: 'apps/order-command/src/domain/uses-pure-exports.ts', code })),
   wrapperLibsOutsideDomain: {
     filePath: 'apps/order-command/src/infrastructure/uses-wrapper-libs.ts',
