@@ -71,6 +71,11 @@ async function main(): Promise<void> {
   const replicas = replicasArgument(process.argv.slice(2));
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  // The terminal closed (SIGHUP): stop everything as for Ctrl-C; what is still written to it goes nowhere.
+  process.on('SIGHUP', () => {
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    void shutdown(0);
+  });
   const redisCount = Number(process.env.ORDERFLOW_REDIS_COUNT ?? '1');
   const stack = await startStack({ profile: 'dev', redisCount });
   serverWatch = watchStack({ profile: 'dev', redisCount, onEvent: onSupervisorEvent });
