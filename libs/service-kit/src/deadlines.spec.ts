@@ -2,19 +2,9 @@ import { credentials, makeGenericClientConstructor, Metadata, Server, ServerCred
 import { ConfigError } from './config';
 import { cappedDeadline, cappedWaitMs, checkTimeoutChain, currentDeadline, runWithDeadline } from './deadlines';
 import { unaryHandlers } from './grpc-unary';
+import { jsonUnaryMethod } from '../test/json-method';
 
-const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) };
-const definition: ServiceDefinition = {
-  whatDeadline: {
-    path: '/test.Deadlines/WhatDeadline',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: json.serialize,
-    requestDeserialize: json.deserialize,
-    responseSerialize: json.serialize,
-    responseDeserialize: json.deserialize,
-  },
-};
+const definition: ServiceDefinition = { whatDeadline: jsonUnaryMethod('/test.Deadlines/WhatDeadline') };
 
 describe('deadlines', () => {
   it('when a gRPC call arrives with a deadline, then its handler (and everything it awaits) sees that deadline', async () => {

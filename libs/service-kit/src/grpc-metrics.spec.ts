@@ -3,18 +3,9 @@ import { Registry } from 'prom-client';
 import { GrpcServer } from './grpc-server';
 import { grpcServerMetrics, splitMethodPath } from './grpc-metrics';
 import { createLogger } from './logger';
+import { jsonUnaryMethod } from '../test/json-method';
 
-const json = { serialize: (value: unknown) => Buffer.from(JSON.stringify(value)), deserialize: (bytes: Buffer) => JSON.parse(bytes.toString()) };
-const unary = (path: string) => ({
-  path,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: json.serialize,
-  requestDeserialize: json.deserialize,
-  responseSerialize: json.serialize,
-  responseDeserialize: json.deserialize,
-});
-const definition: grpc.ServiceDefinition = { echo: unary('/test.v1.EchoService/Echo') };
+const definition: grpc.ServiceDefinition = { echo: jsonUnaryMethod('/test.v1.EchoService/Echo') };
 const EchoClient = grpc.makeGenericClientConstructor(definition, 'EchoService');
 
 type Echo = { reply?: 'ok' | 'not-found' | 'throw' | 'slow' };
@@ -99,7 +90,7 @@ describe('GrpcServer with a metrics registry', () => {
     const server = new GrpcServer({ host: '127.0.0.1', port: 0, services: [], reflection: {}, logger: createLogger('test', 'silent'), metrics: registry });
     await server.start();
     // An empty HealthCheckRequest is zero bytes of protobuf; the answer is not decoded here.
-    const empty = { ...unary('/grpc.health.v1.Health/Check'), requestSerialize: () => Buffer.alloc(0), responseDeserialize: () => ({}) };
+    const empty = { ...jsonUnaryMethod('/grpc.health.v1.Health/Check'), requestSerialize: () => Buffer.alloc(0), responseDeserialize: () => ({}) };
     const Health = grpc.makeGenericClientConstructor({ check: empty }, 'Health');
     const health = new Health(`127.0.0.1:${server.boundPort}`, grpc.credentials.createInsecure());
     try {

@@ -6,17 +6,7 @@ import { unaryHandlers } from './grpc-unary';
 import type { Logger } from './logger';
 import { currentRequestId, requestIdMixin, requestIdOf, runInCallContext } from './request-context';
 import { unaryCaller } from './unary-client';
-
-const json = { serialize: (value: unknown) => Buffer.from(JSON.stringify(value)), deserialize: (bytes: Buffer) => JSON.parse(bytes.toString()) };
-const unary = (path: string) => ({
-  path,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: json.serialize,
-  requestDeserialize: json.deserialize,
-  responseSerialize: json.serialize,
-  responseDeserialize: json.deserialize,
-});
+import { jsonUnaryMethod } from '../test/json-method';
 
 type Req = { fail?: boolean };
 type Res = { seen?: string; downstreamSeen?: string };
@@ -28,7 +18,7 @@ interface RelayClient extends grpc.Client {
     callback: (error: grpc.ServiceError | null, response: Res) => void,
   ): grpc.ClientUnaryCall;
 }
-const definition: grpc.ServiceDefinition = { relay: unary('/test.v1.RelayService/Relay') };
+const definition: grpc.ServiceDefinition = { relay: jsonUnaryMethod('/test.v1.RelayService/Relay') };
 type RelayClientConstructor = new (target: string, creds: grpc.ChannelCredentials) => RelayClient;
 const RelayClient = grpc.makeGenericClientConstructor(definition, 'RelayService') as unknown as RelayClientConstructor;
 
