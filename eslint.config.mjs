@@ -83,6 +83,8 @@ const wrapperLibPaths = [
   { name: '@orderflow/database', message: WRAPPER_LIB_MESSAGE },
   // OpenTelemetry: nothing pure.
   { name: '@orderflow/telemetry', message: WRAPPER_LIB_MESSAGE },
+  // The live shard map and the fence (mysql2): nothing pure.
+  { name: '@orderflow/shard-control', message: WRAPPER_LIB_MESSAGE },
   // NATS: the event kinds are plain data.
   { name: '@orderflow/messaging', allowImportNames: ['ORDER_EVENT_KINDS', 'OrderEventKind'], message: WRAPPER_LIB_MESSAGE },
   // gRPC, pino, prom-client: the retry arithmetic is pure.
@@ -96,7 +98,7 @@ const wrapperLibPaths = [
   },
 ];
 // No way around the public index either.
-const wrapperLibPatterns = [{ regex: '^@orderflow/(database|telemetry|messaging|service-kit|proto)/', message: WRAPPER_LIB_MESSAGE }];
+const wrapperLibPatterns = [{ regex: '^@orderflow/(database|shard-control|telemetry|messaging|service-kit|proto)/', message: WRAPPER_LIB_MESSAGE }];
 
 export default [
   {

@@ -3,7 +3,7 @@
 const path = require('node:path');
 
 const root = __dirname;
-const libs = ['proto', 'service-kit', 'database', 'sharding', 'stack', 'messaging', 'telemetry'];
+const libs = ['proto', 'service-kit', 'database', 'sharding', 'shard-control', 'stack', 'messaging', 'telemetry'];
 
 module.exports = {
   testEnvironment: 'node',

@@ -22,3 +22,12 @@ export function isTransientConflict(error: unknown): boolean {
   const code = e?.parent?.code ?? e?.code;
   return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }
+
+/**
+ * An error a stored program raised with SIGNAL (MySQL's ER_SIGNAL_EXCEPTION): a refusal of this statement's
+ * own, like a duplicate key, not a sign that the connection or the server failed.
+ */
+export function isSignalled(error: unknown): boolean {
+  const e = error as { code?: string; parent?: { code?: string } } | undefined;
+  return (e?.parent?.code ?? e?.code) === 'ER_SIGNAL_EXCEPTION';
+}

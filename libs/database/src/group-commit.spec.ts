@@ -43,8 +43,13 @@ describe('GroupCommitter', () => {
     expect(transactions).toEqual([['a'], ['b1', 'b2', 'c']]);
   });
 
-  it('when one group breaks the shared transaction with a duplicate key, then every group is written alone and only that one fails', async () => {
-    const { pool, transactions, finishRoundTrip } = fakePool((statements) => (statements.some((s) => s.sql === 'dup') ? duplicate() : undefined));
+  const signalled = () => Object.assign(new Error('orderflow fence: bucket not writable here'), { code: 'ER_SIGNAL_EXCEPTION' });
+
+  it.each([
+    ['a duplicate key', duplicate],
+    ['a refusal a stored program SIGNALs (a shard fence)', signalled],
+  ])('when one group breaks the shared transaction with %s, then every group is written alone and only that one fails', async (_, refusal) => {
+    const { pool, transactions, finishRoundTrip } = fakePool((statements) => (statements.some((s) => s.sql === 'dup') ? refusal() : undefined));
     const committer = new GroupCommitter(pool);
     const first = committer.commit([{ sql: 'a' }]);
     const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'dup' }]), committer.commit([{ sql: 'c' }])].map((p) =>
@@ -56,7 +61,7 @@ describe('GroupCommitter', () => {
     await finishRoundTrip();
     await first;
     for (let i = 0; i < 3; i++) await finishRoundTrip();
-    expect(await Promise.all(results)).toEqual(['ok', 'Duplicate entry', 'ok']);
+    expect(await Promise.all(results)).toEqual(['ok', refusal().message, 'ok']);
     expect(transactions).toEqual([['a'], ['b'], ['c']]);
   });
 

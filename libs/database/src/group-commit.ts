@@ -1,4 +1,4 @@
-import { isDuplicateKey } from './errors';
+import { isDuplicateKey, isSignalled } from './errors';
 import type { SqlPool, Statement } from './sql';
 
 interface Group {
@@ -13,9 +13,9 @@ interface Group {
  * socket write and the commit per transaction, not the SQL, are the cost). At most one shared
  * transaction is in flight per pool; a lone write goes at once.
  *
- * Each group still succeeds or fails alone. A duplicate key in one group stops the shared transaction
- * before its COMMIT, so nothing of it is stored: every group is then written again in a transaction of
- * its own and gets its own answer. Any other failure (a lost connection) is every group's answer, with
+ * Each group still succeeds or fails alone. A duplicate key in one group, or a refusal one of its statements
+ * SIGNALs (a shard fence, ADR 0009), stops the shared transaction before its COMMIT, so nothing of it is
+ * stored: every group is then written again in a transaction of its own and gets its own answer. Any other failure (a lost connection) is every group's answer, with
  * the same doubt as for one transaction: the COMMIT may or may not have landed.
  */
 export class GroupCommitter {
@@ -51,7 +51,7 @@ export class GroupCommitter {
       await this.pool.transaction((tx) => tx.commitWith(batch.flatMap((group) => group.statements)));
       for (const group of batch) group.resolve();
     } catch (error) {
-      if (batch.length === 1 || !isDuplicateKey(error)) {
+      if (batch.length === 1 || !(isDuplicateKey(error) || isSignalled(error))) {
         for (const group of batch) group.reject(error);
         return;
       }
