@@ -1,4 +1,5 @@
 import type { Migration } from '@orderflow/database';
+import { shardControlMigration } from '@orderflow/shard-control';
 import { createOrderShard } from './0001-create-order-shard';
 import { addOutboxTraceparent } from './0002-outbox-traceparent';
 import { addOrderHistoryActor } from './0003-order-history-actor';
@@ -14,4 +15,6 @@ export const ORDER_SHARD_MIGRATIONS: Migration[] = [
   widenPaymentMethod,
   addPurgeIndexes,
   addClaimOwner,
+  // The live map's fence and control tables (ADR 0009): the same on every shard, the control tables used on shard 0.
+  shardControlMigration('0007-shard-control'),
 ];
