@@ -10,6 +10,7 @@ import {
   MetricsServer,
   PeriodicPurge,
 } from '@orderflow/service-kit';
+import { LiveShardMap } from '@orderflow/shard-control';
 import { shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import type { Registry } from 'prom-client';
 import type { OrderCommandConfig } from './config';
@@ -28,7 +29,7 @@ import { OrderShards } from './infrastructure/mysql/order-shards';
 import { MysqlOutboxStore } from './infrastructure/mysql/outbox.store';
 import { JetStreamEventPublisher } from './infrastructure/nats/event.publisher';
 import { OrdersNats } from './infrastructure/nats/orders.nats';
-import { createOrderCommandMetrics } from './infrastructure/order-command.metrics';
+import { createOrderCommandMetrics, createShardFenceMetrics } from './infrastructure/order-command.metrics';
 import { ShardedOrderIds } from './infrastructure/order-ids';
 
 export interface OrderCommandApp {
@@ -36,6 +37,8 @@ export interface OrderCommandApp {
   placeOrder: PlaceOrder;
   orders: OrderLifecycle;
   repository: MysqlOrderRepository;
+  /** The live order shard map every routed call reads (ADR 0009); the configured map is only its seed. */
+  shardMap: LiveShardMap;
   /** This process's liveness on every shard, named on its claims (ADR 0006). */
   claimOwners: ClaimOwnerLocks;
   relay: OutboxRelay;
@@ -67,15 +70,23 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const runsRelay = roles.has('relay') && options.relay !== false;
   const clock: Clock = { now: () => new Date() };
 
-  // Infrastructure: one pool per order shard (ADR 0008), NATS, inventory.
-  const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
-  const shards = new OrderShards(config.shards, router, { poolMax: config.poolMax, migrateOnStart: config.migrateOnStart });
-  const repository = new MysqlOrderRepository(shards.pools, router, config.nats.subjectPrefix);
+  // Infrastructure: one pool per order shard (ADR 0008) and the live map over them (ADR 0009), NATS, inventory.
+  const seed = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
+  const shards = new OrderShards(config.shards, seed, { poolMax: config.poolMax, migrateOnStart: config.migrateOnStart });
+  const instanceId = newInstanceId();
+  const shardMap = new LiveShardMap(shards.pools, seed, { instance: instanceId, pollMs: config.shardMapPollMs, log: logger });
+  const metrics = createMetricsRegistry();
+  const fenceMetrics = createShardFenceMetrics(metrics, () => heldVersion(shardMap));
+  const repository = new MysqlOrderRepository(shards.pools, shardMap, config.nats.subjectPrefix, {
+    // A write waits out a bucket's switch for the configured bound, never past the call's deadline.
+    maxWaitMs: () => cappedWaitMs(config.shardMoveMaxWaitMs, ANSWER_MARGIN_MS),
+    onFenced: () => fenceMetrics.fencedWrites.inc(),
+    onFenceWait: (ms) => fenceMetrics.fenceWait.observe(ms / 1000),
+  });
   const outboxStore = new MysqlOutboxStore(shards.pools);
-  const claimOwners = new ClaimOwnerLocks(config.shards, shards.pools, router, newInstanceId(), logger);
+  const claimOwners = new ClaimOwnerLocks(config.shards, shards.pools, shardMap, instanceId, logger);
   const nats = new OrdersNats(config.nats);
   const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs);
-  const metrics = createMetricsRegistry();
   const counters = createOrderCommandMetrics(metrics, {
     outboxBacklog: () => outboxStore.countUnsent(),
     settlementsPending: () => repository.countUnsettled(),
@@ -105,6 +116,8 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const lifecycle = new Lifecycle([
     ...(config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : []),
     shards,
+    // Before anything that writes or serves: every routed call reads it.
+    shardMap,
     // Before the API (only it makes claims): claims name this process once it holds its lock on their shard.
     ...(roles.has('api') ? [claimOwners] : []),
     nats,
@@ -113,7 +126,16 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     { name: 'inventory-client', start: async () => undefined, stop: async () => inventory.close() },
     grpc, // health and reflection always; the API with role api
   ]);
-  return { lifecycle, placeOrder, orders, repository, claimOwners, relay, sweeper, purger, grpc, logger, metrics };
+  return { lifecycle, placeOrder, orders, repository, shardMap, claimOwners, relay, sweeper, purger, grpc, logger, metrics };
+}
+
+/** The version of the map held, or undefined before it was first read (a scrape during start). */
+function heldVersion(map: LiveShardMap): number | undefined {
+  try {
+    return map.current.version;
+  } catch {
+    return undefined;
+  }
 }
 
 interface UseCaseDeps {

@@ -52,8 +52,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDER_COMMAND_METRICS_HOST: env.string('127.0.0.1'),
       ORDER_COMMAND_METRICS_PORT: env.port(9451),
       ORDER_SHARDS: env.shardList(DEFAULT_SHARDS),
-      /** Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. */
+      /**
+       * Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. Only the seed of
+       * the live map (ADR 0009): written as version 1 on an empty shard set; afterwards the stored map wins.
+       */
       ORDER_SHARD_MAP: z.string().default(''),
+      /** How often the live shard map is read again (a refused write reads it at once). */
+      ORDER_SHARD_MAP_POLL_MS: env.int(1_000, 10),
+      /** How long a write to a bucket being switched between shards may wait (capped by the call's deadline), then UNAVAILABLE. */
+      ORDER_SHARD_MOVE_MAX_WAIT_MS: env.int(5_000, 0),
       ORDER_MYSQL_USER: env.string('orderflow'),
       ORDER_MYSQL_PASSWORD: env.string('orderflow'),
       ORDER_MYSQL_POOL_MAX: env.int(8, 1),
@@ -115,6 +122,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     metrics: { host: e.ORDER_COMMAND_METRICS_HOST, port: e.ORDER_COMMAND_METRICS_PORT },
     shards: e.ORDER_SHARDS.map((s) => ({ ...s, user: e.ORDER_MYSQL_USER, password: e.ORDER_MYSQL_PASSWORD })),
     shardMap: e.ORDER_SHARD_MAP,
+    shardMapPollMs: e.ORDER_SHARD_MAP_POLL_MS,
+    shardMoveMaxWaitMs: e.ORDER_SHARD_MOVE_MAX_WAIT_MS,
     poolMax: e.ORDER_MYSQL_POOL_MAX,
     inventory: { address: e.INVENTORY_ADDRESS, deadlineMs: e.INVENTORY_DEADLINE_MS },
     nats: stream,

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { createSqlPool, dropDatabase, ensureDatabase, migrate, MysqlTarget, SqlPool } from '@orderflow/database';
+import { createSqlPool, dropDatabase, ensureDatabase, migrate, MysqlTarget, rowsOf, SqlPool } from '@orderflow/database';
 import { connectNats, ensureStream, EventPublisher, JetStreamPublisher, orderEventSubject, PublishAck } from '@orderflow/messaging';
 import { orderV1 } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
+import { LiveShardMap } from '@orderflow/shard-control';
+import { evenShardMap, ShardRouter } from '@orderflow/sharding';
 import { TcpProxy, testStack } from '@orderflow/stack';
 import { OutboxRelay, OutboxRelayOptions } from '../src/entry-points/outbox.relay';
 import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/mysql/migrations';
-import { MysqlOutboxStore } from '../src/infrastructure/mysql/outbox.store';
+import { MysqlOutboxStore, RELAY_FETCH_SQL } from '../src/infrastructure/mysql/outbox.store';
 import { JetStreamEventPublisher } from '../src/infrastructure/nats/event.publisher';
 
 type NatsConnection = Awaited<ReturnType<typeof connectNats>>;
@@ -21,6 +23,8 @@ const logger = createLogger('outbox-relay-test', 'silent');
 let targets: MysqlTarget[] = [];
 /** One pool per shard: the relay's outbox store, and the test's inserts and checks. */
 let pools: SqlPool[] = [];
+/** Gives the shards their buckets (an even map: 0-511 on shard 0, 512-1023 on shard 1), as order-command does at start. */
+let shardMap: LiveShardMap;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
 
@@ -68,12 +72,15 @@ function createRelay({ publisher, ...options }: Partial<Omit<OutboxRelayOptions,
   return relay;
 }
 
-/** Inserts OrderPlaced outbox rows on a shard, as order-command's transactions would; returns their event ids. */
-async function insertEvents(shard: number, count: number): Promise<string[]> {
+/**
+ * Inserts OrderPlaced outbox rows on a shard, as order-command's transactions would; returns their event ids.
+ * Their orders are in `bucket` (by default the first the shard holds; another one makes a move's copies).
+ */
+async function insertEvents(shard: number, count: number, bucket = shard * 512): Promise<string[]> {
   const eventIds = Array.from({ length: count }, () => randomUUID());
   const values: unknown[] = [];
   eventIds.forEach((eventId, i) => {
-    const orderId = String(shard * 1_000_000 + i + 1);
+    const orderId = String(bucket * 4096 + i + 1); // the bucket is bits 12-21 of an order id
     const payload = orderV1.OrderEvent.encode(
       orderV1.OrderEvent.fromPartial({ eventId, orderId, customerId: `customer-${shard}`, version: 1, occurredAt: new Date(), placed: {} }),
     ).finish();
@@ -136,6 +143,8 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
     for (const target of targets) await ensureDatabase(target);
     for (const target of targets) await migrate(target, ORDER_SHARD_MIGRATIONS);
     pools = targets.map((target) => createSqlPool(target, { max: 8 }));
+    shardMap = new LiveShardMap(pools, new ShardRouter(evenShardMap(2)), { instance: `outbox-relay-test-${RUN}`, pollMs: 60_000 });
+    await shardMap.start();
     nc = await connectNats({ servers: stack.nats.servers, name: `outbox-relay-test-${RUN}-checks` });
     jsm = await nc.jetstreamManager();
     await ensureStream(nc, { name: STREAM, subjects: [`${PREFIX}.>`], duplicateWindowMs: 10 * 60_000 });
@@ -154,6 +163,7 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
   afterAll(async () => {
     await jsm?.streams.delete(STREAM).catch(() => undefined);
     await nc?.close();
+    await shardMap?.stop();
     for (const pool of pools) await pool.end();
     for (const target of targets) await dropDatabase(target);
   });
@@ -260,5 +270,51 @@ describe('outbox relay (two real MariaDB shards and NATS JetStream)', () => {
     expect(Date.now() - notifiedAt).toBeLessThan(1_000);
     await waitFor(async () => (await relay.backlog()) === 0, 'the row to be marked sent', 2_000);
     await expectStreamHoldsEachOnce([eventId!]);
+  });
+
+  it('when a shard holds unsent rows of a bucket it does not own (a move copying them), then the relay leaves them until the shard owns the bucket', async () => {
+    const owned = await insertEvents(1, 5);
+    const copies = await insertEvents(1, 3, 7); // bucket 7 is shard 0's: a move to shard 1 is copying it
+    const publisher = new CountingPublisher(new JetStreamPublisher(await openConnection()));
+    const relay = createRelay({ publisher });
+    await relay.start();
+    await waitFor(async () => (await relay.backlog()) === 0, 'the owned rows to drain');
+    await sleep(300); // several polls: the copies stay where they are
+    expect(await relay.relayOnce(1)).toBe(0);
+    await expectStreamHoldsEachOnce(owned);
+    const unsent = await pools[1]!.select<{ event_id: string }>('SELECT event_id FROM outbox WHERE sent_at IS NULL');
+    expect(unsent.map((row) => row.event_id).sort()).toEqual([...copies].sort());
+
+    // The switch: shard 1 owns bucket 7 from map version 2 on; its relay publishes the copies now.
+    await pools[0]!.run([{ sql: "UPDATE shard_buckets SET state = 'MOVED', epoch = 2 WHERE bucket = 7" }]);
+    await pools[1]!.run([{ sql: "INSERT INTO shard_buckets (bucket, epoch, state, updated_at) VALUES (7, 2, 'OWNED', NOW(3))" }]);
+    relay.notify();
+    await waitFor(
+      async () => (await pools[1]!.select<{ n: string }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL'))[0]!.n === '0',
+      'the copies to go out',
+    );
+    await relay.stop();
+    await expectStreamHoldsEachOnce([...owned, ...copies]);
+    await pools[0]!.run([{ sql: "UPDATE shard_buckets SET state = 'OWNED', epoch = 1 WHERE bucket = 7" }]);
+    await pools[1]!.run([{ sql: 'DELETE FROM shard_buckets WHERE bucket = 7' }]);
+  });
+
+  it('when the relay fetches a batch, then MariaDB reads the unsent rows by the outbox index in id order, and the held-bucket check locks no shard_buckets row', async () => {
+    // As in production: many rows sent, a few not.
+    await insertEvents(0, 1_000);
+    await pools[0]!.run([
+      { sql: 'UPDATE outbox SET sent_at = NOW(3) WHERE id NOT IN (SELECT id FROM (SELECT id FROM outbox ORDER BY id DESC LIMIT 20) AS recent)' },
+    ]);
+    await pools[0]!.run([{ sql: 'ANALYZE TABLE outbox' }]);
+    const plan = await pools[0]!.select<{ table: string; type: string; key: string | null; Extra: string }>(`EXPLAIN ${RELAY_FETCH_SQL}`, [100]);
+    expect(plan[0]).toMatchObject({ table: 'outbox', key: 'outbox_unsent' });
+    expect(plan[0]!.Extra).not.toMatch(/filesort|temporary/i);
+    expect(plan.find((row) => row.table === 'shard_buckets')).toMatchObject({ key: 'PRIMARY' });
+
+    // A relay's batch held open: a move fencing the bucket (an exclusive lock on its row) does not wait for it.
+    await pools[0]!.transaction(async (tx) => {
+      expect(rowsOf(await tx.run([{ sql: RELAY_FETCH_SQL, values: [100] }]).then(([rows]) => rows))).toHaveLength(20);
+      await pools[0]!.run([{ sql: 'SET STATEMENT innodb_lock_wait_timeout = 1 FOR UPDATE shard_buckets SET updated_at = NOW(3) WHERE bucket = 0' }]);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { createSqlPool, rowsOf, SqlPool } from '@orderflow/database';
 import { connectNats } from '@orderflow/messaging';
+import { heldBucketCondition } from '@orderflow/shard-control';
 import { shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import { InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
 
@@ -48,8 +49,9 @@ describe('retention purge of idempotency keys and published outbox rows (real Ma
     sql(
       shardOf(customerId),
       `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, response, created_at, updated_at)
-       VALUES (?, ?, REPEAT('0', 64), 1, ?, NULL, NOW(3) - INTERVAL ? HOUR, NOW(3) - INTERVAL ? HOUR)`,
-      [customerId, key, state, ageHours, ageHours],
+       VALUES (?, ?, REPEAT('0', 64), ?, ?, NULL, NOW(3) - INTERVAL ? HOUR, NOW(3) - INTERVAL ? HOUR)`,
+      // An order id in the customer's bucket, as every key's is (the purge keeps to the buckets a shard holds).
+      [customerId, key, router.bucketForCustomer(customerId) * 4096 + 1, state, ageHours, ageHours],
     );
 
   it('when a finished key is older than IDEMPOTENCY_KEY_TTL_MS, then it is purged and the key places a new order; a recent key still replays, an in-flight key is never purged', async () => {
@@ -118,11 +120,12 @@ describe('retention purge of idempotency keys and published outbox rows (real Ma
   it('when the purge deletes, then MariaDB plans it on an index range, not a table scan', async () => {
     const pool = pools[0]!;
     const plan = async (statement: string) => (await sql<{ type: string; key: string | null }>(pool, `EXPLAIN ${statement}`, [new Date(0), batchSize]))[0]!;
-    expect(await plan(`DELETE FROM idempotency_keys WHERE state = 'DONE' AND created_at < ? ORDER BY created_at LIMIT ?`)).toMatchObject({
+    const held = heldBucketCondition('order_id');
+    expect(await plan(`DELETE FROM idempotency_keys WHERE state = 'DONE' AND created_at < ? AND ${held} ORDER BY created_at LIMIT ?`)).toMatchObject({
       type: 'range',
       key: 'idempotency_keys_state_created',
     });
-    expect(await plan(`DELETE FROM outbox WHERE sent_at < ? ORDER BY sent_at LIMIT ?`)).toMatchObject({ type: 'range', key: 'outbox_unsent' });
+    expect(await plan(`DELETE FROM outbox WHERE sent_at < ? AND ${held} ORDER BY sent_at LIMIT ?`)).toMatchObject({ type: 'range', key: 'outbox_unsent' });
   });
 
   it('when the process starts, then the ORDERS stream carries the configured age and byte bounds, and a changed bound updates the existing stream', async () => {

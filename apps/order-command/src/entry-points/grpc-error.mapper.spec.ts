@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { errorContract, errorDetails } from '@orderflow/proto';
 import { createLogger } from '@orderflow/service-kit';
+import { BucketMovingError } from '@orderflow/shard-control';
 import {
   IdempotencyKeyInFlightError,
   InsufficientStockError,
@@ -10,7 +11,7 @@ import {
   PriceChangedError,
   UnknownProductError,
 } from '../domain/errors';
-import { toGrpcError } from './grpc-error.mapper';
+import { BUCKET_MOVING_RETRY_AFTER_MS, toGrpcError } from './grpc-error.mapper';
 
 const logger = createLogger('order-command-mapper-spec', 'silent');
 const map = (error: unknown) => toGrpcError(error, logger, 'PlaceOrder');
@@ -30,6 +31,12 @@ describe('order-command gRPC error mapper', () => {
     const changed = map(new PriceChangedError([price]));
     expect([changed.code, errorContract.reasonOf(changed)]).toEqual([status.FAILED_PRECONDITION, 'price-changed']);
     expect(errorDetails.readPriceChanged(changed.metadata)).toEqual([price]);
+  });
+
+  it('when a write waited out its bound while its bucket was being moved, then UNAVAILABLE with a retry-after, never INTERNAL', () => {
+    const error = map(new BucketMovingError(17, 5_000));
+    expect([error.code, errorContract.reasonOf(error)]).toEqual([status.UNAVAILABLE, 'unavailable']);
+    expect(errorDetails.readRetryAfterMs(error.metadata)).toBe(BUCKET_MOVING_RETRY_AFTER_MS);
   });
 
   it('when the request is invalid, then INVALID_ARGUMENT lists each field', () => {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface OrderCommandGauges {
   /** Unsent outbox rows over every shard (the outbox store's countUnsent). */
@@ -35,6 +35,34 @@ export function createOrderCommandMetrics(registry: Registry, gauges: OrderComma
     outboxPublished: new Counter({
       name: 'orderflow_outbox_published_total',
       help: 'Outbox events published to JetStream and acked (a re-send after a crash counts again; JetStream drops the copy)',
+      registers: [registry],
+    }),
+  };
+}
+
+/**
+ * The live order shard map's metrics (ADR 0009): the map version this process routes with (read on
+ * scrape), writes refused by a shard's fence, and how long the refused writes took to land (or give up).
+ */
+export function createShardFenceMetrics(registry: Registry, mapVersion: () => number | undefined) {
+  new Gauge({
+    name: 'orderflow_shard_map_version',
+    help: 'Version of the live order shard map this process routes with (-1: not read yet); a move waits until every process holds the new one',
+    registers: [registry],
+    collect() {
+      this.set(mapVersion() ?? -1);
+    },
+  });
+  return {
+    fencedWrites: new Counter({
+      name: 'orderflow_shard_fenced_writes_total',
+      help: 'Order shard writes refused by the fence (a stale map, or a bucket being switched) and routed again',
+      registers: [registry],
+    }),
+    fenceWait: new Histogram({
+      name: 'orderflow_shard_fence_wait_seconds',
+      help: 'How long writes refused by a fence took until they landed on the shard that owns the bucket, or gave up',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
   };

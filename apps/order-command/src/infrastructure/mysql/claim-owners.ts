@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type MysqlTarget, rowsOf, type SqlPool } from '@orderflow/database';
 import type { Component, Logger } from '@orderflow/service-kit';
-import type { ShardRouter } from '@orderflow/sharding';
+import type { LiveShardMap } from '@orderflow/shard-control';
 import type { ClaimOwners } from '../../domain/ports';
 import { InstanceLock } from './instance-lock';
 
@@ -33,7 +33,8 @@ export class ClaimOwnerLocks implements ClaimOwners, Component {
   constructor(
     targets: MysqlTarget[],
     private readonly pools: SqlPool[],
-    private readonly router: ShardRouter,
+    /** Claims are routed by the live map at call time, like the writes that make them. */
+    private readonly map: LiveShardMap,
     readonly instanceId: string,
     private readonly logger: Logger,
     checkIntervalMs?: number,
@@ -54,12 +55,12 @@ export class ClaimOwnerLocks implements ClaimOwners, Component {
   }
 
   self(customerId: string): string | undefined {
-    return this.locks[this.router.shardForCustomer(customerId)]?.held ? this.instanceId : undefined;
+    return this.locks[this.map.current.router.shardForCustomer(customerId)]?.held ? this.instanceId : undefined;
   }
 
   async isGone(customerId: string, owner: string): Promise<boolean> {
     if (owner === this.instanceId) return false;
-    const shard = this.router.shardForCustomer(customerId);
+    const shard = this.map.current.router.shardForCustomer(customerId);
     const [result] = await (this.pools[shard] as SqlPool).run([{ sql: 'SELECT IS_USED_LOCK(?) AS holder', values: [claimOwnerLockName(shard, owner)] }]);
     const [row] = rowsOf<{ holder: unknown }>(result);
     return row !== undefined && row.holder === null;

@@ -1,5 +1,6 @@
-import { affectedRows, GroupCommitter, isDuplicateKey, rowsOf, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
-import { forEachShard, ShardRouter } from '@orderflow/sharding';
+import { affectedRows, GroupCommitter, isDuplicateKey, isTransientConflict, rowsOf, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
+import { type FencedRoute, heldBucketCondition, type LiveShardMap, writeFenced } from '@orderflow/shard-control';
+import { bucketOfOrderId, forEachShard, ShardRouter } from '@orderflow/sharding';
 import { activeTraceparent } from '@orderflow/telemetry';
 import type { ChangedBy, Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from '../../domain/model';
 import type { TransitionSpec } from '../../domain/order-state-machine';
@@ -46,6 +47,9 @@ const ORDER_SELECT = `SELECT CAST(o.id AS CHAR) AS id, o.customer_id, o.status, 
   o.created_at, o.updated_at, o.expires_at, i.product_id, i.quantity, i.unit_price_minor
   FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = ? ORDER BY i.line_no`;
 
+/** Rows of the buckets this shard holds (a move's copies, and the rows a switch left behind, are not its work). */
+const HELD_ORDERS = heldBucketCondition('id');
+
 function toOrder(rows: OrderRow[]): Order | undefined {
   const [first] = rows;
   if (!first) return undefined;
@@ -66,11 +70,27 @@ function toOrder(rows: OrderRow[]): Order | undefined {
   };
 }
 
+/** How routed writes meet a bucket that is moving between shards (ADR 0009). */
+export interface FencedWriteSettings {
+  /** How long a write may wait for a bucket's switch to end, read per write (the configured bound capped by the call's deadline). */
+  maxWaitMs(): number;
+  /** Each refusal by a shard's fence (a metric). */
+  onFenced?(): void;
+  /** A write that was refused at least once ended (stored or not) after waiting this long in all (a metric). */
+  onFenceWait?(ms: number): void;
+}
+
+/** A deadlock or lock wait time-out rolled the whole transaction back: it runs again, this many times at most. */
+const CONFLICT_RETRIES = 2;
+
 /**
- * Orders on MySQL shards, through one mysql2 pool per shard (ADR 0008): `pools[i]` is shard i's, the
- * router picks it by customer (new orders, idempotency keys) or by the bucket an order id carries.
- * Every write is one transaction, in as few round trips as its logic allows: an order without a key is
- * one (shared under load), a keyed claim one, its completion two, a transition two.
+ * Orders on MySQL shards, through one mysql2 pool per shard (ADR 0008): `pools[i]` is shard i's. The live
+ * shard map (ADR 0009) picks it at call time by the bucket an order id carries, which is its customer's
+ * (new orders, idempotency keys). Every routed write is one transaction that starts with the shard's fence,
+ * in the round trip it sends anyway: a shard that no longer owns the bucket at the map's version refuses it
+ * and it runs again where the map now says. Each is written in as few round trips as its logic allows: an
+ * order without a key is one (shared under load), a keyed claim one, its completion two, a transition two.
+ * Scans over whole shards keep to the buckets each shard holds.
  */
 export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   /** Placed orders of one shard written at the same time share a transaction (each still stored or refused alone). */
@@ -78,11 +98,16 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
 
   constructor(
     private readonly pools: SqlPool[],
-    private readonly router: ShardRouter,
+    private readonly map: LiveShardMap,
     private readonly subjectPrefix: string,
+    private readonly fencing: FencedWriteSettings,
   ) {
-    if (pools.length !== router.shardCount) throw new Error(`${pools.length} shard pools for a map of ${router.shardCount} shards`);
     this.placements = pools.map((pool) => new GroupCommitter(pool));
+  }
+
+  /** The map as this process holds it now (every call routes with the newest one). */
+  private get router(): ShardRouter {
+    return this.map.current.router;
   }
 
   private forOrder(orderId: string): SqlPool {
@@ -93,19 +118,50 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     return this.pools[this.router.shardForCustomer(customerId)] as SqlPool;
   }
 
+  /**
+   * One write transaction to the order's bucket (`work` gets the shard's pool and the route, whose fence
+   * must be its first statement): refused by a fence, it runs again on the shard the map names then, after
+   * waiting out a switch; rolled back by a deadlock, it runs again too.
+   */
+  private async fenced<T>(orderId: string, work: (pool: SqlPool, route: FencedRoute) => Promise<T>): Promise<T> {
+    const bucket = bucketOfOrderId(orderId);
+    const started = Date.now();
+    let refused = false;
+    const onFenced = () => {
+      refused = true;
+      this.fencing.onFenced?.();
+    };
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await writeFenced(this.map, bucket, (route) => work(this.pools[route.shard] as SqlPool, route), {
+            maxWaitMs: Math.max(0, this.fencing.maxWaitMs() - (Date.now() - started)),
+            onFenced,
+          });
+        } catch (error) {
+          if (attempt >= CONFLICT_RETRIES || !isTransientConflict(error)) throw error;
+        }
+      }
+    } finally {
+      if (refused) this.fencing.onFenceWait?.(Date.now() - started);
+    }
+  }
+
   async claim(order: Order, idempotency: { key: string; fingerprint: string; owner?: string }): Promise<ClaimResult> {
-    const pool = this.forCustomer(order.customerId);
     const createdAt = toSqlDateTime(order.createdAt);
     try {
-      // The key first: on a taken key MySQL stops there. Both rows, and the COMMIT, in one round trip.
-      await pool.transaction((tx) =>
-        tx.commitWith([
-          {
-            sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, owner, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?, ?)`,
-            values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, idempotency.owner ?? null, createdAt, createdAt],
-          },
-          orderStatement(order),
-        ]),
+      // The fence, then the key: on a taken key MySQL stops there. Both rows, and the COMMIT, in one round trip.
+      await this.fenced(order.id, (pool, route) =>
+        pool.transaction((tx) =>
+          tx.commitWith([
+            route.fence,
+            {
+              sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, owner, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?, ?)`,
+              values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, idempotency.owner ?? null, createdAt, createdAt],
+            },
+            orderStatement(order),
+          ]),
+        ),
       );
       return { kind: 'claimed' };
     } catch (error) {
@@ -117,11 +173,12 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
 
   async insertPlaced(event: OrderEventRecord): Promise<boolean> {
     const { order } = event;
-    const placements = this.placements[this.router.shardForCustomer(order.customerId)] as GroupCommitter;
     try {
-      // One round trip, shared under load: the order (its id's unique key first, so a taken id stops
-      // there), items, history, outbox, COMMIT.
-      await placements.commit([orderStatement(order), itemsStatement(order.id, order.items), ...this.eventStatements(event)]);
+      // One round trip, shared under load: the fence, the order (its id's unique key first, so a taken id
+      // stops there), items, history, outbox, COMMIT. A group its fence refuses is written again alone, on
+      // the shard the map then names; the other groups of its batch are not held back.
+      const statements = [orderStatement(order), itemsStatement(order.id, order.items), ...this.eventStatements(event)];
+      await this.fenced(order.id, (_pool, route) => (this.placements[route.shard] as GroupCommitter).commit([route.fence, ...statements]));
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;
@@ -131,23 +188,26 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
 
   async completePlacement(event: OrderEventRecord, idempotencyKey?: string): Promise<boolean> {
     const { order } = event;
-    return this.forOrder(order.id).transaction(async (tx) => {
-      // Round trip 1: the guard (only a PENDING claim completes; the sweeper may have failed it).
-      const [guard] = await tx.run([
-        {
-          sql: `UPDATE orders SET status = 'RESERVED', version = 1, updated_at = ? WHERE id = ? AND status = 'PENDING'`,
-          values: [toSqlDateTime(order.updatedAt), order.id],
-        },
-      ]);
-      if (affectedRows(guard) !== 1) return false; // rolled back by the pool
-      // Round trip 2: items, history, outbox (and the stored answer), and the COMMIT.
-      await tx.commitWith([
-        itemsStatement(order.id, order.items),
-        ...this.eventStatements(event),
-        ...(idempotencyKey ? [outcomeStatement(order.customerId, idempotencyKey, { kind: 'order', order }, order.id)] : []),
-      ]);
-      return true;
-    });
+    return this.fenced(order.id, (pool, route) =>
+      pool.transaction(async (tx) => {
+        // Round trip 1: the fence and the guard (only a PENDING claim completes; the sweeper may have failed it).
+        const [, guard] = await tx.run([
+          route.fence,
+          {
+            sql: `UPDATE orders SET status = 'RESERVED', version = 1, updated_at = ? WHERE id = ? AND status = 'PENDING'`,
+            values: [toSqlDateTime(order.updatedAt), order.id],
+          },
+        ]);
+        if (affectedRows(guard) !== 1) return false; // rolled back by the pool
+        // Round trip 2: items, history, outbox (and the stored answer), and the COMMIT.
+        await tx.commitWith([
+          itemsStatement(order.id, order.items),
+          ...this.eventStatements(event),
+          ...(idempotencyKey ? [outcomeStatement(order.customerId, idempotencyKey, { kind: 'order', order }, order.id)] : []),
+        ]);
+        return true;
+      }),
+    );
   }
 
   async failPlacement(
@@ -155,40 +215,46 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     customerId: string,
     options: { idempotencyKey?: string; outcome?: StoredOutcome; owesRelease: boolean },
   ): Promise<boolean> {
-    return this.forOrder(orderId).transaction(async (tx) => {
-      // Round trip 1: the guard.
-      const [guard] = await tx.run([
-        {
-          sql: `UPDATE orders SET status = 'FAILED', updated_at = NOW(3), stock_action = ?, stock_settled_at = NULL WHERE id = ? AND status = 'PENDING'`,
-          values: [options.owesRelease ? 'RELEASE' : null, orderId],
-        },
-      ]);
-      const failed = affectedRows(guard) === 1;
-      // Round trip 2: the key, and the COMMIT.
-      if (options.outcome && options.idempotencyKey) {
-        // Only the call that failed the claim stores its answer: a claim taken over meanwhile (ADR 0006)
-        // belongs to the caller that took it, whose own placement writes the key's answer.
-        await tx.commitWith(failed ? [outcomeStatement(customerId, options.idempotencyKey, options.outcome, orderId)] : []);
-      } else {
-        // No stored answer: free the key, so the client's retry starts afresh.
-        await tx.commitWith([
-          { sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND order_id = ? AND state = 'IN_FLIGHT'`, values: [customerId, orderId] },
+    return this.fenced(orderId, (pool, route) =>
+      pool.transaction(async (tx) => {
+        // Round trip 1: the fence and the guard.
+        const [, guard] = await tx.run([
+          route.fence,
+          {
+            sql: `UPDATE orders SET status = 'FAILED', updated_at = NOW(3), stock_action = ?, stock_settled_at = NULL WHERE id = ? AND status = 'PENDING'`,
+            values: [options.owesRelease ? 'RELEASE' : null, orderId],
+          },
         ]);
-      }
-      return failed;
-    });
+        const failed = affectedRows(guard) === 1;
+        // Round trip 2: the key, and the COMMIT.
+        if (options.outcome && options.idempotencyKey) {
+          // Only the call that failed the claim stores its answer: a claim taken over meanwhile (ADR 0006)
+          // belongs to the caller that took it, whose own placement writes the key's answer.
+          await tx.commitWith(failed ? [outcomeStatement(customerId, options.idempotencyKey, options.outcome, orderId)] : []);
+        } else {
+          // No stored answer: free the key, so the client's retry starts afresh.
+          await tx.commitWith([
+            { sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND order_id = ? AND state = 'IN_FLIGHT'`, values: [customerId, orderId] },
+          ]);
+        }
+        return failed;
+      }),
+    );
   }
 
   async withdrawClaim(orderId: string, customerId: string, idempotencyKey: string): Promise<void> {
-    // Both deletes and the COMMIT in one round trip.
-    await this.forOrder(orderId).transaction((tx) =>
-      tx.commitWith([
-        {
-          sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ? AND order_id = ? AND state = 'IN_FLIGHT'`,
-          values: [customerId, idempotencyKey, orderId],
-        },
-        { sql: `DELETE FROM orders WHERE id = ? AND status = 'PENDING'`, values: [orderId] },
-      ]),
+    // The fence, both deletes and the COMMIT in one round trip.
+    await this.fenced(orderId, (pool, route) =>
+      pool.transaction((tx) =>
+        tx.commitWith([
+          route.fence,
+          {
+            sql: `DELETE FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ? AND order_id = ? AND state = 'IN_FLIGHT'`,
+            values: [customerId, idempotencyKey, orderId],
+          },
+          { sql: `DELETE FROM orders WHERE id = ? AND status = 'PENDING'`, values: [orderId] },
+        ]),
+      ),
     );
   }
 
@@ -226,41 +292,49 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   }
 
   async transition(orderId: string, spec: TransitionSpec, event: (order: Order) => OrderEventRecord, now: Date): Promise<Order | undefined> {
-    return this.forOrder(orderId).transaction(async (tx) => {
-      // Round trip 1: the guarded UPDATE and the order as it now is. The guard is the WHERE: only an
-      // order in an allowed state moves. An owed Commit/Release is kept when this change owes nothing
-      // new (ship after an unsettled pay).
-      const [guard, read] = await tx.run([
-        {
-          sql: `UPDATE orders SET status = ?, version = version + 1, updated_at = ?,
-                  stock_settled_at = IF(? IS NULL, stock_settled_at, NULL), stock_action = COALESCE(?, stock_action)
-                WHERE id = ? AND status IN (?)`,
-          values: [spec.to, toSqlDateTime(now), spec.stock, spec.stock, orderId, [...spec.from]],
-        },
-        { sql: ORDER_SELECT, values: [orderId] },
-      ]);
-      if (affectedRows(guard) !== 1) return undefined; // rolled back by the pool
-      const order = toOrder(rowsOf<OrderRow>(read)) as Order;
-      // Round trip 2: history, outbox, COMMIT.
-      await tx.commitWith(this.eventStatements(event(order)));
-      return order;
-    });
+    return this.fenced(orderId, (pool, route) =>
+      pool.transaction(async (tx) => {
+        // Round trip 1: the fence, the guarded UPDATE and the order as it now is. The guard is the WHERE:
+        // only an order in an allowed state moves. An owed Commit/Release is kept when this change owes
+        // nothing new (ship after an unsettled pay).
+        const [, guard, read] = await tx.run([
+          route.fence,
+          {
+            sql: `UPDATE orders SET status = ?, version = version + 1, updated_at = ?,
+                    stock_settled_at = IF(? IS NULL, stock_settled_at, NULL), stock_action = COALESCE(?, stock_action)
+                  WHERE id = ? AND status IN (?)`,
+            values: [spec.to, toSqlDateTime(now), spec.stock, spec.stock, orderId, [...spec.from]],
+          },
+          { sql: ORDER_SELECT, values: [orderId] },
+        ]);
+        if (affectedRows(guard) !== 1) return undefined; // rolled back by the pool
+        const order = toOrder(rowsOf<OrderRow>(read)) as Order;
+        // Round trip 2: history, outbox, COMMIT.
+        await tx.commitWith(this.eventStatements(event(order)));
+        return order;
+      }),
+    );
   }
 
   async markStockSettled(orderId: string): Promise<void> {
-    await this.forOrder(orderId).run([{ sql: `UPDATE orders SET stock_settled_at = NOW(3) WHERE id = ? AND stock_action IS NOT NULL`, values: [orderId] }]);
+    // A transaction of its own for the fence, in one round trip still.
+    await this.fenced(orderId, (pool, route) =>
+      pool.transaction((tx) =>
+        tx.commitWith([route.fence, { sql: `UPDATE orders SET stock_settled_at = NOW(3) WHERE id = ? AND stock_action IS NOT NULL`, values: [orderId] }]),
+      ),
+    );
   }
 
   async findExpired(now: Date, limit: number): Promise<string[]> {
     return this.everyShard<{ id: string }>(
-      `SELECT CAST(id AS CHAR) AS id FROM orders WHERE status = 'RESERVED' AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+      `SELECT CAST(id AS CHAR) AS id FROM orders WHERE status = 'RESERVED' AND expires_at <= ? AND ${HELD_ORDERS} ORDER BY expires_at LIMIT ?`,
       [toSqlDateTime(now), limit],
     ).then((rows) => rows.map((r) => r.id));
   }
 
   async findStalePending(createdBefore: Date, limit: number): Promise<{ orderId: string; customerId: string }[]> {
     const rows = await this.everyShard<{ id: string; customer_id: string }>(
-      `SELECT CAST(id AS CHAR) AS id, customer_id FROM orders WHERE status = 'PENDING' AND created_at < ? LIMIT ?`,
+      `SELECT CAST(id AS CHAR) AS id, customer_id FROM orders WHERE status = 'PENDING' AND created_at < ? AND ${HELD_ORDERS} LIMIT ?`,
       [toSqlDateTime(createdBefore), limit],
     );
     return rows.map((r) => ({ orderId: r.id, customerId: r.customer_id }));
@@ -269,7 +343,7 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   async findUnsettled(changedBefore: Date, limit: number): Promise<{ orderId: string; action: StockAction; status: OrderStatus }[]> {
     const rows = await this.everyShard<{ id: string; stock_action: StockAction; status: OrderStatus }>(
       `SELECT CAST(id AS CHAR) AS id, stock_action, status FROM orders
-       WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL AND updated_at < ? LIMIT ?`,
+       WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL AND updated_at < ? AND ${HELD_ORDERS} LIMIT ?`,
       [toSqlDateTime(changedBefore), limit],
     );
     return rows.map((r) => ({ orderId: r.id, action: r.stock_action, status: r.status }));
@@ -277,21 +351,31 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
 
   /** Orders that owe inventory a Commit or Release not yet settled, over every shard (a gauge). */
   async countUnsettled(): Promise<number> {
-    const rows = await this.everyShard<{ n: string }>(`SELECT COUNT(*) AS n FROM orders WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL`);
+    const rows = await this.everyShard<{ n: string }>(
+      `SELECT COUNT(*) AS n FROM orders WHERE stock_settled_at IS NULL AND stock_action IS NOT NULL AND ${HELD_ORDERS}`,
+    );
     return rows.reduce((sum, row) => sum + Number(row.n), 0);
   }
 
   async purgeIdempotencyKeys(before: Date, limit: number): Promise<PurgeBatch> {
     // Index (state, created_at): the DELETE reads one index range and stops at the limit.
-    return this.purgeEveryShard(`DELETE FROM idempotency_keys WHERE state = 'DONE' AND created_at < ? ORDER BY created_at LIMIT ?`, before, limit);
+    return this.purgeEveryShard(
+      `DELETE FROM idempotency_keys WHERE state = 'DONE' AND created_at < ? AND ${heldBucketCondition('order_id')} ORDER BY created_at LIMIT ?`,
+      before,
+      limit,
+    );
   }
 
   async purgeSentOutbox(before: Date, limit: number): Promise<PurgeBatch> {
     // Index outbox_unsent (sent_at, id): `sent_at < ?` skips the unsent rows (NULL) and reads the oldest first.
-    return this.purgeEveryShard(`DELETE FROM outbox WHERE sent_at < ? ORDER BY sent_at LIMIT ?`, before, limit);
+    return this.purgeEveryShard(`DELETE FROM outbox WHERE sent_at < ? AND ${heldBucketCondition('order_id')} ORDER BY sent_at LIMIT ?`, before, limit);
   }
 
-  /** One bounded, autocommitted DELETE per shard, the shards in parallel. */
+  /**
+   * One bounded, autocommitted DELETE per shard, the shards in parallel. Its held-bucket check share-locks
+   * the `shard_buckets` rows it reads until it ends (a DELETE's subquery reads with locks, at any isolation
+   * level): a move's fence waits for one batch at most, as for any writer.
+   */
   private async purgeEveryShard(sql: string, before: Date, limit: number): Promise<PurgeBatch> {
     const counts = await forEachShard(this.router, async (shard) =>
       affectedRows((await (this.pools[shard] as SqlPool).run([{ sql, values: [toSqlDateTime(before), limit] }]))[0]),

@@ -1,4 +1,5 @@
 import { rowsOf, SqlPool } from '@orderflow/database';
+import { heldBucketCondition } from '@orderflow/shard-control';
 import type { OutboxEvent, OutboxStore, RelayedBatch } from '../../domain/outbox.ports';
 
 interface OutboxRow {
@@ -9,6 +10,17 @@ interface OutboxRow {
   /** W3C trace context of the request that wrote the row (0002), or null. */
   traceparent: string | null;
 }
+
+/**
+ * Unsent rows of the buckets the shard holds: a move's copies on its target are published only once the
+ * target owns them (by the target's relay), the rows a switch left on the source never again. The outbox
+ * index (sent_at, id) still drives the fetch (each row's bucket is a primary-key look-up), and the check
+ * takes no lock on `shard_buckets` (checked with EXPLAIN and a concurrent fence: docs/order-command.md).
+ */
+const UNSENT = `sent_at IS NULL AND ${heldBucketCondition('order_id')}`;
+
+/** A relay's batch: the oldest unsent rows nobody else has claimed (`?`: the batch size). */
+export const RELAY_FETCH_SQL = `SELECT id, event_id, subject, payload, traceparent FROM outbox WHERE ${UNSENT} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`;
 
 /**
  * The `outbox` table of every order shard, one pool per shard in shard order. A batch is claimed with
@@ -30,12 +42,7 @@ export class MysqlOutboxStore implements OutboxStore {
     if (!pool) throw new RangeError(`outbox: no shard ${shard}`);
     // Two round trips per batch: claim (opening the transaction), then mark and COMMIT together.
     return pool.transaction(async (tx) => {
-      const [claimed] = await tx.run([
-        {
-          sql: `SELECT id, event_id, subject, payload, traceparent FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
-          values: [limit],
-        },
-      ]);
+      const [claimed] = await tx.run([{ sql: RELAY_FETCH_SQL, values: [limit] }]);
       const events = rowsOf<OutboxRow>(claimed).map(toEvent);
       if (events.length === 0) return undefined;
       const result = await publish(events);
@@ -53,7 +60,7 @@ export class MysqlOutboxStore implements OutboxStore {
   }
 
   async countUnsent(): Promise<number> {
-    const counts = await Promise.all(this.pools.map((pool) => pool.select<{ n: string }>(`SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL`)));
+    const counts = await Promise.all(this.pools.map((pool) => pool.select<{ n: string }>(`SELECT COUNT(*) AS n FROM outbox WHERE ${UNSENT}`)));
     return counts.reduce((sum, [row]) => sum + Number(row?.n ?? 0), 0);
   }
 }
