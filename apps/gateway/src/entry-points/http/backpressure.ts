@@ -62,8 +62,13 @@ export function installRateLimit(app: FastifyInstance, settings: GatewayConfig['
   });
 }
 
-/** Retry-After (seconds) for a downstream refusal that asks the caller to back off: RESOURCE_EXHAUSTED. */
+/**
+ * Retry-After (seconds) for a downstream refusal that asks the caller to back off: RESOURCE_EXHAUSTED, and
+ * an UNAVAILABLE that says when to come back (order-command, while an order's shard bucket is being moved).
+ */
 export function retryAfterForGrpc(error: ServiceError): number | undefined {
+  const hintMs = errorDetails.readRetryAfterMs(error.metadata);
+  if (error.code === GrpcStatus.UNAVAILABLE) return hintMs === undefined ? undefined : retryAfterSeconds(hintMs);
   if (error.code !== GrpcStatus.RESOURCE_EXHAUSTED) return undefined;
-  return retryAfterSeconds(errorDetails.readRetryAfterMs(error.metadata) ?? DOWNSTREAM_RETRY_AFTER_MS);
+  return retryAfterSeconds(hintMs ?? DOWNSTREAM_RETRY_AFTER_MS);
 }
