@@ -51,6 +51,10 @@ describe('order-command /metrics after real calls (MariaDB x2, NATS and the inve
     expect(metrics.value('orderflow_outbox_published_total')).toBe(0);
     expect(metrics.value('orderflow_order_settlements_pending')).toBe(0);
     expect(metrics.value('orderflow_grpc_server_handled_total', { grpc_method: 'PlaceOrder', grpc_code: 'OK' })).toBe(1);
+    // The live shard map (ADR 0009): a fresh shard set starts at version 1, and nothing was fenced.
+    expect(metrics.value('orderflow_shard_map_version')).toBe(1);
+    expect(metrics.value('orderflow_shard_fenced_writes_total')).toBe(0);
+    expect(metrics.value('orderflow_shard_fence_wait_seconds_count')).toBe(0);
 
     await oc.app.relay.start();
     await until('the relay to publish the event', (m) => m.value('orderflow_outbox_backlog') === 0 && m.value('orderflow_outbox_published_total') === 1);
