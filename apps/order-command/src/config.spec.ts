@@ -31,6 +31,13 @@ describe('order-command config', () => {
     expect(() => loadConfig({ ORDERS_STREAM_MAX_BYTES: '-5' })).toThrow(/ORDERS_STREAM_MAX_BYTES/);
   });
 
+  it('when the live shard map settings are not set, then the map is read every second and a write waits out a switch 5 s at most; nonsense is refused', () => {
+    expect(loadConfig({})).toMatchObject({ shardMapPollMs: 1_000, shardMoveMaxWaitMs: 5_000 });
+    expect(loadConfig({ ORDER_SHARD_MAP_POLL_MS: '250', ORDER_SHARD_MOVE_MAX_WAIT_MS: '0' })).toMatchObject({ shardMapPollMs: 250, shardMoveMaxWaitMs: 0 });
+    expect(() => loadConfig({ ORDER_SHARD_MAP_POLL_MS: '0' })).toThrow(/ORDER_SHARD_MAP_POLL_MS/);
+    expect(() => loadConfig({ ORDER_SHARD_MOVE_MAX_WAIT_MS: '-1' })).toThrow(/ORDER_SHARD_MOVE_MAX_WAIT_MS/);
+  });
+
   it('when the defaults are used, then every inner wait is shorter than the deadline of the call it serves', () => {
     const config = loadConfig({});
     expect(config.idempotencyWaitMs).toBeLessThan(5_000); // the gateway's DOWNSTREAM_DEADLINE_MS default
