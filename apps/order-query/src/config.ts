@@ -71,6 +71,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   if (e.DEAD_LETTER_SUBJECT === e.ORDER_EVENT_SUBJECT_PREFIX || e.DEAD_LETTER_SUBJECT.startsWith(`${e.ORDER_EVENT_SUBJECT_PREFIX}.`)) {
     throw new ConfigError([`DEAD_LETTER_SUBJECT: "${e.DEAD_LETTER_SUBJECT}" is inside the event subjects "${e.ORDER_EVENT_SUBJECT_PREFIX}.>"`]);
   }
+  // A projection waiting out a switch past ack_wait would be handed to another process meanwhile.
+  if (e.READ_SHARD_MOVE_MAX_WAIT_MS >= e.ACK_WAIT_MS) {
+    throw new ConfigError([`READ_SHARD_MOVE_MAX_WAIT_MS: ${e.READ_SHARD_MOVE_MAX_WAIT_MS} must be below ACK_WAIT_MS (${e.ACK_WAIT_MS})`]);
+  }
   return {
     grpc: { host: e.ORDER_QUERY_GRPC_HOST, port: e.ORDER_QUERY_GRPC_PORT },
     metrics: { host: e.ORDER_QUERY_METRICS_HOST, port: e.ORDER_QUERY_METRICS_PORT },
