@@ -134,6 +134,32 @@ describe('order-query while buckets move between read shards (ADR 0009; real Mar
     expect(deadLetters).toHaveLength(0);
   });
 
+  it('when a bucket was switched behind a stale process and another process projected its next event, then GetOrder and ListOrders still answer from the new shard', async () => {
+    const customer = 'mover-cleo';
+    const bucket = bucketForCustomer(customer);
+    const [placed] = orderHistory(customer, ['placed']);
+    const orderId = placed!.orderId;
+    await run.feed.publish(placed!);
+    const from = run.oq.app.store.shardOf(orderId);
+    await waitFor(async () => JSON.stringify(await viewsOf(orderId)) === JSON.stringify(onlyOn(from, 1)), 'version 1 on the first shard');
+    const to = sibling(from);
+    const before = run.oq.app.shardMap.current.version;
+
+    await copyBucket(bucket, from, to);
+    const next = await switchBucket(bucket, from, to);
+    // What a fresher replica projects on the new shard (version 2, PAID); this process has not polled since.
+    await exec(to, "UPDATE order_views SET version = 2, status = 'PAID' WHERE order_id = CAST(:id AS UNSIGNED)", { id: orderId });
+    await exec(to, "UPDATE customer_orders SET version = 2, status = 'PAID' WHERE order_id = CAST(:id AS UNSIGNED)", { id: orderId });
+    expect(run.oq.app.shardMap.current.version).toBe(before);
+
+    // The old shard no longer holds the bucket: the read takes the new map and reads the new shard, in the same call.
+    const { order } = await run.oq.api.getOrder({ orderId, actor: actor(customer) });
+    expect(order).toMatchObject({ id: orderId, version: 2 });
+    expect(run.oq.app.shardMap.current.version).toBe(next);
+    const listed = await run.oq.api.listOrders({ customerId: customer, pageSize: 10 });
+    expect(listed.orders.map((o) => [o.id, o.version])).toEqual([[orderId, 2]]);
+  });
+
   it('when an event comes while its bucket is fenced for a switch, then it waits (NAKed, not dead-lettered) and is applied on the new shard after the switch', async () => {
     const customer = 'mover-bert';
     const bucket = bucketForCustomer(customer);

@@ -1,4 +1,4 @@
-import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, Statement } from '@orderflow/database';
+import { affectedRows, isDuplicateKey, isTransientConflict, rowsOf, SqlPool, Statement } from '@orderflow/database';
 import { BucketMovingError, fenceStatement, heldBucketCondition, isFenceRejection, LiveShardMap, writeFenced } from '@orderflow/shard-control';
 import { decodeOrderId, ShardRouter } from '@orderflow/sharding';
 import { ReadShardMovingError } from '../../domain/errors';
@@ -41,7 +41,8 @@ const bucketOf = (orderId: string) => decodeOrderId(orderId).bucket;
  * Order views on the read shards, one SqlPool per read shard: `pools[i]` is read shard i. The live map
  * (ADR 0009) picks it by the bucket an order id carries, or by the customer (the same bucket: events whose
  * id does not carry the customer's bucket are refused before they get here), so an order's view and its
- * listing row share a shard. A query is one round trip; a projection two (see `project`), the first of
+ * listing row share a shard. A query is one round trip (GetOrder and a customer's listing also ask whether
+ * the shard still holds the bucket: see `readRouted`); a projection two (see `project`), the first of
  * which starts with the fence of every bucket it writes.
  */
 export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
@@ -55,7 +56,7 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
     return this.pools[shard] as SqlPool;
   }
 
-  /** The map this process holds now: every read routes by it (reads are not fenced; the source keeps its rows until a move's clean-up). */
+  /** The map this process holds now: every read and write routes by it. */
   private get router(): ShardRouter {
     return this.map.current.router;
   }
@@ -148,18 +149,36 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
 
   async get(orderId: string): Promise<OrderView | undefined> {
     const sql = `SELECT ${VIEW_COLUMNS} FROM order_views v WHERE v.order_id = CAST(? AS UNSIGNED)`;
-    const [row] = await this.pool(this.shardOf(orderId)).select<ViewRow>(sql, [orderId]);
+    const [row] = await this.readRouted<ViewRow>(bucketOf(orderId), { sql, values: [orderId] });
     return row ? toView(row) : undefined;
   }
 
   async listByCustomer(customerId: string, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]> {
-    const rows = await this.pool(this.shardForCustomer(customerId)).select<ViewRow>(
-      `SELECT ${VIEW_COLUMNS} FROM customer_orders c JOIN order_views v ON v.order_id = c.order_id
+    const rows = await this.readRouted<ViewRow>(this.router.bucketForCustomer(customerId), {
+      sql: `SELECT ${VIEW_COLUMNS} FROM customer_orders c JOIN order_views v ON v.order_id = c.order_id
        WHERE c.customer_id = ? ${beforeOrderId === undefined ? '' : 'AND c.order_id < CAST(? AS UNSIGNED)'}
        ORDER BY c.order_id DESC LIMIT ?`,
-      [customerId, ...(beforeOrderId === undefined ? [] : [beforeOrderId]), limit],
-    );
+      values: [customerId, ...(beforeOrderId === undefined ? [] : [beforeOrderId]), limit],
+    });
     return rows.map(toView);
+  }
+
+  /**
+   * One read on the shard the map names for `bucket`, asking in the same round trip whether that shard still
+   * holds the bucket. A process a poll behind a switch then reads the map again and the new shard, rather
+   * than answer from the source's copy (frozen at the switch, deleted by the move's clean-up).
+   */
+  private async readRouted<T>(bucket: number, statement: Statement): Promise<T[]> {
+    for (let attempt = 1; ; attempt++) {
+      const { version, router } = this.map.current;
+      const [rows, held] = await this.pool(router.shardForBucket(bucket)).run([
+        statement,
+        { sql: "SELECT COUNT(*) AS held FROM shard_buckets WHERE bucket = ? AND state IN ('OWNED', 'FENCED')", values: [bucket] },
+      ]);
+      if (Number(rowsOf<{ held: string }>(held)[0]?.held) > 0 || attempt > 1) return rowsOf<T>(rows);
+      // Not held here: a switch this process has not seen yet, or one whose map is not written yet (then these rows are current).
+      if ((await this.map.refresh()).version === version) return rowsOf<T>(rows);
+    }
   }
 
   readShards(): readonly number[] {
