@@ -53,7 +53,7 @@ const nodeCommonJsGlobals = {
 // service's code on its own scope and the shared one (order-command and order-query share scope:order).
 const SCOPES = ['gateway', 'inventory', 'order'];
 
-function moduleBoundaries({ appsMayUseTooling }) {
+function moduleBoundaries({ mayUseTooling }) {
   return [
     'error',
     {
@@ -62,8 +62,8 @@ function moduleBoundaries({ appsMayUseTooling }) {
       allowCircularSelfDependency: false,
       depConstraints: [
         // Apps are never a dependency of anything, including other apps.
-        { sourceTag: 'type:app', onlyDependOnLibsWithTags: appsMayUseTooling ? ['type:lib', 'type:tooling'] : ['type:lib'] },
-        { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: mayUseTooling ? ['type:lib', 'type:tooling'] : ['type:lib'] },
+        { sourceTag: 'type:lib', onlyDependOnLibsWithTags: mayUseTooling ? ['type:lib', 'type:tooling'] : ['type:lib'] },
         { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:tooling'] },
         { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
         ...SCOPES.map((scope) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'] })),
@@ -132,14 +132,15 @@ export default [
 
   // Project sources and tests are TypeScript; the JS files are config glue (jest.config.js requires the root
   // jest.preset.js, which belongs to no project), so the rule is scoped to TypeScript and `allow` stays empty.
-  // An app's src/ never imports tooling (libs/stack installs Debian packages); its tests and benchmarks may.
+  // An app's or a lib's src/ never imports tooling (libs/stack installs Debian packages); their integration tests
+  // (the test stack) and benchmarks may.
   {
     files: TS_FILES,
-    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ appsMayUseTooling: false }) },
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ mayUseTooling: false }) },
   },
   {
-    files: ['apps/*/test/**/*.ts', 'apps/*/bench/**/*.ts'],
-    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ appsMayUseTooling: true }) },
+    files: ['apps/*/test/**/*.ts', 'apps/*/bench/**/*.ts', 'libs/*/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ mayUseTooling: true }) },
   },
 
   // Hexagonal rule: domain code imports no driver, no transport, no adapter.

@@ -1,7 +1,10 @@
 import { createSqlPool, ensureDatabase, migrate, SqlPool } from '@orderflow/database';
 import { loadPackageDefinition, orderQueryV1 } from '@orderflow/proto';
 import { type Component, createLogger, createMetricsRegistry, GrpcServer, Lifecycle, type Logger, MetricsServer } from '@orderflow/service-kit';
+import { LiveShardMap } from '@orderflow/shard-control';
 import { forEachShard, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { OrderQueryConfig } from './config';
 import { createGetProjectionLag, GetProjectionLag } from './domain/get-projection-lag.use-case';
@@ -29,6 +32,8 @@ export interface OrderQueryApp {
   consumer: OrderEventsConsumer;
   stats: ProjectionStats;
   store: MysqlOrderViewStore;
+  /** The live read-shard map (ADR 0009): read at start, polled, refreshed when a fence refuses a projection. */
+  shardMap: LiveShardMap;
   grpc: GrpcServer;
   logger: Logger;
   /** Prometheus metrics of this instance; served on config.metrics.port unless that is 0. */
@@ -46,16 +51,27 @@ export interface OrderQueryOptions {
 /** Composition root shared by main.ts and the tests. Nothing runs until lifecycle.start(). */
 export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQueryOptions = {}): OrderQueryApp {
   const logger = options.logger ?? createLogger('order-query', config.logLevel);
+  // The configured map seeds the live one on empty read shards only (ADR 0009); the stored map wins after that.
   const router = new ShardRouter(shardMapFromConfig(config.shardMap || undefined, config.shards.length));
   // One pool per read shard serves every query and the projection.
   const pools = config.shards.map((target) => createSqlPool(target, { max: config.poolMax }));
-  const store = new MysqlOrderViewStore(pools, router);
+  const shardMap = new LiveShardMap(pools, router, {
+    // One per process (several apps may share a test process): a move's drain waits for each.
+    instance: `order-query@${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    pollMs: config.shardMapPollMs,
+    log: logger,
+  });
+  const metrics = createMetricsRegistry();
+  // The lag gauges call getProjectionLag (made below) only when scraped.
+  const instrument = createOrderQueryMetrics(
+    metrics,
+    () => getProjectionLag(),
+    () => shardMapVersion(shardMap),
+  );
+  const store = new MysqlOrderViewStore(pools, shardMap, { maxWaitMs: config.shardMoveMaxWaitMs, onFenced: instrument.fencedWrite });
   const clock = { now: () => new Date() };
   const stats = new ProjectionStats();
   const nats = new OrderStreamConnection(config.nats, logger);
-  const metrics = createMetricsRegistry();
-  // The lag gauges call getProjectionLag (made below) only when scraped.
-  const instrument = createOrderQueryMetrics(metrics, () => getProjectionLag());
 
   const consumer = new OrderEventsConsumer({
     openConsumer: () => nats.openConsumer(),
@@ -104,8 +120,18 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
   });
 
   const metricsServer = config.metrics.port > 0 ? [new MetricsServer({ ...config.metrics, registry: metrics, logger })] : [];
-  const lifecycle = new Lifecycle([...metricsServer, readShards(config, router, pools), nats, consumer, grpc]);
-  return { lifecycle, queries, listAllOrders, getProjectionLag, consumer, stats, store, grpc, logger, metrics };
+  // The map after the pools (it reads shard 0) and before anything that routes: the consumer and the gRPC server.
+  const lifecycle = new Lifecycle([...metricsServer, readShards(config, router, pools), shardMap, nats, consumer, grpc]);
+  return { lifecycle, queries, listAllOrders, getProjectionLag, consumer, stats, store, shardMap, grpc, logger, metrics };
+}
+
+/** The version routed by, or undefined before the map is first read. */
+function shardMapVersion(map: LiveShardMap): number | undefined {
+  try {
+    return map.current.version;
+  } catch {
+    return undefined;
+  }
 }
 
 /** At start: migrates every read shard (when configured) and checks it answers; at stop: closes the pools. */

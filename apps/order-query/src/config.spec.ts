@@ -21,6 +21,14 @@ describe('order-query configuration', () => {
     });
     expect(config.cursorSecret).toBe('orderflow-dev-cursor-secret');
     expect(config.projection).toMatchObject({ concurrency: 16, batchSize: 128, pullExpiresMs: 1000, batchMax: 64 });
+    expect(config).toMatchObject({ shardMapPollMs: 1_000, shardMoveMaxWaitMs: 5_000 });
+  });
+
+  it('when the live map settings are set, then they are read; a poll under 10 ms is refused by name', () => {
+    expect(loadConfig({ READ_SHARD_MAP_POLL_MS: '250', READ_SHARD_MOVE_MAX_WAIT_MS: '0' })).toMatchObject({ shardMapPollMs: 250, shardMoveMaxWaitMs: 0 });
+    expect(() => loadConfig({ READ_SHARD_MAP_POLL_MS: '5' })).toThrow(/READ_SHARD_MAP_POLL_MS/);
+    // A projection still waiting when ack_wait runs out would be delivered to another process meanwhile.
+    expect(() => loadConfig({ READ_SHARD_MOVE_MAX_WAIT_MS: '30000' })).toThrow(/READ_SHARD_MOVE_MAX_WAIT_MS: 30000 must be below ACK_WAIT_MS \(30000\)/);
   });
 
   it('when the dead-letter subject is inside the event subjects, then start-up fails naming it', () => {

@@ -20,8 +20,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDER_QUERY_METRICS_PORT: env.port(9453),
       /** "host:port/database,...", parsed like order-command's ORDER_SHARDS. */
       READ_SHARDS: env.shardList(DEFAULT_READ_SHARDS),
-      /** Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. */
+      /**
+       * Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. Only the first
+       * process on empty read shards uses it (stored as the live map's version 1); later only moves change it.
+       */
       READ_SHARD_MAP: z.string().default(''),
+      /** How often the live read-shard map is read again (and this process's version reported to moves). */
+      READ_SHARD_MAP_POLL_MS: env.int(1_000, 10),
+      /** Longest a projection waits for a bucket move's switch before its event is NAKed for later. */
+      READ_SHARD_MOVE_MAX_WAIT_MS: env.int(5_000, 0),
       READ_MYSQL_USER: env.string('orderflow'),
       READ_MYSQL_PASSWORD: env.string('orderflow'),
       READ_MYSQL_POOL_MAX: env.int(8, 1),
@@ -64,11 +71,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   if (e.DEAD_LETTER_SUBJECT === e.ORDER_EVENT_SUBJECT_PREFIX || e.DEAD_LETTER_SUBJECT.startsWith(`${e.ORDER_EVENT_SUBJECT_PREFIX}.`)) {
     throw new ConfigError([`DEAD_LETTER_SUBJECT: "${e.DEAD_LETTER_SUBJECT}" is inside the event subjects "${e.ORDER_EVENT_SUBJECT_PREFIX}.>"`]);
   }
+  // A projection waiting out a switch past ack_wait would be handed to another process meanwhile.
+  if (e.READ_SHARD_MOVE_MAX_WAIT_MS >= e.ACK_WAIT_MS) {
+    throw new ConfigError([`READ_SHARD_MOVE_MAX_WAIT_MS: ${e.READ_SHARD_MOVE_MAX_WAIT_MS} must be below ACK_WAIT_MS (${e.ACK_WAIT_MS})`]);
+  }
   return {
     grpc: { host: e.ORDER_QUERY_GRPC_HOST, port: e.ORDER_QUERY_GRPC_PORT },
     metrics: { host: e.ORDER_QUERY_METRICS_HOST, port: e.ORDER_QUERY_METRICS_PORT },
     shards: e.READ_SHARDS.map((s) => ({ ...s, user: e.READ_MYSQL_USER, password: e.READ_MYSQL_PASSWORD })),
     shardMap: e.READ_SHARD_MAP,
+    shardMapPollMs: e.READ_SHARD_MAP_POLL_MS,
+    shardMoveMaxWaitMs: e.READ_SHARD_MOVE_MAX_WAIT_MS,
     poolMax: e.READ_MYSQL_POOL_MAX,
     nats: {
       ...stream,

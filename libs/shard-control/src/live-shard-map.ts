@@ -1,5 +1,5 @@
 import type { SqlPool } from '@orderflow/database';
-import { parseShardMap, ShardRouter } from '@orderflow/sharding';
+import { parseShardMap, ShardMapError, ShardRouter } from '@orderflow/sharding';
 
 /** The map a process routes with, and its version (the epoch each write is fenced at). */
 export interface ShardMapView {
@@ -36,6 +36,8 @@ export class LiveShardMap {
   private view: ShardMapView | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<ShardMapView> | undefined;
+  private polling: Promise<void> | undefined;
+  private stopped = false;
   private readonly listeners: ((view: ShardMapView) => void)[] = [];
 
   constructor(
@@ -78,13 +80,21 @@ export class LiveShardMap {
       );
     }
     this.take(view);
+    this.stopped = false;
     await this.report();
-    this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
+    this.timer = setInterval(() => {
+      // One poll at a time: a slow control shard must not pile up reads.
+      this.polling ??= this.poll().finally(() => (this.polling = undefined));
+    }, this.options.pollMs ?? 1000);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    this.timer = undefined;
+    // A poll in flight could report this process again after it left the watchers.
+    await this.polling;
     // Gone from the watchers, so a move's drain does not wait for this process.
     await this.control.run([{ sql: 'DELETE FROM shard_map_watchers WHERE instance = ?', values: [this.options.instance] }]).catch(() => undefined);
   }
@@ -109,7 +119,7 @@ export class LiveShardMap {
   private async poll(): Promise<void> {
     try {
       await this.refresh();
-      await this.report();
+      if (!this.stopped) await this.report();
     } catch (error) {
       this.options.log?.warn({ err: error }, 'shard map: could not read the map; routing with the one held');
     }
@@ -130,7 +140,20 @@ export class LiveShardMap {
   }
 
   private toView(row: MapRow): ShardMapView {
-    return { version: Number(row.version), router: new ShardRouter(parseShardMap(row.spec, this.pools.length)) };
+    const version = Number(row.version);
+    try {
+      return { version, router: new ShardRouter(parseShardMap(row.spec, this.pools.length)) };
+    } catch (error) {
+      // Most likely a move gave buckets to a shard this process is not configured with.
+      if (error instanceof ShardMapError && error.problems.some((p) => p.kind === 'shard-out-of-range')) {
+        throw new Error(
+          `the stored shard map (version ${version}: "${row.spec}") names a shard beyond the ${this.pools.length} configured: ` +
+            `list every shard of the set, in order, and start again`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   private take(view: ShardMapView): void {

@@ -62,3 +62,18 @@ export class InvalidEventError extends Error {
     this.name = 'InvalidEventError';
   }
 }
+
+/**
+ * The order's bucket is being moved between read shards (ADR 0009) and its writes stayed fenced for longer
+ * than a projection waits: nothing was written. Not the event's fault: it is redelivered later, by then
+ * on the shard the move switched it to.
+ */
+export class ReadShardMovingError extends Error {
+  constructor(
+    readonly bucket: number,
+    readonly waitedMs: number,
+  ) {
+    super(`the read shard of bucket ${bucket} is being switched: its writes stayed fenced for ${waitedMs} ms`);
+    this.name = 'ReadShardMovingError';
+  }
+}

@@ -1,5 +1,5 @@
-import { bucketForCustomer, OrderIdGenerator } from '@orderflow/sharding';
-import { InvalidEventError } from './errors';
+import { bucketForCustomer, decodeOrderId, OrderIdGenerator } from '@orderflow/sharding';
+import { InvalidEventError, ReadShardMovingError } from './errors';
 import type { OrderEvent, UncheckedOrderEvent } from './model';
 import type { OrderViewStore } from './ports';
 import { ALONE_ATTEMPTS, createProjectOrderEvents } from './project-order-events.use-case';
@@ -40,6 +40,8 @@ function harness() {
   const attempts: number[] = [];
   /** Shards whose next transaction fails (once). */
   const failingShards = new Set<number>();
+  /** Buckets being switched by a move: every transaction that writes one waits, then fails. */
+  const movingBuckets = new Set<number>();
   const write = (event: OrderEvent) => views.set(event.orderId, { version: event.version, customerId: event.customerId });
   const store: OrderViewStore = {
     shardOf: (orderId) => Number(BigInt(orderId) % 2n),
@@ -47,6 +49,12 @@ function harness() {
       batches.push(events.map((e) => e.eventId));
       attempts.push(runs);
       if (failingShards.delete(store.shardOf(events[0]!.orderId))) throw new Error('Deadlock found when trying to get lock');
+      const moving = events.map((e) => decodeOrderId(e.orderId).bucket).find((bucket) => movingBuckets.has(bucket));
+      if (moving !== undefined) {
+        // As the MySQL store: a share of one bucket waits out the switch (then gives up), a share of several is refused at once.
+        if (new Set(events.map((e) => decodeOrderId(e.orderId).bucket)).size > 1) throw new Error('orderflow fence: bucket not writable here');
+        throw new ReadShardMovingError(moving, 5_000);
+      }
       const decisions = decide(new Map(views));
       events.forEach((event, i) => changesView(decisions[i]!) && write(event));
       return decisions;
@@ -58,7 +66,7 @@ function harness() {
   const clock = { now: () => new Date('2026-01-01T00:00:05Z') };
   const fallbacks: number[] = [];
   const project = createProjectOrderEvents({ store, stats, clock, onFallback: (_, events) => fallbacks.push(events) });
-  return { views, batches, attempts, failingShards, stats, fallbacks, project };
+  return { views, batches, attempts, failingShards, movingBuckets, stats, fallbacks, project };
 }
 
 const onShard = (shard: number, customerId: string) => {
@@ -144,5 +152,30 @@ describe('projecting order events (one path: a single event is a batch of one)',
     expect(results[0]!.error).toEqual(new Error('Deadlock found when trying to get lock'));
     expect(results[1]).toEqual({ decision: 'insert' });
     expect(h.stats.eventsApplied).toBe(1);
+  });
+
+  it("when a bucket's read shard is being switched, then its events fail with ReadShardMovingError after one wait, and the share's other events still apply", async () => {
+    const h = harness();
+    const [a1, a2, a3] = onShard(0, 'alice');
+    let other: OrderEvent[];
+    do other = onShard(0, `carol-${Math.random()}`);
+    while (decodeOrderId(other[0]!.orderId).bucket === decodeOrderId(a1!.orderId).bucket);
+    const [c1] = other;
+    h.movingBuckets.add(decodeOrderId(a1!.orderId).bucket);
+
+    const results = await h.project([a1!, c1!, a2!, a3!]);
+    expect(results[1]).toEqual({ decision: 'insert' });
+    for (const i of [0, 2, 3]) expect(results[i]!.error).toBeInstanceOf(ReadShardMovingError);
+    // The share together, then a1 alone (it waited), then c1 alone; a2 and a3 are not tried: they would only wait again.
+    expect(h.batches).toEqual([[a1!.eventId, c1!.eventId, a2!.eventId, a3!.eventId], [a1!.eventId], [c1!.eventId]]);
+  });
+
+  it("when a share of one bucket is being switched, then its events all fail with the share's ReadShardMovingError without waiting again one by one", async () => {
+    const h = harness();
+    const events = onShard(1, 'dave');
+    h.movingBuckets.add(decodeOrderId(events[0]!.orderId).bucket);
+    const results = await h.project(events);
+    expect(results.every((r) => r.error instanceof ReadShardMovingError)).toBe(true);
+    expect(h.batches).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
+import { decodeOrderId } from '@orderflow/sharding';
 import { decideBatch } from './batch-projection';
-import { InvalidEventError } from './errors';
+import { InvalidEventError, ReadShardMovingError } from './errors';
 import type { OrderEvent, UncheckedOrderEvent } from './model';
 import type { Clock, OrderViewStore } from './ports';
 import { changesView, ProjectionStats } from './projection';
@@ -31,7 +32,9 @@ interface Indexed {
  * decideBatch in arrival order, so every event gets the decision it would get projected alone, after
  * the events before it. When a share of several events fails, each of its events is projected alone,
  * one after another, with its own outcome: a failed share loses nothing and acks nothing. Resolves to
- * one outcome per event, in order (InvalidEventError: a poison message; any other error: transient); never rejects.
+ * one outcome per event, in order (InvalidEventError: a poison message; ReadShardMovingError: its bucket's
+ * read shard is being switched by a move, and the share's other events of that bucket are not tried again;
+ * any other error: transient); never rejects.
  */
 export function createProjectOrderEvents({ store, stats, clock, onFallback }: ProjectOrderEventsDeps) {
   /** One transaction for the share; rejects when it fails. */
@@ -48,19 +51,30 @@ export function createProjectOrderEvents({ store, stats, clock, onFallback }: Pr
   }
 
   async function projectShare(share: Indexed[], results: ApplyOutcome[]): Promise<void> {
+    // Buckets whose read shard is being switched (a move): each waited once already; their other events wait for redelivery.
+    const moving = new Map<number, ReadShardMovingError>();
     if (share.length > 1) {
       try {
         const together = await projectTogether(share, 1);
         share.forEach(({ index }, i) => (results[index] = together[i]!));
         return;
       } catch (error) {
+        if (error instanceof ReadShardMovingError) moving.set(error.bucket, error);
         onFallback?.(error, share.length);
       }
     }
     for (const indexed of share) {
+      const waited = moving.get(decodeOrderId(indexed.event.orderId).bucket);
+      if (waited) {
+        results[indexed.index] = { error: waited };
+        continue;
+      }
       results[indexed.index] = await projectTogether([indexed], ALONE_ATTEMPTS).then(
         ([result]) => result!,
-        (error: unknown) => ({ error }),
+        (error: unknown) => {
+          if (error instanceof ReadShardMovingError) moving.set(error.bucket, error);
+          return { error };
+        },
       );
     }
   }

@@ -1,4 +1,4 @@
-import { InvalidEventError } from './errors';
+import { InvalidEventError, ReadShardMovingError } from './errors';
 import { redeliveryDelay, settle, SettlementPolicy } from './settlement';
 
 const policy: SettlementPolicy = { maxDeliver: 5, redeliveryDelayMs: 200, redeliveryDelayMaxMs: 5_000 };
@@ -45,5 +45,19 @@ describe('settling a message', () => {
     const reason = (n: number) => `failed on all ${n} deliveries, last: connect ECONNREFUSED`;
     expect(settle({ error }, { count: 5, event }, policy)).toEqual({ action: 'dead-letter', reason: reason(5), delayMs: 3_200 });
     expect(settle({ error }, { count: 6, event }, policy)).toMatchObject({ action: 'dead-letter', reason: reason(6) });
+  });
+
+  it('when the read shard stayed fenced by a bucket move, then the event is NAKed with the growing delay as waiting for the switch, on every delivery but the last', () => {
+    const moving = new ReadShardMovingError(7, 5_000);
+    for (const count of [1, 2, 4]) {
+      expect(settle({ error: moving }, { count, event }, policy)).toEqual({
+        action: 'nak',
+        delayMs: redeliveryDelay(count, 200, 5_000),
+        failure: moving.message,
+        moving: true,
+      });
+    }
+    // Never dead-lettered for it while JetStream would deliver it again; a NAK on the last delivery would drop it, so it is kept.
+    expect(settle({ error: moving }, { count: 5, event }, policy)).toMatchObject({ action: 'dead-letter' });
   });
 });

@@ -1,4 +1,4 @@
-import { InvalidEventError } from './errors';
+import { InvalidEventError, ReadShardMovingError } from './errors';
 import type { ProjectionDecision } from './projection';
 
 /** What applying one message came to: the projection's decision, or why it failed. */
@@ -23,7 +23,11 @@ export interface Delivery {
  * the event failed (not when it merely waits for its predecessor); 'dead-letter' carries the NAK delay to
  * use if the dead letter cannot be stored.
  */
-export type Settlement = { action: 'ack' } | { action: 'nak'; delayMs: number; failure?: string } | { action: 'dead-letter'; reason: string; delayMs: number };
+export type Settlement =
+  | { action: 'ack' }
+  /** `moving`: the event waits for a bucket move's switch (not a failure of the event or of a server). */
+  | { action: 'nak'; delayMs: number; failure?: string; moving?: true }
+  | { action: 'dead-letter'; reason: string; delayMs: number };
 
 /** NAK delay for the n-th delivery (1-based): base, 2 x base, 4 x base, ... up to max. */
 export function redeliveryDelay(deliveryCount: number, baseMs: number, maxMs: number): number {
@@ -36,9 +40,10 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 /**
  * Applied, or already applied -> ack. An earlier version missing -> NAK with a growing delay, so it comes
  * back after its predecessor. A poison message (InvalidEventError: undecodable, or breaking the event
- * contract) -> dead letter. Any other failure (a shard down) -> NAK with the growing delay. On the last
- * delivery JetStream will make, what would be NAKed is dead-lettered instead, so it is kept rather than
- * silently dropped.
+ * contract) -> dead letter. Its read shard being switched by a bucket move (ReadShardMovingError) -> NAK
+ * with the growing delay: the event is fine, it waits for the switch. Any other failure (a shard down) ->
+ * NAK with the growing delay. On the last delivery JetStream will make, what would be NAKed is
+ * dead-lettered instead, so it is kept rather than silently dropped (a NAK then would be the end of it).
  */
 export function settle(outcome: ApplyOutcome, delivery: Delivery, policy: SettlementPolicy): Settlement {
   const lastDelivery = delivery.count >= policy.maxDeliver;
@@ -53,5 +58,6 @@ export function settle(outcome: ApplyOutcome, delivery: Delivery, policy: Settle
   const { error } = outcome;
   if (error instanceof InvalidEventError) return { action: 'dead-letter', reason: error.message, delayMs };
   if (lastDelivery) return { action: 'dead-letter', reason: `failed on all ${delivery.count} deliveries, last: ${messageOf(error)}`, delayMs };
+  if (error instanceof ReadShardMovingError) return { action: 'nak', delayMs, failure: messageOf(error), moving: true };
   return { action: 'nak', delayMs, failure: messageOf(error) };
 }

@@ -164,7 +164,9 @@ export class OrderEventsConsumer implements Component {
     if (settlement.failure !== undefined) {
       span.setAttribute('orderflow.projection.error', settlement.failure);
       const context = { err: error, subject: msg.subject, seq: msg.seq, deliveries: msg.info.deliveryCount, retryInMs: settlement.delayMs };
-      this.options.logger.warn(context, 'event not projected; redelivery asked');
+      // A bucket move's switch is expected to hold an event back for a moment: no cause for alarm.
+      if (settlement.moving) this.options.logger.info(context, 'event waits for its read shard to be switched; redelivery asked');
+      else this.options.logger.warn(context, 'event not projected; redelivery asked');
     }
     msg.nak(settlement.delayMs);
   }

@@ -11,9 +11,12 @@ export const PROJECTION_RESULTS = ['applied', 'duplicate', 'out_of_order', 'dead
  * publisher, and the lag gauges read from GetProjectionLag when Prometheus scrapes:
  * - orderflow_projection_events_total{result}: each delivery's result (a redelivered event counts again);
  * - orderflow_projection_dead_letters_total: events moved to the dead-letter subject;
- * - orderflow_projection_lag_events / _seconds: unapplied events and the age of the oldest (-1: unknown).
+ * - orderflow_projection_lag_events / _seconds: unapplied events and the age of the oldest (-1: unknown);
+ * - orderflow_shard_map_version: the version of the live read-shard map this process routes by (ADR 0009);
+ * - orderflow_shard_fenced_writes_total: projection transactions a read shard's fence refused (a stale map
+ *   re-routed, or a bucket move's switch waited out).
  */
-export function createOrderQueryMetrics(registry: Registry, projectionLag: () => Promise<ProjectionLag>) {
+export function createOrderQueryMetrics(registry: Registry, projectionLag: () => Promise<ProjectionLag>, shardMapVersion: () => number | undefined) {
   const events = new Counter({
     name: 'orderflow_projection_events_total',
     help: 'Order event deliveries by result: applied, duplicate (already applied), out_of_order (redelivered later), dead_lettered',
@@ -47,7 +50,23 @@ export function createOrderQueryMetrics(registry: Registry, projectionLag: () =>
     },
   });
 
+  new Gauge({
+    name: 'orderflow_shard_map_version',
+    help: 'Version of the live read-shard map this process routes by (0: not read yet)',
+    registers: [registry],
+    collect() {
+      this.set(shardMapVersion() ?? 0);
+    },
+  });
+  const fencedWrites = new Counter({
+    name: 'orderflow_shard_fenced_writes_total',
+    help: "Projection transactions refused by a read shard's fence (a stale map, re-routed; or a bucket move switching, waited out)",
+    registers: [registry],
+  });
+
   return {
+    /** Counts a write the fence refused. */
+    fencedWrite: () => fencedWrites.inc(),
     /** Counts each event's decision; failures are counted when they end in a dead letter. */
     projection(inner: ProjectOrderEvents): ProjectOrderEvents {
       return async (batch) => {

@@ -1,5 +1,7 @@
-import { affectedRows, isDuplicateKey, isTransientConflict, SqlPool, Statement } from '@orderflow/database';
-import { ShardRouter } from '@orderflow/sharding';
+import { affectedRows, isDuplicateKey, isTransientConflict, rowsOf, SqlPool, Statement } from '@orderflow/database';
+import { BucketMovingError, fenceStatement, heldBucketCondition, isFenceRejection, LiveShardMap, writeFenced } from '@orderflow/shard-control';
+import { decodeOrderId, ShardRouter } from '@orderflow/sharding';
+import { ReadShardMovingError } from '../../domain/errors';
 import type { AllOrdersFilter, OrderEvent, OrderItem, OrderView } from '../../domain/model';
 import type { OrderShardReader, OrderViewStore } from '../../domain/ports';
 import type { ProjectedState, ProjectionDecision } from '../../domain/projection';
@@ -26,22 +28,37 @@ function toView(row: ViewRow): OrderView {
   };
 }
 
+export interface FencingOptions {
+  /** How long a projection waits for a bucket move's switch before giving up (ReadShardMovingError). */
+  maxWaitMs: number;
+  /** Called on each write a fence refused (a metric). */
+  onFenced?: () => void;
+}
+
+const bucketOf = (orderId: string) => decodeOrderId(orderId).bucket;
+
 /**
- * Order views on the read shards, one SqlPool per read shard: `pools[i]` is read shard i. The router
- * picks it by the bucket an order id carries, or by the customer (the same bucket: events whose id does
- * not carry the customer's bucket are refused before they get here), so an order's view and its
- * listing row share a shard. A query is one round trip; a projection two (see `project`).
+ * Order views on the read shards, one SqlPool per read shard: `pools[i]` is read shard i. The live map
+ * (ADR 0009) picks it by the bucket an order id carries, or by the customer (the same bucket: events whose
+ * id does not carry the customer's bucket are refused before they get here), so an order's view and its
+ * listing row share a shard. A query is one round trip (GetOrder and a customer's listing also ask whether
+ * the shard still holds the bucket: see `readRouted`); a projection two (see `project`), the first of
+ * which starts with the fence of every bucket it writes.
  */
 export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   constructor(
     private readonly pools: SqlPool[],
-    private readonly router: ShardRouter,
-  ) {
-    if (pools.length !== router.shardCount) throw new Error(`${pools.length} read shard pools for a map of ${router.shardCount} shards`);
-  }
+    private readonly map: LiveShardMap,
+    private readonly fencing: FencingOptions,
+  ) {}
 
   private pool(shard: number): SqlPool {
     return this.pools[shard] as SqlPool;
+  }
+
+  /** The map this process holds now: every read and write routes by it. */
+  private get router(): ShardRouter {
+    return this.map.current.router;
   }
 
   shardOf(orderId: string): number {
@@ -49,9 +66,13 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   }
 
   /**
-   * Round trip 1 opens the transaction and locks every order of the events, round trip 2 writes what
-   * applies and commits. A lost insert race (two processes inserting version 1 at once: the loser then
-   * sees a duplicate) or a deadlock runs it again, up to `attempts` runs in all.
+   * Fenced (ADR 0009): the transaction's first round trip starts with `CALL orderflow_fence` for each
+   * bucket of the events, so a shard that no longer owns one (a stale map) or is switching it refuses the
+   * whole transaction before anything is written. Events of one bucket go through writeFenced: re-routed
+   * by the map read again, or waiting out a switch for at most `maxWaitMs` (then ReadShardMovingError).
+   * Events of several buckets are re-routed too, but never wait: a refusal under the same map means one
+   * of their buckets is switching, and the share fails, so the caller projects its events one by one and
+   * only the moving bucket's events wait.
    */
   async project(
     events: OrderEvent[],
@@ -60,13 +81,50 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
     attempts: number,
   ): Promise<ProjectionDecision[]> {
     if (events.length === 0) return [];
-    const shard = this.shardOf(events[0]!.orderId);
-    if (events.some((event) => this.shardOf(event.orderId) !== shard)) throw new Error('a projection must stay on one read shard');
+    const buckets = [...new Set(events.map((event) => bucketOf(event.orderId)))];
+    if (buckets.length === 1) {
+      const bucket = buckets[0]!;
+      try {
+        return await writeFenced(this.map, bucket, (route) => this.projectOn(route.shard, [route.fence], events, decide, projectedAt, attempts), this.fencing);
+      } catch (error) {
+        if (error instanceof BucketMovingError) throw new ReadShardMovingError(error.bucket, error.waitedMs);
+        throw error;
+      }
+    }
+    for (;;) {
+      const { version, router } = this.map.current;
+      const shard = router.shardForBucket(buckets[0]!);
+      // The map changed since the events were grouped by shard: the caller projects them one by one.
+      if (buckets.some((bucket) => router.shardForBucket(bucket) !== shard)) throw new Error('a projection must stay on one read shard');
+      const fences = buckets.map((bucket) => fenceStatement(bucket, version));
+      try {
+        return await this.projectOn(shard, fences, events, decide, projectedAt, attempts);
+      } catch (error) {
+        if (!isFenceRejection(error)) throw error;
+        this.fencing.onFenced?.();
+        if ((await this.map.refresh()).version === version) throw error;
+      }
+    }
+  }
+
+  /**
+   * Round trip 1 opens the transaction, runs the fences and locks every order of the events, round trip 2
+   * writes what applies and commits. A lost insert race (two processes inserting version 1 at once: the
+   * loser then sees a duplicate) or a deadlock runs it again, up to `attempts` runs in all.
+   */
+  private async projectOn(
+    shard: number,
+    fences: Statement[],
+    events: OrderEvent[],
+    decide: (stored: ReadonlyMap<string, ProjectedState>) => ProjectionDecision[],
+    projectedAt: Date,
+    attempts: number,
+  ): Promise<ProjectionDecision[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.pool(shard).transaction(async (tx) => {
-          const [locked] = await tx.run([lockViews([...new Set(events.map((e) => e.orderId))])]);
-          const decisions = decide(lockedStates(locked));
+          const results = await tx.run([...fences, lockViews([...new Set(events.map((e) => e.orderId))])]);
+          const decisions = decide(lockedStates(results[fences.length]));
           const writes: Statement[] = [];
           const viewUpdates: number[] = [];
           events.forEach((event, i) => {
@@ -76,10 +134,10 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
             writes.push(...projectionWrites(event, decision, projectedAt));
           });
           if (writes.length === 0) return decisions; // nothing written; the pool ends the transaction
-          const results = await tx.commitWith(writes);
+          const committed = await tx.commitWith(writes);
           // Committed with the writes (one round trip), so checked after: were a guarded UPDATE ever to
           // miss under the lock, the events are projected again, which reads the rows again.
-          if (viewUpdates.some((w) => affectedRows(results[w]) !== 1)) throw new Error('an order view changed under its row lock');
+          if (viewUpdates.some((w) => affectedRows(committed[w]) !== 1)) throw new Error('an order view changed under its row lock');
           return decisions;
         });
       } catch (error) {
@@ -91,18 +149,36 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
 
   async get(orderId: string): Promise<OrderView | undefined> {
     const sql = `SELECT ${VIEW_COLUMNS} FROM order_views v WHERE v.order_id = CAST(? AS UNSIGNED)`;
-    const [row] = await this.pool(this.shardOf(orderId)).select<ViewRow>(sql, [orderId]);
+    const [row] = await this.readRouted<ViewRow>(bucketOf(orderId), { sql, values: [orderId] });
     return row ? toView(row) : undefined;
   }
 
   async listByCustomer(customerId: string, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]> {
-    const rows = await this.pool(this.shardForCustomer(customerId)).select<ViewRow>(
-      `SELECT ${VIEW_COLUMNS} FROM customer_orders c JOIN order_views v ON v.order_id = c.order_id
+    const rows = await this.readRouted<ViewRow>(this.router.bucketForCustomer(customerId), {
+      sql: `SELECT ${VIEW_COLUMNS} FROM customer_orders c JOIN order_views v ON v.order_id = c.order_id
        WHERE c.customer_id = ? ${beforeOrderId === undefined ? '' : 'AND c.order_id < CAST(? AS UNSIGNED)'}
        ORDER BY c.order_id DESC LIMIT ?`,
-      [customerId, ...(beforeOrderId === undefined ? [] : [beforeOrderId]), limit],
-    );
+      values: [customerId, ...(beforeOrderId === undefined ? [] : [beforeOrderId]), limit],
+    });
     return rows.map(toView);
+  }
+
+  /**
+   * One read on the shard the map names for `bucket`, asking in the same round trip whether that shard still
+   * holds the bucket. A process a poll behind a switch then reads the map again and the new shard, rather
+   * than answer from the source's copy (frozen at the switch, deleted by the move's clean-up).
+   */
+  private async readRouted<T>(bucket: number, statement: Statement): Promise<T[]> {
+    for (let attempt = 1; ; attempt++) {
+      const { version, router } = this.map.current;
+      const [rows, held] = await this.pool(router.shardForBucket(bucket)).run([
+        statement,
+        { sql: "SELECT COUNT(*) AS held FROM shard_buckets WHERE bucket = ? AND state IN ('OWNED', 'FENCED')", values: [bucket] },
+      ]);
+      if (Number(rowsOf<{ held: string }>(held)[0]?.held) > 0 || attempt > 1) return rowsOf<T>(rows);
+      // Not held here: a switch this process has not seen yet, or one whose map is not written yet (then these rows are current).
+      if ((await this.map.refresh()).version === version) return rowsOf<T>(rows);
+    }
   }
 
   readShards(): readonly number[] {
@@ -116,7 +192,8 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   /**
    * A backward range scan of one index, cut at `limit`: the primary key of order_views, its
    * (status, order_id) index, or customer_orders' (customer_id[, status], order_id), so the rows read
-   * stay close to the rows returned.
+   * stay close to the rows returned. Across customers, only the buckets the shard holds count: a move's
+   * copies on its target and the rows a switch left on its source are another shard's orders.
    */
   async listShard(shard: number, filter: AllOrdersFilter, beforeOrderId: string | undefined, limit: number): Promise<OrderView[]> {
     const byCustomer = filter.customerId !== undefined;
@@ -126,8 +203,11 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
       ...(filter.status === undefined ? [] : [[`${t}.status = ?`, filter.status] as [string, unknown]]),
       ...(beforeOrderId === undefined ? [] : [[`${t}.order_id < CAST(? AS UNSIGNED)`, beforeOrderId] as [string, unknown]]),
     ];
+    // One customer's orders are on the one shard the map names for them: nothing to keep out.
+    const held = byCustomer ? [] : [heldBucketCondition('v.order_id')];
     const from = byCustomer ? 'customer_orders c JOIN order_views v ON v.order_id = c.order_id' : 'order_views v';
-    const where = conditions.length > 0 ? `WHERE ${conditions.map(([sql]) => sql).join(' AND ')}` : '';
+    const all = [...conditions.map(([sql]) => sql), ...held];
+    const where = all.length > 0 ? `WHERE ${all.join(' AND ')}` : '';
     const rows = await this.pool(shard).select<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM ${from} ${where} ORDER BY ${t}.order_id DESC LIMIT ?`, [
       ...conditions.map(([, value]) => value),
       limit,

@@ -1,5 +1,6 @@
 import type { Migration } from '@orderflow/database';
 import { addListingIndexes } from './0002-add-listing-indexes';
+import { shardControl } from './0003-shard-control';
 
 /**
  * One read shard: the denormalized order views and the per-customer listing, for the buckets this
@@ -46,4 +47,4 @@ export const createReadShard: Migration = {
   },
 };
 
-export const READ_SHARD_MIGRATIONS: Migration[] = [createReadShard, addListingIndexes];
+export const READ_SHARD_MIGRATIONS: Migration[] = [createReadShard, addListingIndexes, shardControl];

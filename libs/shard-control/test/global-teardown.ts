@@ -1,0 +1,3 @@
+import { testStack } from '@orderflow/stack';
+
+export default () => testStack.teardown();
