@@ -1,8 +1,10 @@
+import { DEFAULT_MARIADB_COUNT, MAX_MARIADB_COUNT, PROFILES } from './profiles';
 import { startStack, stackStatus, stopStack } from './stack';
 
-const USAGE = `usage: npm run stack -- <up|down|status> [--profile dev|test|chaos] [--redis 1|3]
-  up      install missing Debian packages, start MariaDB x2, Redis and NATS (JetStream); idempotent
-  down    stop every server of the profile
+const USAGE = `usage: npm run stack -- <up|down|status> [--profile ${Object.keys(PROFILES).join('|')}] [--redis 1|3] [--mariadb N]
+  up      install missing Debian packages, start MariaDB x N (default ${DEFAULT_MARIADB_COUNT}, up to ${MAX_MARIADB_COUNT}, on consecutive
+          ports from the profile's first), Redis and NATS (JetStream); idempotent: what runs is left running
+  down    stop every server of the profile (every MariaDB it has data for, whatever N started it)
   status  show each server, its port and pid`;
 
 function option(args: string[], name: string): string | undefined {
@@ -10,13 +12,23 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
+/** A whole-number option; a missing value or a word is refused rather than read as NaN. */
+function count(args: string[], name: string, fallback: number): number {
+  const raw = option(args, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) throw new Error(`${name} takes a whole number (got "${raw}")`);
+  return value;
+}
+
 export async function stackCli(args: string[]): Promise<number> {
   const [command] = args;
   const profile = option(args, '--profile') ?? 'dev';
   switch (command) {
     case 'up': {
-      const redisCount = Number(option(args, '--redis') ?? '1');
-      const info = await startStack({ profile, redisCount });
+      const redisCount = count(args, '--redis', 1);
+      const mariadbCount = count(args, '--mariadb', DEFAULT_MARIADB_COUNT);
+      const info = await startStack({ profile, redisCount, mariadbCount });
       console.log(
         `stack "${profile}" is up: MySQL ${info.mysql.map((m) => m.port).join(', ')}; Redis ${info.redis.map((r) => r.port).join(', ')}; NATS ${info.nats.servers}`,
       );

@@ -3,8 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Lowest port handed out; the stacks' own fixed ports (13306-16379, 23306-26381) lie below it. */
-const LOWEST = 27_000;
+/** Lowest port freePort hands out; the stacks' own fixed ports (profiles.ts: 13306-26381) lie below it. */
+export const FREE_PORTS_FROM = 27_000;
+const LOWEST = FREE_PORTS_FROM;
 /** A claim older than this is forgotten: a port is bound seconds after it is handed out. */
 const CLAIM_TTL_MS = 10 * 60_000;
 

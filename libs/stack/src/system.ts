@@ -4,8 +4,10 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { evenShardMap } from '@orderflow/sharding';
 import type { StackInfo } from './stack';
 import { freePort } from './ports';
+import { DEFAULT_MARIADB_COUNT } from './profiles';
 import { childPids } from './processes';
 import { Supervisor, SupervisorOptions } from './supervisor';
 import { workspaceRoot } from './workspace';
@@ -59,6 +61,13 @@ export interface SystemOptions {
    * spread their calls over them. The gateway runs as many workers sharing its one HTTP port.
    */
   replicas?: number;
+  /**
+   * MariaDB servers the shards use (default 2, and at most the stack's). Each set's four shards live on
+   * the first two; each further server gets one more order shard and one more read shard (the fifth on
+   * the third server, and so on), with no buckets: the map is pinned to the first four shards
+   * (ORDER_SHARD_MAP, READ_SHARD_MAP) and only a move gives buckets to the new ones (ADR 0009).
+   */
+  mariadb?: number;
 }
 
 export interface RunningSystem {
@@ -82,9 +91,29 @@ export interface RunningSystem {
 
 const addresses = (replicaPorts: SystemPorts[], service: keyof SystemPorts) => replicaPorts.map((p) => `127.0.0.1:${p[service]}`).join(',');
 
+/** Shards of each set on the first two servers, alternating (what every service's defaults name). */
+const BASE_SHARDS = 4;
+
+/**
+ * The shard lists of one set (`orderflow_orders` or `orderflow_read`, `_<tag>` when tagged) over `mariadb`
+ * servers: shards 0-3 alternate between the first two servers; shard 4 is on the third server, shard 5 on
+ * the fourth, and so on. With extra shards the map is pinned to the first four (the extra ones start
+ * empty); without, no map is set and the services' default (an even map) applies.
+ */
+export function shardLayout(stack: StackInfo, database: string, mariadb: number = DEFAULT_MARIADB_COUNT): { shards: string[]; map?: string } {
+  if (!Number.isInteger(mariadb) || mariadb < DEFAULT_MARIADB_COUNT || mariadb > stack.mysql.length) {
+    throw new Error(`the shards can use ${DEFAULT_MARIADB_COUNT} to ${stack.mysql.length} MariaDB servers of this stack (got ${mariadb})`);
+  }
+  const at = (server: number, shard: number) => `${stack.mysql[server]!.host}:${stack.mysql[server]!.port}/${database}_${shard}`;
+  const base = Array.from({ length: BASE_SHARDS }, (_, i) => at(i % 2, i));
+  const extra = Array.from({ length: mariadb - DEFAULT_MARIADB_COUNT }, (_, i) => at(DEFAULT_MARIADB_COUNT + i, BASE_SHARDS + i));
+  return extra.length === 0 ? { shards: base } : { shards: [...base, ...extra], map: evenShardMap(BASE_SHARDS).toString() };
+}
+
 /**
  * The services' shared environment. Addresses list every replica in `replicaPorts` (by default the one
  * set of `ports`); the listening ports are those of the first replica (each process overrides its own).
+ * `mariadb`: the servers the shards use (SystemOptions.mariadb).
  */
 export function systemEnv(
   stack: StackInfo,
@@ -92,10 +121,12 @@ export function systemEnv(
   tag = '',
   metricsPorts?: MetricsPorts,
   replicaPorts: SystemPorts[] = [ports],
+  mariadb: number = DEFAULT_MARIADB_COUNT,
 ): Record<string, string> {
-  const [m0, m1] = stack.mysql;
+  const [m0] = stack.mysql;
   const named = (base: string) => (tag ? `${base}_${tag}` : base);
-  const spread = (prefix: string) => [0, 1, 2, 3].map((i) => `${(i % 2 ? m1 : m0)!.host}:${(i % 2 ? m1 : m0)!.port}/${named(prefix)}_${i}`).join(',');
+  const orders = shardLayout(stack, named('orderflow_orders'), mariadb);
+  const reads = shardLayout(stack, named('orderflow_read'), mariadb);
   const subjectPrefix = tag ? `t${tag}.orders.v1` : 'orders.v1';
   return {
     GATEWAY_PORT: String(ports.gateway),
@@ -114,8 +145,10 @@ export function systemEnv(
     INVENTORY_MYSQL_PORT: String(m0!.port),
     INVENTORY_MYSQL_DATABASE: named('orderflow_inventory'),
     INVENTORY_REDIS: stack.redis.map((r) => `${r.host}:${r.port}`).join(','),
-    ORDER_SHARDS: spread('orderflow_orders'),
-    READ_SHARDS: spread('orderflow_read'),
+    ORDER_SHARDS: orders.shards.join(','),
+    READ_SHARDS: reads.shards.join(','),
+    ...(orders.map && { ORDER_SHARD_MAP: orders.map }),
+    ...(reads.map && { READ_SHARD_MAP: reads.map }),
     NATS_SERVERS: stack.nats.servers,
     ORDERS_STREAM: tag ? `ORDERS_${tag}` : 'ORDERS',
     // JetStream reserves max_bytes on disk per stream: a tagged (test) system's stream stays small so parallel runs fit.
@@ -240,7 +273,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
   const ports = replicaPorts[0]!;
   const metricsPorts = replicaMetricsPorts[0]!;
-  const env = { ...systemEnv(options.stack, ports, options.tag, metricsPorts, replicaPorts), LOG_LEVEL: options.logLevel ?? 'warn', ...options.env };
+  const env = {
+    ...systemEnv(options.stack, ports, options.tag, metricsPorts, replicaPorts, options.mariadb),
+    LOG_LEVEL: options.logLevel ?? 'warn',
+    ...options.env,
+  };
   const unitName = (name: keyof SystemPorts, replica: number) => (processCount(name, replicas) > 1 ? `${name}-${replica}` : name);
   /** Each process by unit name (`orderCommand`, or `orderCommand-1` with replicas). */
   const children = new Map<string, ChildProcess>();

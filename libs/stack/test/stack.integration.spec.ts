@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { startStack, stackStatus, TEST_REDIS_COUNT, testStack } from '../src';
+import { startStack, stackStatus, TEST_MARIADB_COUNT, TEST_REDIS_COUNT, testStack } from '../src';
 import { probe } from '../src/processes';
 
 describe('the local stack (real MariaDB, Redis and NATS processes)', () => {
   it('when up runs again on a running stack, then every server is reported already running and keeps its pid', async () => {
     const before = await stackStatus('test');
     const lines: string[] = [];
-    await startStack({ profile: 'test', redisCount: TEST_REDIS_COUNT, log: (line) => lines.push(line) });
-    expect(lines.filter((l) => l.includes('already running'))).toHaveLength(2 + TEST_REDIS_COUNT + 1);
+    await startStack({ profile: 'test', redisCount: TEST_REDIS_COUNT, mariadbCount: TEST_MARIADB_COUNT, log: (line) => lines.push(line) });
+    expect(lines.filter((l) => l.includes('already running'))).toHaveLength(TEST_MARIADB_COUNT + TEST_REDIS_COUNT + 1);
     const after = await stackStatus('test');
     expect(after.map((s) => [s.name, s.pid])).toEqual(before.map((s) => [s.name, s.pid]));
     expect(
@@ -16,7 +16,7 @@ describe('the local stack (real MariaDB, Redis and NATS processes)', () => {
         .filter((s) => s.running)
         .map((s) => s.name)
         .sort(),
-    ).toEqual(['mariadb-0', 'mariadb-1', 'nats', 'redis-0', 'redis-1', 'redis-2']);
+    ).toEqual(['mariadb-0', 'mariadb-1', 'mariadb-2', 'nats', 'redis-0', 'redis-1', 'redis-2']);
   });
 
   it('when the servers are probed, then each speaks its protocol on its port and listens on loopback only', async () => {
