@@ -45,6 +45,7 @@ import {
   dropSystemData,
   ensurePackages,
   MetricsPorts,
+  mariadbPorts,
   PROFILES,
   PROMETHEUS_PACKAGES,
   recordAlerts,
@@ -121,7 +122,7 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
   const profile = PROFILES[PROFILE]!;
   const wasRunning = (await stackStatus(PROFILE)).some((s) => s.running);
   log(
-    `starting the ${PROFILE} stack (MariaDB ${profile.mysqlPorts.join(', ')}, Redis ${profile.redisPorts.slice(0, REDIS).join(', ')}, NATS ${profile.natsPort})${wasRunning ? ': some of it was running already and is left running' : ''}`,
+    `starting the ${PROFILE} stack (MariaDB ${mariadbPorts(profile).join(', ')}, Redis ${profile.redisPorts.slice(0, REDIS).join(', ')}, NATS ${profile.natsPort})${wasRunning ? ': some of it was running already and is left running' : ''}`,
   );
   if (!wasRunning) cleanups.push({ what: 'the chaos stack', stage: 2, run: () => stopStack({ profile: PROFILE, log: () => undefined }) });
   const stack = await startStack({ profile: PROFILE, redisCount: REDIS, log: () => undefined });
@@ -155,7 +156,7 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
     },
   });
   const system = await starting;
-  const ports = { mysql: profile.mysqlPorts[0]!, redis: profile.redisPorts[0]!, nats: profile.natsPort };
+  const ports = { mysql: profile.mysqlPort, redis: profile.redisPorts[0]!, nats: profile.natsPort };
   return {
     target: {
       url: system.gatewayUrl,
@@ -181,7 +182,7 @@ async function useRunning(): Promise<{ target: ChaosTarget; ports: Pick<SystemPo
   );
   if (!ready) throw new Error(`no running system: ${url}/readyz does not answer 200 (start one with npm start)`);
   const dev = PROFILES.dev!;
-  const ports = { mysql: dev.mysqlPorts[0]!, redis: dev.redisPorts[0]!, nats: dev.natsPort };
+  const ports = { mysql: dev.mysqlPort, redis: dev.redisPorts[0]!, nats: dev.natsPort };
   log(
     `using the running system at ${url} (processes found by their ports: services ${Object.values(DEV_PORTS).join(', ')}; MariaDB ${ports.mysql}, Redis ${ports.redis}, NATS ${ports.nats})`,
   );

@@ -4,12 +4,27 @@
  *   starts the four services (five processes: order-command's outbox relay runs apart; each migrates its own databases), seeds a demo catalog, and prints
  *   where the API and its docs are, with a ready-to-paste curl. Ctrl-C stops all of it.
  *   `npm start -- --replicas 2` runs two processes of each service (ports 10 apart; the gateway's workers share :8080).
+ *   `npm start -- --mariadb 3` runs a third MariaDB (13308) with one more order shard and one more read shard
+ *   on it (orderflow_orders_4, orderflow_read_4), holding no buckets until a move gives it some; without the
+ *   option, as many servers as the dev stack has data for (at least two), so moved buckets are never left out.
  *   A service process or server that dies is restarted (libs/stack's Supervisor); a crash loop, or a
  *   server stopped from outside (`npm run down`), stops everything.
  */
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { inventoryV1 } from '@orderflow/proto';
-import { DEV_METRICS_PORTS, DEV_PORTS, RunningSystem, ServerWatch, startStack, startSystem, stopStack, SupervisorEvent, watchStack } from '@orderflow/stack';
+import {
+  DEV_METRICS_PORTS,
+  DEV_PORTS,
+  knownMariaDbCount,
+  MAX_MARIADB_COUNT,
+  RunningSystem,
+  ServerWatch,
+  startStack,
+  startSystem,
+  stopStack,
+  SupervisorEvent,
+  watchStack,
+} from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
 import { DEMO_CATALOG } from './demo-catalog';
@@ -67,8 +82,22 @@ function replicasArgument(args: string[]): number {
   return value;
 }
 
+/**
+ * `--mariadb N`: MariaDB servers (2 to 8). By default as many as the dev stack has data for: once buckets
+ * were moved to a third server, every later start must list its shard again, or the services refuse the
+ * stored map (it names a shard they do not have).
+ */
+function mariadbArgument(args: string[]): { count: number; remembered: boolean } {
+  const at = args.indexOf('--mariadb');
+  if (at === -1) return { count: knownMariaDbCount('dev'), remembered: true };
+  const value = Number(args[at + 1]);
+  if (!Number.isInteger(value) || value < 2 || value > MAX_MARIADB_COUNT) throw new Error(`--mariadb takes a whole number from 2 to ${MAX_MARIADB_COUNT}`);
+  return { count: value, remembered: false };
+}
+
 async function main(): Promise<void> {
   const replicas = replicasArgument(process.argv.slice(2));
+  const mariadb = mariadbArgument(process.argv.slice(2));
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   // The terminal closed (SIGHUP): stop everything as for Ctrl-C; what is still written to it goes nowhere.
@@ -77,8 +106,8 @@ async function main(): Promise<void> {
     void shutdown(0);
   });
   const redisCount = Number(process.env.ORDERFLOW_REDIS_COUNT ?? '1');
-  const stack = await startStack({ profile: 'dev', redisCount });
-  serverWatch = watchStack({ profile: 'dev', redisCount, onEvent: onSupervisorEvent });
+  const stack = await startStack({ profile: 'dev', redisCount, mariadbCount: mariadb.count });
+  serverWatch = watchStack({ profile: 'dev', redisCount, mariadbCount: mariadb.count, onEvent: onSupervisorEvent });
   system = startSystem({
     stack,
     ports: DEV_PORTS,
@@ -86,11 +115,22 @@ async function main(): Promise<void> {
     logLevel: process.env.LOG_LEVEL ?? 'info',
     supervision: { onEvent: onSupervisorEvent },
     replicas,
+    mariadb: mariadb.count,
   });
-  const { gatewayUrl: url, replicaPorts } = await system;
+  const { gatewayUrl: url, replicaPorts, env } = await system;
   const each = (key: keyof (typeof replicaPorts)[number]) => replicaPorts.map((p) => `:${p[key]}`).join(' ');
   await seedCatalog(`127.0.0.1:${DEV_PORTS.inventory}`);
   const token = signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, 'demo-customer', { ttlSeconds: 24 * 3600 });
+  const count = (list: string) => env[list]!.split(',').length;
+  const shardLine = [
+    `${count('ORDER_SHARDS')} order and ${count('READ_SHARDS')} read shards on MariaDB ${stack.mysql.map((m) => `:${m.port}`).join(' ')}`,
+    ...(mariadb.count > 2
+      ? [
+          `shards 4 and up (on the servers after the second) start with no buckets: \`npm run shards -- move\` gives them some`,
+          ...(mariadb.remembered ? [`${mariadb.count} servers because the dev stack has data for ${mariadb.count} (--mariadb N chooses)`] : []),
+        ]
+      : []),
+  ].join(';\n             ');
   console.log(`
 Orderflow is up. Ctrl-C stops everything; \`npm run down\` stops a stack left behind.
 A service or server that dies is restarted (the supervisor logs it); a crash loop stops everything.
@@ -103,6 +143,7 @@ A service or server that dies is restarted (the supervisor logs it); a crash loo
              ${replicas} replicas of each: callers spread their calls over them, the gateway runs ${replicas} workers on :${DEV_PORTS.gateway}`
                  : ''
              }
+  shards     ${shardLine}
   metrics    ${url}/metrics, and GET /metrics on :${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.orderRelay} (outbox relay), :${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)${replicas > 1 ? ', each 10 higher per replica' : ''}
 
 Place an order as demo-customer, with the seed's own example body (token valid 24 h;

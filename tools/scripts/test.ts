@@ -1,7 +1,7 @@
 /**
  * `npm test`: every check and every test, against a private stack of its own.
  *   1. lint and typecheck every project (Nx);
- *   2. start the test stack (MariaDB x2, Redis x3, NATS on the test ports), installing what is missing
+ *   2. start the test stack (MariaDB x3, Redis x3, NATS on the test ports), installing what is missing
  *      (and Debian's Chromium for the browser check of /docs, Debian's Prometheus for the alert rules);
  *   3. run every project's Jest suite through Nx, unit and integration, against that stack;
  *   4. stop the stack, and print `tests: N passed, N failed` summed over every project.
@@ -10,7 +10,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BROWSER_PACKAGES, ensurePackages, PROMETHEUS_PACKAGES, startStack, stopStack, TEST_REDIS_COUNT, workspaceRoot } from '@orderflow/stack';
+import {
+  BROWSER_PACKAGES,
+  ensurePackages,
+  PROMETHEUS_PACKAGES,
+  startStack,
+  stopStack,
+  TEST_MARIADB_COUNT,
+  TEST_REDIS_COUNT,
+  workspaceRoot,
+} from '@orderflow/stack';
 
 const root = workspaceRoot();
 const reports = path.join(root, 'reports', 'jest');
@@ -55,7 +64,7 @@ async function main(): Promise<number> {
   console.log('== test stack');
   let tests = 1;
   try {
-    await startStack({ profile: 'test', redisCount: TEST_REDIS_COUNT });
+    await startStack({ profile: 'test', redisCount: TEST_REDIS_COUNT, mariadbCount: TEST_MARIADB_COUNT });
     // The gateway's /docs check runs in Debian's Chromium; deploy-checks test the alert rules with promtool.
     ensurePackages(console.log, { ...BROWSER_PACKAGES, ...PROMETHEUS_PACKAGES });
     console.log('== tests');
