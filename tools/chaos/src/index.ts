@@ -8,3 +8,9 @@ export type { Episode } from './alerts';
 export type { CheckResult } from './checks';
 export type { WindowStats } from './ledger';
 export { CHAOS_SYSTEM_ENV, faultAllowance } from './settings';
+// The REST clients and their ledger, for other drivers of load (tools/bench's move load).
+export { RestLoad } from './load';
+export type { Customer, Product } from './load';
+export { call } from './client';
+export { classify } from './outcome';
+export type { Operation, OperationKind } from './ledger';
