@@ -211,13 +211,14 @@ export interface MoveLoadOptions {
  * placements that got no definite answer (same key and body) before `created` is read for the checks.
  */
 export class MoveLoad {
-  readonly startedAt = Date.now();
   private readonly isMoving: (bucket: number) => boolean;
 
   private constructor(
     private readonly load: RestLoad,
     readonly customers: readonly Customer[],
     moving: BucketSpan,
+    /** When the clients started (epoch ms): the first window's start. */
+    readonly startedAt: number,
   ) {
     this.isMoving = inSpan(moving);
   }
@@ -244,8 +245,9 @@ export class MoveLoad {
       timeoutMs: options.timeoutMs,
       random: options.random,
     });
+    const startedAt = Date.now();
     load.start();
-    return new MoveLoad(load, customers, options.moving);
+    return new MoveLoad(load, customers, options.moving, startedAt);
   }
 
   get operations(): readonly Operation[] {

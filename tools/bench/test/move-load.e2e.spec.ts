@@ -1,0 +1,110 @@
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import mysql from 'mysql2/promise';
+import { dropSystemData, RunningSystem, stackDir, stackStatus, startStack, startSystem, stopStack } from '@orderflow/stack';
+import { MoveLoad, WindowSummary } from '../src';
+
+/** A dev JWT as the README documents it (a tooling project may not import the gateway's source). */
+function devToken(customerId: string, options: { admin?: boolean; ttlSeconds?: number } = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const claims = { sub: customerId, roles: options.admin ? ['customer', 'admin'] : ['customer'], iat: now, exp: now + (options.ttlSeconds ?? 3600) };
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
+  return `${unsigned}.${createHmac('sha256', process.env.JWT_SECRET ?? 'orderflow-dev-secret-change-me')
+    .update(unsigned)
+    .digest('base64url')}`;
+}
+
+const entry = (shard: string) => {
+  const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(shard)!;
+  return { host: host!, port: Number(port), database: database! };
+};
+
+/**
+ * The harness of bucket moves: the whole system started on three MariaDB servers (`startSystem`'s
+ * `mariadb: 3`, on the `spare` profile so the shared test stack is untouched), and MoveLoad's clients
+ * against it. No move happens here: this is the baseline every move test starts from.
+ */
+describe('the system on three MariaDB servers under MoveLoad (real services and servers, profile spare)', () => {
+  const PROFILE = 'spare';
+  const hadData = fs.existsSync(stackDir(PROFILE));
+  let startedStack = false;
+  let system: RunningSystem | undefined;
+
+  beforeAll(async () => {
+    startedStack = !(await stackStatus(PROFILE)).some((s) => s.running);
+    const stack = await startStack({ profile: PROFILE, mariadbCount: 3, log: () => undefined });
+    system = await startSystem({ stack, tag: `moveload${process.pid}`, mariadb: 3, stdio: 'ignore', logLevel: 'warn' });
+  }, 240_000);
+
+  afterAll(async () => {
+    if (system) {
+      await system.stop();
+      await dropSystemData(system.env);
+    }
+    if (startedStack) await stopStack({ profile: PROFILE, log: () => undefined });
+    if (!hadData) fs.rmSync(stackDir(PROFILE), { recursive: true, force: true });
+  }, 120_000);
+
+  /** The ids of `ids` found in the orders table of each order shard. */
+  async function ordersPerShard(ids: string[]): Promise<string[][]> {
+    return Promise.all(
+      system!.env.ORDER_SHARDS!.split(',').map(async (shard) => {
+        const connection = await mysql.createConnection({ ...entry(shard), user: 'orderflow', password: 'orderflow' });
+        try {
+          const [rows] = await connection.query('SELECT CAST(id AS CHAR) AS id FROM orders WHERE id IN (?)', [ids]);
+          return (rows as { id: string }[]).map((r) => r.id);
+        } finally {
+          await connection.end();
+        }
+      }),
+    );
+  }
+
+  it('when started with mariadb 3, then each set has a fifth shard on the third server, migrated and empty, and the map names only the first four', async () => {
+    for (const [list, map, table] of [
+      ['ORDER_SHARDS', 'ORDER_SHARD_MAP', 'orders'],
+      ['READ_SHARDS', 'READ_SHARD_MAP', 'order_views'],
+    ] as const) {
+      const shards = system!.env[list]!.split(',').map(entry);
+      expect(shards.map((s) => s.port)).toEqual([19_306, 19_307, 19_306, 19_307, 19_308]);
+      expect(system!.env[map]).toBe('0-255:0,256-511:1,512-767:2,768-1023:3');
+      // Migrated by its service at start (the table exists), and empty.
+      const fifth = await mysql.createConnection({ ...shards[4]!, user: 'orderflow', password: 'orderflow' });
+      try {
+        const [rows] = await fifth.query(`SELECT COUNT(*) AS n FROM ${table}`);
+        expect(Number((rows as { n: number }[])[0]!.n)).toBe(0);
+      } finally {
+        await fifth.end();
+      }
+    }
+  });
+
+  it('when clients place, pay and cancel for a few seconds, then every 201 is stored exactly once on the shard of its bucket, none on the fifth, with no 5xx, and the summary counts them by bucket class', async () => {
+    // Buckets 0-255 are shard 0's: half the clients are its customers, as if that range were moving.
+    const load = await MoveLoad.start({ url: system!.gatewayUrl, token: devToken, clients: 6, moving: { from: 0, to: 255 } });
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await load.stop();
+    await load.retryUnknown(Date.now() + 30_000);
+    const end = Date.now();
+
+    const created = load.created();
+    expect(created.length).toBeGreaterThan(0);
+    const moving = created.filter((o) => o.bucket <= 255).map((o) => o.orderId);
+    expect(moving.length).toBeGreaterThan(0);
+    expect(moving.length).toBeLessThan(created.length);
+    const found = await ordersPerShard(created.map((o) => o.orderId));
+    // Every 201 exactly once across the shards; the moving customers' orders all on shard 0, none on the fifth.
+    expect(found.flat().sort()).toEqual(created.map((o) => o.orderId).sort());
+    expect(found[0]!.sort()).toEqual([...moving].sort());
+    expect(found[4]).toEqual([]);
+
+    const [all] = load.summary([{ name: 'run', from: load.startedAt, to: end }]) as [WindowSummary];
+    const firstTries201 = load.samples().filter((s) => s.kind === 'place' && s.status === 201);
+    expect(all.moving.created + all.notMoving.created).toBe(firstTries201.length);
+    expect(all.moving.created).toBe(firstTries201.filter((s) => s.bucket <= 255).length);
+    expect(all.all.server5xx).toBe(0);
+    expect(all.moving.requests).toBeGreaterThan(0);
+    expect(all.notMoving.requests).toBeGreaterThan(0);
+  }, 90_000);
+});
