@@ -21,11 +21,11 @@ import {
   BoxCpu,
   cpuMsPerOperation,
   DEV_PORTS,
+  devSystemEnv,
   dropSystemData,
   RunningSystem,
   startStack,
   startSystem,
-  systemEnv,
   typescriptNodeArgs,
   withBoxCpu,
   workspaceRoot,
@@ -81,7 +81,7 @@ async function checkOrders(
   env: Record<string, string>,
   created: string[],
 ): Promise<{ onShard: boolean; projected: number; lagP50: number; lagP99: number; converged: boolean }> {
-  const router = new ShardRouter(shardMapFromConfig(undefined, env.ORDER_SHARDS!.split(',').length));
+  const router = new ShardRouter(shardMapFromConfig(env.ORDER_SHARD_MAP || undefined, env.ORDER_SHARDS!.split(',').length));
   const orders = shardPools(env.ORDER_SHARDS!);
   const reads = shardPools(env.READ_SHARDS!);
   try {
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   let env: Record<string, string>;
   if (running) {
     console.log('\nusing the running system (npm start)');
-    env = systemEnv(stack, DEV_PORTS);
+    env = devSystemEnv();
   } else {
     console.log('\nstarting the system on the dev stack (own databases and stream, tag "bench")');
     system = await startSystem({ stack, tag: `bench${process.pid}`, stdio: 'ignore', logLevel: 'warn' });

@@ -42,6 +42,7 @@ import {
   AlertRecorder,
   DEV_METRICS_PORTS,
   DEV_PORTS,
+  devSystemEnv,
   dropSystemData,
   ensurePackages,
   MetricsPorts,
@@ -52,14 +53,12 @@ import {
   RunningPrometheus,
   RunningSystem,
   ServerWatch,
-  stackInfo,
   stackStatus,
   startPrometheus,
   startStack,
   startSystem,
   stopStack,
   SupervisorEvent,
-  systemEnv,
   SystemOptions,
   SystemPorts,
   systemScrapeJobs,
@@ -189,7 +188,7 @@ async function useRunning(): Promise<{ target: ChaosTarget; ports: Pick<SystemPo
   return {
     target: {
       url,
-      env: systemEnv(stackInfo('dev'), DEV_PORTS),
+      env: devSystemEnv(),
       pidOf: (unit) => pidListeningOn(isService(unit) ? DEV_PORTS[unit] : serverPort(ports, unit)),
       serving: () => true, // found by its listening port: it serves
     },

@@ -10,7 +10,7 @@ export { OtlpReceiver } from './otlp-receiver';
 export type { ReceivedSpan } from './otlp-receiver';
 export { parseMetrics, scrapeMetrics } from './metrics-scrape';
 export type { MetricSample, MetricsScrape } from './metrics-scrape';
-export { startSystem, systemEnv, shardLayout, typescriptNodeArgs, DEV_PORTS, DEV_METRICS_PORTS, SERVICE_NODE_FLAGS } from './system';
+export { startSystem, systemEnv, devSystemEnv, shardLayout, typescriptNodeArgs, DEV_PORTS, DEV_METRICS_PORTS, SERVICE_NODE_FLAGS } from './system';
 export type { RunningSystem, SystemOptions, SystemPorts, MetricsPorts } from './system';
 export { dropSystemData } from './system-data';
 export { isAlive } from './processes';

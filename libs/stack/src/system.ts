@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { evenShardMap } from '@orderflow/sharding';
-import type { StackInfo } from './stack';
+import { knownMariaDbCount, stackInfo, StackInfo } from './stack';
 import { freePort } from './ports';
 import { DEFAULT_MARIADB_COUNT } from './profiles';
 import { childPids } from './processes';
@@ -158,6 +158,16 @@ export function systemEnv(
     DEAD_LETTER_SUBJECT: tag ? `t${tag}.orders.deadletter.v1` : 'orders.deadletter.v1',
     DEAD_LETTER_STREAM: tag ? `ORDERS_DLQ_${tag}` : 'ORDERS_DLQ',
   };
+}
+
+/**
+ * The environment `npm start` gives its services on the dev stack, for tools that drive the running
+ * system (`--against running`): the shards on as many MariaDB servers as the dev stack has data for, as
+ * `npm start` runs them by default.
+ */
+export function devSystemEnv(): Record<string, string> {
+  const mariadb = knownMariaDbCount('dev');
+  return systemEnv(stackInfo('dev', 1, mariadb), DEV_PORTS, '', DEV_METRICS_PORTS, [DEV_PORTS], mariadb);
 }
 
 /**
