@@ -1,6 +1,6 @@
 import type { Operation } from '@orderflow/chaos';
-import { bucketForCustomer } from '@orderflow/sharding';
-import { classFigures, createdOrders, customersWhere, formatSummary, inSpan, LoadSample, samplesOf, summarize, windowsEvery } from './move-load';
+import { bucketForCustomer, encodeOrderId } from '@orderflow/sharding';
+import { classFigures, createdOrders, customersWhere, formatSummary, inSpan, LoadSample, placement, samplesOf, summarize, windowsEvery } from './move-load';
 
 /** Two customers, one in buckets 0-99 (the moving span below) and one outside it. */
 const [inside] = customersWhere('spec-', 1, (b) => b < 100);
@@ -180,5 +180,32 @@ describe('createdOrders', () => {
       { orderId: 'o1', customer: inside, bucket: bucketForCustomer(inside!), key: 'k1' },
       { orderId: 'o3', customer: outside, bucket: bucketForCustomer(outside!), key: 'k3' },
     ]);
+  });
+});
+
+describe('placement', () => {
+  // Ids that carry buckets 10 and 900; the map sends buckets below 512 to shard 0, the rest to shard 1 (a move made it 2).
+  const id = (bucket: number, sequence: number) => encodeOrderId({ timestampMs: Date.UTC(2026, 0, 1), bucket, sequence });
+  const low = id(10, 1);
+  const high = id(900, 2);
+  const order = (orderId: string) => ({ orderId, customer: 'c', bucket: 0, key: orderId });
+  const shardOf = (bucket: number) => (bucket < 512 ? 0 : 2);
+
+  it('when each order is on the shard its id bucket maps to, and one is still on its old shard, then none is missing and the copy is named', () => {
+    expect(placement([order(low), order(high)], shardOf, [new Set([low]), new Set([high]), new Set([high])])).toEqual({
+      orders: 2,
+      onOwner: 2,
+      missing: [],
+      elsewhere: [high],
+    });
+  });
+
+  it('when an order is only on a shard its bucket does not map to, or nowhere, then it is missing', () => {
+    expect(placement([order(low), order(high)], shardOf, [new Set(), new Set([high]), new Set()])).toEqual({
+      orders: 2,
+      onOwner: 0,
+      missing: [low, high],
+      elsewhere: [high],
+    });
   });
 });

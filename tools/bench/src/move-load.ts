@@ -1,5 +1,5 @@
 import { call, classify, Customer, Operation, OperationKind, Product, RestLoad } from '@orderflow/chaos';
-import { BUCKET_COUNT, bucketForCustomer } from '@orderflow/sharding';
+import { BUCKET_COUNT, bucketForCustomer, bucketOfOrderId } from '@orderflow/sharding';
 import { ms, percentile, perSecond } from './stats';
 
 /**
@@ -165,6 +165,29 @@ export function createdOrders(operations: readonly Operation[]): CreatedOrder[] 
     }
   }
   return [...seen.values()];
+}
+
+/** Where the created orders are, against a map (issue 13: no lost and no doubled order). */
+export interface Placement {
+  orders: number;
+  /** On the shard the map gives the order's bucket (once: the id is that table's primary key). */
+  onOwner: number;
+  /** On no shard the map gives its bucket: lost. */
+  missing: string[];
+  /** Also on another shard: a move's source rows until its cleanup (or, after it, a stray copy). */
+  elsewhere: string[];
+}
+
+/** `found[s]`: the ids of `created` that shard s holds. The bucket is read from the id itself. */
+export function placement(created: readonly CreatedOrder[], shardOf: (bucket: number) => number, found: readonly ReadonlySet<string>[]): Placement {
+  const result: Placement = { orders: created.length, onOwner: 0, missing: [], elsewhere: [] };
+  for (const { orderId } of created) {
+    const owner = shardOf(bucketOfOrderId(orderId));
+    if (found[owner]?.has(orderId)) result.onOwner++;
+    else result.missing.push(orderId);
+    if (found.some((ids, shard) => shard !== owner && ids.has(orderId))) result.elsewhere.push(orderId);
+  }
+  return result;
 }
 
 /** One line per window and class: what the move command prints before, during and after. */

@@ -1,0 +1,134 @@
+/**
+ * `npx tsx tools/scripts/move-load.ts --buckets A-B [--clients 16] [--seconds 60] [--every 5] [--moving-share 0.5] [--out FILE]`:
+ * REST load on the running system (`npm start`) while a move runs in another terminal (`npm run shards --
+ * move --buckets A-B --to S`). Half the clients (by default) are customers of the moving buckets; every
+ * `--every` seconds a line per bucket class (moving / not moving) shows orders/s, p50, p99, 5xx and
+ * transport errors; at the end (after `--seconds`, or Ctrl-C) the unanswered requests are retried with
+ * their keys, the whole run is summed, and every order a 201 named is looked for on the order shards:
+ * on the shard the stored map (shard_map on shard 0, else the configured one) gives its bucket, and
+ * anywhere else (a move's source rows until its cleanup). Exit code 1 on a 5xx or a missing order.
+ * `--out FILE` writes the created orders (id, customer, bucket, key) as JSON for later checks.
+ */
+import fs from 'node:fs';
+import { formatSummary, MoveLoad, placement, WindowSummary } from '@orderflow/bench';
+import { classify } from '@orderflow/chaos';
+import { parseShardMap, shardMapFromConfig } from '@orderflow/sharding';
+import { DEV_PORTS, devSystemEnv } from '@orderflow/stack';
+import mysql from 'mysql2/promise';
+import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
+import { signDevToken } from '../../apps/gateway/src/dev-token';
+
+const args = process.argv.slice(2);
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const number = (name: string, fallback: number) => {
+  const value = Number(option(name) ?? fallback);
+  if (!(value > 0)) throw new Error(`${name} takes a positive number (got "${option(name)}")`);
+  return value;
+};
+
+function bucketsArgument(): { from: number; to: number } {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(option('--buckets') ?? '');
+  if (!match) throw new Error('--buckets A-B names the moving buckets (e.g. --buckets 896-1023)');
+  const from = Number(match[1]);
+  const to = Number(match[2] ?? match[1]);
+  if (from > to || to > 1023) throw new Error(`--buckets ${from}-${to}: buckets go from 0 to 1023, low to high`);
+  return { from, to };
+}
+
+const pools = (list: string) =>
+  list.split(',').map((entry) => {
+    const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(entry)!;
+    return mysql.createPool({ host, port: Number(port), user: 'orderflow', password: 'orderflow', database, connectionLimit: 2 });
+  });
+
+/** The map writes are routed by: the stored one when the shard set has one (ADR 0009), else the configured one. */
+async function currentMap(env: Record<string, string>, shard0: mysql.Pool, shardCount: number) {
+  const [rows] = await shard0.query('SELECT spec FROM shard_map WHERE id = 1').catch(() => [[]] as unknown as [{ spec: string }[]]);
+  const stored = (rows as { spec: string }[])[0]?.spec;
+  return stored ? parseShardMap(stored, shardCount) : shardMapFromConfig(env.ORDER_SHARD_MAP || undefined, shardCount);
+}
+
+async function main(): Promise<number> {
+  const moving = bucketsArgument();
+  const seconds = number('--seconds', 60);
+  const everyMs = number('--every', 5) * 1000;
+  const url = option('--url') ?? `http://127.0.0.1:${DEV_PORTS.gateway}`;
+  if (
+    !(await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  )
+    throw new Error(`no running system: ${url}/readyz does not answer 200 (start one with npm start)`);
+
+  const load = await MoveLoad.start({
+    url,
+    token: (customer, options) => signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, customer, options),
+    clients: number('--clients', 16),
+    moving,
+    movingShare: number('--moving-share', 0.5),
+  });
+  console.log(`move load: ${load.customers.length} clients, buckets ${moving.from}-${moving.to} moving; Ctrl-C ends it`);
+  console.log(formatSummary([])[0]);
+  let printed = load.startedAt;
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    console.log(
+      formatSummary(load.summary([{ name: `+${Math.round((printed - load.startedAt) / 1000)}s`, from: printed, to: now }]))
+        .slice(1)
+        .join('\n'),
+    );
+    printed = now;
+  }, everyMs);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    process.once('SIGINT', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  clearInterval(ticker);
+  const end = Date.now();
+  await load.stop();
+  console.log('stopped; retrying the requests without a definite answer (same key and body)...');
+  await load.retryUnknown(Date.now() + 60_000);
+
+  const [run] = load.summary([{ name: 'whole run', from: load.startedAt, to: end }]) as [WindowSummary];
+  console.log(formatSummary([run]).join('\n'));
+  const created = load.created();
+  if (option('--out')) fs.writeFileSync(option('--out')!, JSON.stringify(created, null, 2));
+
+  const env = devSystemEnv();
+  const shards = pools(env.ORDER_SHARDS!);
+  try {
+    const map = await currentMap(env, shards[0]!, shards.length);
+    const ids = created.map((o) => o.orderId);
+    const found = await Promise.all(
+      shards.map(async (pool) => {
+        const held = new Set<string>();
+        for (let i = 0; i < ids.length; i += 1000) {
+          const [rows] = await pool.query('SELECT CAST(id AS CHAR) AS id FROM orders WHERE id IN (?)', [ids.slice(i, i + 1000)]);
+          for (const row of rows as { id: string }[]) held.add(row.id);
+        }
+        return held;
+      }),
+    );
+    const where = placement(created, (bucket) => map.shardForBucket(bucket), found);
+    const unsettled = load.operations.filter((op) => op.attempts.every((a) => classify(a) === 'unknown')).length;
+    console.log(
+      `orders created: ${where.orders}; on their shard: ${where.onOwner}; missing: ${where.missing.length}${where.missing.length ? ` (${where.missing.slice(0, 5).join(', ')}...)` : ''}; ` +
+        `also on another shard: ${where.elsewhere.length} (a move's source rows until its cleanup); 5xx: ${run.all.server5xx}; still unanswered: ${unsettled}`,
+    );
+    return where.missing.length === 0 && run.all.server5xx === 0 ? 0 : 1;
+  } finally {
+    await Promise.all(shards.map((pool) => pool.end()));
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
