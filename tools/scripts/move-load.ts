@@ -71,15 +71,17 @@ async function main(): Promise<number> {
   console.log(`move load: ${load.customers.length} clients, buckets ${moving.from}-${moving.to} moving; Ctrl-C ends it`);
   console.log(formatSummary([])[0]);
   let printed = load.startedAt;
-  const ticker = setInterval(() => {
-    const now = Date.now();
+  /** The lines of the window since the last print (samples are counted by when they were sent). */
+  const tick = (now = Date.now()) => {
+    const name = `+${Math.round((printed - load.startedAt) / 1000)}s`;
     console.log(
-      formatSummary(load.summary([{ name: `+${Math.round((printed - load.startedAt) / 1000)}s`, from: printed, to: now }]))
+      formatSummary(load.summary([{ name, from: printed, to: now }]))
         .slice(1)
         .join('\n'),
     );
     printed = now;
-  }, everyMs);
+  };
+  const ticker = setInterval(tick, everyMs);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, seconds * 1000);
     process.once('SIGINT', () => {
@@ -89,6 +91,7 @@ async function main(): Promise<number> {
   });
   clearInterval(ticker);
   const end = Date.now();
+  if (end - printed > 500) tick(end);
   await load.stop();
   console.log('stopped; retrying the requests without a definite answer (same key and body)...');
   await load.retryUnknown(Date.now() + 60_000);
