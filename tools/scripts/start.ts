@@ -122,15 +122,19 @@ async function main(): Promise<void> {
   await seedCatalog(`127.0.0.1:${DEV_PORTS.inventory}`);
   const token = signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, 'demo-customer', { ttlSeconds: 24 * 3600 });
   const count = (list: string) => env[list]!.split(',').length;
+  const extra = env.ORDER_SHARDS!.split(',').length - 4;
   const shardLine = [
-    `${count('ORDER_SHARDS')} order and ${count('READ_SHARDS')} read shards on MariaDB ${stack.mysql.map((m) => `:${m.port}`).join(' ')}`,
-    ...(mariadb.count > 2
+    `${count('ORDER_SHARDS')} order and ${count('READ_SHARDS')} read shards on MariaDB ${stack.mysql.map((m) => `:${m.port}`).join(' ')}${
+      mariadb.remembered && extra > 0 ? ` (${mariadb.count} servers: the dev stack has data for ${mariadb.count}; --mariadb N chooses)` : ''
+    }`,
+    ...(extra > 0
       ? [
-          `shards 4 and up (on the servers after the second) start with no buckets: \`npm run shards -- move\` gives them some`,
-          ...(mariadb.remembered ? [`${mariadb.count} servers because the dev stack has data for ${mariadb.count} (--mariadb N chooses)`] : []),
+          `shard${extra > 1 ? `s 4-${3 + extra}` : ' 4'} of each set started with no buckets; a move gives ${extra > 1 ? 'them' : 'it'} some, with the same shard lists:`,
+          `  export ORDER_SHARDS=${env.ORDER_SHARDS} READ_SHARDS=${env.READ_SHARDS}`,
+          `  npm run shards -- move --buckets 896-1023 --to 4 [--set reads]`,
         ]
       : []),
-  ].join(';\n             ');
+  ].join('\n             ');
   console.log(`
 Orderflow is up. Ctrl-C stops everything; \`npm run down\` stops a stack left behind.
 A service or server that dies is restarted (the supervisor logs it); a crash loop stops everything.
