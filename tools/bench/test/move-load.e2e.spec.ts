@@ -61,7 +61,7 @@ describe('the system on three MariaDB servers under MoveLoad (real services and 
     );
   }
 
-  it('when started with mariadb 3, then each set has a fifth shard on the third server, migrated and empty, and the map names only the first four', async () => {
+  it('when started with mariadb 3, then each set has a fifth shard on the third server, migrated, empty and holding no bucket: the live map (version 1) names only the first four', async () => {
     for (const [list, map, table] of [
       ['ORDER_SHARDS', 'ORDER_SHARD_MAP', 'orders'],
       ['READ_SHARDS', 'READ_SHARD_MAP', 'order_views'],
@@ -69,13 +69,19 @@ describe('the system on three MariaDB servers under MoveLoad (real services and 
       const shards = system!.env[list]!.split(',').map(entry);
       expect(shards.map((s) => s.port)).toEqual([19_306, 19_307, 19_306, 19_307, 19_308]);
       expect(system!.env[map]).toBe('0-255:0,256-511:1,512-767:2,768-1023:3');
-      // Migrated by its service at start (the table exists), and empty.
+      // Migrated by its service at start (the table exists), empty, and holding no bucket of the live map.
       const fifth = await mysql.createConnection({ ...shards[4]!, user: 'orderflow', password: 'orderflow' });
+      const first = await mysql.createConnection({ ...shards[0]!, user: 'orderflow', password: 'orderflow' });
       try {
         const [rows] = await fifth.query(`SELECT COUNT(*) AS n FROM ${table}`);
         expect(Number((rows as { n: number }[])[0]!.n)).toBe(0);
+        const [held] = await fifth.query('SELECT COUNT(*) AS n FROM shard_buckets');
+        expect(Number((held as { n: number }[])[0]!.n)).toBe(0);
+        // The stored map (ADR 0009: version 1, written from the pinned configuration) gives the fifth shard nothing.
+        const [map] = await first.query('SELECT CAST(version AS CHAR) AS version, spec FROM shard_map WHERE id = 1');
+        expect(map).toEqual([{ version: '1', spec: '0-255:0,256-511:1,512-767:2,768-1023:3' }]);
       } finally {
-        await fifth.end();
+        await Promise.all([fifth.end(), first.end()]);
       }
     }
   });
