@@ -6,13 +6,15 @@
  * transport errors; at the end (after `--seconds`, or Ctrl-C) the unanswered requests are retried with
  * their keys, the whole run is summed, and every order a 201 named is looked for on the order shards:
  * on the shard the stored map (shard_map on shard 0, else the configured one) gives its bucket, and
- * anywhere else (a move's source rows until its cleanup). Exit code 1 on a 5xx or a missing order.
+ * anywhere else (a move's source rows until its cleanup); and each order's view on the read shard of its
+ * bucket at the order's version (waiting up to 30 s for the projection). Exit code 1 on a 5xx, a missing
+ * order or a view still behind.
  * `--out FILE` writes the created orders (id, customer, bucket, key) as JSON for later checks.
  */
 import fs from 'node:fs';
 import { formatSummary, MoveLoad, placement, WindowSummary } from '@orderflow/bench';
 import { classify } from '@orderflow/chaos';
-import { parseShardMap, shardMapFromConfig } from '@orderflow/sharding';
+import { bucketOfOrderId, parseShardMap, shardMapFromConfig } from '@orderflow/sharding';
 import { DEV_PORTS, devSystemEnv } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
@@ -41,11 +43,25 @@ const pools = (list: string) =>
     return mysql.createPool({ host, port: Number(port), user: 'orderflow', password: 'orderflow', database, connectionLimit: 2 });
   });
 
-/** The map writes are routed by: the stored one when the shard set has one (ADR 0009), else the configured one. */
-async function currentMap(env: Record<string, string>, shard0: mysql.Pool, shardCount: number) {
+/** The map a set is routed by: the stored one when the set has one (ADR 0009), else the configured one. */
+async function currentMap(shard0: mysql.Pool, shardCount: number, configured: string | undefined) {
   const [rows] = await shard0.query('SELECT spec FROM shard_map WHERE id = 1').catch(() => [[]] as unknown as [{ spec: string }[]]);
   const stored = (rows as { spec: string }[])[0]?.spec;
-  return stored ? parseShardMap(stored, shardCount) : shardMapFromConfig(env.ORDER_SHARD_MAP || undefined, shardCount);
+  return stored ? parseShardMap(stored, shardCount) : shardMapFromConfig(configured || undefined, shardCount);
+}
+
+/** Per shard: id -> version of the rows of `ids` in `table`. */
+function rowsOnShards(shards: mysql.Pool[], table: string, idColumn: string, ids: string[]): Promise<Map<string, number>[]> {
+  return Promise.all(
+    shards.map(async (pool) => {
+      const rows = new Map<string, number>();
+      for (let i = 0; i < ids.length; i += 1000) {
+        const [found] = await pool.query(`SELECT CAST(${idColumn} AS CHAR) AS id, version FROM ${table} WHERE ${idColumn} IN (?)`, [ids.slice(i, i + 1000)]);
+        for (const row of found as { id: string; version: number }[]) rows.set(row.id, Number(row.version));
+      }
+      return rows;
+    }),
+  );
 }
 
 async function main(): Promise<number> {
@@ -102,29 +118,43 @@ async function main(): Promise<number> {
   if (option('--out')) fs.writeFileSync(option('--out')!, JSON.stringify(created, null, 2));
 
   const env = devSystemEnv();
-  const shards = pools(env.ORDER_SHARDS!);
+  const orderShards = pools(env.ORDER_SHARDS!);
+  const readShards = pools(env.READ_SHARDS!);
   try {
-    const map = await currentMap(env, shards[0]!, shards.length);
     const ids = created.map((o) => o.orderId);
-    const found = await Promise.all(
-      shards.map(async (pool) => {
-        const held = new Set<string>();
-        for (let i = 0; i < ids.length; i += 1000) {
-          const [rows] = await pool.query('SELECT CAST(id AS CHAR) AS id FROM orders WHERE id IN (?)', [ids.slice(i, i + 1000)]);
-          for (const row of rows as { id: string }[]) held.add(row.id);
-        }
-        return held;
-      }),
+    const orderMap = await currentMap(orderShards[0]!, orderShards.length, env.ORDER_SHARD_MAP);
+    const orderRows = await rowsOnShards(orderShards, 'orders', 'id', ids);
+    const where = placement(
+      created,
+      (bucket) => orderMap.shardForBucket(bucket),
+      orderRows.map((rows) => new Set(rows.keys())),
     );
-    const where = placement(created, (bucket) => map.shardForBucket(bucket), found);
     const unsettled = load.operations.filter((op) => op.attempts.every((a) => classify(a) === 'unknown')).length;
     console.log(
       `orders created: ${where.orders}; on their shard: ${where.onOwner}; missing: ${where.missing.length}${where.missing.length ? ` (${where.missing.slice(0, 5).join(', ')}...)` : ''}; ` +
         `also on another shard: ${where.elsewhere.length} (a move's source rows until its cleanup); 5xx: ${run.all.server5xx}; still unanswered: ${unsettled}`,
     );
-    return where.missing.length === 0 && run.all.server5xx === 0 ? 0 : 1;
+
+    // The read side: each order's view on the read shard of its bucket, at the order's version (projection lags: up to 30 s).
+    const versionOf = (id: string) => orderRows[orderMap.shardForBucket(bucketOfOrderId(id))]?.get(id);
+    const since = Date.now();
+    let behind = ids;
+    for (;;) {
+      const readMap = await currentMap(readShards[0]!, readShards.length, env.READ_SHARD_MAP);
+      const views = await rowsOnShards(readShards, 'order_views', 'order_id', behind);
+      behind = behind.filter((id) => views[readMap.shardForBucket(bucketOfOrderId(id))]?.get(id) !== versionOf(id));
+      if (behind.length === 0 || Date.now() - since > 30_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    console.log(
+      `read side: ${ids.length - behind.length} of ${ids.length} views on their read shard at the order's version` +
+        (behind.length
+          ? `; ${behind.length} behind after 30 s (${behind.slice(0, 5).join(', ')}...)`
+          : ` (within ${((Date.now() - since) / 1000).toFixed(1)} s)`),
+    );
+    return where.missing.length === 0 && behind.length === 0 && run.all.server5xx === 0 ? 0 : 1;
   } finally {
-    await Promise.all(shards.map((pool) => pool.end()));
+    await Promise.all([...orderShards, ...readShards].map((pool) => pool.end()));
   }
 }
 
