@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { type ServiceError, status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
 import { expectConserved, inMinutes, RunningInventory, startInventory } from './support';
 
@@ -17,8 +17,12 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
   /** Reserve for ten minutes; items as [product id, quantity]. */
   const reserve = (orderId: string, items: [string, number][], more: Partial<inventoryV1.ReserveRequest> = {}) =>
     inv.api.reserve({ orderId, items: items.map(([productId, quantity]) => ({ productId, quantity })), expiresAt: inMinutes(10), ...more });
-  /** The error a call is refused with. */
-  const refusal = (call: Promise<unknown>) => call.catch((e) => e);
+  /** The error a call is refused with (an answer fails the test). */
+  const refusal = (call: Promise<unknown>): Promise<ServiceError> =>
+    call.then(
+      (answer) => Promise.reject(new Error(`expected a refusal, got ${JSON.stringify(answer)}`)),
+      (error: ServiceError) => error,
+    );
 
   it('when a product is upserted twice, then it is created then updated and received tracks the stock added', async () => {
     const first = await inv.api.upsertProduct({ id: 'up-1', name: 'Mug', priceMinor: 1200, available: 10 });
