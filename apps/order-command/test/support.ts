@@ -171,4 +171,14 @@ export function orderCommandRun(env: Record<string, string> = {}, options: Order
   return run;
 }
 
+/** A PlaceOrder request of one line: unkeyed, to 'A', by card, unless `more` says otherwise. */
+export const placeOrderRequest = (customerId: string, line: orderV1.OrderItem, more: Partial<orderV1.PlaceOrderRequest> = {}): orderV1.PlaceOrderRequest => ({
+  customerId,
+  idempotencyKey: '',
+  items: [line],
+  address: 'A',
+  paymentMethod: 'card',
+  ...more,
+});
+
 export const customer = (actor: string, admin = false): orderV1.Actor => ({ customerId: actor, admin });
