@@ -139,7 +139,9 @@ describe('migration 0003-order-history-actor on a shard with history written bef
         const { subject, payload } = encodeOrderEvent({ ...event, changedBy: { kind: cancelledBy ?? 'CUSTOMER' }, reason: '' }, 'orders.v1');
         await db.run([
           {
-            sql: `INSERT IGNORE INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at) VALUES (?, 'olga', ?, 300, 'A', 'card', ?, ?, ?, ?)`,
+            sql:
+              'INSERT IGNORE INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at) ' +
+              "VALUES (?, 'olga', ?, 300, 'A', 'card', ?, ?, ?, ?)",
             values: [event.order.id, event.order.status, event.order.version, toSqlDateTime(now), toSqlDateTime(now), toSqlDateTime(now)],
           },
           {

@@ -127,7 +127,8 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
       const shards = new ReadShards(run.config);
       try {
         const counts = await shards.rows<{ views: number; listed: number }>(
-          `SELECT (SELECT COUNT(*) FROM order_views WHERE customer_id = :customer) AS views, (SELECT COUNT(*) FROM customer_orders WHERE customer_id = :customer) AS listed`,
+          'SELECT (SELECT COUNT(*) FROM order_views WHERE customer_id = :customer) AS views, ' +
+            '(SELECT COUNT(*) FROM customer_orders WHERE customer_id = :customer) AS listed',
           { customer },
         );
         const perShard = counts.map(([row]) => [Number(row!.views), Number(row!.listed)]);
