@@ -66,7 +66,7 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
     expect(run.status).toBe(0);
   });
 
-  it('when the document is read, then every error response is problem+json, every response documents X-Request-Id, and security follows each route’s access', () => {
+  it('when the document is read, then error responses are problem+json, all responses document X-Request-Id, and security follows each route’s access', () => {
     const security: Record<string, unknown> = {};
     for (const [url, operations] of Object.entries<any>(document.paths)) {
       for (const [method, operation] of Object.entries<any>(operations)) {

@@ -136,7 +136,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     expect((await get('reuse-1'))[0]).toMatchObject({ available: 9, reserved: 1 });
   });
 
-  it('when an expected price differs, then the Reserve is FAILED_PRECONDITION price-changed naming it, and nothing is reserved (one item and several)', async () => {
+  it('when an expected price differs, then Reserve is FAILED_PRECONDITION price-changed naming it, and nothing is reserved (one item or several)', async () => {
     await product('price-1', 10, 500);
     await product('price-2', 10, 700);
     const single = await refusal(reserve('o-price-1', [['price-1', 1]], { expectedPrices: [{ productId: 'price-1', unitPriceMinor: 450 }] }));
@@ -184,7 +184,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     expect((await get('price-hot'))[0]).toMatchObject({ available: 20, reserved: 30 });
   });
 
-  it('when a second placement made the same order id, then its Reserve is ALREADY_EXISTS, the first placement can retry, and nothing is held twice', async () => {
+  it('when a second placement made the same order id, then its Reserve is ALREADY_EXISTS, the first can retry, and nothing is held twice', async () => {
     await product('place-1', 10);
     const request = { orderId: 'o-place', items: [{ productId: 'place-1', quantity: 2 }], expiresAt: inMinutes(10) };
     await inv.api.reserve({ ...request, placementId: 'attempt-a' });

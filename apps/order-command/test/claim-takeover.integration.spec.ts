@@ -200,7 +200,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     }
   });
 
-  it("when the owner of a claim is alive and slow, then a duplicate on another replica still gets idempotency-key-in-flight, and the first call's order stands", async () => {
+  it("when a claim's owner is alive and slow, then a duplicate on another replica gets idempotency-key-in-flight and the first order stands", async () => {
     await product('slow-p', 10);
     const complete = new Gates();
     complete.hold('key-sam');
@@ -257,7 +257,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     }
   });
 
-  it("when the owner taken for dead completes its order just before the takeover's guarded fail, then nothing is failed: the repeat replays the owner's order", async () => {
+  it("when an owner taken for dead completes just before the takeover's guarded fail, then nothing fails: the repeat replays the owner's order", async () => {
     await product('late-fail-p', 10);
     const complete = new Gates();
     complete.hold('key-lou');

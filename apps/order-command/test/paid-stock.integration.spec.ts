@@ -81,7 +81,7 @@ describe('a paid order keeps its stock when inventory is unreachable past the re
   /** Past the order's expiry plus the grace, and a few of inventory's sweeps after that. */
   const pastTheGrace = (order: orderV1.Order) => sleep(order.expiresAt!.getTime() + RESERVATION_GRACE_MS + 500 - Date.now());
 
-  it('when inventory goes away after the pay was accepted and stays away past the grace, then the stock stays held and is sold once inventory is back', async () => {
+  it('when inventory goes away after pay was accepted and stays away past the grace, then stock stays held and is sold once inventory returns', async () => {
     const order = await placed('paula', 'paid-cut-p', 3);
     cutBeforePaidIsStored = true;
     const paid = await oc.api.payOrder({ orderId: order.id, actor: customer('paula') });

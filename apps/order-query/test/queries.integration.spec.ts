@@ -66,7 +66,7 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
       expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     });
 
-    it("when the wait for min_version is longer than the caller's deadline, then the call answers with the version it has before the deadline, not DEADLINE_EXCEEDED", async () => {
+    it("when the wait for min_version outlasts the caller's deadline, then it answers in time with the version it has, not DEADLINE_EXCEEDED", async () => {
       const [placed] = orderHistory('cid', ['placed']);
       await projected([placed!]);
       const answer = await run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 3, waitMs: 5_000 }, 1_000);

@@ -218,7 +218,7 @@ describe('module boundaries (@nx/enforce-module-boundaries with type:* tags)', (
     ]);
   });
 
-  it('when the workspace is read, then every project carries exactly one type tag and one scope tag and there is at least one lib and one tooling project', () => {
+  it('when the workspace is read, then every project has exactly one type tag and one scope tag and there is at least one lib and one tooling project', () => {
     for (const p of packages)
       expect({ project: p.name, typeTags: p.tags.filter((t) => t.startsWith('type:')).length }).toEqual({ project: p.name, typeTags: 1 });
     for (const p of packages)
