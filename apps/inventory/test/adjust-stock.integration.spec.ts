@@ -1,7 +1,7 @@
 import { ServiceError, status } from '@grpc/grpc-js';
 import { createSqlPool, SqlPool } from '@orderflow/database';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { expectConserved, inMinutes, RunningInventory, startInventory, tally, pausingStockWrites } from './support';
+import { expectConserved, failure, inMinutes, RunningInventory, startInventory, tally, pausingStockWrites } from './support';
 
 interface AdjustmentRow {
   product_id: string;
@@ -11,12 +11,6 @@ interface AdjustmentRow {
   available_after: number | string;
   version_after: number | string;
 }
-
-const failure = (promise: Promise<unknown>): Promise<ServiceError> =>
-  promise.then(
-    () => Promise.reject(new Error('expected the call to fail')),
-    (error: ServiceError) => error,
-  );
 
 describe('inventory AdjustStock (real MariaDB and Redis)', () => {
   let a: RunningInventory;

@@ -1,6 +1,6 @@
-import { type ServiceError, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { expectConserved, inMinutes, RunningInventory, startInventory } from './support';
+import { expectConserved, failure, inMinutes, RunningInventory, startInventory } from './support';
 
 const { RESERVATION_STATUS_RESERVED: RESERVED, RESERVATION_STATUS_COMMITTED: COMMITTED, RESERVATION_STATUS_RELEASED: RELEASED } = inventoryV1.ReservationStatus;
 
@@ -17,12 +17,6 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
   /** Reserve for ten minutes; items as [product id, quantity]. */
   const reserve = (orderId: string, items: [string, number][], more: Partial<inventoryV1.ReserveRequest> = {}) =>
     inv.api.reserve({ orderId, items: items.map(([productId, quantity]) => ({ productId, quantity })), expiresAt: inMinutes(10), ...more });
-  /** The error a call is refused with (an answer fails the test). */
-  const refusal = (call: Promise<unknown>): Promise<ServiceError> =>
-    call.then(
-      (answer) => Promise.reject(new Error(`expected a refusal, got ${JSON.stringify(answer)}`)),
-      (error: ServiceError) => error,
-    );
 
   it('when a product is upserted twice, then it is created then updated and received tracks the stock added', async () => {
     const first = await inv.api.upsertProduct({ id: 'up-1', name: 'Mug', priceMinor: 1200, available: 10 });
@@ -62,7 +56,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
       ['aon-2', 2],
       ['aon-3', 1],
     ];
-    const error = await refusal(reserve('o-aon', items));
+    const error = await failure(reserve('o-aon', items));
     expect(error.code).toBe(status.FAILED_PRECONDITION);
     expect(errorDetails.readInsufficientStock(error.metadata)).toEqual([
       { productId: 'aon-2', requested: 2, available: 1 },
@@ -79,7 +73,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
 
   it('when a product is unknown, then Reserve is NOT_FOUND naming it and nothing changes', async () => {
     await product('nf-1', 3);
-    const error = await refusal(
+    const error = await failure(
       reserve('o-nf', [
         ['nf-1', 1],
         ['nf-missing', 1],
@@ -99,7 +93,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     ['no expiry', { orderId: 'o-bad', items: [{ productId: 'x', quantity: 1 }], expiresAt: undefined }, 'expires_at'],
     ['an expiry in the past', { orderId: 'o-bad', items: [{ productId: 'x', quantity: 1 }], expiresAt: new Date(Date.now() - 1000) }, 'expires_at'],
   ])('when the request has %s, then it is INVALID_ARGUMENT naming the field', async (_, request, field) => {
-    const error = await refusal(inv.api.reserve(request as inventoryV1.ReserveRequest));
+    const error = await failure(inv.api.reserve(request as inventoryV1.ReserveRequest));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(error.details).toContain(field);
   });
@@ -131,7 +125,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
   it('when an order id is reused with other items, then it is ALREADY_EXISTS and nothing more is reserved', async () => {
     await product('reuse-1', 10);
     await reserve('o-reuse', [['reuse-1', 1]]);
-    const error = await refusal(reserve('o-reuse', [['reuse-1', 2]]));
+    const error = await failure(reserve('o-reuse', [['reuse-1', 2]]));
     expect(error.code).toBe(status.ALREADY_EXISTS);
     expect((await get('reuse-1'))[0]).toMatchObject({ available: 9, reserved: 1 });
   });
@@ -139,8 +133,8 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
   it('when an expected price differs, then Reserve is FAILED_PRECONDITION price-changed naming it, and nothing is reserved (one item or several)', async () => {
     await product('price-1', 10, 500);
     await product('price-2', 10, 700);
-    const single = await refusal(reserve('o-price-1', [['price-1', 1]], { expectedPrices: [{ productId: 'price-1', unitPriceMinor: 450 }] }));
-    const several = await refusal(
+    const single = await failure(reserve('o-price-1', [['price-1', 1]], { expectedPrices: [{ productId: 'price-1', unitPriceMinor: 450 }] }));
+    const several = await failure(
       reserve(
         'o-price-2',
         [
@@ -188,11 +182,11 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     await product('place-1', 10);
     const request = { orderId: 'o-place', items: [{ productId: 'place-1', quantity: 2 }], expiresAt: inMinutes(10) };
     await inv.api.reserve({ ...request, placementId: 'attempt-a' });
-    expect((await refusal(inv.api.reserve({ ...request, placementId: 'attempt-b' }))).code).toBe(status.ALREADY_EXISTS);
+    expect((await failure(inv.api.reserve({ ...request, placementId: 'attempt-b' }))).code).toBe(status.ALREADY_EXISTS);
     expect((await inv.api.reserve({ ...request, placementId: 'attempt-a' })).reservation?.status).toBe(RESERVED);
     // A released id stays taken for any new placement.
     await inv.api.release({ orderId: 'o-place-gone', reason: 'order-write-failed' });
-    const reused = await refusal(inv.api.reserve({ ...request, orderId: 'o-place-gone', placementId: 'attempt-c' }));
+    const reused = await failure(inv.api.reserve({ ...request, orderId: 'o-place-gone', placementId: 'attempt-c' }));
     expect(reused.code).toBe(status.ALREADY_EXISTS);
     expect((await get('place-1'))[0]).toMatchObject({ available: 8, reserved: 2 });
   });
@@ -212,7 +206,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
   it('when an order is released before its Reserve arrives, then the late Reserve holds nothing', async () => {
     await product('late-1', 5);
     expect((await inv.api.release({ orderId: 'o-late', reason: 'order-write-failed' })).reservation?.status).toBe(RELEASED);
-    const error = await refusal(reserve('o-late', [['late-1', 1]]));
+    const error = await failure(reserve('o-late', [['late-1', 1]]));
     expect(error.code).toBe(status.FAILED_PRECONDITION);
     expect((await get('late-1'))[0]).toMatchObject({ available: 5, reserved: 0 });
   });

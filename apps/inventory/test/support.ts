@@ -114,6 +114,13 @@ export function expectConserved(products: inventoryV1.Product[]): void {
   }
 }
 
+/** The error a call fails with; an answer fails the test. */
+export const failure = (call: Promise<unknown>): Promise<ServiceError> =>
+  call.then(
+    (answer) => Promise.reject(new Error(`expected the call to fail, got ${JSON.stringify(answer)}`)),
+    (error: ServiceError) => error,
+  );
+
 /** Settles every promise and tallies fulfilled results and gRPC error codes. */
 export async function tally<T>(promises: Promise<T>[]): Promise<{ ok: T[]; codes: Record<number, number> }> {
   const results = await Promise.allSettled(promises);

@@ -1,18 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { ShardRouter, shardMapFromConfig } from '@orderflow/sharding';
-import { actor, caughtUp, orderHistory, orderQueryRun, ReadShards, sleep, waitFor } from './support';
-
-const byIdDescending = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
+import { actor, byIdDescending, caughtUp, failure, orderHistory, orderQueryRun, ReadShards, sleep, waitFor } from './support';
 
 describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStream)', () => {
   const run = orderQueryRun();
-
-  const failure = (promise: Promise<unknown>) =>
-    promise.then(
-      () => Promise.reject(new Error('expected the call to fail')),
-      (error) => error,
-    );
 
   async function projected(events: orderV1.OrderEvent[]): Promise<void> {
     await run.feed.publishAll(events);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { credentials } from '@grpc/grpc-js';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { createSequelize, dropDatabase } from '@orderflow/database';
 import { connectNats, ensureStream, OrderEventKind, orderEventSubject, ordersStream } from '@orderflow/messaging';
 import { orderQueryV1, orderV1 } from '@orderflow/proto';
@@ -261,6 +261,16 @@ export const caughtUp = (api: QueryApi, timeoutMs?: number) =>
     'the projection to catch up',
     timeoutMs,
   );
+
+/** The error a call fails with; an answer fails the test. */
+export const failure = (call: Promise<unknown>): Promise<ServiceError> =>
+  call.then(
+    () => Promise.reject(new Error('expected the call to fail')),
+    (error: ServiceError) => error,
+  );
+
+/** Order ids (64-bit decimal strings) newest first, as the listings order them. */
+export const byIdDescending = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
 
 export const actor = (customerId: string, admin = false): orderV1.Actor => ({ customerId, admin });
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
