@@ -105,7 +105,8 @@ async function checkOrders(
       for (const [shard, ids] of byShard) {
         for (let i = 0; i < ids.length; i += 1000) {
           const [rows] = await reads[shard]!.query(
-            `SELECT TIMESTAMPDIFF(MICROSECOND, event_occurred_at, projected_at) / 1000 AS lag_ms FROM order_views WHERE order_id IN (?) AND status = 'RESERVED' AND version = 1`,
+            'SELECT TIMESTAMPDIFF(MICROSECOND, event_occurred_at, projected_at) / 1000 AS lag_ms ' +
+              "FROM order_views WHERE order_id IN (?) AND status = 'RESERVED' AND version = 1",
             [ids.slice(i, i + 1000)],
           );
           projected += (rows as unknown[]).length;
@@ -148,7 +149,8 @@ async function checkStock(
   let stored = 0;
   for (const shard of shards) {
     const [count] = await shard.query(
-      "SELECT COALESCE(SUM(i.quantity), 0) AS q FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.product_id = ? AND o.status IN ('RESERVED', 'PAID', 'SHIPPED')",
+      'SELECT COALESCE(SUM(i.quantity), 0) AS q FROM orders o JOIN order_items i ON i.order_id = o.id ' +
+        "WHERE i.product_id = ? AND o.status IN ('RESERVED', 'PAID', 'SHIPPED')",
       [productId],
     );
     stored += Number((count as { q: number }[])[0]!.q);
@@ -249,23 +251,29 @@ async function main(): Promise<void> {
     console.log('\n== REST (autocannon through the gateway)');
     for (const r of rest) {
       console.log(
-        `${r.name.padEnd(24)} requests ${perSecond(r.requestsPerSecond).padStart(8)}  orders ${perSecond(r.createdPerSecond).padStart(8)} (${r.created} created)  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  ` +
+        `${r.name.padEnd(24)} requests ${perSecond(r.requestsPerSecond).padStart(8)}  ` +
+          `orders ${perSecond(r.createdPerSecond).padStart(8)} (${r.created} created)  ` +
+          `p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  ` +
           `statuses ${JSON.stringify(r.statuses)}  5xx ${r.serverErrors}  transport errors ${r.transportErrors}  ${cpuPer(r.boxCpu, requestsOf(r))}`,
       );
     }
     console.log('== raw limits, same run');
     for (const r of raw)
       console.log(
-        `${r.name.padEnd(50)} c=${String(r.concurrency).padEnd(4)} ${perSecond(r.perSecond).padStart(9)}  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ${cpuPer(r.boxCpu, r.operations)}`,
+        `${r.name.padEnd(50)} c=${String(r.concurrency).padEnd(4)} ${perSecond(r.perSecond).padStart(9)}  ` +
+          `p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ${cpuPer(r.boxCpu, r.operations)}`,
       );
     console.log('== invariants');
     stock.forEach((s, i) =>
       console.log(
-        `1. flash c=${[64, 256][i]}: ${s.ok ? 'OK' : 'VIOLATED'} (stock ${FLASH_STOCK}; conserved ${s.conserved}; held ${s.held} = in stored orders ${s.stored}; 201s counted ${rest[i]!.created})`,
+        `1. flash c=${[64, 256][i]}: ${s.ok ? 'OK' : 'VIOLATED'} ` +
+          `(stock ${FLASH_STOCK}; conserved ${s.conserved}; held ${s.held} = in stored orders ${s.stored}; 201s counted ${rest[i]!.created})`,
       ),
     );
+    const answered = warmUp.created + rest.reduce((s, r) => s + r.created, 0);
     console.log(
-      `2. ${orders.onShard && orders.converged ? 'OK' : 'VIOLATED'}: ${warmUp.created + rest.reduce((s, r) => s + r.created, 0)} orders answered 201 (${warmUp.created} in the warm-up), each once on its shard: ${orders.onShard}; projected: ${orders.projected}`,
+      `2. ${orders.onShard && orders.converged ? 'OK' : 'VIOLATED'}: ${answered} orders answered 201 (${warmUp.created} in the warm-up), ` +
+        `each once on its shard: ${orders.onShard}; projected: ${orders.projected}`,
     );
     console.log(`read-side lag (event -> projected): p50 ${ms(orders.lagP50)}, p99 ${ms(orders.lagP99)}`);
 
@@ -284,7 +292,8 @@ async function main(): Promise<void> {
       const floor = grpc.floor?.[grpc.hotConcurrency.indexOf(64)]?.perSecond;
       if (floor)
         console.log(
-          `      (the gRPC floor, Reserve answered with no work, c=64: ${Math.round(floor)}/s = ${(floor / rawHot64).toFixed(2)}x raw; batched is ${(batched / floor).toFixed(2)}x of it)`,
+          `      (the gRPC floor, Reserve answered with no work, c=64: ${Math.round(floor)}/s = ${(floor / rawHot64).toFixed(2)}x raw; ` +
+            `batched is ${(batched / floor).toFixed(2)}x of it)`,
         );
       const locked = at('locked', 64)?.perSecond ?? 1;
       const optimistic = at('optimistic', 64)?.perSecond ?? 1;
@@ -305,7 +314,8 @@ async function main(): Promise<void> {
     const orderCpuMs = cpuMsPerOperation(uniform.boxCpu, requestsOf(uniform));
     const bareCpuMs = cpuMsPerOperation(raw[2]!.boxCpu, raw[2]!.operations);
     console.log(
-      `      (box CPU per order: ${ms(orderCpuMs)} through REST, ${ms(bareCpuMs)} for the bare transaction; 40% at the same busy share needs <= ${ms(bareCpuMs * 2.5)})`,
+      `      (box CPU per order: ${ms(orderCpuMs)} through REST, ${ms(bareCpuMs)} for the bare transaction; ` +
+        `40% at the same busy share needs <= ${ms(bareCpuMs * 2.5)})`,
     );
     line('read-side lag p99 <= 100 ms', ms(orders.lagP99), orders.lagP99 <= 100);
 

@@ -121,7 +121,9 @@ async function startOwn(): Promise<{ target: ChaosTarget; ports: Pick<SystemPort
   const profile = PROFILES[PROFILE]!;
   const wasRunning = (await stackStatus(PROFILE)).some((s) => s.running);
   log(
-    `starting the ${PROFILE} stack (MariaDB ${mariadbPorts(profile).join(', ')}, Redis ${profile.redisPorts.slice(0, REDIS).join(', ')}, NATS ${profile.natsPort})${wasRunning ? ': some of it was running already and is left running' : ''}`,
+    `starting the ${PROFILE} stack ` +
+      `(MariaDB ${mariadbPorts(profile).join(', ')}, Redis ${profile.redisPorts.slice(0, REDIS).join(', ')}, NATS ${profile.natsPort})` +
+      (wasRunning ? ': some of it was running already and is left running' : ''),
   );
   if (!wasRunning) cleanups.push({ what: 'the chaos stack', stage: 2, run: () => stopStack({ profile: PROFILE, log: () => undefined }) });
   const stack = await startStack({ profile: PROFILE, redisCount: REDIS, log: () => undefined });
@@ -183,7 +185,8 @@ async function useRunning(): Promise<{ target: ChaosTarget; ports: Pick<SystemPo
   const dev = PROFILES.dev!;
   const ports = { mysql: dev.mysqlPort, redis: dev.redisPorts[0]!, nats: dev.natsPort };
   log(
-    `using the running system at ${url} (processes found by their ports: services ${Object.values(DEV_PORTS).join(', ')}; MariaDB ${ports.mysql}, Redis ${ports.redis}, NATS ${ports.nats})`,
+    `using the running system at ${url} (processes found by their ports: services ${Object.values(DEV_PORTS).join(', ')}; ` +
+      `MariaDB ${ports.mysql}, Redis ${ports.redis}, NATS ${ports.nats})`,
   );
   return {
     target: {

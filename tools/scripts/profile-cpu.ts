@@ -103,7 +103,8 @@ async function main(): Promise<void> {
     const boxAfter = boxTicks();
     const requests = Object.values(result.statuses).reduce((a, b) => a + b, 0);
     console.log(
-      `${FLASH ? 'flash' : 'uniform'} c=${CONCURRENCY}: ${result.created} orders created (${Math.round(result.createdPerSecond)}/s), ${requests} requests, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
+      `${FLASH ? 'flash' : 'uniform'} c=${CONCURRENCY}: ${result.created} orders created (${Math.round(result.createdPerSecond)}/s), ` +
+        `${requests} requests, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
     );
     console.log(`CPU over ${wall.toFixed(1)} s wall (load + 3 s drain), per request:`);
     let total = 0;

@@ -135,6 +135,9 @@ async function main(): Promise<void> {
         ]
       : []),
   ].join('\n             ');
+  const metricsOn =
+    `:${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.orderRelay} (outbox relay), ` +
+    `:${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)`;
   console.log(`
 Orderflow is up. Ctrl-C stops everything; \`npm run down\` stops a stack left behind.
 A service or server that dies is restarted (the supervisor logs it); a crash loop stops everything.
@@ -148,7 +151,7 @@ A service or server that dies is restarted (the supervisor logs it); a crash loo
                  : ''
              }
   shards     ${shardLine}
-  metrics    ${url}/metrics, and GET /metrics on :${DEV_METRICS_PORTS.orderCommand} (order-command), :${DEV_METRICS_PORTS.orderRelay} (outbox relay), :${DEV_METRICS_PORTS.inventory} (inventory), :${DEV_METRICS_PORTS.orderQuery} (order-query)${replicas > 1 ? ', each 10 higher per replica' : ''}
+  metrics    ${url}/metrics, and GET /metrics on ${metricsOn}${replicas > 1 ? ', each 10 higher per replica' : ''}
 
 Place an order as demo-customer, with the seed's own example body (token valid 24 h;
 \`npm run token -- <customer> [--admin]\` mints others):

@@ -124,10 +124,15 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
         title: 'Orderflow API',
         version: '1.0.0',
         description:
-          "Orders and products. Money is a decimal with at most 2 places. Errors are RFC 9457 application/problem+json; GET a problem's `type` for what it means. " +
-          'Authentication and authorisation come before the body is read: without a token any protected operation is 401, a customer on an admin operation 403. ' +
-          `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, address 1-${config.limits.maxAddressLength} characters, payment_method 1-${config.limits.maxPaymentMethodLength} characters (free text), page_size 1-${config.limits.maxPageSize}, path parameters 100 characters (longer: 414). ` +
-          `Backpressure: any request may be refused 429 (over the per-customer rate limit, or a product too busy) or 503 (the gateway overloaded), with Retry-After in seconds; nothing was changed.`,
+          'Orders and products. Money is a decimal with at most 2 places. ' +
+          "Errors are RFC 9457 application/problem+json; GET a problem's `type` for what it means. " +
+          'Authentication and authorisation come before the body is read: ' +
+          'without a token any protected operation is 401, a customer on an admin operation 403. ' +
+          `Limits: body ${config.http.maxBodyBytes} bytes, ${config.limits.maxItems} items per order, quantity 1-${config.limits.maxQuantity}, ` +
+          `address 1-${config.limits.maxAddressLength} characters, payment_method 1-${config.limits.maxPaymentMethodLength} characters (free text), ` +
+          `page_size 1-${config.limits.maxPageSize}, path parameters 100 characters (longer: 414). ` +
+          'Backpressure: any request may be refused 429 (over the per-customer rate limit, or a product too busy) ' +
+          'or 503 (the gateway overloaded), with Retry-After in seconds; nothing was changed.',
       },
       servers: [{ url: '/', description: 'This gateway' }],
       tags: TAGS,

@@ -147,7 +147,7 @@ describe('admin views through the REST API: all orders across shards, stock adju
       expect((await t.http('GET', '/api/products/adm-s2')).body.available).toBe(0);
     });
 
-    it('when a negative delta is larger than what is available, then it is 409 stock-adjustment-refused naming what is available, and nothing changes', async () => {
+    it('when a negative delta exceeds what is available, then it is 409 stock-adjustment-refused naming what is available, and nothing changes', async () => {
       await t.http('PUT', '/api/products/adm-s3', { token: admin, body: { name: 'S3', price: 1, stock: 4 } });
       const r = await adjust('adm-s3', { delta: -5, reason: 'shrinkage' });
       expect(r.status).toBe(409);

@@ -2,9 +2,9 @@ import { generateKeyPairSync, createSign } from 'node:crypto';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import { freePort } from '@orderflow/stack';
-import { createGateway, Gateway } from '../src/app';
 import { loadConfig } from '../src/config';
 import { signDevToken } from '../src/dev-token';
+import { gatewaysAlone } from './support';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -20,25 +20,11 @@ function rs256(privateKey: string, kid: string, claims: object): string {
 describe('gateway authentication and logging (in process, no downstream)', () => {
   const lines: string[] = [];
   const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) });
-  const unreachable = {
-    ORDER_COMMAND_ADDRESS: '127.0.0.1:1',
-    ORDER_QUERY_ADDRESS: '127.0.0.1:1',
-    INVENTORY_ADDRESS: '127.0.0.1:1',
-    DOWNSTREAM_DEADLINE_MS: '300',
-    READ_YOUR_WRITES_WAIT_MS: '100',
-  };
-  const started: Gateway[] = [];
-  afterAll(async () => {
-    for (const g of started) await g.stop();
-  });
+  const alone = gatewaysAlone();
 
   async function gateway(env: Record<string, string>) {
     // debug: the one line per request (its headers, credentials redacted) is a debug line.
-    const config = loadConfig({ GATEWAY_PORT: String(await freePort()), LOG_LEVEL: 'debug', ...unreachable, ...env });
-    const g = await createGateway(config, { logDestination: sink });
-    await g.start();
-    started.push(g);
-    return (path: string, token?: string) => fetch(`http://127.0.0.1:${g.port}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return (await alone({ LOG_LEVEL: 'debug', ...env }, { logDestination: sink })).get;
   }
 
   it('when HS256 tokens are checked, then a valid one passes, an expired or foreign-signed one is 401, and no token reaches the logs', async () => {

@@ -100,8 +100,7 @@ export async function openApiResponseChecker(document: object): Promise<Check> {
 export function assertDocumented(check: Check, exchange: Exchange): void {
   const problems = check(exchange);
   if (problems.length > 0) {
-    throw new Error(
-      `${exchange.method} ${exchange.path} -> ${exchange.status} does not match /openapi.json:\n  ${problems.join('\n  ')}\n  body: ${exchange.text.slice(0, 300)}`,
-    );
+    const what = `${exchange.method} ${exchange.path} -> ${exchange.status}`;
+    throw new Error(`${what} does not match /openapi.json:\n  ${problems.join('\n  ')}\n  body: ${exchange.text.slice(0, 300)}`);
   }
 }

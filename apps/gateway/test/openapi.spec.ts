@@ -3,14 +3,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '@orderflow/stack';
 import Fastify from 'fastify';
-import { createGateway, Gateway } from '../src/app';
-import { DEV_JWT_SECRET, loadConfig } from '../src/config';
+import type { Gateway } from '../src/app';
+import { DEV_JWT_SECRET } from '../src/config';
 import { signDevToken } from '../src/dev-token';
 import { PROBLEM_TYPES } from '../src/entry-points/http/problems';
 import { enforceRouteContract, problemResponse, success } from '../src/entry-points/http/route-contract';
 import { assertDocumented, openApiResponseChecker } from './openapi-contract';
+import { gatewaysAlone } from './support';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -27,21 +27,14 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
   const customer = signDevToken(DEV_JWT_SECRET, 'alice');
   const admin = signDevToken(DEV_JWT_SECRET, 'ops', { admin: true });
 
+  const alone = gatewaysAlone();
+
   beforeAll(async () => {
-    const unreachable = {
-      ORDER_COMMAND_ADDRESS: '127.0.0.1:1',
-      ORDER_QUERY_ADDRESS: '127.0.0.1:1',
-      INVENTORY_ADDRESS: '127.0.0.1:1',
-      DOWNSTREAM_DEADLINE_MS: '300',
-      READ_YOUR_WRITES_WAIT_MS: '100',
-    };
-    gateway = await createGateway(loadConfig({ GATEWAY_PORT: String(await freePort()), LOG_LEVEL: 'silent', ...unreachable }));
-    await gateway.start();
+    ({ gateway } = await alone({ LOG_LEVEL: 'silent' }));
     base = `http://127.0.0.1:${gateway.port}`;
     document = await (await fetch(`${base}/openapi.json`)).json();
     check = await openApiResponseChecker(document);
   });
-  afterAll(() => gateway?.stop());
 
   /** A request whose response must match the document. */
   async function call(method: string, url: string, options: { token?: string; body?: string; type?: string; headers?: Record<string, string> } = {}) {
@@ -73,7 +66,7 @@ describe('the OpenAPI document and the gateway’s own errors (in process, no do
     expect(run.status).toBe(0);
   });
 
-  it('when the document is read, then every error response is problem+json, every response documents X-Request-Id, and security follows each route’s access', () => {
+  it('when the document is read, then error responses are problem+json, all responses document X-Request-Id, and security follows each route’s access', () => {
     const security: Record<string, unknown> = {};
     for (const [url, operations] of Object.entries<any>(document.paths)) {
       for (const [method, operation] of Object.entries<any>(operations)) {

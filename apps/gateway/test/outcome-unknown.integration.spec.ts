@@ -142,7 +142,7 @@ describe('a call to order-command cut off mid-flight (real gRPC servers behind T
     expect(new Set(keys).size).toBe(2);
   });
 
-  it('when the connection is cut after the request arrived and the client sent a key, then the gateway repeats it with the key on the other replica and answers 201', async () => {
+  it('when the connection is cut after a keyed request arrived, then the gateway repeats it with the key on the other replica and answers 201', async () => {
     for (const replica of replicas) replica.behaviour = 'cut';
     faults.cutsLeft = 1; // whichever replica takes the first call dies with it; the other answers the repeat
     const answer = await post({ 'idempotency-key': 'cut-key-1' });
@@ -151,7 +151,7 @@ describe('a call to order-command cut off mid-flight (real gRPC servers behind T
     expect(replicas.map((r) => r.calls[0]!.idempotencyKey)).toEqual(['cut-key-1', 'cut-key-1']);
   });
 
-  it('when the call with a key is cut off and no replica comes back, then the answer is outcome-unknown (the repeat does not hold the request until its deadline)', async () => {
+  it('when a keyed call is cut off and no replica comes back, then it is outcome-unknown (the repeat does not hold it until its deadline)', async () => {
     for (const replica of replicas) replica.behaviour = 'cut';
     faults.cutsLeft = 1;
     await replicas[1]!.proxy.cut(); // the second replica is down already; the first dies with the call

@@ -36,7 +36,7 @@ describe('x-request-id from the REST request to every service’s log lines (fou
 
   const linesOf = (unit: string, requestId: string) => lines.filter((l) => l.unit === unit && l.json?.reqId === requestId).map((l) => l.json!);
 
-  it('when a customer places an order with X-Request-Id, then the answer echoes it and the gateway’s, order-command’s and inventory’s lines for it carry it', async () => {
+  it('when an order is placed with X-Request-Id, then the answer echoes it and the gateway’s, order-command’s and inventory’s log lines carry it', async () => {
     const requestId = `rid-${randomUUID()}`;
     const placed = await t.http('POST', '/api/orders', {
       token: t.token('rid-customer'),
@@ -67,7 +67,7 @@ describe('x-request-id from the REST request to every service’s log lines (fou
     expect(lines.filter((l) => l.line.includes(requestId) && l.json?.reqId !== requestId)).toEqual([]);
   });
 
-  it('when a request comes without X-Request-Id, or with one that is not well-formed, then the gateway makes one, answers with it and sends it downstream', async () => {
+  it('when a request has no X-Request-Id, or a malformed one, then the gateway makes one, answers with it and sends it downstream', async () => {
     const malformed = await t.http('GET', '/api/products/rid-lamp', { headers: { 'x-request-id': 'not a request id' } });
     expect(malformed.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const answer = await t.http('GET', '/api/products/rid-lamp');

@@ -1,34 +1,18 @@
 import { Writable } from 'node:stream';
-import { freePort } from '@orderflow/stack';
-import { createGateway, Gateway } from '../src/app';
-import { loadConfig } from '../src/config';
 import { signDevToken } from '../src/dev-token';
+import { gatewaysAlone } from './support';
 
 /**
  * What a request costs in the logs (the gateway alone, its downstream services unreachable): nothing at info on the
  * way through, one line at debug, and a failure logged once by the error handler.
  */
 describe('gateway request logging (in process, no downstream)', () => {
-  const unreachable = {
-    ORDER_COMMAND_ADDRESS: '127.0.0.1:1',
-    ORDER_QUERY_ADDRESS: '127.0.0.1:1',
-    INVENTORY_ADDRESS: '127.0.0.1:1',
-    DOWNSTREAM_DEADLINE_MS: '300',
-    READ_YOUR_WRITES_WAIT_MS: '100',
-  };
-  const started: Gateway[] = [];
-  afterAll(async () => {
-    for (const g of started) await g.stop();
-  });
+  const alone = gatewaysAlone();
 
   async function gateway(level: string) {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(...String(chunk).split('\n').filter(Boolean)), done()) });
-    const config = loadConfig({ GATEWAY_PORT: String(await freePort()), LOG_LEVEL: level, JWT_SECRET: 'a-test-secret-of-some-length', ...unreachable });
-    const g = await createGateway(config, { logDestination: sink });
-    await g.start();
-    started.push(g);
-    const get = (path: string, token?: string) => fetch(`http://127.0.0.1:${g.port}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const { get } = await alone({ LOG_LEVEL: level, JWT_SECRET: 'a-test-secret-of-some-length' }, { logDestination: sink });
     return { get, records: () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; reqId?: string; name?: string }) };
   }
 

@@ -178,7 +178,7 @@ describe('REST API through the gateway (all four services, real servers)', () =>
   });
 
   describe('POST /api/orders/{id}/cancel, /pay, /ship', () => {
-    it('when the owner cancels, then it is 200 CANCELLED and the stock is back; cancelling again answers 200 unchanged; paying a cancelled order is 409', async () => {
+    it('when the owner cancels, then it is 200 CANCELLED and the stock is back; cancelling again is 200 unchanged; paying it then is 409', async () => {
       const before = (await t.http('GET', '/api/products/tee')).body.available;
       const placed = (await t.http('POST', '/api/orders', { token: alice, body: order([{ product_id: 'tee', quantity: 2, unit_price: 25 }]) })).body;
       expect((await t.http('GET', '/api/products/tee')).body.available).toBe(before - 2);
@@ -192,7 +192,7 @@ describe('REST API through the gateway (all four services, real servers)', () =>
       expect(problemOf(pay).type).toBe('/problems/invalid-transition');
     });
 
-    it('when the owner pays and an admin ships, then it is PAID then SHIPPED; paying or shipping again answers 200 unchanged; wrong roles and states are refused', async () => {
+    it('when the owner pays and an admin ships, then it is PAID then SHIPPED; a repeat is 200 unchanged; wrong roles and states are refused', async () => {
       const placed = (await t.http('POST', '/api/orders', { token: alice, body: order() })).body;
       expect((await t.http('POST', `/api/orders/${placed.id}/pay`, { token: bob })).status).toBe(404);
       expect((await t.http('POST', `/api/orders/${placed.id}/ship`, { token: admin })).status).toBe(409);

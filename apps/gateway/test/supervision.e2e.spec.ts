@@ -102,7 +102,7 @@ describe('a service process in a crash loop (all four services, real servers)', 
   }, 180_000);
   afterAll(() => t?.stop());
 
-  it('when the relay dies again within the window after its restart, then the supervisor gives up naming it and how it died, and restarts nothing more', async () => {
+  it('when the relay dies again in the window after its restart, then the supervisor gives up naming it and how it died, and restarts no more', async () => {
     const first = t.system.pid('orderRelay')!;
     process.kill(first, 'SIGKILL');
     await eventually(async () => events.find((e) => e.kind === 'restarted' && e.name === 'orderRelay'), 90_000, 'the relay restarted');

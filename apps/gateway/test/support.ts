@@ -1,5 +1,6 @@
-import { dropSystemData, RunningSystem, startSystem, SystemOptions, testStack } from '@orderflow/stack';
-import { DEV_JWT_SECRET } from '../src/config';
+import { dropSystemData, freePort, RunningSystem, startSystem, SystemOptions, testStack } from '@orderflow/stack';
+import { createGateway, Gateway } from '../src/app';
+import { DEV_JWT_SECRET, loadConfig } from '../src/config';
 import { signDevToken } from '../src/dev-token';
 import { assertDocumented, openApiResponseChecker } from './openapi-contract';
 
@@ -76,4 +77,38 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Downstream addresses where nothing listens, and short waits: what needs a service ends in 503, soon. */
+const NO_DOWNSTREAM = {
+  ORDER_COMMAND_ADDRESS: '127.0.0.1:1',
+  ORDER_QUERY_ADDRESS: '127.0.0.1:1',
+  INVENTORY_ADDRESS: '127.0.0.1:1',
+  DOWNSTREAM_DEADLINE_MS: '300',
+  READ_YOUR_WRITES_WAIT_MS: '100',
+};
+
+export interface GatewayAlone {
+  gateway: Gateway;
+  /** GET on the gateway, with the token as a bearer when given. */
+  get(path: string, token?: string): Promise<Response>;
+}
+
+/**
+ * For a describe block: a starter of gateways in this process, each on a free port with its downstream
+ * services unreachable (`env` on top), all stopped after the block's tests.
+ */
+export function gatewaysAlone(): (env: Record<string, string>, options?: Parameters<typeof createGateway>[1]) => Promise<GatewayAlone> {
+  const started: Gateway[] = [];
+  afterAll(async () => {
+    for (const g of started) await g.stop();
+  });
+  return async (env, options) => {
+    const gateway = await createGateway(loadConfig({ GATEWAY_PORT: String(await freePort()), ...NO_DOWNSTREAM, ...env }), options);
+    await gateway.start();
+    started.push(gateway);
+    const get = (path: string, token?: string) =>
+      fetch(`http://127.0.0.1:${gateway.port}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return { gateway, get };
+  };
 }

@@ -57,7 +57,7 @@ describe('tracing one order across gateway, gRPC, the outbox, NATS and the proje
     return found[0]!;
   };
 
-  it('when a customer places an order, then the gateway, order-command, inventory, the relay publish and the projection share one trace, linked parent to child', async () => {
+  it('when an order is placed, then the gateway, order-command, inventory, the relay publish and the projection share one trace, parent to child', async () => {
     const requestId = `trace-${randomUUID()}`;
     const placed = await place({ 'x-request-id': requestId });
     expect(placed.status).toBe(201);

@@ -41,5 +41,6 @@ export async function drive(name: string, concurrency: number, durationMs: numbe
 
 export function formatRow(r: LoadResult & { boxCpu?: BoxCpu }): string {
   const cpu = r.boxCpu ? `   box CPU ${cpuMsPerOperation(r.boxCpu, r.ok + r.errors).toFixed(2)} ms/call at ${(r.boxCpu.busyShare * 100).toFixed(0)}% busy` : '';
-  return `${r.name.padEnd(44)} ${r.perSecond.toFixed(0).padStart(8)}/s   p50 ${r.p50Ms.toFixed(1).padStart(7)} ms   p99 ${r.p99Ms.toFixed(1).padStart(7)} ms   errors ${r.errors}${cpu}`;
+  const ms = (value: number) => value.toFixed(1).padStart(7);
+  return `${r.name.padEnd(44)} ${r.perSecond.toFixed(0).padStart(8)}/s   p50 ${ms(r.p50Ms)} ms   p99 ${ms(r.p99Ms)} ms   errors ${r.errors}${cpu}`;
 }

@@ -188,13 +188,13 @@ async function main(): Promise<void> {
   const byMode = Object.fromEntries(modes.map((m) => [m.mode, m]));
   console.log('\nratios at concurrency 64 (targets: batched >= 1.0x raw one-row UPDATE, >= 5x locked, >= 10x optimistic)');
   for (const m of modes) {
-    console.log(
-      `  ${m.mode.padEnd(10)} hot ${at64(m).perSecond.toFixed(0).padStart(6)}/s = ${(at64(m).perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE; uniform ${(m.uniform.perSecond / rawUniform!.perSecond).toFixed(2)}x raw random-row UPDATE`,
-    );
+    const hot = `hot ${at64(m).perSecond.toFixed(0).padStart(6)}/s = ${(at64(m).perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE`;
+    console.log(`  ${m.mode.padEnd(10)} ${hot}; uniform ${(m.uniform.perSecond / rawUniform!.perSecond).toFixed(2)}x raw random-row UPDATE`);
   }
   const floor64 = floor[HOT_CONCURRENCY.indexOf(64)]!;
   console.log(
-    `  gRPC floor ${floor64.perSecond.toFixed(0).padStart(6)}/s = ${(floor64.perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE: no Reserve over grpc-js on this box can pass it`,
+    `  gRPC floor ${floor64.perSecond.toFixed(0).padStart(6)}/s = ${(floor64.perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE: ` +
+      'no Reserve over grpc-js on this box can pass it',
   );
   if (byMode.batched) console.log(`  batched / gRPC floor hot: ${(at64(byMode.batched).perSecond / floor64.perSecond).toFixed(2)}x`);
   if (byMode.batched && byMode.locked)

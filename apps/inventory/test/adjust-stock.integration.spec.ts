@@ -1,7 +1,7 @@
 import { ServiceError, status } from '@grpc/grpc-js';
 import { createSqlPool, SqlPool } from '@orderflow/database';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { expectConserved, inMinutes, RunningInventory, startInventory, tally, pausingStockWrites } from './support';
+import { expectConserved, failure, inMinutes, RunningInventory, startInventory, tally, pausingStockWrites } from './support';
 
 interface AdjustmentRow {
   product_id: string;
@@ -11,12 +11,6 @@ interface AdjustmentRow {
   available_after: number | string;
   version_after: number | string;
 }
-
-const failure = (promise: Promise<unknown>): Promise<ServiceError> =>
-  promise.then(
-    () => Promise.reject(new Error('expected the call to fail')),
-    (error: ServiceError) => error,
-  );
 
 describe('inventory AdjustStock (real MariaDB and Redis)', () => {
   let a: RunningInventory;
@@ -42,7 +36,7 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
     );
   const productOf = async (id: string) => (await a.api.getProducts({ productIds: [id] })).products[0] as inventoryV1.Product;
 
-  it('when an admin adjusts stock, then available and received move by the delta and the adjustment is stored with its trimmed reason, actor and result', async () => {
+  it('when an admin adjusts stock, then available and received move by the delta, and it is stored with its trimmed reason, actor and result', async () => {
     await a.api.upsertProduct({ id: 'adj-lamp', name: 'Lamp', priceMinor: 3_990, available: 10 });
     const up = await a.api.adjustStock({ productId: 'adj-lamp', delta: 15, reason: '  Lieferung eingetroffen – 入荷 🚚 ', actorId: 'ops@example.com' });
     const down = await b.api.adjustStock({ productId: 'adj-lamp', delta: -4, reason: 'damaged', actorId: 'ops-2' });
@@ -65,7 +59,7 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
     ]);
   });
 
-  it('when a negative delta would take available below 0 (stock held by reservations does not count), then it is FAILED_PRECONDITION and nothing changes', async () => {
+  it('when a negative delta would take available below 0 (reserved stock does not count), then it is FAILED_PRECONDITION and nothing changes', async () => {
     await a.api.upsertProduct({ id: 'adj-held', name: 'Held', priceMinor: 100, available: 5 });
     await a.api.reserve({ orderId: 'adj-held-order', items: [{ productId: 'adj-held', quantity: 3 }], expiresAt: inMinutes(10) });
     const before = await productOf('adj-held');
@@ -94,7 +88,7 @@ describe('inventory AdjustStock (real MariaDB and Redis)', () => {
     expect(await adjustments('adj-nothing')).toEqual([]);
   });
 
-  it('when adjustments race reservations, commits and releases from two instances, then available never goes negative and every unit is accounted for', async () => {
+  it('when adjustments race Reserve, Commit and Release from two instances, then available never goes negative and every unit is accounted for', async () => {
     const ids = ['adj-race-0', 'adj-race-1', 'adj-race-2'];
     for (const id of ids) await a.api.upsertProduct({ id, name: id, priceMinor: 100, available: 30 });
     let seed = 7;

@@ -1,5 +1,6 @@
-import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
+import { credentials, ServiceError, status } from '@grpc/grpc-js';
 import { inventoryV1 } from '@orderflow/proto';
+import { unaryCaller } from '@orderflow/service-kit';
 import { testStack } from '@orderflow/stack';
 import Redis from 'ioredis';
 import { lockKey } from '../src/infrastructure/redis/redlock.stock-locks';
@@ -25,13 +26,16 @@ describe("inventory under its caller's deadline", () => {
     const client = new inventoryV1.InventoryServiceClient(inv.address, credentials.createInsecure());
     try {
       // INVENTORY_LOCK_WAIT_MS is 2 s; this caller (order-command's INVENTORY_DEADLINE_MS, say) gives 1 s.
-      const error = await new Promise<ServiceError | undefined>((resolve) =>
-        client.reserve(
-          { orderId: 'held-o1', items: [{ productId: 'held-1', quantity: 1 }], expiresAt: inMinutes(5), expectedPrices: [], placementId: '' },
-          new Metadata(),
-          { deadline: new Date(Date.now() + 1_000) },
-          (e) => resolve(e ?? undefined),
-        ),
+      const reserve = unaryCaller(client, { deadlineMs: 1_000, isCutOff: () => false })('reserve', { repeatIfCutOff: false });
+      const error = await reserve({
+        orderId: 'held-o1',
+        items: [{ productId: 'held-1', quantity: 1 }],
+        expiresAt: inMinutes(5),
+        expectedPrices: [],
+        placementId: '',
+      }).then(
+        () => undefined,
+        (e: ServiceError) => e,
       );
       expect(error?.code).toBe(status.ABORTED);
       expect((await inv.api.getProducts({ productIds: ['held-1'] })).products[0]).toMatchObject({ available: 5, reserved: 0 });

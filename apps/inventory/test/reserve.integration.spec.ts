@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { expectConserved, inMinutes, RunningInventory, startInventory } from './support';
+import { expectConserved, failure, inMinutes, RunningInventory, startInventory } from './support';
 
 const { RESERVATION_STATUS_RESERVED: RESERVED, RESERVATION_STATUS_COMMITTED: COMMITTED, RESERVATION_STATUS_RELEASED: RELEASED } = inventoryV1.ReservationStatus;
 
@@ -14,6 +14,9 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
   const product = async (id: string, available: number, priceMinor = 1999) =>
     (await inv.api.upsertProduct({ id, name: `Product ${id}`, priceMinor, available })).product!;
   const get = async (...ids: string[]) => (await inv.api.getProducts({ productIds: ids })).products;
+  /** Reserve for ten minutes; items as [product id, quantity]. */
+  const reserve = (orderId: string, items: [string, number][], more: Partial<inventoryV1.ReserveRequest> = {}) =>
+    inv.api.reserve({ orderId, items: items.map(([productId, quantity]) => ({ productId, quantity })), expiresAt: inMinutes(10), ...more });
 
   it('when a product is upserted twice, then it is created then updated and received tracks the stock added', async () => {
     const first = await inv.api.upsertProduct({ id: 'up-1', name: 'Mug', priceMinor: 1200, available: 10 });
@@ -26,15 +29,11 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
   it('when items repeat a product, then they are summed and the reservation holds stock for all of them', async () => {
     await product('sum-1', 10);
     await product('sum-2', 10);
-    const { reservation } = await inv.api.reserve({
-      orderId: 'o-sum',
-      items: [
-        { productId: 'sum-2', quantity: 1 },
-        { productId: 'sum-1', quantity: 2 },
-        { productId: 'sum-1', quantity: 3 },
-      ],
-      expiresAt: inMinutes(10),
-    });
+    const { reservation } = await reserve('o-sum', [
+      ['sum-2', 1],
+      ['sum-1', 2],
+      ['sum-1', 3],
+    ]);
     expect(reservation).toMatchObject({
       status: RESERVED,
       items: [
@@ -52,17 +51,12 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     await product('aon-1', 10);
     await product('aon-2', 1);
     await product('aon-3', 0);
-    const error = await inv.api
-      .reserve({
-        orderId: 'o-aon',
-        items: [
-          { productId: 'aon-1', quantity: 5 },
-          { productId: 'aon-2', quantity: 2 },
-          { productId: 'aon-3', quantity: 1 },
-        ],
-        expiresAt: inMinutes(10),
-      })
-      .catch((e) => e);
+    const items: [string, number][] = [
+      ['aon-1', 5],
+      ['aon-2', 2],
+      ['aon-3', 1],
+    ];
+    const error = await failure(reserve('o-aon', items));
     expect(error.code).toBe(status.FAILED_PRECONDITION);
     expect(errorDetails.readInsufficientStock(error.metadata)).toEqual([
       { productId: 'aon-2', requested: 2, available: 1 },
@@ -73,30 +67,18 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     // The refused order id is not burnt: once stock allows, the same id reserves.
     await product('aon-2', 5);
     await product('aon-3', 5);
-    const retried = await inv.api.reserve({
-      orderId: 'o-aon',
-      items: [
-        { productId: 'aon-1', quantity: 5 },
-        { productId: 'aon-2', quantity: 2 },
-        { productId: 'aon-3', quantity: 1 },
-      ],
-      expiresAt: inMinutes(10),
-    });
+    const retried = await reserve('o-aon', items);
     expect(retried.reservation?.status).toBe(RESERVED);
   });
 
   it('when a product is unknown, then Reserve is NOT_FOUND naming it and nothing changes', async () => {
     await product('nf-1', 3);
-    const error = await inv.api
-      .reserve({
-        orderId: 'o-nf',
-        items: [
-          { productId: 'nf-1', quantity: 1 },
-          { productId: 'nf-missing', quantity: 1 },
-        ],
-        expiresAt: inMinutes(10),
-      })
-      .catch((e) => e);
+    const error = await failure(
+      reserve('o-nf', [
+        ['nf-1', 1],
+        ['nf-missing', 1],
+      ]),
+    );
     expect(error.code).toBe(status.NOT_FOUND);
     expect(error.details).toContain('nf-missing');
     expect((await get('nf-1'))[0]?.available).toBe(3);
@@ -111,7 +93,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     ['no expiry', { orderId: 'o-bad', items: [{ productId: 'x', quantity: 1 }], expiresAt: undefined }, 'expires_at'],
     ['an expiry in the past', { orderId: 'o-bad', items: [{ productId: 'x', quantity: 1 }], expiresAt: new Date(Date.now() - 1000) }, 'expires_at'],
   ])('when the request has %s, then it is INVALID_ARGUMENT naming the field', async (_, request, field) => {
-    const error = await inv.api.reserve(request as inventoryV1.ReserveRequest).catch((e) => e);
+    const error = await failure(inv.api.reserve(request as inventoryV1.ReserveRequest));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(error.details).toContain(field);
   });
@@ -142,37 +124,31 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
 
   it('when an order id is reused with other items, then it is ALREADY_EXISTS and nothing more is reserved', async () => {
     await product('reuse-1', 10);
-    await inv.api.reserve({ orderId: 'o-reuse', items: [{ productId: 'reuse-1', quantity: 1 }], expiresAt: inMinutes(10) });
-    const error = await inv.api.reserve({ orderId: 'o-reuse', items: [{ productId: 'reuse-1', quantity: 2 }], expiresAt: inMinutes(10) }).catch((e) => e);
+    await reserve('o-reuse', [['reuse-1', 1]]);
+    const error = await failure(reserve('o-reuse', [['reuse-1', 2]]));
     expect(error.code).toBe(status.ALREADY_EXISTS);
     expect((await get('reuse-1'))[0]).toMatchObject({ available: 9, reserved: 1 });
   });
 
-  it('when an expected price differs, then the Reserve is FAILED_PRECONDITION price-changed naming it, and nothing is reserved (one item and several)', async () => {
+  it('when an expected price differs, then Reserve is FAILED_PRECONDITION price-changed naming it, and nothing is reserved (one item or several)', async () => {
     await product('price-1', 10, 500);
     await product('price-2', 10, 700);
-    const single = await inv.api
-      .reserve({
-        orderId: 'o-price-1',
-        items: [{ productId: 'price-1', quantity: 1 }],
-        expiresAt: inMinutes(10),
-        expectedPrices: [{ productId: 'price-1', unitPriceMinor: 450 }],
-      })
-      .catch((e) => e);
-    const several = await inv.api
-      .reserve({
-        orderId: 'o-price-2',
-        items: [
-          { productId: 'price-1', quantity: 1 },
-          { productId: 'price-2', quantity: 1 },
+    const single = await failure(reserve('o-price-1', [['price-1', 1]], { expectedPrices: [{ productId: 'price-1', unitPriceMinor: 450 }] }));
+    const several = await failure(
+      reserve(
+        'o-price-2',
+        [
+          ['price-1', 1],
+          ['price-2', 1],
         ],
-        expiresAt: inMinutes(10),
-        expectedPrices: [
-          { productId: 'price-1', unitPriceMinor: 500 },
-          { productId: 'price-2', unitPriceMinor: 650 },
-        ],
-      })
-      .catch((e) => e);
+        {
+          expectedPrices: [
+            { productId: 'price-1', unitPriceMinor: 500 },
+            { productId: 'price-2', unitPriceMinor: 650 },
+          ],
+        },
+      ),
+    );
     for (const [error, mismatch] of [
       [single, { productId: 'price-1', expectedUnitPriceMinor: 450, currentUnitPriceMinor: 500 }],
       [several, { productId: 'price-2', expectedUnitPriceMinor: 650, currentUnitPriceMinor: 700 }],
@@ -186,12 +162,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
       [10, 0],
     ]);
     // The same orders at the right prices go through.
-    await inv.api.reserve({
-      orderId: 'o-price-1',
-      items: [{ productId: 'price-1', quantity: 1 }],
-      expiresAt: inMinutes(10),
-      expectedPrices: [{ productId: 'price-1', unitPriceMinor: 500 }],
-    });
+    await reserve('o-price-1', [['price-1', 1]], { expectedPrices: [{ productId: 'price-1', unitPriceMinor: 500 }] });
     expect((await get('price-1'))[0]).toMatchObject({ available: 9, reserved: 1 });
   });
 
@@ -199,12 +170,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     await product('price-hot', 50, 900);
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
-        inv.api.reserve({
-          orderId: `o-ph-${i}`,
-          items: [{ productId: 'price-hot', quantity: 1 }],
-          expiresAt: inMinutes(10),
-          expectedPrices: [{ productId: 'price-hot', unitPriceMinor: i % 4 === 0 ? 800 : 900 }],
-        }),
+        reserve(`o-ph-${i}`, [['price-hot', 1]], { expectedPrices: [{ productId: 'price-hot', unitPriceMinor: i % 4 === 0 ? 800 : 900 }] }),
       ),
     );
     const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, errorDetails.errorReason((r.reason as { metadata: never }).metadata)]] : []));
@@ -212,24 +178,25 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     expect((await get('price-hot'))[0]).toMatchObject({ available: 20, reserved: 30 });
   });
 
-  it('when a second placement made the same order id, then its Reserve is ALREADY_EXISTS, the first placement can retry, and nothing is held twice', async () => {
+  it('when a second placement made the same order id, then its Reserve is ALREADY_EXISTS, the first can retry, and nothing is held twice', async () => {
     await product('place-1', 10);
     const request = { orderId: 'o-place', items: [{ productId: 'place-1', quantity: 2 }], expiresAt: inMinutes(10) };
     await inv.api.reserve({ ...request, placementId: 'attempt-a' });
-    expect((await inv.api.reserve({ ...request, placementId: 'attempt-b' }).catch((e) => e)).code).toBe(status.ALREADY_EXISTS);
+    expect((await failure(inv.api.reserve({ ...request, placementId: 'attempt-b' }))).code).toBe(status.ALREADY_EXISTS);
     expect((await inv.api.reserve({ ...request, placementId: 'attempt-a' })).reservation?.status).toBe(RESERVED);
     // A released id stays taken for any new placement.
     await inv.api.release({ orderId: 'o-place-gone', reason: 'order-write-failed' });
-    expect((await inv.api.reserve({ ...request, orderId: 'o-place-gone', placementId: 'attempt-c' }).catch((e) => e)).code).toBe(status.ALREADY_EXISTS);
+    const reused = await failure(inv.api.reserve({ ...request, orderId: 'o-place-gone', placementId: 'attempt-c' }));
+    expect(reused.code).toBe(status.ALREADY_EXISTS);
     expect((await get('place-1'))[0]).toMatchObject({ available: 8, reserved: 2 });
   });
 
   it('when a reservation is in the wrong state, then Commit or Release is FAILED_PRECONDITION and changes nothing', async () => {
     await product('state-1', 10);
-    await inv.api.reserve({ orderId: 'o-sold', items: [{ productId: 'state-1', quantity: 1 }], expiresAt: inMinutes(10) });
+    await reserve('o-sold', [['state-1', 1]]);
     await inv.api.commit({ orderId: 'o-sold' });
     expect((await inv.api.release({ orderId: 'o-sold', reason: 'cancelled' }).catch((e) => e)).code).toBe(status.FAILED_PRECONDITION);
-    await inv.api.reserve({ orderId: 'o-gone', items: [{ productId: 'state-1', quantity: 2 }], expiresAt: inMinutes(10) });
+    await reserve('o-gone', [['state-1', 2]]);
     await inv.api.release({ orderId: 'o-gone', reason: 'cancelled' });
     expect((await inv.api.commit({ orderId: 'o-gone' }).catch((e) => e)).code).toBe(status.FAILED_PRECONDITION);
     expect((await get('state-1'))[0]).toMatchObject({ available: 9, reserved: 0, sold: 1 });
@@ -239,7 +206,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
   it('when an order is released before its Reserve arrives, then the late Reserve holds nothing', async () => {
     await product('late-1', 5);
     expect((await inv.api.release({ orderId: 'o-late', reason: 'order-write-failed' })).reservation?.status).toBe(RELEASED);
-    const error = await inv.api.reserve({ orderId: 'o-late', items: [{ productId: 'late-1', quantity: 1 }], expiresAt: inMinutes(10) }).catch((e) => e);
+    const error = await failure(reserve('o-late', [['late-1', 1]]));
     expect(error.code).toBe(status.FAILED_PRECONDITION);
     expect((await get('late-1'))[0]).toMatchObject({ available: 5, reserved: 0 });
   });
@@ -251,7 +218,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
     await inv.api.reserve({ orderId: 'o-exp-b', items: [{ productId: 'exp-1', quantity: 3 }], expiresAt: soon });
     await inv.api.reserve({ orderId: 'o-exp-paid', items: [{ productId: 'exp-1', quantity: 1 }], expiresAt: soon });
     await inv.api.commit({ orderId: 'o-exp-paid' });
-    await inv.api.reserve({ orderId: 'o-exp-live', items: [{ productId: 'exp-1', quantity: 1 }], expiresAt: inMinutes(10) });
+    await reserve('o-exp-live', [['exp-1', 1]]);
     await new Promise((r) => setTimeout(r, 400));
     const swept = await Promise.all([inv.app.sweeper.sweep(), inv.app.sweeper.sweep()]);
     expect(swept[0] + swept[1]).toBeGreaterThanOrEqual(2);
@@ -280,7 +247,7 @@ describe('inventory Reserve, Commit and Release over gRPC (real MariaDB and Redi
 
   it('when a released or unknown reservation is prepared for commit, then it is FAILED_PRECONDITION or NOT_FOUND and nothing changes', async () => {
     await product('prep-2', 4);
-    await inv.api.reserve({ orderId: 'o-prep-rel', items: [{ productId: 'prep-2', quantity: 1 }], expiresAt: inMinutes(10) });
+    await reserve('o-prep-rel', [['prep-2', 1]]);
     await inv.api.release({ orderId: 'o-prep-rel', reason: 'cancelled' });
     const released = await inv.api.prepareCommit({ orderId: 'o-prep-rel' }).catch((e) => e);
     expect(released.code).toBe(status.FAILED_PRECONDITION);

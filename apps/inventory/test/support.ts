@@ -1,7 +1,7 @@
-import { credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import { credentials, ServiceError } from '@grpc/grpc-js';
 import { dropDatabase } from '@orderflow/database';
 import { inventoryV1 } from '@orderflow/proto';
-import { createLogger } from '@orderflow/service-kit';
+import { createLogger, unaryCaller } from '@orderflow/service-kit';
 import { testStack } from '@orderflow/stack';
 import { createInventoryApp, InventoryApp, InventoryOptions } from '../src/app';
 import { InventoryConfig, loadConfig } from '../src/config';
@@ -28,33 +28,21 @@ export function testConfig(env: Record<string, string> = {}): InventoryConfig {
   });
 }
 
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: { deadline: Date },
-  callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
-
-/** A promise-returning view of the generated client, with a deadline on every call. */
+/** A promise-returning view of the generated client (service-kit's unaryCaller), with a deadline on every call. */
 export function promisify(client: inventoryV1.InventoryServiceClient) {
-  const call =
-    <Req, Res>(method: Unary<Req, Res>) =>
-    (request: Req): Promise<Res> =>
-      new Promise((resolve, reject) =>
-        method.call(client, request, new Metadata(), { deadline: new Date(Date.now() + 60_000) }, (error, response) =>
-          error ? reject(error) : resolve(response),
-        ),
-      );
+  const call = unaryCaller(client, { deadlineMs: 60_000, isCutOff: () => false });
+  const once = { repeatIfCutOff: false };
+  const reserve = call('reserve', once);
   return {
-    upsertProduct: call<inventoryV1.UpsertProductRequest, inventoryV1.UpsertProductResponse>(client.upsertProduct as never),
-    getProducts: call<inventoryV1.GetProductsRequest, inventoryV1.GetProductsResponse>(client.getProducts as never),
+    upsertProduct: call('upsertProduct', once),
+    getProducts: call('getProducts', once),
     /** Expected prices and a placement id are optional, as on the wire. */
     reserve: (request: Omit<inventoryV1.ReserveRequest, 'expectedPrices' | 'placementId'> & Partial<inventoryV1.ReserveRequest>) =>
-      call<inventoryV1.ReserveRequest, inventoryV1.ReserveResponse>(client.reserve as never)({ expectedPrices: [], placementId: '', ...request }),
-    commit: call<inventoryV1.CommitRequest, inventoryV1.CommitResponse>(client.commit as never),
-    prepareCommit: call<inventoryV1.PrepareCommitRequest, inventoryV1.PrepareCommitResponse>(client.prepareCommit as never),
-    release: call<inventoryV1.ReleaseRequest, inventoryV1.ReleaseResponse>(client.release as never),
-    adjustStock: call<inventoryV1.AdjustStockRequest, inventoryV1.AdjustStockResponse>(client.adjustStock as never),
+      reserve({ expectedPrices: [], placementId: '', ...request }),
+    commit: call('commit', once),
+    prepareCommit: call('prepareCommit', once),
+    release: call('release', once),
+    adjustStock: call('adjustStock', once),
   };
 }
 
@@ -125,6 +113,13 @@ export function expectConserved(products: inventoryV1.Product[]): void {
     });
   }
 }
+
+/** The error a call fails with; an answer fails the test. */
+export const failure = (call: Promise<unknown>): Promise<ServiceError> =>
+  call.then(
+    (answer) => Promise.reject(new Error(`expected the call to fail, got ${JSON.stringify(answer)}`)),
+    (error: ServiceError) => error,
+  );
 
 /** Settles every promise and tallies fulfilled results and gRPC error codes. */
 export async function tally<T>(promises: Promise<T>[]): Promise<{ ok: T[]; codes: Record<number, number> }> {

@@ -123,6 +123,27 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     });
   }
 
+  /**
+   * Runs `test` with a replica B whose completions (`complete`) or stored refusals (`refuse`) of the named keys
+   * wait at their gates until the test opens them; after it, every gate is opened and B stopped, its data kept.
+   */
+  async function withReplicaB(
+    held: { complete?: string[]; refuse?: string[] },
+    test: (b: RunningOrderCommand, gates: { complete: Gates; refuse: Gates }) => Promise<void>,
+  ): Promise<void> {
+    const gates = { complete: new Gates(), refuse: new Gates() };
+    for (const key of held.complete ?? []) gates.complete.hold(key);
+    for (const key of held.refuse ?? []) gates.refuse.hold(key);
+    const b = await startReplicaB(gates);
+    try {
+      await test(b, gates);
+    } finally {
+      gates.complete.openAll();
+      gates.refuse.openAll();
+      await b.stop({ keepData: true });
+    }
+  }
+
   const request = (customerId: string, idempotencyKey: string, productId: string, quantity: number): orderV1.PlaceOrderRequest => ({
     customerId,
     idempotencyKey,
@@ -200,12 +221,9 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
     }
   });
 
-  it("when the owner of a claim is alive and slow, then a duplicate on another replica still gets idempotency-key-in-flight, and the first call's order stands", async () => {
+  it("when a claim's owner is alive and slow, then a duplicate on another replica gets idempotency-key-in-flight and the first order stands", async () => {
     await product('slow-p', 10);
-    const complete = new Gates();
-    complete.hold('key-sam');
-    const b = await startReplicaB({ complete });
-    try {
+    await withReplicaB({ complete: ['key-sam'] }, async (b, { complete }) => {
       const body = request('sam', 'key-sam', 'slow-p', 2);
       const first = b.api.placeOrder(body);
       await complete.entered('key-sam');
@@ -221,18 +239,12 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
       expect((await ordersOf('sam')).map((r) => [r.id, r.status])).toEqual([[placed.order!.id, 'RESERVED']]);
       expect(await a.api.placeOrder(body)).toEqual({ order: placed.order, replayed: true });
       expect(await stockOf('slow-p')).toEqual({ available: 8, reserved: 2 });
-    } finally {
-      complete.openAll();
-      await b.stop({ keepData: true });
-    }
+    });
   });
 
   it("when the owner is alive but its lock connection is gone (taken for dead) and the takeover fails its claim first, then the owner's completion is refused: one order, the owner's stock given back", async () => {
     await product('lost-lock-p', 10);
-    const complete = new Gates();
-    complete.hold('key-lee');
-    const b = await startReplicaB({ complete });
-    try {
+    await withReplicaB({ complete: ['key-lee'] }, async (b, { complete }) => {
       const body = request('lee', 'key-lee', 'lost-lock-p', 4);
       const first = b.api.placeOrder(body).catch((e: ServiceError) => e);
       await complete.entered('key-lee');
@@ -251,18 +263,12 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
       await a.app.sweeper.sweep();
       expect(await stockOf('lost-lock-p')).toEqual({ available: 6, reserved: 4 });
       expect(await a.api.placeOrder(body)).toEqual({ order: repeat.order, replayed: true });
-    } finally {
-      complete.openAll();
-      await b.stop({ keepData: true });
-    }
+    });
   });
 
-  it("when the owner taken for dead completes its order just before the takeover's guarded fail, then nothing is failed: the repeat replays the owner's order", async () => {
+  it("when an owner taken for dead completes just before the takeover's guarded fail, then nothing fails: the repeat replays the owner's order", async () => {
     await product('late-fail-p', 10);
-    const complete = new Gates();
-    complete.hold('key-lou');
-    const b = await startReplicaB({ complete });
-    try {
+    await withReplicaB({ complete: ['key-lou'] }, async (b, { complete }) => {
       const body = request('lou', 'key-lou', 'late-fail-p', 1);
       const first = b.api.placeOrder(body);
       await complete.entered('key-lou');
@@ -280,19 +286,13 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
       expect((await ordersOf('lou')).map((r) => [r.id, r.status, r.stock_action])).toEqual([[claim!.orderId, 'RESERVED', null]]);
       await a.app.sweeper.sweep();
       expect(await stockOf('late-fail-p')).toEqual({ available: 9, reserved: 1 });
-    } finally {
-      complete.openAll();
-      await b.stop({ keepData: true });
-    }
+    });
   });
 
   it("when takeovers race their owners' completions on many keys at once, then each key ends with exactly one order and stock held once per key", async () => {
     await product('race-p', 100);
-    const complete = new Gates();
     const keys = Array.from({ length: 12 }, (_, i) => i);
-    for (const i of keys) complete.hold(`key-race-${i}`);
-    const b = await startReplicaB({ complete });
-    try {
+    await withReplicaB({ complete: keys.map((i) => `key-race-${i}`) }, async (b, { complete }) => {
       const firsts = keys.map((i) => b.api.placeOrder(request(`racer-${i}`, `key-race-${i}`, 'race-p', 2)).catch((e: ServiceError) => e));
       await Promise.all(keys.map((i) => complete.entered(`key-race-${i}`)));
       // Each owner's completion is let go as A starts taking its claim over, a little later key after key:
@@ -312,18 +312,12 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
       }
       await a.app.sweeper.sweep();
       expect(await stockOf('race-p')).toEqual({ available: 100 - 2 * keys.length, reserved: 2 * keys.length });
-    } finally {
-      complete.openAll();
-      await b.stop({ keepData: true });
-    }
+    });
   });
 
   it('when an owner taken for dead stores a late refusal after the takeover placed the order, then the key keeps the order', async () => {
     await product('late-refusal-p', 0);
-    const refuse = new Gates();
-    refuse.hold('key-liv');
-    const b = await startReplicaB({ refuse });
-    try {
+    await withReplicaB({ refuse: ['key-liv'] }, async (b, { refuse }) => {
       const body = request('liv', 'key-liv', 'late-refusal-p', 2);
       const first = b.api.placeOrder(body).catch((e: ServiceError) => e);
       await refuse.entered('key-liv'); // B was refused for stock and is about to store that answer
@@ -337,10 +331,7 @@ describe('a keyed placement whose owner is gone is taken over by the repeat (rea
 
       expect(await keyOf('liv', 'key-liv')).toMatchObject({ state: 'DONE', orderId: repeat.order!.id });
       expect(await a.api.placeOrder(body)).toEqual({ order: repeat.order, replayed: true });
-    } finally {
-      refuse.openAll();
-      await b.stop({ keepData: true });
-    }
+    });
   });
 
   it("when the server drops an instance's lock connection (KILL), then the instance takes its lock again on a new connection and still names itself on claims; once stopped, it is gone", async () => {

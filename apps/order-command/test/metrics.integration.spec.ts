@@ -1,5 +1,5 @@
 import { freePort, MetricsScrape, scrapeMetrics } from '@orderflow/stack';
-import { customer, InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
+import { customer, InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand, placeOrderRequest } from './support';
 
 describe('order-command /metrics after real calls (MariaDB x2, NATS and the inventory process)', () => {
   let inventory: InventoryProcess;
@@ -38,13 +38,7 @@ describe('order-command /metrics after real calls (MariaDB x2, NATS and the inve
 
   it('when an order is placed, relayed, then cancelled while inventory is down, then backlog, published events and owed settlements follow', async () => {
     await inventory.api.upsertProduct({ id: 'metrics-p', name: 'P', priceMinor: 500, available: 10 });
-    const { order } = await oc.api.placeOrder({
-      customerId: 'mia',
-      idempotencyKey: '',
-      items: [{ productId: 'metrics-p', quantity: 1, unitPriceMinor: 500 }],
-      address: 'A',
-      paymentMethod: 'card',
-    });
+    const { order } = await oc.api.placeOrder(placeOrderRequest('mia', { productId: 'metrics-p', quantity: 1, unitPriceMinor: 500 }));
 
     let metrics = await scrapeMetrics(url);
     expect(metrics.value('orderflow_outbox_backlog')).toBe(1);

@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import type { Order, OrderEventRecord } from '../src/domain/model';
 import { encodeOrderEvent } from '../src/infrastructure/event-codec';
 import { ORDER_SHARD_MIGRATIONS } from '../src/infrastructure/mysql/migrations';
-import { customer, orderCommandRun } from './support';
+import { customer, orderCommandRun, placeOrderRequest } from './support';
 
 const S = orderV1.OrderStatus;
 const K = orderV1.ActorKind;
@@ -18,15 +18,7 @@ describe('order history: who changed an order, when and why (real MariaDB x2 and
   beforeAll(() => run.inventory.api.upsertProduct({ id: 'hist-p', name: 'H', priceMinor: 300, available: 1_000 }));
 
   const place = async (customerId: string, idempotencyKey = '') =>
-    (
-      await run.oc.api.placeOrder({
-        customerId,
-        idempotencyKey,
-        items: [{ productId: 'hist-p', quantity: 1, unitPriceMinor: 300 }],
-        address: 'A',
-        paymentMethod: 'card',
-      })
-    ).order!;
+    (await run.oc.api.placeOrder(placeOrderRequest(customerId, { productId: 'hist-p', quantity: 1, unitPriceMinor: 300 }, { idempotencyKey }))).order!;
   const history = (orderId: string, actor: orderV1.Actor) => run.oc.api.getOrderHistory({ orderId, actor });
   /** [version, status, actor kind, actor id, reason] per entry. */
   const rowsOf = (entries: orderV1.OrderHistoryEntry[]) => entries.map((e) => [e.version, e.status, e.actorKind, e.actorId, e.reason]);
@@ -96,15 +88,8 @@ describe('order history: who changed an order, when and why (real MariaDB x2 and
   });
 
   it('when a keyed placement was refused (the order is FAILED, internal), then its history is NOT_FOUND, even for an admin', async () => {
-    const refused = await run.oc.api
-      .placeOrder({
-        customerId: 'milo',
-        idempotencyKey: 'too-many',
-        items: [{ productId: 'hist-p', quantity: 1_000, unitPriceMinor: 300 }],
-        address: 'A',
-        paymentMethod: 'card',
-      })
-      .catch((e) => e);
+    const tooMany = placeOrderRequest('milo', { productId: 'hist-p', quantity: 1_000, unitPriceMinor: 300 }, { idempotencyKey: 'too-many' });
+    const refused = await run.oc.api.placeOrder(tooMany).catch((e) => e);
     expect(errorDetails.errorReason(refused.metadata)).toBe('insufficient-stock');
     const failedIds: string[] = [];
     for (const shard of run.oc.config.shards) {
@@ -154,7 +139,9 @@ describe('migration 0003-order-history-actor on a shard with history written bef
         const { subject, payload } = encodeOrderEvent({ ...event, changedBy: { kind: cancelledBy ?? 'CUSTOMER' }, reason: '' }, 'orders.v1');
         await db.run([
           {
-            sql: `INSERT IGNORE INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at) VALUES (?, 'olga', ?, 300, 'A', 'card', ?, ?, ?, ?)`,
+            sql:
+              'INSERT IGNORE INTO orders (id, customer_id, status, total_minor, address, payment_method, version, created_at, updated_at, expires_at) ' +
+              "VALUES (?, 'olga', ?, 300, 'A', 'card', ?, ?, ?, ?)",
             values: [event.order.id, event.order.status, event.order.version, toSqlDateTime(now), toSqlDateTime(now), toSqlDateTime(now)],
           },
           {

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { connectNats } from '@orderflow/messaging';
 import { errorDetails, orderV1 } from '@orderflow/proto';
-import { customer, orderCommandRun } from './support';
+import { customer, orderCommandRun, placeOrderRequest } from './support';
 
 const S = orderV1.OrderStatus;
 
@@ -11,13 +11,7 @@ describe('order state changes (real MariaDB x2, NATS and the inventory process)'
   const stockOf = async (id: string) => (await run.inventory.api.getProducts({ productIds: [id] })).products[0]!;
   async function placed(customerId: string, productId: string, quantity = 2) {
     await run.inventory.api.upsertProduct({ id: productId, name: productId, priceMinor: 300, available: 10 });
-    const { order } = await run.oc.api.placeOrder({
-      customerId,
-      idempotencyKey: '',
-      items: [{ productId, quantity, unitPriceMinor: 300 }],
-      address: 'A',
-      paymentMethod: 'card',
-    });
+    const { order } = await run.oc.api.placeOrder(placeOrderRequest(customerId, { productId, quantity, unitPriceMinor: 300 }));
     return order!;
   }
 

@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { TcpProxy } from '@orderflow/stack';
 import type { OrderRepository } from '../src/domain/ports';
-import { customer, InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
+import { customer, InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand, placeOrderRequest } from './support';
 
 const S = orderV1.OrderStatus;
 const PAYMENT_WINDOW_MS = 1_500;
@@ -65,15 +65,7 @@ describe('a paid order keeps its stock when inventory is unreachable past the re
       () => oc.api.getOrder({ orderId: '1', actor: customer('probe') }),
       async () => {
         await inventory.api.upsertProduct({ id: 'probe', name: 'probe', priceMinor: 1, available: 1 });
-        const probe = await oc.api
-          .placeOrder({
-            customerId: 'probe',
-            idempotencyKey: '',
-            items: [{ productId: 'probe', quantity: 1, unitPriceMinor: 1 }],
-            address: 'A',
-            paymentMethod: 'card',
-          })
-          .catch(() => undefined);
+        const probe = await oc.api.placeOrder(placeOrderRequest('probe', { productId: 'probe', quantity: 1, unitPriceMinor: 1 })).catch(() => undefined);
         if (probe) await oc.api.cancelOrder({ orderId: probe.order!.id, actor: customer('probe') });
         return probe !== undefined;
       },
@@ -83,19 +75,13 @@ describe('a paid order keeps its stock when inventory is unreachable past the re
   const stockOf = async (id: string) => (await inventory.api.getProducts({ productIds: [id] })).products[0]!;
   async function placed(customerId: string, productId: string, quantity: number) {
     await inventory.api.upsertProduct({ id: productId, name: productId, priceMinor: 300, available: 10 });
-    const { order } = await oc.api.placeOrder({
-      customerId,
-      idempotencyKey: '',
-      items: [{ productId, quantity, unitPriceMinor: 300 }],
-      address: 'A',
-      paymentMethod: 'card',
-    });
+    const { order } = await oc.api.placeOrder(placeOrderRequest(customerId, { productId, quantity, unitPriceMinor: 300 }));
     return order!;
   }
   /** Past the order's expiry plus the grace, and a few of inventory's sweeps after that. */
   const pastTheGrace = (order: orderV1.Order) => sleep(order.expiresAt!.getTime() + RESERVATION_GRACE_MS + 500 - Date.now());
 
-  it('when inventory goes away after the pay was accepted and stays away past the grace, then the stock stays held and is sold once inventory is back', async () => {
+  it('when inventory goes away after pay was accepted and stays away past the grace, then stock stays held and is sold once inventory returns', async () => {
     const order = await placed('paula', 'paid-cut-p', 3);
     cutBeforePaidIsStored = true;
     const paid = await oc.api.payOrder({ orderId: order.id, actor: customer('paula') });

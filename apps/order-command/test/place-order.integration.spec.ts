@@ -8,7 +8,7 @@ import { TcpProxy, testStack } from '@orderflow/stack';
 import type { Order } from '../src/domain/model';
 import type { OrderRepository } from '../src/domain/ports';
 import { ShardedOrderIds } from '../src/infrastructure/order-ids';
-import { orderCommandConfig, orderCommandRun, startInventoryProcess, startOrderCommand } from './support';
+import { orderCommandConfig, orderCommandRun, startInventoryProcess, startOrderCommand, placeOrderRequest } from './support';
 
 describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory process)', () => {
   const run = orderCommandRun();
@@ -66,13 +66,7 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     try {
       await product('wake-p', 5);
       const started = Date.now();
-      const placed = await apiOnly.api.placeOrder({
-        customerId: 'wendy',
-        idempotencyKey: '',
-        items: [{ productId: 'wake-p', quantity: 1, unitPriceMinor: 1000 }],
-        address: 'A',
-        paymentMethod: 'card',
-      });
+      const placed = await apiOnly.api.placeOrder(placeOrderRequest('wendy', { productId: 'wake-p', quantity: 1, unitPriceMinor: 1000 }));
       expect(placed.order?.status).toBe(orderV1.OrderStatus.ORDER_STATUS_RESERVED);
       const jsm = await nc.jetstreamManager();
       while ((await jsm.streams.info(base.nats.stream)).state.messages < 1) {
@@ -178,23 +172,11 @@ describe('PlaceOrder over gRPC (real MariaDB x2, Redis, NATS and the inventory p
     });
     // 64 characters (emoji are two UTF-16 units each, one character each, as MySQL counts them) fit; 65 do not.
     const longest = await place('freetext', [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }]).then(() =>
-      run.oc.api.placeOrder({
-        customerId: 'freetext',
-        idempotencyKey: '',
-        items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }],
-        address: 'A',
-        paymentMethod: '💳'.repeat(64),
-      }),
+      run.oc.api.placeOrder(placeOrderRequest('freetext', { productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }, { paymentMethod: '💳'.repeat(64) })),
     );
     expect(longest.order!.paymentMethod).toBe('💳'.repeat(64));
     const error = await run.oc.api
-      .placeOrder({
-        customerId: 'freetext',
-        idempotencyKey: '',
-        items: [{ productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }],
-        address: 'A',
-        paymentMethod: '💳'.repeat(65),
-      })
+      .placeOrder(placeOrderRequest('freetext', { productId: 'free-text-p', quantity: 1, unitPriceMinor: 9950 }, { paymentMethod: '💳'.repeat(65) }))
       .catch((e) => e);
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(errorDetails.readFieldViolations(error.metadata).map((v) => v.field)).toEqual(['payment_method']);
@@ -283,13 +265,7 @@ describe('PlaceOrder when the shard write fails after stock was reserved', () =>
     try {
       await inventory.api.upsertProduct({ id: 'fail-p', name: 'F', priceMinor: 100, available: 10 });
       cutNext = true;
-      const request = {
-        customerId: 'hank',
-        idempotencyKey: 'key-hank',
-        items: [{ productId: 'fail-p', quantity: 4, unitPriceMinor: 100 }],
-        address: 'A',
-        paymentMethod: 'card',
-      };
+      const request = placeOrderRequest('hank', { productId: 'fail-p', quantity: 4, unitPriceMinor: 100 }, { idempotencyKey: 'key-hank' });
       const error = await oc.api.placeOrder(request).catch((e) => e);
       expect(error.code).toBe(status.UNAVAILABLE);
       expect((await inventory.api.getProducts({ productIds: ['fail-p'] })).products[0]).toMatchObject({ available: 10, reserved: 0 });
@@ -331,15 +307,7 @@ describe('PlaceOrder when the shard write fails after stock was reserved', () =>
     });
     try {
       await inventory.api.upsertProduct({ id: 'fail-unkeyed', name: 'F', priceMinor: 100, available: 10 });
-      const error = await oc.api
-        .placeOrder({
-          customerId: 'ivy',
-          idempotencyKey: '',
-          items: [{ productId: 'fail-unkeyed', quantity: 3, unitPriceMinor: 100 }],
-          address: 'A',
-          paymentMethod: 'card',
-        })
-        .catch((e) => e);
+      const error = await oc.api.placeOrder(placeOrderRequest('ivy', { productId: 'fail-unkeyed', quantity: 3, unitPriceMinor: 100 })).catch((e) => e);
       expect(error.code).toBe(status.UNAVAILABLE);
       expect((await inventory.api.getProducts({ productIds: ['fail-unkeyed'] })).products[0]).toMatchObject({ available: 10, reserved: 0 });
       const listed = await oc.app.repository.findStalePending(new Date(Date.now() + 60_000), 100);

@@ -74,7 +74,7 @@ describe('retention purge of idempotency keys and published outbox rows (real Ma
     expect(await keysOf('ivy')).toEqual(['key-old:DONE', 'key-recent:DONE', 'key-stuck:IN_FLIGHT']);
   });
 
-  it('when a key is just inside the 24-hour window, then the purge keeps it and a retry replays the first answer instead of placing a second order', async () => {
+  it('when a key is just inside the 24-hour window, then the purge keeps it and a retry replays the first answer, placing no second order', async () => {
     const first = await place('jade', 'almost-a-day');
     await sql(shardOf('jade'), `UPDATE idempotency_keys SET created_at = NOW(3) - INTERVAL 23 HOUR WHERE customer_id = 'jade'`);
     await oc.app.purger.purge();
@@ -128,7 +128,7 @@ describe('retention purge of idempotency keys and published outbox rows (real Ma
     expect(await plan(`DELETE FROM outbox WHERE sent_at < ? AND ${held} ORDER BY sent_at LIMIT ?`)).toMatchObject({ type: 'range', key: 'outbox_unsent' });
   });
 
-  it('when the process starts, then the ORDERS stream carries the configured age and byte bounds, and a changed bound updates the existing stream', async () => {
+  it('when the process starts, then the ORDERS stream has the configured age and byte bounds, and a changed bound updates the existing stream', async () => {
     const nc = await connectNats({ servers: oc.config.nats.servers, name: 'purge-stream-test' });
     try {
       const jsm = await nc.jetstreamManager();

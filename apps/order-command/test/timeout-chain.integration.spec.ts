@@ -1,6 +1,7 @@
 import net from 'node:net';
-import { Metadata, ServiceError, status } from '@grpc/grpc-js';
+import { ServiceError, status } from '@grpc/grpc-js';
 import { errorDetails, orderV1 } from '@orderflow/proto';
+import { unaryCaller } from '@orderflow/service-kit';
 import { testStack } from '@orderflow/stack';
 import type { OrderRepository } from '../src/domain/ports';
 import { orderCommandRun } from './support';
@@ -44,14 +45,7 @@ describe("the caller's deadline reaches order-command (real MariaDB x2, NATS and
 
   /** PlaceOrder with a deadline of our choosing, as the gateway sends it. */
   const placeWithin = (deadlineMs: number, request: orderV1.PlaceOrderRequest) =>
-    new Promise<orderV1.PlaceOrderResponse>((resolve, reject) =>
-      run.oc.api.client.placeOrder(
-        request,
-        new Metadata(),
-        { deadline: new Date(Date.now() + deadlineMs) },
-        (error: ServiceError | null, response: orderV1.PlaceOrderResponse) => (error ? reject(error) : resolve(response)),
-      ),
-    );
+    unaryCaller(run.oc.api.client, { deadlineMs, isCutOff: () => false })('placeOrder', { repeatIfCutOff: false })(request);
 
   it('when a duplicate arrives while the first call with its key is still running, then it is told idempotency-key-in-flight before its own deadline, not left to time out', async () => {
     await run.inventory.api.upsertProduct({ id: 'chain-p', name: 'chain-p', priceMinor: 300, available: 10 });

@@ -2,15 +2,9 @@ import { status } from '@grpc/grpc-js';
 import type { OrderEventKind } from '@orderflow/messaging';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
-import { actor, caughtUp, orderHistory, orderQueryRun } from './support';
+import { actor, byIdDescending, caughtUp, failure, orderHistory, orderQueryRun } from './support';
 
 const { OrderStatus } = orderV1;
-const byIdDescending = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => Promise.reject(new Error('expected the call to fail')),
-    (error) => error,
-  );
 
 // Five life stories, so every status is present on every shard.
 const STORIES: OrderEventKind[][] = [['placed'], ['placed', 'paid'], ['placed', 'paid', 'shipped'], ['placed', 'cancelled'], ['placed', 'expired']];

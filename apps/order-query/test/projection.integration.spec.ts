@@ -39,7 +39,8 @@ describe('order-query projecting the ORDERS stream (real MariaDB x2 and NATS Jet
   const viewRows = async (orderId: string) =>
     (
       await shards.rows<ViewRow>(
-        `SELECT CAST(order_id AS CHAR) AS order_id, status, total_minor, version, last_event_id, projected_at FROM order_views WHERE order_id = CAST(:id AS UNSIGNED)`,
+        'SELECT CAST(order_id AS CHAR) AS order_id, status, total_minor, version, last_event_id, projected_at ' +
+          'FROM order_views WHERE order_id = CAST(:id AS UNSIGNED)',
         { id: orderId },
       )
     ).flat();

@@ -1,18 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { ShardRouter, shardMapFromConfig } from '@orderflow/sharding';
-import { actor, caughtUp, orderHistory, orderQueryRun, ReadShards, sleep, waitFor } from './support';
-
-const byIdDescending = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
+import { actor, byIdDescending, caughtUp, failure, orderHistory, orderQueryRun, ReadShards, sleep, waitFor } from './support';
 
 describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStream)', () => {
   const run = orderQueryRun();
-
-  const failure = (promise: Promise<unknown>) =>
-    promise.then(
-      () => Promise.reject(new Error('expected the call to fail')),
-      (error) => error,
-    );
 
   async function projected(events: orderV1.OrderEvent[]): Promise<void> {
     await run.feed.publishAll(events);
@@ -66,7 +58,7 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
       expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     });
 
-    it("when the wait for min_version is longer than the caller's deadline, then the call answers with the version it has before the deadline, not DEADLINE_EXCEEDED", async () => {
+    it("when the wait for min_version outlasts the caller's deadline, then it answers in time with the version it has, not DEADLINE_EXCEEDED", async () => {
       const [placed] = orderHistory('cid', ['placed']);
       await projected([placed!]);
       const answer = await run.oq.api.getOrder({ orderId: placed!.orderId, actor: actor('cid'), minVersion: 3, waitMs: 5_000 }, 1_000);
@@ -127,7 +119,8 @@ describe('order-query GetOrder and ListOrders (real MariaDB x2 and NATS JetStrea
       const shards = new ReadShards(run.config);
       try {
         const counts = await shards.rows<{ views: number; listed: number }>(
-          `SELECT (SELECT COUNT(*) FROM order_views WHERE customer_id = :customer) AS views, (SELECT COUNT(*) FROM customer_orders WHERE customer_id = :customer) AS listed`,
+          'SELECT (SELECT COUNT(*) FROM order_views WHERE customer_id = :customer) AS views, ' +
+            '(SELECT COUNT(*) FROM customer_orders WHERE customer_id = :customer) AS listed',
           { customer },
         );
         const perShard = counts.map(([row]) => [Number(row!.views), Number(row!.listed)]);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { createSequelize, dropDatabase } from '@orderflow/database';
 import { connectNats, ensureStream, OrderEventKind, orderEventSubject, ordersStream } from '@orderflow/messaging';
 import { orderQueryV1, orderV1 } from '@orderflow/proto';
-import { createLogger } from '@orderflow/service-kit';
+import { createLogger, unaryCaller } from '@orderflow/service-kit';
 import { bucketForCustomer, OrderIdGenerator } from '@orderflow/sharding';
 import { testStack } from '@orderflow/stack';
 import type { Msg } from 'nats';
@@ -43,33 +43,19 @@ export function queryConfig(env: Record<string, string> = {}): OrderQueryConfig 
   });
 }
 
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: { deadline: Date },
-  callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
-
 export function queryApi(address: string) {
   const client = new orderQueryV1.OrderQueryServiceClient(address, credentials.createInsecure());
-  const call =
-    <Req, Res>(method: unknown) =>
-    (request: Req, deadlineMs = 30_000): Promise<Res> =>
-      new Promise((resolve, reject) =>
-        (method as Unary<Req, Res>).call(client, request, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) }, (error, response) =>
-          error ? reject(error) : resolve(response),
-        ),
-      );
+  const call = unaryCaller(client, { deadlineMs: 30_000, isCutOff: () => false });
   return {
     client,
     // Partial requests: unset fields get their proto defaults, as a standard client would send them.
     getOrder: (request: Partial<orderQueryV1.GetOrderRequest>, deadlineMs?: number) =>
-      call<orderQueryV1.GetOrderRequest, orderQueryV1.GetOrderResponse>(client.getOrder)(orderQueryV1.GetOrderRequest.fromPartial(request), deadlineMs),
+      call('getOrder', { repeatIfCutOff: false, deadlineMs })(orderQueryV1.GetOrderRequest.fromPartial(request)),
     listOrders: (request: Partial<orderQueryV1.ListOrdersRequest>) =>
-      call<orderQueryV1.ListOrdersRequest, orderQueryV1.ListOrdersResponse>(client.listOrders)(orderQueryV1.ListOrdersRequest.fromPartial(request)),
+      call('listOrders', { repeatIfCutOff: false })(orderQueryV1.ListOrdersRequest.fromPartial(request)),
     listAllOrders: (request: Partial<orderQueryV1.ListAllOrdersRequest>) =>
-      call<orderQueryV1.ListAllOrdersRequest, orderQueryV1.ListAllOrdersResponse>(client.listAllOrders)(orderQueryV1.ListAllOrdersRequest.fromPartial(request)),
-    getProjectionLag: call<orderQueryV1.GetProjectionLagRequest, orderQueryV1.GetProjectionLagResponse>(client.getProjectionLag),
+      call('listAllOrders', { repeatIfCutOff: false })(orderQueryV1.ListAllOrdersRequest.fromPartial(request)),
+    getProjectionLag: (request: orderQueryV1.GetProjectionLagRequest) => call('getProjectionLag', { repeatIfCutOff: false })(request),
   };
 }
 
@@ -275,6 +261,16 @@ export const caughtUp = (api: QueryApi, timeoutMs?: number) =>
     'the projection to catch up',
     timeoutMs,
   );
+
+/** The error a call fails with; an answer fails the test. */
+export const failure = (call: Promise<unknown>): Promise<ServiceError> =>
+  call.then(
+    () => Promise.reject(new Error('expected the call to fail')),
+    (error: ServiceError) => error,
+  );
+
+/** Order ids (64-bit decimal strings) newest first, as the listings order them. */
+export const byIdDescending = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
 
 export const actor = (customerId: string, admin = false): orderV1.Actor => ({ customerId, admin });
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -49,9 +49,11 @@ function panel(
     `<text x="${(left + right) / 2}" y="${bottom + 38}" text-anchor="middle" font-size="12">concurrency</text>`,
     ...ticks.map(
       (v) =>
-        `<line x1="${left}" y1="${y(v)}" x2="${right}" y2="${y(v)}" stroke="#eee"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${Math.round(v)}</text>`,
+        `<line x1="${left}" y1="${y(v)}" x2="${right}" y2="${y(v)}" stroke="#eee"/>` +
+        `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${Math.round(v)}</text>`,
     ),
-    `<text x="${x0 + 14}" y="${(top + bottom) / 2}" transform="rotate(-90 ${x0 + 14} ${(top + bottom) / 2})" text-anchor="middle" font-size="12">${unit}</text>`,
+    `<text x="${x0 + 14}" y="${(top + bottom) / 2}" transform="rotate(-90 ${x0 + 14} ${(top + bottom) / 2})" ` +
+      `text-anchor="middle" font-size="12">${unit}</text>`,
   ];
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
@@ -59,7 +61,8 @@ function panel(
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map((p) => `${x(p.concurrency)},${y(value(p))}`).join(' ')}"/>`);
     for (const p of points)
       parts.push(
-        `<circle cx="${x(p.concurrency)}" cy="${y(value(p))}" r="3.5" fill="${color}"><title>${s.name}, c=${p.concurrency}: ${Math.round(value(p))} ${unit}</title></circle>`,
+        `<circle cx="${x(p.concurrency)}" cy="${y(value(p))}" r="3.5" fill="${color}">` +
+          `<title>${s.name}, c=${p.concurrency}: ${Math.round(value(p))} ${unit}</title></circle>`,
       );
   });
   return parts.join('\n');
@@ -80,7 +83,10 @@ export function renderChart(series: Series[], title: string): string {
   const legend = series
     .map((s, i) => {
       const [lx, ly] = [20 + (i % LEGEND_COLUMNS) * column, height + 8 + Math.floor(i / LEGEND_COLUMNS) * 22];
-      return `<rect x="${lx}" y="${ly}" width="14" height="14" fill="${COLORS[i % COLORS.length]}"/><text x="${lx + 20}" y="${ly + 12}" font-size="12">${escapeXml(s.name)}</text>`;
+      return (
+        `<rect x="${lx}" y="${ly}" width="14" height="14" fill="${COLORS[i % COLORS.length]}"/>` +
+        `<text x="${lx + 20}" y="${ly + 12}" font-size="12">${escapeXml(s.name)}</text>`
+      );
     })
     .join('\n');
   return [

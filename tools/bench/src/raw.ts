@@ -71,13 +71,18 @@ export async function rawSingleRowUpdate(target: MysqlTarget, concurrency: numbe
 export async function rawOrderTransaction(targets: MysqlTarget[], concurrency: number, seconds: number): Promise<RawResult> {
   const pools = await Promise.all(targets.map((t, i) => freshDatabase(t, `orderflow_bench_raw_orders_${i}`)));
   for (const pool of pools) {
-    await pool.query(`CREATE TABLE orders (id BIGINT UNSIGNED PRIMARY KEY, customer_id VARCHAR(64), status VARCHAR(16), total_minor BIGINT, address VARCHAR(500),
-      payment_method VARCHAR(32), version INT, created_at DATETIME(3), updated_at DATETIME(3), expires_at DATETIME(3), KEY (customer_id, id)) ENGINE=InnoDB`);
     await pool.query(
-      'CREATE TABLE order_items (order_id BIGINT UNSIGNED, line_no SMALLINT, product_id VARCHAR(64), quantity INT, unit_price_minor BIGINT, PRIMARY KEY (order_id, line_no)) ENGINE=InnoDB',
+      'CREATE TABLE orders (id BIGINT UNSIGNED PRIMARY KEY, customer_id VARCHAR(64), status VARCHAR(16), total_minor BIGINT, address VARCHAR(500), ' +
+        'payment_method VARCHAR(32), version INT, created_at DATETIME(3), updated_at DATETIME(3), expires_at DATETIME(3), KEY (customer_id, id)) ENGINE=InnoDB',
     );
-    await pool.query(`CREATE TABLE outbox (id BIGINT AUTO_INCREMENT PRIMARY KEY, event_id CHAR(36), order_id BIGINT UNSIGNED, subject VARCHAR(128), payload MEDIUMBLOB,
-      created_at DATETIME(3), sent_at DATETIME(3) NULL, UNIQUE KEY (event_id), KEY (sent_at, id)) ENGINE=InnoDB`);
+    await pool.query(
+      'CREATE TABLE order_items (order_id BIGINT UNSIGNED, line_no SMALLINT, product_id VARCHAR(64), quantity INT, unit_price_minor BIGINT, ' +
+        'PRIMARY KEY (order_id, line_no)) ENGINE=InnoDB',
+    );
+    await pool.query(
+      'CREATE TABLE outbox (id BIGINT AUTO_INCREMENT PRIMARY KEY, event_id CHAR(36), order_id BIGINT UNSIGNED, subject VARCHAR(128), payload MEDIUMBLOB, ' +
+        'created_at DATETIME(3), sent_at DATETIME(3) NULL, UNIQUE KEY (event_id), KEY (sent_at, id)) ENGINE=InnoDB',
+    );
   }
   let id = Date.now() * 1000;
   const payload = Buffer.alloc(400, 7);

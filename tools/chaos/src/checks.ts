@@ -109,7 +109,9 @@ export function checkAcknowledgedNotLost(operations: readonly Operation[], api: 
   return {
     name: "no acknowledged order lost: each 201 is readable by its owner and in its owner's listing",
     pass: unreadable.length === 0 && unlisted.length === 0 && acked.size > 0,
-    detail: `${acked.size} orders answered 201; not readable by the owner: ${unreadable.length}${sample(unreadable)}; missing from the owner's listing: ${unlisted.length}${sample(unlisted)}`,
+    detail:
+      `${acked.size} orders answered 201; not readable by the owner: ${unreadable.length}${sample(unreadable)}; ` +
+      `missing from the owner's listing: ${unlisted.length}${sample(unlisted)}`,
   };
 }
 
@@ -140,8 +142,11 @@ export function checkKeysAndOrders(operations: readonly Operation[], snapshot: S
     pass,
     detail:
       `${places.length} keys, ${acked.size} acknowledged, ${stored.size} orders stored; keys with two orders: ${twoOrderKeys.length}${sample(twoOrderKeys)}; ` +
-      `keys answered again (retried or replayed): ${answeredAgain}, of them differently: ${disagreeing.length}${sample(disagreeing.map((o) => `${o.customer}/${o.key}`))}; orders shared by two keys: ${sharedOrders.length}; ` +
-      `stored, never acknowledged: ${storedNotAcked.length}${sample(storedNotAcked)}; acknowledged, not stored: ${ackedNotStored.length}${sample(ackedNotStored)}`,
+      `keys answered again (retried or replayed): ${answeredAgain}, ` +
+      `of them differently: ${disagreeing.length}${sample(disagreeing.map((o) => `${o.customer}/${o.key}`))}; ` +
+      `orders shared by two keys: ${sharedOrders.length}; ` +
+      `stored, never acknowledged: ${storedNotAcked.length}${sample(storedNotAcked)}; ` +
+      `acknowledged, not stored: ${ackedNotStored.length}${sample(ackedNotStored)}`,
   };
 }
 
@@ -202,8 +207,9 @@ export function checkStock(stockAdded: ReadonlyMap<string, number>, snapshot: Sn
       name: `stock of ${p.id}: added - available = held by orders; available >= 0; available + reserved + sold = added`,
       pass,
       detail:
-        `added ${p.added}, available ${p.available}: added - available = ${taken}, held by orders ${p.held}; reserved ${p.reserved} (RESERVED orders ${p.heldReserved}), ` +
-        `sold ${p.sold} (PAID/SHIPPED orders ${p.heldSold}); available + reserved + sold = ${p.available + p.reserved + p.sold}; inventory's received ${p.received}`,
+        `added ${p.added}, available ${p.available}: added - available = ${taken}, held by orders ${p.held}; ` +
+        `reserved ${p.reserved} (RESERVED orders ${p.heldReserved}), sold ${p.sold} (PAID/SHIPPED orders ${p.heldSold}); ` +
+        `available + reserved + sold = ${p.available + p.reserved + p.sold}; inventory's received ${p.received}`,
     };
   });
 }
@@ -214,11 +220,16 @@ export function checkReadSide(snapshot: Snapshot): CheckResult {
   const behind = orders.filter((o) => views.get(o.id)?.version !== o.version || views.get(o.id)?.status !== o.status);
   const ids = new Set(orders.map((o) => o.id));
   const extra = snapshot.views.filter((v) => !ids.has(v.id)).map((v) => v.id);
+  const viewOf = (id: string) => {
+    const view = views.get(id);
+    return view ? `v${view.version} ${view.status}` : 'none';
+  };
   return {
     name: 'every order is in the read side at its last version; every outbox row was published',
     pass: behind.length === 0 && extra.length === 0 && snapshot.unsentOutbox === 0,
     detail:
-      `${orders.length} orders, ${snapshot.views.length} views; missing or behind: ${behind.length}${sample(behind.map((o) => `${o.id} v${o.version} ${o.status}, view ${views.get(o.id) ? `v${views.get(o.id)!.version} ${views.get(o.id)!.status}` : 'none'}`))}; ` +
+      `${orders.length} orders, ${snapshot.views.length} views; ` +
+      `missing or behind: ${behind.length}${sample(behind.map((o) => `${o.id} v${o.version} ${o.status}, view ${viewOf(o.id)}`))}; ` +
       `views of no order: ${extra.length}; outbox rows ${snapshot.outboxRows}, unpublished ${snapshot.unsentOutbox}`,
   };
 }
@@ -229,7 +240,9 @@ export function checkServedAtEnd(statuses: readonly (number | string)[], slowest
   return {
     name: 'new orders are served normally at the end',
     pass: statuses.length > 0 && created === statuses.length && slowestMs <= limitMs,
-    detail: `${created} of ${statuses.length} new placements answered 201 (others: ${JSON.stringify(statuses.filter((s) => s !== 201))}); slowest ${Math.round(slowestMs)} ms (limit ${limitMs} ms)`,
+    detail:
+      `${created} of ${statuses.length} new placements answered 201 (others: ${JSON.stringify(statuses.filter((s) => s !== 201))}); ` +
+      `slowest ${Math.round(slowestMs)} ms (limit ${limitMs} ms)`,
   };
 }
 

@@ -164,9 +164,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     } else {
       process.kill(before, fault.kind === 'kill' ? 'SIGKILL' : 'SIGTERM');
       window.faultAt = Date.now();
-      log(
-        `${fault.name}: ${fault.kind === 'kill' ? 'SIGKILL' : 'SIGTERM'} to pid ${before} at +${((window.faultAt - startedAt) / 1000).toFixed(1)} s of the window`,
-      );
+      const signal = fault.kind === 'kill' ? 'SIGKILL' : 'SIGTERM';
+      log(`${fault.name}: ${signal} to pid ${before} at +${((window.faultAt - startedAt) / 1000).toFixed(1)} s of the window`);
       const until = window.faultAt + (options.recoveryTimeoutMs ?? 120_000);
       while (Date.now() < until) {
         const now = target.pidOf(fault.unit);
@@ -188,9 +187,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const unknown = mine.filter((op) => !definiteAnswer(op)).length;
     await load.retryUnknown(mine, Date.now() + (options.retryTimeoutMs ?? 90_000));
     window.unknownAfterRetries = mine.filter((op) => !definiteAnswer(op)).length;
-    log(
-      `${fault.name}: window ${((window.endedAt - startedAt) / 1000).toFixed(1)} s, ${mine.length} operations, ${unknown} unknown, ${window.unknownAfterRetries} after the retries`,
-    );
+    const seconds = ((window.endedAt - startedAt) / 1000).toFixed(1);
+    log(`${fault.name}: window ${seconds} s, ${mine.length} operations, ${unknown} unknown, ${window.unknownAfterRetries} after the retries`);
   }
   await load.pause();
   // Anything still unknown (a window's retries ran out) gets one more round, now that all is quiet.

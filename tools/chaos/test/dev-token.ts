@@ -9,6 +9,7 @@ export function devToken(customerId: string, options: { admin?: boolean; ttlSeco
   const secret = process.env.JWT_SECRET ?? 'orderflow-dev-secret-change-me';
   const now = Math.floor(Date.now() / 1000);
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: customerId, roles: options.admin ? ['customer', 'admin'] : ['customer'], iat: now, exp: now + (options.ttlSeconds ?? 3600) })}`;
+  const claims = { sub: customerId, roles: options.admin ? ['customer', 'admin'] : ['customer'], iat: now, exp: now + (options.ttlSeconds ?? 3600) };
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }

@@ -68,7 +68,8 @@ export function strictProblems(objects: K8sObject[]): string[] {
   const source = objects
     .map(
       (o, i) =>
-        `import type { I${o.kind} as T${i} } from ${JSON.stringify(`kubernetes-models/${o.apiVersion}/${o.kind}`)};\nexport const o${i}: T${i} = ${JSON.stringify(o, null, 1)};\n`,
+        `import type { I${o.kind} as T${i} } from ${JSON.stringify(`kubernetes-models/${o.apiVersion}/${o.kind}`)};\n` +
+        `export const o${i}: T${i} = ${JSON.stringify(o, null, 1)};\n`,
     )
     .join('');
   const options: ts.CompilerOptions = {

@@ -6,10 +6,10 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { freePort } from '@orderflow/stack';
 import { HealthImplementation } from 'grpc-health-check';
 import { argumentsOf, finalStage } from '../src/dockerfile-lint';
 import { App, appDockerfile, APPS, readText, ROOT, run } from '../src/workspace';
@@ -17,17 +17,6 @@ import { App, appDockerfile, APPS, readText, ROOT, run } from '../src/workspace'
 // Memory-backed when there is one: the installs write a few hundred MB.
 const scratch = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 const work = fs.mkdtempSync(path.join(scratch, 'orderflow-images-'));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A command's exit, output and duration; killed after timeoutMs. */
 function execute(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }) {

@@ -127,7 +127,7 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     expect(problems).toEqual([]);
   });
 
-  it('when the services are probed, then the gateway answers /readyz and /healthz over HTTP and the gRPC services the standard gRPC health check on their port', () => {
+  it('when services are probed, then the gateway answers /readyz and /healthz over HTTP and the gRPC services the standard health check on their port', () => {
     const gateway = appContainer(overlay, 'gateway');
     expect(gateway?.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'http' } });
     expect(gateway?.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' } });
@@ -263,7 +263,7 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     expect(problems).toEqual([]);
   });
 
-  it('when ConfigMaps and Secrets are referenced, then the ConfigMaps are rendered, and the Secrets are too unless the overlay expects them from outside', () => {
+  it('when ConfigMaps and Secrets are referenced, then the ConfigMaps are rendered, and the Secrets too unless the overlay expects them from outside', () => {
     const problems: string[] = [];
     for (const workload of workloads(overlay)) {
       const spec = workload.spec.template.spec;

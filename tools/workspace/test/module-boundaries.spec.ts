@@ -14,6 +14,12 @@ const sideEffectImport = (specifier: string) => `import '${specifier}';\n`;
 const APP_IMPORT_REJECTED = /A project tagged with "type:app" can only depend on libs tagged with "type:lib"|Imports of apps are forbidden/;
 const LIB_TAG_REJECTED = /A project tagged with "type:lib" can only depend on libs tagged with "type:lib"|Imports of apps are forbidden/;
 
+/** Exactly one lint error, its message matching the pattern (or containing the text). */
+const oneError = (message: RegExp | string) => [
+  expect.objectContaining({ severity: 2, message: typeof message === 'string' ? expect.stringContaining(message) : expect.stringMatching(message) }),
+];
+const DOMAIN_DRIVER_REJECTED = /Domain code must stay free of drivers and transports/;
+
 const boundaryMessages = (messages: LintMessage[]) => messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries');
 const restrictedImportMessages = (messages: LintMessage[]) => messages.filter((m) => m.ruleId === 'no-restricted-imports');
 const wrapperLibMessages = (messages: LintMessage[]) => messages.filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports');
@@ -148,17 +154,17 @@ describe('module boundaries (@nx/enforce-module-boundaries with type:* tags)', (
 
   it('when an app imports another app by its package name, then the import is reported', () => {
     const messages = boundaryMessages(messagesOf(probe, probeGraphCases.appImportsAppByName));
-    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringMatching(APP_IMPORT_REJECTED) })]);
+    expect(messages).toEqual(oneError(APP_IMPORT_REJECTED));
   });
 
   it('when an app reaches into another app with a relative path, then the import is reported', () => {
     const messages = boundaryMessages(messagesOf(probe, probeGraphCases.appImportsAppByRelativePath));
-    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringMatching(/cannot be imported by a relative or absolute path/) })]);
+    expect(messages).toEqual(oneError(/cannot be imported by a relative or absolute path/));
   });
 
   it('when another app imports inventory, then the import is reported', () => {
     const messages = boundaryMessages(messagesOf(probe, probeGraphCases.probeAppImportsInventory));
-    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringMatching(APP_IMPORT_REJECTED) })]);
+    expect(messages).toEqual(oneError(APP_IMPORT_REJECTED));
   });
 
   it('when an app imports libs by package name, then nothing is reported', () => {
@@ -167,22 +173,12 @@ describe('module boundaries (@nx/enforce-module-boundaries with type:* tags)', (
 
   it("when an app's src/ imports a tooling project (libs/stack runs apt-get), then the import is reported", () => {
     const messages = boundaryMessages(messagesOf(real, realGraphCases.appSourceImportsTooling));
-    expect(messages).toEqual([
-      expect.objectContaining({
-        severity: 2,
-        message: expect.stringContaining('A project tagged with "type:app" can only depend on libs tagged with "type:lib"'),
-      }),
-    ]);
+    expect(messages).toEqual(oneError('A project tagged with "type:app" can only depend on libs tagged with "type:lib"'));
   });
 
   it("when a unit spec beside an app's code imports a tooling project, then the import is reported (unit specs need no stack)", () => {
     const messages = boundaryMessages(messagesOf(real, realGraphCases.appSpecImportsTooling));
-    expect(messages).toEqual([
-      expect.objectContaining({
-        severity: 2,
-        message: expect.stringContaining('A project tagged with "type:app" can only depend on libs tagged with "type:lib"'),
-      }),
-    ]);
+    expect(messages).toEqual(oneError('A project tagged with "type:app" can only depend on libs tagged with "type:lib"'));
   });
 
   it.each(realGraphCases.appTestsImportTooling.map((c) => [c.filePath, c]))(
@@ -194,12 +190,12 @@ describe('module boundaries (@nx/enforce-module-boundaries with type:* tags)', (
 
   it('when an app imports a lib by a relative path, then the import is reported', () => {
     const messages = boundaryMessages(messagesOf(real, realGraphCases.appImportsLibByRelativePath));
-    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringMatching(/cannot be imported by a relative or absolute path/) })]);
+    expect(messages).toEqual(oneError(/cannot be imported by a relative or absolute path/));
   });
 
   it('when a lib imports an app, then the import is reported', () => {
     const messages = boundaryMessages(messagesOf(probe, probeGraphCases.libImportsProbeApp));
-    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringMatching(LIB_TAG_REJECTED) })]);
+    expect(messages).toEqual(oneError(LIB_TAG_REJECTED));
   });
 
   it('when a lib imports an app that depends on it, then the import is reported (tag or circular-dependency error)', () => {
@@ -210,15 +206,10 @@ describe('module boundaries (@nx/enforce-module-boundaries with type:* tags)', (
 
   it('when a lib imports a tooling project, then the import is reported', () => {
     const messages = boundaryMessages(messagesOf(real, realGraphCases.libImportsTooling));
-    expect(messages).toEqual([
-      expect.objectContaining({
-        severity: 2,
-        message: expect.stringContaining('A project tagged with "type:lib" can only depend on libs tagged with "type:lib"'),
-      }),
-    ]);
+    expect(messages).toEqual(oneError('A project tagged with "type:lib" can only depend on libs tagged with "type:lib"'));
   });
 
-  it('when the workspace is read, then every project carries exactly one type tag and one scope tag and there is at least one lib and one tooling project', () => {
+  it('when the workspace is read, then every project has exactly one type tag and one scope tag and there is at least one lib and one tooling project', () => {
     for (const p of packages)
       expect({ project: p.name, typeTags: p.tags.filter((t) => t.startsWith('type:')).length }).toEqual({ project: p.name, typeTags: 1 });
     for (const p of packages)
@@ -242,12 +233,12 @@ describe('scopes (@nx/enforce-module-boundaries with scope:* tags)', () => {
     ['inventory', 'inventoryImportsOrderLib'],
   ] as const)('when the %s app imports a lib of the order scope, then the import is reported', (scope, key) => {
     const messages = boundaryMessages(messagesOf(probe, probeGraphCases[key]));
-    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining(scopeRejected(scope, [scope, 'shared'])) })]);
+    expect(messages).toEqual(oneError(scopeRejected(scope, [scope, 'shared'])));
   });
 
   it('when a shared lib imports a lib of the order scope, then the import is reported', () => {
     const messages = boundaryMessages(messagesOf(probe, probeGraphCases.sharedLibImportsOrderLib));
-    expect(messages).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining(scopeRejected('shared', ['shared'])) })]);
+    expect(messages).toEqual(oneError(scopeRejected('shared', ['shared'])));
   });
 
   it.each(probeGraphCases.orderAppsImportOrderLib.map((c) => [c.filePath, c]))(
@@ -262,27 +253,21 @@ describe('domain purity (no-restricted-imports)', () => {
   it.each(realGraphCases.domainDrivers.map((c) => [c.code.match(/from '([^']+)'/)![1], c]))(
     'when a domain file imports %s, then no-restricted-imports reports it',
     (_specifier, c) => {
-      expect(restrictedImportMessages(messagesOf(real, c as LintCase))).toEqual([
-        expect.objectContaining({ severity: 2, message: expect.stringMatching(/Domain code must stay free of drivers and transports/) }),
-      ]);
+      expect(restrictedImportMessages(messagesOf(real, c as LintCase))).toEqual(oneError(DOMAIN_DRIVER_REJECTED));
     },
   );
 
   it.each(realGraphCases.domainAdapters.map((c) => [c.filePath, c.code.trim(), c]))(
     'when domain file %s does %s, then no-restricted-imports reports it',
     (_file, _code, c) => {
-      expect(restrictedImportMessages(messagesOf(real, c as LintCase))).toEqual([
-        expect.objectContaining({ severity: 2, message: expect.stringMatching(/Domain code must stay free of drivers and transports/) }),
-      ]);
+      expect(restrictedImportMessages(messagesOf(real, c as LintCase))).toEqual(oneError(DOMAIN_DRIVER_REJECTED));
     },
   );
 
   it.each(realGraphCases.shardingDrivers.map((c) => [c.code.match(/from '([^']+)'/)![1], c]))(
     'when libs/sharding imports %s, then no-restricted-imports reports it',
     (_specifier, c) => {
-      expect(restrictedImportMessages(messagesOf(real, c as LintCase))).toEqual([
-        expect.objectContaining({ severity: 2, message: expect.stringMatching(/Domain code must stay free of drivers and transports/) }),
-      ]);
+      expect(restrictedImportMessages(messagesOf(real, c as LintCase))).toEqual(oneError(DOMAIN_DRIVER_REJECTED));
     },
   );
 
@@ -293,9 +278,7 @@ describe('domain purity (no-restricted-imports)', () => {
   it.each(realGraphCases.domainWrapperLibs.map((c) => [c.code.split('\n')[0], c]))(
     'when a domain file does %s, then the import of a driver-wrapping lib is reported',
     (_code, c) => {
-      expect(wrapperLibMessages(messagesOf(real, c as LintCase))).toEqual([
-        expect.objectContaining({ severity: 2, message: expect.stringMatching(WRAPPER_LIB_REJECTED) }),
-      ]);
+      expect(wrapperLibMessages(messagesOf(real, c as LintCase))).toEqual(oneError(WRAPPER_LIB_REJECTED));
     },
   );
 

@@ -1,14 +1,7 @@
-export interface Product {
-  id: string;
-  name: string;
-  priceMinor: number;
-  available: number;
-  reserved: number;
-  sold: number;
-  /** Net stock ever added: available + reserved + sold === received, always. */
-  received: number;
-  version: number;
-}
+import type { inventoryV1 } from '@orderflow/proto';
+
+/** A product and its stock counters as the contract carries them (libs/proto): available + reserved + sold === received, always. */
+export type Product = inventoryV1.Product;
 
 export interface ReservationItem {
   productId: string;

@@ -84,7 +84,7 @@ describe('ReserveBatcher', () => {
     expect(results.every((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toBe(true);
   });
 
-  it('when requests for many products arrive together, then each lane batches them under one lock over its products, and each product is filled in arrival order', async () => {
+  it('when requests for many products arrive together, then each lane batches them under one lock on its products, filling each in arrival order', async () => {
     const stock = new Map([...'abcdefgh'].map((p) => [p, 2]));
     const batches: string[][] = [];
     const locked: string[][] = [];
@@ -116,7 +116,7 @@ describe('ReserveBatcher', () => {
     expect(results.map((r) => r.status)).toEqual(calls.map((c) => (c.orderId.endsWith('3') ? 'rejected' : 'fulfilled')));
   });
 
-  it('when a lane already has maxQueued requests waiting, then the next ones are refused at once as overloaded, and the queue takes requests again once it drains', async () => {
+  it('when a lane has maxQueued waiting, then the next ones are refused at once as overloaded, and the queue takes requests again once it drains', async () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const batches: string[][] = [];

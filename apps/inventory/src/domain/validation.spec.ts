@@ -14,6 +14,9 @@ function violations(fn: () => unknown): string[] {
   throw new Error('expected InvalidArgumentError');
 }
 
+/** The fields a Reserve request is refused for, now, under `limits`. */
+const reserveViolations = (request: Parameters<typeof validateReserve>[0], limits = DEFAULT_LIMITS) => violations(() => validateReserve(request, limits, now));
+
 describe('reserve validation', () => {
   it('when items repeat a product, then they are summed and sorted by product id', () => {
     expect(
@@ -69,67 +72,44 @@ describe('reserve validation', () => {
   });
 
   it('when an expected price is for a product not reserved, negative, or the placement id is malformed, then each is named', () => {
-    const fields = violations(() =>
-      validateReserve(
-        {
-          orderId: '1',
-          items: [{ productId: 'p', quantity: 1 }],
-          expiresAt: later,
-          expectedPrices: [
-            { productId: 'q', unitPriceMinor: 1 },
-            { productId: 'p', unitPriceMinor: -1 },
-          ],
-          placementId: 'has spaces',
-        },
-        DEFAULT_LIMITS,
-        now,
-      ),
-    );
+    const fields = reserveViolations({
+      orderId: '1',
+      items: [{ productId: 'p', quantity: 1 }],
+      expiresAt: later,
+      expectedPrices: [
+        { productId: 'q', unitPriceMinor: 1 },
+        { productId: 'p', unitPriceMinor: -1 },
+      ],
+      placementId: 'has spaces',
+    });
     expect(fields).toEqual(['expected_prices[0].product_id', 'expected_prices[1].unit_price_minor', 'placement_id']);
   });
 
   it('when several fields are bad, then every one of them is named', () => {
     expect(
-      violations(() =>
-        validateReserve(
-          {
-            orderId: ' ',
-            items: [
-              { productId: '', quantity: 1.5 },
-              { productId: 'ok', quantity: 0 },
-            ],
-            expiresAt: now,
-          },
-          DEFAULT_LIMITS,
-          now,
-        ),
-      ),
+      reserveViolations({
+        orderId: ' ',
+        items: [
+          { productId: '', quantity: 1.5 },
+          { productId: 'ok', quantity: 0 },
+        ],
+        expiresAt: now,
+      }),
     ).toEqual(['order_id', 'items[0].product_id', 'items[0].quantity', 'items[1].quantity', 'expires_at']);
   });
 
   it('when items of one product sum past the quantity limit, then the summed quantity is refused', () => {
     const limits = { ...DEFAULT_LIMITS, maxQuantity: 5 };
-    expect(
-      violations(() =>
-        validateReserve(
-          {
-            orderId: 'o',
-            items: [
-              { productId: 'p', quantity: 3 },
-              { productId: 'p', quantity: 3 },
-            ],
-            expiresAt: later,
-          },
-          limits,
-          now,
-        ),
-      ),
-    ).toEqual(['items(p).quantity']);
+    const items = [
+      { productId: 'p', quantity: 3 },
+      { productId: 'p', quantity: 3 },
+    ];
+    expect(reserveViolations({ orderId: 'o', items, expiresAt: later }, limits)).toEqual(['items(p).quantity']);
   });
 
   it('when there are more items than the limit, then items is refused', () => {
     const items = Array.from({ length: DEFAULT_LIMITS.maxItemsPerReservation + 1 }, (_, i) => ({ productId: `p${i}`, quantity: 1 }));
-    expect(violations(() => validateReserve({ orderId: 'o', items, expiresAt: later }, DEFAULT_LIMITS, now))).toEqual(['items']);
+    expect(reserveViolations({ orderId: 'o', items, expiresAt: later })).toEqual(['items']);
   });
 
   it('when a product upsert has a negative stock or an empty name, then both are named', () => {

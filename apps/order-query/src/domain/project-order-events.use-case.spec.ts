@@ -93,7 +93,7 @@ describe('projecting order events (one path: a single event is a batch of one)',
     expect(h.stats.lastAppliedAt).toEqual(new Date('2026-01-01T00:00:05Z'));
   });
 
-  it('when a batch holds a duplicate and an event whose predecessor is missing, then they are a duplicate and out of order, and neither counts as applied', async () => {
+  it('when a batch holds a duplicate and an event missing its predecessor, then they are duplicate and out of order, neither counting as applied', async () => {
     const h = harness();
     const [a1, a2] = history('alice', 2);
     const [, , c3] = history('carol', 3);

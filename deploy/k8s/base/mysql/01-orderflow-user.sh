@@ -2,7 +2,7 @@
 # Runs once, on an empty data directory (the MariaDB image's /docker-entrypoint-initdb.d), and creates the
 # user the services connect as. The services create their own databases (orderflow_orders_N,
 # orderflow_read_N, orderflow_inventory) and migrate them at start, so the user may create orderflow_*.
-# The same file is deploy/k8s/base/mysql/01-orderflow-user.sh (a test keeps the two identical).
+# Kubernetes mounts it from the mysql-initdb ConfigMap; compose mounts this very file (deploy/compose.yaml).
 if [ -z "${ORDERFLOW_DB_PASSWORD:-}" ]; then
   echo "01-orderflow-user.sh: ORDERFLOW_DB_PASSWORD is not set" >&2
   exit 1

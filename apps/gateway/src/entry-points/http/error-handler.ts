@@ -105,7 +105,10 @@ export function installErrorHandling(app: FastifyInstance, metrics: GatewayMetri
       if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
       metrics.downstreamErrors.inc({ type: result.slug });
       if (result.status >= 500) request.log.warn({ err: raw, grpcCode: raw.code }, 'downstream error');
-    } else if (!(raw instanceof Problem) && result.status >= 500) request.log.error({ err: raw }, 'unexpected error'); // ours (503 not ready, overloaded) are answers, not faults
+    } else if (!(raw instanceof Problem) && result.status >= 500) {
+      // Ours (503 not ready, overloaded) are answers, not faults.
+      request.log.error({ err: raw }, 'unexpected error');
+    }
     return sendProblem(request, reply, result);
   });
 

@@ -79,7 +79,7 @@ describe('gRPC error -> problem+json', () => {
     expect(problemFromGrpc(grpcError(code, 'x')).status).toBe(http);
   });
 
-  it("when UNAVAILABLE comes with the service's own reason, then it is unavailable (nothing changed); without one (the call was cut off), outcome-unknown", () => {
+  it("when UNAVAILABLE carries the service's own reason, then it is unavailable (nothing changed); without one (the call was cut off), outcome-unknown", () => {
     expect(problemFromGrpc(grpcError(status.UNAVAILABLE, 'inventory is unavailable', 'unavailable')).body()).toMatchObject({
       type: '/problems/unavailable',
       status: 503,

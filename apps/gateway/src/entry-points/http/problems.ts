@@ -90,7 +90,8 @@ const TYPES = {
     status: 503,
     title: 'Outcome unknown',
     description:
-      'The call to a service behind the gateway was cut off before it answered (a connection dropped, a process died): the change may have been made. Retry with the same Idempotency-Key, or read the resource, before repeating it without one.',
+      'The call to a service behind the gateway was cut off before it answered (a connection dropped, a process died): ' +
+      'the change may have been made. Retry with the same Idempotency-Key, or read the resource, before repeating it without one.',
   },
   timeout: {
     status: 504,

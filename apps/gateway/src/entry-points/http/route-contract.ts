@@ -89,7 +89,8 @@ export function standardProblems(route: { method: string; schema: Record<string,
   out[500] = 'internal: something unexpected failed; it was logged.';
   if (route.downstream) {
     out[503] =
-      'unavailable: a service behind the gateway said it cannot do this now; nothing was changed. Or outcome-unknown: the call to it was cut off before it answered; the change may have been made (retry with the same Idempotency-Key).';
+      'unavailable: a service behind the gateway said it cannot do this now; nothing was changed. ' +
+      'Or outcome-unknown: the call to it was cut off before it answered; the change may have been made (retry with the same Idempotency-Key).';
     out[504] = 'timeout: a service behind the gateway did not answer in time; the outcome is unknown (retry with the same Idempotency-Key).';
   }
   return out;

@@ -89,7 +89,8 @@ export const productSchema = {
 } as const;
 
 const freeText = (max: number) =>
-  `The client's own text, in any script: 1-${max} characters, spaces around it trimmed, stored and returned as sent. Lone UTF-16 surrogates (text that is not Unicode) are refused.`;
+  `The client's own text, in any script: 1-${max} characters, spaces around it trimmed, stored and returned as sent. ` +
+  'Lone UTF-16 surrogates (text that is not Unicode) are refused.';
 
 export const problemTypeSchema = {
   $id: 'ProblemType',
@@ -135,8 +136,10 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
       operationId: 'placeOrder',
       summary: 'Place an order',
       description:
-        "Reserves stock for every item or none; the order then waits for payment until `expires_at`. The customer is the token's subject (a `customer_id` in the body is refused). " +
-        'With an Idempotency-Key, a retry with the same body returns the first answer (status and body, with `Idempotency-Replayed: true`); another body with the same key is 422.',
+        'Reserves stock for every item or none; the order then waits for payment until `expires_at`. ' +
+        "The customer is the token's subject (a `customer_id` in the body is refused). " +
+        'With an Idempotency-Key, a retry with the same body returns the first answer (status and body, with `Idempotency-Replayed: true`); ' +
+        'another body with the same key is 422.',
       tags: ['orders'],
       headers: {
         type: 'object',
@@ -175,7 +178,9 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
             type: 'string',
             minLength: 1,
             maxLength: limits.maxPaymentMethodLength,
-            description: `${freeText(limits.maxPaymentMethodLength)} Any text the shop uses, for example card, paypal, bank_transfer, cash_on_delivery, 信用卡; it is not checked against a list.`,
+            description:
+              `${freeText(limits.maxPaymentMethodLength)} ` +
+              'Any text the shop uses, for example card, paypal, bank_transfer, cash_on_delivery, 信用卡; it is not checked against a list.',
             example: '信用卡',
           },
         },
@@ -187,7 +192,8 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
           { headers: { Location: RESPONSE_HEADERS.location, 'Idempotency-Replayed': RESPONSE_HEADERS.idempotencyReplayed } },
         ),
         409: conflict(
-          'insufficient-stock (`products` names each short product), price-changed (`current_prices`), or idempotency-key-in-flight (the first request with this key is still running).',
+          'insufficient-stock (`products` names each short product), price-changed (`current_prices`), ' +
+            'or idempotency-key-in-flight (the first request with this key is still running).',
         ),
         422: problemResponse('422 unknown-product (`products` names them) or idempotency-key-reused (the key was used with another body).'),
       },
@@ -196,7 +202,8 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
       operationId: 'getOrder',
       summary: 'Read an order (owner or admin)',
       description:
-        "Another customer's order is 404, as a missing one. Read-your-writes: after a 201, or a 200 from pay, cancel or ship through this gateway, the order shows that change.",
+        "Another customer's order is 404, as a missing one. " +
+        'Read-your-writes: after a 201, or a 200 from pay, cancel or ship through this gateway, the order shows that change.',
       tags: ['orders'],
       params: orderIdParams,
       response: { 200: order('The order.') },
@@ -205,7 +212,8 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
       operationId: 'listOrders',
       summary: "List the caller's orders, newest first",
       description:
-        "Read from the read side, which follows the writes; the first page shows the caller's own recent changes through this gateway at once (read-your-writes). Page with next_page_token.",
+        'Read from the read side, which follows the writes; ' +
+        "the first page shows the caller's own recent changes through this gateway at once (read-your-writes). Page with next_page_token.",
       tags: ['orders'],
       querystring: {
         type: 'object',
@@ -242,7 +250,8 @@ export function routeSchemas(limits: GatewayConfig['limits']) {
       operationId: 'payOrder',
       summary: 'Pay a RESERVED order before it expires (owner); the reservation becomes a sale',
       description:
-        'Only the owner pays (an admin is not the owner: 404). Paying an order that is already PAID answers 200 with the order and changes nothing (a safe retry); ' +
+        'Only the owner pays (an admin is not the owner: 404). ' +
+        'Paying an order that is already PAID answers 200 with the order and changes nothing (a safe retry); ' +
         'a SHIPPED, CANCELLED or EXPIRED order is 409 invalid-transition, and a RESERVED order past `expires_at` is 409 order-expired.',
       tags: ['orders'],
       params: orderIdParams,
