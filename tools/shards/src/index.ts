@@ -1,0 +1,12 @@
+export { loadShardSets } from './config';
+export { bucketCounts, bucketsOf, formatRange, holdersOf, parseBucketRange, withBucketsOn } from './map-math';
+export { MOVE_STATES, MoveTable } from './move-record';
+export type { BucketMismatch, MoveProgress, MoveRecord, MoveState, PhaseRecord, TableProgress } from './move-record';
+export { BucketMover, MoveInterruptedError, MoveStoppedError } from './mover';
+export type { MoveEvent, MoveOptions } from './mover';
+export { MoveRefusedError, ShardSet } from './shard-set';
+export type { MapWatcher, StoredMap } from './shard-set';
+export { bucketChecksums, TRIGGER_PREFIX } from './sql';
+export type { BucketRange } from './sql';
+export { copiedColumns, MAIN_TABLE, NOT_ORDER_DATA, SHARD_SETS, TABLES } from './tables';
+export type { ShardSetName, TableSpec } from './tables';

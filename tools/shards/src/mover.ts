@@ -1,0 +1,575 @@
+import { toSqlDateTime, type SqlPool } from '@orderflow/database';
+import mysql from 'mysql2/promise';
+import { bucketsOf, formatRange, holdersOf, withBucketsOn } from './map-math';
+import { FINISHED, MoveTable, type BucketMismatch, type MoveProgress, type MoveRecord, type MoveState, type PhaseRecord } from './move-record';
+import { MoveRefusedError, type MapWatcher, type ShardSet } from './shard-set';
+import {
+  bucketChecksums,
+  copyBatchSelect,
+  countRange,
+  createTriggers,
+  deleteRangeBatch,
+  deleteRowsOfOrders,
+  rowsOfOrders,
+  TRIGGER_PREFIX,
+  upsertRows,
+  type BucketRange,
+} from './sql';
+import type { TableSpec } from './tables';
+
+/** What a move reports as it goes (the terminal and the metrics listen). */
+export type MoveEvent =
+  | { kind: 'state'; move: MoveRecord }
+  | { kind: 'copy'; move: MoveRecord; table: string }
+  | { kind: 'catch-up'; move: MoveRecord; applied: number; backlog: number }
+  | { kind: 'fenced'; move: MoveRecord; fencedMs: number }
+  | { kind: 'verify'; move: MoveRecord; mismatches: BucketMismatch[]; rows: number }
+  | { kind: 'drain'; move: MoveRecord; behind: MapWatcher[] }
+  | { kind: 'log'; message: string };
+
+export interface MoveOptions {
+  range: BucketRange;
+  target: number;
+  /** Rows per copy batch, order ids per catch-up round, rows per cleanup DELETE (default 500). */
+  batch?: number;
+  /** The fence's lease: how long the switch may keep the buckets' writes waiting (default 2,000 ms). */
+  fenceMs?: number;
+  /** How long the source rows stay after the switch (default 60 s). */
+  soakMs?: number;
+  /** A watcher seen within this window must hold the new map before the move goes on (default 5 s). */
+  drainWindowMs?: number;
+  /** Switch rounds (verify mismatch, lease run out) this run tries before it stops (default 3). */
+  maxFailedRounds?: number;
+  /** Stops the run between two steps (Ctrl-C); the move stays where it is, to be resumed or aborted. */
+  signal?: AbortSignal;
+}
+
+/** A switch that did not happen, with the figures (printed by the command, which exits non-zero). */
+export class MoveStoppedError extends Error {
+  constructor(
+    message: string,
+    readonly mismatches: BucketMismatch[] = [],
+  ) {
+    super(message);
+    this.name = 'MoveStoppedError';
+  }
+}
+
+export class MoveInterruptedError extends Error {
+  constructor() {
+    super('interrupted: the move stays where it is (run the same command again to resume, or abort it)');
+    this.name = 'MoveInterruptedError';
+  }
+}
+
+class LeaseLapsed extends Error {}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const DEFAULTS = { batch: 500, fenceMs: 2_000, soakMs: 60_000, drainWindowMs: 5_000, maxFailedRounds: 3 };
+
+/** Rows as the target's upsert needs them: DATETIMEs as UTC literals (mysql2 would format a Date in the local zone). */
+const forWrite = (rows: Record<string, unknown>[]) =>
+  rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? toSqlDateTime(v) : v])));
+
+/**
+ * Online bucket moves of one shard set (ADR 0009, "The move"): a state machine kept in `shard_moves` on
+ * the set's shard 0, each step idempotent, so a run killed anywhere resumes where the table says.
+ * copying -> catching-up -> switching -> switched -> soaking -> cleaning -> done, or aborted.
+ */
+export class BucketMover {
+  private readonly moves: MoveTable;
+
+  constructor(
+    private readonly set: ShardSet,
+    private readonly onEvent: (event: MoveEvent) => void = () => undefined,
+  ) {
+    this.moves = new MoveTable(set.control);
+  }
+
+  active(): Promise<MoveRecord | undefined> {
+    return this.moves.active();
+  }
+
+  /** Starts the move, or resumes the active one when it is the same; returns it done. */
+  async move(options: MoveOptions): Promise<MoveRecord> {
+    const o = { ...DEFAULTS, ...options };
+    if (!Number.isInteger(o.batch) || o.batch < 1) throw new MoveRefusedError('--batch must be a positive integer');
+    this.set.pool(o.target); // refuses a target outside the list
+    return this.withLock(async () => {
+      let move = await this.moves.active();
+      if (move && (move.range.first !== o.range.first || move.range.last !== o.range.last || move.target !== o.target)) {
+        throw new MoveRefusedError(
+          `another move of the ${this.set.name} set is active: #${move.id}, buckets ${formatRange(move.range)} from shard ${move.source} to ${move.target}, ${move.state}. ` +
+            `Finish it (run it again: npm run shards -- move --set ${this.set.name} --buckets ${formatRange(move.range)} --to ${move.target}) or abort it (npm run shards -- abort --set ${this.set.name})`,
+        );
+      }
+      if (move) this.log(`resuming move #${move.id} (buckets ${formatRange(move.range)}, shard ${move.source} -> ${move.target}) at "${move.state}"`);
+      else move = await this.begin(o);
+      // A resumed run keeps the settings it is given now (a smaller batch, a longer lease).
+      Object.assign(move.progress, { batch: o.batch, fenceMs: o.fenceMs, soakMs: o.soakMs, failedRounds: 0 });
+      this.emit({ kind: 'state', move });
+      await this.run(move, o);
+      return move;
+    });
+  }
+
+  /** Undoes an active move that has not switched: triggers, fence, copies and changes, as before it. */
+  async abort(): Promise<MoveRecord> {
+    return this.withLock(async () => {
+      const move = await this.moves.active();
+      if (!move) throw new MoveRefusedError(`no active move in the ${this.set.name} set to abort`);
+      const back = `npm run shards -- move --set ${this.set.name} --buckets ${formatRange(move.range)} --to ${move.source}`;
+      if (['switched', 'soaking', 'cleaning'].includes(move.state) || (move.state === 'switching' && (await this.sourceMoved(move)))) {
+        throw new MoveRefusedError(
+          `move #${move.id} has switched (state ${move.state}): buckets ${formatRange(move.range)} are written on shard ${move.target} now and cannot be aborted. ` +
+            `Let it finish (npm run shards -- move --set ${this.set.name} --buckets ${formatRange(move.range)} --to ${move.target}), then the way back is a move to the old shard: ${back}`,
+        );
+      }
+      const source = this.set.pool(move.source);
+      await this.dropTriggers(source);
+      await source.run([
+        {
+          sql: `UPDATE shard_buckets SET state = 'OWNED', fenced_until = NULL, updated_at = NOW(3) WHERE bucket BETWEEN ? AND ? AND state = 'FENCED'`,
+          values: [move.range.first, move.range.last],
+        },
+      ]);
+      await this.deleteRange(this.set.pool(move.target), move.range, move.progress.batch);
+      await source.run([{ sql: 'DELETE FROM shard_changes' }]);
+      move.progress.phases.push({ phase: 'aborted', startedAt: Date.now(), endedAt: Date.now() });
+      await this.moves.save(move, 'aborted');
+      this.emit({ kind: 'state', move });
+      return move;
+    });
+  }
+
+  // -- the steps ---------------------------------------------------------------------------------------
+
+  private async begin(o: Required<Omit<MoveOptions, 'signal'>>): Promise<MoveRecord> {
+    const { map } = await this.set.readMap();
+    const holders = holdersOf(map, o.range);
+    if (holders.size > 1) {
+      const list = [...holders].map(([shard, runs]) => `${runs.map(formatRange).join(',')} on shard ${shard}`).join('; ');
+      throw new MoveRefusedError(`buckets ${formatRange(o.range)} live on more than one shard (${list}): move each part on its own`);
+    }
+    const source = [...holders.keys()][0] as number;
+    if (source === o.target) throw new MoveRefusedError(`shard ${o.target} already owns buckets ${formatRange(o.range)}: nothing to move`);
+    for (const shard of [source, o.target]) {
+      const missing = await this.set.missingTables(shard);
+      if (missing.length > 0) {
+        throw new MoveRefusedError(
+          `shard ${this.set.label(shard)} lacks ${missing.join(', ')}: list it in the services' configuration and start them once (they migrate every listed shard)`,
+        );
+      }
+    }
+    const owned = await this.set
+      .pool(source)
+      .select<{ n: string }>(
+        `SELECT COUNT(*) AS n FROM shard_buckets WHERE bucket BETWEEN ? AND ? AND (state = 'OWNED' OR (state = 'FENCED' AND fenced_until < NOW(3)))`,
+        [o.range.first, o.range.last],
+      );
+    const count = o.range.last - o.range.first + 1;
+    if (Number(owned[0]?.n) !== count) {
+      throw new MoveRefusedError(
+        `shard ${source} holds ${owned[0]?.n ?? 0} of the ${count} buckets ${formatRange(o.range)} in shard_buckets although the map names it: its owners were never written (start the services once), or another move left them`,
+      );
+    }
+    const progress: MoveProgress = {
+      batch: o.batch,
+      fenceMs: o.fenceMs,
+      soakMs: o.soakMs,
+      prepared: false,
+      tables: {},
+      changesApplied: 0,
+      failedRounds: 0,
+      phases: [],
+    };
+    const move = await this.moves.create(o.range, source, o.target, progress);
+    this.log(`move #${move.id}: buckets ${formatRange(o.range)} of the ${this.set.name} set, shard ${this.set.label(source)} -> ${this.set.label(o.target)}`);
+    return move;
+  }
+
+  private async run(move: MoveRecord, o: typeof DEFAULTS & MoveOptions): Promise<void> {
+    while (!FINISHED.includes(move.state)) {
+      if (o.signal?.aborted) throw new MoveInterruptedError();
+      const phase: PhaseRecord = { phase: move.state, startedAt: Date.now() };
+      move.progress.phases.push(phase);
+      const next = await this.step(move, phase, o);
+      phase.endedAt = Date.now();
+      await this.moves.save(move, next);
+      this.emit({ kind: 'state', move });
+    }
+  }
+
+  private async step(move: MoveRecord, phase: PhaseRecord, o: typeof DEFAULTS & MoveOptions): Promise<MoveState> {
+    switch (move.state) {
+      case 'copying':
+        await this.copy(move, phase, o);
+        return 'catching-up';
+      case 'catching-up':
+        await this.catchUp(move, phase, o);
+        return 'switching';
+      case 'switching':
+        return this.switchOver(move, phase, o);
+      case 'switched':
+        await this.drain(move, o);
+        move.progress.soakUntil = Date.now() + o.soakMs;
+        return 'soaking';
+      case 'soaking':
+        while (Date.now() < (move.progress.soakUntil ?? 0)) {
+          if (o.signal?.aborted) throw new MoveInterruptedError();
+          await sleep(Math.min(250, (move.progress.soakUntil ?? 0) - Date.now()));
+        }
+        return 'cleaning';
+      case 'cleaning':
+        phase.rows = await this.cleanUp(move);
+        return 'done';
+      default:
+        throw new Error(`move #${move.id} is in an unknown state "${move.state}"`);
+    }
+  }
+
+  /** copying: clear the target's old copies, set the triggers, then copy each table in key order. */
+  private async copy(move: MoveRecord, phase: PhaseRecord, o: typeof DEFAULTS & MoveOptions): Promise<void> {
+    const source = this.set.pool(move.source);
+    const target = this.set.pool(move.target);
+    const p = move.progress;
+    if (!p.prepared) {
+      await this.dropTriggers(source);
+      await this.deleteRange(target, move.range, p.batch);
+      await source.run([{ sql: 'DELETE FROM shard_changes' }]);
+      // Each CREATE TRIGGER waits for the writers already in the table (its metadata lock): every write
+      // after the last one fires a trigger, every write before it is committed and seen by the copy.
+      for (const table of this.set.tables) await source.run(createTriggers(move.id, table, move.range));
+      for (const table of this.set.tables) {
+        const [row] = await source.select<{ n: string }>(countRange(table, move.range).sql);
+        p.tables[table.name] = { copied: 0, total: Number(row?.n ?? 0), done: false };
+      }
+      p.prepared = true;
+      await this.moves.save(move);
+    }
+    let copiedNow = 0;
+    for (const table of this.set.tables) {
+      const t = p.tables[table.name] as MoveProgress['tables'][string];
+      while (!t.done) {
+        if (o.signal?.aborted) throw new MoveInterruptedError();
+        const select = copyBatchSelect(table, move.range, t.cursor, p.batch);
+        const rows = await source.select<Record<string, unknown>>(select.sql, select.values);
+        const upsert = upsertRows(table, forWrite(rows));
+        if (upsert) await target.run([upsert]);
+        const last = rows[rows.length - 1];
+        if (last) t.cursor = table.primaryKey.map((column) => last[column]);
+        t.copied += rows.length;
+        copiedNow += rows.length;
+        t.done = rows.length < p.batch;
+        await this.moves.save(move);
+        this.emit({ kind: 'copy', move, table: table.name });
+      }
+    }
+    phase.rows = copiedNow;
+  }
+
+  /** catching-up: apply the changes the triggers recorded until a round finds less than a batch. */
+  private async catchUp(move: MoveRecord, phase: PhaseRecord, o: typeof DEFAULTS & MoveOptions): Promise<void> {
+    let applied = 0;
+    for (;;) {
+      if (o.signal?.aborted) throw new MoveInterruptedError();
+      const round = await this.applyChanges(move);
+      applied += round.changes;
+      const backlog = await this.backlog(move);
+      this.emit({ kind: 'catch-up', move, applied: move.progress.changesApplied, backlog });
+      if (round.orders < move.progress.batch && backlog < move.progress.batch) break;
+    }
+    phase.changes = applied;
+    await this.moves.save(move);
+  }
+
+  /**
+   * switching: fence with a lease, apply the last changes, verify, then MOVED on the source (only where
+   * the lease holds), OWNED on the target at V+1, the map to V+1 (compare-and-set). A mismatch or a lapsed
+   * lease unfences and goes back to catching-up; after `maxFailedRounds` the run stops with the figures.
+   */
+  private async switchOver(move: MoveRecord, phase: PhaseRecord, o: typeof DEFAULTS & MoveOptions): Promise<MoveState> {
+    const p = move.progress;
+    const source = this.set.pool(move.source);
+    const count = move.range.last - move.range.first + 1;
+    if (!(await this.sourceMoved(move))) {
+      const stored = await this.set.readMap();
+      p.fromVersion = stored.version;
+      p.toSpec = withBucketsOn(stored.map, move.range, move.target).toString();
+      await this.moves.save(move);
+      const fencedAt = Date.now();
+      const [fence] = await source.run([
+        {
+          sql: `UPDATE shard_buckets SET state = 'FENCED', fenced_until = NOW(3) + INTERVAL ? MICROSECOND, updated_at = NOW(3)
+                WHERE bucket BETWEEN ? AND ? AND state IN ('OWNED', 'FENCED')`,
+          values: [p.fenceMs * 1000, move.range.first, move.range.last],
+        },
+      ]);
+      if ((fence as { affectedRows: number }).affectedRows !== count) {
+        await this.unfence(move);
+        throw new MoveStoppedError(
+          `the source shard ${move.source} does not hold all of buckets ${formatRange(move.range)} any more (fenced ${String((fence as { affectedRows: number }).affectedRows)} of ${count})`,
+        );
+      }
+      // No write to the buckets can commit on the source now: the last changes, then the proof.
+      let changes = 0;
+      for (;;) {
+        const round = await this.applyChanges(move);
+        if (round.changes === 0) break;
+        changes += round.changes;
+      }
+      phase.changes = changes;
+      const { mismatches, rows } = await this.verify(move);
+      phase.rows = rows;
+      p.lastMismatches = mismatches;
+      this.emit({ kind: 'verify', move, mismatches, rows });
+      let failure: string | undefined;
+      if (mismatches.length > 0) {
+        failure = `verify found ${mismatches.length} mismatching bucket(s) between shard ${move.source} and shard ${move.target}`;
+        phase.verify = `MISMATCH (${mismatches.length})`;
+      } else {
+        phase.verify = `ok (${rows} rows)`;
+        const committed = await source
+          .transaction(async (tx) => {
+            const [moved] = await tx.run([
+              {
+                sql: `UPDATE shard_buckets SET state = 'MOVED', epoch = ?, fenced_until = NULL, updated_at = NOW(3)
+                      WHERE bucket BETWEEN ? AND ? AND state = 'FENCED' AND fenced_until > NOW(3)`,
+                values: [(p.fromVersion as number) + 1, move.range.first, move.range.last],
+              },
+            ]);
+            // All or none: a bucket whose lease ran out may have taken a write since the final catch-up.
+            if ((moved as { affectedRows: number }).affectedRows !== count) throw new LeaseLapsed();
+            return true;
+          })
+          .catch((error: unknown) => {
+            if (error instanceof LeaseLapsed) return false;
+            throw error;
+          });
+        if (!committed)
+          failure = `the fence's lease (--fence-ms ${p.fenceMs}) ran out before the switch (${Date.now() - fencedAt} ms fenced): move fewer buckets, or give a longer lease`;
+      }
+      if (failure) {
+        await this.unfence(move);
+        p.failedRounds += 1;
+        phase.fencedMs = Date.now() - fencedAt;
+        this.log(`switch round failed, buckets unfenced after ${phase.fencedMs} ms: ${failure}`);
+        if (p.failedRounds >= o.maxFailedRounds) {
+          await this.moves.save(move, 'catching-up', failure);
+          throw new MoveStoppedError(
+            `${failure}; ${p.failedRounds} rounds failed, the move stops (map unchanged). Run it again to retry, or abort it.`,
+            mismatches,
+          );
+        }
+        return 'catching-up';
+      }
+      p.fencedMs = Date.now() - fencedAt;
+      await this.moves.save(move);
+    }
+    await this.finishSwitch(move);
+    phase.fencedMs = p.fencedMs;
+    this.emit({ kind: 'fenced', move, fencedMs: p.fencedMs ?? 0 });
+    return 'switched';
+  }
+
+  /** After the source's MOVED: the target owns the buckets at V+1, then the map says so (idempotent). */
+  private async finishSwitch(move: MoveRecord): Promise<void> {
+    const p = move.progress;
+    const version = (p.fromVersion as number) + 1;
+    const buckets = bucketsOf(move.range);
+    await this.set.pool(move.target).run([
+      {
+        sql: `INSERT INTO shard_buckets (bucket, epoch, state, fenced_until, updated_at) VALUES ${buckets.map(() => "(?, ?, 'OWNED', NULL, NOW(3))").join(', ')}
+              ON DUPLICATE KEY UPDATE epoch = VALUES(epoch), state = 'OWNED', fenced_until = NULL, updated_at = NOW(3)`,
+        values: buckets.flatMap((bucket) => [bucket, version]),
+      },
+    ]);
+    const [result] = await this.set.control.run([
+      { sql: 'UPDATE shard_map SET version = ?, spec = ?, updated_at = NOW(3) WHERE id = 1 AND version = ?', values: [version, p.toSpec, p.fromVersion] },
+    ]);
+    if ((result as { affectedRows: number }).affectedRows !== 1) {
+      const now = await this.set.readMap();
+      if (now.version !== version || now.map.toString() !== p.toSpec) {
+        throw new MoveStoppedError(`the map changed under the switch: expected version ${p.fromVersion}, found ${now.version} (${now.map.toString()})`);
+      }
+    }
+    if (p.fencedMs === undefined) p.fencedMs = 0;
+    this.log(`switched: map version ${version}, buckets ${formatRange(move.range)} on shard ${move.target} (writes fenced for ${p.fencedMs} ms)`);
+  }
+
+  /** switched: wait until every process seen in the drain window holds the new map. */
+  private async drain(move: MoveRecord, o: typeof DEFAULTS & MoveOptions): Promise<void> {
+    const version = (move.progress.fromVersion as number) + 1;
+    let lastReport = 0;
+    for (;;) {
+      if (o.signal?.aborted) throw new MoveInterruptedError();
+      const behind = (await this.set.watchers()).filter((w) => w.seenAgoMs <= o.drainWindowMs && w.version < version);
+      if (behind.length === 0) return;
+      if (Date.now() - lastReport >= 2_000) {
+        lastReport = Date.now();
+        this.emit({ kind: 'drain', move, behind });
+      }
+      await sleep(200);
+    }
+  }
+
+  /** cleaning: triggers dropped, the source's rows of the moved buckets deleted in batches, changes emptied. */
+  private async cleanUp(move: MoveRecord): Promise<number> {
+    const source = this.set.pool(move.source);
+    await this.dropTriggers(source);
+    const deleted = await this.deleteRange(source, move.range, move.progress.batch);
+    await source.run([{ sql: 'DELETE FROM shard_changes' }]);
+    this.log(`cleaned up: ${deleted} rows of buckets ${formatRange(move.range)} deleted on shard ${move.source}`);
+    return deleted;
+  }
+
+  // -- helpers -------------------------------------------------------------------------------------------
+
+  /**
+   * One catch-up round: the oldest changes and the source's rows of their orders, read in one consistent
+   * snapshot; those orders' rows replaced on the target; the changes taken deleted (never skipped by a
+   * cursor: a smaller sequence may commit after a larger one).
+   */
+  private async applyChanges(move: MoveRecord): Promise<{ changes: number; orders: number }> {
+    const snapshot = await this.connect(move.source);
+    let seqs: string[];
+    let orderIds: string[];
+    const rows = new Map<string, Record<string, unknown>[]>();
+    try {
+      await snapshot.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      await snapshot.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+      const [changes] = await snapshot.query<mysql.RowDataPacket[]>(
+        'SELECT CAST(seq AS CHAR) AS seq, CAST(order_id AS CHAR) AS order_id FROM shard_changes ORDER BY seq LIMIT ?',
+        [move.progress.batch * 4],
+      );
+      seqs = changes.map((c) => c.seq as string);
+      orderIds = [...new Set(changes.map((c) => c.order_id as string))].slice(0, move.progress.batch);
+      const kept = new Set(orderIds);
+      seqs = changes.filter((c) => kept.has(c.order_id as string)).map((c) => c.seq as string);
+      if (orderIds.length > 0) {
+        for (const table of this.set.tables) {
+          const statement = rowsOfOrders(table, orderIds);
+          const [found] = await snapshot.query<mysql.RowDataPacket[]>(statement.sql, statement.values);
+          rows.set(table.name, found as Record<string, unknown>[]);
+        }
+      }
+      await snapshot.query('COMMIT');
+    } finally {
+      await snapshot.end().catch(() => snapshot.destroy());
+    }
+    if (orderIds.length === 0) return { changes: 0, orders: 0 };
+    await this.set.pool(move.target).transaction(async (tx) => {
+      const statements = this.set.tables.flatMap((table) => {
+        const upsert = upsertRows(table, forWrite(rows.get(table.name) ?? []));
+        return [deleteRowsOfOrders(table, orderIds), ...(upsert ? [upsert] : [])];
+      });
+      await tx.commitWith(statements);
+    });
+    await this.set.pool(move.source).run([{ sql: 'DELETE FROM shard_changes WHERE seq IN (?)', values: [seqs] }]);
+    move.progress.changesApplied += seqs.length;
+    return { changes: seqs.length, orders: orderIds.length };
+  }
+
+  private async backlog(move: MoveRecord): Promise<number> {
+    const [row] = await this.set.pool(move.source).select<{ n: string }>('SELECT COUNT(*) AS n FROM shard_changes');
+    return Number(row?.n ?? 0);
+  }
+
+  /** Row count and checksum per table per bucket, source against target. */
+  async verify(move: Pick<MoveRecord, 'range' | 'source' | 'target'>): Promise<{ mismatches: BucketMismatch[]; rows: number }> {
+    const mismatches: BucketMismatch[] = [];
+    let rows = 0;
+    for (const table of this.set.tables) {
+      const [source, target] = await Promise.all([this.checksums(move.source, table, move.range), this.checksums(move.target, table, move.range)]);
+      for (const bucket of bucketsOf(move.range)) {
+        const s = source.get(bucket) ?? { rows: 0, checksum: '0:0' };
+        const t = target.get(bucket) ?? { rows: 0, checksum: '0:0' };
+        rows += s.rows;
+        if (s.rows !== t.rows || s.checksum !== t.checksum) mismatches.push({ table: table.name, bucket, source: s, target: t });
+      }
+    }
+    return { mismatches, rows };
+  }
+
+  private async checksums(shard: number, table: TableSpec, range: BucketRange): Promise<Map<number, { rows: number; checksum: string }>> {
+    const rows = await this.set.pool(shard).select<{ bucket: number; row_count: string; hi: string; lo: string }>(bucketChecksums(table, range).sql);
+    return new Map(rows.map((r) => [Number(r.bucket), { rows: Number(r.row_count), checksum: `${r.hi}:${r.lo}` }]));
+  }
+
+  private async sourceMoved(move: MoveRecord): Promise<boolean> {
+    if (move.progress.fromVersion === undefined) return false;
+    const [row] = await this.set
+      .pool(move.source)
+      .select<{ n: string }>(`SELECT COUNT(*) AS n FROM shard_buckets WHERE bucket BETWEEN ? AND ? AND state = 'MOVED' AND epoch = ?`, [
+        move.range.first,
+        move.range.last,
+        move.progress.fromVersion + 1,
+      ]);
+    return Number(row?.n) === move.range.last - move.range.first + 1;
+  }
+
+  private async unfence(move: MoveRecord): Promise<void> {
+    await this.set.pool(move.source).run([
+      {
+        sql: `UPDATE shard_buckets SET state = 'OWNED', fenced_until = NULL, updated_at = NOW(3) WHERE bucket BETWEEN ? AND ? AND state = 'FENCED'`,
+        values: [move.range.first, move.range.last],
+      },
+    ]);
+  }
+
+  private async dropTriggers(pool: SqlPool): Promise<void> {
+    const rows = await pool.select<{ name: string }>(
+      `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE ?`,
+      [`${TRIGGER_PREFIX.replace(/_/g, '\\_')}%`],
+    );
+    for (const { name } of rows) await pool.run([{ sql: `DROP TRIGGER IF EXISTS \`${name}\`` }]);
+  }
+
+  /** Deletes every row of the buckets in each table, a batch per statement; returns how many. */
+  private async deleteRange(pool: SqlPool, range: BucketRange, batch: number): Promise<number> {
+    let deleted = 0;
+    for (const table of this.set.tables) {
+      for (;;) {
+        const [result] = await pool.run([deleteRangeBatch(table, range, batch)]);
+        const n = (result as { affectedRows: number }).affectedRows;
+        deleted += n;
+        if (n < batch) break;
+      }
+    }
+    return deleted;
+  }
+
+  private async connect(shard: number): Promise<mysql.Connection> {
+    const t = this.set.targets[shard];
+    if (!t) throw new MoveRefusedError(`no shard ${shard}`);
+    return mysql.createConnection({ ...t, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true });
+  }
+
+  /**
+   * One mover per set at a time: a named lock on shard 0, held on a connection of its own for the whole
+   * run (a mover killed with -9 drops it with its connection).
+   */
+  private async withLock<T>(work: () => Promise<T>): Promise<T> {
+    const connection = await this.connect(0);
+    const name = `orderflow.shards.${this.set.targets[0]?.database ?? ''}`.slice(0, 64);
+    try {
+      const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS acquired', [name]);
+      if (Number(rows[0]?.acquired) !== 1) {
+        throw new MoveRefusedError(
+          `another npm run shards process is moving or aborting in the ${this.set.name} set now (it holds "${name}"): stop it first (Ctrl-C)`,
+        );
+      }
+      return await work();
+    } finally {
+      await connection.end().catch(() => connection.destroy());
+    }
+  }
+
+  private emit(event: MoveEvent): void {
+    this.onEvent(event);
+  }
+
+  private log(message: string): void {
+    this.emit({ kind: 'log', message });
+  }
+}
