@@ -17,7 +17,7 @@ export const USAGE = `npm run shards -- <command> [options]
   plan [--set orders|reads]        the moves that even out the buckets over every configured shard
   move --buckets A-B --to S        moves buckets A..B (all on one shard now) to shard S, online:
        [--set orders|reads]        copying -> catching-up -> switching -> switched -> soaking -> cleaning -> done
-       [--batch 500]               rows per copy batch (and order ids per catch-up round)
+       [--batch 500]               rows per copy batch (and per DELETE of the cleanup)
        [--fence-ms 2000]           the fence's lease: the longest the buckets' writes wait during the switch
        [--soak 60s]                how long the source keeps its rows after the switch
        [--watch URL]...            services' /metrics to report PlaceOrder orders/s and p99 before, during and

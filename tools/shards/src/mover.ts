@@ -30,7 +30,7 @@ export type MoveEvent =
 export interface MoveOptions {
   range: BucketRange;
   target: number;
-  /** Rows per copy batch, order ids per catch-up round, rows per cleanup DELETE (default 500). */
+  /** Rows per copy batch and per DELETE of a cleanup (default 500). */
   batch?: number;
   /** The fence's lease: how long the switch may keep the buckets' writes waiting (default 2,000 ms). */
   fenceMs?: number;
@@ -65,6 +65,12 @@ export class MoveInterruptedError extends Error {
 class LeaseLapsed extends Error {}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Changes one catch-up round takes (their orders' rows are read in one snapshot and replaced in one transaction). */
+const CHANGES_PER_ROUND = 2_000;
+/** Orders one round replaces at most (the size of its transaction on the target). */
+const ORDERS_PER_ROUND = 500;
+/** A backlog this small is left to the final catch-up under the fence. */
+const CAUGHT_UP_BACKLOG = 200;
 const DEFAULTS = { batch: 500, fenceMs: 2_000, soakMs: 60_000, drainWindowMs: 5_000, maxFailedRounds: 3 };
 
 /** Rows as the target's upsert needs them: DATETIMEs as UTC literals (mysql2 would format a Date in the local zone). */
@@ -268,16 +274,25 @@ export class BucketMover {
     phase.rows = copiedNow;
   }
 
-  /** catching-up: apply the changes the triggers recorded until a round finds less than a batch. */
+  /**
+   * catching-up: apply the changes the triggers recorded until the backlog is small (what is left is
+   * applied under the fence), or stops shrinking (writers outpace the rounds: the fence stops them).
+   */
   private async catchUp(move: MoveRecord, phase: PhaseRecord, o: typeof DEFAULTS & MoveOptions): Promise<void> {
     let applied = 0;
+    let best = Infinity;
+    let stalled = 0;
     for (;;) {
       if (o.signal?.aborted) throw new MoveInterruptedError();
       const round = await this.applyChanges(move);
       applied += round.changes;
       const backlog = await this.backlog(move);
       this.emit({ kind: 'catch-up', move, applied: move.progress.changesApplied, backlog });
-      if (round.orders < move.progress.batch && backlog < move.progress.batch) break;
+      if (backlog <= CAUGHT_UP_BACKLOG) break;
+      if (backlog < best) {
+        best = backlog;
+        stalled = 0;
+      } else if (++stalled >= 5) break;
     }
     phase.changes = applied;
     await this.moves.save(move);
@@ -431,19 +446,18 @@ export class BucketMover {
    * cursor: a smaller sequence may commit after a larger one).
    */
   private async applyChanges(move: MoveRecord): Promise<{ changes: number; orders: number }> {
-    const snapshot = await this.connect(move.source);
+    const snapshot = await this.snapshotConnection(move.source);
     let seqs: string[];
     let orderIds: string[];
     const rows = new Map<string, Record<string, unknown>[]>();
     try {
-      await snapshot.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await snapshot.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
       const [changes] = await snapshot.query<mysql.RowDataPacket[]>(
         'SELECT CAST(seq AS CHAR) AS seq, CAST(order_id AS CHAR) AS order_id FROM shard_changes ORDER BY seq LIMIT ?',
-        [move.progress.batch * 4],
+        [CHANGES_PER_ROUND],
       );
       seqs = changes.map((c) => c.seq as string);
-      orderIds = [...new Set(changes.map((c) => c.order_id as string))].slice(0, move.progress.batch);
+      orderIds = [...new Set(changes.map((c) => c.order_id as string))].slice(0, ORDERS_PER_ROUND);
       const kept = new Set(orderIds);
       seqs = changes.filter((c) => kept.has(c.order_id as string)).map((c) => c.seq as string);
       if (orderIds.length > 0) {
@@ -454,8 +468,10 @@ export class BucketMover {
         }
       }
       await snapshot.query('COMMIT');
-    } finally {
-      await snapshot.end().catch(() => snapshot.destroy());
+    } catch (error) {
+      this.snapshots.delete(move.source);
+      snapshot.destroy();
+      throw error;
     }
     if (orderIds.length === 0) return { changes: 0, orders: 0 };
     await this.set.pool(move.target).transaction(async (tx) => {
@@ -539,6 +555,19 @@ export class BucketMover {
     return deleted;
   }
 
+  private readonly snapshots = new Map<number, mysql.Connection>();
+
+  /** A connection of its own for the catch-up's snapshots (REPEATABLE READ, unlike the pools' transactions). */
+  private async snapshotConnection(shard: number): Promise<mysql.Connection> {
+    let connection = this.snapshots.get(shard);
+    if (!connection) {
+      connection = await this.connect(shard);
+      await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      this.snapshots.set(shard, connection);
+    }
+    return connection;
+  }
+
   private async connect(shard: number): Promise<mysql.Connection> {
     const t = this.set.targets[shard];
     if (!t) throw new MoveRefusedError(`no shard ${shard}`);
@@ -561,6 +590,8 @@ export class BucketMover {
       }
       return await work();
     } finally {
+      for (const snapshot of this.snapshots.values()) await snapshot.end().catch(() => snapshot.destroy());
+      this.snapshots.clear();
       await connection.end().catch(() => connection.destroy());
     }
   }

@@ -153,13 +153,20 @@ export function payOrderStatements(orderId: string, version: number): Statement[
       sql: `INSERT INTO outbox (event_id, order_id, subject, payload, created_at, publish_attempts) VALUES (UUID(), ?, 'orders.v1.paid', X'0102', ?, 0)`,
       values: [orderId, now],
     },
-    { sql: `UPDATE idempotency_keys SET updated_at = ? WHERE order_id = ?`, values: [now, orderId] },
+    { sql: `UPDATE idempotency_keys SET updated_at = ? WHERE customer_id = ? AND idempotency_key = ?`, values: [now, `c-${orderId}`, `key-${orderId}`] },
   ];
 }
 
-/** Removes an order's rows (what a retention purge does to its outbox and keys, here to every table). */
+/** Removes an order's rows (what a retention purge does to its outbox and keys, here to every table), by key where there is one. */
 export function deleteOrderStatements(set: ShardSetName, orderId: string): Statement[] {
-  return TABLES[set].map((t) => ({ sql: `DELETE FROM \`${t.name}\` WHERE \`${t.orderIdColumn}\` = ?`, values: [orderId] }));
+  const customer = `c-${orderId}`;
+  return TABLES[set].map((t) =>
+    t.name === 'idempotency_keys'
+      ? { sql: 'DELETE FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ?', values: [customer, `key-${orderId}`] }
+      : t.name === 'customer_orders'
+        ? { sql: 'DELETE FROM customer_orders WHERE customer_id = ? AND order_id = ?', values: [customer, orderId] }
+        : { sql: `DELETE FROM \`${t.name}\` WHERE \`${t.orderIdColumn}\` = ?`, values: [orderId] },
+  );
 }
 
 /** A read shard's rows of one order (its view and its customer's listing entry). */

@@ -1,28 +1,144 @@
-import { BucketMover, MAIN_TABLE, TABLES } from '../src';
-import { createTestShards, rowsInBuckets, seedOrders, type TestShards } from './fixture';
+import { parseShardMap } from '@orderflow/sharding';
+import { BucketMover, MoveRefusedError, MoveStoppedError, TABLES, type MoveEvent, type MoveState } from '../src';
+import { createTestShards, rowsInBuckets, seedOrders, shardSnapshot, type TestShards } from './fixture';
+import { checkAcknowledged, OrderWriters } from './writers';
 
 const SPEC = '0-511:0,512-1023:1';
+const MOVING = [40, 41, 42, 43];
+const STILL = [100, 700];
 
-describe('a move of a bucket range (order shards)', () => {
+describe('online bucket moves of the order shards', () => {
   let shards: TestShards;
   afterEach(async () => shards?.drop());
 
-  it('when buckets move to a new empty shard, then the target has every row, the map says so, and the source keeps none after cleanup', async () => {
+  it('when buckets move to a new shard under concurrent writers, then every acknowledged order exists exactly once, on the target, and none is left on the source', async () => {
     shards = await createTestShards('orders', 3, SPEC);
-    await seedOrders(shards, SPEC, [10, 11, 12, 600], 30);
-    const set = shards.shardSet();
-    const events: string[] = [];
-    const mover = new BucketMover(set, (e) => events.push(e.kind === 'state' ? e.move.state : e.kind));
-    const move = await mover.move({ range: { first: 10, last: 12 }, target: 2, batch: 7, soakMs: 100 });
-    expect(move.state).toBe('done');
-    const map = await set.readMap();
-    expect(map.version).toBe(2);
-    expect(map.map.toString()).toBe('0-9:0,10-12:2,13-511:0,512-1023:1');
-    for (const table of TABLES.orders) {
-      expect(await rowsInBuckets(shards.pools[0]!, table.name, table.orderIdColumn, 10, 12)).toBe(0);
-      expect(await rowsInBuckets(shards.pools[2]!, table.name, table.orderIdColumn, 10, 12)).toBeGreaterThanOrEqual(90);
+    const seeded = await seedOrders(shards, SPEC, [...MOVING, ...STILL], 60);
+    const map = shards.liveMap('writer-1');
+    await map.start();
+    const writers = new OrderWriters(shards, map, { moving: MOVING, still: STILL });
+    writers.adopt(seeded);
+    const states: { state: MoveState; at: number }[] = [];
+    const mover = new BucketMover(shards.shardSet(), (e: MoveEvent) => e.kind === 'state' && states.push({ state: e.move.state, at: Date.now() }));
+    writers.start(6);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const move = await mover.move({ range: { first: 40, last: 43 }, target: 2, batch: 25, soakMs: 1_000 });
+      expect(move.state).toBe('done');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await writers.stop();
+      await map.stop();
     }
-    expect(await rowsInBuckets(shards.pools[1]!, MAIN_TABLE.orders, 'id', 600, 600)).toBe(30);
-    expect(events).toEqual(expect.arrayContaining(['copying', 'catching-up', 'switching', 'switched', 'soaking', 'cleaning', 'done']));
+    expect(writers.errors).toEqual([]);
+    console.log(
+      `acknowledged ${writers.acks.length} writes (${writers.acked.size} orders), ${writers.fenced} fence refusals, ${writers.conflicts} deadlocks retried`,
+    );
+    // The fence engaged: writes to the moving buckets were refused (during the switch, or on the old shard after it) and re-routed.
+    expect(writers.fenced).toBeGreaterThan(0);
+    const after = parseShardMap('0-39:0,40-43:2,44-511:0,512-1023:1', 3);
+    expect((await shards.shardSet().readMap()).map.toString()).toBe(after.toString());
+    expect(await checkAcknowledged(shards, writers, (bucket) => after.shardForBucket(bucket))).toEqual([]);
+    for (const table of TABLES.orders) expect(await rowsInBuckets(shards.pools[0]!, table.name, table.orderIdColumn, 40, 43)).toBe(0);
+    expect(await shards.pools[0]!.select('SELECT * FROM shard_changes')).toEqual([]);
+    expect(await shards.pools[0]!.select(`SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()`)).toEqual([]);
+
+    // Writes to the buckets that did not move kept flowing: acknowledged in every phase, never stalled long.
+    const at = (state: MoveState) => states.find((s) => s.state === state)!.at;
+    const still = writers.acks.filter((a) => !a.moving).map((a) => a.at);
+    const during = (from: number, to: number) => still.filter((t) => t >= from && t <= to).length;
+    expect(during(at('copying'), at('catching-up'))).toBeGreaterThan(0);
+    expect(during(at('switched'), at('done'))).toBeGreaterThan(0);
+    const inMove = still.filter((t) => t >= at('copying') && t <= at('done'));
+    const longestGap = Math.max(...inMove.slice(1).map((t, i) => t - inMove[i]!));
+    expect(longestGap).toBeLessThan(2_000);
+    // And the moving buckets took writes again on their new shard once the map switched.
+    expect(writers.acks.filter((a) => a.moving && a.at > at('switched')).length).toBeGreaterThan(0);
+  });
+
+  it('when a move is aborted mid-copy, then source, target and map are exactly as before', async () => {
+    shards = await createTestShards('orders', 3, SPEC);
+    await seedOrders(shards, SPEC, MOVING, 50);
+    const before = await Promise.all(shards.pools.map((pool) => shardSnapshot(pool, 'orders')));
+    const controller = new AbortController();
+    let batches = 0;
+    const mover = new BucketMover(shards.shardSet(), (e) => {
+      if (e.kind === 'copy' && ++batches === 3) controller.abort();
+    });
+    await expect(mover.move({ range: { first: 40, last: 43 }, target: 2, batch: 20, signal: controller.signal })).rejects.toThrow('interrupted');
+    expect(await rowsInBuckets(shards.pools[2]!, 'orders', 'id', 40, 43)).toBeGreaterThan(0);
+    const aborted = await mover.abort();
+    expect(aborted.state).toBe('aborted');
+    expect(await Promise.all(shards.pools.map((pool) => shardSnapshot(pool, 'orders')))).toEqual(before);
+    expect(await shards.shardSet().readMap()).toMatchObject({ version: 1 });
+    expect(await mover.active()).toBeUndefined();
+  });
+
+  it('when a target row is corrupted during the move, then the switch refuses (fail closed): buckets unfenced, map unchanged', async () => {
+    shards = await createTestShards('orders', 3, SPEC);
+    const [victim] = await seedOrders(shards, SPEC, MOVING, 20);
+    const target = shards.pools[2]!;
+    const mover = new BucketMover(shards.shardSet(), (e) => {
+      if (e.kind === 'state' && e.move.state === 'catching-up')
+        void target.run([{ sql: `UPDATE orders SET total_minor = total_minor + 1 WHERE id = ?`, values: [victim] }]);
+    });
+    const run = mover.move({ range: { first: 40, last: 43 }, target: 2, batch: 50, soakMs: 0 });
+    await expect(run).rejects.toThrow(MoveStoppedError);
+    const error = (await run.catch((e: unknown) => e)) as MoveStoppedError;
+    expect(error.mismatches).toEqual([expect.objectContaining({ table: 'orders', bucket: 40 })]);
+    expect(error.message).toContain('3 rounds failed');
+    expect(await shards.shardSet().readMap()).toMatchObject({ version: 1 });
+    expect(await shards.pools[0]!.select(`SELECT DISTINCT state FROM shard_buckets WHERE bucket BETWEEN 40 AND 43`)).toEqual([{ state: 'OWNED' }]);
+    expect(await target.select('SELECT * FROM shard_buckets WHERE bucket BETWEEN 40 AND 43')).toEqual([]);
+    expect((await mover.active())?.state).toBe('catching-up');
+    // The operator's way out: abort, which leaves everything as before.
+    await mover.abort();
+    expect(await rowsInBuckets(target, 'orders', 'id', 40, 43)).toBe(0);
+  });
+
+  it('when a move is asked for what cannot be moved, then it is refused with the reason and nothing changes', async () => {
+    shards = await createTestShards('orders', 3, SPEC);
+    const mover = new BucketMover(shards.shardSet());
+    await expect(mover.move({ range: { first: 500, last: 520 }, target: 2 })).rejects.toThrow(
+      /live on more than one shard \(500-511 on shard 0; 512-520 on shard 1\)/,
+    );
+    await expect(mover.move({ range: { first: 600, last: 610 }, target: 1 })).rejects.toThrow('shard 1 already owns buckets 600-610');
+    await expect(mover.move({ range: { first: 1, last: 2 }, target: 3 })).rejects.toThrow(MoveRefusedError);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(mover.move({ range: { first: 1, last: 2 }, target: 2, signal: controller.signal })).rejects.toThrow('interrupted');
+    await expect(mover.move({ range: { first: 3, last: 4 }, target: 2 })).rejects.toThrow(/another move of the orders set is active: #1, buckets 1-2/);
+    await expect(mover.abort()).resolves.toMatchObject({ state: 'aborted' });
+    await expect(mover.abort()).rejects.toThrow('no active move');
+    expect(await shards.shardSet().readMap()).toMatchObject({ version: 1, map: parseShardMap(SPEC, 3) });
+  });
+});
+
+describe('online bucket moves of the read shards', () => {
+  let shards: TestShards;
+  afterEach(async () => shards?.drop());
+
+  it('when read-shard buckets move under the projection writing, then order_views and customer_orders are on the target, once each', async () => {
+    shards = await createTestShards('reads', 3, SPEC);
+    const seeded = await seedOrders(shards, SPEC, [...MOVING, ...STILL], 40);
+    const map = shards.liveMap('projection-1');
+    await map.start();
+    const writers = new OrderWriters(shards, map, { moving: MOVING, still: STILL });
+    writers.adopt(seeded);
+    writers.start(4);
+    try {
+      const move = await new BucketMover(shards.shardSet()).move({ range: { first: 40, last: 43 }, target: 2, batch: 30, soakMs: 500 });
+      expect(move.state).toBe('done');
+    } finally {
+      await writers.stop();
+      await map.stop();
+    }
+    expect(writers.errors).toEqual([]);
+    const after = parseShardMap('0-39:0,40-43:2,44-511:0,512-1023:1', 3);
+    expect(await checkAcknowledged(shards, writers, (bucket) => after.shardForBucket(bucket))).toEqual([]);
+    for (const table of TABLES.reads) {
+      expect(await rowsInBuckets(shards.pools[0]!, table.name, table.orderIdColumn, 40, 43)).toBe(0);
+      expect(await rowsInBuckets(shards.pools[2]!, table.name, table.orderIdColumn, 40, 43)).toBeGreaterThan(0);
+    }
   });
 });
