@@ -1,4 +1,4 @@
-import { isTransientConflict, type Statement } from '@orderflow/database';
+import type { Statement } from '@orderflow/database';
 import { writeFenced, type LiveShardMap } from '@orderflow/shard-control';
 import { bucketOfOrderId } from '@orderflow/sharding';
 import { TABLES } from '../src';
@@ -22,7 +22,6 @@ export class OrderWriters {
   readonly acks: { at: number; moving: boolean }[] = [];
   readonly errors: unknown[] = [];
   fenced = 0;
-  conflicts = 0;
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly busy = new Set<string>();
