@@ -51,6 +51,8 @@ export interface MoveProgress {
   fromVersion?: number;
   toSpec?: string;
   fencedMs?: number;
+  /** When the soak began, and when it ends (epoch ms). */
+  soakFrom?: number;
   soakUntil?: number;
   phases: PhaseRecord[];
 }

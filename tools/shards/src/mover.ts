@@ -1,4 +1,4 @@
-import { toSqlDateTime, type SqlPool } from '@orderflow/database';
+import { toSqlDateTime, type SqlPool, type Statement } from '@orderflow/database';
 import mysql from 'mysql2/promise';
 import { bucketsOf, formatRange, holdersOf, withBucketsOn } from './map-math';
 import { FINISHED, MoveTable, type BucketMismatch, type MoveProgress, type MoveRecord, type MoveState, type PhaseRecord } from './move-record';
@@ -67,6 +67,9 @@ class LeaseLapsed extends Error {}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Changes one catch-up round takes (their orders' rows are read in one snapshot and replaced in one transaction). */
 const CHANGES_PER_ROUND = 2_000;
+/** How long a trigger's DDL waits for its table's metadata lock before it steps aside (and how often it tries). */
+const DDL_LOCK_WAIT_SECONDS = 1;
+const DDL_ATTEMPTS = 60;
 /** Orders one round replaces at most (the size of its transaction on the target). */
 const ORDERS_PER_ROUND = 500;
 /** A backlog this small is left to the final catch-up under the fence. */
@@ -132,7 +135,7 @@ export class BucketMover {
         );
       }
       const source = this.set.pool(move.source);
-      await this.dropTriggers(source);
+      await this.dropTriggers(move.source);
       await source.run([
         {
           sql: `UPDATE shard_buckets SET state = 'OWNED', fenced_until = NULL, updated_at = NOW(3) WHERE bucket BETWEEN ? AND ? AND state = 'FENCED'`,
@@ -218,9 +221,12 @@ export class BucketMover {
         return this.switchOver(move, phase, o);
       case 'switched':
         await this.drain(move, o);
-        move.progress.soakUntil = Date.now() + o.soakMs;
+        move.progress.soakFrom = Date.now();
+        move.progress.soakUntil = move.progress.soakFrom + o.soakMs;
         return 'soaking';
       case 'soaking':
+        // A resumed run soaks for its own --soak from when the soak began (--soak 0 ends it now).
+        move.progress.soakUntil = (move.progress.soakFrom ?? Date.now()) + o.soakMs;
         while (Date.now() < (move.progress.soakUntil ?? 0)) {
           if (o.signal?.aborted) throw new MoveInterruptedError();
           await sleep(Math.min(250, (move.progress.soakUntil ?? 0) - Date.now()));
@@ -240,12 +246,15 @@ export class BucketMover {
     const target = this.set.pool(move.target);
     const p = move.progress;
     if (!p.prepared) {
-      await this.dropTriggers(source);
+      await this.dropTriggers(move.source);
       await this.deleteRange(target, move.range, p.batch);
       await source.run([{ sql: 'DELETE FROM shard_changes' }]);
       // Each CREATE TRIGGER waits for the writers already in the table (its metadata lock): every write
       // after the last one fires a trigger, every write before it is committed and seen by the copy.
-      for (const table of this.set.tables) await source.run(createTriggers(move.id, table, move.range));
+      await this.ddl(
+        move.source,
+        this.set.tables.flatMap((table) => createTriggers(move.id, table, move.range)),
+      );
       for (const table of this.set.tables) {
         const [row] = await source.select<{ n: string }>(countRange(table, move.range).sql);
         p.tables[table.name] = { copied: 0, total: Number(row?.n ?? 0), done: false };
@@ -431,7 +440,7 @@ export class BucketMover {
   /** cleaning: triggers dropped, the source's rows of the moved buckets deleted in batches, changes emptied. */
   private async cleanUp(move: MoveRecord): Promise<number> {
     const source = this.set.pool(move.source);
-    await this.dropTriggers(source);
+    await this.dropTriggers(move.source);
     const deleted = await this.deleteRange(source, move.range, move.progress.batch);
     await source.run([{ sql: 'DELETE FROM shard_changes' }]);
     this.log(`cleaned up: ${deleted} rows of buckets ${formatRange(move.range)} deleted on shard ${move.source}`);
@@ -533,12 +542,45 @@ export class BucketMover {
     ]);
   }
 
-  private async dropTriggers(pool: SqlPool): Promise<void> {
-    const rows = await pool.select<{ name: string }>(
-      `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE ?`,
-      [`${TRIGGER_PREFIX.replace(/_/g, '\\_')}%`],
+  private async dropTriggers(shard: number): Promise<void> {
+    const rows = await this.set
+      .pool(shard)
+      .select<{ name: string }>(`SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE ?`, [
+        `${TRIGGER_PREFIX.replace(/_/g, '\\_')}%`,
+      ]);
+    await this.ddl(
+      shard,
+      rows.map(({ name }) => ({ sql: `DROP TRIGGER IF EXISTS \`${name}\`` })),
     );
-    for (const { name } of rows) await pool.run([{ sql: `DROP TRIGGER IF EXISTS \`${name}\`` }]);
+  }
+
+  /**
+   * Creates or drops triggers without stalling the writers. A trigger's DDL needs the table's exclusive
+   * metadata lock, and while it waits, every new writer of the table queues behind it; a writer that holds
+   * the table and waits for a row lock of a queued one makes a cycle no deadlock detector sees (metadata
+   * lock against row lock) until innodb_lock_wait_timeout (50 s). So each statement waits at most
+   * DDL_LOCK_WAIT_SECONDS for its lock, then steps aside for a moment and tries again.
+   */
+  private async ddl(shard: number, statements: Statement[]): Promise<void> {
+    if (statements.length === 0) return;
+    const connection = await this.connect(shard);
+    try {
+      await connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`);
+      for (const statement of statements) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await connection.query(statement.sql);
+            break;
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'ER_LOCK_WAIT_TIMEOUT' || attempt >= DDL_ATTEMPTS) throw error;
+            this.log(`${statement.sql.slice(0, 60)}...: the table is busy, trying again (${attempt}/${DDL_ATTEMPTS})`);
+            await sleep(100 + Math.random() * 200);
+          }
+        }
+      }
+    } finally {
+      await connection.end().catch(() => connection.destroy());
+    }
   }
 
   /** Deletes every row of the buckets in each table, a batch per statement; returns how many. */

@@ -132,6 +132,11 @@ describe('npm run shards', () => {
     const plan = await cli(['plan', '--set', 'orders'], shards.env);
     expect(plan.text).toContain('npm run shards -- move --set orders --buckets 342-511 --to 2   # from shard 0');
     expect(plan.text).toContain('npm run shards -- move --set orders --buckets 853-1023 --to 2   # from shard 1');
+    // A row on a shard that does not own its bucket is named by verify.
+    const [stray] = await seedOrders(shards, '0-1023:2', [5], 1);
+    const verify = await cli(['verify', '--set', 'orders'], shards.env);
+    expect(verify.code).toBe(1);
+    expect(verify.text).toMatch(new RegExp(`\\n2\\s+orders\\s+5\\s+1\\s+0\\s+${stray}`));
     const refused = await cli(['move', '--buckets', '1-2', '--to', '7'], shards.env);
     expect(refused.code).toBe(2);
     expect(refused.text).toContain("refused: shard 7 is not in the orders set's list");

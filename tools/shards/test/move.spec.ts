@@ -50,8 +50,9 @@ describe('online bucket moves of the order shards', () => {
     const inMove = still.filter((t) => t >= at('copying') && t <= at('done'));
     const longestGap = Math.max(...inMove.slice(1).map((t, i) => t - inMove[i]!));
     expect(longestGap).toBeLessThan(2_000);
-    // And the moving buckets took writes again on their new shard once the map switched.
+    // And the moving buckets took writes again on their new shard once the map switched; none waited longer than the lease and a poll.
     expect(writers.acks.filter((a) => a.moving && a.at > at('switched')).length).toBeGreaterThan(0);
+    expect(Math.max(...writers.acks.filter((a) => a.moving).map((a) => a.ms))).toBeLessThan(2_000 + 1_000);
   });
 
   it('when a move is aborted mid-copy, then source, target and map are exactly as before', async () => {
@@ -104,6 +105,37 @@ describe('online bucket moves of the order shards', () => {
     // Run again with a lease that fits: the same move resumes and switches.
     await expect(mover.move({ range: { first: 40, last: 43 }, target: 2, batch: 50, soakMs: 0 })).resolves.toMatchObject({ state: 'done' });
     expect(await shards.shardSet().readMap()).toMatchObject({ version: 2 });
+  });
+
+  it('when a process still holds the old map, then the move waits for it before soaking, and after the switch abort names the way back', async () => {
+    shards = await createTestShards('orders', 3, SPEC);
+    await seedOrders(shards, SPEC, MOVING, 10);
+    const control = shards.pools[0]!;
+    const seen = () =>
+      control.run([
+        { sql: `INSERT INTO shard_map_watchers (instance, version, seen_at) VALUES ('slow-process', 1, NOW(3)) ON DUPLICATE KEY UPDATE seen_at = NOW(3)` },
+      ]);
+    await seen();
+    const heartbeat = setInterval(() => void seen(), 200);
+    const behind: string[] = [];
+    const controller = new AbortController();
+    const mover = new BucketMover(shards.shardSet(), (e) => {
+      if (e.kind === 'drain') {
+        behind.push(...e.behind.map((w) => `${w.instance}@${w.version}`));
+        void control.run([{ sql: `UPDATE shard_map_watchers SET version = 2 WHERE instance = 'slow-process'` }]);
+      }
+      if (e.kind === 'state' && e.move.state === 'soaking') controller.abort();
+    });
+    try {
+      await expect(mover.move({ range: { first: 40, last: 43 }, target: 2, soakMs: 60_000, signal: controller.signal })).rejects.toThrow('interrupted');
+    } finally {
+      clearInterval(heartbeat);
+    }
+    expect(behind).toEqual(['slow-process@1']);
+    await expect(mover.abort()).rejects.toThrow(
+      /has switched \(state soaking\).*the way back is a move to the old shard: npm run shards -- move --set orders --buckets 40-43 --to 0/,
+    );
+    await expect(mover.move({ range: { first: 40, last: 43 }, target: 2, soakMs: 0 })).resolves.toMatchObject({ state: 'done' });
   });
 
   it('when a move is asked for what cannot be moved, then it is refused with the reason and nothing changes', async () => {

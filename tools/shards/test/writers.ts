@@ -19,7 +19,7 @@ export interface AckedOrder {
 export class OrderWriters {
   readonly acked = new Map<string, AckedOrder>();
   /** When each acknowledged write came back, and whether its bucket was one of `moving`. */
-  readonly acks: { at: number; moving: boolean }[] = [];
+  readonly acks: { at: number; moving: boolean; ms: number }[] = [];
   readonly errors: unknown[] = [];
   fenced = 0;
   private running = false;
@@ -83,6 +83,7 @@ export class OrderWriters {
       after = { bucket, version: before.version, deleted: true };
     }
     this.busy.add(orderId);
+    const started = Date.now();
     try {
       await writeFenced(
         this.map,
@@ -92,7 +93,7 @@ export class OrderWriters {
         { maxWaitMs: 15_000, onFenced: () => (this.fenced += 1) },
       );
       this.acked.set(orderId, after);
-      this.acks.push({ at: Date.now(), moving });
+      this.acks.push({ at: Date.now(), moving, ms: Date.now() - started });
     } finally {
       this.busy.delete(orderId);
     }
