@@ -8,7 +8,8 @@ import {
   copyBatchSelect,
   countRange,
   createTriggers,
-  deleteRangeBatch,
+  deleteByKeys,
+  keyBatchSelect,
   deleteRowsOfOrders,
   rowsOfOrders,
   TRIGGER_PREFIX,
@@ -587,11 +588,16 @@ export class BucketMover {
   private async deleteRange(pool: SqlPool, range: BucketRange, batch: number): Promise<number> {
     let deleted = 0;
     for (const table of this.set.tables) {
+      let cursor: unknown[] | undefined;
       for (;;) {
-        const [result] = await pool.run([deleteRangeBatch(table, range, batch)]);
-        const n = (result as { affectedRows: number }).affectedRows;
-        deleted += n;
-        if (n < batch) break;
+        const select = keyBatchSelect(table, range, cursor, batch);
+        const keys = await pool.select<Record<string, unknown>>(select.sql, select.values);
+        const last = keys[keys.length - 1];
+        if (!last) break;
+        const [result] = await pool.run([deleteByKeys(table, keys)]);
+        deleted += (result as { affectedRows: number }).affectedRows;
+        cursor = table.primaryKey.map((column) => last[column]);
+        if (keys.length < batch) break;
       }
     }
     return deleted;

@@ -69,9 +69,23 @@ export function deleteRowsOfOrders(table: TableSpec, orderIds: readonly string[]
   return { sql: `DELETE FROM ${quote(table.name)} WHERE ${quote(table.orderIdColumn)} IN (?)`, values: [orderIds] };
 }
 
-/** Deletes at most `limit` rows of the buckets (one batch of a cleanup, an abort or a fresh start). */
-export function deleteRangeBatch(table: TableSpec, range: BucketRange, limit: number): Statement {
-  return { sql: `DELETE FROM ${quote(table.name)} WHERE ${inRange(table, range)} LIMIT ${Math.floor(limit)}` };
+/** The next batch of a table's keys in the buckets after `cursor`, in key order (a cleanup walks the table once). */
+export function keyBatchSelect(table: TableSpec, range: BucketRange, cursor: readonly unknown[] | undefined, limit: number): Statement {
+  const after = cursor ? afterKey(table.primaryKey, cursor) : undefined;
+  return {
+    sql: `SELECT ${table.primaryKey.map(quote).join(', ')} FROM ${quote(table.name)} WHERE ${inRange(table, range)}${after ? ` AND ${after.sql}` : ''}
+          ORDER BY ${table.primaryKey.map(quote).join(', ')} LIMIT ${Math.floor(limit)}`,
+    values: after?.values ?? [],
+  };
+}
+
+/** Deletes rows by their primary keys (each one a key lookup: no scan, no gap locks). */
+export function deleteByKeys(table: TableSpec, keys: readonly Record<string, unknown>[]): Statement {
+  const match = `(${table.primaryKey.map((c) => `${quote(c)} = ?`).join(' AND ')})`;
+  return {
+    sql: `DELETE FROM ${quote(table.name)} WHERE ${keys.map(() => match).join(' OR ')}`,
+    values: keys.flatMap((key) => table.primaryKey.map((c) => key[c])),
+  };
 }
 
 export function countRange(table: TableSpec, range: BucketRange): Statement {
