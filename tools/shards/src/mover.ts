@@ -71,6 +71,8 @@ const CHANGES_PER_ROUND = 2_000;
 /** How long a trigger's DDL waits for its table's metadata lock before it steps aside (and how often it tries). */
 const DDL_LOCK_WAIT_SECONDS = 1;
 const DDL_ATTEMPTS = 60;
+/** How long the fence waits for the writers already past it (InnoDB's lock wait, whole seconds). */
+const FENCE_LOCK_WAIT_SECONDS = 1;
 /** Orders one round replaces at most (the size of its transaction on the target). */
 const ORDERS_PER_ROUND = 500;
 /** A backlog this small is left to the final catch-up under the fence. */
@@ -137,12 +139,7 @@ export class BucketMover {
       }
       const source = this.set.pool(move.source);
       await this.dropTriggers(move.source);
-      await source.run([
-        {
-          sql: `UPDATE shard_buckets SET state = 'OWNED', fenced_until = NULL, updated_at = NOW(3) WHERE bucket BETWEEN ? AND ? AND state = 'FENCED'`,
-          values: [move.range.first, move.range.last],
-        },
-      ]);
+      await this.unfence(move);
       await this.deleteRange(this.set.pool(move.target), move.range, move.progress.batch);
       await source.run([{ sql: 'DELETE FROM shard_changes' }]);
       move.progress.phases.push({ phase: 'aborted', startedAt: Date.now(), endedAt: Date.now() });
@@ -323,56 +320,55 @@ export class BucketMover {
       p.toSpec = withBucketsOn(stored.map, move.range, move.target).toString();
       await this.moves.save(move);
       const fencedAt = Date.now();
-      const [fence] = await source.run([
-        {
-          sql: `UPDATE shard_buckets SET state = 'FENCED', fenced_until = NOW(3) + INTERVAL ? MICROSECOND, updated_at = NOW(3)
-                WHERE bucket BETWEEN ? AND ? AND state IN ('OWNED', 'FENCED')`,
-          values: [p.fenceMs * 1000, move.range.first, move.range.last],
-        },
-      ]);
-      if ((fence as { affectedRows: number }).affectedRows !== count) {
+      const fenced = await this.fence(move);
+      let failure: string | undefined;
+      let mismatches: BucketMismatch[] = [];
+      if (fenced === 'busy') {
+        failure = `a writer held one of buckets ${formatRange(move.range)} for over ${FENCE_LOCK_WAIT_SECONDS} s: the fence could not be taken without holding up every write to them`;
+      } else if (fenced !== count) {
         await this.unfence(move);
         throw new MoveStoppedError(
-          `the source shard ${move.source} does not hold all of buckets ${formatRange(move.range)} any more (fenced ${String((fence as { affectedRows: number }).affectedRows)} of ${count})`,
+          `the source shard ${move.source} does not hold all of buckets ${formatRange(move.range)} any more (fenced ${fenced} of ${count})`,
         );
-      }
-      // No write to the buckets can commit on the source now: the last changes, then the proof.
-      let changes = 0;
-      for (;;) {
-        const round = await this.applyChanges(move);
-        if (round.changes === 0) break;
-        changes += round.changes;
-      }
-      phase.changes = changes;
-      const { mismatches, rows } = await this.verify(move);
-      phase.rows = rows;
-      p.lastMismatches = mismatches;
-      this.emit({ kind: 'verify', move, mismatches, rows });
-      let failure: string | undefined;
-      if (mismatches.length > 0) {
-        failure = `verify found ${mismatches.length} mismatching bucket(s) between shard ${move.source} and shard ${move.target}`;
-        phase.verify = `MISMATCH (${mismatches.length})`;
       } else {
-        phase.verify = `ok (${rows} rows)`;
-        const committed = await source
-          .transaction(async (tx) => {
-            const [moved] = await tx.run([
-              {
-                sql: `UPDATE shard_buckets SET state = 'MOVED', epoch = ?, fenced_until = NULL, updated_at = NOW(3)
-                      WHERE bucket BETWEEN ? AND ? AND state = 'FENCED' AND fenced_until > NOW(3)`,
-                values: [(p.fromVersion as number) + 1, move.range.first, move.range.last],
-              },
-            ]);
-            // All or none: a bucket whose lease ran out may have taken a write since the final catch-up.
-            if ((moved as { affectedRows: number }).affectedRows !== count) throw new LeaseLapsed();
-            return true;
-          })
-          .catch((error: unknown) => {
-            if (error instanceof LeaseLapsed) return false;
-            throw error;
-          });
-        if (!committed)
-          failure = `the fence's lease (--fence-ms ${p.fenceMs}) ran out before the switch (${Date.now() - fencedAt} ms fenced): move fewer buckets, or give a longer lease`;
+        // No write to the buckets can commit on the source now: the last changes, then the proof.
+        let changes = 0;
+        for (;;) {
+          const round = await this.applyChanges(move);
+          if (round.changes === 0) break;
+          changes += round.changes;
+        }
+        phase.changes = changes;
+        const verified = await this.verify(move);
+        mismatches = verified.mismatches;
+        phase.rows = verified.rows;
+        p.lastMismatches = mismatches;
+        this.emit({ kind: 'verify', move, mismatches, rows: verified.rows });
+        if (mismatches.length > 0) {
+          failure = `verify found ${mismatches.length} mismatching bucket(s) between shard ${move.source} and shard ${move.target}`;
+          phase.verify = `MISMATCH (${mismatches.length})`;
+        } else {
+          phase.verify = `ok (${verified.rows} rows)`;
+          const committed = await source
+            .transaction(async (tx) => {
+              const [moved] = await tx.run([
+                {
+                  sql: `UPDATE shard_buckets SET state = 'MOVED', epoch = ?, fenced_until = NULL, updated_at = NOW(3)
+                        WHERE bucket BETWEEN ? AND ? AND state = 'FENCED' AND fenced_until > NOW(3)`,
+                  values: [(p.fromVersion as number) + 1, move.range.first, move.range.last],
+                },
+              ]);
+              // All or none: a bucket whose lease ran out may have taken a write since the final catch-up.
+              if ((moved as { affectedRows: number }).affectedRows !== count) throw new LeaseLapsed();
+              return true;
+            })
+            .catch((error: unknown) => {
+              if (error instanceof LeaseLapsed) return false;
+              throw error;
+            });
+          if (!committed)
+            failure = `the fence's lease (--fence-ms ${p.fenceMs}) ran out before the switch (${Date.now() - fencedAt} ms fenced): move fewer buckets, or give a longer lease`;
+        }
       }
       if (failure) {
         await this.unfence(move);
@@ -395,6 +391,31 @@ export class BucketMover {
     phase.fencedMs = p.fencedMs;
     this.emit({ kind: 'fenced', move, fencedMs: p.fencedMs ?? 0 });
     return 'switched';
+  }
+
+  /**
+   * Fences the buckets on the source with a lease; returns how many it fenced, or 'busy'. The UPDATE waits
+   * for the writers that passed the fence to commit, and while it waits every new writer of the buckets
+   * queues behind it: so it waits at most FENCE_LOCK_WAIT_SECONDS (a stuck writer costs a failed round,
+   * not a stall of every write to the buckets).
+   */
+  private async fence(move: MoveRecord): Promise<number | 'busy'> {
+    const connection = await this.connect(move.source);
+    try {
+      await connection.query(`SET SESSION innodb_lock_wait_timeout = ${FENCE_LOCK_WAIT_SECONDS}`);
+      await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      const [result] = await connection.query<mysql.ResultSetHeader>(
+        `UPDATE shard_buckets SET state = 'FENCED', fenced_until = NOW(3) + INTERVAL ? MICROSECOND, updated_at = NOW(3)
+         WHERE bucket BETWEEN ? AND ? AND state IN ('OWNED', 'FENCED')`,
+        [move.progress.fenceMs * 1000, move.range.first, move.range.last],
+      );
+      return result.affectedRows;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ER_LOCK_WAIT_TIMEOUT') return 'busy';
+      throw error;
+    } finally {
+      await connection.end().catch(() => connection.destroy());
+    }
   }
 
   /** After the source's MOVED: the target owns the buckets at V+1, then the map says so (idempotent). */
@@ -536,6 +557,8 @@ export class BucketMover {
 
   private async unfence(move: MoveRecord): Promise<void> {
     await this.set.pool(move.source).run([
+      // READ COMMITTED: rows that are not FENCED are passed over without waiting for a writer's lock on them.
+      { sql: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED' },
       {
         sql: `UPDATE shard_buckets SET state = 'OWNED', fenced_until = NULL, updated_at = NOW(3) WHERE bucket BETWEEN ? AND ? AND state = 'FENCED'`,
         values: [move.range.first, move.range.last],

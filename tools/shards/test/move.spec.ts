@@ -1,4 +1,5 @@
 import { parseShardMap } from '@orderflow/sharding';
+import mysql from 'mysql2/promise';
 import { BucketMover, MoveRefusedError, MoveStoppedError, TABLES, type MoveEvent, type MoveState } from '../src';
 import { createTestShards, rowsInBuckets, seedOrders, shardSnapshot, type TestShards } from './fixture';
 import { checkAcknowledged, OrderWriters } from './writers';
@@ -136,6 +137,27 @@ describe('online bucket moves of the order shards', () => {
       /has switched \(state soaking\).*the way back is a move to the old shard: npm run shards -- move --set orders --buckets 40-43 --to 0/,
     );
     await expect(mover.move({ range: { first: 40, last: 43 }, target: 2, soakMs: 0 })).resolves.toMatchObject({ state: 'done' });
+  });
+
+  it('when a writer holds a moving bucket past the fence, then the fence gives up within a second (other writes are not held up) and the run stops after three rounds', async () => {
+    shards = await createTestShards('orders', 3, SPEC);
+    await seedOrders(shards, SPEC, MOVING, 10);
+    const stuck = await mysql.createConnection({ ...shards.targets[0]!, multipleStatements: true });
+    try {
+      await stuck.query('START TRANSACTION; CALL orderflow_fence(40, 1)');
+      const mover = new BucketMover(shards.shardSet());
+      const started = Date.now();
+      await expect(mover.move({ range: { first: 40, last: 43 }, target: 2, soakMs: 0 })).rejects.toThrow(
+        /a writer held one of buckets 40-43 for over 1 s.*3 rounds failed/,
+      );
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(await shards.shardSet().readMap()).toMatchObject({ version: 1 });
+      expect(await shards.pools[0]!.select(`SELECT DISTINCT state FROM shard_buckets WHERE bucket BETWEEN 40 AND 43`)).toEqual([{ state: 'OWNED' }]);
+      await stuck.query('COMMIT');
+      await expect(mover.move({ range: { first: 40, last: 43 }, target: 2, soakMs: 0 })).resolves.toMatchObject({ state: 'done' });
+    } finally {
+      await stuck.end();
+    }
   });
 
   it('when a move is asked for what cannot be moved, then it is refused with the reason and nothing changes', async () => {
