@@ -1,7 +1,8 @@
 import { parseShardMap } from '@orderflow/sharding';
 import mysql from 'mysql2/promise';
 import { BucketMover, MoveRefusedError, MoveStoppedError, TABLES, type MoveEvent, type MoveState } from '../src';
-import { createTestShards, rowsInBuckets, seedOrders, shardSnapshot, type TestShards } from './fixture';
+import { writeFenced } from '@orderflow/shard-control';
+import { createTestShards, newOrderId, placeOrderStatements, rowsInBuckets, seedOrders, shardSnapshot, type TestShards } from './fixture';
 import { checkAcknowledged, OrderWriters } from './writers';
 
 const SPEC = '0-511:0,512-1023:1';
@@ -54,6 +55,37 @@ describe('online bucket moves of the order shards', () => {
     // And the moving buckets took writes again on their new shard once the map switched; none waited longer than the lease and a poll.
     expect(writers.acks.filter((a) => a.moving && a.at > at('switched')).length).toBeGreaterThan(0);
     expect(Math.max(...writers.acks.filter((a) => a.moving).map((a) => a.ms))).toBeLessThan(2_000 + 1_000);
+  });
+
+  it('when a process kept the old map through the switch, then its write is refused on the old shard and lands on the new one', async () => {
+    shards = await createTestShards('orders', 3, SPEC);
+    await seedOrders(shards, SPEC, MOVING, 5);
+    const stale = shards.liveMap('stale-process', 3_600_000);
+    await stale.start();
+    // Seen long ago as far as the drain is concerned: it does not wait for this process.
+    await shards.pools[0]!.run([{ sql: `DELETE FROM shard_map_watchers WHERE instance = 'stale-process'` }]);
+    try {
+      await new BucketMover(shards.shardSet()).move({ range: { first: 40, last: 43 }, target: 2, soakMs: 0 });
+      expect(stale.current.version).toBe(1);
+      const orderId = newOrderId(41);
+      let refusals = 0;
+      const routes: number[] = [];
+      await writeFenced(
+        stale,
+        41,
+        (route) => {
+          routes.push(route.shard);
+          return shards.pools[route.shard]!.transaction((tx) => tx.commitWith([route.fence, ...placeOrderStatements(orderId)]));
+        },
+        { maxWaitMs: 5_000, onFenced: () => (refusals += 1) },
+      );
+      expect(routes).toEqual([0, 2]);
+      expect(refusals).toBe(1);
+      expect(await shards.pools[2]!.select('SELECT id FROM orders WHERE id = ?', [orderId])).toHaveLength(1);
+      expect(await shards.pools[0]!.select('SELECT id FROM orders WHERE id = ?', [orderId])).toHaveLength(0);
+    } finally {
+      await stale.stop();
+    }
   });
 
   it('when a move is aborted mid-copy, then source, target and map are exactly as before', async () => {
