@@ -106,6 +106,10 @@ export class BucketMover {
   async move(options: MoveOptions): Promise<MoveRecord> {
     const o = { ...DEFAULTS, ...options };
     if (!Number.isInteger(o.batch) || o.batch < 1) throw new MoveRefusedError('--batch must be a positive integer');
+    const { first, last } = o.range;
+    if (!Number.isInteger(first) || !Number.isInteger(last) || first < 0 || first > last || last > 1023) {
+      throw new MoveRefusedError(`buckets ${first}-${last} are not a range of buckets 0..1023`);
+    }
     this.set.pool(o.target); // refuses a target outside the list
     return this.withLock(async () => {
       let move = await this.moves.active();

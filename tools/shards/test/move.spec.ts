@@ -200,6 +200,18 @@ describe('online bucket moves of the order shards', () => {
     );
     await expect(mover.move({ range: { first: 600, last: 610 }, target: 1 })).rejects.toThrow('shard 1 already owns buckets 600-610');
     await expect(mover.move({ range: { first: 1, last: 2 }, target: 3 })).rejects.toThrow(MoveRefusedError);
+    await expect(mover.move({ range: { first: 9, last: 2 }, target: 2 })).rejects.toThrow('buckets 9-2 are not a range of buckets 0..1023');
+    // Another mover process of the set holds its lock: refused, not run side by side.
+    const other = await mysql.createConnection(shards.targets[0]!);
+    try {
+      await other.query('SELECT GET_LOCK(?, 0)', [`orderflow.shards.${shards.targets[0]!.database}`.slice(0, 64)]);
+      await expect(mover.move({ range: { first: 1, last: 2 }, target: 2 })).rejects.toThrow(
+        /another npm run shards process is moving or aborting in the orders set now/,
+      );
+      await expect(mover.abort()).rejects.toThrow(/another npm run shards process/);
+    } finally {
+      await other.end();
+    }
     const controller = new AbortController();
     controller.abort();
     await expect(mover.move({ range: { first: 1, last: 2 }, target: 2, signal: controller.signal })).rejects.toThrow('interrupted');
