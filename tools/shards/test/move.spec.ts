@@ -88,6 +88,37 @@ describe('online bucket moves of the order shards', () => {
     }
   });
 
+  it('when the mover dies while the buckets are fenced, then their writes wait at most the lease, and the command run again switches with them', async () => {
+    shards = await createTestShards('orders', 3, SPEC);
+    await seedOrders(shards, SPEC, MOVING, 5);
+    let alive = true;
+    const mover = new BucketMover(shards.shardSet(), (e) => {
+      if (alive && e.kind === 'verify') {
+        alive = false;
+        throw new Error('killed while fenced');
+      }
+    });
+    await expect(mover.move({ range: { first: 40, last: 43 }, target: 2, fenceMs: 1_500, soakMs: 0 })).rejects.toThrow('killed while fenced');
+    expect(await shards.pools[0]!.select(`SELECT DISTINCT state FROM shard_buckets WHERE bucket BETWEEN 40 AND 43`)).toEqual([{ state: 'FENCED' }]);
+    const map = shards.liveMap('writer-after-crash');
+    await map.start();
+    const orderId = newOrderId(41);
+    const started = Date.now();
+    try {
+      await writeFenced(map, 41, (route) => shards.pools[route.shard]!.transaction((tx) => tx.commitWith([route.fence, ...placeOrderStatements(orderId)])), {
+        maxWaitMs: 5_000,
+      });
+    } finally {
+      await map.stop();
+    }
+    // The lease lapsed (1.5 s at most): the write went to the old owner, the map unchanged.
+    expect(Date.now() - started).toBeLessThan(1_500 + 1_000);
+    expect(await shards.pools[0]!.select('SELECT id FROM orders WHERE id = ?', [orderId])).toHaveLength(1);
+    await expect(mover.move({ range: { first: 40, last: 43 }, target: 2, soakMs: 0 })).resolves.toMatchObject({ state: 'done' });
+    expect(await shards.pools[2]!.select('SELECT id FROM orders WHERE id = ?', [orderId])).toHaveLength(1);
+    expect(await shards.pools[0]!.select('SELECT id FROM orders WHERE id = ?', [orderId])).toHaveLength(0);
+  });
+
   it('when a move is aborted mid-copy, then source, target and map are exactly as before', async () => {
     shards = await createTestShards('orders', 3, SPEC);
     await seedOrders(shards, SPEC, MOVING, 50);
