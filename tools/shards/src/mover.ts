@@ -184,6 +184,17 @@ export class BucketMover {
         `shard ${source} holds ${owned[0]?.n ?? 0} of the ${count} buckets ${formatRange(o.range)} in shard_buckets although the map names it: its owners were never written (start the services once), or another move left them`,
       );
     }
+    const [held] = await this.set
+      .pool(o.target)
+      .select<{ n: string }>(`SELECT COUNT(*) AS n FROM shard_buckets WHERE bucket BETWEEN ? AND ? AND state IN ('OWNED', 'FENCED')`, [
+        o.range.first,
+        o.range.last,
+      ]);
+    if (Number(held?.n) > 0) {
+      throw new MoveRefusedError(
+        `shard ${o.target} already holds ${held?.n} of buckets ${formatRange(o.range)} in its shard_buckets although the map gives them to shard ${source}: the shards disagree with the map, nothing is moved`,
+      );
+    }
     const progress: MoveProgress = {
       batch: o.batch,
       fenceMs: o.fenceMs,
