@@ -262,6 +262,7 @@ async function move(set: ShardSet, args: Args, io: CliIo): Promise<number> {
   const timed = (line: string) => io.out(`${new Date().toISOString().slice(11, 19)} ${line}`);
   const copyStart = { at: Date.now(), rows: undefined as number | undefined };
   let lastProgress = 0;
+  let catchUpShown = false;
 
   const onEvent = (event: MoveEvent) => {
     metrics.observe(event);
@@ -293,9 +294,16 @@ async function move(set: ShardSet, args: Args, io: CliIo): Promise<number> {
         }
         break;
       }
-      case 'catch-up':
-        timed(`catching up: ${event.applied} changes applied, backlog ${event.backlog}`);
+      case 'catch-up': {
+        const line = `catching up: ${event.applied.toLocaleString('en-US')} changes applied, backlog ${event.backlog.toLocaleString('en-US')}`;
+        if (io.progress) io.progress(line);
+        else if (Date.now() - lastProgress >= 2_000 || !catchUpShown) {
+          lastProgress = Date.now();
+          catchUpShown = true;
+          timed(line);
+        }
         break;
+      }
       case 'verify':
         timed(event.mismatches.length === 0 ? `verify: ${event.rows} rows agree` : `verify: ${event.mismatches.length} bucket(s) differ`);
         if (event.mismatches.length > 0) io.out(formatMismatches(event.mismatches));
