@@ -257,8 +257,9 @@ describe('online bucket moves of the read shards', () => {
   let shards: TestShards;
   afterEach(async () => shards?.drop());
 
-  it('when read-shard buckets move under the projection writing, then order_views and customer_orders are on the target, once each', async () => {
+  it('when read-shard buckets move to a shard on another server under the projection writing, then order_views and customer_orders are on the target, once each', async () => {
     shards = await createTestShards('reads', 3, SPEC);
+    expect(shards.targets[1]!.port).not.toBe(shards.targets[0]!.port);
     const seeded = await seedOrders(shards, SPEC, [...MOVING, ...STILL], 40);
     const map = shards.liveMap('projection-1');
     await map.start();
@@ -266,18 +267,18 @@ describe('online bucket moves of the read shards', () => {
     writers.adopt(seeded);
     writers.start(4);
     try {
-      const move = await new BucketMover(shards.shardSet()).move({ range: { first: 40, last: 43 }, target: 2, batch: 30, soakMs: 500 });
+      const move = await new BucketMover(shards.shardSet()).move({ range: { first: 40, last: 43 }, target: 1, batch: 30, soakMs: 500 });
       expect(move.state).toBe('done');
     } finally {
       await writers.stop();
       await map.stop();
     }
     expect(writers.errors).toEqual([]);
-    const after = parseShardMap('0-39:0,40-43:2,44-511:0,512-1023:1', 3);
+    const after = parseShardMap('0-39:0,40-43:1,44-511:0,512-1023:1', 3);
     expect(await checkAcknowledged(shards, writers, (bucket) => after.shardForBucket(bucket))).toEqual([]);
     for (const table of TABLES.reads) {
       expect(await rowsInBuckets(shards.pools[0]!, table.name, table.orderIdColumn, 40, 43)).toBe(0);
-      expect(await rowsInBuckets(shards.pools[2]!, table.name, table.orderIdColumn, 40, 43)).toBeGreaterThan(0);
+      expect(await rowsInBuckets(shards.pools[1]!, table.name, table.orderIdColumn, 40, 43)).toBeGreaterThan(0);
     }
   });
 });
