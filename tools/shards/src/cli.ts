@@ -146,13 +146,16 @@ async function status(set: ShardSet, io: CliIo): Promise<void> {
   io.out(`\n${set.name} set: map version ${s.version}`);
   io.out(
     formatTable(
-      ['shard', 'database', 'buckets', 'ranges', set.name === 'orders' ? 'orders' : 'order views'],
+      ['shard', 'database', 'buckets', 'ranges', set.name === 'orders' ? 'orders' : 'order views', 'shard_buckets'],
       s.shards.map((r) => [
         String(r.shard),
         r.label.replace(/^\d+ \((.*)\)$/, '$1'),
         String(r.buckets),
         r.ranges,
         r.rows === undefined ? 'not migrated' : r.rows.toLocaleString('en-US'),
+        Object.entries(r.states)
+          .map(([state, n]) => `${n} ${state}`)
+          .join(', ') || '-',
       ]),
     ),
   );

@@ -11,6 +11,8 @@ export interface ShardStatus {
   ranges: string;
   /** Rows of the set's main table (orders, order_views); undefined when the shard is not migrated. */
   rows?: number;
+  /** The shard's own view of its buckets (shard_buckets): how many OWNED, FENCED, MOVED. */
+  states: Record<string, number>;
 }
 
 export interface SetStatus {
@@ -31,9 +33,14 @@ export async function setStatus(set: ShardSet): Promise<SetStatus> {
         .select<{ n: string }>(`SELECT COUNT(*) AS n FROM \`${MAIN_TABLE[set.name]}\``)
         .then((r) => Number(r[0]?.n))
         .catch(() => undefined);
+      const states = await pool
+        .select<{ state: string; n: string }>('SELECT state, COUNT(*) AS n FROM shard_buckets GROUP BY state ORDER BY state')
+        .then((r) => Object.fromEntries(r.map((row) => [row.state, Number(row.n)])))
+        .catch(() => ({}));
       return {
         shard,
         label: set.label(shard),
+        states,
         buckets: own.reduce((n, r) => n + r.to - r.from + 1, 0),
         ranges: own.map((r) => formatRange({ first: r.from, last: r.to })).join(',') || '(none)',
         rows,

@@ -127,7 +127,7 @@ describe('npm run shards', () => {
     const status = await cli(['status', '--set', 'orders'], shards.env);
     expect(status.code).toBe(0);
     expect(status.text).toContain('orders set: map version 1');
-    expect(status.text).toMatch(/\n0\s+\S+_0\s+512\s+0-511\s+3\n1\s+\S+_1\s+512\s+512-1023\s+3\n2\s+\S+_2\s+0\s+\(none\)\s+0/);
+    expect(status.text).toMatch(/\n0\s+\S+_0\s+512\s+0-511\s+3\s+512 OWNED\n1\s+\S+_1\s+512\s+512-1023\s+3\s+512 OWNED\n2\s+\S+_2\s+0\s+\(none\)\s+0\s+-\n/);
     expect(status.text).toContain('no active move');
     const plan = await cli(['plan', '--set', 'orders'], shards.env);
     expect(plan.text).toContain('npm run shards -- move --set orders --buckets 342-511 --to 2   # from shard 0');
