@@ -1,22 +1,18 @@
-import { toSqlDateTime, type SqlPool, type Statement } from '@orderflow/database';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { bucketsOf, formatRange, holdersOf, withBucketsOn } from './map-math';
-import { FINISHED, MoveTable, type BucketMismatch, type MoveProgress, type MoveRecord, type MoveState, type PhaseRecord } from './move-record';
-import { MoveRefusedError, type MapWatcher, type ShardSet } from './shard-set';
+import { MoveData } from './move-data';
 import {
-  bucketChecksums,
-  copyBatchSelect,
-  countRange,
-  createTriggers,
-  deleteByKeys,
-  keyBatchSelect,
-  deleteRowsOfOrders,
-  rowsOfOrders,
-  TRIGGER_PREFIX,
-  upsertRows,
-  type BucketRange,
-} from './sql';
-import type { TableSpec } from './tables';
+  FINISHED,
+  MoveTable,
+  type BucketMismatch,
+  type MoveProgress,
+  type MoveRecord,
+  type MoveState,
+  type PhaseRecord,
+  type TableProgress,
+} from './move-record';
+import { MoveRefusedError, type MapWatcher, type ShardSet } from './shard-set';
+import type { BucketRange } from './sql';
 
 /** What a move reports as it goes (the terminal and the metrics listen). */
 export type MoveEvent =
@@ -66,22 +62,11 @@ export class MoveInterruptedError extends Error {
 class LeaseLapsed extends Error {}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Changes one catch-up round takes (their orders' rows are read in one snapshot and replaced in one transaction). */
-const CHANGES_PER_ROUND = 2_000;
-/** How long a trigger's DDL waits for its table's metadata lock before it steps aside (and how often it tries). */
-const DDL_LOCK_WAIT_SECONDS = 1;
-const DDL_ATTEMPTS = 60;
 /** How long the fence waits for the writers already past it (InnoDB's lock wait, whole seconds). */
 const FENCE_LOCK_WAIT_SECONDS = 1;
-/** Orders one round replaces at most (the size of its transaction on the target). */
-const ORDERS_PER_ROUND = 500;
 /** A backlog this small is left to the final catch-up under the fence. */
 const CAUGHT_UP_BACKLOG = 200;
 const DEFAULTS = { batch: 500, fenceMs: 2_000, soakMs: 60_000, drainWindowMs: 5_000, maxFailedRounds: 3 };
-
-/** Rows as the target's upsert needs them: DATETIMEs as UTC literals (mysql2 would format a Date in the local zone). */
-const forWrite = (rows: Record<string, unknown>[]) =>
-  rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? toSqlDateTime(v) : v])));
 
 /**
  * Online bucket moves of one shard set (ADR 0009, "The move"): a state machine kept in `shard_moves` on
@@ -90,12 +75,14 @@ const forWrite = (rows: Record<string, unknown>[]) =>
  */
 export class BucketMover {
   private readonly moves: MoveTable;
+  private readonly data: MoveData;
 
   constructor(
     private readonly set: ShardSet,
     private readonly onEvent: (event: MoveEvent) => void = () => undefined,
   ) {
     this.moves = new MoveTable(set.control);
+    this.data = new MoveData(set, (message) => this.log(message));
   }
 
   active(): Promise<MoveRecord | undefined> {
@@ -141,16 +128,20 @@ export class BucketMover {
             `Let it finish (npm run shards -- move --set ${this.set.name} --buckets ${formatRange(move.range)} --to ${move.target}), then the way back is a move to the old shard: ${back}`,
         );
       }
-      const source = this.set.pool(move.source);
-      await this.dropTriggers(move.source);
+      await this.data.dropTriggers(move.source);
       await this.unfence(move);
-      await this.deleteRange(this.set.pool(move.target), move.range, move.progress.batch);
-      await source.run([{ sql: 'DELETE FROM shard_changes' }]);
+      await this.data.deleteRange(move.target, move.range, move.progress.batch);
+      await this.data.emptyChanges(move.source);
       move.progress.phases.push({ phase: 'aborted', startedAt: Date.now(), endedAt: Date.now() });
       await this.moves.save(move, 'aborted');
       this.emit({ kind: 'state', move });
       return move;
     });
+  }
+
+  /** Row count and checksum per table per bucket, source against target. */
+  verify(move: Pick<MoveRecord, 'range' | 'source' | 'target'>): Promise<{ mismatches: BucketMismatch[]; rows: number }> {
+    return this.data.verify(move);
   }
 
   // -- the steps ---------------------------------------------------------------------------------------
@@ -255,40 +246,23 @@ export class BucketMover {
 
   /** copying: clear the target's old copies, set the triggers, then copy each table in key order. */
   private async copy(move: MoveRecord, phase: PhaseRecord, o: typeof DEFAULTS & MoveOptions): Promise<void> {
-    const source = this.set.pool(move.source);
-    const target = this.set.pool(move.target);
     const p = move.progress;
     if (!p.prepared) {
-      await this.dropTriggers(move.source);
-      await this.deleteRange(target, move.range, p.batch);
-      await source.run([{ sql: 'DELETE FROM shard_changes' }]);
+      await this.data.deleteRange(move.target, move.range, p.batch);
+      await this.data.emptyChanges(move.source);
       // Each CREATE TRIGGER waits for the writers already in the table (its metadata lock): every write
       // after the last one fires a trigger, every write before it is committed and seen by the copy.
-      await this.ddl(
-        move.source,
-        this.set.tables.flatMap((table) => createTriggers(move.id, table, move.range)),
-      );
-      for (const table of this.set.tables) {
-        const [row] = await source.select<{ n: string }>(countRange(table, move.range).sql);
-        p.tables[table.name] = { copied: 0, total: Number(row?.n ?? 0), done: false };
-      }
+      await this.data.createTriggers(move);
+      for (const table of this.set.tables) p.tables[table.name] = { copied: 0, total: await this.data.countRows(move, table), done: false };
       p.prepared = true;
       await this.moves.save(move);
     }
     let copiedNow = 0;
     for (const table of this.set.tables) {
-      const t = p.tables[table.name] as MoveProgress['tables'][string];
+      const t = p.tables[table.name] as TableProgress;
       while (!t.done) {
         if (o.signal?.aborted) throw new MoveInterruptedError();
-        const select = copyBatchSelect(table, move.range, t.cursor, p.batch);
-        const rows = await source.select<Record<string, unknown>>(select.sql, select.values);
-        const upsert = upsertRows(table, forWrite(rows));
-        if (upsert) await target.run([upsert]);
-        const last = rows[rows.length - 1];
-        if (last) t.cursor = table.primaryKey.map((column) => last[column]);
-        t.copied += rows.length;
-        copiedNow += rows.length;
-        t.done = rows.length < p.batch;
+        copiedNow += await this.data.copyBatch(move, table, t);
         await this.moves.save(move);
         this.emit({ kind: 'copy', move, table: table.name });
       }
@@ -306,9 +280,9 @@ export class BucketMover {
     let stalled = 0;
     for (;;) {
       if (o.signal?.aborted) throw new MoveInterruptedError();
-      const round = await this.applyChanges(move);
+      const round = await this.data.applyChanges(move);
       applied += round.changes;
-      const backlog = await this.backlog(move);
+      const backlog = await this.data.backlog(move);
       this.emit({ kind: 'catch-up', move, applied: move.progress.changesApplied, backlog });
       if (backlog <= CAUGHT_UP_BACKLOG) break;
       if (backlog < best) {
@@ -349,12 +323,12 @@ export class BucketMover {
         // No write to the buckets can commit on the source now: the last changes, then the proof.
         let changes = 0;
         for (;;) {
-          const round = await this.applyChanges(move);
+          const round = await this.data.applyChanges(move);
           if (round.changes === 0) break;
           changes += round.changes;
         }
         phase.changes = changes;
-        const verified = await this.verify(move);
+        const verified = await this.data.verify(move);
         mismatches = verified.mismatches;
         phase.rows = verified.rows;
         p.lastMismatches = mismatches;
@@ -415,7 +389,7 @@ export class BucketMover {
    * not a stall of every write to the buckets).
    */
   private async fence(move: MoveRecord): Promise<number | 'busy'> {
-    const connection = await this.connect(move.source);
+    const connection = await this.data.connect(move.source);
     try {
       await connection.query(`SET SESSION innodb_lock_wait_timeout = ${FENCE_LOCK_WAIT_SECONDS}`);
       await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
@@ -476,87 +450,14 @@ export class BucketMover {
 
   /** cleaning: triggers dropped, the source's rows of the moved buckets deleted in batches, changes emptied. */
   private async cleanUp(move: MoveRecord): Promise<number> {
-    const source = this.set.pool(move.source);
-    await this.dropTriggers(move.source);
-    const deleted = await this.deleteRange(source, move.range, move.progress.batch);
-    await source.run([{ sql: 'DELETE FROM shard_changes' }]);
+    await this.data.dropTriggers(move.source);
+    const deleted = await this.data.deleteRange(move.source, move.range, move.progress.batch);
+    await this.data.emptyChanges(move.source);
     this.log(`cleaned up: ${deleted} rows of buckets ${formatRange(move.range)} deleted on shard ${move.source}`);
     return deleted;
   }
 
   // -- helpers -------------------------------------------------------------------------------------------
-
-  /**
-   * One catch-up round: the oldest changes and the source's rows of their orders, read in one consistent
-   * snapshot; those orders' rows replaced on the target; the changes taken deleted (never skipped by a
-   * cursor: a smaller sequence may commit after a larger one).
-   */
-  private async applyChanges(move: MoveRecord): Promise<{ changes: number; orders: number }> {
-    const snapshot = await this.snapshotConnection(move.source);
-    let seqs: string[];
-    let orderIds: string[];
-    const rows = new Map<string, Record<string, unknown>[]>();
-    try {
-      await snapshot.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-      const [changes] = await snapshot.query<mysql.RowDataPacket[]>(
-        'SELECT CAST(seq AS CHAR) AS seq, CAST(order_id AS CHAR) AS order_id FROM shard_changes ORDER BY seq LIMIT ?',
-        [CHANGES_PER_ROUND],
-      );
-      seqs = changes.map((c) => c.seq as string);
-      orderIds = [...new Set(changes.map((c) => c.order_id as string))].slice(0, ORDERS_PER_ROUND);
-      const kept = new Set(orderIds);
-      seqs = changes.filter((c) => kept.has(c.order_id as string)).map((c) => c.seq as string);
-      if (orderIds.length > 0) {
-        for (const table of this.set.tables) {
-          const statement = rowsOfOrders(table, orderIds);
-          const [found] = await snapshot.query<mysql.RowDataPacket[]>(statement.sql, statement.values);
-          rows.set(table.name, found as Record<string, unknown>[]);
-        }
-      }
-      await snapshot.query('COMMIT');
-    } catch (error) {
-      this.snapshots.delete(move.source);
-      snapshot.destroy();
-      throw error;
-    }
-    if (orderIds.length === 0) return { changes: 0, orders: 0 };
-    await this.set.pool(move.target).transaction(async (tx) => {
-      const statements = this.set.tables.flatMap((table) => {
-        const upsert = upsertRows(table, forWrite(rows.get(table.name) ?? []));
-        return [deleteRowsOfOrders(table, orderIds), ...(upsert ? [upsert] : [])];
-      });
-      await tx.commitWith(statements);
-    });
-    await this.set.pool(move.source).run([{ sql: 'DELETE FROM shard_changes WHERE seq IN (?)', values: [seqs] }]);
-    move.progress.changesApplied += seqs.length;
-    return { changes: seqs.length, orders: orderIds.length };
-  }
-
-  private async backlog(move: MoveRecord): Promise<number> {
-    const [row] = await this.set.pool(move.source).select<{ n: string }>('SELECT COUNT(*) AS n FROM shard_changes');
-    return Number(row?.n ?? 0);
-  }
-
-  /** Row count and checksum per table per bucket, source against target. */
-  async verify(move: Pick<MoveRecord, 'range' | 'source' | 'target'>): Promise<{ mismatches: BucketMismatch[]; rows: number }> {
-    const mismatches: BucketMismatch[] = [];
-    let rows = 0;
-    for (const table of this.set.tables) {
-      const [source, target] = await Promise.all([this.checksums(move.source, table, move.range), this.checksums(move.target, table, move.range)]);
-      for (const bucket of bucketsOf(move.range)) {
-        const s = source.get(bucket) ?? { rows: 0, checksum: '0:0' };
-        const t = target.get(bucket) ?? { rows: 0, checksum: '0:0' };
-        rows += s.rows;
-        if (s.rows !== t.rows || s.checksum !== t.checksum) mismatches.push({ table: table.name, bucket, source: s, target: t });
-      }
-    }
-    return { mismatches, rows };
-  }
-
-  private async checksums(shard: number, table: TableSpec, range: BucketRange): Promise<Map<number, { rows: number; checksum: string }>> {
-    const rows = await this.set.pool(shard).select<{ bucket: number; row_count: string; hi: string; lo: string }>(bucketChecksums(table, range).sql);
-    return new Map(rows.map((r) => [Number(r.bucket), { rows: Number(r.row_count), checksum: `${r.hi}:${r.lo}` }]));
-  }
 
   private async sourceMoved(move: MoveRecord): Promise<boolean> {
     if (move.progress.fromVersion === undefined) return false;
@@ -581,91 +482,12 @@ export class BucketMover {
     ]);
   }
 
-  private async dropTriggers(shard: number): Promise<void> {
-    const rows = await this.set
-      .pool(shard)
-      .select<{ name: string }>(`SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE ?`, [
-        `${TRIGGER_PREFIX.replace(/_/g, '\\_')}%`,
-      ]);
-    await this.ddl(
-      shard,
-      rows.map(({ name }) => ({ sql: `DROP TRIGGER IF EXISTS \`${name}\`` })),
-    );
-  }
-
-  /**
-   * Creates or drops triggers without stalling the writers. A trigger's DDL needs the table's exclusive
-   * metadata lock, and while it waits, every new writer of the table queues behind it; a writer that holds
-   * the table and waits for a row lock of a queued one makes a cycle no deadlock detector sees (metadata
-   * lock against row lock) until innodb_lock_wait_timeout (50 s). So each statement waits at most
-   * DDL_LOCK_WAIT_SECONDS for its lock, then steps aside for a moment and tries again.
-   */
-  private async ddl(shard: number, statements: Statement[]): Promise<void> {
-    if (statements.length === 0) return;
-    const connection = await this.connect(shard);
-    try {
-      await connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`);
-      for (const statement of statements) {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await connection.query(statement.sql);
-            break;
-          } catch (error) {
-            if ((error as { code?: string }).code !== 'ER_LOCK_WAIT_TIMEOUT' || attempt >= DDL_ATTEMPTS) throw error;
-            this.log(`${statement.sql.slice(0, 60)}...: the table is busy, trying again (${attempt}/${DDL_ATTEMPTS})`);
-            await sleep(100 + Math.random() * 200);
-          }
-        }
-      }
-    } finally {
-      await connection.end().catch(() => connection.destroy());
-    }
-  }
-
-  /** Deletes every row of the buckets in each table, a batch per statement; returns how many. */
-  private async deleteRange(pool: SqlPool, range: BucketRange, batch: number): Promise<number> {
-    let deleted = 0;
-    for (const table of this.set.tables) {
-      let cursor: unknown[] | undefined;
-      for (;;) {
-        const select = keyBatchSelect(table, range, cursor, batch);
-        const keys = await pool.select<Record<string, unknown>>(select.sql, select.values);
-        const last = keys[keys.length - 1];
-        if (!last) break;
-        const [result] = await pool.run([deleteByKeys(table, keys)]);
-        deleted += (result as { affectedRows: number }).affectedRows;
-        cursor = table.primaryKey.map((column) => last[column]);
-        if (keys.length < batch) break;
-      }
-    }
-    return deleted;
-  }
-
-  private readonly snapshots = new Map<number, mysql.Connection>();
-
-  /** A connection of its own for the catch-up's snapshots (REPEATABLE READ, unlike the pools' transactions). */
-  private async snapshotConnection(shard: number): Promise<mysql.Connection> {
-    let connection = this.snapshots.get(shard);
-    if (!connection) {
-      connection = await this.connect(shard);
-      await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      this.snapshots.set(shard, connection);
-    }
-    return connection;
-  }
-
-  private async connect(shard: number): Promise<mysql.Connection> {
-    const t = this.set.targets[shard];
-    if (!t) throw new MoveRefusedError(`no shard ${shard}`);
-    return mysql.createConnection({ ...t, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true });
-  }
-
   /**
    * One mover per set at a time: a named lock on shard 0, held on a connection of its own for the whole
    * run (a mover killed with -9 drops it with its connection).
    */
   private async withLock<T>(work: () => Promise<T>): Promise<T> {
-    const connection = await this.connect(0);
+    const connection = await this.data.connect(0);
     const name = `orderflow.shards.${this.set.targets[0]?.database ?? ''}`.slice(0, 64);
     try {
       const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS acquired', [name]);
@@ -676,8 +498,7 @@ export class BucketMover {
       }
       return await work();
     } finally {
-      for (const snapshot of this.snapshots.values()) await snapshot.end().catch(() => snapshot.destroy());
-      this.snapshots.clear();
+      await this.data.close();
       await connection.end().catch(() => connection.destroy());
     }
   }
