@@ -1,3 +1,4 @@
+import { ConfigError } from '@orderflow/service-kit';
 import { loadShardSets } from './config';
 import { findOrphans, setStatus } from './inspect';
 import { LatencyWatch, type WindowFigures } from './latency-watch';
@@ -116,7 +117,7 @@ export async function shardsCli(argv: string[], io: CliIo): Promise<number> {
         return 2;
     }
   } catch (error) {
-    if (error instanceof MoveRefusedError) {
+    if (error instanceof MoveRefusedError || error instanceof ConfigError) {
       io.out(`refused: ${error.message}`);
       return 2;
     }
