@@ -1,6 +1,7 @@
 import { ORDERS_MAX_AGE_MS, ORDERS_MAX_BYTES } from '@orderflow/messaging';
 import { DEFAULT_ORDER_LIMITS, ORDER_LIMIT_CEILINGS } from '@orderflow/proto';
 import { checkTimeoutChain, env, eventStreamSettings, eventStreamVariables, readEnv } from '@orderflow/service-kit';
+import { DEV_ORDER_SHARDS } from '@orderflow/sharding';
 import { z } from 'zod';
 
 /** What one process runs: the gRPC API, the outbox relay, the sweeper (expiry, abandoned placements, settlement). */
@@ -30,13 +31,6 @@ const roleList = z
     return roles as OrderCommandRole[];
   });
 
-const DEFAULT_SHARDS = [
-  '127.0.0.1:13306/orderflow_orders_0',
-  '127.0.0.1:13307/orderflow_orders_1',
-  '127.0.0.1:13306/orderflow_orders_2',
-  '127.0.0.1:13307/orderflow_orders_3',
-].join(',');
-
 /** The only reader of process.env for order-command. Defaults match `npm start`'s dev stack. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   const e = readEnv(
@@ -51,7 +45,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       /** Prometheus endpoint (GET /metrics); port 0 turns it off. */
       ORDER_COMMAND_METRICS_HOST: env.string('127.0.0.1'),
       ORDER_COMMAND_METRICS_PORT: env.port(9451),
-      ORDER_SHARDS: env.shardList(DEFAULT_SHARDS),
+      ORDER_SHARDS: env.shardList(DEV_ORDER_SHARDS),
       /**
        * Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. Only the seed of
        * the live map (ADR 0009): written as version 1 on an empty shard set; afterwards the stored map wins.

@@ -1,13 +1,7 @@
 import { ORDERS_MAX_AGE_MS, ORDERS_MAX_BYTES } from '@orderflow/messaging';
 import { ConfigError, env, eventStreamSettings, eventStreamVariables, readEnv } from '@orderflow/service-kit';
+import { DEV_READ_SHARDS } from '@orderflow/sharding';
 import { z } from 'zod';
-
-const DEFAULT_READ_SHARDS = [
-  '127.0.0.1:13306/orderflow_read_0',
-  '127.0.0.1:13307/orderflow_read_1',
-  '127.0.0.1:13306/orderflow_read_2',
-  '127.0.0.1:13307/orderflow_read_3',
-].join(',');
 
 /** The only reader of process.env for order-query. Defaults match `npm start`'s dev stack. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
@@ -19,7 +13,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDER_QUERY_METRICS_HOST: env.string('127.0.0.1'),
       ORDER_QUERY_METRICS_PORT: env.port(9453),
       /** "host:port/database,...", parsed like order-command's ORDER_SHARDS. */
-      READ_SHARDS: env.shardList(DEFAULT_READ_SHARDS),
+      READ_SHARDS: env.shardList(DEV_READ_SHARDS),
       /**
        * Bucket ranges to shard indexes, e.g. "0-511:0,512-1023:1"; empty = spread evenly. Only the first
        * process on empty read shards uses it (stored as the live map's version 1); later only moves change it.

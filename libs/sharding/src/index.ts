@@ -20,3 +20,4 @@ export type { BucketRange, BucketMove, ShardMapProblem, ShardMapProblemKind } fr
 export { ShardRouter } from './shard-router';
 export { forEachShard, scatterGather, mergeSorted, ShardOperationError, UnsortedShardResultError } from './scatter-gather';
 export type { ShardSet, ShardFailure, ScatterGatherOptions } from './scatter-gather';
+export { DEV_ORDER_SHARDS, DEV_READ_SHARDS } from './dev-shards';

@@ -1,0 +1,7 @@
+import { testStack } from '@orderflow/stack';
+import { dropAppSchemas } from './app-schemas';
+
+export default async () => {
+  await dropAppSchemas();
+  await testStack.teardown();
+};
