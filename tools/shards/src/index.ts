@@ -8,7 +8,7 @@ export { MoveRefusedError, ShardSet } from './shard-set';
 export type { MapWatcher, StoredMap } from './shard-set';
 export { bucketChecksums, TRIGGER_PREFIX } from './sql';
 export type { BucketRange } from './sql';
-export { copiedColumns, MAIN_TABLE, NOT_ORDER_DATA, SHARD_SETS, TABLES } from './tables';
+export { copiedColumns, MAIN_TABLE, NOT_ORDER_DATA, SHARD_SETS, TABLES, verifiedColumns } from './tables';
 export type { ShardSetName, TableSpec } from './tables';
 export { shardsCli, USAGE } from './cli';
 export type { CliIo } from './cli';

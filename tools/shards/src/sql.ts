@@ -1,5 +1,5 @@
 import type { Statement } from '@orderflow/database';
-import { copiedColumns, type TableSpec } from './tables';
+import { copiedColumns, type TableSpec, verifiedColumns } from './tables';
 
 /** Buckets `first..last`, both included. */
 export interface BucketRange {
@@ -93,12 +93,12 @@ export function countRange(table: TableSpec, range: BucketRange): Statement {
 }
 
 /**
- * Row count and a 128-bit checksum per bucket: each row's copied columns as hex (NULL as '-', which hex
+ * Row count and a 128-bit checksum per bucket: each row's verified columns as hex (NULL as '-', which hex
  * never contains) joined, MD5, and the XOR of the digests' two 64-bit halves over the bucket's rows.
  * XOR makes it independent of row order; the hex makes it independent of the client's type conversions.
  */
 export function bucketChecksums(table: TableSpec, range: BucketRange): Statement {
-  const digest = `MD5(CONCAT_WS('|', ${copiedColumns(table)
+  const digest = `MD5(CONCAT_WS('|', ${verifiedColumns(table)
     .map((c) => `IFNULL(HEX(${quote(c)}), '-')`)
     .join(', ')}))`;
   const half = (start: number) => `CAST(BIT_XOR(CAST(CONV(SUBSTRING(h, ${start}, 16), 16, 10) AS UNSIGNED)) AS CHAR)`;

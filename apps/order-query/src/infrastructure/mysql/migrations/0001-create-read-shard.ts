@@ -1,5 +1,6 @@
 import type { Migration } from '@orderflow/database';
 import { addListingIndexes } from './0002-add-listing-indexes';
+import { addCustomerOrdersOrderIndex } from './0004-order-id-index';
 import { shardControl } from './0003-shard-control';
 
 /**
@@ -47,4 +48,4 @@ export const createReadShard: Migration = {
   },
 };
 
-export const READ_SHARD_MIGRATIONS: Migration[] = [createReadShard, addListingIndexes, shardControl];
+export const READ_SHARD_MIGRATIONS: Migration[] = [createReadShard, addListingIndexes, shardControl, addCustomerOrdersOrderIndex];
