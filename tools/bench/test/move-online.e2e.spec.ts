@@ -5,7 +5,17 @@ import { bucketOfOrderId, parseShardMap } from '@orderflow/sharding';
 import { dropSystemData, RunningSystem, stackDir, stackStatus, startStack, startSystem, stopStack } from '@orderflow/stack';
 import type mysql from 'mysql2/promise';
 import { customersWhere, formatSummary, inSpan, MoveLoad, placement, windowsEvery, type CreatedOrder, type LoadWindow } from '../src';
-import { devToken, select, shardPools, shardsCommand, startStaleOrderCommand, type ShardsRun, type StaleOrderCommand } from './support';
+import {
+  devToken,
+  select,
+  shardPools,
+  shardsCommand,
+  startStaleOrderCommand,
+  startStaleOrderQuery,
+  type ShardsRun,
+  type StaleOrderCommand,
+  type StaleOrderQuery,
+} from './support';
 
 /**
  * Issue 13, parts 4 and 5, end to end: the whole system on three MariaDB servers (the fifth order shard and
@@ -33,6 +43,8 @@ describe('a bucket move under REST load, end to end (real services, three MariaD
   /** Two order-commands that keep the old map: one writes first after the switch, the other reads first. */
   let stale: StaleOrderCommand | undefined;
   let staleReader: StaleOrderCommand | undefined;
+  /** An order-query that keeps the old read map: it projects its share of the events and answers listings. */
+  let staleQuery: StaleOrderQuery | undefined;
   let load: MoveLoad | undefined;
   let orderShards: mysql.Pool[] = [];
   let readShards: mysql.Pool[] = [];
@@ -54,12 +66,16 @@ describe('a bucket move under REST load, end to end (real services, three MariaD
     system = await startSystem({ stack, tag: `moveonline${process.pid}`, mariadb: 3, stdio: 'ignore', logLevel: 'warn' });
     orderShards = shardPools(system.env.ORDER_SHARDS!);
     readShards = shardPools(system.env.READ_SHARDS!);
-    [stale, staleReader] = await Promise.all([startStaleOrderCommand(system.env), startStaleOrderCommand(system.env)]);
+    [stale, staleReader, staleQuery] = await Promise.all([
+      startStaleOrderCommand(system.env),
+      startStaleOrderCommand(system.env),
+      startStaleOrderQuery(system.env),
+    ]);
   }, 240_000);
 
   afterAll(async () => {
     await load?.stop();
-    await Promise.all([stale?.stop(), staleReader?.stop()]);
+    await Promise.all([stale?.stop(), staleReader?.stop(), staleQuery?.stop()]);
     await Promise.all([...orderShards, ...readShards].map((pool) => pool.end()));
     if (system) {
       await system.stop();
@@ -186,7 +202,9 @@ describe('a bucket move under REST load, end to end (real services, three MariaD
     expect(paid.order?.status).toBe(orderV1.OrderStatus.ORDER_STATUS_PAID);
   }, 60_000);
 
-  it('when the read buckets of the same range move under load, then the read map switches them to the fifth read shard', async () => {
+  it('when the read buckets of the same range move under load, then the read map switches them to the fifth read shard, and the order-query with the old map is fenced there and takes the new one', async () => {
+    expect(await staleQuery!.metric('orderflow_shard_map_version')).toBe(1);
+    const fencedBefore = await staleQuery!.metric('orderflow_shard_fenced_writes_total');
     at.readMove = Date.now();
     const run = await shardsCommand(
       ['move', '--set', 'reads', '--buckets', BUCKETS, '--to', String(TARGET), '--batch', '200', '--soak', '1s', '--watch', 'http://127.0.0.1:1/metrics'],
@@ -196,7 +214,12 @@ describe('a bucket move under REST load, end to end (real services, three MariaD
     print('mover, read buckets:', run.lines);
     expect(run.code).toBe(0);
     expect(await storedMap(readShards[0]!)).toEqual({ version: 2, spec: FINAL_SPEC });
-    await sleep(3_000);
+    // The load goes on: the stale order-query projects its share of the moving customers' events, refused by shard 3's fence first.
+    for (const deadline = Date.now() + 20_000; (await staleQuery!.metric('orderflow_shard_fenced_writes_total')) === fencedBefore && Date.now() < deadline;)
+      await sleep(250);
+    expect(await staleQuery!.metric('orderflow_shard_fenced_writes_total')).toBeGreaterThan(fencedBefore);
+    expect(await staleQuery!.metric('orderflow_shard_map_version')).toBe(2);
+    await sleep(2_000);
   }, 120_000);
 
   it('when the load stops, then no 5xx and no transport error over the run; every 201 is stored once, on the shard of its bucket; the read side, listings, replays and stock agree; verify finds no orphan', async () => {
@@ -303,6 +326,22 @@ describe('a bucket move under REST load, end to end (real services, three MariaD
           .sort(),
       );
     }
+
+    // The stale order-query lists a moving customer's orders exactly too (on the read shard that holds them now).
+    const mover = load!.customers[0]!.id;
+    const listedByStale: string[] = [];
+    for (let pageToken = ''; ;) {
+      const page = await staleQuery!.api.listOrders({ customerId: mover, pageSize: 100, pageToken });
+      listedByStale.push(...page.orders.map((o) => o.id));
+      if (!page.nextPageToken) break;
+      pageToken = page.nextPageToken;
+    }
+    expect(listedByStale.sort()).toEqual(
+      visible
+        .filter((o) => o.customer_id === mover)
+        .map((o) => o.id)
+        .sort(),
+    );
 
     // Placements answered before the switch, sent again with their key and body now: the same order.
     const early = load!.created().filter((o) => placeOf(o.orderId).attempts[0]!.endedAt < at.orderMove);

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import { orderV1 } from '@orderflow/proto';
+import { orderQueryV1, orderV1 } from '@orderflow/proto';
 import { freePort, scrapeMetrics, SERVICE_NODE_FLAGS, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 
@@ -77,36 +77,44 @@ export function orderCommandApi(address: string) {
   };
 }
 
-export interface StaleOrderCommand {
-  api: ReturnType<typeof orderCommandApi>;
+export interface StaleService<Api> {
+  api: Api;
   metricsUrl: string;
   /** A counter or gauge of its /metrics (0 when absent). */
   metric(name: string): Promise<number>;
   stop(): Promise<void>;
 }
+export type StaleOrderCommand = StaleService<ReturnType<typeof orderCommandApi>>;
+export type StaleOrderQuery = StaleService<ReturnType<typeof orderQueryApi>>;
+
+/** Promise-returning ListOrders on an order-query address. */
+export function orderQueryApi(address: string) {
+  const client = new orderQueryV1.OrderQueryServiceClient(address, credentials.createInsecure());
+  const listOrders = (request: orderQueryV1.ListOrdersRequest) =>
+    new Promise<orderQueryV1.ListOrdersResponse>((resolve, reject) =>
+      client.listOrders(request, new Metadata(), { deadline: new Date(Date.now() + 15_000) }, (error, response) => (error ? reject(error) : resolve(response))),
+    );
+  return { client, listOrders };
+}
 
 /**
- * One more order-command (API only) beside a running system's, with the system's environment but a live
- * map read again only every `pollMs` (an hour by default): a process that keeps the old map through a
- * switch, unless a fence makes it read the map again.
+ * One more process of a service beside a running system's (`entry` under apps/), with the system's
+ * environment and `env` on top, its API ready once `probe` is answered with anything but UNAVAILABLE.
  */
-export async function startStaleOrderCommand(env: Record<string, string>, pollMs = 3_600_000): Promise<StaleOrderCommand> {
+async function startBeside<Api extends { client: { close(): void } }>(
+  entry: string,
+  env: Record<string, string>,
+  metricsPort: number,
+  api: Api,
+  probe: (api: Api) => Promise<unknown>,
+): Promise<StaleService<Api>> {
   const root = workspaceRoot();
-  const [grpcPort, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, typescriptNodeArgs(path.join(root, 'apps', 'order-command', 'src', 'main.ts'), SERVICE_NODE_FLAGS), {
+  const child = spawn(process.execPath, typescriptNodeArgs(path.join(root, 'apps', entry), SERVICE_NODE_FLAGS), {
     cwd: root,
-    env: {
-      ...process.env,
-      ...env,
-      ORDER_COMMAND_ROLES: 'api',
-      ORDER_COMMAND_GRPC_PORT: String(grpcPort),
-      ORDER_COMMAND_METRICS_PORT: String(metricsPort),
-      ORDER_SHARD_MAP_POLL_MS: String(pollMs),
-    },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const api = orderCommandApi(`127.0.0.1:${grpcPort}`);
   const stop = async () => {
     api.client.close();
     if (child.exitCode === null && child.signalCode === null) {
@@ -114,19 +122,57 @@ export async function startStaleOrderCommand(env: Record<string, string>, pollMs
       await exited;
     }
   };
-  // Ready once it answers a read (NOT_FOUND for an order nobody placed), not UNAVAILABLE.
   for (const deadline = Date.now() + 90_000; ;) {
-    const code = await api.getOrder({ orderId: '1', actor: { customerId: 'probe', admin: true } }).then(
+    const code = await probe(api).then(
       () => status.OK,
       (error: ServiceError) => error.code,
     );
     if (code !== status.UNAVAILABLE) break;
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error('the stale order-command did not start');
+      throw new Error(`${entry} beside the system did not start`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   return { api, metricsUrl, metric: async (name) => (await scrapeMetrics(metricsUrl)).value(name) ?? 0, stop };
+}
+
+/**
+ * One more order-command (API only) beside a running system's, with a live map read again only every
+ * `pollMs` (an hour by default): a process that keeps the old map through a switch, unless a fence (or a
+ * read that finds nothing) makes it read the map again.
+ */
+export async function startStaleOrderCommand(env: Record<string, string>, pollMs = 3_600_000): Promise<StaleOrderCommand> {
+  const [grpcPort, metricsPort] = [await freePort(), await freePort()];
+  return startBeside(
+    path.join('order-command', 'src', 'main.ts'),
+    {
+      ...env,
+      ORDER_COMMAND_ROLES: 'api',
+      ORDER_COMMAND_GRPC_PORT: String(grpcPort),
+      ORDER_COMMAND_METRICS_PORT: String(metricsPort),
+      ORDER_SHARD_MAP_POLL_MS: String(pollMs),
+    },
+    metricsPort,
+    orderCommandApi(`127.0.0.1:${grpcPort}`),
+    // NOT_FOUND for an order nobody placed: it answers.
+    (api) => api.getOrder({ orderId: '1', actor: { customerId: 'probe', admin: true } }),
+  );
+}
+
+/**
+ * One more order-query beside a running system's (it projects its share of the events, and answers reads),
+ * with a read map read again only every `pollMs`: its projection writes meet the read shards' fences after
+ * a switch, and its reads check that their shard still holds the bucket.
+ */
+export async function startStaleOrderQuery(env: Record<string, string>, pollMs = 3_600_000): Promise<StaleOrderQuery> {
+  const [grpcPort, metricsPort] = [await freePort(), await freePort()];
+  return startBeside(
+    path.join('order-query', 'src', 'main.ts'),
+    { ...env, ORDER_QUERY_GRPC_PORT: String(grpcPort), ORDER_QUERY_METRICS_PORT: String(metricsPort), READ_SHARD_MAP_POLL_MS: String(pollMs) },
+    metricsPort,
+    orderQueryApi(`127.0.0.1:${grpcPort}`),
+    (api) => api.listOrders({ customerId: 'probe', pageSize: 1, pageToken: '' }),
+  );
 }
