@@ -229,6 +229,25 @@ describe('order-command writes through the live shard map and the fence (real Ma
     expect(await bucketRows(source, bucket)).toEqual(left);
   });
 
+  it('when a process still holds the old map after a move has cleaned up its source, then it reads the order on the new shard (not NOT_FOUND) and pays it there', async () => {
+    const { customerId, bucket, source } = await freshCustomer('stale-read');
+    const target = otherShard(source);
+    const placed = await placeWith(oc.api, customerId);
+    await outboxDrained();
+    const version = await moveBucket(bucket, source, target);
+    // The move's clean-up: the source's rows of the bucket are gone.
+    for (const [table, column] of MOVED_TABLES)
+      await pools[source]!.run([{ sql: `DELETE FROM ${table} WHERE ((${column} >> 12) & 1023) = ?`, values: [bucket] }]);
+    expect(stale.app.shardMap.current.version).toBeLessThan(version);
+
+    const read = await stale.api.getOrder({ orderId: placed.order!.id, actor: customer(customerId) });
+    expect(read.order).toEqual(placed.order);
+    expect(stale.app.shardMap.current.version).toBe(version); // the miss read the map again
+    const paid = await stale.api.payOrder({ orderId: placed.order!.id, actor: customer(customerId) });
+    expect(paid.order?.status).toBe(orderV1.OrderStatus.ORDER_STATUS_PAID);
+    expect([await statusOn(source, placed.order!.id), await statusOn(target, placed.order!.id)]).toEqual([undefined, 'PAID']);
+  });
+
   it('when a bucket is fenced and the switch comes within the wait bound, then its writes wait and land on the new shard', async () => {
     const { customerId, bucket, source } = await freshCustomer('fenced-switch');
     const target = otherShard(source);

@@ -1,24 +1,8 @@
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import mysql from 'mysql2/promise';
 import { dropSystemData, RunningSystem, stackDir, stackStatus, startStack, startSystem, stopStack } from '@orderflow/stack';
 import { MoveLoad, WindowSummary } from '../src';
-
-/** A dev JWT as the README documents it (a tooling project may not import the gateway's source). */
-function devToken(customerId: string, options: { admin?: boolean; ttlSeconds?: number } = {}): string {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const claims = { sub: customerId, roles: options.admin ? ['customer', 'admin'] : ['customer'], iat: now, exp: now + (options.ttlSeconds ?? 3600) };
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
-  return `${unsigned}.${createHmac('sha256', process.env.JWT_SECRET ?? 'orderflow-dev-secret-change-me')
-    .update(unsigned)
-    .digest('base64url')}`;
-}
-
-const entry = (shard: string) => {
-  const [, host, port, database] = /^([^:]+):(\d+)\/(.+)$/.exec(shard)!;
-  return { host: host!, port: Number(port), database: database! };
-};
+import { devToken, entry } from './support';
 
 /**
  * The harness of bucket moves: the whole system started on three MariaDB servers (`startSystem`'s

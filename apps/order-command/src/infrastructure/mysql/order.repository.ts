@@ -110,12 +110,17 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     return this.map.current.router;
   }
 
-  private forOrder(orderId: string): SqlPool {
-    return this.pools[this.router.shardForOrderId(orderId)] as SqlPool;
-  }
-
-  private forCustomer(customerId: string): SqlPool {
-    return this.pools[this.router.shardForCustomer(customerId)] as SqlPool;
+  /**
+   * A read of one bucket's rows on the shard the map names. When it finds none, the map may be behind a
+   * switch whose cleanup has already deleted the rows there (a process that missed the new map: reads are
+   * not fenced): the map is read again and, if the bucket has moved, so is the shard that owns it now.
+   */
+  private async readBucket<T>(bucket: number, read: (pool: SqlPool) => Promise<T[]>): Promise<T[]> {
+    const shard = this.router.shardForBucket(bucket);
+    const rows = await read(this.pools[shard] as SqlPool);
+    if (rows.length > 0) return rows;
+    const now = (await this.map.refresh()).router.shardForBucket(bucket);
+    return now === shard ? rows : read(this.pools[now] as SqlPool);
   }
 
   /**
@@ -259,9 +264,11 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   }
 
   async findIdempotency(customerId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const [row] = await this.forCustomer(customerId).select<IdempotencyRow>(
-      `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, owner, response FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ?`,
-      [customerId, key],
+    const [row] = await this.readBucket(this.router.bucketForCustomer(customerId), (pool) =>
+      pool.select<IdempotencyRow>(
+        `SELECT fingerprint, CAST(order_id AS CHAR) AS order_id, state, owner, response FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ?`,
+        [customerId, key],
+      ),
     );
     if (!row) return undefined;
     return {
@@ -274,13 +281,14 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   }
 
   async get(orderId: string): Promise<Order | undefined> {
-    return toOrder(await this.forOrder(orderId).select<OrderRow>(ORDER_SELECT, [orderId]));
+    return toOrder(await this.readBucket(bucketOfOrderId(orderId), (pool) => pool.select<OrderRow>(ORDER_SELECT, [orderId])));
   }
 
   async history(orderId: string): Promise<OrderHistoryEntry[]> {
-    const rows = await this.forOrder(orderId).select<HistoryRow>(
-      `SELECT version, status, occurred_at, actor_kind, actor_id, reason FROM order_history WHERE order_id = ? ORDER BY version`,
-      [orderId],
+    const rows = await this.readBucket(bucketOfOrderId(orderId), (pool) =>
+      pool.select<HistoryRow>(`SELECT version, status, occurred_at, actor_kind, actor_id, reason FROM order_history WHERE order_id = ? ORDER BY version`, [
+        orderId,
+      ]),
     );
     return rows.map((r) => ({
       version: Number(r.version),
