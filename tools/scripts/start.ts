@@ -129,7 +129,8 @@ async function main(): Promise<void> {
     }`,
     ...(extra > 0
       ? [
-          `shard${extra > 1 ? `s 4-${3 + extra}` : ' 4'} of each set started with no buckets; a move gives ${extra > 1 ? 'them' : 'it'} some, with the same shard lists:`,
+          `shard${extra > 1 ? `s 4-${3 + extra}` : ' 4'} of each set started with no buckets; ` +
+            `a move gives ${extra > 1 ? 'them' : 'it'} some, with the same shard lists:`,
           `  export ORDER_SHARDS=${env.ORDER_SHARDS} READ_SHARDS=${env.READ_SHARDS}`,
           `  npm run shards -- move --buckets 896-1023 --to 4 [--set reads]`,
         ]

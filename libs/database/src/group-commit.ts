@@ -15,8 +15,9 @@ interface Group {
  *
  * Each group still succeeds or fails alone. A duplicate key in one group, or a refusal one of its statements
  * SIGNALs (a shard fence, ADR 0009), stops the shared transaction before its COMMIT, so nothing of it is
- * stored: every group is then written again in a transaction of its own and gets its own answer. Any other failure (a lost connection) is every group's answer, with
- * the same doubt as for one transaction: the COMMIT may or may not have landed.
+ * stored: every group is then written again in a transaction of its own and gets its own answer. Any other
+ * failure (a lost connection) is every group's answer, with the same doubt as for one transaction: the COMMIT
+ * may or may not have landed.
  */
 export class GroupCommitter {
   private readonly queue: Group[] = [];

@@ -29,9 +29,9 @@ export async function stackCli(args: string[]): Promise<number> {
       const redisCount = count(args, '--redis', 1);
       const mariadbCount = count(args, '--mariadb', DEFAULT_MARIADB_COUNT);
       const info = await startStack({ profile, redisCount, mariadbCount });
-      console.log(
-        `stack "${profile}" is up: MySQL ${info.mysql.map((m) => m.port).join(', ')}; Redis ${info.redis.map((r) => r.port).join(', ')}; NATS ${info.nats.servers}`,
-      );
+      const mysqlPorts = info.mysql.map((m) => m.port).join(', ');
+      const redisPorts = info.redis.map((r) => r.port).join(', ');
+      console.log(`stack "${profile}" is up: MySQL ${mysqlPorts}; Redis ${redisPorts}; NATS ${info.nats.servers}`);
       return 0;
     }
     case 'down':

@@ -208,9 +208,8 @@ async function verify(set: ShardSet, io: CliIo): Promise<number> {
     io.out(`active move #${active.id} (${active.state}), buckets ${formatRange(active.range)}: ${rows} rows on shard ${active.source}`);
     if (mismatches.length === 0) io.out('  source and target agree in every table and bucket');
     else {
-      io.out(
-        `  ${mismatches.length} bucket(s) differ${['copying', 'catching-up'].includes(active.state) ? ' (expected while the move copies and catches up)' : ''}:`,
-      );
+      const expected = ['copying', 'catching-up'].includes(active.state) ? ' (expected while the move copies and catches up)' : '';
+      io.out(`  ${mismatches.length} bucket(s) differ${expected}:`);
       io.out(formatMismatches(mismatches));
     }
   }
@@ -239,7 +238,8 @@ function formatMismatches(mismatches: MoveStoppedError['mismatches']): string {
 async function abort(set: ShardSet, io: CliIo): Promise<number> {
   const move = await new BucketMover(set, (e) => e.kind === 'log' && io.out(e.message)).abort();
   io.out(
-    `aborted move #${move.id}: triggers dropped, buckets ${formatRange(move.range)} writable on shard ${move.source} as before, the copies on shard ${move.target} deleted`,
+    `aborted move #${move.id}: triggers dropped, buckets ${formatRange(move.range)} writable on shard ${move.source} as before, ` +
+      `the copies on shard ${move.target} deleted`,
   );
   return 0;
 }
@@ -250,9 +250,8 @@ async function move(set: ShardSet, args: Args, io: CliIo): Promise<number> {
   const target = Number(toText);
   if (toText === undefined || !Number.isInteger(target) || target < 0) throw new MoveRefusedError(`--to must be a shard index, got "${toText ?? ''}"`);
   if (target >= set.pools.length) {
-    throw new MoveRefusedError(
-      `shard ${target} is not in the ${set.name} set's list (${set.describeShards()}): list the new shard in ${set.name === 'orders' ? 'ORDER_SHARDS' : 'READ_SHARDS'} first`,
-    );
+    const variable = set.name === 'orders' ? 'ORDER_SHARDS' : 'READ_SHARDS';
+    throw new MoveRefusedError(`shard ${target} is not in the ${set.name} set's list (${set.describeShards()}): list the new shard in ${variable} first`);
   }
   const batch = positiveInt(args, '--batch', 500);
   const fenceMs = positiveInt(args, '--fence-ms', 2_000);
@@ -315,11 +314,11 @@ async function move(set: ShardSet, args: Args, io: CliIo): Promise<number> {
       case 'fenced':
         timed(`switch: the buckets' writes were fenced for ${event.fencedMs} ms (lease ${event.move.progress.fenceMs} ms)`);
         break;
-      case 'drain':
-        timed(
-          `drain: waiting for ${event.behind.map((w) => `${w.instance} (version ${w.version}, seen ${formatDuration(w.seenAgoMs)} ago)`).join(', ')} to take the new map`,
-        );
+      case 'drain': {
+        const behind = event.behind.map((w) => `${w.instance} (version ${w.version}, seen ${formatDuration(w.seenAgoMs)} ago)`).join(', ');
+        timed(`drain: waiting for ${behind} to take the new map`);
         break;
+      }
     }
   };
 

@@ -102,8 +102,10 @@ export class BucketMover {
       let move = await this.moves.active();
       if (move && (move.range.first !== o.range.first || move.range.last !== o.range.last || move.target !== o.target)) {
         throw new MoveRefusedError(
-          `another move of the ${this.set.name} set is active: #${move.id}, buckets ${formatRange(move.range)} from shard ${move.source} to ${move.target}, ${move.state}. ` +
-            `Finish it (run it again: npm run shards -- move --set ${this.set.name} --buckets ${formatRange(move.range)} --to ${move.target}) or abort it (npm run shards -- abort --set ${this.set.name})`,
+          `another move of the ${this.set.name} set is active: #${move.id}, buckets ${formatRange(move.range)} ` +
+            `from shard ${move.source} to ${move.target}, ${move.state}. ` +
+            `Finish it (run it again: npm run shards -- move --set ${this.set.name} --buckets ${formatRange(move.range)} --to ${move.target}) ` +
+            `or abort it (npm run shards -- abort --set ${this.set.name})`,
         );
       }
       if (move) this.log(`resuming move #${move.id} (buckets ${formatRange(move.range)}, shard ${move.source} -> ${move.target}) at "${move.state}"`);
@@ -124,8 +126,10 @@ export class BucketMover {
       const back = `npm run shards -- move --set ${this.set.name} --buckets ${formatRange(move.range)} --to ${move.source}`;
       if (['switched', 'soaking', 'cleaning'].includes(move.state) || (move.state === 'switching' && (await this.sourceMoved(move)))) {
         throw new MoveRefusedError(
-          `move #${move.id} has switched (state ${move.state}): buckets ${formatRange(move.range)} are written on shard ${move.target} now and cannot be aborted. ` +
-            `Let it finish (npm run shards -- move --set ${this.set.name} --buckets ${formatRange(move.range)} --to ${move.target}), then the way back is a move to the old shard: ${back}`,
+          `move #${move.id} has switched (state ${move.state}): buckets ${formatRange(move.range)} ` +
+            `are written on shard ${move.target} now and cannot be aborted. ` +
+            `Let it finish (npm run shards -- move --set ${this.set.name} --buckets ${formatRange(move.range)} --to ${move.target}), ` +
+            `then the way back is a move to the old shard: ${back}`,
         );
       }
       await this.data.dropTriggers(move.source);
@@ -159,7 +163,8 @@ export class BucketMover {
       const missing = await this.set.missingTables(shard);
       if (missing.length > 0) {
         throw new MoveRefusedError(
-          `shard ${this.set.label(shard)} lacks ${missing.join(', ')}: list it in the services' configuration and start them once (they migrate every listed shard)`,
+          `shard ${this.set.label(shard)} lacks ${missing.join(', ')}: ` +
+            `list it in the services' configuration and start them once (they migrate every listed shard)`,
         );
       }
     }
@@ -172,7 +177,8 @@ export class BucketMover {
     const count = o.range.last - o.range.first + 1;
     if (Number(owned[0]?.n) !== count) {
       throw new MoveRefusedError(
-        `shard ${source} holds ${owned[0]?.n ?? 0} of the ${count} buckets ${formatRange(o.range)} in shard_buckets although the map names it: its owners were never written (start the services once), or another move left them`,
+        `shard ${source} holds ${owned[0]?.n ?? 0} of the ${count} buckets ${formatRange(o.range)} in shard_buckets although the map names it: ` +
+          `its owners were never written (start the services once), or another move left them`,
       );
     }
     const [held] = await this.set
@@ -183,7 +189,8 @@ export class BucketMover {
       ]);
     if (Number(held?.n) > 0) {
       throw new MoveRefusedError(
-        `shard ${o.target} already holds ${held?.n} of buckets ${formatRange(o.range)} in its shard_buckets although the map gives them to shard ${source}: the shards disagree with the map, nothing is moved`,
+        `shard ${o.target} already holds ${held?.n} of buckets ${formatRange(o.range)} in its shard_buckets ` +
+          `although the map gives them to shard ${source}: the shards disagree with the map, nothing is moved`,
       );
     }
     const progress: MoveProgress = {
@@ -313,7 +320,9 @@ export class BucketMover {
       let failure: string | undefined;
       let mismatches: BucketMismatch[] = [];
       if (fenced === 'busy') {
-        failure = `a writer held one of buckets ${formatRange(move.range)} for over ${FENCE_LOCK_WAIT_SECONDS} s: the fence could not be taken without holding up every write to them`;
+        failure =
+          `a writer held one of buckets ${formatRange(move.range)} for over ${FENCE_LOCK_WAIT_SECONDS} s: ` +
+          `the fence could not be taken without holding up every write to them`;
       } else if (fenced !== count) {
         await this.unfence(move);
         throw new MoveStoppedError(
@@ -356,7 +365,9 @@ export class BucketMover {
               throw error;
             });
           if (!committed)
-            failure = `the fence's lease (--fence-ms ${p.fenceMs}) ran out before the switch (${Date.now() - fencedAt} ms fenced): move fewer buckets, or give a longer lease`;
+            failure =
+              `the fence's lease (--fence-ms ${p.fenceMs}) ran out before the switch (${Date.now() - fencedAt} ms fenced): ` +
+              `move fewer buckets, or give a longer lease`;
         }
       }
       if (failure) {

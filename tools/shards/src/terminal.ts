@@ -15,7 +15,8 @@ export function progressLine(copied: number, total: number, rowsPerSecond: numbe
   const fraction = total > 0 ? Math.min(1, copied / total) : 1;
   const filled = Math.round(fraction * width);
   const eta = rowsPerSecond > 0 && total > copied ? formatDuration(((total - copied) / rowsPerSecond) * 1000) : copied >= total ? '0 s' : '?';
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${thousands(copied)}/${thousands(total)} rows ${(fraction * 100).toFixed(1)}%  ${thousands(rowsPerSecond)} rows/s  ETA ${eta}`;
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+  return `${bar} ${thousands(copied)}/${thousands(total)} rows ${(fraction * 100).toFixed(1)}%  ${thousands(rowsPerSecond)} rows/s  ETA ${eta}`;
 }
 
 /** Columns padded to their widest cell. */

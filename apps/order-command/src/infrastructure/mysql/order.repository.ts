@@ -161,7 +161,8 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
           tx.commitWith([
             route.fence,
             {
-              sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, owner, created_at, updated_at) VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?, ?)`,
+              sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, owner, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, 'IN_FLIGHT', ?, ?, ?)`,
               values: [order.customerId, idempotency.key, idempotency.fingerprint, order.id, idempotency.owner ?? null, createdAt, createdAt],
             },
             orderStatement(order),
@@ -446,7 +447,8 @@ function itemsStatement(orderId: string, items: OrderItem[]): Statement {
 /** The key's answer, stored only while the key still names this placement's order (and is in flight). */
 function outcomeStatement(customerId: string, key: string, outcome: StoredOutcome, orderId: string): Statement {
   return {
-    sql: `UPDATE idempotency_keys SET state = 'DONE', response = ?, updated_at = NOW(3) WHERE customer_id = ? AND idempotency_key = ? AND order_id = ? AND state = 'IN_FLIGHT'`,
+    sql: `UPDATE idempotency_keys SET state = 'DONE', response = ?, updated_at = NOW(3)
+          WHERE customer_id = ? AND idempotency_key = ? AND order_id = ? AND state = 'IN_FLIGHT'`,
     values: [encodeOutcome(outcome), customerId, key, orderId],
   };
 }
