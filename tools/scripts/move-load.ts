@@ -130,8 +130,9 @@ async function main(): Promise<number> {
       orderRows.map((rows) => new Set(rows.keys())),
     );
     const unsettled = load.operations.filter((op) => op.attempts.every((a) => classify(a) === 'unknown')).length;
+    const missing = where.missing.length ? ` (${where.missing.slice(0, 5).join(', ')}...)` : '';
     console.log(
-      `orders created: ${where.orders}; on their shard: ${where.onOwner}; missing: ${where.missing.length}${where.missing.length ? ` (${where.missing.slice(0, 5).join(', ')}...)` : ''}; ` +
+      `orders created: ${where.orders}; on their shard: ${where.onOwner}; missing: ${where.missing.length}${missing}; ` +
         `also on another shard: ${where.elsewhere.length} (a move's source rows until its cleanup); 5xx: ${run.all.server5xx}; still unanswered: ${unsettled}`,
     );
 
