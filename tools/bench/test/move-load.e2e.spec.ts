@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import mysql from 'mysql2/promise';
-import { dropSystemData, RunningSystem, stackDir, stackStatus, startStack, startSystem, stopStack } from '@orderflow/stack';
+import type { RunningSystem } from '@orderflow/stack';
 import { MoveLoad, WindowSummary } from '../src';
-import { devToken, entry } from './support';
+import { devToken, entry, startSpareSystem } from './support';
 
 /**
  * The harness of bucket moves: the whole system started on three MariaDB servers (`startSystem`'s
@@ -10,24 +9,16 @@ import { devToken, entry } from './support';
  * against it. No move happens here: this is the baseline every move test starts from.
  */
 describe('the system on three MariaDB servers under MoveLoad (real services and servers, profile spare)', () => {
-  const PROFILE = 'spare';
-  const hadData = fs.existsSync(stackDir(PROFILE));
-  let startedStack = false;
+  let spare: Awaited<ReturnType<typeof startSpareSystem>> | undefined;
   let system: RunningSystem | undefined;
 
   beforeAll(async () => {
-    startedStack = !(await stackStatus(PROFILE)).some((s) => s.running);
-    const stack = await startStack({ profile: PROFILE, mariadbCount: 3, log: () => undefined });
-    system = await startSystem({ stack, tag: `moveload${process.pid}`, mariadb: 3, stdio: 'ignore', logLevel: 'warn' });
+    spare = await startSpareSystem(`moveload${process.pid}`);
+    system = spare.system;
   }, 240_000);
 
   afterAll(async () => {
-    if (system) {
-      await system.stop();
-      await dropSystemData(system.env);
-    }
-    if (startedStack) await stopStack({ profile: PROFILE, log: () => undefined });
-    if (!hadData) fs.rmSync(stackDir(PROFILE), { recursive: true, force: true });
+    await spare?.stop();
   }, 120_000);
 
   /** The ids of `ids` found in the orders table of each order shard. */

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import { call } from '@orderflow/chaos';
 import { orderV1 } from '@orderflow/proto';
 import { bucketOfOrderId, parseShardMap } from '@orderflow/sharding';
-import { dropSystemData, RunningSystem, stackDir, stackStatus, startStack, startSystem, stopStack } from '@orderflow/stack';
+import type { RunningSystem } from '@orderflow/stack';
 import type mysql from 'mysql2/promise';
 import { customersWhere, formatSummary, inSpan, MoveLoad, placement, windowsEvery, type CreatedOrder, type LoadWindow } from '../src';
 import {
@@ -12,6 +11,7 @@ import {
   shardsCommand,
   startStaleOrderCommand,
   startStaleOrderQuery,
+  startSpareSystem,
   type ShardsRun,
   type StaleOrderCommand,
   type StaleOrderQuery,
@@ -26,7 +26,6 @@ import {
  * switch. Then the checks of the issue, and the output (MoveLoad's windows, the mover's phases) is the record.
  */
 describe('a bucket move under REST load, end to end (real services, three MariaDB servers, profile spare)', () => {
-  const PROFILE = 'spare';
   const MOVING = { from: 896, to: 1023 };
   const BUCKETS = `${MOVING.from}-${MOVING.to}`;
   const [SOURCE, TARGET] = [3, 4];
@@ -37,8 +36,7 @@ describe('a bucket move under REST load, end to end (real services, three MariaD
     { id: `${prefix}a`, priceMinor: 250 },
     { id: `${prefix}b`, priceMinor: 475 },
   ];
-  const hadData = fs.existsSync(stackDir(PROFILE));
-  let startedStack = false;
+  let spare: Awaited<ReturnType<typeof startSpareSystem>> | undefined;
   let system: RunningSystem | undefined;
   /** Two order-commands that keep the old map: one writes first after the switch, the other reads first. */
   let stale: StaleOrderCommand | undefined;
@@ -61,9 +59,8 @@ describe('a bucket move under REST load, end to end (real services, three MariaD
   const staleCustomers = customersWhere(`${prefix}x`, 2, inSpan(MOVING));
 
   beforeAll(async () => {
-    startedStack = !(await stackStatus(PROFILE)).some((s) => s.running);
-    const stack = await startStack({ profile: PROFILE, mariadbCount: 3, log: () => undefined });
-    system = await startSystem({ stack, tag: `moveonline${process.pid}`, mariadb: 3, stdio: 'ignore', logLevel: 'warn' });
+    spare = await startSpareSystem(`moveonline${process.pid}`);
+    system = spare.system;
     orderShards = shardPools(system.env.ORDER_SHARDS!);
     readShards = shardPools(system.env.READ_SHARDS!);
     [stale, staleReader, staleQuery] = await Promise.all([
@@ -77,12 +74,7 @@ describe('a bucket move under REST load, end to end (real services, three MariaD
     await load?.stop();
     await Promise.all([stale?.stop(), staleReader?.stop(), staleQuery?.stop()]);
     await Promise.all([...orderShards, ...readShards].map((pool) => pool.end()));
-    if (system) {
-      await system.stop();
-      await dropSystemData(system.env);
-    }
-    if (startedStack) await stopStack({ profile: PROFILE, log: () => undefined });
-    if (!hadData) fs.rmSync(stackDir(PROFILE), { recursive: true, force: true });
+    await spare?.stop();
   }, 120_000);
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

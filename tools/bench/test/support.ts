@@ -1,11 +1,48 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { orderQueryV1, orderV1 } from '@orderflow/proto';
-import { freePort, scrapeMetrics, SERVICE_NODE_FLAGS, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
+import {
+  dropSystemData,
+  freePort,
+  type RunningSystem,
+  scrapeMetrics,
+  SERVICE_NODE_FLAGS,
+  stackDir,
+  stackStatus,
+  startStack,
+  startSystem,
+  stopStack,
+  typescriptNodeArgs,
+  workspaceRoot,
+} from '@orderflow/stack';
 import mysql from 'mysql2/promise';
+
+const SPARE = 'spare';
+
+/**
+ * The whole system on three MariaDB servers (`startSystem`'s `mariadb: 3`: a fifth order shard and a fifth
+ * read shard on the third server, holding no buckets), on the `spare` profile so the shared test stack is
+ * untouched. `stop` stops the system, drops its databases, and stops (and forgets) the stack if it started it.
+ */
+export async function startSpareSystem(tag: string): Promise<{ system: RunningSystem; stop(): Promise<void> }> {
+  const hadData = fs.existsSync(stackDir(SPARE));
+  const startedStack = !(await stackStatus(SPARE)).some((s) => s.running);
+  const stack = await startStack({ profile: SPARE, mariadbCount: 3, log: () => undefined });
+  const system = await startSystem({ stack, tag, mariadb: 3, stdio: 'ignore', logLevel: 'warn' });
+  return {
+    system,
+    async stop() {
+      await system.stop();
+      await dropSystemData(system.env);
+      if (startedStack) await stopStack({ profile: SPARE, log: () => undefined });
+      if (!hadData) fs.rmSync(stackDir(SPARE), { recursive: true, force: true });
+    },
+  };
+}
 
 /** A dev JWT as the README documents it (a tooling project may not import the gateway's source). */
 export function devToken(customerId: string, options: { admin?: boolean; ttlSeconds?: number } = {}): string {
