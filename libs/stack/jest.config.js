@@ -1,8 +1,1 @@
-module.exports = {
-  ...require('../../jest.preset'),
-  displayName: 'stack',
-  rootDir: __dirname,
-  globalSetup: '<rootDir>/test/global-setup.ts',
-  globalTeardown: '<rootDir>/test/global-teardown.ts',
-  testTimeout: 120_000,
-};
+module.exports = require('../../tools/jest/stack-project')(__dirname, 'stack');

@@ -2,11 +2,4 @@
 // test stack (started here unless ORDERFLOW_TEST_STACK=external, as `npm test` sets). The global setup
 // also migrates one order shard and one read shard with the services' own migrations (by starting
 // order-command and order-query on them): every test's shards are cloned from those.
-module.exports = {
-  ...require('../../jest.preset'),
-  displayName: 'shards',
-  rootDir: __dirname,
-  globalSetup: '<rootDir>/test/global-setup.ts',
-  globalTeardown: '<rootDir>/test/global-teardown.ts',
-  testTimeout: 180_000,
-};
+module.exports = require('../jest/stack-project')(__dirname, 'shards', { testTimeout: 180_000 });

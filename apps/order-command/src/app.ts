@@ -76,7 +76,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const instanceId = newInstanceId();
   const shardMap = new LiveShardMap(shards.pools, seed, { instance: instanceId, pollMs: config.shardMapPollMs, log: logger });
   const metrics = createMetricsRegistry();
-  const fenceMetrics = createShardFenceMetrics(metrics, () => heldVersion(shardMap));
+  const fenceMetrics = createShardFenceMetrics(metrics, () => shardMap.heldVersion);
   const repository = new MysqlOrderRepository(shards.pools, shardMap, config.nats.subjectPrefix, {
     // A write waits out a bucket's switch for the configured bound, never past the call's deadline.
     maxWaitMs: () => cappedWaitMs(config.shardMoveMaxWaitMs, ANSWER_MARGIN_MS),
@@ -127,15 +127,6 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
     grpc, // health and reflection always; the API with role api
   ]);
   return { lifecycle, placeOrder, orders, repository, shardMap, claimOwners, relay, sweeper, purger, grpc, logger, metrics };
-}
-
-/** The version of the map held, or undefined before it was first read (a scrape during start). */
-function heldVersion(map: LiveShardMap): number | undefined {
-  try {
-    return map.current.version;
-  } catch {
-    return undefined;
-  }
 }
 
 interface UseCaseDeps {

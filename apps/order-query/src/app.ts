@@ -66,7 +66,7 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
   const instrument = createOrderQueryMetrics(
     metrics,
     () => getProjectionLag(),
-    () => shardMapVersion(shardMap),
+    () => shardMap.heldVersion,
   );
   const store = new MysqlOrderViewStore(pools, shardMap, { maxWaitMs: config.shardMoveMaxWaitMs, onFenced: instrument.fencedWrite });
   const clock = { now: () => new Date() };
@@ -123,15 +123,6 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
   // The map after the pools (it reads shard 0) and before anything that routes: the consumer and the gRPC server.
   const lifecycle = new Lifecycle([...metricsServer, readShards(config, router, pools), shardMap, nats, consumer, grpc]);
   return { lifecycle, queries, listAllOrders, getProjectionLag, consumer, stats, store, shardMap, grpc, logger, metrics };
-}
-
-/** The version routed by, or undefined before the map is first read. */
-function shardMapVersion(map: LiveShardMap): number | undefined {
-  try {
-    return map.current.version;
-  } catch {
-    return undefined;
-  }
 }
 
 /** At start: migrates every read shard (when configured) and checks it answers; at stop: closes the pools. */

@@ -55,6 +55,11 @@ export class LiveShardMap {
     return this.view;
   }
 
+  /** The version held, or undefined before the map was first read (a metric scraped during start). */
+  get heldVersion(): number | undefined {
+    return this.view?.version;
+  }
+
   /** Called with each newer map this process takes. */
   onChange(listener: (view: ShardMapView) => void): void {
     this.listeners.push(listener);
