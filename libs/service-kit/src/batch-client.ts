@@ -1,0 +1,117 @@
+import { type Client, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import type { BatchRequest, BatchResponse, EntryStatus } from './batch-server';
+import { cappedDeadline } from './deadlines';
+import { repeatIfCutOff } from './grpc-client';
+import { currentRequestId } from './request-context';
+import type { RequestOf, ResponseOf, UnaryCall, UnaryClientOptions, UnaryMethodName, UnaryMethodOptions } from './unary-client';
+
+export interface BatchingOptions {
+  /**
+   * How long the first call of a batch waits for others, in ms. 0: until the event loop has taken in
+   * what has arrived (setImmediate), so a lone call goes at once and calls that arrive together go together.
+   */
+  lingerMs: number;
+  /** A batch holds at most this many calls; a full batch goes at once. */
+  maxEntries: number;
+}
+
+/** The unary request and response inside a batch method's entries and results. */
+type EntryRequestOf<M> = RequestOf<M> extends BatchRequest<infer Req> ? Req : never;
+type EntryResponseOf<M> = ResponseOf<M> extends BatchResponse<infer Res> ? Res : never;
+/** The batch methods of a generated client (entries in, results out). */
+export type BatchMethodName<C> = { [K in UnaryMethodName<C>]: [EntryRequestOf<C[K]>] extends [never] ? never : K }[UnaryMethodName<C>];
+
+interface Pending<Req, Res> {
+  request: Req;
+  requestId: string | undefined;
+  deadline: Date;
+  repeated: boolean;
+  resolve(response: Res): void;
+  reject(error: ServiceError): void;
+}
+
+/** The error a unary call would have failed with, from an entry's status. */
+export function entryError(entry: EntryStatus): ServiceError {
+  const metadata = new Metadata();
+  for (const { key, value } of entry.metadata) metadata.add(key, key.endsWith('-bin') ? Buffer.from(value) : Buffer.from(value).toString('utf8'));
+  return Object.assign(new Error(`${entry.code} ${status[entry.code] ?? ''}: ${entry.message}`), { code: entry.code, details: entry.message, metadata });
+}
+
+/**
+ * The unary calls of one method, gathered into calls of its batch method: what a caller sees is a
+ * unary call (`batchingCaller(client, o)('reserveBatch', ...)` returns `(request, requestId?) =>
+ * Promise<response>`, failing with the error the unary call would have), while calls made together
+ * travel together. Each keeps its own deadline (capped by the call being served) and request id; the
+ * batch call's deadline is the latest of them. For a method safe to repeat, a batch call cut off is made
+ * once more (repeatIfCutOff), and so is an entry answered as cut off.
+ */
+export function batchingCaller<C extends Client>(client: C, options: UnaryClientOptions & BatchingOptions) {
+  return <K extends BatchMethodName<C>>(name: K, methodOptions: UnaryMethodOptions): UnaryCall<EntryRequestOf<C[K]>, EntryResponseOf<C[K]>> => {
+    type Req = EntryRequestOf<C[K]>;
+    type Res = EntryResponseOf<C[K]>;
+    const method = client[name] as unknown as (
+      request: BatchRequest<Req>,
+      metadata: Metadata,
+      callOptions: { deadline: Date },
+      callback: (error: ServiceError | null, response: BatchResponse<Res>) => void,
+    ) => unknown;
+    const deadlineMs = methodOptions.deadlineMs ?? options.deadlineMs;
+    const noMetadata = new Metadata();
+    let queue: Pending<Req, Res>[] = [];
+    let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+
+    const sendOnce = (batch: Pending<Req, Res>[], deadline: Date) =>
+      new Promise<BatchResponse<Res>>((resolve, reject) => {
+        const now = Date.now();
+        const entries = batch.map((p) => ({
+          request: p.request,
+          context: { requestId: p.requestId ?? '', timeoutMs: Math.max(1, p.deadline.getTime() - now) },
+        }));
+        method.call(client, { entries }, noMetadata, { deadline }, (error, response) => (error ? reject(error) : resolve(response)));
+      });
+
+    const send = async (batch: Pending<Req, Res>[]) => {
+      const deadline = new Date(Math.max(...batch.map((p) => p.deadline.getTime())));
+      let response: BatchResponse<Res>;
+      try {
+        const attempt = () => sendOnce(batch, deadline);
+        response = await (methodOptions.repeatIfCutOff ? repeatIfCutOff(client, deadline, attempt, options.isCutOff) : attempt());
+        if (response.results.length !== batch.length)
+          throw entryError({ code: status.INTERNAL, message: `${response.results.length} results for ${batch.length} entries`, metadata: [] });
+      } catch (error) {
+        for (const p of batch) p.reject(error as ServiceError);
+        return;
+      }
+      batch.forEach((p, i) => {
+        const { status: entryStatus, response: entryResponse } = response.results[i]!;
+        if (!entryStatus || entryStatus.code === status.OK) return p.resolve(entryResponse as Res);
+        const error = entryError(entryStatus);
+        if (methodOptions.repeatIfCutOff && !p.repeated && options.isCutOff(error) && Date.now() < p.deadline.getTime()) {
+          p.repeated = true;
+          return enqueue(p);
+        }
+        p.reject(error);
+      });
+    };
+
+    const flush = () => {
+      if (options.lingerMs > 0) clearTimeout(timer as NodeJS.Timeout | undefined);
+      else clearImmediate(timer as NodeJS.Immediate | undefined);
+      timer = undefined;
+      while (queue.length > 0) {
+        const batch = queue.length > options.maxEntries ? queue.splice(0, options.maxEntries) : queue;
+        if (batch === queue) queue = [];
+        void send(batch);
+      }
+    };
+
+    const enqueue = (pending: Pending<Req, Res>) => {
+      queue.push(pending);
+      if (queue.length >= options.maxEntries) flush();
+      else if (!timer) timer = options.lingerMs > 0 ? setTimeout(flush, options.lingerMs) : setImmediate(flush);
+    };
+
+    return (request, requestId = currentRequestId()) =>
+      new Promise<Res>((resolve, reject) => enqueue({ request, requestId, deadline: cappedDeadline(deadlineMs), repeated: false, resolve, reject }));
+  };
+}
