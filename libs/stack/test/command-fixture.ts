@@ -1,10 +1,11 @@
 // A command for stack-guard.integration.spec.ts: guards one Redis server (argv: its folder, its port,
-// how main ends: `ok`, `fail` or `wait` for a signal), starts it, prints READY, and leaves through runCommand.
+// how main ends: `ok`, `fail`, `wait` for a signal, or `slow`: wait, and take 30 s to clean up), starts it,
+// prints READY, and leaves through runCommand.
 import { runCommand } from '../src/command';
 import { RedisServer } from '../src/servers';
 import { guardServers } from '../src/stack-guard';
 
-const [dir, port, ending] = process.argv.slice(2) as [string, string, 'ok' | 'fail' | 'wait'];
+const [dir, port, ending] = process.argv.slice(2) as [string, string, 'ok' | 'fail' | 'wait' | 'slow'];
 const redis = new RedisServer('redis-cmd', Number(port), dir);
 const guard = guardServers(
   () => [redis],
@@ -16,7 +17,10 @@ runCommand(
     await redis.start();
     console.log('READY');
     if (ending === 'fail') throw new Error('the run failed');
-    if (ending === 'wait') await new Promise(() => setInterval(() => undefined, 60_000));
+    if (ending === 'wait' || ending === 'slow') await new Promise(() => setInterval(() => undefined, 60_000));
   },
-  () => guard.restore(),
+  async () => {
+    if (ending === 'slow') await new Promise((resolve) => setTimeout(resolve, 30_000));
+    return guard.restore();
+  },
 );

@@ -53,15 +53,20 @@ describe('a command leaves the servers as it found them (real Redis processes of
   });
 });
 
-/** Runs command-fixture.ts on `redis`'s folder and port; sends SIGINT once it is READY when `ending` is wait. */
-async function command(redis: RedisServer, dir: string, ending: 'ok' | 'fail' | 'wait'): Promise<{ code: number | null; output: string }> {
+/** Runs command-fixture.ts on `redis`'s folder and port; sends SIGINT once it is READY when `ending` is wait or slow (twice when slow). */
+async function command(redis: RedisServer, dir: string, ending: 'ok' | 'fail' | 'wait' | 'slow'): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--import', loader, path.join(__dirname, 'command-fixture.ts'), dir, String(redis.port), ending], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let interrupts = 0;
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
-    if (ending === 'wait' && output.includes('READY')) child.kill('SIGINT');
+    if (ending === 'wait' || ending === 'slow') {
+      if (interrupts === 0 && output.includes('READY')) interrupts += Number(child.kill('SIGINT'));
+      // A second Ctrl-C while the slow clean-up runs.
+      if (ending === 'slow' && interrupts === 1 && output.includes('stopping what this command started')) interrupts += Number(child.kill('SIGINT'));
+    }
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
@@ -99,6 +104,16 @@ describe('a command run through runCommand (a real process guarding a real Redis
     },
     60_000,
   );
+
+  it('when Ctrl-C comes again during a slow clean-up, then the command exits at once, leaving the server running', async () => {
+    const redis = await redisOf('slow');
+    const started = Date.now();
+    const { code, output } = await command(redis, path.join(dir, 'slow'), 'slow');
+    expect(code).toBe(130);
+    expect(output).toContain('SIGINT again: exiting now');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(redis.liveness().state).toBe('running'); // afterAll stops it
+  }, 60_000);
 
   it('when the server was running before the command, then Ctrl-C leaves it running', async () => {
     const redis = await redisOf('running');
