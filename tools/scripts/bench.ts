@@ -7,15 +7,32 @@
  *      or on one it starts on the dev stack, after a warm-up of uniform orders that is not reported;
  *   3. the raw limits in the same run: a conditional UPDATE on one row, and the bare order transaction;
  *   4. invariants 1 and 2 (no oversell; every 201 on its shard and in the read side), read-side lag;
- *   5. prints the figures and the ratios against the targets; writes reports/bench.json and
- *      docs/benchmarks-chart.svg.
+ *   5. prints the figures and issue 14's targets as ratios of figures from this run (tools/bench
+ *      targets.ts); writes reports/bench.json and docs/benchmarks-chart.svg.
+ * It leaves the machine as it found it: the dev stack's servers it started (none when `npm start` or
+ * `npm run stack -- up` runs them) and the system it started are stopped at the end, on failure and on
+ * Ctrl-C.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { ms, perSecond, percentile, rawOrderTransaction, rawSingleRowUpdate, renderChart, RestResult, runOrderLoad, Series } from '@orderflow/bench';
+import {
+  DRIVEN_AS_ORDER_COMMAND,
+  formatTargets,
+  issueTargets,
+  ms,
+  perSecond,
+  percentile,
+  rawOrderTransaction,
+  rawSingleRowUpdate,
+  renderChart,
+  RestResult,
+  runOrderLoad,
+  Series,
+} from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
+import { LEAN_GRPC_OPTIONS } from '@orderflow/service-kit';
 import { decodeOrderId, shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
 import {
   BoxCpu,
@@ -23,7 +40,9 @@ import {
   DEV_PORTS,
   devSystemEnv,
   dropSystemData,
+  guardStack,
   RunningSystem,
+  runCommand,
   startStack,
   startSystem,
   typescriptNodeArgs,
@@ -58,7 +77,7 @@ function runGrpcBench(): unknown {
 }
 
 async function seed(inventoryAddress: string, run: string): Promise<void> {
-  const client = new inventoryV1.InventoryServiceClient(inventoryAddress, credentials.createInsecure());
+  const client = new inventoryV1.InventoryServiceClient(inventoryAddress, credentials.createInsecure(), LEAN_GRPC_OPTIONS);
   const upsert = (request: inventoryV1.UpsertProductRequest) =>
     new Promise<void>((resolve, reject) =>
       client.upsertProduct(request, new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (e) => (e ? reject(e) : resolve())),
@@ -159,206 +178,221 @@ async function checkStock(
   return { conserved, held, stored, ok: conserved && held === stored && held <= FLASH_STOCK && created <= stored };
 }
 
-async function main(): Promise<void> {
-  const grpc = runGrpcBench() as
-    | {
-        modes: { mode: string; hot: { perSecond: number; p99Ms: number }[]; uniform: { perSecond: number } }[];
-        hotConcurrency: number[];
-        floor?: { perSecond: number; p99Ms: number }[];
-        raw: { perSecond: number }[];
-      }
-    | undefined;
+/** The dev stack as found before anything started: what this run starts of it is stopped at the end. */
+const stackGuard = guardStack('dev', (line) => console.log(line));
+/** The system this run starts (none when it uses a running one), from when it begins to start. */
+let system: Promise<RunningSystem> | undefined;
 
+/** Stops what this run started (runCommand: at the end, on failure, on Ctrl-C): the system, its data, the stack's servers. */
+async function cleanUp(): Promise<void> {
+  const started = await system?.catch(() => undefined); // one that failed to start stopped what it had started
+  if (started) {
+    await started.stop().catch((error: unknown) => console.warn(`could not stop the bench's system: ${String(error)}`));
+    await dropSystemData(started.env).catch((error: unknown) => console.warn(`could not drop the bench's databases and streams: ${String(error)}`));
+  }
+  await stackGuard.restore();
+}
+
+type InventoryReport = {
+  modes: { mode: string; hot: { perSecond: number; p99Ms: number }[]; uniform: { perSecond: number } }[];
+  hotConcurrency: number[];
+  floor?: { perSecond: number; p99Ms: number }[];
+  raw: { perSecond: number }[];
+};
+
+async function main(): Promise<void> {
+  // The stack first, so bench:inventory (a child) finds it running and leaves it for the rest of the run.
   const stack = await startStack({ profile: 'dev', log: () => undefined });
+  const grpc = runGrpcBench() as InventoryReport | undefined;
+
   const running = await fetch(`http://127.0.0.1:${DEV_PORTS.gateway}/readyz`).then(
     (r) => r.ok,
     () => false,
   );
-  let system: RunningSystem | undefined;
   let env: Record<string, string>;
+  let own: RunningSystem | undefined;
   if (running) {
     console.log('\nusing the running system (npm start)');
     env = devSystemEnv();
   } else {
     console.log('\nstarting the system on the dev stack (own databases and stream, tag "bench")');
-    system = await startSystem({ stack, tag: `bench${process.pid}`, stdio: 'ignore', logLevel: 'warn' });
-    env = system.env;
+    system = startSystem({ stack, tag: `bench${process.pid}`, stdio: 'ignore', logLevel: 'warn' });
+    own = await system;
+    env = own.env;
   }
-  const url = running ? `http://127.0.0.1:${DEV_PORTS.gateway}` : system!.gatewayUrl;
+  const url = own ? own.gatewayUrl : `http://127.0.0.1:${DEV_PORTS.gateway}`;
   const run = String(Date.now());
-  try {
-    await seed(env.INVENTORY_ADDRESS!, run);
-    const tokens = Array.from({ length: 5000 }, (_, i) => signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, `bench-${run}-${i}`, { ttlSeconds: 3600 }));
-    const uniformOrder = () => ({
-      token: tokens[Math.floor(Math.random() * tokens.length)]!,
-      body: {
-        items: [{ product_id: `uni-${Math.floor(Math.random() * UNIFORM_PRODUCTS)}`, quantity: 1, unit_price: 5 }],
-        address: 'Bench St',
-        payment_method: 'card',
-      },
-    });
-    // Warm-up, not reported: the services' first seconds of orders run unoptimized code (JIT), which
-    // made the first scenario look ~2x dearer per order than the same load a minute later. Its 201s
-    // are still checked by invariant 2.
-    const warmUp =
-      WARM_UP_SECONDS > 0
-        ? await runOrderLoad({ name: 'warm-up', url, concurrency: 64, seconds: WARM_UP_SECONDS, next: uniformOrder })
-        : { created: 0, createdIds: [] };
-    let n = 0;
-    const rest: (RestResult & { boxCpu: BoxCpu })[] = [];
-    for (const c of [64, 256]) {
-      rest.push(
-        await withBoxCpu(() =>
-          runOrderLoad({
-            name: `REST flash sale, c=${c}`,
-            url,
-            concurrency: c,
-            seconds: SECONDS,
-            next: () => ({
-              token: tokens[n++ % tokens.length]!,
-              body: { items: [{ product_id: `flash-${run}-${c}`, quantity: 1, unit_price: 9.99 }], address: 'Bench St', payment_method: 'card' },
-            }),
-          }),
-        ),
-      );
-    }
+  await seed(env.INVENTORY_ADDRESS!, run);
+  const tokens = Array.from({ length: 5000 }, (_, i) => signDevToken(process.env.JWT_SECRET ?? DEV_JWT_SECRET, `bench-${run}-${i}`, { ttlSeconds: 3600 }));
+  const uniformOrder = () => ({
+    token: tokens[Math.floor(Math.random() * tokens.length)]!,
+    body: {
+      items: [{ product_id: `uni-${Math.floor(Math.random() * UNIFORM_PRODUCTS)}`, quantity: 1, unit_price: 5 }],
+      address: 'Bench St',
+      payment_method: 'card',
+    },
+  });
+  // Warm-up, not reported: the services' first seconds of orders run unoptimized code (JIT), which
+  // made the first scenario look ~2x dearer per order than the same load a minute later. Its 201s
+  // are still checked by invariant 2.
+  const warmUp =
+    WARM_UP_SECONDS > 0
+      ? await runOrderLoad({ name: 'warm-up', url, concurrency: 64, seconds: WARM_UP_SECONDS, next: uniformOrder })
+      : { created: 0, createdIds: [] };
+  let n = 0;
+  const rest: (RestResult & { boxCpu: BoxCpu })[] = [];
+  for (const c of [64, 256]) {
     rest.push(
       await withBoxCpu(() =>
         runOrderLoad({
-          name: 'REST uniform, c=64',
+          name: `REST flash sale, c=${c}`,
           url,
-          concurrency: 64,
+          concurrency: c,
           seconds: SECONDS,
-          next: uniformOrder,
+          next: () => ({
+            token: tokens[n++ % tokens.length]!,
+            body: { items: [{ product_id: `flash-${run}-${c}`, quantity: 1, unit_price: 9.99 }], address: 'Bench St', payment_method: 'card' },
+          }),
         }),
       ),
     );
-
-    const m0 = stack.mysql[0]!;
-    const raw = [
-      await withBoxCpu(() => rawSingleRowUpdate(m0, 64, SECONDS)),
-      await withBoxCpu(() => rawSingleRowUpdate(m0, 256, SECONDS)),
-      await withBoxCpu(() => rawOrderTransaction(stack.mysql, 64, SECONDS)),
-    ];
-    /** The whole box's CPU per operation while a phase ran, and how busy the box was. */
-    const cpuPer = (boxCpu: BoxCpu, operations: number) =>
-      `box CPU ${ms(cpuMsPerOperation(boxCpu, operations))}/op at ${(boxCpu.busyShare * 100).toFixed(0)}% busy`;
-    const requestsOf = (r: RestResult) => Object.values(r.statuses).reduce((a, b) => a + b, 0);
-
-    const stock = await Promise.all([64, 256].map((c, i) => checkStock(env, `flash-${run}-${c}`, rest[i]!.created)));
-    const orders = await checkOrders(env, [...warmUp.createdIds, ...rest.flatMap((r) => r.createdIds)]);
-
-    console.log('\n== REST (autocannon through the gateway)');
-    for (const r of rest) {
-      console.log(
-        `${r.name.padEnd(24)} requests ${perSecond(r.requestsPerSecond).padStart(8)}  ` +
-          `orders ${perSecond(r.createdPerSecond).padStart(8)} (${r.created} created)  ` +
-          `p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  ` +
-          `statuses ${JSON.stringify(r.statuses)}  5xx ${r.serverErrors}  transport errors ${r.transportErrors}  ${cpuPer(r.boxCpu, requestsOf(r))}`,
-      );
-    }
-    console.log('== raw limits, same run');
-    for (const r of raw)
-      console.log(
-        `${r.name.padEnd(50)} c=${String(r.concurrency).padEnd(4)} ${perSecond(r.perSecond).padStart(9)}  ` +
-          `p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ${cpuPer(r.boxCpu, r.operations)}`,
-      );
-    console.log('== invariants');
-    stock.forEach((s, i) =>
-      console.log(
-        `1. flash c=${[64, 256][i]}: ${s.ok ? 'OK' : 'VIOLATED'} ` +
-          `(stock ${FLASH_STOCK}; conserved ${s.conserved}; held ${s.held} = in stored orders ${s.stored}; 201s counted ${rest[i]!.created})`,
-      ),
-    );
-    const answered = warmUp.created + rest.reduce((s, r) => s + r.created, 0);
-    console.log(
-      `2. ${orders.onShard && orders.converged ? 'OK' : 'VIOLATED'}: ${answered} orders answered 201 (${warmUp.created} in the warm-up), ` +
-        `each once on its shard: ${orders.onShard}; projected: ${orders.projected}`,
-    );
-    console.log(`read-side lag (event -> projected): p50 ${ms(orders.lagP50)}, p99 ${ms(orders.lagP99)}`);
-
-    const at = (mode: string, c: number) => grpc?.modes.find((m) => m.mode === mode)?.hot[grpc.hotConcurrency.indexOf(c)];
-    const rawHot64 = raw[0]!.perSecond;
-    const uniform = rest[2]!;
-    console.log('== targets');
-    const line = (label: string, value: string, ok: boolean) => console.log(`${ok ? 'met  ' : 'SHORT'} ${label.padEnd(62)} ${value}`);
-    if (grpc) {
-      const batched = at('batched', 64)?.perSecond ?? 0;
-      line(
-        'hot Reserve/s (gRPC, batched, c=64) >= raw one-row UPDATE',
-        `${(batched / rawHot64).toFixed(2)}x (${Math.round(batched)} vs ${Math.round(rawHot64)})`,
-        batched >= rawHot64,
-      );
-      const floor = grpc.floor?.[grpc.hotConcurrency.indexOf(64)]?.perSecond;
-      if (floor)
-        console.log(
-          `      (the gRPC floor, Reserve answered with no work, c=64: ${Math.round(floor)}/s = ${(floor / rawHot64).toFixed(2)}x raw; ` +
-            `batched is ${(batched / floor).toFixed(2)}x of it)`,
-        );
-      const locked = at('locked', 64)?.perSecond ?? 1;
-      const optimistic = at('optimistic', 64)?.perSecond ?? 1;
-      line('batched >= 5x per-request locking', `${(batched / locked).toFixed(1)}x`, batched >= 5 * locked);
-      line('batched >= 10x naive optimistic retry', `${(batched / optimistic).toFixed(1)}x`, batched >= 10 * optimistic);
-    }
-    line(
-      'flash sale: zero oversell',
-      stock.every((s) => s.ok) ? 'zero' : 'VIOLATED',
-      stock.every((s) => s.ok),
-    );
-    line('flash sale p99 <= 250 ms at c=256', ms(rest[1]!.p99Ms), rest[1]!.p99Ms <= 250);
-    line(
-      'uniform REST orders/s >= 40% of the bare order transaction',
-      `${((uniform.createdPerSecond / raw[2]!.perSecond) * 100).toFixed(0)}% (${Math.round(uniform.createdPerSecond)} vs ${Math.round(raw[2]!.perSecond)})`,
-      uniform.createdPerSecond >= 0.4 * raw[2]!.perSecond,
-    );
-    const orderCpuMs = cpuMsPerOperation(uniform.boxCpu, requestsOf(uniform));
-    const bareCpuMs = cpuMsPerOperation(raw[2]!.boxCpu, raw[2]!.operations);
-    console.log(
-      `      (box CPU per order: ${ms(orderCpuMs)} through REST, ${ms(bareCpuMs)} for the bare transaction; ` +
-        `40% at the same busy share needs <= ${ms(bareCpuMs * 2.5)})`,
-    );
-    line('read-side lag p99 <= 100 ms', ms(orders.lagP99), orders.lagP99 <= 100);
-
-    const series: Series[] = [
-      ...(grpc?.modes ?? []).map((m) => ({
-        name: `Reserve gRPC, ${m.mode}`,
-        points: m.hot.map((h, i) => ({ concurrency: grpc!.hotConcurrency[i]!, perSecond: h.perSecond, p99Ms: h.p99Ms })),
-      })),
-      ...(grpc?.floor
-        ? [
-            {
-              name: 'gRPC floor (no work)',
-              points: grpc.floor.map((f, i) => ({ concurrency: grpc.hotConcurrency[i]!, perSecond: f.perSecond, p99Ms: f.p99Ms })),
-            },
-          ]
-        : []),
-      {
-        name: 'REST flash sale (requests)',
-        points: rest.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.requestsPerSecond, p99Ms: r.p99Ms })),
-      },
-      { name: 'raw one-row UPDATE', points: raw.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.perSecond, p99Ms: r.p99Ms })) },
-    ];
-    fs.writeFileSync(path.join(root, 'docs', 'benchmarks-chart.svg'), renderChart(series, 'Orderflow: hot product, throughput and p99 against concurrency'));
-    fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
-    fs.writeFileSync(
-      path.join(root, 'reports', 'bench.json'),
-      JSON.stringify(
-        { seconds: SECONDS, rest: rest.map((r) => Object.fromEntries(Object.entries(r).filter(([key]) => key !== 'createdIds'))), raw, stock, orders, grpc },
-        null,
-        2,
-      ),
-    );
-    console.log('\nwrote reports/bench.json and docs/benchmarks-chart.svg');
-  } finally {
-    await system?.stop();
-    if (system) await dropSystemData(system.env).catch((error: unknown) => console.warn(`could not drop the bench's databases and streams: ${String(error)}`));
   }
+  rest.push(
+    await withBoxCpu(() =>
+      runOrderLoad({
+        name: 'REST uniform, c=64',
+        url,
+        concurrency: 64,
+        seconds: SECONDS,
+        next: uniformOrder,
+      }),
+    ),
+  );
+
+  const m0 = stack.mysql[0]!;
+  const raw = [
+    await withBoxCpu(() => rawSingleRowUpdate(m0, 64, SECONDS)),
+    await withBoxCpu(() => rawSingleRowUpdate(m0, 256, SECONDS)),
+    await withBoxCpu(() => rawOrderTransaction(stack.mysql, 64, SECONDS)),
+  ];
+  /** The whole box's CPU per operation while a phase ran, and how busy the box was. */
+  const cpuPer = (boxCpu: BoxCpu, operations: number) =>
+    `box CPU ${ms(cpuMsPerOperation(boxCpu, operations))}/op at ${(boxCpu.busyShare * 100).toFixed(0)}% busy`;
+  const requestsOf = (r: RestResult) => Object.values(r.statuses).reduce((a, b) => a + b, 0);
+
+  const stock = await Promise.all([64, 256].map((c, i) => checkStock(env, `flash-${run}-${c}`, rest[i]!.created)));
+  const orders = await checkOrders(env, [...warmUp.createdIds, ...rest.flatMap((r) => r.createdIds)]);
+
+  console.log('\n== REST (autocannon through the gateway)');
+  for (const r of rest) {
+    console.log(
+      `${r.name.padEnd(24)} requests ${perSecond(r.requestsPerSecond).padStart(8)}  ` +
+        `orders ${perSecond(r.createdPerSecond).padStart(8)} (${r.created} created)  ` +
+        `p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  ` +
+        `statuses ${JSON.stringify(r.statuses)}  5xx ${r.serverErrors}  transport errors ${r.transportErrors}  ${cpuPer(r.boxCpu, requestsOf(r))}`,
+    );
+  }
+  console.log('== raw limits, same run');
+  for (const r of raw)
+    console.log(
+      `${r.name.padEnd(50)} c=${String(r.concurrency).padEnd(4)} ${perSecond(r.perSecond).padStart(9)}  ` +
+        `p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ${cpuPer(r.boxCpu, r.operations)}`,
+    );
+  console.log('== invariants');
+  stock.forEach((s, i) =>
+    console.log(
+      `1. flash c=${[64, 256][i]}: ${s.ok ? 'OK' : 'VIOLATED'} ` +
+        `(stock ${FLASH_STOCK}; conserved ${s.conserved}; held ${s.held} = in stored orders ${s.stored}; 201s counted ${rest[i]!.created})`,
+    ),
+  );
+  const answered = warmUp.created + rest.reduce((s, r) => s + r.created, 0);
+  console.log(
+    `2. ${orders.onShard && orders.converged ? 'OK' : 'VIOLATED'}: ${answered} orders answered 201 (${warmUp.created} in the warm-up), ` +
+      `each once on its shard: ${orders.onShard}; projected: ${orders.projected}`,
+  );
+  console.log(`read-side lag (event -> projected): p50 ${ms(orders.lagP50)}, p99 ${ms(orders.lagP99)}`);
+
+  const at = (mode: string, c: number) => grpc?.modes.find((m) => m.mode === mode)?.hot[grpc.hotConcurrency.indexOf(c)];
+  const rawHot64 = raw[0]!.perSecond;
+  const uniform = rest[2]!;
+  // Inventory's hot product driven as order-command drives it: the batched-calls mode when bench:inventory has it.
+  const inventoryMode = at(DRIVEN_AS_ORDER_COMMAND, 64) ? DRIVEN_AS_ORDER_COMMAND : 'batched';
+  const inventoryHot = at(inventoryMode, 64);
+  const targets = issueTargets({
+    uniform: {
+      ordersPerSecond: uniform.createdPerSecond,
+      cpuMsPerOrder: cpuMsPerOperation(uniform.boxCpu, uniform.created || requestsOf(uniform)),
+      p50Ms: uniform.p50Ms,
+    },
+    bareTransaction: { perSecond: raw[2]!.perSecond, cpuMsPerOperation: cpuMsPerOperation(raw[2]!.boxCpu, raw[2]!.operations) },
+    flash256: { ordersPerSecond: rest[1]!.createdPerSecond, p99Ms: rest[1]!.p99Ms },
+    noOversell: stock.every((s) => s.ok),
+    rawUpdate64: { perSecond: rawHot64 },
+    rawUpdate256: { p99Ms: raw[1]!.p99Ms },
+    ...(inventoryHot
+      ? {
+          inventoryHot64: { mode: inventoryMode, perSecond: inventoryHot.perSecond, ...(process.argv.includes('--skip-grpc') ? { fromEarlierRun: true } : {}) },
+        }
+      : {}),
+    readLagP99Ms: orders.lagP99,
+  });
+  console.log("== targets (issue 14: ratios of this run's figures)");
+  console.log(formatTargets(targets));
+  if (grpc) {
+    // Issue 5's, on inventory alone: the coalesced mode against per-request locking and naive optimistic retry.
+    const batched = at('batched', 64)?.perSecond ?? 0;
+    const locked = at('locked', 64)?.perSecond ?? 0;
+    const optimistic = at('optimistic', 64)?.perSecond ?? 0;
+    const floor = grpc.floor?.[grpc.hotConcurrency.indexOf(64)]?.perSecond;
+    console.log('== inventory alone, hot product at c=64');
+    if (locked) console.log(`${batched >= 5 * locked ? 'met  ' : 'SHORT'}  batched >= 5x per-request locking: ${(batched / locked).toFixed(1)}x`);
+    if (optimistic)
+      console.log(`${batched >= 10 * optimistic ? 'met  ' : 'SHORT'}  batched >= 10x naive optimistic retry: ${(batched / optimistic).toFixed(1)}x`);
+    if (floor)
+      console.log(
+        `       the gRPC floor (Reserve answered with no work): ${Math.round(floor)}/s = ${(floor / rawHot64).toFixed(2)}x raw; ` +
+          `${inventoryMode} is ${((inventoryHot?.perSecond ?? 0) / floor).toFixed(2)}x of it`,
+      );
+  }
+
+  const series: Series[] = [
+    ...(grpc?.modes ?? []).map((m) => ({
+      name: `Reserve gRPC, ${m.mode}`,
+      points: m.hot.map((h, i) => ({ concurrency: grpc!.hotConcurrency[i]!, perSecond: h.perSecond, p99Ms: h.p99Ms })),
+    })),
+    ...(grpc?.floor
+      ? [
+          {
+            name: 'gRPC floor (no work)',
+            points: grpc.floor.map((f, i) => ({ concurrency: grpc.hotConcurrency[i]!, perSecond: f.perSecond, p99Ms: f.p99Ms })),
+          },
+        ]
+      : []),
+    {
+      name: 'REST flash sale (requests)',
+      points: rest.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.requestsPerSecond, p99Ms: r.p99Ms })),
+    },
+    { name: 'raw one-row UPDATE', points: raw.slice(0, 2).map((r) => ({ concurrency: r.concurrency, perSecond: r.perSecond, p99Ms: r.p99Ms })) },
+  ];
+  fs.writeFileSync(path.join(root, 'docs', 'benchmarks-chart.svg'), renderChart(series, 'Orderflow: hot product, throughput and p99 against concurrency'));
+  fs.mkdirSync(path.join(root, 'reports'), { recursive: true });
+  fs.writeFileSync(
+    path.join(root, 'reports', 'bench.json'),
+    JSON.stringify(
+      {
+        seconds: SECONDS,
+        rest: rest.map((r) => Object.fromEntries(Object.entries(r).filter(([key]) => key !== 'createdIds'))),
+        raw,
+        stock,
+        orders,
+        targets,
+        grpc,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log('\nwrote reports/bench.json and docs/benchmarks-chart.svg');
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCommand(main, cleanUp);

@@ -2,13 +2,15 @@
  * `npx tsx tools/scripts/profile-cpu.ts [--seconds 8] [--concurrency 64] [--flash]`: where the CPU of an
  * order goes. Starts the system on the dev stack, drives REST orders (uniform over 2,000 products, or one
  * flash product with --flash), and prints the CPU time each process used per order created (from
- * /proc/<pid>/stat: the services, MariaDB, Redis, NATS and this load generator).
+ * /proc/<pid>/stat: the services, MariaDB, Redis, NATS and this load generator). Stops what it started
+ * (the system, and the dev stack's servers unless they were running) at the end, on failure and on Ctrl-C.
  */
 import fs from 'node:fs';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { runOrderLoad } from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
-import { boxTicks, dropSystemData, startStack, startSystem } from '@orderflow/stack';
+import { LEAN_GRPC_OPTIONS } from '@orderflow/service-kit';
+import { boxTicks, dropSystemData, guardStack, RunningSystem, runCommand, startStack, startSystem } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
 
@@ -60,75 +62,78 @@ function sample(): Map<string, number> {
   return groups;
 }
 
+const stackGuard = guardStack('dev', (line) => console.log(line));
+/** The system this run starts, from when it begins to start. */
+let starting: Promise<RunningSystem> | undefined;
+
+async function cleanUp(): Promise<void> {
+  const system = await starting?.catch(() => undefined); // one that failed to start stopped what it had started
+  if (system) {
+    await system.stop();
+    await dropSystemData(system.env).catch((error: unknown) => console.warn(`could not drop the run's databases and streams: ${String(error)}`));
+  }
+  await stackGuard.restore();
+}
+
 async function main(): Promise<void> {
   const stack = await startStack({ profile: 'dev', log: () => undefined });
-  const system = await startSystem({
+  starting = startSystem({
     stack,
     tag: `cpu${process.pid}`,
     stdio: 'ignore',
     logLevel: 'warn',
     nodeFlags: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
   });
-  try {
-    const client = new inventoryV1.InventoryServiceClient(system.env.INVENTORY_ADDRESS!, credentials.createInsecure());
-    const upsert = (id: string, available: number) =>
-      new Promise<void>((resolve, reject) =>
-        client.upsertProduct({ id, name: 'p', priceMinor: 500, available }, new Metadata(), (e) => (e ? reject(e) : resolve())),
-      );
-    if (FLASH) await upsert('flash', 3000);
-    else for (let i = 0; i < PRODUCTS; i += 200) await Promise.all(Array.from({ length: 200 }, (_, j) => upsert(`p${i + j}`, 1e9)));
-    client.close();
-    const tokens = Array.from({ length: 2000 }, (_, i) => signDevToken(DEV_JWT_SECRET, `cpu-${i}`, { ttlSeconds: 3600 }));
-    const before = sample();
-    const boxBefore = boxTicks();
-    const started = process.hrtime.bigint();
-    const result = await runOrderLoad({
-      name: 'probe',
-      url: system.gatewayUrl,
-      concurrency: CONCURRENCY,
-      seconds: SECONDS,
-      next: () => ({
-        token: tokens[Math.floor(Math.random() * tokens.length)]!,
-        body: {
-          items: [{ product_id: FLASH ? 'flash' : `p${Math.floor(Math.random() * PRODUCTS)}`, quantity: 1, unit_price: 5 }],
-          address: 'A',
-          payment_method: 'card',
-        },
-      }),
-    });
-    // Let the relay and the projection finish what the load left them.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const wall = Number(process.hrtime.bigint() - started) / 1e9;
-    const after = sample();
-    const boxAfter = boxTicks();
-    const requests = Object.values(result.statuses).reduce((a, b) => a + b, 0);
-    console.log(
-      `${FLASH ? 'flash' : 'uniform'} c=${CONCURRENCY}: ${result.created} orders created (${Math.round(result.createdPerSecond)}/s), ` +
-        `${requests} requests, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
+  const system = await starting;
+  const client = new inventoryV1.InventoryServiceClient(system.env.INVENTORY_ADDRESS!, credentials.createInsecure(), LEAN_GRPC_OPTIONS);
+  const upsert = (id: string, available: number) =>
+    new Promise<void>((resolve, reject) =>
+      client.upsertProduct({ id, name: 'p', priceMinor: 500, available }, new Metadata(), (e) => (e ? reject(e) : resolve())),
     );
-    console.log(`CPU over ${wall.toFixed(1)} s wall (load + 3 s drain), per request:`);
-    let total = 0;
-    const rows = [...after].map(([group, ticks]) => [group, (ticks - (before.get(group) ?? 0)) / TICKS] as const).sort((a, b) => b[1] - a[1]);
-    for (const [group, seconds] of rows) {
-      total += seconds;
-      console.log(`  ${group.padEnd(30)} ${seconds.toFixed(2).padStart(6)} s  ${((seconds / requests) * 1e3).toFixed(3)} ms/request`);
-    }
-    console.log(`  ${'total of these processes'.padEnd(30)} ${total.toFixed(2).padStart(6)} s  ${((total / requests) * 1e3).toFixed(3)} ms/request`);
-    const busy = boxAfter.busy - boxBefore.busy;
-    const all = boxAfter.total - boxBefore.total;
-    console.log(
-      `  box (/proc/stat, kernel and steal included): ${((busy / all) * 100).toFixed(0)}% busy, ${((busy / TICKS / requests) * 1e3).toFixed(3)} ms/request`,
-    );
-  } finally {
-    await system.stop();
-    await dropSystemData(system.env).catch((error: unknown) => console.warn(`could not drop the run's databases and streams: ${String(error)}`));
+  if (FLASH) await upsert('flash', 3000);
+  else for (let i = 0; i < PRODUCTS; i += 200) await Promise.all(Array.from({ length: 200 }, (_, j) => upsert(`p${i + j}`, 1e9)));
+  client.close();
+  const tokens = Array.from({ length: 2000 }, (_, i) => signDevToken(DEV_JWT_SECRET, `cpu-${i}`, { ttlSeconds: 3600 }));
+  const before = sample();
+  const boxBefore = boxTicks();
+  const started = process.hrtime.bigint();
+  const result = await runOrderLoad({
+    name: 'probe',
+    url: system.gatewayUrl,
+    concurrency: CONCURRENCY,
+    seconds: SECONDS,
+    next: () => ({
+      token: tokens[Math.floor(Math.random() * tokens.length)]!,
+      body: {
+        items: [{ product_id: FLASH ? 'flash' : `p${Math.floor(Math.random() * PRODUCTS)}`, quantity: 1, unit_price: 5 }],
+        address: 'A',
+        payment_method: 'card',
+      },
+    }),
+  });
+  // Let the relay and the projection finish what the load left them.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const after = sample();
+  const boxAfter = boxTicks();
+  const requests = Object.values(result.statuses).reduce((a, b) => a + b, 0);
+  console.log(
+    `${FLASH ? 'flash' : 'uniform'} c=${CONCURRENCY}: ${result.created} orders created (${Math.round(result.createdPerSecond)}/s), ` +
+      `${requests} requests, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
+  );
+  console.log(`CPU over ${wall.toFixed(1)} s wall (load + 3 s drain), per request:`);
+  let total = 0;
+  const rows = [...after].map(([group, ticks]) => [group, (ticks - (before.get(group) ?? 0)) / TICKS] as const).sort((a, b) => b[1] - a[1]);
+  for (const [group, seconds] of rows) {
+    total += seconds;
+    console.log(`  ${group.padEnd(30)} ${seconds.toFixed(2).padStart(6)} s  ${((seconds / requests) * 1e3).toFixed(3)} ms/request`);
   }
+  console.log(`  ${'total of these processes'.padEnd(30)} ${total.toFixed(2).padStart(6)} s  ${((total / requests) * 1e3).toFixed(3)} ms/request`);
+  const busy = boxAfter.busy - boxBefore.busy;
+  const all = boxAfter.total - boxBefore.total;
+  console.log(
+    `  box (/proc/stat, kernel and steal included): ${((busy / all) * 100).toFixed(0)}% busy, ${((busy / TICKS / requests) * 1e3).toFixed(3)} ms/request`,
+  );
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCommand(main, cleanUp);

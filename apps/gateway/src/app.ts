@@ -41,12 +41,15 @@ function lowerCaseHeaderNames(schema: { properties?: Record<string, unknown>; re
  * hot path writes none at info. A failed request is logged once, with its cause, by the error handler; a response
  * that could not be sent stays an error here. Fastify's other lines (404s, its own error handler) are unchanged.
  */
+const DEBUG_LEVELS = new Set(['debug', 'trace']);
+
 class RequestLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
-    else reply.log.debug({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    // No line object is built unless debug is on (the hot path at info builds nothing here).
+    else if (DEBUG_LEVELS.has(reply.log.level)) reply.log.debug({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   }
 }
 

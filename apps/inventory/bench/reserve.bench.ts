@@ -17,7 +17,7 @@ import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { dropDatabase, ensureDatabase } from '@orderflow/database';
 import { inventoryV1 } from '@orderflow/proto';
-import { freePort, SERVICE_NODE_FLAGS, startStack, typescriptNodeArgs, withBoxCpu, workspaceRoot } from '@orderflow/stack';
+import { freePort, guardStack, runCommand, SERVICE_NODE_FLAGS, startStack, typescriptNodeArgs, withBoxCpu, workspaceRoot } from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 import { drive as driveLoad, formatRow, LoadResult } from './load';
 
@@ -208,10 +208,6 @@ async function main(): Promise<void> {
   );
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+// The dev stack's servers this run starts (none under `npm start`, or when npm run bench started them) are stopped at its end, on failure and on Ctrl-C.
+const stackGuard = guardStack('dev', (line) => console.log(line));
+runCommand(main, () => stackGuard.restore());

@@ -21,4 +21,9 @@ describe('grpcChannel', () => {
     const config = JSON.parse(grpcChannel('127.0.0.1:1,127.0.0.1:2').options['grpc.service_config'] as string);
     expect(config).toEqual({ loadBalancingConfig: [{ round_robin: {} }] });
   });
+
+  it('when a channel is made, then channelz is off, unless the caller asks otherwise', () => {
+    expect(grpcChannel('127.0.0.1:1').options['grpc.enable_channelz']).toBe(0);
+    expect(grpcChannel('127.0.0.1:1', { 'grpc.enable_channelz': 1 }).options['grpc.enable_channelz']).toBe(1);
+  });
 });

@@ -1,10 +1,17 @@
-import { ChannelOptions, Client } from '@grpc/grpc-js';
+import { ChannelOptions, Client, ClientOptions } from '@grpc/grpc-js';
 
 /** A gRPC channel's target and options for an address setting (see `grpcChannel`). */
 export interface GrpcChannel {
   target: string;
   options: ChannelOptions;
 }
+
+/**
+ * Options every gRPC channel and server here takes: channelz off. grpc-js keeps channelz on by default,
+ * which costs every call counters, timestamps and a trace entry on the channel, subchannel and server
+ * sockets; nothing here reads it (no channelz service is served).
+ */
+export const LEAN_GRPC_OPTIONS = { 'grpc.enable_channelz': 0 } as const satisfies ChannelOptions;
 
 const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d+$/;
 
@@ -13,7 +20,9 @@ const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d+$/;
  * resolves to every replica (`dns:///inventory:50052`, a Kubernetes headless service or a Compose
  * service with replicas), or a comma-separated list of IP addresses (`127.0.0.1:50052,127.0.0.1:50062`,
  * what `npm start -- --replicas 2` sets). Calls are spread round-robin over the addresses that are
- * ready; one that drops is skipped until it is back.
+ * ready; one that drops is skipped until it is back. Make one client per address per process (the
+ * channel is its connection pool) and reuse it; another client on the same channel takes
+ * `sharedChannel(client)`.
  */
 export function grpcChannel(addresses: string, options: ChannelOptions = {}): GrpcChannel {
   return {
@@ -25,9 +34,19 @@ export function grpcChannel(addresses: string, options: ChannelOptions = {}): Gr
       // off up to 120 s between reconnection attempts).
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2_000,
+      ...LEAN_GRPC_OPTIONS,
       ...options,
     },
   };
+}
+
+/**
+ * Options for another client on `client`'s channel (a health client beside a service's): no second
+ * channel, resolver or connection for the same address. Closing either client closes the channel: close
+ * the first one only.
+ */
+export function sharedChannel(client: Client): ClientOptions {
+  return { channelOverride: client.getChannel() as ClientOptions['channelOverride'] };
 }
 
 function channelTarget(addresses: string): string {
@@ -59,10 +78,21 @@ export async function repeatIfCutOff<Res>(client: Client, deadline: Date, attemp
   try {
     return await attempt();
   } catch (error) {
-    if (!isCutOff(error)) throw error;
-    const until = new Date(Math.min(deadline.getTime(), Date.now() + REPEAT_READY_WAIT_MS));
-    const ready = await new Promise<boolean>((resolve) => client.waitForReady(until, (e) => resolve(!e)));
-    if (!ready) throw error;
-    return attempt();
+    return repeatAfterCutOff(client, deadline, error, attempt, isCutOff);
   }
+}
+
+/** The second half of repeatIfCutOff, once the first attempt failed with `error`: rethrows it unless it was a cut-off and a connection is ready again. */
+export async function repeatAfterCutOff<Res>(
+  client: Client,
+  deadline: Date,
+  error: unknown,
+  attempt: () => Promise<Res>,
+  isCutOff: (error: unknown) => boolean,
+): Promise<Res> {
+  if (!isCutOff(error)) throw error;
+  const until = new Date(Math.min(deadline.getTime(), Date.now() + REPEAT_READY_WAIT_MS));
+  const ready = await new Promise<boolean>((resolve) => client.waitForReady(until, (e) => resolve(!e)));
+  if (!ready) throw error;
+  return attempt();
 }

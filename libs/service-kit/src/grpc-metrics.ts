@@ -40,16 +40,36 @@ export function grpcServerMetrics(registry: Registry): grpc.ServerInterceptor {
     registers: [registry],
   });
 
+  // Per method, made at its first call: its labels, and its counter's labels per status code (no regex or label objects per call).
+  const byPath = new Map<string, { timed: { grpc_service: string; grpc_method: string }; byCode: Map<grpc.status, Record<string, string>> }>();
+  const labelsOf = (path: string) => {
+    let labels = byPath.get(path);
+    if (!labels) {
+      const { service, method } = splitMethodPath(path);
+      labels = { timed: { grpc_service: service, grpc_method: method }, byCode: new Map() };
+      byPath.set(path, labels);
+    }
+    return labels;
+  };
+  const codeLabels = (labels: ReturnType<typeof labelsOf>, code: grpc.status) => {
+    let byCode = labels.byCode.get(code);
+    if (!byCode) {
+      byCode = { ...labels.timed, grpc_code: grpc.status[code] ?? String(code) };
+      labels.byCode.set(code, byCode);
+    }
+    return byCode;
+  };
+
   return (descriptor, call) => {
     if (descriptor.requestStream || descriptor.responseStream) return new grpc.ServerInterceptingCall(call);
-    const { service, method } = splitMethodPath(descriptor.path);
-    const stopTimer = duration.startTimer({ grpc_service: service, grpc_method: method });
+    const labels = labelsOf(descriptor.path);
+    const started = performance.now();
     let finished = false;
     const finish = (code: grpc.status) => {
       if (finished) return;
       finished = true;
-      stopTimer();
-      handled.inc({ grpc_service: service, grpc_method: method, grpc_code: grpc.status[code] ?? String(code) });
+      duration.observe(labels.timed, (performance.now() - started) / 1000);
+      handled.inc(codeLabels(labels, code));
     };
     return new grpc.ServerInterceptingCall(call, {
       start: (next) => next({ onCancel: () => finish(deadlinePassed(call.getDeadline()) ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED) }),

@@ -3,6 +3,7 @@ import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Registry } from 'prom-client';
+import { LEAN_GRPC_OPTIONS } from './grpc-client';
 import { grpcServerMetrics, splitMethodPath } from './grpc-metrics';
 import type { Component } from './lifecycle';
 import type { Logger } from './logger';
@@ -42,6 +43,7 @@ export class GrpcServer implements Component {
       // (round_robin) resolve it again and find replicas added since (calls in flight get 30 s to end).
       'grpc.max_connection_age_ms': 5 * 60_000,
       'grpc.max_connection_age_grace_ms': 30_000,
+      ...LEAN_GRPC_OPTIONS,
       interceptors: options.metrics ? [grpcServerMetrics(options.metrics)] : [],
     });
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });

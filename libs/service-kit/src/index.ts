@@ -21,7 +21,7 @@ export type { CallContext } from './request-context';
 export { unaryCaller } from './unary-client';
 export type { RequestOf, ResponseOf, UnaryCall, UnaryClientOptions, UnaryMethodName, UnaryMethodOptions } from './unary-client';
 export type { TimeoutRule } from './deadlines';
-export { grpcChannel, repeatIfCutOff, REPEAT_READY_WAIT_MS } from './grpc-client';
+export { grpcChannel, LEAN_GRPC_OPTIONS, repeatIfCutOff, REPEAT_READY_WAIT_MS, sharedChannel } from './grpc-client';
 export type { GrpcChannel } from './grpc-client';
 export { batchHandler, entryStatusOf } from './batch-server';
 export type { BatchRequest, BatchResponse, EntryContext, EntryStatus } from './batch-server';

@@ -1,6 +1,6 @@
 import { type CallOptions, type Client, type ClientUnaryCall, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { cappedDeadline } from './deadlines';
-import { repeatIfCutOff } from './grpc-client';
+import { repeatAfterCutOff } from './grpc-client';
 import { currentRequestId, REQUEST_ID_KEY } from './request-context';
 
 /** The full overload of a generated client method (ts-proto, outputServices=grpc-js): request, metadata, options, callback. */
@@ -38,26 +38,42 @@ export interface UnaryMethodOptions {
 /** A promise-returning unary call; the request id is the one of the call being served unless given. */
 export type UnaryCall<Req, Res> = (request: Req, requestId?: string) => Promise<Res>;
 
+/** What a call without a request id sends: grpc-js copies a call's metadata before it touches it, so one serves them all. */
+const NO_METADATA = new Metadata();
+
+/** The metadata of a call: the request id when there is one. */
+function metadataFor(requestId: string | undefined): Metadata {
+  if (requestId === undefined) return NO_METADATA;
+  const metadata = new Metadata();
+  metadata.set(REQUEST_ID_KEY, requestId);
+  return metadata;
+}
+
 /**
  * The one way this system makes a unary gRPC call, over a generated client: a deadline on every call
  * (capped by the caller's own), the request id in metadata (x-request-id: the gateway's, passed on hop
  * to hop), and, for a method safe to repeat, one more attempt when the call was cut off (on another
  * replica, or the same service back). Typed by the generated method: `unaryCaller(client, o)('reserve', ...)`.
+ * On the hot path a call costs its promise, the grpc-js callback and its metadata (none without a
+ * request id); the repeat's closure is made only for a call that was cut off.
  */
 export function unaryCaller<C extends Client>(client: C, options: UnaryClientOptions) {
   return <K extends UnaryMethodName<C>>(name: K, methodOptions: UnaryMethodOptions): UnaryCall<RequestOf<C[K]>, ResponseOf<C[K]>> => {
-    const method = client[name] as unknown as UnaryMethod<RequestOf<C[K]>, ResponseOf<C[K]>>;
+    type Req = RequestOf<C[K]>;
+    type Res = ResponseOf<C[K]>;
+    const method = client[name] as unknown as UnaryMethod<Req, Res>;
     const deadlineMs = methodOptions.deadlineMs ?? options.deadlineMs;
-    const once = (request: RequestOf<C[K]>, requestId: string | undefined, deadline: Date) =>
-      new Promise<ResponseOf<C[K]>>((resolve, reject) => {
-        const metadata = new Metadata();
-        if (requestId !== undefined) metadata.set(REQUEST_ID_KEY, requestId);
-        method.call(client, request, metadata, { deadline }, (error, response) => (error ? reject(error) : resolve(response)));
+    const repeatable = methodOptions.repeatIfCutOff;
+    const { isCutOff } = options;
+    // The grpc-js callback is the one closure a call needs; the repeat is made from inside it, only after a cut-off.
+    const call = (request: Req, metadata: Metadata, deadline: Date, repeat: boolean): Promise<Res> =>
+      new Promise<Res>((resolve, reject) => {
+        method.call(client, request, metadata, { deadline }, (error, response) => {
+          if (!error) resolve(response);
+          else if (repeat && isCutOff(error)) resolve(repeatAfterCutOff(client, deadline, error, () => call(request, metadata, deadline, false), isCutOff));
+          else reject(error);
+        });
       });
-    return (request, requestId = currentRequestId()) => {
-      const deadline = cappedDeadline(deadlineMs);
-      const attempt = () => once(request, requestId, deadline);
-      return methodOptions.repeatIfCutOff ? repeatIfCutOff(client, deadline, attempt, options.isCutOff) : attempt();
-    };
+    return (request, requestId = currentRequestId()) => call(request, metadataFor(requestId), cappedDeadline(deadlineMs), repeatable);
   };
 }

@@ -1,4 +1,7 @@
-export { startStack, stopStack, stackStatus, stackInfo, stackDir, watchStack, knownMariaDbCount } from './stack';
+export { startStack, stopStack, stackStatus, stackInfo, stackDir, watchStack, knownMariaDbCount, guardStack } from './stack';
+export { startedSince } from './stack-guard';
+export { runCommand } from './command';
+export type { StackGuard } from './stack-guard';
 export type { StackInfo, StackOptions, MysqlEndpoint } from './stack';
 export { stackCli } from './cli';
 export { workspaceRoot } from './workspace';

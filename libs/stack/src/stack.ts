@@ -4,6 +4,7 @@ import { ensurePackages } from './packages';
 import { DEFAULT_MARIADB_COUNT, mariadbPorts, MYSQL_PASSWORD, MYSQL_USER, profileByName, StackProfile } from './profiles';
 import { MariaDbServer, NatsServer, RedisServer, Server, ServerStatus } from './servers';
 import { ServerWatch, watchServers } from './server-watch';
+import { guardServers, StackGuard } from './stack-guard';
 import { Supervisor, SupervisorOptions } from './supervisor';
 import { workspaceRoot } from './workspace';
 
@@ -130,4 +131,14 @@ export function watchStack(
 /** Each server of the profile that may run (every MariaDB it has data for), running or not. */
 export async function stackStatus(profileName = 'dev'): Promise<ServerStatus[]> {
   return Promise.all(everyServer(profileByName(profileName)).map((server) => server.status()));
+}
+
+/**
+ * For a command that starts a profile's servers when they are not running (`npm run bench`): remembers
+ * which run now, before it starts any; `restore()` at its end (and on failure and Ctrl-C) stops those it
+ * started and leaves those that were running (under `npm start` or `npm run stack -- up`).
+ */
+export function guardStack(profileName = 'dev', log?: (line: string) => void): StackGuard {
+  const profile = profileByName(profileName);
+  return guardServers(() => everyServer(profile), log);
 }

@@ -7,3 +7,5 @@ export { runOrderLoad } from './rest';
 export type { RestResult, OrderLoad } from './rest';
 export { MoveLoad, customersWhere, samplesOf, classFigures, summarize, windowsEvery, createdOrders, formatSummary, inSpan, placement } from './move-load';
 export type { MoveLoadOptions, BucketSpan, LoadSample, LoadWindow, ClassFigures, WindowSummary, CreatedOrder, Placement } from './move-load';
+export { issueTargets, formatTargets, DRIVEN_AS_ORDER_COMMAND } from './targets';
+export type { TargetFigures, TargetResult } from './targets';

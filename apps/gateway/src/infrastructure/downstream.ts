@@ -1,7 +1,7 @@
 import type { CallOptions, ChannelCredentials, ChannelOptions, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1, orderQueryV1, orderV1 } from '@orderflow/proto';
-import { grpcChannel, type UnaryCall, unaryCaller } from '@orderflow/service-kit';
+import { grpcChannel, sharedChannel, type UnaryCall, unaryCaller } from '@orderflow/service-kit';
 import { service as healthService } from 'grpc-health-check';
 
 /** Standard gRPC health checking (grpc.health.v1.Health), typed as a generated client would be. */
@@ -46,11 +46,12 @@ export function createDownstream(addresses: { orderCommand: string; orderQuery: 
   const [onOrderCommand, onOrderQuery, onInventory] = [unaryCaller(orderCommand, options), unaryCaller(orderQuery, options), unaryCaller(inventory, options)];
   const repeatable = { repeatIfCutOff: true };
 
-  // Standard gRPC health checking of each downstream, for /readyz.
-  const healthClients = Object.entries(addresses).map(([name, address]) => {
-    const client = connect(HealthClient, address);
+  // Standard gRPC health checking of each downstream, for /readyz, over that downstream's channel (no second one).
+  const channelOf = { orderCommand, orderQuery, inventory };
+  const healthClients = (Object.keys(addresses) as (keyof typeof addresses)[]).map((name) => {
+    const client = new HealthClient(addresses[name], insecure, sharedChannel(channelOf[name]));
     const check = unaryCaller(client, { ...options, deadlineMs: HEALTH_CHECK_TIMEOUT_MS })('check', { repeatIfCutOff: false });
-    return { name, client, check };
+    return { name, check };
   });
 
   return {
@@ -83,7 +84,7 @@ export function createDownstream(addresses: { orderCommand: string; orderQuery: 
     },
 
     close(): void {
-      for (const client of [orderCommand, orderQuery, inventory, ...healthClients.map((h) => h.client)]) client.close();
+      for (const client of [orderCommand, orderQuery, inventory]) client.close(); // the health clients' channels too
     },
   };
 }
