@@ -1,5 +1,5 @@
 import { affectedRows, isDuplicateKey, isTransientConflict, rowsOf, SqlPool, Statement } from '@orderflow/database';
-import { BucketMovingError, fenceStatement, heldBucketCondition, isFenceRejection, LiveShardMap, writeFenced } from '@orderflow/shard-control';
+import { BucketMovingError, fenceManyStatement, heldBucketCondition, isFenceRejection, LiveShardMap, writeFenced } from '@orderflow/shard-control';
 import { decodeOrderId, ShardRouter } from '@orderflow/sharding';
 import { ReadShardMovingError } from '../../domain/errors';
 import type { AllOrdersFilter, OrderEvent, OrderItem, OrderView } from '../../domain/model';
@@ -66,9 +66,10 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   }
 
   /**
-   * Fenced (ADR 0009): the transaction's first round trip starts with `CALL orderflow_fence` for each
-   * bucket of the events, so a shard that no longer owns one (a stale map) or is switching it refuses the
-   * whole transaction before anything is written. Events of one bucket go through writeFenced: re-routed
+   * Fenced (ADR 0009): the transaction's first round trip starts with ONE fence statement for every
+   * bucket of the events (`orderflow_fence` for one bucket, `orderflow_fence_many` over the list for
+   * several), so a shard that no longer owns one (a stale map) or is switching it refuses the whole
+   * transaction before anything is written. Events of one bucket go through writeFenced: re-routed
    * by the map read again, or waiting out a switch for at most `maxWaitMs` (then ReadShardMovingError).
    * Events of several buckets are re-routed too, but never wait: a refusal under the same map means one
    * of their buckets is switching, and the share fails, so the caller projects its events one by one and
@@ -96,9 +97,8 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
       const shard = router.shardForBucket(buckets[0]!);
       // The map changed since the events were grouped by shard: the caller projects them one by one.
       if (buckets.some((bucket) => router.shardForBucket(bucket) !== shard)) throw new Error('a projection must stay on one read shard');
-      const fences = buckets.map((bucket) => fenceStatement(bucket, version));
       try {
-        return await this.projectOn(shard, fences, events, decide, projectedAt, attempts);
+        return await this.projectOn(shard, [fenceManyStatement(buckets, version)], events, decide, projectedAt, attempts);
       } catch (error) {
         if (!isFenceRejection(error)) throw error;
         this.fencing.onFenced?.();
