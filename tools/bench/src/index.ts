@@ -7,3 +7,5 @@ export { runOrderLoad } from './rest';
 export type { RestResult, OrderLoad } from './rest';
 export { MoveLoad, customersWhere, samplesOf, classFigures, summarize, windowsEvery, createdOrders, formatSummary, inSpan, placement } from './move-load';
 export type { MoveLoadOptions, BucketSpan, LoadSample, LoadWindow, ClassFigures, WindowSummary, CreatedOrder, Placement } from './move-load';
+export { lagBreakdown, formatLagBreakdown, readLagSamples, streamTimestamps } from './lag';
+export type { LagSample, LagFigures, LagBreakdown, LagSources } from './lag';
