@@ -19,13 +19,16 @@ import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import {
   DRIVEN_AS_ORDER_COMMAND,
+  formatLagBreakdown,
   formatTargets,
   issueTargets,
+  lagBreakdown,
   ms,
   perSecond,
   percentile,
   rawOrderTransaction,
   rawSingleRowUpdate,
+  readLagSamples,
   renderChart,
   RestResult,
   runOrderLoad,
@@ -311,6 +314,9 @@ async function main(): Promise<void> {
       `each once on its shard: ${orders.onShard}; projected: ${orders.projected}`,
   );
   console.log(`read-side lag (event -> projected): p50 ${ms(orders.lagP50)}, p99 ${ms(orders.lagP99)}`);
+  const lagSources = { orderShards: env.ORDER_SHARDS!, readShards: env.READ_SHARDS!, natsServers: env.NATS_SERVERS, stream: env.ORDERS_STREAM };
+  for (const part of formatLagBreakdown(lagBreakdown(await readLagSamples([...warmUp.createdIds, ...rest.flatMap((r) => r.createdIds)], lagSources))))
+    console.log(`  ${part}`);
 
   const at = (mode: string, c: number) => grpc?.modes.find((m) => m.mode === mode)?.hot[grpc.hotConcurrency.indexOf(c)];
   const rawHot64 = raw[0]!.perSecond;

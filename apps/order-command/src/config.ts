@@ -79,6 +79,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDER_SWEEP_INTERVAL_MS: env.int(1_000, 10),
       OUTBOX_POLL_INTERVAL_MS: env.int(200, 5),
       OUTBOX_BATCH_SIZE: env.int(100, 1),
+      /** Most outbox publishes awaiting their JetStream ack at once in a relay process (over every shard). */
+      OUTBOX_PUBLISH_WINDOW: env.int(256, 1, 65_536),
       OUTBOX_LINGER_MS: env.int(10, 0),
       /** A finished call's idempotency key is kept this long (Stripe's 24 h): a retry within it replays the answer. */
       IDEMPOTENCY_KEY_TTL_MS: env.int(24 * 3600_000, 3600_000),
@@ -129,7 +131,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     pendingTimeoutMs: e.PENDING_TIMEOUT_MS,
     settleAfterMs: e.SETTLE_AFTER_MS,
     sweepIntervalMs: e.ORDER_SWEEP_INTERVAL_MS,
-    outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE, lingerMs: e.OUTBOX_LINGER_MS },
+    outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE, publishWindow: e.OUTBOX_PUBLISH_WINDOW, lingerMs: e.OUTBOX_LINGER_MS },
     retention: {
       idempotencyKeyTtlMs: e.IDEMPOTENCY_KEY_TTL_MS,
       outboxRetentionMs: e.OUTBOX_RETENTION_MS,

@@ -97,6 +97,7 @@ export function createOrderQueryApp(config: OrderQueryConfig, options: OrderQuer
     batchSize: config.projection.batchSize,
     pullExpiresMs: config.projection.pullExpiresMs,
     groupMax: config.projection.batchMax,
+    onApplied: (timing) => instrument.applied(timing),
   });
 
   const cursors = createPageCursors(config.cursorSecret);

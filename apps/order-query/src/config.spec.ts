@@ -20,7 +20,7 @@ describe('order-query configuration', () => {
       ackWaitMs: 30_000,
     });
     expect(config.cursorSecret).toBe('orderflow-dev-cursor-secret');
-    expect(config.projection).toMatchObject({ concurrency: 16, batchSize: 128, pullExpiresMs: 1000, batchMax: 64 });
+    expect(config.projection).toMatchObject({ concurrency: 16, batchSize: 128, pullExpiresMs: 1000, batchMax: 128 });
     expect(config).toMatchObject({ shardMapPollMs: 1_000, shardMoveMaxWaitMs: 5_000 });
   });
 

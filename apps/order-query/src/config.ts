@@ -48,9 +48,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       /**
        * Most events projected together (one transaction per read shard): those already buffered when a
        * group starts, never waited for. 1 projects every event alone. At most 1000 (one statement per
-       * transaction carries all their rows).
+       * transaction carries all their rows). The default is a whole pull's worth (PROJECTION_BATCH_SIZE's
+       * default), so what one pull brought while the slots were busy is one transaction per read shard.
        */
-      PROJECTION_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(64),
+      PROJECTION_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(128),
       /** HMAC-SHA256 key of ListOrders page tokens; the default is for development only. */
       QUERY_CURSOR_SECRET: z.string().min(16).default('orderflow-dev-cursor-secret'),
       /** Ceiling of GetOrder's wait for min_version. */

@@ -129,14 +129,14 @@ describe('order-query projecting bursts of events in batches (real MariaDB x2 an
     ).flat();
     expect(listing.reduce((sum, row) => sum + Number(row.n), 0)).toBe(80);
 
-    // Batched: groups of at most PROJECTION_BATCH_MAX (64), one transaction per shard's share, every shard used.
+    // Batched: groups of at most PROJECTION_BATCH_MAX (128), one transaction per shard's share, every shard used.
     const burst = burstBatches();
     expect(failed).toEqual([]);
     expect(burst.reduce((sum, b) => sum + b.events.length, 0)).toBe(240);
     const shardCount = run.config.shards.length;
-    expect(burst.length).toBeLessThanOrEqual(shardCount * Math.ceil(240 / 64) + shardCount * CONCURRENCY);
+    expect(burst.length).toBeLessThanOrEqual(shardCount * Math.ceil(240 / 128) + shardCount * CONCURRENCY);
     expect(Math.max(...burst.map((b) => b.events.length))).toBeGreaterThan(8);
-    expect(Math.max(...burst.map((b) => b.events.length))).toBeLessThanOrEqual(64);
+    expect(Math.max(...burst.map((b) => b.events.length))).toBeLessThanOrEqual(128);
     expect(new Set(burst.map((b) => b.shard)).size).toBe(shardCount);
     for (const b of burst) expect(b.events.every((e) => run.oq.app.store.shardOf(e.orderId) === b.shard)).toBe(true);
   });

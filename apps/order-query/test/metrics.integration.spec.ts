@@ -14,7 +14,7 @@ describe('order-query /metrics after real events (MariaDB x2, NATS JetStream)', 
 
   const result = (metrics: MetricsScrape, name: string) => metrics.value('orderflow_projection_events_total', { result: name });
 
-  it('when events apply, repeat, arrive out of order or are poison, then each result, the dead letters and the lag are exposed', async () => {
+  it('when events apply, repeat, arrive out of order or are poison, then each result, the dead letters, the lag and where the applied events spent their time are exposed', async () => {
     const [placed, paid] = orderHistory('nora', ['placed', 'paid']);
     const [, , gap] = orderHistory('olga', ['placed', 'paid', 'shipped']);
     await run.feed.publish(placed!);
@@ -33,6 +33,12 @@ describe('order-query /metrics after real events (MariaDB x2, NATS JetStream)', 
       outOfOrder: 2, // once per delivery: the first, and the last before it was dead-lettered
     });
     expect(metrics.value('orderflow_projection_dead_letters_total')).toBe(2);
+    // Where the two applied events' time went: each stage observed once per applied event, none negative.
+    for (const stage of ['event_to_stream', 'stream_to_applied', 'event_to_applied']) {
+      expect(metrics.value('orderflow_projection_delay_seconds_count', { stage })).toBe(2);
+      expect(metrics.value('orderflow_projection_delay_seconds_sum', { stage })).toBeGreaterThanOrEqual(0);
+      expect(metrics.value('orderflow_projection_delay_seconds_bucket', { stage, le: '+Inf' })).toBe(2);
+    }
 
     await caughtUp(run.oq.api);
     const settled = await scrapeMetrics(url);

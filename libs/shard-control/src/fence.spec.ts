@@ -1,5 +1,5 @@
 import { parseShardMap, ShardRouter } from '@orderflow/sharding';
-import { BucketMovingError, fenceStatement, isFenceRejection, writeFenced } from './fence';
+import { BucketMovingError, fenceManyStatement, fenceStatement, isFenceRejection, writeFenced } from './fence';
 import type { LiveShardMap, ShardMapView } from './live-shard-map';
 import { FENCE_MESSAGE } from './schema';
 
@@ -27,6 +27,13 @@ const view = (version: number, spec: string): ShardMapView => ({ version, router
 describe('the fence statement and its refusal', () => {
   it('when a write is routed, then its fence calls orderflow_fence with the bucket and the map version', () => {
     expect(fenceStatement(17, 4)).toEqual({ sql: 'CALL orderflow_fence(?, ?)', values: [17, 4] });
+  });
+
+  it('when a write spans several buckets, then ONE statement calls orderflow_fence_many with their distinct list in order; an empty or bad list is refused before any SQL', () => {
+    expect(fenceManyStatement([12, 3, 12, 7], 4)).toEqual({ sql: 'CALL orderflow_fence_many(?, ?)', values: ['[3,7,12]', 4] });
+    expect(() => fenceManyStatement([], 1)).toThrow(/no buckets/);
+    expect(() => fenceManyStatement([1.5], 1)).toThrow(/bad bucket/);
+    expect(() => fenceManyStatement([-1], 1)).toThrow(/bad bucket/);
   });
 
   it("when an error is the fence's SIGNAL, then it is a fence rejection; another SIGNAL or a plain error with that text is not", () => {

@@ -12,6 +12,16 @@ export interface FencedRoute {
 
 export const fenceStatement = (bucket: number, version: number): Statement => ({ sql: 'CALL orderflow_fence(?, ?)', values: [bucket, version] });
 
+/**
+ * One statement that fences every bucket of a write to several of them (`orderflow_fence_many`, a
+ * migration of its own: fenceManyMigration): refuses unless the shard owns each at `version`.
+ */
+export function fenceManyStatement(buckets: readonly number[], version: number): Statement {
+  if (buckets.length === 0) throw new Error('fenceManyStatement: no buckets');
+  for (const bucket of buckets) if (!Number.isInteger(bucket) || bucket < 0 || bucket > 65_535) throw new Error(`fenceManyStatement: bad bucket ${bucket}`);
+  return { sql: 'CALL orderflow_fence_many(?, ?)', values: [JSON.stringify([...new Set(buckets)].sort((a, b) => a - b)), version] };
+}
+
 /** Whether a write was refused by a shard's fence (ADR 0009): it did nothing, and may be routed again. */
 export function isFenceRejection(error: unknown): boolean {
   return isSignalled(error) && String((error as { message?: unknown }).message ?? '').startsWith(FENCE_MESSAGE);

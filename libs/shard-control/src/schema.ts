@@ -84,6 +84,51 @@ export function shardControlMigration(name: string): Migration {
   };
 }
 
+/** The message of orderflow_fence_many's refusal of a list that is not a JSON array of bucket numbers (a caller's bug, not a fence). */
+export const FENCE_LIST_MESSAGE = 'orderflow_fence_many: expects a JSON array of bucket numbers';
+
+/**
+ * `orderflow_fence_many(buckets, epoch)`: `orderflow_fence` over a list of buckets in ONE statement, for a
+ * transaction that writes several buckets (a projection batch). `buckets` is a JSON array of bucket numbers
+ * (repeats allowed). It reads each listed bucket's row by primary key with a shared lock, held to the end of
+ * the writer's transaction (the rows `orderflow_fence` would lock, called once per bucket, and no other), and
+ * SIGNALs the fence's refusal unless the shard owns every one of them at that map version. An empty or
+ * malformed list is refused with FENCE_LIST_MESSAGE, never let through. A migration of its own: shards
+ * migrated before it get it as their next migration.
+ */
+export function fenceManyMigration(name: string): Migration {
+  return {
+    name,
+    async up(qi) {
+      await qi.sequelize.query(`
+        CREATE PROCEDURE orderflow_fence_many(IN p_buckets TEXT, IN p_epoch BIGINT UNSIGNED)
+        BEGIN
+          DECLARE listed INT DEFAULT 0;
+          DECLARE malformed INT DEFAULT 0;
+          DECLARE wanted INT DEFAULT 0;
+          DECLARE writable INT DEFAULT 0;
+          -- JSON_TABLE is read first, then each bucket's row by primary key (eq_ref): only the listed rows are locked.
+          SELECT COUNT(*), COUNT(DISTINCT jt.bucket), IFNULL(SUM(jt.raw IS NULL OR jt.raw <> CAST(jt.bucket AS CHAR)), 0),
+                 COUNT(DISTINCT IF(sb.epoch <= p_epoch AND (sb.state = 'OWNED' OR (sb.state = 'FENCED' AND sb.fenced_until < NOW(3))), sb.bucket, NULL))
+            INTO listed, wanted, malformed, writable
+            FROM JSON_TABLE(p_buckets, '$[*]' COLUMNS (bucket SMALLINT UNSIGNED PATH '$', raw VARCHAR(32) PATH '$')) jt
+            LEFT JOIN shard_buckets sb ON sb.bucket = jt.bucket
+            LOCK IN SHARE MODE;
+          -- A value the integer column had to coerce (a string, a fraction, a negative, null) differs from its text.
+          IF listed = 0 OR malformed > 0 THEN
+            SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${FENCE_LIST_MESSAGE}';
+          END IF;
+          IF writable < wanted THEN
+            SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${FENCE_MESSAGE}: bucket not writable here at this map version';
+          END IF;
+        END`);
+    },
+    async down(qi) {
+      await qi.sequelize.query('DROP PROCEDURE IF EXISTS orderflow_fence_many');
+    },
+  };
+}
+
 /**
  * A SQL condition that keeps the rows of buckets this shard holds (OWNED or FENCED), for scans that walk a
  * whole shard (relay, sweepers, purgers): the copies a move is writing to its target, and the source rows

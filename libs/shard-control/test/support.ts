@@ -1,13 +1,13 @@
 import { createSqlPool, dropDatabase, ensureDatabase, migrate, type MysqlTarget, SqlPool } from '@orderflow/database';
 import { parseShardMap, ShardRouter } from '@orderflow/sharding';
 import { testStack } from '@orderflow/stack';
-import { shardControlMigration } from '../src';
+import { fenceManyMigration, shardControlMigration } from '../src';
 
 let counter = 0;
 
 /**
  * A shard set of its own on the test stack: `count` databases (sc_<pid>_<n>_<i>, spread over both MariaDB
- * servers) with the shard-control schema, a pool per shard, and a test table `writes (id, bucket)` that
+ * servers) with the shard-control schema (orderflow_fence_many included), a pool per shard, and a test table `writes (id, bucket)` that
  * fenced transactions write to. `drop()` closes the pools and drops the databases.
  */
 export async function shardSet(count: number) {
@@ -35,7 +35,7 @@ export async function shardSet(count: number) {
   };
   for (const target of targets) {
     await ensureDatabase(target);
-    await migrate(target, [shardControlMigration('0001-shard-control')]);
+    await migrate(target, [shardControlMigration('0001-shard-control'), fenceManyMigration('0002-fence-many')]);
     const pool = createSqlPool(target, { max: 4 });
     pools.push(pool);
     await pool.run([{ sql: 'CREATE TABLE writes (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, bucket SMALLINT UNSIGNED NOT NULL) ENGINE=InnoDB' }]);

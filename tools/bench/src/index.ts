@@ -9,3 +9,5 @@ export { MoveLoad, customersWhere, samplesOf, classFigures, summarize, windowsEv
 export type { MoveLoadOptions, BucketSpan, LoadSample, LoadWindow, ClassFigures, WindowSummary, CreatedOrder, Placement } from './move-load';
 export { issueTargets, formatTargets, DRIVEN_AS_ORDER_COMMAND } from './targets';
 export type { TargetFigures, TargetResult } from './targets';
+export { lagBreakdown, formatLagBreakdown, readLagSamples, streamTimestamps } from './lag';
+export type { LagSample, LagFigures, LagBreakdown, LagSources } from './lag';

@@ -64,6 +64,48 @@ describe('OutboxRelay.relayOnce', () => {
     expect(publish).not.toHaveBeenCalled();
   });
 
+  it('when a batch is larger than the publish window, then every event goes out in claim order, never more than the window awaiting acks', async () => {
+    const events = Array.from({ length: 10 }, (_, i) => event(String(i + 1)));
+    const { store, marked } = memoryStore([...events]);
+    const sentOrder: string[] = [];
+    let awaiting = 0;
+    let most = 0;
+    const publisher: EventPublisher = {
+      publish: async (e) => {
+        sentOrder.push(e.id);
+        most = Math.max(most, ++awaiting);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        awaiting--;
+      },
+    };
+    const relay = new OutboxRelay({ store, publisher, logger, batchSize: 10, publishWindow: 3 });
+    expect(await relay.relayOnce(0)).toBe(10);
+    expect(sentOrder).toEqual(events.map((e) => e.id));
+    expect(most).toBe(3);
+    expect(marked).toEqual([{ sent: events.map((e) => e.id), failed: [] }]);
+  });
+
+  it('when a batch fits the window, then all its publishes await their acks together, not one after another', async () => {
+    const { store } = memoryStore(Array.from({ length: 50 }, (_, i) => event(String(i + 1))));
+    let awaiting = 0;
+    let most = 0;
+    const publisher: EventPublisher = {
+      publish: async () => {
+        most = Math.max(most, ++awaiting);
+        await new Promise((resolve) => setImmediate(resolve));
+        awaiting--;
+      },
+    };
+    expect(await new OutboxRelay({ store, publisher, logger, batchSize: 50 }).relayOnce(0)).toBe(50);
+    expect(most).toBe(50);
+  });
+
+  it('when the publish window is not a positive integer, then construction fails', () => {
+    expect(() => new OutboxRelay({ store: memoryStore([]).store, publisher: publisherFailing(new Set()), logger, publishWindow: 0 })).toThrow(
+      /publishWindow must be a positive integer/,
+    );
+  });
+
   it('when asked for a shard the store does not have, then it is refused', async () => {
     const relay = new OutboxRelay({ store: memoryStore([]).store, publisher: publisherFailing(new Set()), logger });
     await expect(relay.relayOnce(1)).rejects.toThrow(RangeError);

@@ -1,5 +1,6 @@
 import { backoffDelay, Component, Logger } from '@orderflow/service-kit';
 import type { EventPublisher, OutboxStore, RelayedBatch } from '../domain/outbox.ports';
+import { PublishWindow } from './publish-window';
 
 export interface OutboxRelayHooks {
   /** Runs inside the batch's transaction after the acks and before the rows are marked sent. For crash tests. */
@@ -14,6 +15,11 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** Events claimed per batch (one transaction). */
   batchSize?: number;
+  /**
+   * Most publishes awaiting their JetStream ack at once, over every shard (default 256): a batch's events
+   * all go out without waiting for each other's acks, in claim order, this many at a time at most.
+   */
+  publishWindow?: number;
   /** How often an idle shard is polled; notify() wakes it sooner. */
   pollIntervalMs?: number;
   /** Ceiling of the back-off after a batch that published nothing. */
@@ -78,8 +84,9 @@ class Wakeup {
 
 /**
  * The worker between the outbox and the event stream, one loop per order shard: it takes a batch of
- * unsent events (the store locks them, so several relays share the work), publishes them, and the store
- * marks the acked ones sent in the same transaction. A relay that dies before that commit leaves them
+ * unsent events (the store locks them, so several relays share the work), publishes them all with their
+ * acks in flight together (at most `publishWindow` over every shard), and the store marks the acked ones
+ * sent in the same transaction, in one statement: two database round trips per batch, whatever its size. A relay that dies before that commit leaves them
  * unsent: they are sent again later, and the stream drops the copies by their message id (the event id).
  * Publish or database failures back off and retry; they never end the process.
  */
@@ -93,6 +100,7 @@ export class OutboxRelay implements Component {
   private readonly lingerMs: number;
   private readonly maxBackoffMs: number;
   private readonly hooks: OutboxRelayHooks;
+  private readonly window: PublishWindow;
   private readonly wakeups: Wakeup[];
   private loops: Promise<void>[] = [];
   private running = false;
@@ -107,9 +115,16 @@ export class OutboxRelay implements Component {
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.hooks = options.hooks ?? {};
     if (this.store.shardCount === 0) throw new Error('outbox relay: no shards');
-    for (const [name, value] of Object.entries({ batchSize: this.batchSize, pollIntervalMs: this.pollIntervalMs, maxBackoffMs: this.maxBackoffMs })) {
+    const publishWindow = options.publishWindow ?? 256;
+    for (const [name, value] of Object.entries({
+      batchSize: this.batchSize,
+      publishWindow,
+      pollIntervalMs: this.pollIntervalMs,
+      maxBackoffMs: this.maxBackoffMs,
+    })) {
       if (!Number.isInteger(value) || value <= 0) throw new Error(`outbox relay: ${name} must be a positive integer`);
     }
+    this.window = new PublishWindow(publishWindow);
     this.wakeups = Array.from({ length: this.store.shardCount }, () => new Wakeup());
   }
 
@@ -138,7 +153,8 @@ export class OutboxRelay implements Component {
   async relayOnce(shard: number): Promise<number> {
     if (shard < 0 || shard >= this.store.shardCount) throw new RangeError(`outbox relay: no shard ${shard}`);
     const outcome = await this.store.relayBatch(shard, this.batchSize, async (events) => {
-      const results = await Promise.allSettled(events.map((event) => this.publisher.publish(event)));
+      // Every event out at once within the window (acks in flight together), not one ack after another.
+      const results = await Promise.allSettled(events.map((event) => this.window.run(() => this.publisher.publish(event))));
       const batch: RelayedBatch & { firstFailure?: unknown } = {
         sent: events.filter((_, i) => results[i]?.status === 'fulfilled'),
         failed: events.filter((_, i) => results[i]?.status === 'rejected'),

@@ -89,3 +89,10 @@ export interface ProjectionLag {
   eventsDeadLettered: number;
   lastAppliedAt: Date | undefined;
 }
+
+/** Where an applied event's time went: made (order-command) -> stored in the stream (the relay's publish) -> applied and acked here. */
+export interface AppliedTiming {
+  occurredAt: Date;
+  storedAt: Date;
+  appliedAt: Date;
+}

@@ -6,12 +6,16 @@ export interface OrderViewStore {
   /** The read shard that holds the order: the events of one shard can share a projection transaction. */
   shardOf(orderId: string): number;
   /**
-   * One transaction for events of one read shard (a single event is a batch of one), in two round
-   * trips: locks the view rows of all their orders (one SELECT ... FOR UPDATE, so two consumers never
-   * both apply), asks `decide` with what is stored (by order id; orders without a view are absent),
-   * then writes the rows of every event decided 'insert' or 'apply', in order, and commits. Resolves to
-   * `decide`'s decisions; any failure rolls the whole batch back. A lost insert race or a deadlock runs
-   * the transaction again, up to `attempts` runs in all.
+   * Projects events of one read shard (a single event is a batch of one): resolves to the decision
+   * `decide` gives each event against what is stored (by order id; orders without a view are absent),
+   * with the rows of every event decided 'insert' or 'apply' written, in order, and committed. Usually
+   * ONE transaction of one round trip: `decide` is first asked with a guess (each order's view just
+   * before its first event here) and the writes are guarded, so only true next versions apply; what the
+   * guess got wrong is decided again in a transaction that locks the orders' views (SELECT ... FOR
+   * UPDATE, two round trips). So `decide` must be pure: it may be asked twice. A failure rejects; what the
+   * one-round-trip transaction committed before it stays (right by its guards: projected again, those
+   * events are duplicates). A lost insert race or a deadlock runs the locked transaction again, up to
+   * `attempts` runs in all.
    */
   project(
     events: OrderEvent[],

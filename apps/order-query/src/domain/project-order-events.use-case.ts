@@ -28,7 +28,7 @@ interface Indexed {
 
 /**
  * Projects events that arrived together (a single event is a batch of one). Each is validated; each
- * read shard's share then goes in ONE transaction of two round trips (store.project), decided by
+ * read shard's share then goes in ONE transaction (store.project: usually one round trip), decided by
  * decideBatch in arrival order, so every event gets the decision it would get projected alone, after
  * the events before it. When a share of several events fails, each of its events is projected alone,
  * one after another, with its own outcome: a failed share loses nothing and acks nothing. Resolves to

@@ -2,10 +2,10 @@ import type { Component, Logger } from '@orderflow/service-kit';
 import { SpanScope, withConsumerSpan } from '@orderflow/telemetry';
 import type { Consumer, JsMsg } from 'nats';
 import { InvalidEventError } from '../domain/errors';
-import type { UncheckedOrderEvent } from '../domain/model';
+import type { AppliedTiming, UncheckedOrderEvent } from '../domain/model';
 import type { DeadLetters } from '../domain/ports';
 import type { ProjectOrderEvents } from '../domain/project-order-events.use-case';
-import type { ProjectionStats } from '../domain/projection';
+import { changesView, type ProjectionStats } from '../domain/projection';
 import { ApplyOutcome, settle, Settlement, SettlementPolicy } from '../domain/settlement';
 import { OrderedDispatcher } from './ordered-dispatcher';
 import { ReadyGroups } from './ready-groups';
@@ -29,6 +29,8 @@ export interface OrderEventsConsumerOptions {
   pullExpiresMs: number;
   /** Most messages in one group: those already buffered when a group starts, up to this many. */
   groupMax: number;
+  /** Told of each event applied and acked, with when it happened, when the stream stored it, and now (the delay metrics). */
+  onApplied?: (timing: AppliedTiming) => void;
 }
 
 type Received = { msg: JsMsg; event: UncheckedOrderEvent; invalid?: undefined } | { msg: JsMsg; event?: undefined; invalid: InvalidEventError };
@@ -152,14 +154,22 @@ export class OrderEventsConsumer implements Component {
     return withConsumerSpan(`process ${msg.subject}`, msg.headers, attributes, async (span) => {
       const applied = await outcome;
       const settlement = settle(applied, { count: msg.info.deliveryCount, event: received.event }, this.options.settlement);
-      return this.settleAs(settlement, msg, applied, span);
+      return this.settleAs(settlement, received, applied, span);
     });
   }
 
   /** Every settlement ends in ack, nak or term. */
-  private async settleAs(settlement: Settlement, msg: JsMsg, { decision, error }: ApplyOutcome, span: SpanScope): Promise<void> {
+  private async settleAs(settlement: Settlement, received: Received, { decision, error }: ApplyOutcome, span: SpanScope): Promise<void> {
+    const { msg } = received;
     if (decision) span.setAttribute('orderflow.projection.decision', decision);
-    if (settlement.action === 'ack') return msg.ack();
+    if (settlement.action === 'ack') {
+      msg.ack();
+      const occurredAt = received.event?.occurredAt;
+      if (this.options.onApplied && occurredAt && decision && changesView(decision)) {
+        this.options.onApplied({ occurredAt, storedAt: new Date(msg.info.timestampNanos / 1e6), appliedAt: new Date() });
+      }
+      return;
+    }
     if (settlement.action === 'dead-letter') return this.deadLetter(msg, settlement.reason, settlement.delayMs);
     if (settlement.failure !== undefined) {
       span.setAttribute('orderflow.projection.error', settlement.failure);

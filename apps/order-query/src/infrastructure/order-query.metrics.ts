@@ -1,6 +1,6 @@
 import { scrapeReading } from '@orderflow/service-kit';
-import { Counter, Gauge, Registry } from 'prom-client';
-import type { ProjectionLag } from '../domain/model';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AppliedTiming, ProjectionLag } from '../domain/model';
 import type { DeadLetters } from '../domain/ports';
 import type { ProjectOrderEvents } from '../domain/project-order-events.use-case';
 
@@ -14,7 +14,10 @@ export const PROJECTION_RESULTS = ['applied', 'duplicate', 'out_of_order', 'dead
  * - orderflow_projection_lag_events / _seconds: unapplied events and the age of the oldest (-1: unknown);
  * - orderflow_shard_map_version: the version of the live read-shard map this process routes by (ADR 0009);
  * - orderflow_shard_fenced_writes_total: projection transactions a read shard's fence refused (a stale map
- *   re-routed, or a bucket move's switch waited out).
+ *   re-routed, or a bucket move's switch waited out);
+ * - orderflow_projection_delay_seconds{stage}: where each applied event's time went (the read-side lag,
+ *   live): event_to_stream (order-command's commit and the relay, to JetStream's timestamp),
+ *   stream_to_applied (delivery, grouping, the queue and the projection, to its ack), event_to_applied.
  */
 export function createOrderQueryMetrics(registry: Registry, projectionLag: () => Promise<ProjectionLag>, shardMapVersion: () => number | undefined) {
   const events = new Counter({
@@ -64,7 +67,22 @@ export function createOrderQueryMetrics(registry: Registry, projectionLag: () =>
     registers: [registry],
   });
 
+  const delay = new Histogram({
+    name: 'orderflow_projection_delay_seconds',
+    help: 'Where an applied event spent its time: event_to_stream (commit and relay), stream_to_applied (consumer and projection), event_to_applied',
+    labelNames: ['stage'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
   return {
+    /** Observes where an applied event's time went. */
+    applied({ occurredAt, storedAt, appliedAt }: AppliedTiming): void {
+      const seconds = (from: Date, to: Date) => Math.max(0, to.getTime() - from.getTime()) / 1000;
+      delay.observe({ stage: 'event_to_stream' }, seconds(occurredAt, storedAt));
+      delay.observe({ stage: 'stream_to_applied' }, seconds(storedAt, appliedAt));
+      delay.observe({ stage: 'event_to_applied' }, seconds(occurredAt, appliedAt));
+    },
     /** Counts a write the fence refused. */
     fencedWrite: () => fencedWrites.inc(),
     /** Counts each event's decision; failures are counted when they end in a dead letter. */

@@ -22,8 +22,12 @@ export function lockedStates(result: StatementResult | undefined): Map<string, P
 
 /**
  * The writes of an event that applies, view first, then the customer's listing row. 'insert': both
- * rows are new. 'apply': both are updated; the view's UPDATE is guarded by the previous version, so
- * its affected-row count (1) confirms what the row lock already promises.
+ * rows are new (a view already there fails the INSERT: a duplicate key). 'apply': both are updated,
+ * each guarded so that it cannot apply anything but the next version, with or without a row lock held:
+ * the view's UPDATE by the previous version and the customer (its affected-row count, 1 or 0, says
+ * whether it applied), the listing's by the view holding this very event afterwards. So a projection
+ * may send them on a guess of what is stored (order-view.store.ts: `projectAtOnce`) and commit them
+ * whatever the guess was worth.
  */
 export function projectionWrites(event: OrderEvent, decision: 'insert' | 'apply', projectedAt: Date): Statement[] {
   const { order } = event;
@@ -60,12 +64,13 @@ export function projectionWrites(event: OrderEvent, decision: 'insert' | 'apply'
     {
       sql: `UPDATE order_views SET status = ?, total_minor = ?, address = ?, payment_method = ?, version = ?, created_at = ?, updated_at = ?, expires_at = ?,
               items = ?, last_event_id = ?, event_occurred_at = ?, projected_at = ?
-            WHERE order_id = CAST(? AS UNSIGNED) AND version = ?`,
-      values: [...common, order.id, order.version - 1],
+            WHERE order_id = CAST(? AS UNSIGNED) AND version = ? AND customer_id = ?`,
+      values: [...common, order.id, order.version - 1, order.customerId],
     },
     {
-      sql: `UPDATE customer_orders SET status = ?, total_minor = ?, version = ? WHERE customer_id = ? AND order_id = CAST(? AS UNSIGNED)`,
-      values: [order.status, order.totalMinor, order.version, order.customerId, order.id],
+      sql: `UPDATE customer_orders SET status = ?, total_minor = ?, version = ? WHERE customer_id = ? AND order_id = CAST(? AS UNSIGNED)
+              AND EXISTS (SELECT 1 FROM order_views WHERE order_id = CAST(? AS UNSIGNED) AND version = ? AND last_event_id = ?)`,
+      values: [order.status, order.totalMinor, order.version, order.customerId, order.id, order.id, order.version, event.eventId],
     },
   ];
 }

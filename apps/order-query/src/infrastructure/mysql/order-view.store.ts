@@ -1,5 +1,5 @@
-import { affectedRows, isDuplicateKey, isTransientConflict, rowsOf, SqlPool, Statement } from '@orderflow/database';
-import { BucketMovingError, fenceStatement, heldBucketCondition, isFenceRejection, LiveShardMap, writeFenced } from '@orderflow/shard-control';
+import { affectedRows, isDuplicateKey, isTransientConflict, rowsOf, SqlPool, Statement, StatementResult } from '@orderflow/database';
+import { BucketMovingError, fenceManyStatement, heldBucketCondition, isFenceRejection, LiveShardMap, writeFenced } from '@orderflow/shard-control';
 import { decodeOrderId, ShardRouter } from '@orderflow/sharding';
 import { ReadShardMovingError } from '../../domain/errors';
 import type { AllOrdersFilter, OrderEvent, OrderItem, OrderView } from '../../domain/model';
@@ -37,13 +37,32 @@ export interface FencingOptions {
 
 const bucketOf = (orderId: string) => decodeOrderId(orderId).bucket;
 
+/** 64-bit ids as decimal strings, compared as integers. */
+const compareIds = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The guess `projectAtOnce` decides on: each order's view stands at the version before its first event in
+ * the batch, for that event's customer (no view before a version 1). Events arrive in order almost always.
+ */
+function guessedStates(events: readonly OrderEvent[]): Map<string, ProjectedState> {
+  const states = new Map<string, ProjectedState>();
+  const seen = new Set<string>();
+  for (const event of events) {
+    if (seen.has(event.orderId)) continue;
+    seen.add(event.orderId);
+    if (event.version > 1) states.set(event.orderId, { version: event.version - 1, customerId: event.customerId });
+  }
+  return states;
+}
+
 /**
  * Order views on the read shards, one SqlPool per read shard: `pools[i]` is read shard i. The live map
  * (ADR 0009) picks it by the bucket an order id carries, or by the customer (the same bucket: events whose
  * id does not carry the customer's bucket are refused before they get here), so an order's view and its
  * listing row share a shard. A query is one round trip (GetOrder and a customer's listing also ask whether
- * the shard still holds the bucket: see `readRouted`); a projection two (see `project`), the first of
- * which starts with the fence of every bucket it writes.
+ * the shard still holds the bucket: see `readRouted`); a projection usually one, two more when what is
+ * stored was not what it guessed (see `projectOn`), each transaction starting with ONE fence statement
+ * for every bucket it writes.
  */
 export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   constructor(
@@ -66,9 +85,10 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   }
 
   /**
-   * Fenced (ADR 0009): the transaction's first round trip starts with `CALL orderflow_fence` for each
-   * bucket of the events, so a shard that no longer owns one (a stale map) or is switching it refuses the
-   * whole transaction before anything is written. Events of one bucket go through writeFenced: re-routed
+   * Fenced (ADR 0009): the transaction's first round trip starts with ONE fence statement for every
+   * bucket of the events (`orderflow_fence` for one bucket, `orderflow_fence_many` over the list for
+   * several), so a shard that no longer owns one (a stale map) or is switching it refuses the whole
+   * transaction before anything is written. Events of one bucket go through writeFenced: re-routed
    * by the map read again, or waiting out a switch for at most `maxWaitMs` (then ReadShardMovingError).
    * Events of several buckets are re-routed too, but never wait: a refusal under the same map means one
    * of their buckets is switching, and the share fails, so the caller projects its events one by one and
@@ -96,9 +116,8 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
       const shard = router.shardForBucket(buckets[0]!);
       // The map changed since the events were grouped by shard: the caller projects them one by one.
       if (buckets.some((bucket) => router.shardForBucket(bucket) !== shard)) throw new Error('a projection must stay on one read shard');
-      const fences = buckets.map((bucket) => fenceStatement(bucket, version));
       try {
-        return await this.projectOn(shard, fences, events, decide, projectedAt, attempts);
+        return await this.projectOn(shard, [fenceManyStatement(buckets, version)], events, decide, projectedAt, attempts);
       } catch (error) {
         if (!isFenceRejection(error)) throw error;
         this.fencing.onFenced?.();
@@ -108,9 +127,11 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
   }
 
   /**
-   * Round trip 1 opens the transaction, runs the fences and locks every order of the events, round trip 2
-   * writes what applies and commits. A lost insert race (two processes inserting version 1 at once: the
-   * loser then sees a duplicate) or a deadlock runs it again, up to `attempts` runs in all.
+   * Usually ONE round trip (`projectAtOnce`): the fence, the writes and the COMMIT together, decided on the
+   * guess that each order's view stands just before its first event here. When the guess fails for some
+   * order (a redelivery, a version that came early, a lost insert race), what could not be settled is
+   * decided in a locked transaction of two round trips (`projectLocked`) against what is stored then. A
+   * deadlock, or a lost insert race in the locked transaction, runs it again, up to `attempts` runs in all.
    */
   private async projectOn(
     shard: number,
@@ -120,31 +141,94 @@ export class MysqlOrderViewStore implements OrderViewStore, OrderShardReader {
     projectedAt: Date,
     attempts: number,
   ): Promise<ProjectionDecision[]> {
+    let settled: (ProjectionDecision | undefined)[] | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.pool(shard).transaction(async (tx) => {
-          const results = await tx.run([...fences, lockViews([...new Set(events.map((e) => e.orderId))])]);
-          const decisions = decide(lockedStates(results[fences.length]));
-          const writes: Statement[] = [];
-          const viewUpdates: number[] = [];
-          events.forEach((event, i) => {
-            const decision = decisions[i];
-            if (decision !== 'insert' && decision !== 'apply') return;
-            if (decision === 'apply') viewUpdates.push(writes.length);
-            writes.push(...projectionWrites(event, decision, projectedAt));
-          });
-          if (writes.length === 0) return decisions; // nothing written; the pool ends the transaction
-          const committed = await tx.commitWith(writes);
-          // Committed with the writes (one round trip), so checked after: were a guarded UPDATE ever to
-          // miss under the lock, the events are projected again, which reads the rows again.
-          if (viewUpdates.some((w) => affectedRows(committed[w]) !== 1)) throw new Error('an order view changed under its row lock');
-          return decisions;
-        });
+        if (attempt === 1) {
+          settled = await this.projectAtOnce(shard, fences, events, decide, projectedAt);
+          if (settled?.every((decision) => decision !== undefined)) return settled as ProjectionDecision[];
+        }
+        const locked = await this.projectLocked(shard, fences, events, decide, projectedAt);
+        // What the first round trip applied, it decided; the locked run found those events applied (duplicates).
+        return locked.map((decision, i) => settled?.[i] ?? decision);
       } catch (error) {
         if (attempt < attempts && (isDuplicateKey(error) || isTransientConflict(error))) continue;
         throw error;
       }
     }
+  }
+
+  /**
+   * One round trip: BEGIN, the fence, the writes of what `decide` says against the guess (each order's
+   * view at the version before its first event here, for that customer; none before a version 1), and
+   * COMMIT. The writes are guarded (projectionWrites): an UPDATE whose guess was wrong applies nothing, so
+   * whatever commits is right. Resolves to the decision of every event of an order whose first write
+   * applied (the guess held, so every decision of that order is the one the stored state gives) and of
+   * every event whose own write applied; undefined for the rest, or for all when an INSERT met a view
+   * already there (nothing committed then). A fence's refusal or any other failure rejects, nothing written.
+   */
+  private async projectAtOnce(
+    shard: number,
+    fences: Statement[],
+    events: OrderEvent[],
+    decide: (stored: ReadonlyMap<string, ProjectedState>) => ProjectionDecision[],
+    projectedAt: Date,
+  ): Promise<(ProjectionDecision | undefined)[] | undefined> {
+    const decisions = decide(guessedStates(events));
+    // Each order's writes in its events' order; the orders in id order (as the locked run locks them), so two
+    // transactions over the same orders take their row locks in the same order.
+    const order = events.map((_, i) => i).sort((a, b) => compareIds(events[a]!.orderId, events[b]!.orderId) || a - b);
+    const writes: Statement[] = [];
+    const viewWrites: { event: number; write: number }[] = [];
+    for (const i of order) {
+      const decision = decisions[i];
+      if (decision !== 'insert' && decision !== 'apply') continue;
+      viewWrites.push({ event: i, write: writes.length });
+      writes.push(...projectionWrites(events[i]!, decision, projectedAt));
+    }
+    if (writes.length === 0) return undefined;
+    let committed: StatementResult[];
+    try {
+      committed = await this.pool(shard).transaction((tx) => tx.commitWith([...fences, ...writes]));
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    }
+    const applied = new Set(viewWrites.filter(({ write }) => affectedRows(committed[fences.length + write]) === 1).map(({ event }) => event));
+    const firstWrite = new Map<string, number>();
+    for (const { event } of viewWrites) if (!firstWrite.has(events[event]!.orderId)) firstWrite.set(events[event]!.orderId, event);
+    return events.map((event, i) => (applied.has(firstWrite.get(event.orderId) ?? -1) || applied.has(i) ? decisions[i] : undefined));
+  }
+
+  /**
+   * Two round trips: the first opens the transaction, runs the fence and locks every order of the events
+   * (so `decide` sees what is stored), the second writes what applies and commits.
+   */
+  private async projectLocked(
+    shard: number,
+    fences: Statement[],
+    events: OrderEvent[],
+    decide: (stored: ReadonlyMap<string, ProjectedState>) => ProjectionDecision[],
+    projectedAt: Date,
+  ): Promise<ProjectionDecision[]> {
+    return this.pool(shard).transaction(async (tx) => {
+      const results = await tx.run([...fences, lockViews([...new Set(events.map((e) => e.orderId))])]);
+      const decisions = decide(lockedStates(results[fences.length]));
+      const writes: Statement[] = [];
+      const viewUpdates: number[] = [];
+      events.forEach((event, i) => {
+        const decision = decisions[i];
+        if (decision !== 'insert' && decision !== 'apply') return;
+        if (decision === 'apply') viewUpdates.push(writes.length);
+        writes.push(...projectionWrites(event, decision, projectedAt));
+      });
+      if (writes.length === 0) return decisions; // nothing written; the pool ends the transaction
+      const committed = await tx.commitWith(writes);
+      // Committed with the writes (one round trip), so checked after: were a guarded UPDATE ever to
+      // miss under the lock, the events are projected again, which reads the rows again.
+      if (viewUpdates.some((w) => affectedRows(committed[w]) !== 1)) throw new Error('an order view changed under its row lock');
+      return decisions;
+    });
   }
 
   async get(orderId: string): Promise<OrderView | undefined> {

@@ -1,6 +1,7 @@
 import type { Migration } from '@orderflow/database';
 import { addListingIndexes } from './0002-add-listing-indexes';
 import { addCustomerOrdersOrderIndex } from './0004-order-id-index';
+import { fenceMany } from './0005-fence-many';
 import { shardControl } from './0003-shard-control';
 
 /**
@@ -48,4 +49,4 @@ export const createReadShard: Migration = {
   },
 };
 
-export const READ_SHARD_MIGRATIONS: Migration[] = [createReadShard, addListingIndexes, shardControl, addCustomerOrdersOrderIndex];
+export const READ_SHARD_MIGRATIONS: Migration[] = [createReadShard, addListingIndexes, shardControl, addCustomerOrdersOrderIndex, fenceMany];
