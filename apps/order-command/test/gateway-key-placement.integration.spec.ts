@@ -1,15 +1,19 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
+import path from 'node:path';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { createSqlPool, type SqlPool } from '@orderflow/database';
 import { errorDetails, orderV1 } from '@orderflow/proto';
 import { decodeOrderId } from '@orderflow/sharding';
+import { typescriptNodeArgs } from '@orderflow/stack';
+import { loadConfig } from '../src/config';
 import type { Order, OrderEventRecord, PlaceOrderCommand } from '../src/domain/model';
 import type { OrderRepository } from '../src/domain/ports';
 import { newOrder, place } from '../src/domain/order.aggregate';
 import { requestFingerprint } from '../src/domain/validation';
 import { ShardedOrderIds } from '../src/infrastructure/order-ids';
 import { decodeOutcome } from '../src/infrastructure/outcome-codec';
-import { orderCommandRun, placeOrderRequest } from './support';
+import { orderApi, orderCommandEnv, orderCommandRun, placeOrderRequest, startInventoryProcess, startOrderCommand } from './support';
 
 interface KeyRow {
   state: string;
@@ -214,5 +218,62 @@ describe("PlaceOrder under the gateway's own key (real MariaDB x2, Redis, NATS a
         expect(decodeOrderId(e.order.id).bucket).toBe(decodeOrderId(first.order.id).bucket);
       }
     });
+  });
+});
+
+describe("a placement under the gateway's own key whose replica dies between Reserve and its write (real servers, a process killed)", () => {
+  it("when the replica is killed (SIGKILL) after reserving, then the repeat on another replica places the order at once, and the dead attempt's units come back at its reservation's expiry", async () => {
+    const inventory = await startInventoryProcess({ INVENTORY_SWEEP_INTERVAL_MS: '100' });
+    const env = orderCommandEnv(inventory.address);
+    const survivor = await startOrderCommand(loadConfig(env));
+    // The doomed replica's reservations expire 1.5 s after they are made; the survivor's after 20 min.
+    const child = spawn(process.execPath, typescriptNodeArgs(path.join(__dirname, 'fixtures', 'stalling-order-command.ts')), {
+      env: { ...process.env, ...env, ORDER_COMMAND_ROLES: 'api', ORDER_MIGRATE_ON_START: 'false', PAYMENT_WINDOW_MS: '1000', RESERVATION_GRACE_MS: '500' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const stockOf = async () => (await inventory.api.getProducts({ productIds: ['dies-p'] })).products[0]!;
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /listening (\d+)/.exec(out);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`the stalling replica exited (${code})`)));
+      });
+      await inventory.api.upsertProduct({ id: 'dies-p', name: 'dies-p', priceMinor: 1000, available: 10 });
+      const body = placeOrderRequest(
+        'gk-lou',
+        { productId: 'dies-p', quantity: 3, unitPriceMinor: 1000 },
+        {
+          idempotencyKey: `~gateway:${randomUUID()}`,
+          idempotencyKeyMadeByGateway: true,
+        },
+      );
+      const doomed = orderApi(`127.0.0.1:${port}`);
+      const cutOff = doomed.placeOrder(body).catch((e: ServiceError) => e);
+      for (const deadline = Date.now() + 20_000; (await stockOf()).reserved !== 3; await new Promise((r) => setTimeout(r, 20)))
+        if (Date.now() > deadline) throw new Error('the doomed replica did not reserve');
+      child.kill('SIGKILL');
+      expect(((await cutOff) as ServiceError).code).toBe(status.UNAVAILABLE); // what the gateway sees, and repeats
+      doomed.client.close();
+
+      const started = Date.now();
+      const repeat = await survivor.api.placeOrder(body);
+      expect(Date.now() - started).toBeLessThan(1_500); // no claim to wait for
+      expect([repeat.replayed, repeat.order!.status]).toEqual([false, orderV1.OrderStatus.ORDER_STATUS_RESERVED]);
+      expect(await stockOf()).toMatchObject({ available: 4, reserved: 6 }); // the dead attempt's units are still held
+      expect(await survivor.api.placeOrder(body)).toEqual({ order: repeat.order, replayed: true });
+
+      // Inventory's sweeper releases the dead attempt's reservation at its expiry; the order's units stay held.
+      for (const deadline = Date.now() + 20_000; (await stockOf()).reserved !== 3; await new Promise((r) => setTimeout(r, 100)))
+        if (Date.now() > deadline) throw new Error("the dead attempt's reservation was not released");
+      expect(await stockOf()).toMatchObject({ available: 7, reserved: 3 });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await survivor.stop();
+      await inventory.stop();
+    }
   });
 });
