@@ -133,6 +133,8 @@ describe('a call to order-command cut off mid-flight (real gRPC servers behind T
     const [first, second] = replicas.map((r) => r.calls[0]!.idempotencyKey);
     expect(first).toMatch(/^~gateway:[0-9a-f-]{36}$/);
     expect(second).toBe(first);
+    // Both calls say the key is the gateway's own: order-command stores no claim for it.
+    expect(replicas.map((r) => r.calls[0]!.idempotencyKeyMadeByGateway)).toEqual([true, true]);
   });
 
   it('when two placements are sent without a key, then each gets a key of its own', async () => {
@@ -149,6 +151,8 @@ describe('a call to order-command cut off mid-flight (real gRPC servers behind T
     expect(answer).toMatchObject({ status: 201, body: { id: '1234567890', status: 'RESERVED' } });
     expect(replicas.map((r) => r.calls.length)).toEqual([1, 1]);
     expect(replicas.map((r) => r.calls[0]!.idempotencyKey)).toEqual(['cut-key-1', 'cut-key-1']);
+    // A client's key is never marked as the gateway's: it keeps order-command's claim path.
+    expect(replicas.map((r) => r.calls[0]!.idempotencyKeyMadeByGateway ?? false)).toEqual([false, false]);
   });
 
   it('when a keyed call is cut off and no replica comes back, then it is outcome-unknown (the repeat does not hold it until its deadline)', async () => {

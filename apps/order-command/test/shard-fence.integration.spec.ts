@@ -229,6 +229,38 @@ describe('order-command writes through the live shard map and the fence (real Ma
     expect(await bucketRows(source, bucket)).toEqual(left);
   });
 
+  it("when a process still holds the old map after a switch, then a placement under the gateway's own key is fenced on the old shard, lands with its key on the new shard, and its repeat replays there", async () => {
+    const { customerId, bucket, source } = await freshCustomer('stale-gateway-key');
+    const target = otherShard(source);
+    const version = await moveBucket(bucket, source, target);
+    expect(stale.app.shardMap.current.version).toBeLessThan(version);
+    const left = await bucketRows(source, bucket);
+    const [fencedBefore, reservedBefore] = [await metricValue(stale, 'orderflow_shard_fenced_writes_total'), await reservedStock()];
+    const body = {
+      customerId,
+      idempotencyKey: `~gateway:${customerId}`,
+      idempotencyKeyMadeByGateway: true,
+      items: [{ productId: 'fence-p', quantity: 1, unitPriceMinor: 100 }],
+      address: '1 Main St',
+      paymentMethod: 'card',
+    };
+
+    const placed = await stale.api.placeOrder(body);
+    expect(await metricValue(stale, 'orderflow_shard_fenced_writes_total')).toBe(fencedBefore + 1);
+    expect([await orderCount(source, placed.order!.id), await orderCount(target, placed.order!.id)]).toEqual([0, 1]);
+    const keyOn = (shard: number) =>
+      pools[shard]!.select<{ state: string }>('SELECT state FROM idempotency_keys WHERE customer_id = ? AND idempotency_key = ?', [
+        customerId,
+        body.idempotencyKey,
+      ]);
+    expect([await keyOn(source), await keyOn(target)]).toEqual([[], [{ state: 'DONE' }]]);
+    expect(await bucketRows(source, bucket)).toEqual(left);
+
+    await untilHeld(oc, version);
+    expect(await oc.api.placeOrder(body)).toEqual({ order: placed.order, replayed: true });
+    expect(await reservedStock()).toBe(reservedBefore + 1);
+  });
+
   it('when a process still holds the old map after a move has cleaned up its source, then it reads the order on the new shard (not NOT_FOUND) and pays it there', async () => {
     const { customerId, bucket, source } = await freshCustomer('stale-read');
     const target = otherShard(source);

@@ -37,4 +37,23 @@ describe('order-command called by standard gRPC tools (buf curl through server r
     const paid = await curl('orderflow.order.v1.OrderCommandService/PayOrder', { order_id: placed.order.id, actor: { customer_id: 'curl-customer' } });
     expect(paid.order).toMatchObject({ id: placed.order.id, status: 'ORDER_STATUS_PAID', version: '2' });
   });
+
+  it('when buf curl sets the optional idempotency_key_made_by_gateway (read through reflection), then the order is placed, a repeat replays it, and the flag without a key is refused', async () => {
+    await run.inventory.api.upsertProduct({ id: 'curl-gk', name: 'Curl', priceMinor: 100, available: 5 });
+    const body = {
+      customer_id: 'curl-customer',
+      idempotency_key: '~gateway:curl',
+      idempotency_key_made_by_gateway: true,
+      items: [{ product_id: 'curl-gk', quantity: 1, unit_price_minor: 100 }],
+      address: '1 Curl Rd',
+      payment_method: 'card',
+    };
+    const placed = await curl('orderflow.order.v1.OrderCommandService/PlaceOrder', body);
+    expect(placed.order).toMatchObject({ status: 'ORDER_STATUS_RESERVED' });
+    expect(await curl('orderflow.order.v1.OrderCommandService/PlaceOrder', body)).toEqual({ order: placed.order, replayed: true });
+    // The field reaches the service: without a key it is refused, naming it.
+    const refused = await curl('orderflow.order.v1.OrderCommandService/PlaceOrder', { ...body, idempotency_key: '' }).catch((e: { stderr: string }) => e);
+    expect(refused.stderr).toMatch(/invalid_argument/);
+    expect(refused.stderr).toMatch(/idempotency_key_made_by_gateway/);
+  });
 });

@@ -4,12 +4,8 @@ import type { Order, PlaceOrderCommand } from './model';
 import type { ClaimResult, IdempotencyRecord } from './ports';
 import { requestFingerprint } from './validation';
 
-/** What a keyed placement does once its claim is answered. */
-export type ClaimDecision =
-  /** Claimed (the key IN_FLIGHT, the order PENDING): this call places the order. */
-  | { kind: 'place' }
-  /** Another process made the same order id in the same millisecond: claim again under a fresh id. */
-  | { kind: 'draw-new-id' }
+/** What a call does about a key that exists already: the first call with it decides the answer. */
+export type ExistingKeyDecision =
   /** The key was first used with another body. */
   | { kind: 'refuse-reused' }
   /** The first call with the key finished: its stored answer is this call's. */
@@ -17,11 +13,23 @@ export type ClaimDecision =
   /** The first call is still in flight: wait for its answer, or take its claim over if its process is gone. */
   | { kind: 'await-first-call'; record: IdempotencyRecord };
 
+export function decideExistingKey(record: IdempotencyRecord, fingerprint: string): ExistingKeyDecision {
+  if (record.fingerprint !== fingerprint) return { kind: 'refuse-reused' };
+  return record.state === 'DONE' ? { kind: 'replay', record } : { kind: 'await-first-call', record };
+}
+
+/** What a keyed placement does once its claim is answered. */
+export type ClaimDecision =
+  /** Claimed (the key IN_FLIGHT, the order PENDING): this call places the order. */
+  | { kind: 'place' }
+  /** Another process made the same order id in the same millisecond: claim again under a fresh id. */
+  | { kind: 'draw-new-id' }
+  | ExistingKeyDecision;
+
 export function decideClaim(claim: ClaimResult, fingerprint: string): ClaimDecision {
   if (claim.kind === 'claimed') return { kind: 'place' };
   if (claim.kind === 'duplicate-id') return { kind: 'draw-new-id' };
-  if (claim.record.fingerprint !== fingerprint) return { kind: 'refuse-reused' };
-  return claim.record.state === 'DONE' ? { kind: 'replay', record: claim.record } : { kind: 'await-first-call', record: claim.record };
+  return decideExistingKey(claim.record, fingerprint);
 }
 
 export interface IdempotentPlacementDeps extends ClaimWaitDeps {

@@ -49,6 +49,8 @@ export type StockAction = 'COMMIT' | 'RELEASE';
 export interface PlaceOrderCommand {
   customerId: string;
   idempotencyKey?: string;
+  /** The key was made by the gateway for its own one repeat, not sent by the client: no claim is needed (ADR 0007). */
+  keyMadeByGateway?: boolean;
   items: OrderItem[];
   address: string;
   paymentMethod: string;

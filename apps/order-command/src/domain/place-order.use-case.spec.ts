@@ -2,6 +2,7 @@ import {
   DependencyUnavailableError,
   IdempotencyKeyReusedError,
   InsufficientStockError,
+  InvalidArgumentError,
   InventoryOverloadedError,
   OrderIdTakenError,
   PriceChangedError,
@@ -9,6 +10,7 @@ import {
 import type { Order } from './model';
 import type { ClaimResult, IdempotencyRecord, InventoryPort, OrderRepository } from './ports';
 import { createPlaceOrder } from './place-order.use-case';
+import { requestFingerprint, validatePlaceOrder } from './validation';
 import { DEFAULT_ORDER_LIMITS } from '@orderflow/proto';
 
 /** In-memory fakes for the use case's rules; the real repository and inventory are tested against real servers. */
@@ -33,6 +35,20 @@ function harness(inventory: Partial<InventoryPort> = {}, overrides: Partial<Orde
       if (orders.has(event.order.id)) return false;
       orders.set(event.order.id, event.order);
       return true;
+    },
+    insertPlacedWithKey: async (event, idem) => {
+      calls.push(`insert-with-key ${event.order.id}`);
+      const existing = keys.get(`${event.order.customerId}/${idem.key}`);
+      if (existing) return { kind: 'existing-key', record: existing };
+      if (orders.has(event.order.id)) return { kind: 'duplicate-id' };
+      orders.set(event.order.id, event.order);
+      keys.set(`${event.order.customerId}/${idem.key}`, {
+        fingerprint: idem.fingerprint,
+        orderId: event.order.id,
+        state: 'DONE',
+        outcome: { kind: 'order', order: event.order },
+      });
+      return { kind: 'stored' };
     },
     get: async (orderId) => orders.get(orderId),
     completePlacement: async (event, key) => {
@@ -92,6 +108,9 @@ const request = (key?: string, quantity = 1) => ({
   address: ' 1 Main St ',
   paymentMethod: 'card',
 });
+
+/** A placement under a key the gateway made for its own repeat. */
+const gatewayRequest = (key: string, quantity = 1) => ({ ...request(key, quantity), keyMadeByGateway: true });
 
 describe('PlaceOrder rules', () => {
   it('when an order is placed without a key, then stock is reserved first, the order is written once as RESERVED, and the relay wakes', async () => {
@@ -267,5 +286,114 @@ describe('PlaceOrder rules', () => {
     await plain.placeOrder(request()).catch(() => undefined);
     await plain.placeOrder(request()).catch(() => undefined);
     expect(askedWithout).toBe(2);
+  });
+});
+
+describe("PlaceOrder under the gateway's own key (no claim: ADR 0007)", () => {
+  it('when placed, then stock is reserved first and one write stores the order with its key already DONE (no claim, nothing PENDING)', async () => {
+    const { placeOrder, orders, keys, calls } = harness();
+    const { order, replayed } = await placeOrder(gatewayRequest('gk'));
+    expect([order.id, order.status, order.version, replayed]).toEqual(['1', 'RESERVED', 1, false]);
+    expect(calls).toEqual(['reserve 1', 'insert-with-key 1', 'notify']);
+    expect(orders.get('1')).toEqual(order);
+    expect(keys.get('c1/gk')).toMatchObject({ orderId: '1', state: 'DONE', outcome: { kind: 'order', order } });
+  });
+
+  it('when the call is repeated with the key, then the first order is replayed and the stock the repeat held goes back', async () => {
+    const { placeOrder, orders, calls } = harness();
+    const first = await placeOrder(gatewayRequest('gk'));
+    calls.length = 0;
+    expect(await placeOrder(gatewayRequest('gk'))).toEqual({ order: first.order, replayed: true });
+    expect(calls).toEqual(['reserve 2', 'insert-with-key 2', 'release 2 placement-failed']);
+    expect([...orders.keys()]).toEqual(['1']);
+  });
+
+  it('when inventory refuses, then nothing is stored (no key, no order) and a repeat after a restock places the order', async () => {
+    let stock = 0;
+    const { placeOrder, orders, keys, calls } = harness({
+      reserve: async (orderId, items) => {
+        calls.push(`reserve ${orderId}`);
+        if (items[0]!.quantity > stock) throw new InsufficientStockError([{ productId: 'p', requested: items[0]!.quantity, available: stock }]);
+      },
+    });
+    await expect(placeOrder(gatewayRequest('gk'))).rejects.toBeInstanceOf(InsufficientStockError);
+    expect([calls, orders.size, keys.size]).toEqual([['reserve 1'], 0, 0]);
+    stock = 5;
+    const { order, replayed } = await placeOrder(gatewayRequest('gk'));
+    expect([order.id, order.status, replayed]).toEqual(['2', 'RESERVED', false]);
+  });
+
+  it('when the repeat of a call that stored is refused for the stock that call holds, then the key answers: the first order is replayed', async () => {
+    let stock = 1;
+    const { placeOrder } = harness({
+      reserve: async (_orderId, items) => {
+        if (items[0]!.quantity > stock) throw new InsufficientStockError([{ productId: 'p', requested: items[0]!.quantity, available: stock }]);
+        stock -= items[0]!.quantity;
+      },
+    });
+    const first = await placeOrder(gatewayRequest('gk'));
+    expect(await placeOrder(gatewayRequest('gk'))).toEqual({ order: first.order, replayed: true });
+    // A refusal under a key nobody used is the refusal.
+    await expect(placeOrder(gatewayRequest('other'))).rejects.toBeInstanceOf(InsufficientStockError);
+  });
+
+  it('when the key was used with another body, then the call is refused as reused and the stock it held goes back', async () => {
+    const { placeOrder, orders, calls } = harness();
+    await placeOrder(gatewayRequest('gk'));
+    calls.length = 0;
+    await expect(placeOrder(gatewayRequest('gk', 2))).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(calls).toEqual(['reserve 2', 'insert-with-key 2', 'release 2 placement-failed']);
+    expect(orders.size).toBe(1);
+  });
+
+  it('when a claim-path call holds the key IN_FLIGHT, then the call waits for it as the claim path does and replays its answer', async () => {
+    const { placeOrder, keys, calls } = harness();
+    const earlier = { id: 'e1', status: 'RESERVED' } as Order;
+    const fingerprint = requestFingerprint(validatePlaceOrder(gatewayRequest('gk'), DEFAULT_ORDER_LIMITS));
+    keys.set('c1/gk', { fingerprint, orderId: 'e1', state: 'IN_FLIGHT' });
+    setTimeout(() => Object.assign(keys.get('c1/gk')!, { state: 'DONE', outcome: { kind: 'order', order: earlier } }), 30);
+    expect(await placeOrder(gatewayRequest('gk'))).toEqual({ order: earlier, replayed: true });
+    expect(calls.slice(0, 3)).toEqual(['reserve 1', 'insert-with-key 1', 'release 1 placement-failed']);
+  });
+
+  it('when the id is already stored on its shard, then the stock held for it goes back and the order is placed under a fresh id', async () => {
+    const { placeOrder, orders, calls } = harness();
+    orders.set('1', { id: '1' } as Order);
+    expect((await placeOrder(gatewayRequest('gk'))).order.id).toBe('2');
+    expect(calls).toEqual(['reserve 1', 'insert-with-key 1', 'release 1 placement-failed', 'reserve 2', 'insert-with-key 2', 'notify']);
+  });
+
+  it('when the write fails, then the stock goes back, unless the order turns out stored (then it is the answer)', async () => {
+    const lost = harness({}, { insertPlacedWithKey: async () => Promise.reject(new Error('connection lost')) });
+    await expect(lost.placeOrder(gatewayRequest('gk'))).rejects.toThrow('connection lost');
+    expect(lost.calls).toEqual(['reserve 1', 'release 1 placement-failed']);
+
+    const committed = new Map<string, Order>();
+    const stored = harness(
+      {},
+      {
+        insertPlacedWithKey: async (event) => {
+          committed.set(event.order.id, event.order);
+          throw new Error('connection lost after COMMIT');
+        },
+        get: async (id) => committed.get(id),
+      },
+    );
+    expect((await stored.placeOrder(gatewayRequest('gk'))).order.status).toBe('RESERVED');
+    expect(stored.calls).toEqual(['reserve 1', 'notify']);
+  });
+
+  it('when the flag comes without a key, then the call is INVALID_ARGUMENT naming the flag', async () => {
+    const { placeOrder, calls } = harness();
+    const error = await placeOrder({ ...request(), keyMadeByGateway: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.violations.map((v: { field: string }) => v.field)).toEqual(['idempotency_key_made_by_gateway']);
+    expect(calls).toEqual([]);
+  });
+
+  it('when a client sends its own key, then the claim path is taken (a claim first, a refusal stored)', async () => {
+    const { placeOrder, keys } = harness({ reserve: async () => Promise.reject(new InsufficientStockError([{ productId: 'p', requested: 1, available: 0 }])) });
+    await expect(placeOrder({ ...request('ck'), keyMadeByGateway: false })).rejects.toBeInstanceOf(InsufficientStockError);
+    expect(keys.get('c1/ck')).toMatchObject({ state: 'DONE', outcome: { kind: 'error' } });
   });
 });

@@ -1,4 +1,5 @@
 import { DependencyUnavailableError } from './errors';
+import { createGatewayKeyedPlacement } from './gateway-keyed-placement';
 import { createIdempotentPlacement } from './idempotent-placement';
 import type { Order, PlaceOrderCommand } from './model';
 import { newOrder, place } from './order.aggregate';
@@ -24,10 +25,11 @@ export interface PlaceOrderDeps extends OrderUseCaseDeps {
 }
 
 /**
- * PlaceOrder: validate; with an idempotency key, claim it (or replay, or wait: idempotent-placement.ts);
+ * PlaceOrder: validate; with a client's idempotency key, claim it (or replay, or wait: idempotent-placement.ts);
  * reserve the stock (inventory checks products, prices and stock in one call: placement-stock.ts); store
  * the order as RESERVED with its OrderPlaced event; wake the relay. A step that fails gives back what the
- * steps before it hold (placement-compensation.ts).
+ * steps before it hold (placement-compensation.ts). A key the gateway made for its own repeat needs no
+ * claim: it is stored with the order (gateway-keyed-placement.ts).
  */
 export function createPlaceOrder({ repository, inventory, ids, clock, outbox, log, settings, waits, owners }: PlaceOrderDeps) {
   const reserveStock = createPlacementStock(inventory, settings);
@@ -94,10 +96,13 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
   };
 
   const placeWithKey = createIdempotentPlacement({ repository, inventory, owners, log, settings, waits, nextOrder, placeClaimed });
+  const placeWithGatewayKey = createGatewayKeyedPlacement({ repository, clock, log, compensate, nextOrder, reserveStock, placed, placeWithKey });
 
   return async function placeOrder(input: PlaceOrderCommand): Promise<{ order: Order; replayed: boolean }> {
     const command = validatePlaceOrder(input, settings.limits);
-    return command.idempotencyKey ? placeWithKey(command, command.idempotencyKey) : placeWithoutKey(command);
+    const key = command.idempotencyKey;
+    if (!key) return placeWithoutKey(command);
+    return command.keyMadeByGateway ? placeWithGatewayKey(command, key) : placeWithKey(command, key);
   };
 }
 

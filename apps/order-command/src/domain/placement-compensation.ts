@@ -132,3 +132,5 @@ export function createPlacementCompensation({ repository, inventory, log }: Plac
     },
   };
 }
+
+export type PlacementCompensation = ReturnType<typeof createPlacementCompensation>;

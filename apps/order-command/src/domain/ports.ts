@@ -16,6 +16,9 @@ export interface IdempotencyRecord {
 
 export type ClaimResult = { kind: 'claimed' } | { kind: 'duplicate-id' } | { kind: 'existing-key'; record: IdempotencyRecord };
 
+/** What storing an order together with its idempotency key's answer did: stored both, or neither (and why). */
+export type KeyedInsertResult = { kind: 'stored' } | { kind: 'duplicate-id' } | { kind: 'existing-key'; record: IdempotencyRecord };
+
 /** Orders on their shards. Every write is one transaction on the order's shard. */
 export interface OrderRepository {
   /**
@@ -28,6 +31,12 @@ export interface OrderRepository {
    * history and outbox event, in one transaction. False if the id is taken on its shard.
    */
   insertPlaced(event: OrderEventRecord): Promise<boolean>;
+  /**
+   * Stores an order placed under the gateway's own key (stock already reserved) as insertPlaced does, and in
+   * the same transaction the key as DONE with the order as its stored answer (the row a claim's completion
+   * leaves). Nothing is stored when the key exists already (existing-key, as it is) or the id is taken.
+   */
+  insertPlacedWithKey(event: OrderEventRecord, idempotency: { key: string; fingerprint: string }): Promise<KeyedInsertResult>;
   /** PENDING -> RESERVED with items, history, outbox event and the key's stored answer. False if no longer PENDING. */
   completePlacement(event: OrderEventRecord, idempotencyKey?: string): Promise<boolean>;
   /**

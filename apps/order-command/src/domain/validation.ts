@@ -35,6 +35,7 @@ export function validatePlaceOrder(input: PlaceOrderCommand, limits: OrderLimits
   if (key !== undefined && key !== '' && (key.length > limits.maxIdempotencyKeyLength || !PRINTABLE_KEY.test(key))) {
     violations.push({ field: 'idempotency_key', description: `must be 1-${limits.maxIdempotencyKeyLength} printable ASCII characters` });
   }
+  if (input.keyMadeByGateway && !key) violations.push({ field: 'idempotency_key_made_by_gateway', description: 'is set only with an idempotency_key' });
   if (!Array.isArray(input.items) || input.items.length === 0 || input.items.length > limits.maxItems) {
     violations.push({ field: 'items', description: `must hold 1 to ${limits.maxItems} items` });
   }
@@ -50,7 +51,7 @@ export function validatePlaceOrder(input: PlaceOrderCommand, limits: OrderLimits
   const address = freeText(input.address, 'address', limits.maxAddressLength, violations);
   const paymentMethod = freeText(input.paymentMethod, 'payment_method', limits.maxPaymentMethodLength, violations);
   if (violations.length > 0) throw new InvalidArgumentError(violations);
-  return { ...input, idempotencyKey: key || undefined, address, paymentMethod };
+  return { ...input, idempotencyKey: key || undefined, keyMadeByGateway: input.keyMadeByGateway === true, address, paymentMethod };
 }
 
 export function orderTotal(items: { quantity: number; unitPriceMinor: number }[]): number {

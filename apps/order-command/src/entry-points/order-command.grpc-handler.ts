@@ -18,6 +18,7 @@ export function createOrderCommandGrpcHandler(placeOrder: PlaceOrder, lifecycle:
       const { order, replayed } = await placeOrder({
         customerId: req.customerId,
         idempotencyKey: req.idempotencyKey || undefined,
+        keyMadeByGateway: req.idempotencyKeyMadeByGateway ?? false,
         items: req.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPriceMinor: i.unitPriceMinor })),
         address: req.address,
         paymentMethod: req.paymentMethod,

@@ -77,6 +77,8 @@ export function ordersRoutes({ downstream, metrics, schemas, recentWrites, readW
             // Every placement has a key, so a call cut off (a replica died) is repeated without making a
             // second order: the client's key, or one of the gateway's own for this request.
             idempotencyKey: clientKey ?? internalIdempotencyKey(),
+            // Only its own key, read by nobody but its own repeat, lets order-command skip the claim (ADR 0007).
+            idempotencyKeyMadeByGateway: clientKey === undefined,
             items,
             address: request.body.address,
             paymentMethod: request.body.payment_method,

@@ -4,7 +4,7 @@ import { bucketOfOrderId, forEachShard, ShardRouter } from '@orderflow/sharding'
 import { activeTraceparent } from '@orderflow/telemetry';
 import type { ChangedBy, Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from '../../domain/model';
 import type { TransitionSpec } from '../../domain/order-state-machine';
-import type { ClaimResult, IdempotencyRecord, OrderRepository, PurgeBatch, RetentionStore, StoredOutcome } from '../../domain/ports';
+import type { ClaimResult, IdempotencyRecord, KeyedInsertResult, OrderRepository, PurgeBatch, RetentionStore, StoredOutcome } from '../../domain/ports';
 import { encodeOrderEvent } from '../event-codec';
 import { decodeOutcome, encodeOutcome } from '../outcome-codec';
 
@@ -89,8 +89,8 @@ const CONFLICT_RETRIES = 2;
  * (new orders, idempotency keys). Every routed write is one transaction that starts with the shard's fence,
  * in the round trip it sends anyway: a shard that no longer owns the bucket at the map's version refuses it
  * and it runs again where the map now says. Each is written in as few round trips as its logic allows: an
- * order without a key is one (shared under load), a keyed claim one, its completion two, a transition two.
- * Scans over whole shards keep to the buckets each shard holds.
+ * order without a key or under the gateway's own key is one (shared under load), a keyed claim one, its
+ * completion two, a transition two. Scans over whole shards keep to the buckets each shard holds.
  */
 export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   /** Placed orders of one shard written at the same time share a transaction (each still stored or refused alone). */
@@ -189,6 +189,22 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     } catch (error) {
       if (isDuplicateKey(error)) return false;
       throw error;
+    }
+  }
+
+  async insertPlacedWithKey(event: OrderEventRecord, idempotency: { key: string; fingerprint: string }): Promise<KeyedInsertResult> {
+    const { order } = event;
+    try {
+      // As insertPlaced (one round trip, shared under load), the key's row first: the repeat of a call that
+      // stored stops there, and only its own group is rolled back (the group commit writes the others again).
+      const statements = [doneKeyStatement(order, idempotency), orderStatement(order), itemsStatement(order.id, order.items), ...this.eventStatements(event)];
+      await this.fenced(order.id, (_pool, route) => (this.placements[route.shard] as GroupCommitter).commit([route.fence, ...statements]));
+      return { kind: 'stored' };
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      // Nothing was stored. The key, if it is there, says what the first call with it did; if not, the id was taken.
+      const record = await this.findIdempotency(order.customerId, idempotency.key);
+      return record ? { kind: 'existing-key', record } : { kind: 'duplicate-id' };
     }
   }
 
@@ -441,6 +457,23 @@ function itemsStatement(orderId: string, items: OrderItem[]): Statement {
   return {
     sql: `INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor) VALUES ${items.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
     values: items.flatMap((item, i) => [orderId, i + 1, item.productId, item.quantity, item.unitPriceMinor]),
+  };
+}
+
+/** A key stored with its order: DONE at once, the order as its answer (the row a claim's completion leaves), no owner. */
+function doneKeyStatement(order: Order, idempotency: { key: string; fingerprint: string }): Statement {
+  return {
+    sql: `INSERT INTO idempotency_keys (customer_id, idempotency_key, fingerprint, order_id, state, owner, response, created_at, updated_at)
+          VALUES (?, ?, ?, ?, 'DONE', NULL, ?, ?, ?)`,
+    values: [
+      order.customerId,
+      idempotency.key,
+      idempotency.fingerprint,
+      order.id,
+      encodeOutcome({ kind: 'order', order }),
+      toSqlDateTime(order.createdAt),
+      toSqlDateTime(order.updatedAt),
+    ],
   };
 }
 

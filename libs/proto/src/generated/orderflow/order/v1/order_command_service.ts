@@ -75,6 +75,14 @@ export interface PlaceOrderRequest {
   items: OrderItem[];
   address: string;
   paymentMethod: string;
+  /**
+   * True when the gateway made idempotency_key itself (the client sent none), only so that its own one
+   * repeat of a call cut off cannot place a second order. Such a key takes a cheaper path: no claim is
+   * stored before the stock is held, the order and the key's answer are stored together, and refusals
+   * are not stored (a repeat runs again). Absent or false: the key, if any, is the client's (the full
+   * claim path). Set only with idempotency_key. Optional, so that callers built before it are unchanged.
+   */
+  idempotencyKeyMadeByGateway?: boolean | undefined;
 }
 
 export interface PlaceOrderResponse {
@@ -160,7 +168,14 @@ export interface CurrentPrice {
 }
 
 function createBasePlaceOrderRequest(): PlaceOrderRequest {
-  return { customerId: "", idempotencyKey: "", items: [], address: "", paymentMethod: "" };
+  return {
+    customerId: "",
+    idempotencyKey: "",
+    items: [],
+    address: "",
+    paymentMethod: "",
+    idempotencyKeyMadeByGateway: undefined,
+  };
 }
 
 export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
@@ -179,6 +194,9 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.paymentMethod !== "") {
       writer.uint32(42).string(message.paymentMethod);
+    }
+    if (message.idempotencyKeyMadeByGateway !== undefined) {
+      writer.uint32(48).bool(message.idempotencyKeyMadeByGateway);
     }
     return writer;
   },
@@ -236,6 +254,14 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
             message.paymentMethod = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.idempotencyKeyMadeByGateway = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -267,6 +293,11 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
         : isSet(object.payment_method)
         ? globalThis.String(object.payment_method)
         : "",
+      idempotencyKeyMadeByGateway: isSet(object.idempotencyKeyMadeByGateway)
+        ? globalThis.Boolean(object.idempotencyKeyMadeByGateway)
+        : isSet(object.idempotency_key_made_by_gateway)
+        ? globalThis.Boolean(object.idempotency_key_made_by_gateway)
+        : undefined,
     };
   },
 
@@ -287,6 +318,9 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     if (message.paymentMethod !== "") {
       obj.paymentMethod = message.paymentMethod;
     }
+    if (message.idempotencyKeyMadeByGateway !== undefined) {
+      obj.idempotencyKeyMadeByGateway = message.idempotencyKeyMadeByGateway;
+    }
     return obj;
   },
 
@@ -300,6 +334,7 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     message.items = object.items?.map((e) => OrderItem.fromPartial(e)) || [];
     message.address = object.address ?? "";
     message.paymentMethod = object.paymentMethod ?? "";
+    message.idempotencyKeyMadeByGateway = object.idempotencyKeyMadeByGateway ?? undefined;
     return message;
   },
 };
