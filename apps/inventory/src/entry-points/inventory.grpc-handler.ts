@@ -1,5 +1,5 @@
 import { inventoryV1 } from '@orderflow/proto';
-import { type Logger, unaryHandlers } from '@orderflow/service-kit';
+import { batchHandler, type Logger, unaryHandlers } from '@orderflow/service-kit';
 import type { InventoryUseCases } from '../domain/inventory.use-cases';
 import type { Product, Reservation } from '../domain/model';
 import { toGrpcError } from './grpc-error.mapper';
@@ -33,6 +33,18 @@ const toProtoReservation = (r: Reservation): inventoryV1.Reservation => ({
 export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: Logger): inventoryV1.InventoryServiceServer {
   const unary = unaryHandlers((error, method) => toGrpcError(error, logger, method));
 
+  const reserve = unary('Reserve', async (req: inventoryV1.ReserveRequest) => ({
+    reservation: toProtoReservation(
+      await useCases.reserve({
+        orderId: req.orderId,
+        items: req.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+        expiresAt: req.expiresAt,
+        expectedPrices: req.expectedPrices.map((p) => ({ productId: p.productId, unitPriceMinor: p.unitPriceMinor })),
+        placementId: req.placementId,
+      }),
+    ),
+  }));
+
   return {
     upsertProduct: unary('UpsertProduct', async (req: inventoryV1.UpsertProductRequest) => {
       const { product, created } = await useCases.upsertProduct({ id: req.id, name: req.name, priceMinor: req.priceMinor, available: req.available });
@@ -42,17 +54,12 @@ export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: 
       const { products, missing } = await useCases.getProducts(req.productIds);
       return { products: products.map(toProtoProduct), missingProductIds: missing };
     }),
-    reserve: unary('Reserve', async (req: inventoryV1.ReserveRequest) => ({
-      reservation: toProtoReservation(
-        await useCases.reserve({
-          orderId: req.orderId,
-          items: req.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
-          expiresAt: req.expiresAt,
-          expectedPrices: req.expectedPrices.map((p) => ({ productId: p.productId, unitPriceMinor: p.unitPriceMinor })),
-          placementId: req.placementId,
-        }),
-      ),
-    })),
+    reserve,
+    // Each entry is a Reserve of its own (same use case, same error mapping). They are handed to the use
+    // case in entry order within one turn of the event loop, so a product's entries queue in the reserve
+    // batcher in that order (first come, first served) and usually share one lock and one transaction.
+    // (Cast: service-kit's BatchResponse declares result fields optional, ts-proto generates them required.)
+    reserveBatch: batchHandler(reserve) as inventoryV1.InventoryServiceServer['reserveBatch'],
     adjustStock: unary('AdjustStock', async (req: inventoryV1.AdjustStockRequest) => {
       const adjustment = await useCases.adjustStock({ productId: req.productId, delta: req.delta, reason: req.reason, actorId: req.actorId });
       return { product: toProtoProduct(adjustment.product), adjustmentId: adjustment.id };
