@@ -13,7 +13,8 @@
  *   raw:      a plain `UPDATE ... SET available = available - 1 WHERE id = ? AND available >= 1` loop
  *             (mysql2, one connection per worker) on one row and on random rows;
  *   floor:    the same Reserve calls against grpc-floor.server.ts (inventory's gRPC surface answering
- *             at once), at the same concurrencies: what grpc-js itself allows on this box.
+ *             at once), at the same concurrencies: what grpc-js itself allows on this box; with
+ *             batched-calls, also through its batchingCaller (ReserveBatch, each entry answered at once).
  * Prints each line and the ratios; writes reports/bench-inventory.json.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -132,8 +133,11 @@ const batchedReserveCall = (client: inventoryV1.InventoryServiceClient) => {
     });
 };
 
-/** The gRPC floor (grpc-floor.server.ts) at each hot concurrency: the same calls, answered with no work. */
-async function measureFloor(): Promise<LoadResult[]> {
+/**
+ * The gRPC floor (grpc-floor.server.ts) at each hot concurrency: the same calls, answered with no work;
+ * with batched-calls among the modes, also its calls (ReserveBatch, each entry answered at once).
+ */
+async function measureFloor(): Promise<{ floor: LoadResult[]; floorBatched: LoadResult[] }> {
   const port = await freePort();
   const server = spawn(process.execPath, typescriptNodeArgs(path.join(root, 'apps', 'inventory', 'bench', 'grpc-floor.server.ts'), SERVICE_NODE_FLAGS), {
     env: { ...process.env, GRPC_FLOOR_PORT: String(port) },
@@ -147,7 +151,15 @@ async function measureFloor(): Promise<LoadResult[]> {
       floor.push(await drive(`gRPC floor: Reserve answered at once, c=${concurrency}`, concurrency, SECONDS * 1000, () => reserve('bench-hot')));
       console.log(formatRow(floor.at(-1)!));
     }
-    return floor;
+    const floorBatched: LoadResult[] = [];
+    if (MODES.includes('batched-calls')) {
+      const batched = batchedReserveCall(client);
+      for (const concurrency of HOT_CONCURRENCY) {
+        floorBatched.push(await drive(`gRPC floor, batched calls, c=${concurrency}`, concurrency, SECONDS * 1000, () => batched('bench-hot')));
+        console.log(formatRow(floorBatched.at(-1)!));
+      }
+    }
+    return { floor, floorBatched };
   } finally {
     client.close();
     server.kill('SIGTERM');
@@ -210,7 +222,7 @@ async function main(): Promise<void> {
   console.log(`\nReserve over gRPC, ${SECONDS} s per line; raw MySQL limits measured in the same run\n`);
   const modes: ModeResult[] = [];
   for (const mode of MODES) modes.push(await measureMode(mode, target, stack.redis[0]!.port));
-  const floor = await measureFloor();
+  const { floor, floorBatched } = await measureFloor();
   const raw = await rawBaseline(target);
   const [rawHot, rawUniform] = raw;
   const at64 = (m: ModeResult) => m.hot[HOT_CONCURRENCY.indexOf(64)]!;
@@ -230,8 +242,15 @@ async function main(): Promise<void> {
   if (byMode.batched) console.log(`  batched / gRPC floor hot: ${(at64(byMode.batched).perSecond / floor64.perSecond).toFixed(2)}x`);
   if (byMode['batched-calls'])
     console.log(
-      `  batched-calls / gRPC floor hot: ${(at64(byMode['batched-calls']).perSecond / floor64.perSecond).toFixed(2)}x (the floor is one call per Reserve; batched calls may pass it)`,
+      `  batched-calls / gRPC floor hot: ${(at64(byMode['batched-calls']).perSecond / floor64.perSecond).toFixed(2)}x (that floor is one call per Reserve)`,
     );
+  if (byMode['batched-calls'] && floorBatched.length > 0) {
+    const floorBatched64 = floorBatched[HOT_CONCURRENCY.indexOf(64)]!;
+    console.log(
+      `  gRPC floor, batched calls ${floorBatched64.perSecond.toFixed(0).padStart(6)}/s = ${(floorBatched64.perSecond / rawHot!.perSecond).toFixed(2)}x raw one-row UPDATE; ` +
+        `batched-calls / it: ${(at64(byMode['batched-calls']).perSecond / floorBatched64.perSecond).toFixed(2)}x`,
+    );
+  }
   if (byMode.batched && byMode.locked)
     console.log(`  batched / locked hot:     ${(at64(byMode.batched).perSecond / at64(byMode.locked).perSecond).toFixed(1)}x`);
   if (byMode.batched && byMode.optimistic)
@@ -247,6 +266,7 @@ async function main(): Promise<void> {
         batchedCalls: { lingerMs: LINGER_MS, maxEntries: BATCH_MAX },
         modes,
         floor,
+        floorBatched,
         raw,
       },
       null,
