@@ -1,29 +1,33 @@
 /**
  * The gRPC floor that `npm run bench:inventory` measures beside inventory: InventoryService on the same
  * GrpcServer (metrics interceptor, health, reflection) and the same unary adapter as the real service,
- * whose Reserve answers at once: no batcher, no lock, no SQL. Reserve/s against it is what grpc-js
+ * whose Reserve (and ReserveBatch, entry by entry) answers at once: no batcher, no lock, no SQL. Reserve/s against it is what grpc-js
  * allows on this box at that concurrency, with the load generator on the same cores; the gap between it
  * and the real Reserve is the work inventory does. A benchmark baseline, never served by the system.
  *   GRPC_FLOOR_PORT=50153 tsx apps/inventory/bench/grpc-floor.server.ts
  */
 import { status } from '@grpc/grpc-js';
 import { inventoryV1, loadPackageDefinition } from '@orderflow/proto';
-import { createLogger, createMetricsRegistry, GrpcServer, unaryHandlers } from '@orderflow/service-kit';
+import { batchHandler, createLogger, createMetricsRegistry, GrpcServer, unaryHandlers } from '@orderflow/service-kit';
 
 const logger = createLogger('grpc-floor', 'warn');
 const unary = unaryHandlers((error) => ({ code: status.UNIMPLEMENTED, details: String(error) }));
 const unimplemented = (method: string) => unary(method, () => Promise.reject(new Error(`${method} is not part of the floor`)));
 
+const reserve = unary('Reserve', async (req: inventoryV1.ReserveRequest) => ({
+  reservation: {
+    orderId: req.orderId,
+    status: inventoryV1.ReservationStatus.RESERVATION_STATUS_RESERVED,
+    items: req.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+    expiresAt: req.expiresAt,
+    releaseReason: '',
+  },
+}));
+
 const implementation: inventoryV1.InventoryServiceServer = {
-  reserve: unary('Reserve', async (req: inventoryV1.ReserveRequest) => ({
-    reservation: {
-      orderId: req.orderId,
-      status: inventoryV1.ReservationStatus.RESERVATION_STATUS_RESERVED,
-      items: req.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
-      expiresAt: req.expiresAt,
-      releaseReason: '',
-    },
-  })),
+  reserve,
+  // The same batch adapter as inventory's, over the Reserve that answers at once.
+  reserveBatch: batchHandler(reserve) as inventoryV1.InventoryServiceServer['reserveBatch'],
   // Answers at once too, so the benchmark's readiness probe works as it does against inventory.
   getProducts: unary('GetProducts', async (req: inventoryV1.GetProductsRequest) => ({ products: [], missingProductIds: req.productIds })),
   upsertProduct: unimplemented('UpsertProduct'),

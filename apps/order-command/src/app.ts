@@ -22,7 +22,7 @@ import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc
 import { OutboxRelay, OutboxRelayHooks } from './entry-points/outbox.relay';
 import { OrderSweeper } from './entry-points/order.sweeper';
 import { createRetentionPurger } from './entry-points/retention.purger';
-import { InventoryGrpcAdapter } from './infrastructure/grpc/inventory.grpc-adapter';
+import { InventoryGrpcAdapter, UNARY_RESERVE_FALLBACK_MS } from './infrastructure/grpc/inventory.grpc-adapter';
 import { ClaimOwnerLocks, newInstanceId } from './infrastructure/mysql/claim-owners';
 import { MysqlOrderRepository } from './infrastructure/mysql/order.repository';
 import { OrderShards } from './infrastructure/mysql/order-shards';
@@ -86,10 +86,15 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const outboxStore = new MysqlOutboxStore(shards.pools);
   const claimOwners = new ClaimOwnerLocks(config.shards, shards.pools, shardMap, instanceId, logger);
   const nats = new OrdersNats(config.nats);
-  const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs);
   const counters = createOrderCommandMetrics(metrics, {
     outboxBacklog: () => outboxStore.countUnsent(),
     settlementsPending: () => repository.countUnsettled(),
+  });
+  const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs, {
+    ...config.inventory.reserveBatching,
+    onBatch: (entries) => counters.reserveBatchEntries.observe(entries),
+    onFallback: (err) =>
+      logger.warn({ err }, `inventory does not serve ReserveBatch (an older version): Reserves go one call each for ${UNARY_RESERVE_FALLBACK_MS / 1000} s`),
   });
 
   // Entry points and the use cases they drive.

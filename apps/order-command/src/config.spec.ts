@@ -38,6 +38,18 @@ describe('order-command config', () => {
     expect(() => loadConfig({ ORDER_SHARD_MOVE_MAX_WAIT_MS: '-1' })).toThrow(/ORDER_SHARD_MOVE_MAX_WAIT_MS/);
   });
 
+  it('when Reserve batching is not set, then Reserves made together go at once in calls of up to 128; out-of-range values are refused', () => {
+    expect(loadConfig({}).inventory.reserveBatching).toEqual({ lingerMs: 0, maxEntries: 128 });
+    expect(loadConfig({ INVENTORY_RESERVE_LINGER_MS: '2', INVENTORY_RESERVE_BATCH_MAX: '1' }).inventory.reserveBatching).toEqual({
+      lingerMs: 2,
+      maxEntries: 1,
+    });
+    expect(() => loadConfig({ INVENTORY_RESERVE_LINGER_MS: '21' })).toThrow(/INVENTORY_RESERVE_LINGER_MS/);
+    expect(() => loadConfig({ INVENTORY_RESERVE_LINGER_MS: '-1' })).toThrow(/INVENTORY_RESERVE_LINGER_MS/);
+    expect(() => loadConfig({ INVENTORY_RESERVE_BATCH_MAX: '0' })).toThrow(/INVENTORY_RESERVE_BATCH_MAX/);
+    expect(() => loadConfig({ INVENTORY_RESERVE_BATCH_MAX: '1025' })).toThrow(/INVENTORY_RESERVE_BATCH_MAX/);
+  });
+
   it('when the defaults are used, then every inner wait is shorter than the deadline of the call it serves', () => {
     const config = loadConfig({});
     expect(config.idempotencyWaitMs).toBeLessThan(5_000); // the gateway's DOWNSTREAM_DEADLINE_MS default

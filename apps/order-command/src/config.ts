@@ -61,6 +61,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       INVENTORY_ADDRESS: env.string('127.0.0.1:50052'),
       INVENTORY_DEADLINE_MS: env.int(3_000, 10),
       /**
+       * Reserves made together travel in one ReserveBatch call: how long the first waits for others (0:
+       * until the event loop has taken in what arrived, so a lone Reserve goes at once), and how many one
+       * call carries at most (a full batch goes at once).
+       */
+      INVENTORY_RESERVE_LINGER_MS: env.int(0, 0, 20),
+      INVENTORY_RESERVE_BATCH_MAX: env.int(128, 1, 1_024),
+      /**
        * The deadline the gateway gives its calls to this service (the gateway's own variable, read here
        * to check the timeout chain at start; set it once for both). Calls carry their actual deadline.
        */
@@ -121,7 +128,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     shardMapPollMs: e.ORDER_SHARD_MAP_POLL_MS,
     shardMoveMaxWaitMs: e.ORDER_SHARD_MOVE_MAX_WAIT_MS,
     poolMax: e.ORDER_MYSQL_POOL_MAX,
-    inventory: { address: e.INVENTORY_ADDRESS, deadlineMs: e.INVENTORY_DEADLINE_MS },
+    inventory: {
+      address: e.INVENTORY_ADDRESS,
+      deadlineMs: e.INVENTORY_DEADLINE_MS,
+      reserveBatching: { lingerMs: e.INVENTORY_RESERVE_LINGER_MS, maxEntries: e.INVENTORY_RESERVE_BATCH_MAX },
+    },
     nats: stream,
     limits: { ...DEFAULT_ORDER_LIMITS, maxItems: e.MAX_ITEMS, maxQuantity: e.MAX_QUANTITY },
     paymentWindowMs: e.PAYMENT_WINDOW_MS,

@@ -105,11 +105,12 @@ describe('ReserveBatcher', () => {
       [1, 2, 3].map((n) => ({ orderId: `${p}${n}`, items: [{ productId: p, quantity: 1 }], expiresAt, expectedPrices: [] })),
     );
     const results = await Promise.allSettled(calls.map((c) => batcher.reserve(c)));
-    // Two lanes: each starts with the first request alone, the next batch takes everything queued behind it,
-    // products mixed, under one lock over its products.
-    expect(batches.length).toBe(4);
-    expect(batches.map((b) => b.length).sort((x, y) => x - y)).toEqual([1, 1, expect.any(Number), expect.any(Number)]);
-    expect(locked).toHaveLength(4);
+    // Two lanes: requests made in one turn of the event loop go in one batch per lane, products mixed,
+    // in arrival order, under one lock over its products.
+    expect(batches.length).toBe(2);
+    expect(batches.flat().sort()).toEqual(calls.map((c) => c.orderId).sort());
+    for (const batch of batches) expect(batch).toEqual(calls.map((c) => c.orderId).filter((id) => batch.includes(id)));
+    expect(locked).toHaveLength(2);
     expect(Math.max(...locked.map((ids) => ids.length))).toBeGreaterThan(2);
     for (const ids of locked) for (const id of ids) expect(laneOf(id, 2)).toBe(laneOf(ids[0]!, 2));
     // Per product, the first two callers got the two units and the third was refused.
@@ -128,7 +129,9 @@ describe('ReserveBatcher', () => {
       },
     } as unknown as InventoryStore;
     const batcher = new ReserveBatcher(store, { withLocks: async (_ids, work) => work() }, { run: (work) => work() }, 100, 1, 2);
-    const accepted = [0, 1, 2].map((i) => batcher.reserve(command(`a${i}`)));
+    const accepted = [batcher.reserve(command('a0'))];
+    await new Promise((resolve) => setImmediate(resolve)); // a0's batch is in flight, held at the gate
+    accepted.push(...[1, 2].map((i) => batcher.reserve(command(`a${i}`))));
     const refused = await Promise.allSettled([3, 4].map((i) => batcher.reserve(command(`a${i}`))));
     // Settled while the first batch is still held at the gate: nobody waited for the queue.
     expect(batches).toEqual([['a0']]);
@@ -142,6 +145,35 @@ describe('ReserveBatcher', () => {
     expect((await Promise.all(accepted)).map((r) => r.orderId)).toEqual(['a0', 'a1', 'a2']);
     expect(batches).toEqual([['a0'], ['a1', 'a2']]); // the refused never reached the store
     await expect(batcher.reserve(command('a5'))).resolves.toMatchObject({ orderId: 'a5' });
+  });
+
+  it('when a lane is idle and requests arrive in one turn (the entries of a ReserveBatch), then they go in one batch in arrival order', async () => {
+    const h = harness(3);
+    const results = await Promise.allSettled(['e1', 'e2', 'e3', 'e4', 'e5'].map((id) => h.batcher.reserve(command(id))));
+    expect(h.batches).toEqual([['e1', 'e2', 'e3', 'e4', 'e5']]);
+    expect(h.locks()).toBe(1);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    // A lone request later goes at once, alone.
+    await h.batcher.reserve(command('e1'));
+    expect(h.batches).toEqual([['e1', 'e2', 'e3', 'e4', 'e5'], ['e1']]);
+  });
+
+  it('when an idle lane gets more than a batch holds in one turn, then only what waits behind that first batch counts against maxQueued', async () => {
+    const batches: string[][] = [];
+    const store = {
+      reserveBatchAttempt: async (commands: ReserveCommand[]): Promise<BatchOutcome[]> => {
+        batches.push(commands.map((c) => c.orderId));
+        return commands.map((c) => ({ kind: 'reserved', reservation: { orderId: c.orderId, status: 'RESERVED', items: c.items, expiresAt } }));
+      },
+    } as unknown as InventoryStore;
+    const batcher = new ReserveBatcher(store, { withLocks: async (_ids, work) => work() }, { run: (work) => work() }, 3, 1, 2);
+    const results = await Promise.allSettled([0, 1, 2, 3, 4, 5, 6].map((i) => batcher.reserve(command(`b${i}`))));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    expect((results[5] as PromiseRejectedResult).reason).toBeInstanceOf(OverloadedError);
+    expect(batches).toEqual([
+      ['b0', 'b1', 'b2'],
+      ['b3', 'b4'],
+    ]);
   });
 
   it('when maxQueued is below 1, then the batcher refuses to be built', () => {

@@ -29,13 +29,19 @@ export function laneOf(productId: string, lanes: number): number {
  * are served in arrival order; uniform traffic shares the round trips of a batch across products. Each
  * request stays all-or-nothing and is answered alone.
  *
- * A lane's queue is bounded (`maxQueued` requests waiting behind the batch in flight): beyond it a
- * request is refused at once with OverloadedError, before it touches any state, instead of waiting
- * longer than its caller's deadline.
+ * An idle lane starts its first batch once the current turn of the event loop has handed over what it
+ * carries (a microtask later): the entries of one ReserveBatch call arrive together, and go together
+ * in entry order, under one lock and one transaction, instead of the first alone and the rest behind it.
+ *
+ * A lane's queue is bounded (`maxQueued` requests waiting behind the batch in flight, or behind the
+ * first batch about to start): beyond it a request is refused at once with OverloadedError, before it
+ * touches any state, instead of waiting longer than its caller's deadline.
  */
 export class ReserveBatcher {
   private readonly queues = new Map<number, Waiting[]>();
   private readonly draining = new Set<number>();
+  /** Lanes whose drain is about to take its first batch (the requests of this turn still join it). */
+  private readonly starting = new Set<number>();
 
   constructor(
     private readonly store: InventoryStore,
@@ -53,7 +59,9 @@ export class ReserveBatcher {
     const productId = command.items[0]!.productId;
     const lane = laneOf(productId, this.lanes);
     const queue = this.queues.get(lane) ?? [];
-    if (queue.length >= this.maxQueued) return Promise.reject(new OverloadedError(productId, OVERLOADED_RETRY_AFTER_MS));
+    // Before a lane's first batch starts, the first maxBatch requests are that batch, not waiting behind one.
+    const waiting = this.starting.has(lane) ? queue.length - this.maxBatch : queue.length;
+    if (waiting >= this.maxQueued) return Promise.reject(new OverloadedError(productId, OVERLOADED_RETRY_AFTER_MS));
     return new Promise((resolve, reject) => {
       queue.push({ command, resolve, reject });
       this.queues.set(lane, queue);
@@ -63,7 +71,10 @@ export class ReserveBatcher {
 
   private async drain(lane: number): Promise<void> {
     this.draining.add(lane);
+    this.starting.add(lane);
     try {
+      await Promise.resolve();
+      this.starting.delete(lane);
       for (;;) {
         const queue = this.queues.get(lane);
         if (!queue || queue.length === 0) break;

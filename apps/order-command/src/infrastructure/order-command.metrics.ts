@@ -21,7 +21,8 @@ function gaugeOnScrape(registry: Registry, name: string, help: string, read: () 
 
 /**
  * order-command's business metrics: orderflow_outbox_backlog and orderflow_order_settlements_pending
- * (gauges read on scrape) and orderflow_outbox_published_total (events the relay got acked by JetStream).
+ * (gauges read on scrape), orderflow_outbox_published_total (events the relay got acked by JetStream)
+ * and orderflow_inventory_reserve_batch_entries (Reserves per ReserveBatch call to inventory).
  */
 export function createOrderCommandMetrics(registry: Registry, gauges: OrderCommandGauges) {
   gaugeOnScrape(registry, 'orderflow_outbox_backlog', 'Outbox rows not yet published, over all order shards', gauges.outboxBacklog);
@@ -35,6 +36,12 @@ export function createOrderCommandMetrics(registry: Registry, gauges: OrderComma
     outboxPublished: new Counter({
       name: 'orderflow_outbox_published_total',
       help: 'Outbox events published to JetStream and acked (a re-send after a crash counts again; JetStream drops the copy)',
+      registers: [registry],
+    }),
+    reserveBatchEntries: new Histogram({
+      name: 'orderflow_inventory_reserve_batch_entries',
+      help: 'Reserves per ReserveBatch call to inventory (concurrent placements gathered into one call; 1: a lone Reserve)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers: [registry],
     }),
   };

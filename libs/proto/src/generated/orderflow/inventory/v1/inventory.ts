@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { EntryContext, EntryStatus } from "../../batch/v1/batch";
 
 export enum ReservationStatus {
   RESERVATION_STATUS_UNSPECIFIED = 0,
@@ -135,6 +136,36 @@ export interface ReserveRequest {
    * made the same order id never share a reservation. Empty: idempotent per order id alone.
    */
   placementId: string;
+}
+
+export interface ReserveBatchRequest {
+  /** Served first come, first served in this order. */
+  entries: ReserveBatchEntry[];
+}
+
+export interface ReserveBatchEntry {
+  request:
+    | ReserveRequest
+    | undefined;
+  /** The entry's request id and deadline (what a Reserve carries in its headers). */
+  context: EntryContext | undefined;
+}
+
+export interface ReserveBatchResponse {
+  /** One per entry, in the order of the entries. */
+  results: ReserveBatchResult[];
+}
+
+export interface ReserveBatchResult {
+  /**
+   * How the entry ended: OK, or the status and trailing metadata (error reason and details) the
+   * Reserve would have failed with.
+   */
+  status:
+    | EntryStatus
+    | undefined;
+  /** Set when status is OK. */
+  response: ReserveResponse | undefined;
 }
 
 export interface ExpectedPrice {
@@ -1154,6 +1185,326 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     message.expiresAt = object.expiresAt ?? undefined;
     message.expectedPrices = object.expectedPrices?.map((e) => ExpectedPrice.fromPartial(e)) || [];
     message.placementId = object.placementId ?? "";
+    return message;
+  },
+};
+
+function createBaseReserveBatchRequest(): ReserveBatchRequest {
+  return { entries: [] };
+}
+
+export const ReserveBatchRequest: MessageFns<ReserveBatchRequest> = {
+  encode(message: ReserveBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      ReserveBatchEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReserveBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReserveBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(ReserveBatchEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReserveBatchRequest {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => ReserveBatchEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReserveBatchRequest): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => ReserveBatchEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReserveBatchRequest>, I>>(base?: I): ReserveBatchRequest {
+    return ReserveBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReserveBatchRequest>, I>>(object: I): ReserveBatchRequest {
+    const message = createBaseReserveBatchRequest();
+    message.entries = object.entries?.map((e) => ReserveBatchEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReserveBatchEntry(): ReserveBatchEntry {
+  return { request: undefined, context: undefined };
+}
+
+export const ReserveBatchEntry: MessageFns<ReserveBatchEntry> = {
+  encode(message: ReserveBatchEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      ReserveRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    if (message.context !== undefined) {
+      EntryContext.encode(message.context, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReserveBatchEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReserveBatchEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = ReserveRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.context = EntryContext.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReserveBatchEntry {
+    return {
+      request: isSet(object.request) ? ReserveRequest.fromJSON(object.request) : undefined,
+      context: isSet(object.context) ? EntryContext.fromJSON(object.context) : undefined,
+    };
+  },
+
+  toJSON(message: ReserveBatchEntry): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = ReserveRequest.toJSON(message.request);
+    }
+    if (message.context !== undefined) {
+      obj.context = EntryContext.toJSON(message.context);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReserveBatchEntry>, I>>(base?: I): ReserveBatchEntry {
+    return ReserveBatchEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReserveBatchEntry>, I>>(object: I): ReserveBatchEntry {
+    const message = createBaseReserveBatchEntry();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? ReserveRequest.fromPartial(object.request)
+      : undefined;
+    message.context = (object.context !== undefined && object.context !== null)
+      ? EntryContext.fromPartial(object.context)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReserveBatchResponse(): ReserveBatchResponse {
+  return { results: [] };
+}
+
+export const ReserveBatchResponse: MessageFns<ReserveBatchResponse> = {
+  encode(message: ReserveBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      ReserveBatchResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReserveBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReserveBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(ReserveBatchResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReserveBatchResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => ReserveBatchResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReserveBatchResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => ReserveBatchResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReserveBatchResponse>, I>>(base?: I): ReserveBatchResponse {
+    return ReserveBatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReserveBatchResponse>, I>>(object: I): ReserveBatchResponse {
+    const message = createBaseReserveBatchResponse();
+    message.results = object.results?.map((e) => ReserveBatchResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReserveBatchResult(): ReserveBatchResult {
+  return { status: undefined, response: undefined };
+}
+
+export const ReserveBatchResult: MessageFns<ReserveBatchResult> = {
+  encode(message: ReserveBatchResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      EntryStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    if (message.response !== undefined) {
+      ReserveResponse.encode(message.response, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReserveBatchResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReserveBatchResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = EntryStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.response = ReserveResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReserveBatchResult {
+    return {
+      status: isSet(object.status) ? EntryStatus.fromJSON(object.status) : undefined,
+      response: isSet(object.response) ? ReserveResponse.fromJSON(object.response) : undefined,
+    };
+  },
+
+  toJSON(message: ReserveBatchResult): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = EntryStatus.toJSON(message.status);
+    }
+    if (message.response !== undefined) {
+      obj.response = ReserveResponse.toJSON(message.response);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReserveBatchResult>, I>>(base?: I): ReserveBatchResult {
+    return ReserveBatchResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReserveBatchResult>, I>>(object: I): ReserveBatchResult {
+    const message = createBaseReserveBatchResult();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? EntryStatus.fromPartial(object.status)
+      : undefined;
+    message.response = (object.response !== undefined && object.response !== null)
+      ? ReserveResponse.fromPartial(object.response)
+      : undefined;
     return message;
   },
 };
@@ -2378,6 +2729,24 @@ export const InventoryServiceService = {
     responseSerialize: (value: ReserveResponse): Buffer => Buffer.from(ReserveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReserveResponse => ReserveResponse.decode(value),
   },
+  /**
+   * ReserveBatch carries many Reserves in one call (order-command gathers the Reserves of concurrent
+   * placements). Each entry is answered exactly as a Reserve with its request would be, status and
+   * details included: all of its items or none, idempotent per order_id (an entry repeated, in this
+   * batch or a later call, holds stock once), and one entry's refusal never fails another. Entries
+   * take stock first come, first served in entry order: when stock runs out mid-batch, the earlier
+   * entries hold it. The call itself fails only when it could not be served at all.
+   */
+  reserveBatch: {
+    path: "/orderflow.inventory.v1.InventoryService/ReserveBatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReserveBatchRequest): Buffer => Buffer.from(ReserveBatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReserveBatchRequest => ReserveBatchRequest.decode(value),
+    responseSerialize: (value: ReserveBatchResponse): Buffer =>
+      Buffer.from(ReserveBatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReserveBatchResponse => ReserveBatchResponse.decode(value),
+  },
   /** Commit turns an order's reservation into a sale. Idempotent. */
   commit: {
     path: "/orderflow.inventory.v1.InventoryService/Commit" as const,
@@ -2443,6 +2812,15 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
    * FAILED_PRECONDITION with InsufficientStock details when any product is short.
    */
   reserve: handleUnaryCall<ReserveRequest, ReserveResponse>;
+  /**
+   * ReserveBatch carries many Reserves in one call (order-command gathers the Reserves of concurrent
+   * placements). Each entry is answered exactly as a Reserve with its request would be, status and
+   * details included: all of its items or none, idempotent per order_id (an entry repeated, in this
+   * batch or a later call, holds stock once), and one entry's refusal never fails another. Entries
+   * take stock first come, first served in entry order: when stock runs out mid-batch, the earlier
+   * entries hold it. The call itself fails only when it could not be served at all.
+   */
+  reserveBatch: handleUnaryCall<ReserveBatchRequest, ReserveBatchResponse>;
   /** Commit turns an order's reservation into a sale. Idempotent. */
   commit: handleUnaryCall<CommitRequest, CommitResponse>;
   /**
@@ -2516,6 +2894,29 @@ export interface InventoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReserveResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ReserveBatch carries many Reserves in one call (order-command gathers the Reserves of concurrent
+   * placements). Each entry is answered exactly as a Reserve with its request would be, status and
+   * details included: all of its items or none, idempotent per order_id (an entry repeated, in this
+   * batch or a later call, holds stock once), and one entry's refusal never fails another. Entries
+   * take stock first come, first served in entry order: when stock runs out mid-batch, the earlier
+   * entries hold it. The call itself fails only when it could not be served at all.
+   */
+  reserveBatch(
+    request: ReserveBatchRequest,
+    callback: (error: ServiceError | null, response: ReserveBatchResponse) => void,
+  ): ClientUnaryCall;
+  reserveBatch(
+    request: ReserveBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReserveBatchResponse) => void,
+  ): ClientUnaryCall;
+  reserveBatch(
+    request: ReserveBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReserveBatchResponse) => void,
   ): ClientUnaryCall;
   /** Commit turns an order's reservation into a sale. Idempotent. */
   commit(

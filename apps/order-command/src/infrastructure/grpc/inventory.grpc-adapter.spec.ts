@@ -1,0 +1,102 @@
+import { Server, ServerCredentials, type ServiceError, status } from '@grpc/grpc-js';
+import { errorContract, inventoryV1 } from '@orderflow/proto';
+import { InsufficientStockError } from '../../domain/errors';
+import { InventoryGrpcAdapter, UNARY_RESERVE_FALLBACK_MS } from './inventory.grpc-adapter';
+
+/**
+ * An inventory of the version before ReserveBatch: a gRPC server that implements only Reserve (grpc-js
+ * answers every other method UNIMPLEMENTED), holding 1 unit of each product and refusing the rest.
+ */
+async function inventoryWithoutReserveBatch() {
+  const reserved: string[] = [];
+  const held = new Set<string>();
+  const server = new Server();
+  server.addService(inventoryV1.InventoryServiceService, {
+    reserve: (
+      call: { request: inventoryV1.ReserveRequest },
+      callback: (error: Partial<ServiceError> | null, response?: inventoryV1.ReserveResponse) => void,
+    ) => {
+      const { orderId, items, expiresAt } = call.request;
+      const productId = items[0]!.productId;
+      if (held.has(productId)) {
+        return callback(
+          errorContract.toServiceError('insufficient-stock', `${productId} is short`, { shortages: [{ productId, requested: 1, available: 0 }] }),
+        );
+      }
+      held.add(productId);
+      reserved.push(orderId);
+      callback(null, { reservation: { orderId, status: inventoryV1.ReservationStatus.RESERVATION_STATUS_RESERVED, items, expiresAt, releaseReason: '' } });
+    },
+  } as unknown as inventoryV1.InventoryServiceServer);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  return { address: `127.0.0.1:${port}`, reserved, close: () => server.forceShutdown() };
+}
+
+describe('InventoryGrpcAdapter against an inventory without ReserveBatch (rolling upgrade, order-command first)', () => {
+  it('when ReserveBatch is UNIMPLEMENTED, then that batch goes one Reserve each, errors mapped as before, and later Reserves go one call each', async () => {
+    const inventory = await inventoryWithoutReserveBatch();
+    const batches: number[] = [];
+    const fallbacks: ServiceError[] = [];
+    const adapter = new InventoryGrpcAdapter(inventory.address, 5_000, {
+      lingerMs: 0,
+      maxEntries: 100,
+      onBatch: (entries) => batches.push(entries),
+      onFallback: (error) => fallbacks.push(error),
+    });
+    try {
+      const expiresAt = new Date(Date.now() + 60_000);
+      const line = (productId: string) => [{ productId, quantity: 1, unitPriceMinor: 100 }];
+      const outcomes = await Promise.allSettled([
+        adapter.reserve('o-1', line('p-1'), expiresAt, 'pl-1'),
+        adapter.reserve('o-2', line('p-2'), expiresAt, 'pl-2'),
+        adapter.reserve('o-3', line('p-1'), expiresAt, 'pl-3'),
+      ]);
+      // The three were sent as one ReserveBatch, refused as a whole, then made one Reserve each.
+      expect(batches).toEqual([3]);
+      expect(fallbacks.map((e) => e.code)).toEqual([status.UNIMPLEMENTED]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+      const refusal = (outcomes[2] as PromiseRejectedResult).reason;
+      expect(refusal).toBeInstanceOf(InsufficientStockError);
+      expect((refusal as InsufficientStockError).shortages).toEqual([{ productId: 'p-1', requested: 1, available: 0 }]);
+      expect(inventory.reserved.sort()).toEqual(['o-1', 'o-2']);
+      // Within UNARY_RESERVE_FALLBACK_MS no ReserveBatch is tried: straight to Reserve.
+      expect(UNARY_RESERVE_FALLBACK_MS).toBeGreaterThan(10_000);
+      await adapter.reserve('o-4', line('p-4'), expiresAt, 'pl-4');
+      expect(batches).toEqual([3]);
+      expect(fallbacks).toHaveLength(1);
+      expect(inventory.reserved).toContain('o-4');
+    } finally {
+      adapter.close();
+      inventory.close();
+    }
+  });
+
+  it('when the fallback time has passed, then ReserveBatch is tried again', async () => {
+    const inventory = await inventoryWithoutReserveBatch();
+    const batches: number[] = [];
+    const fallbacks: ServiceError[] = [];
+    const adapter = new InventoryGrpcAdapter(inventory.address, 5_000, {
+      lingerMs: 0,
+      maxEntries: 100,
+      onBatch: (entries) => batches.push(entries),
+      onFallback: (error) => fallbacks.push(error),
+    });
+    const now = jest.spyOn(Date, 'now');
+    try {
+      const expiresAt = new Date(Date.now() + 60_000);
+      await adapter.reserve('o-1', [{ productId: 'p-1', quantity: 1, unitPriceMinor: 100 }], expiresAt, 'pl-1');
+      const later = Date.now() + UNARY_RESERVE_FALLBACK_MS + 1;
+      now.mockImplementation(() => later);
+      await adapter.reserve('o-2', [{ productId: 'p-2', quantity: 1, unitPriceMinor: 100 }], new Date(later + 60_000), 'pl-2');
+      expect(batches).toEqual([1, 1]);
+      expect(fallbacks).toHaveLength(2);
+      expect(inventory.reserved).toEqual(['o-1', 'o-2']);
+    } finally {
+      now.mockRestore();
+      adapter.close();
+      inventory.close();
+    }
+  });
+});
