@@ -1,10 +1,16 @@
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServiceError, status } from '@grpc/grpc-js';
+import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { splitMethodPath } from './grpc-metrics';
+import type { Logger } from './logger';
 import { REQUEST_ID_KEY } from './request-context';
 
 /** libs/proto orderflow.batch.v1.EntryContext, as ts-proto generates it. */
 export interface EntryContext {
   requestId: string;
   timeoutMs: number;
+  /** W3C traceparent of the caller's span for this entry; empty when not traced. */
+  traceparent: string;
 }
 
 /** libs/proto orderflow.batch.v1.EntryStatus, as ts-proto generates it. */
@@ -21,8 +27,26 @@ export interface BatchRequest<Req> {
 export interface BatchResponse<Res> {
   results: { status?: EntryStatus | undefined; response?: Res | undefined }[];
 }
+/** What batchHandler answers: every result with both fields, as ts-proto types them (response undefined when not OK). */
+export interface BatchAnswer<Res> {
+  results: { status: EntryStatus | undefined; response: Res | undefined }[];
+}
 
 type UnaryHandler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+
+/**
+ * What a service sees of each entry as if it were a unary call of its own, so that dashboards, logs and
+ * traces read the same whether callers batch or not: the entry counted and timed as a call of the unary
+ * method in grpcServerMetrics' `orderflow_grpc_server_handled_total` / `_handling_seconds` (the batch
+ * call itself is counted once, under the batch method), one debug line per entry ("gRPC call", with its
+ * request id, as GrpcServer writes for a unary call), and a SERVER span per entry, child of the span the
+ * caller sent in the entry's traceparent (what the gRPC instrumentation makes of a unary call).
+ */
+export interface BatchObservers {
+  /** The registry GrpcServer's metrics interceptor records in (the service's registry). */
+  metrics?: Registry;
+  logger?: Logger;
+}
 
 /** An entry's status from what its unary handler answered (a mapped error carries code, details and metadata). */
 export function entryStatusOf(error: Partial<ServiceError> | null): EntryStatus {
@@ -33,29 +57,82 @@ export function entryStatusOf(error: Partial<ServiceError> | null): EntryStatus 
   return { code: error.code ?? status.UNKNOWN, message: error.details ?? error.message ?? '', metadata };
 }
 
+/** "/pkg.Service/PlaceOrderBatch" -> "/pkg.Service/PlaceOrder": a batch method is named after its unary method. */
+export const unaryPathOf = (batchPath: string) => batchPath.replace(/Batch$/, '');
+
+/** Reports each entry's outcome (in the entry's call context: its request id is on the log line) as a unary call's. */
+function entryReporter(observers: BatchObservers) {
+  const logger = observers.logger?.isLevelEnabled('debug') ? observers.logger : undefined;
+  // Looked up at the first entry: the handler is made before the server that registers them.
+  let metrics: { handled?: Counter; duration?: Histogram } | undefined;
+  return (path: string, code: number, startedMs: number) => {
+    metrics ??= {
+      handled: observers.metrics?.getSingleMetric('orderflow_grpc_server_handled_total') as Counter | undefined,
+      duration: observers.metrics?.getSingleMetric('orderflow_grpc_server_handling_seconds') as Histogram | undefined,
+    };
+    const { handled, duration } = metrics;
+    const { service, method } = splitMethodPath(path);
+    const seconds = (performance.now() - startedMs) / 1000;
+    const codeName = status[code] ?? String(code);
+    handled?.inc({ grpc_service: service, grpc_method: method, grpc_code: codeName });
+    duration?.observe({ grpc_service: service, grpc_method: method }, seconds);
+    logger?.debug({ method, code: codeName, ms: Math.round(seconds * 10_000) / 10, batched: true }, 'gRPC call');
+  };
+}
+
+/** Runs an entry in a SERVER span continuing its caller's trace; a no-op span when tracing is off. */
+function inEntrySpan(path: string, traceparent: string | undefined, work: (end: (code: number, message: string) => void) => void): void {
+  if (!traceparent) return work(() => undefined);
+  const parent = propagation.extract(ROOT_CONTEXT, { traceparent });
+  const span = trace
+    .getTracer('orderflow')
+    .startSpan(`grpc${path.replace(/^\//, '.')}`, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc' } }, parent);
+  otelContext.with(trace.setSpan(parent, span), () =>
+    work((code, message) => {
+      span.setAttribute('rpc.grpc.status_code', code);
+      if (code !== status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message });
+      span.end();
+    }),
+  );
+}
+
 /**
  * Serves a batch method with the handler of its unary method: each entry is handled as a unary call of
  * its own would be (its request id, its deadline within the batch call's, the same error mapping), all
  * at once, and the batch answers when every entry has. The unary handler's work may itself be batched
- * further down (inventory's reserve batcher gathers the entries' stock updates).
+ * further down (order-command's group commit, inventory's reserve batcher gather the entries' writes).
  */
-export function batchHandler<Req, Res>(single: UnaryHandler<Req, Res>) {
-  return (call: ServerUnaryCall<BatchRequest<Req>, BatchResponse<Res>>, callback: sendUnaryData<BatchResponse<Res>>) => {
+export function batchHandler<Req, Res>(single: UnaryHandler<Req, Res>, observers: BatchObservers = {}) {
+  const report = entryReporter(observers);
+  return (call: ServerUnaryCall<BatchRequest<Req>, BatchAnswer<Res>>, callback: sendUnaryData<BatchAnswer<Res>>) => {
     const batchDeadline = call.getDeadline();
+    const unaryPath = unaryPathOf(call.getPath?.() ?? '/unknown/unknown');
     const arrived = Date.now();
     const results = call.request.entries.map(
       ({ request, context }) =>
-        new Promise<BatchResponse<Res>['results'][number]>((resolve) => {
+        new Promise<BatchAnswer<Res>['results'][number]>((resolve) => {
+          const started = performance.now();
           const metadata = new Metadata();
           if (context?.requestId) metadata.set(REQUEST_ID_KEY, context.requestId);
           const own = context?.timeoutMs ? arrived + context.timeoutMs : Infinity;
           const deadline = Math.min(own, batchDeadline instanceof Date ? batchDeadline.getTime() : Number(batchDeadline));
-          const entryCall = { request: request ?? {}, metadata, getDeadline: () => deadline, cancelled: false } as unknown as ServerUnaryCall<Req, Res>;
-          single(entryCall, (error, response) =>
-            resolve(error ? { status: entryStatusOf(error) } : { status: entryStatusOf(null), response: response ?? undefined }),
+          const entryCall = {
+            request: request ?? {},
+            metadata,
+            getDeadline: () => deadline,
+            getPath: () => unaryPath,
+            cancelled: false,
+          } as unknown as ServerUnaryCall<Req, Res>;
+          inEntrySpan(unaryPath, context?.traceparent, (endSpan) =>
+            single(entryCall, (error, response) => {
+              const entryStatus = entryStatusOf(error);
+              report(unaryPath, entryStatus.code, started);
+              endSpan(entryStatus.code, entryStatus.message);
+              resolve({ status: entryStatus, response: error ? undefined : (response ?? undefined) });
+            }),
           );
         }),
     );
-    Promise.all(results).then((all) => callback(null, { results: all }));
+    void Promise.all(results).then((all) => callback(null, { results: all }));
   };
 }
