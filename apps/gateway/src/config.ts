@@ -17,6 +17,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDER_QUERY_ADDRESS: env.string('127.0.0.1:50053'),
       INVENTORY_ADDRESS: env.string('127.0.0.1:50052'),
       DOWNSTREAM_DEADLINE_MS: env.int(5_000, 10),
+      /**
+       * Placements gathered into one PlaceOrderBatch call to order-command: how long the first waits for
+       * others (0: until the event loop has taken in what arrived, so a lone one goes at once), and at most
+       * how many go in one call (1: no gathering, each is its own PlaceOrder call).
+       */
+      ORDER_COMMAND_BATCH_LINGER_MS: env.int(0, 0, 20),
+      ORDER_COMMAND_BATCH_MAX: env.int(128, 1, 1_000),
       JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
       JWT_SECRET: env.string(DEV_JWT_SECRET),
       /** RS256: a PEM public key, or a JWKS URL whose keys are selected by the token's kid. */
@@ -68,6 +75,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       orderQuery: e.ORDER_QUERY_ADDRESS,
       inventory: e.INVENTORY_ADDRESS,
       deadlineMs: e.DOWNSTREAM_DEADLINE_MS,
+      placeOrderBatch: { lingerMs: e.ORDER_COMMAND_BATCH_LINGER_MS, maxEntries: e.ORDER_COMMAND_BATCH_MAX },
     },
     jwt: {
       algorithm: e.JWT_ALGORITHM,
