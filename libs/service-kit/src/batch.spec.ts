@@ -37,8 +37,9 @@ const refusal = (n: number): Partial<ServiceError> => {
   return { code: status.FAILED_PRECONDITION, details: `${n} is odd`, metadata };
 };
 
-async function echoServer() {
+async function echoServer({ knowsBatch = true } = {}) {
   const batches: number[] = [];
+  const unaryCalls: (string | undefined)[] = [];
   const server = new Server();
   const unary = unaryHandlers((error) => (error as { refusal: Partial<ServiceError> }).refusal);
   const echo = unary('Echo', async ({ n, wait }: Echo): Promise<Echoed> => {
@@ -47,12 +48,20 @@ async function echoServer() {
     return { n, requestId: currentRequestId() ?? null, deadline: currentDeadline()?.getTime() ?? null };
   });
   const echoBatch = batchHandler(echo);
+  // Without echoBatch the server answers it UNIMPLEMENTED, as an older version of a service does.
   server.addService(definition, {
-    echo,
-    echoBatch: (call: Parameters<typeof echoBatch>[0], callback: Parameters<typeof echoBatch>[1]) => {
-      batches.push(call.request.entries.length);
-      echoBatch(call, callback);
+    echo: (call: Parameters<typeof echo>[0], callback: Parameters<typeof echo>[1]) => {
+      unaryCalls.push(call.metadata.get('x-request-id')[0] as string | undefined);
+      echo(call, callback);
     },
+    ...(knowsBatch
+      ? {
+          echoBatch: (call: Parameters<typeof echoBatch>[0], callback: Parameters<typeof echoBatch>[1]) => {
+            batches.push(call.request.entries.length);
+            echoBatch(call, callback);
+          },
+        }
+      : {}),
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
@@ -60,6 +69,7 @@ async function echoServer() {
   const client = new (makeGenericClientConstructor(definition, 'Echo'))(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as EchoClient;
   return {
     batches,
+    unaryCalls,
     client,
     close() {
       client.close();
@@ -170,5 +180,37 @@ describe('batch calls (batchingCaller, batchHandler)', () => {
     const answers = await Promise.all([echo({ n: 1 }), echo({ n: 2 })]);
     expect(answers.map((a) => a.n)).toEqual([1, 2]);
     expect(sent).toEqual([[1, 2], [1, 2], [1]]);
+  });
+
+  it('when the server does not know the batch method (UNIMPLEMENTED), then the calls go as unary calls, and later ones at once for a while', async () => {
+    const s = await echoServer({ knowsBatch: false });
+    try {
+      const sent: [number, string][] = [];
+      const onSend = (entries: number, via: 'batch' | 'unary') => sent.push([entries, via]);
+      const echo = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100, onSend })('echoBatch', {
+        repeatIfCutOff: true,
+        unaryFallback: 'echo',
+      });
+      const answers = await Promise.allSettled([0, 1, 2].map((n) => echo({ n }, `fb-${n}`)));
+      expect(answers.map((a) => (a.status === 'fulfilled' ? a.value.requestId : ((a.reason as ServiceError).code as unknown)))).toEqual([
+        'fb-0',
+        status.FAILED_PRECONDITION, // the unary call's own refusal
+        'fb-2',
+      ]);
+      expect(sent).toEqual([
+        [3, 'batch'],
+        [1, 'unary'],
+        [1, 'unary'],
+        [1, 'unary'],
+      ]);
+      await echo({ n: 4 }, 'fb-4');
+      expect(sent.at(-1)).toEqual([1, 'unary']);
+      expect(s.unaryCalls).toEqual(['fb-0', 'fb-1', 'fb-2', 'fb-4']);
+      // Without a fallback, the batch call's UNIMPLEMENTED is every caller's answer.
+      const strict = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: true });
+      expect(((await strict({ n: 0 }).catch((e: unknown) => e)) as ServiceError).code).toBe(status.UNIMPLEMENTED);
+    } finally {
+      s.close();
+    }
   });
 });
