@@ -18,4 +18,16 @@ describe('gateway config', () => {
     expect(() => loadConfig({ ORDER_COMMAND_BATCH_MAX: '0' })).toThrow(/ORDER_COMMAND_BATCH_MAX/);
     expect(() => loadConfig({ ORDER_COMMAND_BATCH_MAX: 'many' })).toThrow(/ORDER_COMMAND_BATCH_MAX/);
   });
+
+  it('when MAX_ITEMS makes placements large, then fewer go in one call by default, and more than fit in a 4 MiB message fail start-up naming both variables', () => {
+    expect(loadConfig({ MAX_ITEMS: '50' }).downstream.placeOrderBatch.maxEntries).toBe(128);
+    const fit = loadConfig({ MAX_ITEMS: '500' }).downstream.placeOrderBatch.maxEntries;
+    expect(fit).toBeGreaterThan(1);
+    expect(fit).toBeLessThan(128);
+    expect(loadConfig({ MAX_ITEMS: '500', ORDER_COMMAND_BATCH_MAX: String(fit) }).downstream.placeOrderBatch.maxEntries).toBe(fit);
+    expect(() => loadConfig({ MAX_ITEMS: '500', ORDER_COMMAND_BATCH_MAX: String(fit + 1) })).toThrow(
+      new RegExp(`ORDER_COMMAND_BATCH_MAX \\(${fit + 1}\\) must be at most ${fit}: .*MAX_ITEMS \\(500\\)`),
+    );
+    expect(() => loadConfig({ ORDER_COMMAND_BATCH_MAX: '1000' })).toThrow(/ORDER_COMMAND_BATCH_MAX \(1000\) must be at most/);
+  });
 });
