@@ -3,7 +3,7 @@ import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind, SpanStatus
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { splitMethodPath } from './grpc-metrics';
 import type { Logger } from './logger';
-import { REQUEST_ID_KEY } from './request-context';
+import { isRequestId, REQUEST_ID_KEY } from './request-context';
 
 /** libs/proto orderflow.batch.v1.EntryContext, as ts-proto generates it. */
 export interface EntryContext {
@@ -87,13 +87,19 @@ function inEntrySpan(path: string, traceparent: string | undefined, work: (end: 
   const span = trace
     .getTracer('orderflow')
     .startSpan(`grpc${path.replace(/^\//, '.')}`, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc' } }, parent);
-  otelContext.with(trace.setSpan(parent, span), () =>
-    work((code, message) => {
-      span.setAttribute('rpc.grpc.status_code', code);
-      if (code !== status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message });
-      span.end();
-    }),
-  );
+  const end = (code: number, message: string) => {
+    span.setAttribute('rpc.grpc.status_code', code);
+    if (code !== status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message });
+    span.end();
+  };
+  otelContext.with(trace.setSpan(parent, span), () => {
+    try {
+      work(end);
+    } catch (error) {
+      end(status.INTERNAL, 'internal error');
+      throw error;
+    }
+  });
 }
 
 /**
@@ -112,25 +118,41 @@ export function batchHandler<Req, Res>(single: UnaryHandler<Req, Res>, observers
       ({ request, context }) =>
         new Promise<BatchAnswer<Res>['results'][number]>((resolve) => {
           const started = performance.now();
+          // A unary call always has a request (an empty message at least); an entry without one is malformed.
+          if (!request) {
+            const refused = { code: status.INVALID_ARGUMENT, message: 'a batch entry needs a request', metadata: [] };
+            report(unaryPath, refused.code, started);
+            return resolve({ status: refused, response: undefined });
+          }
           const metadata = new Metadata();
-          if (context?.requestId) metadata.set(REQUEST_ID_KEY, context.requestId);
+          // Only a well-formed id, as a unary call's header would be taken (and Metadata refuses some strings).
+          if (isRequestId(context?.requestId)) metadata.set(REQUEST_ID_KEY, context.requestId);
           const own = context?.timeoutMs ? arrived + context.timeoutMs : Infinity;
           const deadline = Math.min(own, batchDeadline instanceof Date ? batchDeadline.getTime() : Number(batchDeadline));
           const entryCall = {
-            request: request ?? {},
+            request,
             metadata,
             getDeadline: () => deadline,
             getPath: () => unaryPath,
             cancelled: false,
           } as unknown as ServerUnaryCall<Req, Res>;
-          inEntrySpan(unaryPath, context?.traceparent, (endSpan) =>
-            single(entryCall, (error, response) => {
-              const entryStatus = entryStatusOf(error);
-              report(unaryPath, entryStatus.code, started);
-              endSpan(entryStatus.code, entryStatus.message);
-              resolve({ status: entryStatus, response: error ? undefined : (response ?? undefined) });
-            }),
-          );
+          const answer = (error: Partial<ServiceError> | null, response?: Res | null) => {
+            const entryStatus = entryStatusOf(error);
+            report(unaryPath, entryStatus.code, started);
+            resolve({ status: entryStatus, response: error ? undefined : (response ?? undefined) });
+            return entryStatus;
+          };
+          try {
+            inEntrySpan(unaryPath, context?.traceparent, (endSpan) =>
+              single(entryCall, (error, response) => {
+                const { code, message } = answer(error, response);
+                endSpan(code, message);
+              }),
+            );
+          } catch {
+            // A handler that threw instead of answering (a bug): this entry fails as its unary call would, alone.
+            answer({ code: status.INTERNAL, details: 'internal error' });
+          }
         }),
     );
     void Promise.all(results).then((all) => callback(null, { results: all }));

@@ -10,10 +10,12 @@ import {
   type ServiceError,
   status,
 } from '@grpc/grpc-js';
+import { Registry } from 'prom-client';
 import { jsonUnaryMethod } from '../test/json-method';
 import { batchingCaller } from './batch-client';
 import { batchHandler, type BatchRequest, type BatchResponse } from './batch-server';
 import { currentDeadline } from './deadlines';
+import { grpcServerMetrics } from './grpc-metrics';
 import { unaryHandlers } from './grpc-unary';
 import { currentRequestId } from './request-context';
 import { unaryCaller } from './unary-client';
@@ -40,14 +42,15 @@ const refusal = (n: number): Partial<ServiceError> => {
 async function echoServer({ knowsBatch = true } = {}) {
   const batches: number[] = [];
   const unaryCalls: (string | undefined)[] = [];
-  const server = new Server();
+  const registry = new Registry();
+  const server = new Server({ interceptors: [grpcServerMetrics(registry)] });
   const unary = unaryHandlers((error) => (error as { refusal: Partial<ServiceError> }).refusal);
   const echo = unary('Echo', async ({ n, wait }: Echo): Promise<Echoed> => {
     if (wait) await new Promise((r) => setTimeout(r, wait));
     if (n % 2 === 1) throw { refusal: refusal(n) };
     return { n, requestId: currentRequestId() ?? null, deadline: currentDeadline()?.getTime() ?? null };
   });
-  const echoBatch = batchHandler(echo);
+  const echoBatch = batchHandler(echo, { metrics: registry });
   // Without echoBatch the server answers it UNIMPLEMENTED, as an older version of a service does.
   server.addService(definition, {
     echo: (call: Parameters<typeof echo>[0], callback: Parameters<typeof echo>[1]) => {
@@ -70,6 +73,7 @@ async function echoServer({ knowsBatch = true } = {}) {
   return {
     batches,
     unaryCalls,
+    registry,
     client,
     close() {
       client.close();
@@ -209,6 +213,51 @@ describe('batch calls (batchingCaller, batchHandler)', () => {
       // Without a fallback, the batch call's UNIMPLEMENTED is every caller's answer.
       const strict = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: true });
       expect(((await strict({ n: 0 }).catch((e: unknown) => e)) as ServiceError).code).toBe(status.UNIMPLEMENTED);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('when a batch is served, then each entry is counted as a call of the unary method with its own code, and the batch once', async () => {
+    const s = await echoServer();
+    try {
+      const echo = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: false });
+      await Promise.allSettled([0, 1, 2, 3, 4].map((n) => echo({ n })));
+      const text = await s.registry.metrics();
+      const handled = (method: string, code: string) =>
+        Number(
+          new RegExp(`orderflow_grpc_server_handled_total\\{grpc_service="test.Echo",grpc_method="${method}",grpc_code="${code}"\\} (\\d+)`).exec(text)?.[1] ??
+            0,
+        );
+      expect([handled('Echo', 'OK'), handled('Echo', 'FAILED_PRECONDITION'), handled('EchoBatch', 'OK')]).toEqual([3, 2, 1]);
+      expect(text).toMatch(/orderflow_grpc_server_handling_seconds_count\{grpc_service="test.Echo",grpc_method="Echo"\} 5/);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('when an entry has no request or a malformed request id, then it alone is refused or served without the id, and its neighbours are answered', async () => {
+    const s = await echoServer();
+    try {
+      const response = await new Promise<BatchResponse<Echoed>>((resolve, reject) =>
+        s.client.echoBatch(
+          {
+            entries: [
+              { context: { requestId: 'r-1', timeoutMs: 0, traceparent: '' } },
+              { request: { n: 2 }, context: { requestId: 'bad\nid', timeoutMs: 0, traceparent: '' } },
+              { request: { n: 4 }, context: { requestId: 'r-3', timeoutMs: 0, traceparent: '' } },
+            ],
+          },
+          new Metadata(),
+          { deadline: Date.now() + 5_000 },
+          (e, r) => (e ? reject(e) : resolve(r)),
+        ),
+      );
+      expect(response.results.map((r) => [r.status?.code, r.response?.requestId])).toEqual([
+        [status.INVALID_ARGUMENT, undefined],
+        [status.OK, null],
+        [status.OK, 'r-3'],
+      ]);
     } finally {
       s.close();
     }
