@@ -148,9 +148,17 @@ export function batchingCaller<C extends Client>(client: C, options: UnaryClient
         return;
       }
       batch.forEach((p, i) => {
-        const { status: entryStatus, response: entryResponse } = response.results[i]!;
+        const { status: entryStatus, response: entryResponse } = response.results[i] ?? {
+          status: { code: status.INTERNAL, message: 'no result', metadata: [] },
+        };
         if (!entryStatus || entryStatus.code === status.OK) return p.resolve(entryResponse as Res);
-        const error = entryError(entryStatus);
+        let error: ServiceError;
+        try {
+          error = entryError(entryStatus);
+        } catch {
+          // Metadata a unary call could not have carried (an invalid header value): the entry's answer is unreadable.
+          return p.reject(entryError({ code: status.INTERNAL, message: `unreadable answer (${entryStatus.code})`, metadata: [] }));
+        }
         if (methodOptions.repeatIfCutOff && !p.repeated && options.isCutOff(error) && Date.now() < p.deadline.getTime()) {
           p.repeated = true;
           return enqueue(p);

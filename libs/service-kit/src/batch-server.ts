@@ -3,6 +3,7 @@ import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind, SpanStatus
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { splitMethodPath } from './grpc-metrics';
 import type { Logger } from './logger';
+import { ANSWER_MARGIN_MS } from './deadlines';
 import { isRequestId, REQUEST_ID_KEY } from './request-context';
 
 /** libs/proto orderflow.batch.v1.EntryContext, as ts-proto generates it. */
@@ -102,59 +103,86 @@ function inEntrySpan(path: string, traceparent: string | undefined, work: (end: 
   });
 }
 
+/** How long before the batch call's deadline it answers with what is done (room for the answer's trip): at most ANSWER_MARGIN_MS, a tenth of a short call. */
+const answerMarginMs = (timeoutMs: number) => Math.min(ANSWER_MARGIN_MS, Math.max(0, timeoutMs) / 10);
+
 /**
  * Serves a batch method with the handler of its unary method: each entry is handled as a unary call of
  * its own would be (its request id, its deadline within the batch call's, the same error mapping), all
  * at once, and the batch answers when every entry has. The unary handler's work may itself be batched
  * further down (order-command's group commit, inventory's reserve batcher gather the entries' writes).
+ * Shortly before the batch call's deadline it answers with what is done: an entry still running then
+ * is DEADLINE_EXCEEDED (its outcome unknown, as a unary call's past its deadline), and the answers of
+ * its neighbours are not lost with it.
  */
 export function batchHandler<Req, Res>(single: UnaryHandler<Req, Res>, observers: BatchObservers = {}) {
   const report = entryReporter(observers);
+  type Result = BatchAnswer<Res>['results'][number];
   return (call: ServerUnaryCall<BatchRequest<Req>, BatchAnswer<Res>>, callback: sendUnaryData<BatchAnswer<Res>>) => {
-    const batchDeadline = call.getDeadline();
+    const raw = call.getDeadline();
+    const batchDeadline = raw instanceof Date ? raw.getTime() : Number(raw);
     const unaryPath = unaryPathOf(call.getPath?.() ?? '/unknown/unknown');
     const arrived = Date.now();
-    const results = call.request.entries.map(
-      ({ request, context }) =>
-        new Promise<BatchAnswer<Res>['results'][number]>((resolve) => {
-          const started = performance.now();
-          // A unary call always has a request (an empty message at least); an entry without one is malformed.
-          if (!request) {
-            const refused = { code: status.INVALID_ARGUMENT, message: 'a batch entry needs a request', metadata: [] };
-            report(unaryPath, refused.code, started);
-            return resolve({ status: refused, response: undefined });
-          }
-          const metadata = new Metadata();
-          // Only a well-formed id, as a unary call's header would be taken (and Metadata refuses some strings).
-          if (isRequestId(context?.requestId)) metadata.set(REQUEST_ID_KEY, context.requestId);
-          const own = context?.timeoutMs ? arrived + context.timeoutMs : Infinity;
-          const deadline = Math.min(own, batchDeadline instanceof Date ? batchDeadline.getTime() : Number(batchDeadline));
-          const entryCall = {
-            request,
-            metadata,
-            getDeadline: () => deadline,
-            getPath: () => unaryPath,
-            cancelled: false,
-          } as unknown as ServerUnaryCall<Req, Res>;
-          const answer = (error: Partial<ServiceError> | null, response?: Res | null) => {
-            const entryStatus = entryStatusOf(error);
-            report(unaryPath, entryStatus.code, started);
-            resolve({ status: entryStatus, response: error ? undefined : (response ?? undefined) });
-            return entryStatus;
-          };
-          try {
-            inEntrySpan(unaryPath, context?.traceparent, (endSpan) =>
-              single(entryCall, (error, response) => {
-                const { code, message } = answer(error, response);
-                endSpan(code, message);
-              }),
-            );
-          } catch {
-            // A handler that threw instead of answering (a bug): this entry fails as its unary call would, alone.
-            answer({ code: status.INTERNAL, details: 'internal error' });
-          }
+    const { entries } = call.request;
+    const results: (Result | undefined)[] = new Array(entries.length);
+    const started: number[] = new Array(entries.length);
+    let left = entries.length;
+    let timer: NodeJS.Timeout | undefined;
+    let answered = false;
+
+    const answerBatch = () => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      const late = { code: status.DEADLINE_EXCEEDED, message: 'the deadline passed before this entry was answered', metadata: [] };
+      callback(null, {
+        // Array.from, not map: map skips the holes of the entries still running.
+        results: Array.from(results, (result, i) => {
+          if (result) return result;
+          report(unaryPath, late.code, started[i]!);
+          return { status: late, response: undefined };
         }),
-    );
-    void Promise.all(results).then((all) => callback(null, { results: all }));
+      });
+    };
+    const settle = (i: number, result: Result, code: number) => {
+      if (answered) return; // past the batch's answer: its caller was told DEADLINE_EXCEEDED
+      report(unaryPath, code, started[i]!);
+      results[i] = result;
+      if (--left === 0) answerBatch();
+    };
+
+    if (entries.length === 0) return answerBatch();
+    if (Number.isFinite(batchDeadline)) timer = setTimeout(answerBatch, Math.max(0, batchDeadline - answerMarginMs(batchDeadline - arrived) - arrived));
+
+    entries.forEach(({ request, context }, i) => {
+      started[i] = performance.now();
+      // A unary call always has a request (an empty message at least); an entry without one is malformed.
+      if (!request) {
+        const refused = { code: status.INVALID_ARGUMENT, message: 'a batch entry needs a request', metadata: [] };
+        return settle(i, { status: refused, response: undefined }, refused.code);
+      }
+      const metadata = new Metadata();
+      // Only a well-formed id, as a unary call's header would be taken (and Metadata refuses some strings).
+      if (isRequestId(context?.requestId)) metadata.set(REQUEST_ID_KEY, context.requestId);
+      const own = context?.timeoutMs ? arrived + context.timeoutMs : Infinity;
+      const deadline = Math.min(own, batchDeadline);
+      const entryCall = { request, metadata, getDeadline: () => deadline, getPath: () => unaryPath, cancelled: false } as unknown as ServerUnaryCall<Req, Res>;
+      const answer = (error: Partial<ServiceError> | null, response?: Res | null) => {
+        const entryStatus = entryStatusOf(error);
+        settle(i, { status: entryStatus, response: error ? undefined : (response ?? undefined) }, entryStatus.code);
+        return entryStatus;
+      };
+      try {
+        inEntrySpan(unaryPath, context?.traceparent, (endSpan) =>
+          single(entryCall, (error, response) => {
+            const { code, message } = answer(error, response);
+            endSpan(code, message);
+          }),
+        );
+      } catch {
+        // A handler that threw instead of answering (a bug): this entry fails as its unary call would, alone.
+        answer({ code: status.INTERNAL, details: 'internal error' });
+      }
+    });
   };
 }

@@ -262,4 +262,21 @@ describe('batch calls (batchingCaller, batchHandler)', () => {
       s.close();
     }
   });
+
+  it('when an entry is still running near the batch call’s deadline, then the batch answers with its neighbours’ answers and that entry alone is DEADLINE_EXCEEDED', async () => {
+    const s = await echoServer();
+    try {
+      const echo = batchingCaller(s.client, { deadlineMs: 600, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: false });
+      const started = Date.now();
+      const [fast, slow] = await Promise.allSettled([echo({ n: 0 }), echo({ n: 2, wait: 1_500 })]);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(fast).toMatchObject({ status: 'fulfilled', value: { n: 0 } });
+      expect(slow.status === 'rejected' && (slow.reason as ServiceError).code).toBe(status.DEADLINE_EXCEEDED);
+      expect(s.batches).toEqual([2]);
+      const text = await s.registry.metrics();
+      expect(text).toMatch(/grpc_method="Echo",grpc_code="DEADLINE_EXCEEDED"\} 1/);
+    } finally {
+      s.close();
+    }
+  });
 });
