@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServiceError, status } from '@grpc/grpc-js';
 import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Counter, Histogram, Registry } from 'prom-client';
@@ -130,7 +131,9 @@ export function batchHandler<Req, Res>(single: UnaryHandler<Req, Res>, observers
     let timer: NodeJS.Timeout | undefined;
     let answered = false;
 
-    const answerBatch = () => {
+    // Bound to this call's context: the last entry to finish calls it from its own (its request id would
+    // otherwise be on the batch call's log line).
+    const answerBatch = AsyncResource.bind(() => {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
@@ -143,7 +146,7 @@ export function batchHandler<Req, Res>(single: UnaryHandler<Req, Res>, observers
           return { status: late, response: undefined };
         }),
       });
-    };
+    });
     const settle = (i: number, result: Result, code: number) => {
       if (answered) return; // past the batch's answer: its caller was told DEADLINE_EXCEEDED
       report(unaryPath, code, started[i]!);
