@@ -18,13 +18,18 @@ export interface BatchingOptions {
   onSend?: (entries: number, via: 'batch' | 'unary') => void;
 }
 
-export interface BatchMethodOptions<C> extends UnaryMethodOptions {
+/** The unary methods of a client that take and answer what the entries of batch method K do. */
+export type UnaryFallbackName<C, K extends keyof C> = {
+  [M in UnaryMethodName<C>]: [RequestOf<C[M]>, ResponseOf<C[M]>] extends [EntryRequestOf<C[K]>, EntryResponseOf<C[K]>] ? M : never;
+}[UnaryMethodName<C>];
+
+export interface BatchMethodOptions<C, K extends keyof C> extends UnaryMethodOptions {
   /**
    * The unary method to use instead while the server does not know the batch method (it answers
    * UNIMPLEMENTED: an older version during a rolling upgrade): the calls of that batch go as unary
    * calls, and so do all calls for UNARY_FALLBACK_MS; then the batch method is tried again.
    */
-  unaryFallback?: UnaryMethodName<C>;
+  unaryFallback?: UnaryFallbackName<C, K>;
 }
 
 /** How long calls go unary after a server answered the batch method with UNIMPLEMENTED. */
@@ -76,7 +81,7 @@ export function entryError(entry: EntryStatus): ServiceError {
  * is called with the unary method instead, for UNARY_FALLBACK_MS.
  */
 export function batchingCaller<C extends Client>(client: C, options: UnaryClientOptions & BatchingOptions) {
-  return <K extends BatchMethodName<C>>(name: K, methodOptions: BatchMethodOptions<C>): UnaryCall<EntryRequestOf<C[K]>, EntryResponseOf<C[K]>> => {
+  return <K extends BatchMethodName<C>>(name: K, methodOptions: BatchMethodOptions<C, K>): UnaryCall<EntryRequestOf<C[K]>, EntryResponseOf<C[K]>> => {
     type Req = EntryRequestOf<C[K]>;
     type Res = EntryResponseOf<C[K]>;
     const method = client[name] as unknown as (

@@ -12,7 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { jsonUnaryMethod } from '../test/json-method';
-import { batchingCaller } from './batch-client';
+import { batchingCaller, type UnaryFallbackName } from './batch-client';
 import { batchHandler, type BatchRequest, type BatchResponse } from './batch-server';
 import { currentDeadline } from './deadlines';
 import { grpcServerMetrics } from './grpc-metrics';
@@ -210,6 +210,11 @@ describe('batch calls (batchingCaller, batchHandler)', () => {
       await echo({ n: 4 }, 'fb-4');
       expect(sent.at(-1)).toEqual([1, 'unary']);
       expect(s.unaryCalls).toEqual(['fb-0', 'fb-1', 'fb-2', 'fb-4']);
+      // The fallback must take and answer what the entries do: a batch method is no fallback.
+      const fallback: UnaryFallbackName<EchoClient, 'echoBatch'> = 'echo';
+      // @ts-expect-error echoBatch's request is not an entry's
+      const notAFallback: UnaryFallbackName<EchoClient, 'echoBatch'> = 'echoBatch';
+      void [fallback, notAFallback];
       // Without a fallback, the batch call's UNIMPLEMENTED is every caller's answer.
       const strict = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: true });
       expect(((await strict({ n: 0 }).catch((e: unknown) => e)) as ServiceError).code).toBe(status.UNIMPLEMENTED);

@@ -26,4 +26,4 @@ export type { GrpcChannel } from './grpc-client';
 export { batchHandler, entryStatusOf, unaryPathOf } from './batch-server';
 export type { BatchAnswer, BatchObservers, BatchRequest, BatchResponse, EntryContext, EntryStatus } from './batch-server';
 export { batchingCaller, entryError, UNARY_FALLBACK_MS } from './batch-client';
-export type { BatchingOptions, BatchMethodName, BatchMethodOptions } from './batch-client';
+export type { BatchingOptions, BatchMethodName, BatchMethodOptions, UnaryFallbackName } from './batch-client';
