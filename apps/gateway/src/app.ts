@@ -58,12 +58,19 @@ const DRAIN_QUIET_MS = 250;
 
 /** Composition root of the REST gateway, shared by main.ts and the tests. */
 export async function createGateway(config: GatewayConfig, options: { logDestination?: NodeJS.WritableStream } = {}): Promise<Gateway> {
-  const { orderCommand, orderQuery, inventory, deadlineMs } = config.downstream;
-  const downstream = createDownstream({ orderCommand, orderQuery, inventory }, deadlineMs);
+  const { orderCommand, orderQuery, inventory, deadlineMs, placeOrderBatch } = config.downstream;
   const metrics = createMetrics(async () => {
     const lag = await downstream.projectionLag({}, undefined); // a metrics scrape, not a request
     return { eventsBehind: lag.eventsBehind, secondsBehind: lag.secondsBehind };
   });
+  const placementsPerCall = {
+    batch: metrics.downstreamBatchSize.labels('PlaceOrder', 'batch'),
+    unary: metrics.downstreamBatchSize.labels('PlaceOrder', 'unary'),
+  };
+  const downstream = createDownstream(
+    { orderCommand, orderQuery, inventory },
+    { deadlineMs, placeOrderBatch, onPlaceOrderSent: (entries, via) => placementsPerCall[via].observe(entries) },
+  );
   let shuttingDown = false;
   let lastRequestAt = 0;
 

@@ -1,9 +1,25 @@
 import { DEFAULT_ORDER_LIMITS, ORDER_LIMIT_CEILINGS } from '@orderflow/proto';
-import { checkTimeoutChain, env, readEnv } from '@orderflow/service-kit';
+import { checkTimeoutChain, ConfigError, env, readEnv } from '@orderflow/service-kit';
 import { z } from 'zod';
 
 /** The dev default for JWT_SECRET: documented in the README, refused when NODE_ENV=production. */
 export const DEV_JWT_SECRET = 'orderflow-dev-secret-change-me';
+
+/** How many placements gather in one PlaceOrderBatch call unless ORDER_COMMAND_BATCH_MAX says otherwise (fewer when they would not fit). */
+const DEFAULT_BATCH_MAX = 128;
+
+/**
+ * The most placements of the largest size the order limits allow that fit in one PlaceOrderBatch call,
+ * and in its answer: gRPC refuses messages over 4 MiB (grpc-js's default on both ends), and a refused
+ * batch would fail every placement in it. Per placement, bytes at most: each item a 64-byte product id
+ * and two varints, an address and a payment method of 4-byte characters, the key, a customer id (a
+ * token's subject, 1 KiB allowed) and the entry's context; the answer's order holds the same and a little
+ * more. 3.5 MiB of the 4 leave room for the framing.
+ */
+export function placementsThatFit(maxItems: number, limits = DEFAULT_ORDER_LIMITS): number {
+  const placementBytes = 85 * maxItems + 4 * (limits.maxAddressLength + limits.maxPaymentMethodLength) + limits.maxIdempotencyKeyLength + 1_024 + 512;
+  return Math.max(1, Math.floor((3.5 * 1024 * 1024) / placementBytes));
+}
 
 /** The only reader of process.env for the gateway. Defaults match `npm start`'s local system. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
@@ -17,6 +33,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       ORDER_QUERY_ADDRESS: env.string('127.0.0.1:50053'),
       INVENTORY_ADDRESS: env.string('127.0.0.1:50052'),
       DOWNSTREAM_DEADLINE_MS: env.int(5_000, 10),
+      /**
+       * Placements gathered into one PlaceOrderBatch call to order-command: how long the first waits for
+       * others (0: until the event loop has taken in what arrived, so a lone one goes at once), and at most
+       * how many go in one call (1: no gathering, each is its own PlaceOrder call).
+       */
+      ORDER_COMMAND_BATCH_LINGER_MS: env.int(0, 0, 20),
+      /** Unset: 128, or fewer when MAX_ITEMS makes placements too large for 128 in one call. */
+      ORDER_COMMAND_BATCH_MAX: z.coerce.number().int().min(1).max(1_000).optional(),
       JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
       JWT_SECRET: env.string(DEV_JWT_SECRET),
       /** RS256: a PEM public key, or a JWKS URL whose keys are selected by the token's kid. */
@@ -53,6 +77,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   if (e.JWT_ALGORITHM === 'RS256' && !e.JWT_PUBLIC_KEY && !e.JWT_JWKS_URL) {
     throw new Error('invalid configuration:\n  JWT_PUBLIC_KEY or JWT_JWKS_URL: RS256 needs one of them');
   }
+  const fit = placementsThatFit(e.MAX_ITEMS);
+  const batchMax = e.ORDER_COMMAND_BATCH_MAX ?? Math.min(DEFAULT_BATCH_MAX, fit);
+  if (batchMax > fit) {
+    throw new ConfigError([
+      `ORDER_COMMAND_BATCH_MAX (${batchMax}) must be at most ${fit}: that many placements of MAX_ITEMS (${e.MAX_ITEMS}) items fit in one 4 MiB gRPC message`,
+    ]);
+  }
   checkTimeoutChain([
     {
       inner: ['READ_YOUR_WRITES_WAIT_MS', e.READ_YOUR_WRITES_WAIT_MS],
@@ -68,6 +99,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       orderQuery: e.ORDER_QUERY_ADDRESS,
       inventory: e.INVENTORY_ADDRESS,
       deadlineMs: e.DOWNSTREAM_DEADLINE_MS,
+      placeOrderBatch: { lingerMs: e.ORDER_COMMAND_BATCH_LINGER_MS, maxEntries: batchMax },
     },
     jwt: {
       algorithm: e.JWT_ALGORITHM,

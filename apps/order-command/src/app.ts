@@ -115,7 +115,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   const { placeOrder, orders } = createUseCases(config, { repository: useCaseRepository, inventory, clock, outbox, claimOwners, logger });
   const sweeper = new OrderSweeper(orders, logger, config.sweepIntervalMs);
   const purger = createRetentionPurger(repository, clock, config.retention, logger);
-  const grpc = createGrpcServer(config, roles.has('api') ? createOrderCommandGrpcHandler(placeOrder, orders, logger) : undefined, logger, metrics);
+  const grpc = createGrpcServer(config, roles.has('api') ? createOrderCommandGrpcHandler(placeOrder, orders, logger, metrics) : undefined, logger, metrics);
 
   // Started in this order, stopped in reverse: what the entry points need, then the entry points of this process's roles.
   const lifecycle = new Lifecycle([

@@ -1,8 +1,9 @@
 import { type Client, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { type Context, context as otelContext, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { BatchRequest, BatchResponse, EntryStatus } from './batch-server';
 import { cappedDeadline } from './deadlines';
 import { repeatIfCutOff } from './grpc-client';
-import { currentRequestId } from './request-context';
+import { currentRequestId, REQUEST_ID_KEY } from './request-context';
 import type { RequestOf, ResponseOf, UnaryCall, UnaryClientOptions, UnaryMethodName, UnaryMethodOptions } from './unary-client';
 
 export interface BatchingOptions {
@@ -13,7 +14,26 @@ export interface BatchingOptions {
   lingerMs: number;
   /** A batch holds at most this many calls; a full batch goes at once. */
   maxEntries: number;
+  /** Told of every call sent: a batch call and its entries, or a unary call (the fallback) of one. For a metric of batch sizes. */
+  onSend?: (entries: number, via: 'batch' | 'unary') => void;
 }
+
+/** The unary methods of a client that take and answer what the entries of batch method K do. */
+export type UnaryFallbackName<C, K extends keyof C> = {
+  [M in UnaryMethodName<C>]: [RequestOf<C[M]>, ResponseOf<C[M]>] extends [EntryRequestOf<C[K]>, EntryResponseOf<C[K]>] ? M : never;
+}[UnaryMethodName<C>];
+
+export interface BatchMethodOptions<C, K extends keyof C> extends UnaryMethodOptions {
+  /**
+   * The unary method to use instead while the server does not know the batch method (it answers
+   * UNIMPLEMENTED: an older version during a rolling upgrade): the calls of that batch go as unary
+   * calls, and so do all calls for UNARY_FALLBACK_MS; then the batch method is tried again.
+   */
+  unaryFallback?: UnaryFallbackName<C, K>;
+}
+
+/** How long calls go unary after a server answered the batch method with UNIMPLEMENTED. */
+export const UNARY_FALLBACK_MS = 30_000;
 
 /** The unary request and response inside a batch method's entries and results. */
 type EntryRequestOf<M> = RequestOf<M> extends BatchRequest<infer Req> ? Req : never;
@@ -24,10 +44,23 @@ export type BatchMethodName<C> = { [K in UnaryMethodName<C>]: [EntryRequestOf<C[
 interface Pending<Req, Res> {
   request: Req;
   requestId: string | undefined;
+  /** The caller's trace context when it is traced (its span is the parent of the entry's server span). */
+  traced: Context | undefined;
   deadline: Date;
   repeated: boolean;
   resolve(response: Res): void;
   reject(error: ServiceError): void;
+}
+
+/** The trace context active now when something is traced (no allocation when tracing is off). */
+const tracedContext = (): Context | undefined => (trace.getActiveSpan() ? otelContext.active() : undefined);
+
+/** The W3C traceparent of a traced context; '' for none. */
+function traceparentOf(traced: Context | undefined): string {
+  if (!traced) return '';
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(traced, carrier);
+  return carrier.traceparent ?? '';
 }
 
 /** The error a unary call would have failed with, from an entry's status. */
@@ -42,11 +75,13 @@ export function entryError(entry: EntryStatus): ServiceError {
  * unary call (`batchingCaller(client, o)('reserveBatch', ...)` returns `(request, requestId?) =>
  * Promise<response>`, failing with the error the unary call would have), while calls made together
  * travel together. Each keeps its own deadline (capped by the call being served) and request id; the
- * batch call's deadline is the latest of them. For a method safe to repeat, a batch call cut off is made
- * once more (repeatIfCutOff), and so is an entry answered as cut off.
+ * batch call's deadline is the latest of them; each entry carries its caller's trace context. For a
+ * method safe to repeat, a batch call cut off is made once more (repeatIfCutOff), and so is an entry
+ * answered as cut off. With `unaryFallback`, a server that does not know the batch method yet (UNIMPLEMENTED)
+ * is called with the unary method instead, for UNARY_FALLBACK_MS.
  */
 export function batchingCaller<C extends Client>(client: C, options: UnaryClientOptions & BatchingOptions) {
-  return <K extends BatchMethodName<C>>(name: K, methodOptions: UnaryMethodOptions): UnaryCall<EntryRequestOf<C[K]>, EntryResponseOf<C[K]>> => {
+  return <K extends BatchMethodName<C>>(name: K, methodOptions: BatchMethodOptions<C, K>): UnaryCall<EntryRequestOf<C[K]>, EntryResponseOf<C[K]>> => {
     type Req = EntryRequestOf<C[K]>;
     type Res = EntryResponseOf<C[K]>;
     const method = client[name] as unknown as (
@@ -55,37 +90,80 @@ export function batchingCaller<C extends Client>(client: C, options: UnaryClient
       callOptions: { deadline: Date },
       callback: (error: ServiceError | null, response: BatchResponse<Res>) => void,
     ) => unknown;
+    const unaryMethod = methodOptions.unaryFallback
+      ? (client[methodOptions.unaryFallback] as unknown as (
+          request: Req,
+          metadata: Metadata,
+          callOptions: { deadline: Date },
+          callback: (error: ServiceError | null, response: Res) => void,
+        ) => unknown)
+      : undefined;
     const deadlineMs = methodOptions.deadlineMs ?? options.deadlineMs;
     const noMetadata = new Metadata();
     let queue: Pending<Req, Res>[] = [];
     let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+    /** Until when calls go unary (the server answered the batch method UNIMPLEMENTED). */
+    let unaryUntil = 0;
+
+    /** One call as the unary method, with the entry's own deadline and request id (the fallback). */
+    const sendUnary = (p: Pending<Req, Res>) => {
+      options.onSend?.(1, 'unary');
+      const attempt = () =>
+        new Promise<Res>((resolve, reject) => {
+          const metadata = new Metadata();
+          if (p.requestId !== undefined) metadata.set(REQUEST_ID_KEY, p.requestId);
+          // In the caller's trace context: the gRPC instrumentation makes the call's span its child.
+          otelContext.with(p.traced ?? ROOT_CONTEXT, () =>
+            unaryMethod!.call(client, p.request, metadata, { deadline: p.deadline }, (error, response) => (error ? reject(error) : resolve(response))),
+          );
+        });
+      (methodOptions.repeatIfCutOff ? repeatIfCutOff(client, p.deadline, attempt, options.isCutOff) : attempt()).then(p.resolve, p.reject);
+    };
 
     const sendOnce = (batch: Pending<Req, Res>[], deadline: Date) =>
       new Promise<BatchResponse<Res>>((resolve, reject) => {
         const now = Date.now();
         const entries = batch.map((p) => ({
           request: p.request,
-          context: { requestId: p.requestId ?? '', timeoutMs: Math.max(1, p.deadline.getTime() - now) },
+          context: { requestId: p.requestId ?? '', timeoutMs: Math.max(1, p.deadline.getTime() - now), traceparent: traceparentOf(p.traced) },
         }));
-        method.call(client, { entries }, noMetadata, { deadline }, (error, response) => (error ? reject(error) : resolve(response)));
+        // Not in the trace of whichever caller came first: each entry carries its own caller's (traceparent).
+        otelContext.with(ROOT_CONTEXT, () =>
+          method.call(client, { entries }, noMetadata, { deadline }, (error, response) => (error ? reject(error) : resolve(response))),
+        );
       });
 
     const send = async (batch: Pending<Req, Res>[]) => {
       const deadline = new Date(Math.max(...batch.map((p) => p.deadline.getTime())));
       let response: BatchResponse<Res>;
       try {
+        options.onSend?.(batch.length, 'batch');
         const attempt = () => sendOnce(batch, deadline);
         response = await (methodOptions.repeatIfCutOff ? repeatIfCutOff(client, deadline, attempt, options.isCutOff) : attempt());
         if (response.results.length !== batch.length)
           throw entryError({ code: status.INTERNAL, message: `${response.results.length} results for ${batch.length} entries`, metadata: [] });
       } catch (error) {
+        // A server that does not know the batch method served none of it: each call goes unary instead.
+        if (unaryMethod && (error as ServiceError).code === status.UNIMPLEMENTED) {
+          unaryUntil = Date.now() + UNARY_FALLBACK_MS;
+          for (const p of batch) sendUnary(p);
+          return;
+        }
         for (const p of batch) p.reject(error as ServiceError);
         return;
       }
       batch.forEach((p, i) => {
-        const { status: entryStatus, response: entryResponse } = response.results[i]!;
+        const { status: entryStatus, response: entryResponse } = response.results[i] ?? {
+          status: { code: status.INTERNAL, message: 'no result', metadata: [] },
+        };
         if (!entryStatus || entryStatus.code === status.OK) return p.resolve(entryResponse as Res);
-        const error = entryError(entryStatus);
+        let error: ServiceError;
+        try {
+          error = entryError(entryStatus);
+        } catch {
+          // Metadata a unary call could not have carried (an invalid header value): the entry's answer is unreadable.
+          return p.reject(entryError({ code: status.INTERNAL, message: `unreadable answer (${entryStatus.code})`, metadata: [] }));
+        }
         if (methodOptions.repeatIfCutOff && !p.repeated && options.isCutOff(error) && Date.now() < p.deadline.getTime()) {
           p.repeated = true;
           return enqueue(p);
@@ -106,12 +184,15 @@ export function batchingCaller<C extends Client>(client: C, options: UnaryClient
     };
 
     const enqueue = (pending: Pending<Req, Res>) => {
+      if (unaryUntil > 0 && Date.now() < unaryUntil) return sendUnary(pending);
       queue.push(pending);
       if (queue.length >= options.maxEntries) flush();
       else if (!timer) timer = options.lingerMs > 0 ? setTimeout(flush, options.lingerMs) : setImmediate(flush);
     };
 
     return (request, requestId = currentRequestId()) =>
-      new Promise<Res>((resolve, reject) => enqueue({ request, requestId, deadline: cappedDeadline(deadlineMs), repeated: false, resolve, reject }));
+      new Promise<Res>((resolve, reject) =>
+        enqueue({ request, requestId, traced: tracedContext(), deadline: cappedDeadline(deadlineMs), repeated: false, resolve, reject }),
+      );
   };
 }

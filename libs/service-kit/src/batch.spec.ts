@@ -10,10 +10,12 @@ import {
   type ServiceError,
   status,
 } from '@grpc/grpc-js';
+import { Registry } from 'prom-client';
 import { jsonUnaryMethod } from '../test/json-method';
-import { batchingCaller } from './batch-client';
+import { batchingCaller, type UnaryFallbackName } from './batch-client';
 import { batchHandler, type BatchRequest, type BatchResponse } from './batch-server';
 import { currentDeadline } from './deadlines';
+import { grpcServerMetrics } from './grpc-metrics';
 import { unaryHandlers } from './grpc-unary';
 import { currentRequestId } from './request-context';
 import { unaryCaller } from './unary-client';
@@ -37,22 +39,32 @@ const refusal = (n: number): Partial<ServiceError> => {
   return { code: status.FAILED_PRECONDITION, details: `${n} is odd`, metadata };
 };
 
-async function echoServer() {
+async function echoServer({ knowsBatch = true } = {}) {
   const batches: number[] = [];
-  const server = new Server();
+  const unaryCalls: (string | undefined)[] = [];
+  const registry = new Registry();
+  const server = new Server({ interceptors: [grpcServerMetrics(registry)] });
   const unary = unaryHandlers((error) => (error as { refusal: Partial<ServiceError> }).refusal);
   const echo = unary('Echo', async ({ n, wait }: Echo): Promise<Echoed> => {
     if (wait) await new Promise((r) => setTimeout(r, wait));
     if (n % 2 === 1) throw { refusal: refusal(n) };
     return { n, requestId: currentRequestId() ?? null, deadline: currentDeadline()?.getTime() ?? null };
   });
-  const echoBatch = batchHandler(echo);
+  const echoBatch = batchHandler(echo, { metrics: registry });
+  // Without echoBatch the server answers it UNIMPLEMENTED, as an older version of a service does.
   server.addService(definition, {
-    echo,
-    echoBatch: (call: Parameters<typeof echoBatch>[0], callback: Parameters<typeof echoBatch>[1]) => {
-      batches.push(call.request.entries.length);
-      echoBatch(call, callback);
+    echo: (call: Parameters<typeof echo>[0], callback: Parameters<typeof echo>[1]) => {
+      unaryCalls.push(call.metadata.get('x-request-id')[0] as string | undefined);
+      echo(call, callback);
     },
+    ...(knowsBatch
+      ? {
+          echoBatch: (call: Parameters<typeof echoBatch>[0], callback: Parameters<typeof echoBatch>[1]) => {
+            batches.push(call.request.entries.length);
+            echoBatch(call, callback);
+          },
+        }
+      : {}),
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
@@ -60,6 +72,8 @@ async function echoServer() {
   const client = new (makeGenericClientConstructor(definition, 'Echo'))(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as EchoClient;
   return {
     batches,
+    unaryCalls,
+    registry,
     client,
     close() {
       client.close();
@@ -170,5 +184,104 @@ describe('batch calls (batchingCaller, batchHandler)', () => {
     const answers = await Promise.all([echo({ n: 1 }), echo({ n: 2 })]);
     expect(answers.map((a) => a.n)).toEqual([1, 2]);
     expect(sent).toEqual([[1, 2], [1, 2], [1]]);
+  });
+
+  it('when the server does not know the batch method (UNIMPLEMENTED), then the calls go as unary calls, and later ones at once for a while', async () => {
+    const s = await echoServer({ knowsBatch: false });
+    try {
+      const sent: [number, string][] = [];
+      const onSend = (entries: number, via: 'batch' | 'unary') => sent.push([entries, via]);
+      const echo = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100, onSend })('echoBatch', {
+        repeatIfCutOff: true,
+        unaryFallback: 'echo',
+      });
+      const answers = await Promise.allSettled([0, 1, 2].map((n) => echo({ n }, `fb-${n}`)));
+      expect(answers.map((a) => (a.status === 'fulfilled' ? a.value.requestId : ((a.reason as ServiceError).code as unknown)))).toEqual([
+        'fb-0',
+        status.FAILED_PRECONDITION, // the unary call's own refusal
+        'fb-2',
+      ]);
+      expect(sent).toEqual([
+        [3, 'batch'],
+        [1, 'unary'],
+        [1, 'unary'],
+        [1, 'unary'],
+      ]);
+      await echo({ n: 4 }, 'fb-4');
+      expect(sent.at(-1)).toEqual([1, 'unary']);
+      expect(s.unaryCalls).toEqual(['fb-0', 'fb-1', 'fb-2', 'fb-4']);
+      // The fallback must take and answer what the entries do: a batch method is no fallback.
+      const fallback: UnaryFallbackName<EchoClient, 'echoBatch'> = 'echo';
+      // @ts-expect-error echoBatch's request is not an entry's
+      const notAFallback: UnaryFallbackName<EchoClient, 'echoBatch'> = 'echoBatch';
+      void [fallback, notAFallback];
+      // Without a fallback, the batch call's UNIMPLEMENTED is every caller's answer.
+      const strict = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: true });
+      expect(((await strict({ n: 0 }).catch((e: unknown) => e)) as ServiceError).code).toBe(status.UNIMPLEMENTED);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('when a batch is served, then each entry is counted as a call of the unary method with its own code, and the batch once', async () => {
+    const s = await echoServer();
+    try {
+      const echo = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: false });
+      await Promise.allSettled([0, 1, 2, 3, 4].map((n) => echo({ n })));
+      const text = await s.registry.metrics();
+      const handled = (method: string, code: string) =>
+        Number(
+          new RegExp(`orderflow_grpc_server_handled_total\\{grpc_service="test.Echo",grpc_method="${method}",grpc_code="${code}"\\} (\\d+)`).exec(text)?.[1] ??
+            0,
+        );
+      expect([handled('Echo', 'OK'), handled('Echo', 'FAILED_PRECONDITION'), handled('EchoBatch', 'OK')]).toEqual([3, 2, 1]);
+      expect(text).toMatch(/orderflow_grpc_server_handling_seconds_count\{grpc_service="test.Echo",grpc_method="Echo"\} 5/);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('when an entry has no request or a malformed request id, then it alone is refused or served without the id, and its neighbours are answered', async () => {
+    const s = await echoServer();
+    try {
+      const response = await new Promise<BatchResponse<Echoed>>((resolve, reject) =>
+        s.client.echoBatch(
+          {
+            entries: [
+              { context: { requestId: 'r-1', timeoutMs: 0, traceparent: '' } },
+              { request: { n: 2 }, context: { requestId: 'bad\nid', timeoutMs: 0, traceparent: '' } },
+              { request: { n: 4 }, context: { requestId: 'r-3', timeoutMs: 0, traceparent: '' } },
+            ],
+          },
+          new Metadata(),
+          { deadline: Date.now() + 5_000 },
+          (e, r) => (e ? reject(e) : resolve(r)),
+        ),
+      );
+      expect(response.results.map((r) => [r.status?.code, r.response?.requestId])).toEqual([
+        [status.INVALID_ARGUMENT, undefined],
+        [status.OK, null],
+        [status.OK, 'r-3'],
+      ]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('when an entry is still running near the batch call’s deadline, then the batch answers with its neighbours’ answers and that entry alone is DEADLINE_EXCEEDED', async () => {
+    const s = await echoServer();
+    try {
+      const echo = batchingCaller(s.client, { deadlineMs: 600, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: false });
+      const started = Date.now();
+      const [fast, slow] = await Promise.allSettled([echo({ n: 0 }), echo({ n: 2, wait: 1_500 })]);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(fast).toMatchObject({ status: 'fulfilled', value: { n: 0 } });
+      expect(slow.status === 'rejected' && (slow.reason as ServiceError).code).toBe(status.DEADLINE_EXCEEDED);
+      expect(s.batches).toEqual([2]);
+      const text = await s.registry.metrics();
+      expect(text).toMatch(/grpc_method="Echo",grpc_code="DEADLINE_EXCEEDED"\} 1/);
+    } finally {
+      s.close();
+    }
   });
 });

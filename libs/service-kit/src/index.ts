@@ -23,7 +23,7 @@ export type { RequestOf, ResponseOf, UnaryCall, UnaryClientOptions, UnaryMethodN
 export type { TimeoutRule } from './deadlines';
 export { grpcChannel, LEAN_GRPC_OPTIONS, repeatIfCutOff, REPEAT_READY_WAIT_MS, sharedChannel } from './grpc-client';
 export type { GrpcChannel } from './grpc-client';
-export { batchHandler, entryStatusOf } from './batch-server';
-export type { BatchRequest, BatchResponse, EntryContext, EntryStatus } from './batch-server';
-export { batchingCaller, entryError } from './batch-client';
-export type { BatchingOptions, BatchMethodName } from './batch-client';
+export { batchHandler, entryStatusOf, unaryPathOf } from './batch-server';
+export type { BatchAnswer, BatchObservers, BatchRequest, BatchResponse, EntryContext, EntryStatus } from './batch-server';
+export { batchingCaller, entryError, UNARY_FALLBACK_MS } from './batch-client';
+export type { BatchingOptions, BatchMethodName, BatchMethodOptions, UnaryFallbackName } from './batch-client';

@@ -1,7 +1,7 @@
 import type { CallOptions, ChannelCredentials, ChannelOptions, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1, orderQueryV1, orderV1 } from '@orderflow/proto';
-import { grpcChannel, sharedChannel, type UnaryCall, unaryCaller } from '@orderflow/service-kit';
+import { type BatchingOptions, batchingCaller, grpcChannel, sharedChannel, type UnaryCall, unaryCaller } from '@orderflow/service-kit';
 import { service as healthService } from 'grpc-health-check';
 
 /** Standard gRPC health checking (grpc.health.v1.Health), typed as a generated client would be. */
@@ -22,8 +22,24 @@ const withRequestId =
   (request: Req, requestId: string | undefined): Promise<Res> =>
     call(request, requestId);
 
+/** A unary call told to `onSend` as a call of one entry. */
+const countedAsUnary =
+  <Req, Res>(call: UnaryCall<Req, Res>, onSend: BatchingOptions['onSend']): UnaryCall<Req, Res> =>
+  (request, requestId) => {
+    onSend?.(1, 'unary');
+    return call(request, requestId);
+  };
+
 /** How long /readyz waits for each downstream's health check. */
 const HEALTH_CHECK_TIMEOUT_MS = 1_000;
+
+export interface DownstreamOptions {
+  deadlineMs: number;
+  /** Gathering placements into PlaceOrderBatch calls (maxEntries 1: none, each is a PlaceOrder call). */
+  placeOrderBatch: Pick<BatchingOptions, 'lingerMs' | 'maxEntries'>;
+  /** Told of every placement call sent: how many placements it carried, batched or unary. */
+  onPlaceOrderSent?: BatchingOptions['onSend'];
+}
 
 /**
  * The three services the gateway calls, over their generated stubs; one channel each. Every call has a
@@ -31,8 +47,17 @@ const HEALTH_CHECK_TIMEOUT_MS = 1_000;
  * transition that answers "already" when repeated, a placement with its idempotency key) is made once
  * more when it was cut off: on the other replica when the address names several, or on the same service
  * back (libs/service-kit `unaryCaller`).
+ *
+ * Placements made together (concurrent POST /api/orders in this process) travel together in one
+ * PlaceOrderBatch call (libs/service-kit `batchingCaller`): each keeps its own request id, deadline,
+ * trace and answer (the error PlaceOrder would have failed with), so the REST answers are those of
+ * PlaceOrder calls. An order-command that does not know PlaceOrderBatch yet (a rolling upgrade) gets
+ * PlaceOrder calls instead.
  */
-export function createDownstream(addresses: { orderCommand: string; orderQuery: string; inventory: string }, deadlineMs: number) {
+export function createDownstream(
+  addresses: { orderCommand: string; orderQuery: string; inventory: string },
+  { deadlineMs, placeOrderBatch, onPlaceOrderSent }: DownstreamOptions,
+) {
   const insecure = credentials.createInsecure();
   // Each address may name several replicas: calls go round-robin over the ready ones.
   const connect = <C>(Service: ClientConstructor<C>, address: string): C => {
@@ -45,6 +70,14 @@ export function createDownstream(addresses: { orderCommand: string; orderQuery: 
   const options = { deadlineMs, isCutOff: errorDetails.isCutOff };
   const [onOrderCommand, onOrderQuery, onInventory] = [unaryCaller(orderCommand, options), unaryCaller(orderQuery, options), unaryCaller(inventory, options)];
   const repeatable = { repeatIfCutOff: true };
+  // A placement is keyed (the client's key or the gateway's own): safe to repeat, batched or not.
+  const placeOrder =
+    placeOrderBatch.maxEntries > 1
+      ? batchingCaller(orderCommand, { ...options, ...placeOrderBatch, onSend: onPlaceOrderSent })('placeOrderBatch', {
+          ...repeatable,
+          unaryFallback: 'placeOrder',
+        })
+      : countedAsUnary(onOrderCommand('placeOrder', repeatable), onPlaceOrderSent);
 
   // Standard gRPC health checking of each downstream, for /readyz, over that downstream's channel (no second one).
   const channelOf = { orderCommand, orderQuery, inventory };
@@ -55,7 +88,7 @@ export function createDownstream(addresses: { orderCommand: string; orderQuery: 
   });
 
   return {
-    placeOrder: withRequestId(onOrderCommand('placeOrder', repeatable)),
+    placeOrder: withRequestId(placeOrder),
     cancelOrder: withRequestId(onOrderCommand('cancelOrder', repeatable)),
     payOrder: withRequestId(onOrderCommand('payOrder', repeatable)),
     shipOrder: withRequestId(onOrderCommand('shipOrder', repeatable)),

@@ -45,6 +45,13 @@ export function createMetrics(projectionLag: () => Promise<{ eventsBehind: numbe
       registers: [registry],
     }),
     requestsInFlight: new Gauge({ name: 'orderflow_http_requests_in_flight', help: 'Requests in progress (ops routes excluded)', registers: [registry] }),
+    downstreamBatchSize: new Histogram({
+      name: 'orderflow_downstream_batch_size',
+      help: 'Entries per call to a downstream batch method (via="batch"), or 1 per call of its unary method (via="unary": gathering off, or the fallback)',
+      labelNames: ['method', 'via'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
+      registers: [registry],
+    }),
     downstreamErrors: new Counter({
       name: 'orderflow_downstream_errors_total',
       help: 'gRPC errors from downstream services by problem type',

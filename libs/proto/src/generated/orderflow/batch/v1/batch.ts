@@ -16,6 +16,11 @@ export interface EntryContext {
    * grpc-timeout); never past the batch call's own deadline. 0: the batch call's deadline.
    */
   timeoutMs: number;
+  /**
+   * The W3C trace context of the caller's span for this entry ("00-<trace id>-<span id>-<flags>", a
+   * unary call's traceparent header); empty when not traced. The server's span for the entry is its child.
+   */
+  traceparent: string;
 }
 
 /** How one entry ended: the status and trailing metadata the unary call would have answered with. */
@@ -35,7 +40,7 @@ export interface MetadataEntry {
 }
 
 function createBaseEntryContext(): EntryContext {
-  return { requestId: "", timeoutMs: 0 };
+  return { requestId: "", timeoutMs: 0, traceparent: "" };
 }
 
 export const EntryContext: MessageFns<EntryContext> = {
@@ -45,6 +50,9 @@ export const EntryContext: MessageFns<EntryContext> = {
     }
     if (message.timeoutMs !== 0) {
       writer.uint32(16).uint32(message.timeoutMs);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(26).string(message.traceparent);
     }
     return writer;
   },
@@ -78,6 +86,14 @@ export const EntryContext: MessageFns<EntryContext> = {
             message.timeoutMs = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -102,6 +118,7 @@ export const EntryContext: MessageFns<EntryContext> = {
         : isSet(object.timeout_ms)
         ? globalThis.Number(object.timeout_ms)
         : 0,
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -113,6 +130,9 @@ export const EntryContext: MessageFns<EntryContext> = {
     if (message.timeoutMs !== 0) {
       obj.timeoutMs = Math.round(message.timeoutMs);
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -123,6 +143,7 @@ export const EntryContext: MessageFns<EntryContext> = {
     const message = createBaseEntryContext();
     message.requestId = object.requestId ?? "";
     message.timeoutMs = object.timeoutMs ?? 0;
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };

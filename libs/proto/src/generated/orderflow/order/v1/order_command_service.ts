@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { EntryContext, EntryStatus } from "../../batch/v1/batch";
 import { Actor, Order, OrderItem, OrderStatus, orderStatusFromJSON, orderStatusToJSON } from "./order";
 
 /** Who made a change. */
@@ -91,6 +92,33 @@ export interface PlaceOrderResponse {
     | undefined;
   /** True when this answer is the stored answer to an earlier call with the same idempotency key. */
   replayed: boolean;
+}
+
+export interface PlaceOrderBatchRequest {
+  /** Served concurrently; results come back in the same order. */
+  entries: PlaceOrderBatchEntry[];
+}
+
+export interface PlaceOrderBatchEntry {
+  request:
+    | PlaceOrderRequest
+    | undefined;
+  /** What a PlaceOrder call carries in its headers: request id, deadline, trace context. */
+  context: EntryContext | undefined;
+}
+
+export interface PlaceOrderBatchResponse {
+  /** One per entry, in the order of the entries. */
+  results: PlaceOrderBatchResult[];
+}
+
+export interface PlaceOrderBatchResult {
+  /** OK, or the code, message and trailing metadata PlaceOrder would have failed with. */
+  status:
+    | EntryStatus
+    | undefined;
+  /** Set when status is OK. */
+  response: PlaceOrderResponse | undefined;
 }
 
 export interface CancelOrderRequest {
@@ -420,6 +448,326 @@ export const PlaceOrderResponse: MessageFns<PlaceOrderResponse> = {
     const message = createBasePlaceOrderResponse();
     message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
     message.replayed = object.replayed ?? false;
+    return message;
+  },
+};
+
+function createBasePlaceOrderBatchRequest(): PlaceOrderBatchRequest {
+  return { entries: [] };
+}
+
+export const PlaceOrderBatchRequest: MessageFns<PlaceOrderBatchRequest> = {
+  encode(message: PlaceOrderBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      PlaceOrderBatchEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOrderBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceOrderBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(PlaceOrderBatchEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceOrderBatchRequest {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => PlaceOrderBatchEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PlaceOrderBatchRequest): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => PlaceOrderBatchEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceOrderBatchRequest>, I>>(base?: I): PlaceOrderBatchRequest {
+    return PlaceOrderBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceOrderBatchRequest>, I>>(object: I): PlaceOrderBatchRequest {
+    const message = createBasePlaceOrderBatchRequest();
+    message.entries = object.entries?.map((e) => PlaceOrderBatchEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePlaceOrderBatchEntry(): PlaceOrderBatchEntry {
+  return { request: undefined, context: undefined };
+}
+
+export const PlaceOrderBatchEntry: MessageFns<PlaceOrderBatchEntry> = {
+  encode(message: PlaceOrderBatchEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      PlaceOrderRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    if (message.context !== undefined) {
+      EntryContext.encode(message.context, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOrderBatchEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceOrderBatchEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = PlaceOrderRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.context = EntryContext.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceOrderBatchEntry {
+    return {
+      request: isSet(object.request) ? PlaceOrderRequest.fromJSON(object.request) : undefined,
+      context: isSet(object.context) ? EntryContext.fromJSON(object.context) : undefined,
+    };
+  },
+
+  toJSON(message: PlaceOrderBatchEntry): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = PlaceOrderRequest.toJSON(message.request);
+    }
+    if (message.context !== undefined) {
+      obj.context = EntryContext.toJSON(message.context);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceOrderBatchEntry>, I>>(base?: I): PlaceOrderBatchEntry {
+    return PlaceOrderBatchEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceOrderBatchEntry>, I>>(object: I): PlaceOrderBatchEntry {
+    const message = createBasePlaceOrderBatchEntry();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? PlaceOrderRequest.fromPartial(object.request)
+      : undefined;
+    message.context = (object.context !== undefined && object.context !== null)
+      ? EntryContext.fromPartial(object.context)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePlaceOrderBatchResponse(): PlaceOrderBatchResponse {
+  return { results: [] };
+}
+
+export const PlaceOrderBatchResponse: MessageFns<PlaceOrderBatchResponse> = {
+  encode(message: PlaceOrderBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      PlaceOrderBatchResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOrderBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceOrderBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(PlaceOrderBatchResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceOrderBatchResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => PlaceOrderBatchResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PlaceOrderBatchResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => PlaceOrderBatchResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceOrderBatchResponse>, I>>(base?: I): PlaceOrderBatchResponse {
+    return PlaceOrderBatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceOrderBatchResponse>, I>>(object: I): PlaceOrderBatchResponse {
+    const message = createBasePlaceOrderBatchResponse();
+    message.results = object.results?.map((e) => PlaceOrderBatchResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePlaceOrderBatchResult(): PlaceOrderBatchResult {
+  return { status: undefined, response: undefined };
+}
+
+export const PlaceOrderBatchResult: MessageFns<PlaceOrderBatchResult> = {
+  encode(message: PlaceOrderBatchResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      EntryStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    if (message.response !== undefined) {
+      PlaceOrderResponse.encode(message.response, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOrderBatchResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceOrderBatchResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = EntryStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.response = PlaceOrderResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceOrderBatchResult {
+    return {
+      status: isSet(object.status) ? EntryStatus.fromJSON(object.status) : undefined,
+      response: isSet(object.response) ? PlaceOrderResponse.fromJSON(object.response) : undefined,
+    };
+  },
+
+  toJSON(message: PlaceOrderBatchResult): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = EntryStatus.toJSON(message.status);
+    }
+    if (message.response !== undefined) {
+      obj.response = PlaceOrderResponse.toJSON(message.response);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceOrderBatchResult>, I>>(base?: I): PlaceOrderBatchResult {
+    return PlaceOrderBatchResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceOrderBatchResult>, I>>(object: I): PlaceOrderBatchResult {
+    const message = createBasePlaceOrderBatchResult();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? EntryStatus.fromPartial(object.status)
+      : undefined;
+    message.response = (object.response !== undefined && object.response !== null)
+      ? PlaceOrderResponse.fromPartial(object.response)
+      : undefined;
     return message;
   },
 };
@@ -1597,6 +1945,25 @@ export const OrderCommandServiceService = {
     responseSerialize: (value: PlaceOrderResponse): Buffer => Buffer.from(PlaceOrderResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PlaceOrderResponse => PlaceOrderResponse.decode(value),
   },
+  /**
+   * PlaceOrderBatch places many orders in one call (the gateway gathers concurrent placements into
+   * it): each entry is answered exactly as PlaceOrder with its request would have been (its own
+   * idempotency key, request id and deadline; its status and error metadata in its result), all at
+   * once, so one entry's failure never fails its neighbours. The call itself fails only when it could
+   * not be served at all (cut off, past its deadline). A server without it answers UNIMPLEMENTED:
+   * callers then use PlaceOrder.
+   */
+  placeOrderBatch: {
+    path: "/orderflow.order.v1.OrderCommandService/PlaceOrderBatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PlaceOrderBatchRequest): Buffer =>
+      Buffer.from(PlaceOrderBatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlaceOrderBatchRequest => PlaceOrderBatchRequest.decode(value),
+    responseSerialize: (value: PlaceOrderBatchResponse): Buffer =>
+      Buffer.from(PlaceOrderBatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlaceOrderBatchResponse => PlaceOrderBatchResponse.decode(value),
+  },
   /** CancelOrder moves a RESERVED order to CANCELLED and releases its stock. */
   cancelOrder: {
     path: "/orderflow.order.v1.OrderCommandService/CancelOrder" as const,
@@ -1660,6 +2027,15 @@ export interface OrderCommandServiceServer extends UntypedServiceImplementation 
    * key, a retry with the same body returns the first answer; another body is refused.
    */
   placeOrder: handleUnaryCall<PlaceOrderRequest, PlaceOrderResponse>;
+  /**
+   * PlaceOrderBatch places many orders in one call (the gateway gathers concurrent placements into
+   * it): each entry is answered exactly as PlaceOrder with its request would have been (its own
+   * idempotency key, request id and deadline; its status and error metadata in its result), all at
+   * once, so one entry's failure never fails its neighbours. The call itself fails only when it could
+   * not be served at all (cut off, past its deadline). A server without it answers UNIMPLEMENTED:
+   * callers then use PlaceOrder.
+   */
+  placeOrderBatch: handleUnaryCall<PlaceOrderBatchRequest, PlaceOrderBatchResponse>;
   /** CancelOrder moves a RESERVED order to CANCELLED and releases its stock. */
   cancelOrder: handleUnaryCall<CancelOrderRequest, CancelOrderResponse>;
   /** PayOrder moves a RESERVED, unexpired order to PAID and turns its reservation into a sale. */
@@ -1694,6 +2070,29 @@ export interface OrderCommandServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PlaceOrderResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * PlaceOrderBatch places many orders in one call (the gateway gathers concurrent placements into
+   * it): each entry is answered exactly as PlaceOrder with its request would have been (its own
+   * idempotency key, request id and deadline; its status and error metadata in its result), all at
+   * once, so one entry's failure never fails its neighbours. The call itself fails only when it could
+   * not be served at all (cut off, past its deadline). A server without it answers UNIMPLEMENTED:
+   * callers then use PlaceOrder.
+   */
+  placeOrderBatch(
+    request: PlaceOrderBatchRequest,
+    callback: (error: ServiceError | null, response: PlaceOrderBatchResponse) => void,
+  ): ClientUnaryCall;
+  placeOrderBatch(
+    request: PlaceOrderBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlaceOrderBatchResponse) => void,
+  ): ClientUnaryCall;
+  placeOrderBatch(
+    request: PlaceOrderBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlaceOrderBatchResponse) => void,
   ): ClientUnaryCall;
   /** CancelOrder moves a RESERVED order to CANCELLED and releases its stock. */
   cancelOrder(
