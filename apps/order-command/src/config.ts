@@ -88,6 +88,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       OUTBOX_BATCH_SIZE: env.int(100, 1),
       /** Most outbox publishes awaiting their JetStream ack at once in a relay process (over every shard). */
       OUTBOX_PUBLISH_WINDOW: env.int(256, 1, 65_536),
+      OUTBOX_LOOPS_PER_SHARD: env.int(2, 1, 16),
       OUTBOX_LINGER_MS: env.int(10, 0),
       /** A finished call's idempotency key is kept this long (Stripe's 24 h): a retry within it replays the answer. */
       IDEMPOTENCY_KEY_TTL_MS: env.int(24 * 3600_000, 3600_000),
@@ -142,7 +143,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     pendingTimeoutMs: e.PENDING_TIMEOUT_MS,
     settleAfterMs: e.SETTLE_AFTER_MS,
     sweepIntervalMs: e.ORDER_SWEEP_INTERVAL_MS,
-    outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE, publishWindow: e.OUTBOX_PUBLISH_WINDOW, lingerMs: e.OUTBOX_LINGER_MS },
+    outbox: {
+      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      batchSize: e.OUTBOX_BATCH_SIZE,
+      publishWindow: e.OUTBOX_PUBLISH_WINDOW,
+      loopsPerShard: e.OUTBOX_LOOPS_PER_SHARD,
+      lingerMs: e.OUTBOX_LINGER_MS,
+    },
     retention: {
       idempotencyKeyTtlMs: e.IDEMPOTENCY_KEY_TTL_MS,
       outboxRetentionMs: e.OUTBOX_RETENTION_MS,

@@ -110,4 +110,39 @@ describe('OutboxRelay.relayOnce', () => {
     const relay = new OutboxRelay({ store: memoryStore([]).store, publisher: publisherFailing(new Set()), logger });
     await expect(relay.relayOnce(1)).rejects.toThrow(RangeError);
   });
+
+  it('when a shard has two loops, then a second batch is claimed and published while the first waits for its acks, and none is claimed twice', async () => {
+    const unsent = Array.from({ length: 6 }, (_, i) => event(String(i)));
+    const claimed = new Set<string>();
+    const batches: string[][] = [];
+    const store: OutboxStore = {
+      shardCount: 1,
+      async relayBatch<R extends RelayedBatch>(_shard: number, limit: number, publish: (events: OutboxEvent[]) => Promise<R>) {
+        // SKIP LOCKED: rows another batch holds are passed over.
+        const events = unsent.filter((e) => !claimed.has(e.id)).slice(0, limit);
+        if (events.length === 0) return undefined;
+        events.forEach((e) => claimed.add(e.id));
+        batches.push(events.map((e) => e.id));
+        const result = await publish(events);
+        for (const sent of result.sent) unsent.splice(unsent.indexOf(sent), 1);
+        return result;
+      },
+      countUnsent: async () => unsent.length,
+    };
+    const acks: (() => void)[] = [];
+    const publisher: EventPublisher = { publish: () => new Promise<void>((resolve) => acks.push(resolve)) };
+    const relay = new OutboxRelay({ store, publisher, logger, batchSize: 3, loopsPerShard: 2, pollIntervalMs: 10_000 });
+    await relay.start();
+    await new Promise((r) => setTimeout(r, 20));
+    // Both loops hold a batch, and six publishes await their acks: the second batch did not wait for the first.
+    expect(batches).toEqual([
+      ['0', '1', '2'],
+      ['3', '4', '5'],
+    ]);
+    expect(acks).toHaveLength(6);
+    acks.forEach((ack) => ack());
+    const stopped = relay.stop();
+    await stopped;
+    expect(await relay.backlog()).toBe(0);
+  });
 });

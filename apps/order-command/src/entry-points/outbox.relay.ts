@@ -29,6 +29,12 @@ export interface OutboxRelayOptions {
    * instead of one transaction per event under load (the price: this much more event latency).
    */
   lingerMs?: number;
+  /**
+   * Batches of one shard in flight at once (default 2): while one batch waits for its acks, the next is
+   * claimed and published (SKIP LOCKED keeps them apart). Events of one order may then reach the stream
+   * out of order, which order-query's version rule absorbs (it applies an early event after its predecessor).
+   */
+  loopsPerShard?: number;
   hooks?: OutboxRelayHooks;
 }
 
@@ -83,7 +89,7 @@ class Wakeup {
 }
 
 /**
- * The worker between the outbox and the event stream, one loop per order shard: it takes a batch of
+ * The worker between the outbox and the event stream, `loopsPerShard` loops per order shard: each takes a batch of
  * unsent events (the store locks them, so several relays share the work), publishes them all with their
  * acks in flight together (at most `publishWindow` over every shard), and the store marks the acked ones
  * sent in the same transaction, in one statement: two database round trips per batch, whatever its size. A relay that dies before that commit leaves them
@@ -101,7 +107,8 @@ export class OutboxRelay implements Component {
   private readonly maxBackoffMs: number;
   private readonly hooks: OutboxRelayHooks;
   private readonly window: PublishWindow;
-  private readonly wakeups: Wakeup[];
+  /** The wake-ups of each shard's loops. */
+  private readonly wakeups: Wakeup[][];
   private loops: Promise<void>[] = [];
   private running = false;
 
@@ -116,37 +123,38 @@ export class OutboxRelay implements Component {
     this.hooks = options.hooks ?? {};
     if (this.store.shardCount === 0) throw new Error('outbox relay: no shards');
     const publishWindow = options.publishWindow ?? 256;
+    const loopsPerShard = options.loopsPerShard ?? 2;
     for (const [name, value] of Object.entries({
       batchSize: this.batchSize,
       publishWindow,
+      loopsPerShard,
       pollIntervalMs: this.pollIntervalMs,
       maxBackoffMs: this.maxBackoffMs,
     })) {
       if (!Number.isInteger(value) || value <= 0) throw new Error(`outbox relay: ${name} must be a positive integer`);
     }
     this.window = new PublishWindow(publishWindow);
-    this.wakeups = Array.from({ length: this.store.shardCount }, () => new Wakeup());
+    this.wakeups = Array.from({ length: this.store.shardCount }, () => Array.from({ length: loopsPerShard }, () => new Wakeup()));
   }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.loops = this.wakeups.map((_, shard) => this.run(shard));
+    this.loops = this.wakeups.flatMap((loops, shard) => loops.map((wakeup) => this.run(shard, wakeup)));
   }
 
   /** Stops the loops; a batch in flight finishes (publish, mark, commit) first. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const wakeup of this.wakeups) wakeup.abort();
+    for (const wakeup of this.wakeups.flat()) wakeup.abort();
     await Promise.all(this.loops);
     this.loops = [];
   }
 
   /** New rows were committed (on one shard, or anywhere): relay them now rather than at the next poll. */
   notify(shard?: number): void {
-    if (shard === undefined) for (const wakeup of this.wakeups) wakeup.notify();
-    else this.wakeups[shard]?.notify();
+    for (const wakeup of shard === undefined ? this.wakeups.flat() : (this.wakeups[shard] ?? [])) wakeup.notify();
   }
 
   /** Relays one batch of a shard; resolves to the number of events published and marked sent. */
@@ -175,8 +183,7 @@ export class OutboxRelay implements Component {
     return this.store.countUnsent();
   }
 
-  private async run(shard: number): Promise<void> {
-    const wakeup = this.wakeups[shard] as Wakeup;
+  private async run(shard: number, wakeup: Wakeup): Promise<void> {
     let failures = 0;
     while (this.running) {
       wakeup.clear();
