@@ -191,8 +191,21 @@ export function batchingCaller<C extends Client>(client: C, options: UnaryClient
     };
 
     return (request, requestId = currentRequestId()) =>
-      new Promise<Res>((resolve, reject) =>
-        enqueue({ request, requestId, traced: tracedContext(), deadline: cappedDeadline(deadlineMs), repeated: false, resolve, reject }),
-      );
+      new Promise<Res>((resolve, reject) => {
+        const deadline = cappedDeadline(deadlineMs);
+        // As a unary call's: past its own deadline the caller stops waiting (DEADLINE_EXCEEDED, outcome unknown),
+        // whatever the batch it travels in still waits for.
+        const expiry = setTimeout(
+          () => reject(entryError({ code: status.DEADLINE_EXCEEDED, message: 'Deadline exceeded (the batch call was not answered in time)', metadata: [] })),
+          Math.max(0, deadline.getTime() - Date.now()),
+        );
+        const settled =
+          <T>(settle: (value: T) => void) =>
+          (value: T) => {
+            clearTimeout(expiry);
+            settle(value);
+          };
+        enqueue({ request, requestId, traced: tracedContext(), deadline, repeated: false, resolve: settled(resolve), reject: settled(reject) });
+      });
   };
 }

@@ -14,7 +14,7 @@ import { Registry } from 'prom-client';
 import { jsonUnaryMethod } from '../test/json-method';
 import { batchingCaller, type UnaryFallbackName } from './batch-client';
 import { batchHandler, type BatchRequest, type BatchResponse } from './batch-server';
-import { currentDeadline } from './deadlines';
+import { currentDeadline, runWithDeadline } from './deadlines';
 import { grpcServerMetrics } from './grpc-metrics';
 import { unaryHandlers } from './grpc-unary';
 import { currentRequestId } from './request-context';
@@ -153,6 +153,21 @@ describe('batch calls (batchingCaller, batchHandler)', () => {
       const [short, long] = await Promise.all([make(200)({ n: 0 }), make(5_000)({ n: 2 })]);
       expect(short.deadline! - Date.now()).toBeLessThan(300);
       expect(long.deadline! - Date.now()).toBeGreaterThan(4_000);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('when an entry’s own deadline passes while its batch still runs, then its caller gets DEADLINE_EXCEEDED at that deadline and the neighbour its answer', async () => {
+    const s = await echoServer();
+    try {
+      const echo = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: false });
+      const started = Date.now();
+      // The short one is served (its handler ignores its deadline) but answered only with its slow neighbour.
+      const [short, long] = await Promise.allSettled([runWithDeadline(new Date(started + 150), () => echo({ n: 0, wait: 600 })), echo({ n: 2, wait: 600 })]);
+      expect(short).toMatchObject({ status: 'rejected', reason: { code: status.DEADLINE_EXCEEDED } });
+      expect(long).toMatchObject({ status: 'fulfilled', value: { n: 2 } });
+      expect(s.batches).toEqual([2]);
     } finally {
       s.close();
     }
