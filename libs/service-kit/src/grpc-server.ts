@@ -24,6 +24,8 @@ export interface GrpcServerOptions {
   logger: Logger;
   /** When given, every unary call is counted and timed in it (see grpcServerMetrics). */
   metrics?: Registry;
+  /** grpc.Server options applied over this class's own (a benchmark's variants: channelz on, another interceptor). */
+  channelOptions?: grpc.ServerOptions;
 }
 
 /**
@@ -45,6 +47,7 @@ export class GrpcServer implements Component {
       'grpc.max_connection_age_grace_ms': 30_000,
       ...LEAN_GRPC_OPTIONS,
       interceptors: options.metrics ? [grpcServerMetrics(options.metrics)] : [],
+      ...options.channelOptions,
     });
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });
     this.health.addToServer(this.server);
