@@ -11,3 +11,5 @@ export { issueTargets, formatTargets, DRIVEN_AS_ORDER_COMMAND } from './targets'
 export type { TargetFigures, TargetResult } from './targets';
 export { lagBreakdown, formatLagBreakdown, readLagSamples, streamTimestamps } from './lag';
 export type { LagSample, LagFigures, LagBreakdown, LagSources } from './lag';
+export { median, roundOrder, cpuUsPerCall, summarizeWins, formatWinsTable, processCpuSeconds, connectionsTo } from './grpc-wins';
+export type { WinMeasurement, WinSummary } from './grpc-wins';
