@@ -5,12 +5,19 @@
  * allows on this box at that concurrency, with the load generator on the same cores; the gap between it
  * and the real Reserve is the work inventory does. A benchmark baseline, never served by the system.
  *   GRPC_FLOOR_PORT=50153 tsx apps/inventory/bench/grpc-floor.server.ts
+ * `npm run bench:grpc-wins` undoes one of issue 14's cheap wins at a time with these (unset: as shipped):
+ *   GRPC_FLOOR_CHANNELZ=1          channelz on (grpc.enable_channelz 1 over LEAN_GRPC_OPTIONS);
+ *   GRPC_FLOOR_METRICS=per-call    the metrics interceptor as before, making its labels on every call;
+ *   GRPC_FLOOR_LOG_LEVEL=debug     the logger at debug: GrpcServer's call log, one line per call (on stdout).
  */
 import { status } from '@grpc/grpc-js';
 import { inventoryV1, loadPackageDefinition } from '@orderflow/proto';
 import { batchHandler, createLogger, createMetricsRegistry, GrpcServer, unaryHandlers } from '@orderflow/service-kit';
+import { perCallLabelsMetrics } from './per-call-labels.metrics';
 
-const logger = createLogger('grpc-floor', 'warn');
+const logger = createLogger('grpc-floor', process.env.GRPC_FLOOR_LOG_LEVEL ?? 'warn');
+const metrics = createMetricsRegistry();
+const perCallLabels = process.env.GRPC_FLOOR_METRICS === 'per-call';
 const unary = unaryHandlers((error) => ({ code: status.UNIMPLEMENTED, details: String(error) }));
 const unimplemented = (method: string) => unary(method, () => Promise.reject(new Error(`${method} is not part of the floor`)));
 
@@ -43,7 +50,12 @@ const server = new GrpcServer({
   services: [{ name: 'orderflow.inventory.v1.InventoryService', definition: inventoryV1.InventoryServiceService, implementation }],
   reflection: loadPackageDefinition(),
   logger,
-  metrics: createMetricsRegistry(),
+  // With per-call labels, the old interceptor instead of GrpcServer's own (same metrics, same registry).
+  metrics: perCallLabels ? undefined : metrics,
+  channelOptions: {
+    ...(process.env.GRPC_FLOOR_CHANNELZ === '1' ? { 'grpc.enable_channelz': 1 } : {}),
+    ...(perCallLabels ? { interceptors: [perCallLabelsMetrics(metrics)] } : {}),
+  },
 });
 
 server.start().catch((error: unknown) => {
