@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { Registry } from 'prom-client';
 import { grpcChannel, sharedChannel } from './grpc-client';
 import { GrpcServer } from './grpc-server';
 import { createLogger } from './logger';
@@ -76,6 +77,38 @@ describe('gRPC servers and channels without per-call bookkeeping', () => {
       expect(await channelzEntities()).toEqual({ channels: before.channels + 1, servers: before.servers + 1 });
       plainClient.close();
       plain.forceShutdown();
+    } finally {
+      client.close();
+      await server.stop(100);
+    }
+  });
+
+  it('when a GrpcServer is given channelOptions, then they apply over its own: channelz on tracks it, an interceptor given replaces the metrics one', async () => {
+    const before = await channelzEntities();
+    const intercepted: string[] = [];
+    const interceptor: grpc.ServerInterceptor = (descriptor, call) => {
+      intercepted.push(descriptor.path);
+      return new grpc.ServerInterceptingCall(call);
+    };
+    const metrics = new Registry();
+    const server = new GrpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      services: [{ name: 'test.v1.EchoService', definition, implementation: echoServer([]) }],
+      reflection: {},
+      logger: createLogger('test', 'silent'),
+      metrics,
+      channelOptions: { 'grpc.enable_channelz': 1, interceptors: [interceptor] },
+    });
+    await server.start();
+    const { target, options } = grpcChannel(`127.0.0.1:${server.boundPort}`);
+    const client = new EchoClient(target, grpc.credentials.createInsecure(), options);
+    try {
+      await unaryCaller(client, { deadlineMs: 5_000, isCutOff: () => false })('echo', { repeatIfCutOff: false })({});
+      expect(intercepted).toEqual(['/test.v1.EchoService/Echo']);
+      expect((await metrics.getSingleMetric('orderflow_grpc_server_handled_total')!.get()).values).toEqual([]);
+      // The server only: the client's channel keeps LEAN_GRPC_OPTIONS.
+      expect(await channelzEntities()).toEqual({ channels: before.channels, servers: before.servers + 1 });
     } finally {
       client.close();
       await server.stop(100);
