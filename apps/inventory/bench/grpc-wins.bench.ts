@@ -32,6 +32,8 @@ import { errorDetails, inventoryV1 } from '@orderflow/proto';
 import { grpcChannel, sharedChannel, unaryCaller } from '@orderflow/service-kit';
 import { freePort, runCommand, SERVICE_NODE_FLAGS, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
 import { service as healthService } from 'grpc-health-check';
+import { closuresPerCallCaller } from './closures-per-call.unary-caller';
+import { withFreshMetadata } from './fresh-metadata.stub';
 import { drive } from './load';
 
 const arg = (name: string, fallback: number) => {
@@ -61,6 +63,8 @@ interface Variant {
   /** Over grpcChannel's options (LEAN_GRPC_OPTIONS among them). */
   clientOptions?: ChannelOptions;
   freshMetadata?: boolean;
+  /** unaryCaller's closures per call as before 0328ef3 (closures-per-call.unary-caller.ts). */
+  closuresPerCall?: boolean;
   reproduces: string;
 }
 
@@ -79,6 +83,13 @@ const VARIANTS: Variant[] = [
     freshMetadata: true,
     reproduces:
       'a new Metadata for every call without a request id, as unaryCaller made before (the stub under unaryCaller swaps its shared empty one for a new one: one more function call)',
+  },
+  {
+    name: 'repeat closures per call',
+    server: 'shipped',
+    closuresPerCall: true,
+    reproduces:
+      "unaryCaller's calls as before 0328ef3 but for the metadata: the attempt's closure and repeatIfCutOff's async wrapper (one more promise) on every call",
   },
   {
     name: 'metric labels per call',
@@ -138,21 +149,12 @@ function connect(port: number, clientOptions: ChannelOptions = {}): inventoryV1.
   return new inventoryV1.InventoryServiceClient(target, credentials.createInsecure(), options);
 }
 
-/** The stub with Reserve given a new Metadata on every call, whatever unaryCaller passes (its path before 0328ef3, for calls without a request id). */
-function withFreshMetadata(client: inventoryV1.InventoryServiceClient): inventoryV1.InventoryServiceClient {
-  const stub = Object.create(client) as inventoryV1.InventoryServiceClient;
-  const reserve = (request: inventoryV1.ReserveRequest, _metadata: Metadata, options: Partial<CallOptions>, callback: Parameters<typeof client.reserve>[3]) =>
-    client.reserve(request, new Metadata(), options, callback);
-  stub.reserve = reserve as typeof client.reserve;
-  return stub;
-}
-
 const callOptions = { deadlineMs: 30_000, isCutOff: errorDetails.isCutOff };
 
 let reserved = 0;
 /** Reserve as order-command calls it (unaryCaller, repeat if cut off), one unit under a new order id; no request id (outside a served call). */
-function reserveCaller(client: inventoryV1.InventoryServiceClient) {
-  const reserve = unaryCaller(client, callOptions)('reserve', { repeatIfCutOff: true });
+function reserveCaller(client: inventoryV1.InventoryServiceClient, caller: typeof unaryCaller = unaryCaller) {
+  const reserve = caller(client, callOptions)('reserve', { repeatIfCutOff: true });
   return () =>
     reserve({
       orderId: `wins-${process.pid}-${reserved++}`,
@@ -285,7 +287,8 @@ async function main(): Promise<void> {
     const floor = floors.get(v.server)!;
     const client = connect(floor.port, v.clientOptions);
     await whenReady(floor, client);
-    lines.set(v.name, { floor, client, call: reserveCaller(v.freshMetadata ? withFreshMetadata(client) : client) });
+    const call = reserveCaller(v.freshMetadata ? withFreshMetadata(client) : client, v.closuresPerCall ? closuresPerCallCaller : unaryCaller);
+    lines.set(v.name, { floor, client, call });
   }
 
   const measurements: WinMeasurement[] = [];
