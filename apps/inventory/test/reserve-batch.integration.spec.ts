@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { credentials, loadPackageDefinition, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import mysql from 'mysql2/promise';
 import { errorDetails, inventoryV1, PROTO_ROOT } from '@orderflow/proto';
 import { entryError, unaryCaller } from '@orderflow/service-kit';
 import { expectConserved, failure, inMinutes, RunningInventory, startInventory } from './support';
@@ -150,6 +151,70 @@ describe('inventory ReserveBatch over gRPC (real MariaDB and Redis)', () => {
       { productId: 'fcfs-p', requested: 3, available: 2 },
     ]);
     expect(await stock('fcfs-p')).toMatchObject([{ available: 0, reserved: 5 }]);
+  });
+
+  /**
+   * An inventory whose first batch meets a writer whose lock expired (simulated): `sql` runs on the product
+   * between that batch's read and its takes. Returns the answers of `requests` sent as one ReserveBatch.
+   */
+  async function raceFirstBatch(sql: string, available: number, requests: inventoryV1.ReserveRequest[]) {
+    let raced = false;
+    const racing = await startInventory({
+      hooks: {
+        beforeStockWrite: async () => {
+          if (raced) return;
+          raced = true;
+          const { host, port, user, password, database } = racing.config.mysql;
+          const connection = await mysql.createConnection({ host, port, user, password, database });
+          await connection.query(sql);
+          await connection.end();
+        },
+      },
+    });
+    const racingClient = new inventoryV1.InventoryServiceClient(racing.address, credentials.createInsecure());
+    try {
+      await racing.api.upsertProduct({ id: 'race-p', name: 'race-p', priceMinor: 1000, available });
+      const call = unaryCaller(racingClient, { deadlineMs: 30_000, isCutOff: () => false })('reserveBatch', { repeatIfCutOff: false });
+      const response = await call({ entries: requests.map((r) => ({ request: r, context: undefined })) });
+      expect(raced).toBe(true);
+      const [row] = (await racing.api.getProducts({ productIds: ['race-p'] })).products;
+      expectConserved([row!]);
+      const held = await Promise.all(
+        requests.map((r) =>
+          racing.api.commit({ orderId: r.orderId }).then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
+      return { response, row: row!, held };
+    } finally {
+      racingClient.close();
+      await racing.stop();
+    }
+  }
+
+  it('when another writer takes stock between the batch read and its write, then the write round trip aborts by itself and the batch runs again on fresh stock', async () => {
+    const requests = [1, 2, 3, 4].map((i) => request(`race-${i}`, [['race-p', 1]]));
+    const taken = "UPDATE products SET available = available - 3, reserved = reserved + 3, version = version + 1 WHERE id = 'race-p'";
+    const { response, row, held } = await raceFirstBatch(taken, 5, requests);
+    // The first attempt saw 5 units and granted all four, but wrote nothing; the second saw 2: first come, first served.
+    expect(codes(response)).toEqual([status.OK, status.OK, status.FAILED_PRECONDITION, status.FAILED_PRECONDITION]);
+    expect(held).toEqual([true, true, false, false]);
+    expect(row).toMatchObject({ available: 0, reserved: 5 }); // 3 by the other writer, 2 by this batch
+  });
+
+  it('when another writer changes the price between the batch read and its write, then no entry is reserved at the old price', async () => {
+    // Stock is plenty, so only the version tells that the product changed.
+    const requests = [1, 2].map((i) => request(`reprice-${i}`, [['race-p', 1]], { expectedPrices: [{ productId: 'race-p', unitPriceMinor: 1000 }] }));
+    const repriced = "UPDATE products SET price_minor = 1200, version = version + 1 WHERE id = 'race-p'";
+    const { response, row, held } = await raceFirstBatch(repriced, 100, requests);
+    expect(codes(response)).toEqual([status.FAILED_PRECONDITION, status.FAILED_PRECONDITION]);
+    expect(errorDetails.readPriceMismatches(entryError(response.results[0]!.status!).metadata)).toEqual([
+      { productId: 'race-p', expectedUnitPriceMinor: 1000, currentUnitPriceMinor: 1200 },
+    ]);
+    expect(held).toEqual([false, false]);
+    expect(row).toMatchObject({ available: 100, reserved: 0, priceMinor: 1200 });
   });
 
   it('when a third-party client calls ReserveBatch with @grpc/proto-loader from the .proto files, then it gets one result per entry', async () => {

@@ -1,5 +1,5 @@
 import { createSequelize, ensureDatabase, toSqlDateTime } from './database';
-import { isDatabaseUnavailable, isDuplicateKey, isTransientConflict } from './errors';
+import { isCheckViolation, isDatabaseUnavailable, isDuplicateKey, isTransientConflict } from './errors';
 
 describe('database helpers', () => {
   it('when a Date is formatted for SQL, then it keeps the milliseconds in UTC', () => {
@@ -24,5 +24,12 @@ describe('database helpers', () => {
     expect(isTransientConflict({ parent: { code: 'ER_LOCK_DEADLOCK' } })).toBe(true);
     expect(isTransientConflict({ parent: { code: 'ER_DUP_ENTRY' } })).toBe(false);
     expect(isDatabaseUnavailable(new Error('syntax error'))).toBe(false);
+  });
+
+  it('when MariaDB or MySQL 8 report a failed CHECK constraint, then it is classified as such, by number (mysql2 names 4025 after a MySQL error)', () => {
+    expect(isCheckViolation({ errno: 4025, code: 'ER_INNODB_AUTOEXTEND_SIZE_OUT_OF_RANGE' })).toBe(true);
+    expect(isCheckViolation({ errno: 3819 })).toBe(true);
+    expect(isCheckViolation({ errno: 1062, code: 'ER_DUP_ENTRY' })).toBe(false);
+    expect(isCheckViolation(new Error('syntax error'))).toBe(false);
   });
 });

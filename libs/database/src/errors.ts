@@ -31,3 +31,15 @@ export function isSignalled(error: unknown): boolean {
   const e = error as { code?: string; parent?: { code?: string } } | undefined;
   return (e?.parent?.code ?? e?.code) === 'ER_SIGNAL_EXCEPTION';
 }
+
+/**
+ * A CHECK constraint refused the row a statement wrote (MariaDB's ER_CONSTRAINT_FAILED, errno 4025; MySQL
+ * 8's ER_CHECK_CONSTRAINT_VIOLATED, 3819). The statement changed nothing, and in a multi-statement query
+ * nothing after it ran: a write can use it to abort its transaction by itself, in the round trip that
+ * would have committed it.
+ */
+export function isCheckViolation(error: unknown): boolean {
+  const e = error as { errno?: number; parent?: { errno?: number } } | undefined;
+  const errno = e?.parent?.errno ?? e?.errno;
+  return errno === 4025 || errno === 3819;
+}

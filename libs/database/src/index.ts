@@ -1,6 +1,6 @@
 export { createSequelize, ensureDatabase, dropDatabase, toSqlDateTime } from './database';
 export type { MysqlTarget, PoolOptions } from './database';
-export { isDatabaseUnavailable, isDuplicateKey, isSignalled, isTransientConflict } from './errors';
+export { isCheckViolation, isDatabaseUnavailable, isDuplicateKey, isSignalled, isTransientConflict } from './errors';
 export { migrate, migrationLockName } from './migrations';
 export type { MigrateOptions, Migration } from './migrations';
 export { affectedRows, createSqlPool, rowsOf, SqlPool, SqlTransaction } from './sql';

@@ -1,4 +1,14 @@
-import { affectedRows, isDuplicateKey, rowsOf, SqlPool, SqlTransaction, Statement, StatementResult, toSqlDateTime } from '@orderflow/database';
+import {
+  affectedRows,
+  isCheckViolation,
+  isDuplicateKey,
+  rowsOf,
+  SqlPool,
+  SqlTransaction,
+  Statement,
+  StatementResult,
+  toSqlDateTime,
+} from '@orderflow/database';
 import { ProductNotFoundError, ReservationNotFoundError, ReservationStateError, StockAdjustmentRefusedError, VersionConflict } from '../../domain/errors';
 import type { AdjustStockCommand, Product, Reservation, ReservationItem, ReservationStatus, ReserveCommand } from '../../domain/model';
 import type { StockAdjustment, UpsertProductCommand } from '../../domain/model';
@@ -90,7 +100,8 @@ function checkStockUpdates(results: StatementResult[], productIds: string[]): vo
  * MySQL persistence, every statement through one SqlPool (`?` placeholders, READ COMMITTED
  * transactions whose statements travel batched in few round trips). Every stock change is one
  * conditional UPDATE ... WHERE id = ? AND version = ? (and a counter bound), checked by its
- * affected-row count, in the same transaction as the reservation rows.
+ * affected-row count, in the same transaction as the reservation rows; the batched Reserve's takes
+ * check the version inside the UPDATE instead (takeStatement), so they can travel with the COMMIT.
  */
 export class MysqlInventoryStore implements InventoryStore, ReservationRetentionStore {
   constructor(
@@ -146,7 +157,11 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
     });
   }
 
-  /** The hot path, three round trips per batch: read, the takes and inserts, COMMIT. */
+  /**
+   * The hot path, two round trips per batch: read; then the takes, the inserts and COMMIT. Each take
+   * aborts the transaction by itself when the product changed since the read (see takeStatement), so
+   * nothing needs checking between the writes and the COMMIT.
+   */
   async reserveBatchAttempt(commands: ReserveCommand[], allocate: (snapshot: BatchSnapshot) => BatchAllocation): Promise<BatchOutcome[]> {
     const productIds = [...new Set(commands.map((c) => (c.items[0] as ReservationItem).productId))];
     const decisions = await this.pool.transaction(async (tx) => {
@@ -161,19 +176,16 @@ export class MysqlInventoryStore implements InventoryStore, ReservationRetention
       });
       if (takes.length > 0) {
         await this.hooks.beforeStockWrite?.(takes.map((t) => t.productId));
-        // Round trip 2: one conditional UPDATE per take (each checked), the granted reservations' rows (a take means a grant).
-        const results = await tx.run([...takes.map(takeStatement), insertReservations(granted), insertItems(granted)]).catch((error: unknown) => {
-          // An order id stored meanwhile by a call outside this batch's locks: run again, it will show as stored.
-          throw isDuplicateKey(error) ? new VersionConflict((takes[0] as StockTake).productId) : error;
+        // Round trip 2: one version-checked UPDATE per take, the granted reservations' rows (a take means a grant), COMMIT.
+        await tx.commitWith([...takes.map(takeStatement), insertReservations(granted), insertItems(granted)]).catch((error: unknown) => {
+          // A lost race (the lock expired, another writer changed the product: the CHECK refused the take), or an order id
+          // stored meanwhile by a call outside this batch's locks: nothing after it ran and the pool rolls back; the caller
+          // runs the batch again on fresh data, where a stored order shows as stored.
+          throw isCheckViolation(error) || isDuplicateKey(error) ? new VersionConflict((takes[0] as StockTake).productId) : error;
         });
-        // A lost race (the lock expired, another writer): the pool rolls back, the caller retries on fresh data.
-        checkStockUpdates(
-          results,
-          takes.map((t) => t.productId),
-        );
       }
       return decisions;
-    }); // Round trip 3: COMMIT (by the pool).
+    });
     // Stored orders are rare (retries): read them one by one.
     const outcomes: BatchOutcome[] = [];
     for (const [i, decision] of decisions.entries()) {
@@ -326,7 +338,18 @@ const setStatus = (orderId: string, status: ReservationStatus, reason: string | 
   values: [status, reason, orderId],
 });
 
-const takeStatement = (take: StockTake): Statement => stockUpdate(TAKE, { id: take.productId, version: take.version }, take.quantity);
+/**
+ * A take that needs no check of its own: if the product's version is no longer the one read, `available`
+ * is set to -1, which products_counters_not_negative refuses (as it refuses a take beyond the stock), so
+ * the statement fails, changes nothing, and nothing after it in the round trip runs (COMMIT included).
+ * MySQL assigns left to right: `available` is set while `version` still holds the value read. Products
+ * are never deleted, so the row read in this transaction is there to update.
+ */
+const takeStatement = (take: StockTake): Statement => ({
+  sql: `UPDATE products SET available = IF(version = ?, available - ?, -1), reserved = reserved + ?, version = version + 1, updated_at = NOW(3)
+        WHERE id = ?`,
+  values: [take.version, take.quantity, take.quantity, take.productId],
+});
 
 /** The reservation rows of many orders: one multi-row INSERT. */
 const insertReservations = (commands: ReserveCommand[]): Statement => ({

@@ -48,16 +48,20 @@ export class RedlockStockLocks implements StockLocks {
       if (error instanceof LockWaitTimeout) throw new ConflictError(`${error.message}; try again`);
       throw error;
     }
+    let lock: Lock;
     try {
-      const lock = await this.acquire(keys, waitUntil);
-      try {
-        return await work();
-      } finally {
-        // An expired lock fails to release: harmless, the database kept the stock right.
-        await this.redlock.release(lock, { retryCount: 0 }).catch(this.onLockError);
-      }
-    } finally {
+      lock = await this.acquire(keys, waitUntil);
+    } catch (error) {
       releaseLocal();
+      throw error;
+    }
+    try {
+      return await work();
+    } finally {
+      // The work is done (committed or rolled back): its answer does not wait for Redis. The lock is released behind it, and
+      // this process's next holder of these keys waits for that (the local queue), so it never finds its
+      // own lock still taken. An expired lock fails to release: harmless, the database kept the stock right.
+      void this.redlock.release(lock, { retryCount: 0 }).catch(this.onLockError).finally(releaseLocal);
     }
   }
 
