@@ -145,9 +145,10 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   }
 
   /**
-   * One write transaction to the order's bucket (`work` gets the shard's pool and the route, whose fence
-   * must be its first statement): refused by a fence, it runs again on the shard the map names then, after
-   * waiting out a switch; rolled back by a deadlock, it runs again too.
+   * One write transaction to the order's bucket (`work` gets the shard's pool and the route, whose fence, or
+   * the group commit's one fence over its bucket and its neighbours', must be its first statement): refused
+   * by a fence, it runs again on the shard the map names then, after waiting out a switch; rolled back by a
+   * deadlock, it runs again too.
    */
   private async fenced<T>(orderId: string, work: (pool: SqlPool, route: FencedRoute) => Promise<T>): Promise<T> {
     const bucket = bucketOfOrderId(orderId);
