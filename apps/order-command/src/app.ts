@@ -9,6 +9,7 @@ import {
   Logger,
   MetricsServer,
   PeriodicPurge,
+  UNARY_FALLBACK_MS,
 } from '@orderflow/service-kit';
 import { LiveShardMap } from '@orderflow/shard-control';
 import { shardMapFromConfig, ShardRouter } from '@orderflow/sharding';
@@ -22,7 +23,7 @@ import { createOrderCommandGrpcHandler } from './entry-points/order-command.grpc
 import { OutboxRelay, OutboxRelayHooks } from './entry-points/outbox.relay';
 import { OrderSweeper } from './entry-points/order.sweeper';
 import { createRetentionPurger } from './entry-points/retention.purger';
-import { InventoryGrpcAdapter, UNARY_RESERVE_FALLBACK_MS } from './infrastructure/grpc/inventory.grpc-adapter';
+import { InventoryGrpcAdapter } from './infrastructure/grpc/inventory.grpc-adapter';
 import { ClaimOwnerLocks, newInstanceId } from './infrastructure/mysql/claim-owners';
 import { MysqlOrderRepository } from './infrastructure/mysql/order.repository';
 import { OrderShards } from './infrastructure/mysql/order-shards';
@@ -92,9 +93,12 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
   });
   const inventory = new InventoryGrpcAdapter(config.inventory.address, config.inventory.deadlineMs, {
     ...config.inventory.reserveBatching,
-    onBatch: (entries) => counters.reserveBatchEntries.observe(entries),
+    // The histogram counts ReserveBatch calls; the fallback's one-Reserve calls are not batches.
+    onSend: (entries, via) => {
+      if (via === 'batch') counters.reserveBatchEntries.observe(entries);
+    },
     onFallback: (err) =>
-      logger.warn({ err }, `inventory does not serve ReserveBatch (an older version): Reserves go one call each for ${UNARY_RESERVE_FALLBACK_MS / 1000} s`),
+      logger.warn({ err }, `inventory does not serve ReserveBatch (an older version): Reserves go one call each for ${UNARY_FALLBACK_MS / 1000} s`),
   });
 
   // Entry points and the use cases they drive.

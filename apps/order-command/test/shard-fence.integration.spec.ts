@@ -2,9 +2,8 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { createSqlPool, type SqlPool, toSqlDateTime } from '@orderflow/database';
 import { errorContract, errorDetails, orderV1 } from '@orderflow/proto';
 import { bucketForCustomer, bucketOfOrderId, parseShardMap, ShardMap } from '@orderflow/sharding';
-import { newOrder, place } from '../src/domain/order.aggregate';
 import { ShardedOrderIds } from '../src/infrastructure/order-ids';
-import { customer, InventoryProcess, orderCommandConfig, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
+import { customer, InventoryProcess, orderCommandConfig, placedEvent, RunningOrderCommand, startInventoryProcess, startOrderCommand } from './support';
 
 /**
  * Online bucket moves as order-command sees them (ADR 0009). The test plays the mover with SQL: fence the
@@ -340,16 +339,7 @@ describe('order-command writes through the live shard map and the fence (real Ma
     const target = otherShard(shard);
     await fence(fencedCustomer.bucket, shard, 10_000);
     const ids = new ShardedOrderIds();
-    const eventFor = (customerId: string) => {
-      const now = new Date();
-      const order = newOrder(
-        { customerId, items: [{ productId: 'fence-p', quantity: 1, unitPriceMinor: 100 }], address: 'A', paymentMethod: 'card' },
-        ids.next(customerId),
-        now,
-        60_000,
-      );
-      return place(order, now).event;
-    };
+    const eventFor = (customerId: string) => placedEvent(ids, customerId, 'fence-p');
     const fencedBefore = await metricValue(oc, 'orderflow_shard_fenced_writes_total');
 
     // The first write goes alone; the seven behind it share the next transaction, the fenced one among them.

@@ -8,6 +8,9 @@ import { createLogger, unaryCaller, type UnaryMethodName } from '@orderflow/serv
 import { freePort, testStack, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
 import { createOrderCommandApp, OrderCommandApp, OrderCommandOptions } from '../src/app';
 import { loadConfig, OrderCommandConfig } from '../src/config';
+import type { OrderEventRecord } from '../src/domain/model';
+import { newOrder, place } from '../src/domain/order.aggregate';
+import type { ShardedOrderIds } from '../src/infrastructure/order-ids';
 
 const root = workspaceRoot();
 let counter = 0;
@@ -182,3 +185,15 @@ export const placeOrderRequest = (customerId: string, line: orderV1.OrderItem, m
 });
 
 export const customer = (actor: string, admin = false): orderV1.Actor => ({ customerId: actor, admin });
+
+/** The OrderPlaced event of a new order of one unit of `productId` under a fresh id of the customer's bucket, for writes through the repository. */
+export function placedEvent(ids: ShardedOrderIds, customerId: string, productId: string): OrderEventRecord {
+  const now = new Date();
+  const order = newOrder(
+    { customerId, items: [{ productId, quantity: 1, unitPriceMinor: 100 }], address: 'A', paymentMethod: 'card' },
+    ids.next(customerId),
+    now,
+    60_000,
+  );
+  return place(order, now).event;
+}

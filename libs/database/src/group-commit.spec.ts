@@ -28,6 +28,13 @@ function fakePool(fail: (statements: Statement[]) => Error | undefined = () => u
   return { pool, transactions, finishRoundTrip };
 }
 
+/** 'ok', or the message a commit failed with. */
+const outcomeOf = (commit: Promise<void>) =>
+  commit.then(
+    () => 'ok',
+    (e: Error) => e.message,
+  );
+
 const duplicate = () => Object.assign(new Error('Duplicate entry'), { code: 'ER_DUP_ENTRY' });
 
 describe('GroupCommitter', () => {
@@ -52,12 +59,7 @@ describe('GroupCommitter', () => {
     const { pool, transactions, finishRoundTrip } = fakePool((statements) => (statements.some((s) => s.sql === 'dup') ? refusal() : undefined));
     const committer = new GroupCommitter(pool);
     const first = committer.commit([{ sql: 'a' }]);
-    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'dup' }]), committer.commit([{ sql: 'c' }])].map((p) =>
-      p.then(
-        () => 'ok',
-        (e: Error) => e.message,
-      ),
-    );
+    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'dup' }]), committer.commit([{ sql: 'c' }])].map(outcomeOf);
     await finishRoundTrip();
     await first;
     for (let i = 0; i < 3; i++) await finishRoundTrip();
@@ -69,12 +71,7 @@ describe('GroupCommitter', () => {
     const { pool, finishRoundTrip } = fakePool((statements) => (statements.length > 1 ? new Error('connection lost') : undefined));
     const committer = new GroupCommitter(pool);
     const first = committer.commit([{ sql: 'a' }]);
-    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'c' }])].map((p) =>
-      p.then(
-        () => 'ok',
-        (e: Error) => e.message,
-      ),
-    );
+    const results = [committer.commit([{ sql: 'b' }]), committer.commit([{ sql: 'c' }])].map(outcomeOf);
     await finishRoundTrip();
     await first;
     await finishRoundTrip();
@@ -88,5 +85,36 @@ describe('GroupCommitter', () => {
     for (let i = 0; i < 4; i++) await finishRoundTrip();
     await Promise.all(all);
     expect(transactions).toEqual([['a'], ['b', 'c'], ['d', 'e']]);
+  });
+
+  it('when groups carry keys, then a shared transaction opens ONCE with what the opening makes of all their keys, and a group written alone with its own', async () => {
+    const refusedKey = 'k9';
+    const { pool, transactions, finishRoundTrip } = fakePool((statements) =>
+      statements.some((s) => s.sql.startsWith('fence') && s.sql.includes(refusedKey)) ? signalled() : undefined,
+    );
+    const committer = new GroupCommitter<string>(pool, 64, (keys) => [{ sql: `fence ${[...new Set(keys)].sort().join(',')}` }]);
+    const first = committer.commit([{ sql: 'a' }], 'k1');
+    const shared = [committer.commit([{ sql: 'b' }], 'k2'), committer.commit([{ sql: 'c' }], 'k1'), committer.commit([{ sql: 'd' }], 'k3')];
+    await finishRoundTrip();
+    await first;
+    await finishRoundTrip();
+    await Promise.all(shared);
+    expect(transactions).toEqual([
+      ['fence k1', 'a'],
+      ['fence k1,k2,k3', 'b', 'c', 'd'],
+    ]);
+
+    // The opening refuses a shared transaction (a fenced key among them): every group again alone, behind its own opening.
+    transactions.length = 0;
+    const lead = committer.commit([{ sql: 'e' }], 'k2');
+    const results = [committer.commit([{ sql: 'f' }], 'k3'), committer.commit([{ sql: 'g' }], refusedKey)].map(outcomeOf);
+    await finishRoundTrip();
+    await lead;
+    for (let i = 0; i < 2; i++) await finishRoundTrip();
+    expect(await Promise.all(results)).toEqual(['ok', signalled().message]);
+    expect(transactions).toEqual([
+      ['fence k2', 'e'],
+      ['fence k3', 'f'],
+    ]);
   });
 });

@@ -16,6 +16,8 @@ export interface BatchingOptions {
   maxEntries: number;
   /** Told of every call sent: a batch call and its entries, or a unary call (the fallback) of one. For a metric of batch sizes. */
   onSend?: (entries: number, via: 'batch' | 'unary') => void;
+  /** Told when calls start going unary (the server answered the batch method UNIMPLEMENTED): once a fallback window, for a warning. */
+  onFallback?: (error: ServiceError) => void;
 }
 
 /** The unary methods of a client that take and answer what the entries of batch method K do. */
@@ -145,6 +147,8 @@ export function batchingCaller<C extends Client>(client: C, options: UnaryClient
       } catch (error) {
         // A server that does not know the batch method served none of it: each call goes unary instead.
         if (unaryMethod && (error as ServiceError).code === status.UNIMPLEMENTED) {
+          // Batches in flight together fail together: the first to fail opens the window and tells of it.
+          if (Date.now() >= unaryUntil) options.onFallback?.(error as ServiceError);
           unaryUntil = Date.now() + UNARY_FALLBACK_MS;
           for (const p of batch) sendUnary(p);
           return;

@@ -12,7 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { jsonUnaryMethod } from '../test/json-method';
-import { batchingCaller, type UnaryFallbackName } from './batch-client';
+import { batchingCaller, UNARY_FALLBACK_MS, type UnaryFallbackName } from './batch-client';
 import { batchHandler, type BatchRequest, type BatchResponse } from './batch-server';
 import { currentDeadline, runWithDeadline } from './deadlines';
 import { grpcServerMetrics } from './grpc-metrics';
@@ -206,7 +206,9 @@ describe('batch calls (batchingCaller, batchHandler)', () => {
     try {
       const sent: [number, string][] = [];
       const onSend = (entries: number, via: 'batch' | 'unary') => sent.push([entries, via]);
-      const echo = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100, onSend })('echoBatch', {
+      const fallbacks: ServiceError[] = [];
+      const onFallback = (error: ServiceError) => fallbacks.push(error);
+      const echo = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100, onSend, onFallback })('echoBatch', {
         repeatIfCutOff: true,
         unaryFallback: 'echo',
       });
@@ -225,6 +227,8 @@ describe('batch calls (batchingCaller, batchHandler)', () => {
       await echo({ n: 4 }, 'fb-4');
       expect(sent.at(-1)).toEqual([1, 'unary']);
       expect(s.unaryCalls).toEqual(['fb-0', 'fb-1', 'fb-2', 'fb-4']);
+      // Told once, when the fallback started, with the batch call's error.
+      expect(fallbacks.map((e) => e.code)).toEqual([status.UNIMPLEMENTED]);
       // The fallback must take and answer what the entries do: a batch method is no fallback.
       const fallback: UnaryFallbackName<EchoClient, 'echoBatch'> = 'echo';
       // @ts-expect-error echoBatch's request is not an entry's
@@ -234,6 +238,36 @@ describe('batch calls (batchingCaller, batchHandler)', () => {
       const strict = batchingCaller(s.client, { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 100 })('echoBatch', { repeatIfCutOff: true });
       expect(((await strict({ n: 0 }).catch((e: unknown) => e)) as ServiceError).code).toBe(status.UNIMPLEMENTED);
     } finally {
+      s.close();
+    }
+  });
+
+  it('when the fallback window has passed, then the batch method is tried again, and onFallback is told once per window, however many batches failed', async () => {
+    const s = await echoServer({ knowsBatch: false });
+    const now = jest.spyOn(Date, 'now');
+    try {
+      const sent: [number, string][] = [];
+      const fallbacks: ServiceError[] = [];
+      const options = { deadlineMs: 5_000, isCutOff, lingerMs: 0, maxEntries: 1 };
+      const echo = batchingCaller(s.client, { ...options, onSend: (n, via) => sent.push([n, via]), onFallback: (e) => fallbacks.push(e) })('echoBatch', {
+        repeatIfCutOff: true,
+        unaryFallback: 'echo',
+      });
+      // Three batch calls of one in flight at once, all answered UNIMPLEMENTED: one window, one warning.
+      await Promise.all([0, 2, 4].map((n) => echo({ n })));
+      expect(sent.filter(([, via]) => via === 'batch')).toHaveLength(3);
+      expect(fallbacks).toHaveLength(1);
+      const later = Date.now() + UNARY_FALLBACK_MS + 1;
+      now.mockImplementation(() => later);
+      sent.length = 0;
+      await echo({ n: 6 });
+      expect(sent).toEqual([
+        [1, 'batch'],
+        [1, 'unary'],
+      ]);
+      expect(fallbacks.map((e) => e.code)).toEqual([status.UNIMPLEMENTED, status.UNIMPLEMENTED]);
+    } finally {
+      now.mockRestore();
       s.close();
     }
   });

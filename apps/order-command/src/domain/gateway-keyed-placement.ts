@@ -1,10 +1,10 @@
 import { replayStored } from './claim-wait';
-import { DependencyUnavailableError, IdempotencyKeyReusedError } from './errors';
+import { IdempotencyKeyReusedError } from './errors';
+import { type FreshIdPlacement, ID_TAKEN } from './fresh-id-placement';
 import { decideExistingKey, type ExistingKeyDecision } from './idempotent-placement';
 import type { Order, PlaceOrderCommand } from './model';
-import { place } from './order.aggregate';
-import { type PlacementCompensation, reserveFailure } from './placement-compensation';
-import type { Clock, IdempotencyRecord, KeyedInsertResult, Log, OrderRepository } from './ports';
+import type { PlacementCompensation } from './placement-compensation';
+import type { IdempotencyRecord, KeyedInsertResult, Log, OrderRepository } from './ports';
 import { requestFingerprint } from './validation';
 
 /** What a placement under the gateway's own key does once its order and key were written, or not. */
@@ -31,15 +31,12 @@ export function decideGatewayKeyedFailure(record: IdempotencyRecord | undefined,
 
 export interface GatewayKeyedPlacementDeps {
   repository: OrderRepository;
-  clock: Clock;
   log: Log;
   compensate: PlacementCompensation;
-  /** A new PENDING order for the command, under a fresh id. */
-  nextOrder(command: PlaceOrderCommand): Order;
-  /** The placement's stock (placement-stock.ts). */
-  reserveStock(order: Order): Promise<void>;
   /** A stored order's answer (wakes the relay). */
   placed(order: Order): { order: Order; replayed: false };
+  /** Reserve under a fresh order id, then one write (fresh-id-placement.ts). */
+  placeUnderFreshId: FreshIdPlacement;
   /** The claim path (idempotent-placement.ts), for a key a claim-path call still holds IN_FLIGHT. */
   placeWithKey(command: PlaceOrderCommand, key: string): Promise<{ order: Order; replayed: boolean }>;
 }
@@ -54,7 +51,7 @@ export interface GatewayKeyedPlacementDeps {
  * repeat runs again, but finds the key first when its first call stored. A process dying between Reserve
  * and the write leaves a reservation that inventory's sweeper releases at its expiry (ADR 0004).
  */
-export function createGatewayKeyedPlacement({ repository, clock, log, compensate, nextOrder, reserveStock, placed, placeWithKey }: GatewayKeyedPlacementDeps) {
+export function createGatewayKeyedPlacement({ repository, log, compensate, placed, placeUnderFreshId, placeWithKey }: GatewayKeyedPlacementDeps) {
   const answerOfKey = (command: PlaceOrderCommand, key: string, fingerprint: string, decision: ExistingKeyDecision) => {
     switch (decision.kind) {
       case 'refuse-reused':
@@ -75,34 +72,22 @@ export function createGatewayKeyedPlacement({ repository, clock, log, compensate
 
   return async function placeWithGatewayKey(command: PlaceOrderCommand, key: string): Promise<{ order: Order; replayed: boolean }> {
     const fingerprint = requestFingerprint(command);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const order = nextOrder(command);
-      try {
-        await reserveStock(order);
-      } catch (error) {
-        if (reserveFailure(error) === 'id-taken') continue; // another process made the same id
-        await compensate.reserveFailed(order, error);
-        // Nothing is stored. But the repeat of a call that stored can be refused for the very stock that call
-        // holds (the last units): then the key, one read away, is the answer, not the refusal.
+    return placeUnderFreshId(command, {
+      // Nothing is stored. But the repeat of a call that stored can be refused for the very stock that call
+      // holds (the last units): then the key, one read away, is the answer, not the refusal.
+      refused: async (error) => {
         const decision = decideGatewayKeyedFailure(await keyAfterFailure(command.customerId, key, error), fingerprint);
         if (decision.kind === 'answer-failure') throw error;
         return answerOfKey(command, key, fingerprint, decision);
-      }
-      const { order: reserved, event } = place(order, clock.now());
-      let result: KeyedInsertResult;
-      try {
-        result = await repository.insertPlacedWithKey(event, { key, fingerprint });
-      } catch (error) {
-        const storedAfterAll = await compensate.insertFailed(order.id, error);
-        if (storedAfterAll) return placed(storedAfterAll);
-        throw error;
-      }
-      const decision = decideGatewayKeyed(result, fingerprint);
-      if (decision.kind === 'placed') return placed(reserved);
-      await compensate.release(order.id); // nothing of this attempt was stored: its stock goes back
-      if (decision.kind === 'draw-new-id') continue;
-      return answerOfKey(command, key, fingerprint, decision);
-    }
-    throw new DependencyUnavailableError('order ids');
+      },
+      write: (event) => repository.insertPlacedWithKey(event, { key, fingerprint }),
+      written: async (result, reserved) => {
+        const decision = decideGatewayKeyed(result, fingerprint);
+        if (decision.kind === 'placed') return placed(reserved);
+        await compensate.release(reserved.id); // nothing of this attempt was stored: its stock goes back
+        if (decision.kind === 'draw-new-id') return ID_TAKEN;
+        return answerOfKey(command, key, fingerprint, decision);
+      },
+    });
   };
 }

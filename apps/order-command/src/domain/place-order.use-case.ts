@@ -1,9 +1,9 @@
-import { DependencyUnavailableError } from './errors';
+import { createFreshIdPlacement, ID_TAKEN } from './fresh-id-placement';
 import { createGatewayKeyedPlacement } from './gateway-keyed-placement';
 import { createIdempotentPlacement } from './idempotent-placement';
 import type { Order, PlaceOrderCommand } from './model';
 import { newOrder, place } from './order.aggregate';
-import { createPlacementCompensation, reserveFailure } from './placement-compensation';
+import { createPlacementCompensation } from './placement-compensation';
 import { createPlacementStock, PlacementStockSettings } from './placement-stock';
 import type { ClaimOwners, OrderUseCaseDeps, WaitBudget } from './ports';
 import { OrderLimits, validatePlaceOrder } from './validation';
@@ -44,6 +44,7 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
     outbox.notify();
     return { order, replayed: false };
   };
+  const placeUnderFreshId = createFreshIdPlacement({ clock, compensate, nextOrder, reserveStock, placed });
 
   /**
    * Without a key nothing needs storing before the stock is held, so the order is written once: Reserve
@@ -51,30 +52,16 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
    * the order as RESERVED. A refusal writes nothing; a crash in between leaves a reservation that
    * inventory's sweeper releases when it expires.
    */
-  const placeWithoutKey = async (command: PlaceOrderCommand): Promise<{ order: Order; replayed: false }> => {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const order = nextOrder(command);
-      try {
-        await reserveStock(order);
-      } catch (error) {
-        if (reserveFailure(error) === 'id-taken') continue; // another process made the same id
-        await compensate.reserveFailed(order, error);
-        throw error;
-      }
-      const { order: reserved, event } = place(order, clock.now());
-      let stored: boolean;
-      try {
-        stored = await repository.insertPlaced(event);
-      } catch (error) {
-        const storedAfterAll = await compensate.insertFailed(order.id, error);
-        if (storedAfterAll) return placed(storedAfterAll);
-        throw error;
-      }
-      if (stored) return placed(reserved);
-      await compensate.release(order.id); // the id is taken on its shard (a keyed claim made it too): draw another
-    }
-    throw new DependencyUnavailableError('order ids');
-  };
+  const placeWithoutKey = (command: PlaceOrderCommand): Promise<{ order: Order; replayed: false }> =>
+    placeUnderFreshId(command, {
+      refused: (error) => Promise.reject(error),
+      write: (event) => repository.insertPlaced(event),
+      written: async (stored, reserved) => {
+        if (stored) return placed(reserved);
+        await compensate.release(reserved.id); // the id is taken on its shard (a keyed claim made it too): draw another
+        return ID_TAKEN;
+      },
+    });
 
   /** With a key, once claimed: Reserve, then PENDING -> RESERVED with the key's stored answer. */
   const placeClaimed = async (order: Order, key: string): Promise<{ order: Order; replayed: false }> => {
@@ -96,7 +83,7 @@ export function createPlaceOrder({ repository, inventory, ids, clock, outbox, lo
   };
 
   const placeWithKey = createIdempotentPlacement({ repository, inventory, owners, log, settings, waits, nextOrder, placeClaimed });
-  const placeWithGatewayKey = createGatewayKeyedPlacement({ repository, clock, log, compensate, nextOrder, reserveStock, placed, placeWithKey });
+  const placeWithGatewayKey = createGatewayKeyedPlacement({ repository, log, compensate, placed, placeUnderFreshId, placeWithKey });
 
   return async function placeOrder(input: PlaceOrderCommand): Promise<{ order: Order; replayed: boolean }> {
     const command = validatePlaceOrder(input, settings.limits);

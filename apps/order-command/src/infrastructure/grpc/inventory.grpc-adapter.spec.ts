@@ -1,7 +1,8 @@
 import { Server, ServerCredentials, type ServiceError, status } from '@grpc/grpc-js';
 import { errorContract, inventoryV1 } from '@orderflow/proto';
+import { UNARY_FALLBACK_MS } from '@orderflow/service-kit';
 import { InsufficientStockError } from '../../domain/errors';
-import { InventoryGrpcAdapter, UNARY_RESERVE_FALLBACK_MS } from './inventory.grpc-adapter';
+import { InventoryGrpcAdapter } from './inventory.grpc-adapter';
 
 /**
  * An inventory of the version before ReserveBatch: a gRPC server that implements only Reserve (grpc-js
@@ -35,14 +36,14 @@ async function inventoryWithoutReserveBatch() {
 }
 
 describe('InventoryGrpcAdapter against an inventory without ReserveBatch (rolling upgrade, order-command first)', () => {
-  it('when ReserveBatch is UNIMPLEMENTED, then that batch goes one Reserve each, errors mapped as before, and later Reserves go one call each', async () => {
+  it('when ReserveBatch is UNIMPLEMENTED, then that batch goes one Reserve each, errors mapped as before, later Reserves go one call each, every call sent reported with its size and warned of once', async () => {
     const inventory = await inventoryWithoutReserveBatch();
-    const batches: number[] = [];
+    const sent: [number, 'batch' | 'unary'][] = [];
     const fallbacks: ServiceError[] = [];
     const adapter = new InventoryGrpcAdapter(inventory.address, 5_000, {
       lingerMs: 0,
       maxEntries: 100,
-      onBatch: (entries) => batches.push(entries),
+      onSend: (entries, via) => sent.push([entries, via]),
       onFallback: (error) => fallbacks.push(error),
     });
     try {
@@ -54,17 +55,22 @@ describe('InventoryGrpcAdapter against an inventory without ReserveBatch (rollin
         adapter.reserve('o-3', line('p-1'), expiresAt, 'pl-3'),
       ]);
       // The three were sent as one ReserveBatch, refused as a whole, then made one Reserve each.
-      expect(batches).toEqual([3]);
+      expect(sent).toEqual([
+        [3, 'batch'],
+        [1, 'unary'],
+        [1, 'unary'],
+        [1, 'unary'],
+      ]);
       expect(fallbacks.map((e) => e.code)).toEqual([status.UNIMPLEMENTED]);
       expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
       const refusal = (outcomes[2] as PromiseRejectedResult).reason;
       expect(refusal).toBeInstanceOf(InsufficientStockError);
       expect((refusal as InsufficientStockError).shortages).toEqual([{ productId: 'p-1', requested: 1, available: 0 }]);
       expect(inventory.reserved.sort()).toEqual(['o-1', 'o-2']);
-      // Within UNARY_RESERVE_FALLBACK_MS no ReserveBatch is tried: straight to Reserve.
-      expect(UNARY_RESERVE_FALLBACK_MS).toBeGreaterThan(10_000);
+      // Within UNARY_FALLBACK_MS no ReserveBatch is tried: straight to Reserve.
+      expect(UNARY_FALLBACK_MS).toBeGreaterThan(10_000);
       await adapter.reserve('o-4', line('p-4'), expiresAt, 'pl-4');
-      expect(batches).toEqual([3]);
+      expect(sent.slice(4)).toEqual([[1, 'unary']]);
       expect(fallbacks).toHaveLength(1);
       expect(inventory.reserved).toContain('o-4');
     } finally {
@@ -75,22 +81,27 @@ describe('InventoryGrpcAdapter against an inventory without ReserveBatch (rollin
 
   it('when the fallback time has passed, then ReserveBatch is tried again', async () => {
     const inventory = await inventoryWithoutReserveBatch();
-    const batches: number[] = [];
+    const sent: [number, 'batch' | 'unary'][] = [];
     const fallbacks: ServiceError[] = [];
     const adapter = new InventoryGrpcAdapter(inventory.address, 5_000, {
       lingerMs: 0,
       maxEntries: 100,
-      onBatch: (entries) => batches.push(entries),
+      onSend: (entries, via) => sent.push([entries, via]),
       onFallback: (error) => fallbacks.push(error),
     });
     const now = jest.spyOn(Date, 'now');
     try {
       const expiresAt = new Date(Date.now() + 60_000);
       await adapter.reserve('o-1', [{ productId: 'p-1', quantity: 1, unitPriceMinor: 100 }], expiresAt, 'pl-1');
-      const later = Date.now() + UNARY_RESERVE_FALLBACK_MS + 1;
+      const later = Date.now() + UNARY_FALLBACK_MS + 1;
       now.mockImplementation(() => later);
       await adapter.reserve('o-2', [{ productId: 'p-2', quantity: 1, unitPriceMinor: 100 }], new Date(later + 60_000), 'pl-2');
-      expect(batches).toEqual([1, 1]);
+      expect(sent).toEqual([
+        [1, 'batch'],
+        [1, 'unary'],
+        [1, 'batch'],
+        [1, 'unary'],
+      ]);
       expect(fallbacks).toHaveLength(2);
       expect(inventory.reserved).toEqual(['o-1', 'o-2']);
     } finally {

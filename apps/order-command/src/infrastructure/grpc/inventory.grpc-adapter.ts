@@ -16,16 +16,6 @@ import type { InventoryPort } from '../../domain/ports';
 /** The retry hint when inventory's RESOURCE_EXHAUSTED carries none. */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 
-/** After an inventory answered ReserveBatch with UNIMPLEMENTED (an older version), Reserves go one call each this long. */
-export const UNARY_RESERVE_FALLBACK_MS = 60_000;
-
-export interface ReserveBatching extends BatchingOptions {
-  /** Told the size of every ReserveBatch call made (the batch-size histogram). */
-  onBatch?: (entries: number) => void;
-  /** Told when inventory does not serve ReserveBatch and Reserves fall back to one call each. */
-  onFallback?: (error: ServiceError) => void;
-}
-
 /**
  * InventoryPort over the generated gRPC client: one channel, errors mapped to the domain's. Calls go
  * through service-kit's unary client: each has a deadline never later than the one of the call being
@@ -39,28 +29,23 @@ export interface ReserveBatching extends BatchingOptions {
  * deadline and request id, and answers, or fails with the error its own Reserve would have, alone. An
  * inventory that does not serve ReserveBatch yet (a rolling upgrade with order-command first) answers
  * UNIMPLEMENTED, having done nothing: that batch's Reserves are made one call each, and so are all
- * Reserves for UNARY_RESERVE_FALLBACK_MS; then ReserveBatch is tried again.
+ * Reserves for service-kit's UNARY_FALLBACK_MS; then ReserveBatch is tried again (`onFallback` is told
+ * when that starts, `onSend` of every call sent).
  */
 export class InventoryGrpcAdapter implements InventoryPort {
   private readonly client: inventoryV1.InventoryServiceClient;
   private readonly calls;
-  private readonly onFallback: (error: ServiceError) => void;
-  /** Until when Reserves go one call each (a Date.now() time; 0: in batches). */
-  private unaryReservesUntil = 0;
 
-  constructor(address: string, deadlineMs: number, batching: ReserveBatching) {
+  constructor(address: string, deadlineMs: number, batching: BatchingOptions) {
     // The address may name several replicas: calls go round-robin over the ready ones.
     const { target, options } = grpcChannel(address);
     this.client = new inventoryV1.InventoryServiceClient(target, credentials.createInsecure(), options);
     const isCutOff = errorDetails.isCutOff;
     const call = unaryCaller(this.client, { deadlineMs, isCutOff });
     const repeatable = { repeatIfCutOff: true };
-    const { onBatch, onFallback, ...gathering } = batching;
-    const batchClient = onBatch ? countingBatches(this.client, onBatch) : this.client;
-    this.onFallback = onFallback ?? (() => undefined);
     this.calls = {
-      reserve: call('reserve', repeatable),
-      reserveBatched: batchingCaller(batchClient, { deadlineMs, isCutOff, ...gathering })('reserveBatch', repeatable),
+      // Only a batch call is ever UNIMPLEMENTED (every entry is a Reserve): nothing was reserved, so one Reserve each is safe.
+      reserve: batchingCaller(this.client, { deadlineMs, isCutOff, ...batching })('reserveBatch', { ...repeatable, unaryFallback: 'reserve' }),
       prepareCommit: call('prepareCommit', repeatable),
       commit: call('commit', repeatable),
       release: call('release', repeatable),
@@ -79,21 +64,6 @@ export class InventoryGrpcAdapter implements InventoryPort {
       throw this.mapError(error as ServiceError);
     }
   }
-
-  /** One Reserve: in a batch with the others made meanwhile, or alone while inventory does not serve ReserveBatch. */
-  private readonly reserveOnce = (request: inventoryV1.ReserveRequest): Promise<inventoryV1.ReserveResponse> => {
-    if (this.unaryReservesUntil > 0) {
-      if (Date.now() < this.unaryReservesUntil) return this.calls.reserve(request);
-      this.unaryReservesUntil = 0;
-    }
-    return this.calls.reserveBatched(request).catch((error: ServiceError) => {
-      // Only a batch call is ever UNIMPLEMENTED (every entry is a Reserve): nothing was reserved, so one call each is safe.
-      if (error.code !== status.UNIMPLEMENTED) throw error;
-      if (this.unaryReservesUntil === 0) this.onFallback(error);
-      this.unaryReservesUntil = Date.now() + UNARY_RESERVE_FALLBACK_MS;
-      return this.calls.reserve(request);
-    });
-  };
 
   private mapError(error: ServiceError): Error {
     if (errorContract.reasonOf(error) === 'insufficient-stock') return new InsufficientStockError(errorDetails.readInsufficientStock(error.metadata));
@@ -115,7 +85,7 @@ export class InventoryGrpcAdapter implements InventoryPort {
       placementId,
     };
     try {
-      await this.call(this.reserveOnce, request);
+      await this.call(this.calls.reserve, request);
     } catch (error) {
       switch (errorContract.reasonOf(error)) {
         case 'not-found': {
@@ -157,13 +127,4 @@ export class InventoryGrpcAdapter implements InventoryPort {
   async release(orderId: string, reason: string): Promise<void> {
     await this.call(this.calls.release, { orderId, reason });
   }
-}
-
-/** The client, with the size of every ReserveBatch call told to `onBatch` (the calls themselves unchanged). */
-function countingBatches(client: inventoryV1.InventoryServiceClient, onBatch: (entries: number) => void): inventoryV1.InventoryServiceClient {
-  const reserveBatch = (request: inventoryV1.ReserveBatchRequest, ...rest: unknown[]) => {
-    onBatch(request.entries.length);
-    return (client.reserveBatch as (...args: unknown[]) => unknown).call(client, request, ...rest);
-  };
-  return Object.assign(Object.create(client) as inventoryV1.InventoryServiceClient, { reserveBatch });
 }

@@ -1,5 +1,5 @@
 import { affectedRows, GroupCommitter, isDuplicateKey, isTransientConflict, rowsOf, SqlPool, Statement, toSqlDateTime } from '@orderflow/database';
-import { type FencedRoute, heldBucketCondition, type LiveShardMap, writeFenced } from '@orderflow/shard-control';
+import { type FencedRoute, fenceManyStatement, fenceStatement, heldBucketCondition, type LiveShardMap, writeFenced } from '@orderflow/shard-control';
 import { bucketOfOrderId, forEachShard, ShardRouter } from '@orderflow/sharding';
 import { activeTraceparent } from '@orderflow/telemetry';
 import type { ChangedBy, Order, OrderEventRecord, OrderHistoryEntry, OrderItem, OrderStatus, StockAction } from '../../domain/model';
@@ -80,6 +80,27 @@ export interface FencedWriteSettings {
   onFenceWait?(ms: number): void;
 }
 
+/** A placed order's bucket and the map version it was routed with: what its transaction's fence checks. */
+interface PlacementRoute {
+  bucket: number;
+  version: number;
+}
+
+/**
+ * The fence a group-committed transaction of placed orders opens with: ONE statement over the buckets of all
+ * its orders (`orderflow_fence` for one bucket, `orderflow_fence_many` for several), per map version they
+ * were routed with (one, unless the map changed between them). A refusal stops the transaction before any
+ * write; the group commit then writes each order alone, behind its own bucket's fence.
+ */
+function placementFence(routes: PlacementRoute[]): Statement[] {
+  const bucketsByVersion = new Map<number, Set<number>>();
+  for (const { bucket, version } of routes) bucketsByVersion.set(version, (bucketsByVersion.get(version) ?? new Set()).add(bucket));
+  return [...bucketsByVersion].map(([version, set]) => {
+    const buckets = [...set];
+    return buckets.length === 1 ? fenceStatement(buckets[0] as number, version) : fenceManyStatement(buckets, version);
+  });
+}
+
 /** A deadlock or lock wait time-out rolled the whole transaction back: it runs again, this many times at most. */
 const CONFLICT_RETRIES = 2;
 
@@ -93,8 +114,8 @@ const CONFLICT_RETRIES = 2;
  * completion two, a transition two. Scans over whole shards keep to the buckets each shard holds.
  */
 export class MysqlOrderRepository implements OrderRepository, RetentionStore {
-  /** Placed orders of one shard written at the same time share a transaction (each still stored or refused alone). */
-  private readonly placements: GroupCommitter[];
+  /** Placed orders of one shard written at the same time share a transaction and its fence (each still stored or refused alone). */
+  private readonly placements: GroupCommitter<PlacementRoute>[];
 
   constructor(
     private readonly pools: SqlPool[],
@@ -102,7 +123,7 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     private readonly subjectPrefix: string,
     private readonly fencing: FencedWriteSettings,
   ) {
-    this.placements = pools.map((pool) => new GroupCommitter(pool));
+    this.placements = pools.map((pool) => new GroupCommitter(pool, undefined, placementFence));
   }
 
   /** The map as this process holds it now (every call routes with the newest one). */
@@ -124,9 +145,10 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   }
 
   /**
-   * One write transaction to the order's bucket (`work` gets the shard's pool and the route, whose fence
-   * must be its first statement): refused by a fence, it runs again on the shard the map names then, after
-   * waiting out a switch; rolled back by a deadlock, it runs again too.
+   * One write transaction to the order's bucket (`work` gets the shard's pool and the route, whose fence, or
+   * the group commit's one fence over its bucket and its neighbours', must be its first statement): refused
+   * by a fence, it runs again on the shard the map names then, after waiting out a switch; rolled back by a
+   * deadlock, it runs again too.
    */
   private async fenced<T>(orderId: string, work: (pool: SqlPool, route: FencedRoute) => Promise<T>): Promise<T> {
     const bucket = bucketOfOrderId(orderId);
@@ -150,6 +172,14 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
     } finally {
       if (refused) this.fencing.onFenceWait?.(Date.now() - started);
     }
+  }
+
+  /** A placed order's statements, group-committed on its bucket's shard behind the group's one fence (placementFence). */
+  private placeGrouped(orderId: string, statements: Statement[]): Promise<void> {
+    const bucket = bucketOfOrderId(orderId);
+    return this.fenced(orderId, (_pool, route) =>
+      (this.placements[route.shard] as GroupCommitter<PlacementRoute>).commit(statements, { bucket, version: route.version }),
+    );
   }
 
   async claim(order: Order, idempotency: { key: string; fingerprint: string; owner?: string }): Promise<ClaimResult> {
@@ -180,11 +210,11 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
   async insertPlaced(event: OrderEventRecord): Promise<boolean> {
     const { order } = event;
     try {
-      // One round trip, shared under load: the fence, the order (its id's unique key first, so a taken id
-      // stops there), items, history, outbox, COMMIT. A group its fence refuses is written again alone, on
-      // the shard the map then names; the other groups of its batch are not held back.
+      // One round trip, shared under load: one fence for all the shared orders' buckets, then each order (its
+      // id's unique key first, so a taken id stops there), items, history, outbox, COMMIT. A group its fence
+      // refuses is written again alone, on the shard the map then names; the other groups of its batch are not held back.
       const statements = [orderStatement(order), itemsStatement(order.id, order.items), ...this.eventStatements(event)];
-      await this.fenced(order.id, (_pool, route) => (this.placements[route.shard] as GroupCommitter).commit([route.fence, ...statements]));
+      await this.placeGrouped(order.id, statements);
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;
@@ -198,7 +228,7 @@ export class MysqlOrderRepository implements OrderRepository, RetentionStore {
       // As insertPlaced (one round trip, shared under load), the key's row first: the repeat of a call that
       // stored stops there, and only its own group is rolled back (the group commit writes the others again).
       const statements = [doneKeyStatement(order, idempotency), orderStatement(order), itemsStatement(order.id, order.items), ...this.eventStatements(event)];
-      await this.fenced(order.id, (_pool, route) => (this.placements[route.shard] as GroupCommitter).commit([route.fence, ...statements]));
+      await this.placeGrouped(order.id, statements);
       return { kind: 'stored' };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;

@@ -7,6 +7,7 @@ import { widenPaymentMethod } from './0004-payment-method-text';
 import { addPurgeIndexes } from './0005-purge-indexes';
 import { addClaimOwner } from './0006-claim-owner';
 import { addOrderIdIndexes } from './0008-order-id-indexes';
+import { fenceMany } from './0009-fence-many';
 
 /** Every order-shard migration, applied in name order on every shard. Add new ones here. */
 export const ORDER_SHARD_MIGRATIONS: Migration[] = [
@@ -19,4 +20,5 @@ export const ORDER_SHARD_MIGRATIONS: Migration[] = [
   // The live map's fence and control tables (ADR 0009): the same on every shard, the control tables used on shard 0.
   shardControlMigration('0007-shard-control'),
   addOrderIdIndexes,
+  fenceMany,
 ];
