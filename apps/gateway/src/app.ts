@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { type Component, isRequestId, logFormatFor, prettyLogStream } from '@orderflow/service-kit';
+import { type Component, isRequestId, logFormatFor, prettyLogStream, UNARY_FALLBACK_MS } from '@orderflow/service-kit';
 import { nameActiveSpan } from '@orderflow/telemetry';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
@@ -69,7 +69,13 @@ export async function createGateway(config: GatewayConfig, options: { logDestina
   };
   const downstream = createDownstream(
     { orderCommand, orderQuery, inventory },
-    { deadlineMs, placeOrderBatch, onPlaceOrderSent: (entries, via) => placementsPerCall[via].observe(entries) },
+    {
+      deadlineMs,
+      placeOrderBatch,
+      onPlaceOrderSent: (entries, via) => placementsPerCall[via].observe(entries),
+      onPlaceOrderFallback: (err) =>
+        app.log.warn({ err }, `order-command does not serve PlaceOrderBatch (an older version): placements go one call each for ${UNARY_FALLBACK_MS / 1000} s`),
+    },
   );
   let shuttingDown = false;
   let lastRequestAt = 0;

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { orderV1 } from '@orderflow/proto';
 import { REQUEST_ID_KEY } from '@orderflow/service-kit';
@@ -30,6 +31,8 @@ describe('a gateway whose order-command does not know PlaceOrderBatch yet (real 
   let gateway: Gateway;
   const token = signDevToken(DEV_JWT_SECRET, 'olga');
   let batchAttempts = 0;
+  const logLines: string[] = [];
+  const logSink = new Writable({ write: (chunk, _encoding, done) => (logLines.push(...String(chunk).split('\n').filter(Boolean)), done()) });
 
   beforeAll(async () => {
     server.addService(orderV1.OrderCommandServiceService, {
@@ -42,7 +45,8 @@ describe('a gateway whose order-command does not know PlaceOrderBatch yet (real 
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     gateway = await createGateway(
-      loadConfig({ GATEWAY_PORT: '0', ORDER_COMMAND_ADDRESS: `127.0.0.1:${port}`, DOWNSTREAM_DEADLINE_MS: '3000', LOG_LEVEL: 'silent' }),
+      loadConfig({ GATEWAY_PORT: '0', ORDER_COMMAND_ADDRESS: `127.0.0.1:${port}`, DOWNSTREAM_DEADLINE_MS: '3000', LOG_LEVEL: 'warn' }),
+      { logDestination: logSink },
     );
     await gateway.start();
   });
@@ -72,6 +76,9 @@ describe('a gateway whose order-command does not know PlaceOrderBatch yet (real 
     batchAttempts = await placementsPerCall('batch');
     expect(batchAttempts).toBeGreaterThanOrEqual(1);
     expect(await placementsPerCall('unary')).toBe(3);
+    // An operator is told once, however many batches were refused together.
+    const warnings = logLines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((r) => r.msg.includes('PlaceOrderBatch'));
+    expect(warnings).toEqual([expect.objectContaining({ level: 40, msg: expect.stringContaining('one call each for 30 s') })]);
   });
 
   it('when placements come after the fallback, then they go as PlaceOrder calls at once, without trying the batch method again for a while', async () => {

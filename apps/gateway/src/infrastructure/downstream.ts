@@ -39,6 +39,8 @@ export interface DownstreamOptions {
   placeOrderBatch: Pick<BatchingOptions, 'lingerMs' | 'maxEntries'>;
   /** Told of every placement call sent: how many placements it carried, batched or unary. */
   onPlaceOrderSent?: BatchingOptions['onSend'];
+  /** Told once per fallback window when order-command does not serve PlaceOrderBatch (placements go one call each). */
+  onPlaceOrderFallback?: BatchingOptions['onFallback'];
 }
 
 /**
@@ -56,7 +58,7 @@ export interface DownstreamOptions {
  */
 export function createDownstream(
   addresses: { orderCommand: string; orderQuery: string; inventory: string },
-  { deadlineMs, placeOrderBatch, onPlaceOrderSent }: DownstreamOptions,
+  { deadlineMs, placeOrderBatch, onPlaceOrderSent, onPlaceOrderFallback }: DownstreamOptions,
 ) {
   const insecure = credentials.createInsecure();
   // Each address may name several replicas: calls go round-robin over the ready ones.
@@ -73,7 +75,7 @@ export function createDownstream(
   // A placement is keyed (the client's key or the gateway's own): safe to repeat, batched or not.
   const placeOrder =
     placeOrderBatch.maxEntries > 1
-      ? batchingCaller(orderCommand, { ...options, ...placeOrderBatch, onSend: onPlaceOrderSent })('placeOrderBatch', {
+      ? batchingCaller(orderCommand, { ...options, ...placeOrderBatch, onSend: onPlaceOrderSent, onFallback: onPlaceOrderFallback })('placeOrderBatch', {
           ...repeatable,
           unaryFallback: 'placeOrder',
         })
