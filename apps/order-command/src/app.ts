@@ -109,6 +109,7 @@ export function createOrderCommandApp(config: OrderCommandConfig, options: Order
       () => counters.outboxPublished.inc(),
     ),
     logger,
+    onBatch: (events) => counters.relayBatchEvents.observe(events),
     ...config.outbox,
     hooks: options.relayHooks,
   });

@@ -145,4 +145,65 @@ describe('OutboxRelay.relayOnce', () => {
     await stopped;
     expect(await relay.backlog()).toBe(0);
   });
+
+  /** One shard's outbox whose publishes wait for the test's ack; records each claim's events (none: an empty claim). */
+  function heldAcks() {
+    const unsent: OutboxEvent[] = [];
+    const claims: string[][] = [];
+    const claimed = new Set<string>();
+    const acks: (() => void)[] = [];
+    const store: OutboxStore = {
+      shardCount: 1,
+      async relayBatch<R extends RelayedBatch>(_shard: number, limit: number, publish: (events: OutboxEvent[]) => Promise<R>) {
+        const events = unsent.filter((e) => !claimed.has(e.id)).slice(0, limit);
+        claims.push(events.map((e) => e.id));
+        if (events.length === 0) return undefined;
+        events.forEach((e) => claimed.add(e.id));
+        const result = await publish(events);
+        for (const sent of result.sent) unsent.splice(unsent.indexOf(sent), 1);
+        return result;
+      },
+      countUnsent: async () => unsent.length,
+    };
+    const publisher: EventPublisher = { publish: () => new Promise<void>((resolve) => acks.push(resolve)) };
+    const ackAll = () => acks.splice(0).forEach((ack) => ack());
+    return { unsent, claims, store, publisher, ackAll };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  it('when new rows are notified while both loops of a shard sleep, then one loop claims them, not both', async () => {
+    const { unsent, claims, store, publisher, ackAll } = heldAcks();
+    const sizes: number[] = [];
+    const relay = new OutboxRelay({ store, publisher, logger, loopsPerShard: 2, pollIntervalMs: 10_000, onBatch: (n) => sizes.push(n) });
+    await relay.start();
+    await settle(); // both loops made their first (empty) claim and sleep
+    expect(claims).toEqual([[], []]);
+    unsent.push(event('1'), event('2'));
+    relay.notify(0);
+    relay.notify(0);
+    await settle();
+    ackAll();
+    await settle();
+    expect(claims).toEqual([[], [], ['1', '2']]);
+    expect(sizes).toEqual([0, 0, 2]);
+    await relay.stop();
+  });
+
+  it('when rows are notified while one loop waits for its acks, then the other loop claims them meanwhile', async () => {
+    const { unsent, claims, store, publisher, ackAll } = heldAcks();
+    const relay = new OutboxRelay({ store, publisher, logger, loopsPerShard: 2, pollIntervalMs: 10_000 });
+    await relay.start();
+    await settle();
+    unsent.push(event('1'));
+    relay.notify(0);
+    await settle(); // one loop holds ['1'], waiting for its ack
+    unsent.push(event('2'));
+    relay.notify(0);
+    await settle();
+    expect(claims).toEqual([[], [], ['1'], ['2']]);
+    ackAll();
+    await settle();
+    await relay.stop();
+    expect(await relay.backlog()).toBe(0);
+  });
 });

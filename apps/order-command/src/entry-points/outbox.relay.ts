@@ -36,6 +36,8 @@ export interface OutboxRelayOptions {
    */
   loopsPerShard?: number;
   hooks?: OutboxRelayHooks;
+  /** Told how many events each claim found (0: none; a histogram of batch sizes). */
+  onBatch?: (events: number) => void;
 }
 
 /** Some rows of a batch were not acked. The acked ones were marked sent; the rest stay for the next batch. */
@@ -53,8 +55,12 @@ export class OutboxPublishError extends Error {
 
 const BACKOFF_BASE_MS = 100;
 
-/** Per-shard wake-up: a notify() that arrives while a batch runs is remembered, not lost. */
+/** What a relay loop is doing: a notify() is for a loop that is not about to claim already. */
+type LoopState = 'sleeping' | 'lingering' | 'relaying' | 'backing-off';
+
+/** One relay loop's wake-up: a notify() that arrives while its batch runs is remembered, not lost. */
 class Wakeup {
+  state: LoopState = 'relaying';
   private pending = false;
   private interrupt?: { finish: () => void; byNotify: boolean };
 
@@ -89,6 +95,18 @@ class Wakeup {
 }
 
 /**
+ * New rows on a shard: ONE of its loops claims them. A loop lingering before its claim will see them;
+ * else a sleeping loop wakes (the others' batches are mid-flight: this one claims the rows they did not);
+ * else the first loop goes again as soon as its batch ends. Waking every loop instead had the second one
+ * claim, within the same linger, the few rows committed since the first one's claim: twice the
+ * transactions for the same events.
+ */
+function wakeOne(loops: Wakeup[]): void {
+  if (loops.some((loop) => loop.state === 'lingering')) return;
+  (loops.find((loop) => loop.state === 'sleeping') ?? loops[0])?.notify();
+}
+
+/**
  * The worker between the outbox and the event stream, `loopsPerShard` loops per order shard: each takes a batch of
  * unsent events (the store locks them, so several relays share the work), publishes them all with their
  * acks in flight together (at most `publishWindow` over every shard), and the store marks the acked ones
@@ -106,6 +124,7 @@ export class OutboxRelay implements Component {
   private readonly lingerMs: number;
   private readonly maxBackoffMs: number;
   private readonly hooks: OutboxRelayHooks;
+  private readonly onBatch: (events: number) => void;
   private readonly window: PublishWindow;
   /** The wake-ups of each shard's loops. */
   private readonly wakeups: Wakeup[][];
@@ -121,6 +140,7 @@ export class OutboxRelay implements Component {
     this.lingerMs = options.lingerMs ?? 0;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.hooks = options.hooks ?? {};
+    this.onBatch = options.onBatch ?? (() => undefined);
     if (this.store.shardCount === 0) throw new Error('outbox relay: no shards');
     const publishWindow = options.publishWindow ?? 256;
     const loopsPerShard = options.loopsPerShard ?? 2;
@@ -154,7 +174,7 @@ export class OutboxRelay implements Component {
 
   /** New rows were committed (on one shard, or anywhere): relay them now rather than at the next poll. */
   notify(shard?: number): void {
-    for (const wakeup of shard === undefined ? this.wakeups.flat() : (this.wakeups[shard] ?? [])) wakeup.notify();
+    for (const loops of shard === undefined ? this.wakeups : [this.wakeups[shard] ?? []]) wakeOne(loops);
   }
 
   /** Relays one batch of a shard; resolves to the number of events published and marked sent. */
@@ -172,6 +192,7 @@ export class OutboxRelay implements Component {
       if (batch.sent.length > 0) await this.hooks.afterPublish?.(batch.sent.map((event) => event.eventId));
       return batch;
     });
+    this.onBatch(outcome ? outcome.sent.length + outcome.failed.length : 0);
     if (!outcome) return 0;
     // Thrown after the commit: the acked events stay marked sent.
     if (outcome.failed.length > 0) throw new OutboxPublishError(shard, outcome.sent.length, outcome.failed.length, outcome.firstFailure);
@@ -187,6 +208,7 @@ export class OutboxRelay implements Component {
     let failures = 0;
     while (this.running) {
       wakeup.clear();
+      wakeup.state = 'relaying';
       try {
         const relayed = await this.relayOnce(shard);
         failures = 0;
@@ -204,11 +226,14 @@ export class OutboxRelay implements Component {
         );
         if (!progressed) {
           // Not woken by notify(): new commits must not turn the back-off into a busy loop.
+          wakeup.state = 'backing-off';
           if (this.running) await wakeup.sleep(retryInMs, false);
           continue;
         }
       }
+      wakeup.state = 'sleeping';
       if (this.running) await wakeup.sleep(this.pollIntervalMs, true);
+      wakeup.state = 'lingering';
       if (this.running && this.lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
     }
   }

@@ -21,7 +21,8 @@ function gaugeOnScrape(registry: Registry, name: string, help: string, read: () 
 
 /**
  * order-command's business metrics: orderflow_outbox_backlog and orderflow_order_settlements_pending
- * (gauges read on scrape), orderflow_outbox_published_total (events the relay got acked by JetStream)
+ * (gauges read on scrape), orderflow_outbox_published_total (events the relay got acked by JetStream),
+ * orderflow_outbox_relay_batch_events (events per batch the relay claimed)
  * and orderflow_inventory_reserve_batch_entries (Reserves per ReserveBatch call to inventory).
  */
 export function createOrderCommandMetrics(registry: Registry, gauges: OrderCommandGauges) {
@@ -36,6 +37,12 @@ export function createOrderCommandMetrics(registry: Registry, gauges: OrderComma
     outboxPublished: new Counter({
       name: 'orderflow_outbox_published_total',
       help: 'Outbox events published to JetStream and acked (a re-send after a crash counts again; JetStream drops the copy)',
+      registers: [registry],
+    }),
+    relayBatchEvents: new Histogram({
+      name: 'orderflow_outbox_relay_batch_events',
+      help: 'Events per batch the outbox relay claimed (one transaction each; 0: a claim that found none)',
+      buckets: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers: [registry],
     }),
     reserveBatchEntries: new Histogram({
