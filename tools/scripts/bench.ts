@@ -44,6 +44,7 @@ import {
   devSystemEnv,
   dropSystemData,
   guardStack,
+  numberOption,
   RunningSystem,
   runCommand,
   startStack,
@@ -57,15 +58,14 @@ import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
 
 const root = workspaceRoot();
-const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
-const SECONDS = arg('--seconds', 10);
+const SECONDS = numberOption('--seconds', 10);
 /**
  * Units of each flash product: by default more than a run can sell (2,000 orders/s for the whole run), so
  * that the flash scenarios' orders/s measure the hot path, not how fast the stock ran out.
  */
-const FLASH_STOCK = arg('--flash-stock', 2_000 * SECONDS);
+const FLASH_STOCK = numberOption('--flash-stock', 2_000 * SECONDS);
 const UNIFORM_PRODUCTS = 10_000;
-const WARM_UP_SECONDS = arg('--warm-up', 3);
+const WARM_UP_SECONDS = numberOption('--warm-up', 3);
 
 function runGrpcBench(): unknown {
   const reportFile = path.join(root, 'reports', 'bench-inventory.json');

@@ -10,13 +10,12 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { runOrderLoad } from '@orderflow/bench';
 import { inventoryV1 } from '@orderflow/proto';
 import { LEAN_GRPC_OPTIONS } from '@orderflow/service-kit';
-import { boxTicks, dropSystemData, guardStack, RunningSystem, runCommand, startStack, startSystem } from '@orderflow/stack';
+import { boxTicks, dropSystemData, guardStack, numberOption, RunningSystem, runCommand, startStack, startSystem } from '@orderflow/stack';
 import { DEV_JWT_SECRET } from '../../apps/gateway/src/config';
 import { signDevToken } from '../../apps/gateway/src/dev-token';
 
-const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
-const SECONDS = arg('--seconds', 8);
-const CONCURRENCY = arg('--concurrency', 64);
+const SECONDS = numberOption('--seconds', 8);
+const CONCURRENCY = numberOption('--concurrency', 64);
 const FLASH = process.argv.includes('--flash');
 /** `--cpu-prof DIR`: every service also writes a V8 CPU profile there (summarize with tools/scripts/cpu-top.mjs). */
 const PROFILE_DIR = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;

@@ -30,22 +30,18 @@ import {
 import { connectionsTo, cpuUsPerCall, formatWinsTable, processCpuSeconds, roundOrder, summarizeWins, type WinMeasurement } from '@orderflow/bench';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
 import { grpcChannel, sharedChannel, unaryCaller } from '@orderflow/service-kit';
-import { freePort, runCommand, SERVICE_NODE_FLAGS, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
+import { freePort, numberOption, runCommand, SERVICE_NODE_FLAGS, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
 import { service as healthService } from 'grpc-health-check';
 import { closuresPerCallCaller } from './closures-per-call.unary-caller';
 import { withFreshMetadata } from './fresh-metadata.stub';
 import { drive } from './load';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SECONDS = arg('--seconds', 5);
-const CONCURRENCY = arg('--concurrency', 64);
-const ROUNDS = arg('--rounds', 3);
-const WARM_UP_SECONDS = arg('--warm-up', 1);
+const SECONDS = numberOption('--seconds', 5);
+const CONCURRENCY = numberOption('--concurrency', 64);
+const ROUNDS = numberOption('--rounds', 3);
+const WARM_UP_SECONDS = numberOption('--warm-up', 1);
 /** Longer than grpcChannel's keepalive (30 s), so each channel pings at least once. */
-const IDLE_SECONDS = arg('--idle-seconds', 35);
+const IDLE_SECONDS = numberOption('--idle-seconds', 35);
 const root = workspaceRoot();
 
 /** The floor server's settings (grpc-floor.server.ts's env toggles); the debug one writes its call log to /dev/null. */

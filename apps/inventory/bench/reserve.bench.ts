@@ -24,7 +24,18 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { dropDatabase, ensureDatabase } from '@orderflow/database';
 import { inventoryV1 } from '@orderflow/proto';
 import { batchingCaller } from '@orderflow/service-kit';
-import { freePort, guardStack, runCommand, SERVICE_NODE_FLAGS, stackInfo, startStack, typescriptNodeArgs, withBoxCpu, workspaceRoot } from '@orderflow/stack';
+import {
+  freePort,
+  guardStack,
+  numberOption,
+  runCommand,
+  SERVICE_NODE_FLAGS,
+  stackInfo,
+  startStack,
+  typescriptNodeArgs,
+  withBoxCpu,
+  workspaceRoot,
+} from '@orderflow/stack';
 import mysql from 'mysql2/promise';
 import { drive as driveLoad, formatRow, LoadResult } from './load';
 
@@ -35,15 +46,11 @@ import { drive as driveLoad, formatRow, LoadResult } from './load';
  */
 const drive = (...args: Parameters<typeof driveLoad>) => withBoxCpu(() => driveLoad(...args));
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SECONDS = arg('--seconds', 8);
-const CONCURRENCY = arg('--concurrency', 64);
+const SECONDS = numberOption('--seconds', 8);
+const CONCURRENCY = numberOption('--concurrency', 64);
 /** batched-calls: how order-command gathers its Reserves (its INVENTORY_RESERVE_LINGER_MS and INVENTORY_RESERVE_BATCH_MAX defaults). */
-const LINGER_MS = arg('--linger-ms', 0);
-const BATCH_MAX = arg('--batch-max', 128);
+const LINGER_MS = numberOption('--linger-ms', 0);
+const BATCH_MAX = numberOption('--batch-max', 128);
 /** A stack profile whose servers are already running, used as they are (nothing started or stopped). */
 const PROFILE = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 const PRODUCTS = 10_000;

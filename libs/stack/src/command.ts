@@ -30,3 +30,12 @@ export function runCommand(main: () => Promise<unknown>, cleanUp: () => Promise<
     },
   );
 }
+
+/** A command's numeric option (`--seconds 8`): `fallback` when absent; refused, naming it, when not a number. */
+export function numberOption(name: string, fallback: number, argv: string[] = process.argv): number {
+  const i = argv.indexOf(name);
+  if (i < 0) return fallback;
+  const value = Number(argv[i + 1]);
+  if (argv[i + 1] === undefined || argv[i + 1] === '' || !Number.isFinite(value)) throw new Error(`${name} takes a number (got "${argv[i + 1] ?? ''}")`);
+  return value;
+}

@@ -1,6 +1,6 @@
 export { startStack, stopStack, stackStatus, stackInfo, stackDir, watchStack, knownMariaDbCount, guardStack } from './stack';
 export { startedSince } from './stack-guard';
-export { runCommand } from './command';
+export { numberOption, runCommand } from './command';
 export type { StackGuard } from './stack-guard';
 export type { StackInfo, StackOptions, MysqlEndpoint } from './stack';
 export { stackCli } from './cli';
