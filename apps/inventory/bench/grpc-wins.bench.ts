@@ -16,22 +16,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  type CallOptions,
-  type ChannelCredentials,
-  type ChannelOptions,
-  type Client,
-  type ClientUnaryCall,
-  credentials,
-  makeGenericClientConstructor,
-  Metadata,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { type ChannelOptions, credentials } from '@grpc/grpc-js';
 import { connectionsTo, cpuUsPerCall, formatWinsTable, processCpuSeconds, roundOrder, summarizeWins, type WinMeasurement } from '@orderflow/bench';
 import { errorDetails, inventoryV1 } from '@orderflow/proto';
-import { grpcChannel, sharedChannel, unaryCaller } from '@orderflow/service-kit';
+import { grpcChannel, HealthClient, sharedChannel, unaryCaller } from '@orderflow/service-kit';
 import { freePort, numberOption, runCommand, SERVICE_NODE_FLAGS, typescriptNodeArgs, workspaceRoot } from '@orderflow/stack';
-import { service as healthService } from 'grpc-health-check';
 import { closuresPerCallCaller } from './closures-per-call.unary-caller';
 import { withFreshMetadata } from './fresh-metadata.stub';
 import { drive } from './load';
@@ -197,21 +186,6 @@ async function measure(variant: string, round: number, floor: Floor, call: () =>
 const progress = (m: WinMeasurement) =>
   `round ${m.round}/${ROUNDS}  ${m.variant.padEnd(24)} ${Math.round(m.callsPerSecond).toLocaleString('en-US').padStart(7)} calls/s   ` +
   `client ${m.clientCpuUsPerCall.toFixed(1).padStart(6)} µs/call   server ${m.serverCpuUsPerCall.toFixed(1).padStart(6)} µs/call   errors ${m.errors}`;
-
-/** The standard health client (grpc.health.v1.Health), typed as a generated client would be (as the gateway's). */
-interface HealthClient extends Client {
-  check(
-    request: { service: string },
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: { status: string }) => void,
-  ): ClientUnaryCall;
-}
-const HealthClient = makeGenericClientConstructor(healthService, 'Health') as unknown as new (
-  target: string,
-  creds: ChannelCredentials,
-  options: ChannelOptions,
-) => HealthClient;
 
 /** Where the health client's calls go: the service client's channel, a channel of its own, or one with a subchannel pool of its own too. */
 const HEALTH_CHANNELS = ['sharedChannel', 'own channel', 'own channel, own subchannel pool'] as const;

@@ -27,3 +27,4 @@ export { batchHandler, entryStatusOf, unaryPathOf } from './batch-server';
 export type { BatchAnswer, BatchObservers, BatchRequest, BatchResponse, EntryContext, EntryStatus } from './batch-server';
 export { batchingCaller, entryError, UNARY_FALLBACK_MS } from './batch-client';
 export type { BatchingOptions, BatchMethodName, BatchMethodOptions, UnaryFallbackName } from './batch-client';
+export { HealthClient } from './health-client';

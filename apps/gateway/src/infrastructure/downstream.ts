@@ -1,20 +1,8 @@
-import type { CallOptions, ChannelCredentials, ChannelOptions, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
-import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ChannelOptions, credentials, type ServiceError } from '@grpc/grpc-js';
 import { errorDetails, inventoryV1, orderQueryV1, orderV1 } from '@orderflow/proto';
-import { type BatchingOptions, batchingCaller, grpcChannel, sharedChannel, type UnaryCall, unaryCaller } from '@orderflow/service-kit';
-import { service as healthService } from 'grpc-health-check';
+import { type BatchingOptions, batchingCaller, grpcChannel, HealthClient, sharedChannel, type UnaryCall, unaryCaller } from '@orderflow/service-kit';
 
-/** Standard gRPC health checking (grpc.health.v1.Health), typed as a generated client would be. */
-interface HealthClient extends Client {
-  check(
-    request: { service: string },
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: { status: string }) => void,
-  ): ClientUnaryCall;
-}
 type ClientConstructor<C> = new (target: string, creds: ChannelCredentials, options: ChannelOptions) => C;
-const HealthClient = makeGenericClientConstructor(healthService, 'Health') as unknown as ClientConstructor<HealthClient>;
 
 /** A downstream call takes the REST request's id (X-Request-Id) as a required argument: none is sent without it by mistake. */
 const withRequestId =
