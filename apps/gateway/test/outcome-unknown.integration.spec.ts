@@ -4,6 +4,7 @@ import { TcpProxy } from '@orderflow/stack';
 import { createGateway, Gateway } from '../src/app';
 import { DEV_JWT_SECRET, loadConfig } from '../src/config';
 import { signDevToken } from '../src/dev-token';
+import { placedOrder } from './support';
 import { assertDocumented, openApiResponseChecker } from './openapi-contract';
 
 type Behaviour = 'cut' | 'unavailable' | 'answer';
@@ -55,19 +56,7 @@ class Replica {
   }
 }
 
-const order = (request: orderV1.PlaceOrderRequest): orderV1.Order => ({
-  id: '1234567890',
-  customerId: request.customerId,
-  status: orderV1.OrderStatus.ORDER_STATUS_RESERVED,
-  items: request.items,
-  totalMinor: 100,
-  address: request.address,
-  paymentMethod: request.paymentMethod,
-  version: 1,
-  createdAt: new Date(),
-  updatedAt: new Date(),
-  expiresAt: new Date(Date.now() + 900_000),
-});
+const order = (request: orderV1.PlaceOrderRequest): orderV1.Order => placedOrder(request, '1234567890');
 
 const body = { items: [{ product_id: 'p-1', quantity: 1, unit_price: 1 }], address: 'A', payment_method: 'card' };
 

@@ -5,20 +5,9 @@ import { REQUEST_ID_KEY } from '@orderflow/service-kit';
 import { createGateway, Gateway } from '../src/app';
 import { DEV_JWT_SECRET, loadConfig } from '../src/config';
 import { signDevToken } from '../src/dev-token';
+import { placedOrder } from './support';
 
-const order = (request: orderV1.PlaceOrderRequest): orderV1.Order => ({
-  id: `order-${request.idempotencyKey.slice(-12)}`,
-  customerId: request.customerId,
-  status: orderV1.OrderStatus.ORDER_STATUS_RESERVED,
-  items: request.items,
-  totalMinor: 100,
-  address: request.address,
-  paymentMethod: request.paymentMethod,
-  version: 1,
-  createdAt: new Date(),
-  updatedAt: new Date(),
-  expiresAt: new Date(Date.now() + 900_000),
-});
+const order = (request: orderV1.PlaceOrderRequest): orderV1.Order => placedOrder(request, `order-${request.idempotencyKey.slice(-12)}`);
 
 /**
  * A rolling upgrade: the gateway gathers placements into PlaceOrderBatch, but the order-command it

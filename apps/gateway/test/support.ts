@@ -1,3 +1,4 @@
+import { orderV1 } from '@orderflow/proto';
 import { dropSystemData, freePort, RunningSystem, startSystem, SystemOptions, testStack } from '@orderflow/stack';
 import { createGateway, Gateway } from '../src/app';
 import { DEV_JWT_SECRET, loadConfig } from '../src/config';
@@ -112,3 +113,18 @@ export function gatewaysAlone(): (env: Record<string, string>, options?: Paramet
     return { gateway, get };
   };
 }
+
+/** The order a stand-in order-command answers PlaceOrder with: RESERVED, as requested, under `id`. */
+export const placedOrder = (request: orderV1.PlaceOrderRequest, id: string): orderV1.Order => ({
+  id,
+  customerId: request.customerId,
+  status: orderV1.OrderStatus.ORDER_STATUS_RESERVED,
+  items: request.items,
+  totalMinor: 100,
+  address: request.address,
+  paymentMethod: request.paymentMethod,
+  version: 1,
+  createdAt: new Date(),
+  updatedAt: new Date(),
+  expiresAt: new Date(Date.now() + 900_000),
+});

@@ -35,17 +35,23 @@ async function inventoryWithoutReserveBatch() {
   return { address: `127.0.0.1:${port}`, reserved, close: () => server.forceShutdown() };
 }
 
+/** An adapter that records every call it sends (entries, batch or unary) and every fallback it warns of. */
+function recordingAdapter(address: string) {
+  const sent: [number, 'batch' | 'unary'][] = [];
+  const fallbacks: ServiceError[] = [];
+  const adapter = new InventoryGrpcAdapter(address, 5_000, {
+    lingerMs: 0,
+    maxEntries: 100,
+    onSend: (entries, via) => sent.push([entries, via]),
+    onFallback: (error) => fallbacks.push(error),
+  });
+  return { adapter, sent, fallbacks };
+}
+
 describe('InventoryGrpcAdapter against an inventory without ReserveBatch (rolling upgrade, order-command first)', () => {
   it('when ReserveBatch is UNIMPLEMENTED, then that batch goes one Reserve each, errors mapped as before, later Reserves go one call each, every call sent reported with its size and warned of once', async () => {
     const inventory = await inventoryWithoutReserveBatch();
-    const sent: [number, 'batch' | 'unary'][] = [];
-    const fallbacks: ServiceError[] = [];
-    const adapter = new InventoryGrpcAdapter(inventory.address, 5_000, {
-      lingerMs: 0,
-      maxEntries: 100,
-      onSend: (entries, via) => sent.push([entries, via]),
-      onFallback: (error) => fallbacks.push(error),
-    });
+    const { adapter, sent, fallbacks } = recordingAdapter(inventory.address);
     try {
       const expiresAt = new Date(Date.now() + 60_000);
       const line = (productId: string) => [{ productId, quantity: 1, unitPriceMinor: 100 }];
@@ -81,14 +87,7 @@ describe('InventoryGrpcAdapter against an inventory without ReserveBatch (rollin
 
   it('when the fallback time has passed, then ReserveBatch is tried again', async () => {
     const inventory = await inventoryWithoutReserveBatch();
-    const sent: [number, 'batch' | 'unary'][] = [];
-    const fallbacks: ServiceError[] = [];
-    const adapter = new InventoryGrpcAdapter(inventory.address, 5_000, {
-      lingerMs: 0,
-      maxEntries: 100,
-      onSend: (entries, via) => sent.push([entries, via]),
-      onFallback: (error) => fallbacks.push(error),
-    });
+    const { adapter, sent, fallbacks } = recordingAdapter(inventory.address);
     const now = jest.spyOn(Date, 'now');
     try {
       const expiresAt = new Date(Date.now() + 60_000);
