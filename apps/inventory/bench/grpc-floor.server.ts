@@ -34,7 +34,7 @@ const reserve = unary('Reserve', async (req: inventoryV1.ReserveRequest) => ({
 const implementation: inventoryV1.InventoryServiceServer = {
   reserve,
   // The same batch adapter as inventory's, over the Reserve that answers at once.
-  reserveBatch: batchHandler(reserve) as inventoryV1.InventoryServiceServer['reserveBatch'],
+  reserveBatch: batchHandler(reserve, { metrics, logger }) as inventoryV1.InventoryServiceServer['reserveBatch'],
   // Answers at once too, so the benchmark's readiness probe works as it does against inventory.
   getProducts: unary('GetProducts', async (req: inventoryV1.GetProductsRequest) => ({ products: [], missingProductIds: req.productIds })),
   upsertProduct: unimplemented('UpsertProduct'),

@@ -73,7 +73,7 @@ export function createInventoryApp(config: InventoryConfig, options: InventoryOp
   });
   const useCases = instrument.useCases(options.decorateUseCases?.(ownUseCases, { store, locks, clock, limits }) ?? ownUseCases);
 
-  const implementation = createInventoryGrpcHandler(useCases, logger);
+  const implementation = createInventoryGrpcHandler(useCases, logger, metrics);
   const grpc = new GrpcServer({
     host: config.grpc.host,
     port: config.grpc.port,

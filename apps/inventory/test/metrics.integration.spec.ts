@@ -1,3 +1,5 @@
+import { credentials } from '@grpc/grpc-js';
+import { inventoryV1 } from '@orderflow/proto';
 import { freePort, MetricsScrape, scrapeMetrics } from '@orderflow/stack';
 import { inMinutes, RunningInventory, startInventory } from './support';
 
@@ -68,5 +70,28 @@ describe('inventory /metrics after real calls (MariaDB, Redis)', () => {
     });
     expect(metrics.value('orderflow_grpc_server_handling_seconds_count', { grpc_method: 'Reserve' })).toBe(6);
     expect(metrics.value('process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('when Reserves come in a ReserveBatch, then each entry is counted as a Reserve call with its own code, beside the one ReserveBatch call', async () => {
+    await inventory.api.upsertProduct({ id: 'm-batch', name: 'Batch', priceMinor: 100, available: 1 });
+    const before = await scrapeMetrics(url);
+    const entry = (orderId: string) => ({
+      request: { orderId, items: [{ productId: 'm-batch', quantity: 1 }], expiresAt: inMinutes(10), expectedPrices: [], placementId: '' },
+      context: undefined,
+    });
+    const client = new inventoryV1.InventoryServiceClient(inventory.address, credentials.createInsecure());
+    const response = await new Promise<inventoryV1.ReserveBatchResponse>((resolve, reject) =>
+      client.reserveBatch({ entries: [entry('m-batch-1'), entry('m-batch-2')] }, (error, answer) => (error ? reject(error) : resolve(answer))),
+    ).finally(() => client.close());
+    expect(response.results.map((r) => r.status?.code)).toEqual([0, 9]); // OK, FAILED_PRECONDITION
+    const after = await scrapeMetrics(url);
+    const calls = (scrape: MetricsScrape, method: string, code: string) =>
+      scrape.value('orderflow_grpc_server_handled_total', { grpc_service: 'orderflow.inventory.v1.InventoryService', grpc_method: method, grpc_code: code }) ??
+      0;
+    expect({
+      reserveOk: calls(after, 'Reserve', 'OK') - calls(before, 'Reserve', 'OK'),
+      reserveShort: calls(after, 'Reserve', 'FAILED_PRECONDITION') - calls(before, 'Reserve', 'FAILED_PRECONDITION'),
+      batch: calls(after, 'ReserveBatch', 'OK') - calls(before, 'ReserveBatch', 'OK'),
+    }).toEqual({ reserveOk: 1, reserveShort: 1, batch: 1 });
   });
 });

@@ -1,6 +1,6 @@
-import { type handleUnaryCall, status } from '@grpc/grpc-js';
 import { inventoryV1 } from '@orderflow/proto';
 import { batchHandler, type Logger, unaryHandlers } from '@orderflow/service-kit';
+import type { Registry } from 'prom-client';
 import type { InventoryUseCases } from '../domain/inventory.use-cases';
 import type { Product, Reservation } from '../domain/model';
 import { toGrpcError } from './grpc-error.mapper';
@@ -31,24 +31,11 @@ const toProtoReservation = (r: Reservation): inventoryV1.Reservation => ({
 });
 
 /**
- * At debug level, one line per entry of a batch call, as the gRPC server writes one per unary call
- * (service-kit grpc-server.ts: method, status, ms), with the entry's request id: a Reserve carried in a
- * ReserveBatch is still traceable by its request id. Nothing is wrapped at other levels.
+ * Thin adapter: proto in, use case, proto out; every error through the one mapper. Each entry of a
+ * ReserveBatch is counted, logged and traced as a Reserve call (`metrics`: the registry the gRPC server's
+ * metrics are in).
  */
-function withEntryLog<Req, Res>(handler: handleUnaryCall<Req, Res>, method: string, batchMethod: string, logger: Logger): handleUnaryCall<Req, Res> {
-  if (!logger.isLevelEnabled('debug')) return handler;
-  return (call, callback) => {
-    const started = performance.now();
-    handler(call, (error, ...answer) => {
-      const code = error ? (error.code ?? status.UNKNOWN) : status.OK;
-      logger.debug({ method, in: batchMethod, code: status[code] ?? String(code), ms: Math.round((performance.now() - started) * 10) / 10 }, 'gRPC call');
-      callback(error, ...answer);
-    });
-  };
-}
-
-/** Thin adapter: proto in, use case, proto out; every error through the one mapper. */
-export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: Logger): inventoryV1.InventoryServiceServer {
+export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: Logger, metrics?: Registry): inventoryV1.InventoryServiceServer {
   const unary = unaryHandlers((error, method) => toGrpcError(error, logger, method));
 
   const reserve = unary('Reserve', async (req: inventoryV1.ReserveRequest) => ({
@@ -77,7 +64,7 @@ export function createInventoryGrpcHandler(useCases: InventoryUseCases, logger: 
     // case in entry order within one turn of the event loop, so a product's entries queue in the reserve
     // batcher in that order (first come, first served) and usually share one lock and one transaction.
     // (Cast: service-kit's BatchResponse declares result fields optional, ts-proto generates them required.)
-    reserveBatch: batchHandler(withEntryLog(reserve, 'Reserve', 'ReserveBatch', logger)) as inventoryV1.InventoryServiceServer['reserveBatch'],
+    reserveBatch: batchHandler(reserve, { metrics, logger }) as inventoryV1.InventoryServiceServer['reserveBatch'],
     adjustStock: unary('AdjustStock', async (req: inventoryV1.AdjustStockRequest) => {
       const adjustment = await useCases.adjustStock({ productId: req.productId, delta: req.delta, reason: req.reason, actorId: req.actorId });
       return { product: toProtoProduct(adjustment.product), adjustmentId: adjustment.id };
